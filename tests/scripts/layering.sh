@@ -8,7 +8,7 @@ fails=0
 bad() { local dir=$1 pat=$2; local hits; hits=$(grep -rnE "^\s*#\s*include\s*[<\"]($pat)" $dir --include='*.h' --include='*.cpp' --include='*.cu' --include='*.cuh' 2>/dev/null);
   if [ -n "$hits" ]; then echo "layering violation in $dir:"; echo "$hits"; fails=$((fails+1)); fi; }
 bad engine  'storage/|memory/|studio/|ui/|sqlite3|imgui|GLFW|backends/'
-bad storage 'engine/(?!base/)|memory/|studio/|ui/|imgui|GLFW|backends/'
+bad storage 'memory/|studio/|ui/|imgui|GLFW|backends/'
 bad storage 'engine/[^b]'
 bad memory  'studio/|ui/|imgui|GLFW|backends/'
 bad studio  'ui/|imgui|GLFW|backends/'
