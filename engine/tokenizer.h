@@ -1,0 +1,81 @@
+// Tokenizers: byte-level BPE (Qwen2/2.5/3 tokenizer.json, GGUF "gpt2" vocab) and SentencePiece-style BPE (GGUF
+// "llama" vocab, llama2.c tokenizer files). A Tokenizer is built from a VocabSpec, the neutral description that
+// both the GGUF reader and the file loaders produce, so the tokenizer knows nothing of GGUF.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/result.h"
+
+namespace cj {
+
+using TokenId = int32_t;
+
+// Mirrors the GGUF tokenizer.ggml.* keys.
+struct VocabSpec {
+  std::string model;                  // "gpt2" (byte-level BPE) or "llama" (SentencePiece BPE)
+  std::string pre;                    // pre-tokenizer for gpt2: "qwen2" (the Qwen2 regex); "" for llama
+  std::vector<std::string> tokens;    // [n_vocab] token text (byte-level mapped for gpt2, ▁ for spaces in llama)
+  std::vector<float> scores;          // [n_vocab] or empty (llama: merge priority)
+  std::vector<int32_t> token_types;   // [n_vocab] or empty: 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte
+  std::vector<std::string> merges;    // gpt2: "a b", in rank order
+  TokenId bos_id = -1, eos_id = -1, unk_id = -1, pad_id = -1;
+  bool add_bos = false;               // prepend BOS when encoding a prompt
+  bool add_space_prefix = false;      // llama: prepend a space (▁) to the text
+  std::string chat_template;          // jinja text if known (informational)
+};
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+
+  static Result<std::unique_ptr<Tokenizer>> from_vocab(const VocabSpec& spec);
+
+  // parse_special: match added/special tokens (<|im_start|> …) in the text; when false they are plain text.
+  // Invalid UTF-8 input is tokenized byte by byte (byte-level BPE) or via <0xNN> byte fallback (SentencePiece).
+  virtual std::vector<TokenId> encode(std::string_view text, bool parse_special) const = 0;
+  // The bytes of one token (may be part of a UTF-8 character).
+  virtual std::string token_bytes(TokenId id) const = 0;
+  std::string decode(const std::vector<TokenId>& ids) const;
+
+  virtual size_t vocab_size() const = 0;
+  virtual TokenId bos() const = 0;
+  virtual TokenId eos() const = 0;           // end of generation (<|im_end|> for chat models when known)
+  virtual bool is_eog(TokenId id) const = 0; // any end-of-generation token (eos, <|endoftext|>, <|im_end|>)
+  virtual bool add_bos() const = 0;
+  virtual const VocabSpec& spec() const = 0;
+  virtual std::optional<TokenId> find_token(std::string_view text) const = 0;
+};
+
+// Streams token bytes out as whole UTF-8 characters: never emits half a character.
+class StreamDecoder {
+ public:
+  explicit StreamDecoder(const Tokenizer& tok) : tok_(tok) {}
+  // Returns the complete UTF-8 text that became available with this token (possibly empty).
+  std::string push(TokenId id);
+  // Whatever is left (invalid trailing bytes become U+FFFD).
+  std::string flush();
+
+ private:
+  const Tokenizer& tok_;
+  std::string pending_;
+};
+
+// Loaders that produce a VocabSpec.
+Result<VocabSpec> load_hf_tokenizer_json(const std::string& path);  // tokenizer.json (+ tokenizer_config.json beside it if present)
+Result<VocabSpec> load_llama2c_tokenizer(const std::string& path);   // llama2.c tokenizer .bin (tok512.bin)
+
+// ChatML as Qwen uses it.
+struct ChatMessage {
+  std::string role;     // "system" | "user" | "assistant"
+  std::string content;
+};
+// <|im_start|>role\ncontent<|im_end|>\n … and, if add_generation_prompt, "<|im_start|>assistant\n". For Qwen3 with
+// enable_thinking == false, the generation prompt is followed by an empty "<think>\n\n</think>\n\n" block.
+std::string format_chatml(const std::vector<ChatMessage>& msgs, bool add_generation_prompt, bool enable_thinking = true);
+
+}  // namespace cj
