@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "storage/fts_snippet.h"
 #include "storage/fts_tokenizer.h"
 #include "storage/schema.h"
 #include "storage/search_index.h"
@@ -63,6 +64,7 @@ Status Database::configure(const OpenOptions& opts) {
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, 5000);
   CJ_TRY(register_search_tokenizer(db_, tok_.get()));
+  CJ_TRY(register_snippet_function(db_));
   CJ_TRY(exec("PRAGMA foreign_keys = ON"));
   // Reading the schema here turns "not a database" into an error at open time.
   auto v = query_int("PRAGMA user_version");

@@ -15,7 +15,7 @@ namespace {
 
 enum class CharClass : uint8_t { kHan, kAlnum, kSpace, kPunct };
 
-CharClass classify(uint32_t cp) {
+CharClass classify_slow(uint32_t cp) {
   if (cp < 0x80) {
     if ((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) return CharClass::kAlnum;
     if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v') return CharClass::kSpace;
@@ -29,6 +29,17 @@ CharClass classify(uint32_t cp) {
   if (u_isUWhiteSpace(c)) return CharClass::kSpace;
   if (u_isalnum(c)) return CharClass::kAlnum;
   return CharClass::kPunct;
+}
+
+// The Basic Multilingual Plane is classified once into a table (ICU property lookups are the tokenizer's hot
+// spot otherwise); other planes go to ICU each time.
+CharClass classify(uint32_t cp) {
+  static const std::vector<CharClass> bmp = [] {
+    std::vector<CharClass> t(0x10000);
+    for (uint32_t c = 0; c < 0x10000; ++c) t[c] = classify_slow(c);
+    return t;
+  }();
+  return cp < 0x10000 ? bmp[cp] : classify_slow(cp);
 }
 
 bool all_han(std::string_view w) {

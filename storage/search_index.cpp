@@ -91,12 +91,12 @@ Result<std::vector<SearchHit>> SearchIndex::search(int64_t book_id, std::string_
   if (!expr.ok()) return Error{expr.error()};
   auto st = db_.prepare(
       "SELECT c.id, c.ordinal, c.title, h.snip, h.score FROM ("
-      "  SELECT rowid AS rid, snippet(chapter_fts, 0, ?4, ?5, ?6, ?7) AS snip, rank AS score FROM chapter_fts"
+      "  SELECT rowid AS rid, cj_snippet(chapter_fts, ?4, ?5, ?6, ?7) AS snip, rank AS score FROM chapter_fts"
       "  WHERE chapter_fts MATCH ?1 AND book_id = ?2 ORDER BY rank LIMIT ?3) h"
       " JOIN chapters c ON c.id = h.rid ORDER BY h.score");
   if (!st.ok()) return Error{st.error()};
   st->bind(1, *expr).bind(2, book_id).bind(3, static_cast<int64_t>(o.limit)).bind(4, o.mark_open);
-  st->bind(5, o.mark_close).bind(6, o.ellipsis).bind(7, static_cast<int64_t>(std::clamp(o.snippet_tokens, 1, 64)));
+  st->bind(5, o.mark_close).bind(6, o.ellipsis).bind(7, static_cast<int64_t>(std::clamp(o.snippet_tokens, 4, 400)));
   std::vector<SearchHit> hits;
   while (true) {
     auto r = st->step();
