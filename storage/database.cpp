@@ -51,6 +51,11 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, OpenOp
     d->db_ = nullptr;
     return make_error(std::move(msg));
   }
+  // A file the OS will not let us write (read-only medium or permissions) opens read-only: say so on writes.
+  if (!memory && sqlite3_db_readonly(d->db_, "main") == 1) {
+    d->read_only_ = true;
+    opts.read_only = true;
+  }
   if (auto s = d->configure(opts); !s.ok()) return make_error("cannot open " + path + ": " + s.error());
   if (auto s = d->migrate(); !s.ok()) return make_error(s.error());
   return d;
