@@ -22,13 +22,15 @@ using namespace cj::storage::testing;
 
 namespace {
 
-[[noreturn]] void child_loop(const std::string& db_path, const std::string& text, unsigned seed) {
+// Writes one byte to `ready_fd` after each completed import, so the parent can kill it mid-work on a loaded machine.
+[[noreturn]] void child_loop(const std::string& db_path, const std::string& text, unsigned seed, int ready_fd) {
   auto db = Database::open(db_path);
   if (!db.ok()) _exit(3);
   std::mt19937 rng(seed);
   for (int round = 0;; ++round) {
     auto r = import_bytes(**db, text, "sample.txt", {.replace = true});
     if (!r.ok()) _exit(4);
+    if (write(ready_fd, "x", 1) != 1) _exit(7);
     Chapters ch(**db);
     for (int k = 0; k < 5; ++k) {
       auto c = ch.get_by_ordinal(r->book_id, 1 + static_cast<int64_t>(rng() % 20));
@@ -51,13 +53,26 @@ TEST(Crash, KilledImportOrSaveLeavesOldOrNewState) {
   std::mt19937 rng(2024);
   int saw_book = 0;
   for (int round = 0; round < 10; ++round) {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
-    if (pid == 0) child_loop(path, text, 1000 + round);
+    if (pid == 0) {
+      close(fds[0]);
+      child_loop(path, text, 1000 + round, fds[1]);
+    }
+    close(fds[1]);
+    // Odd rounds wait until the child has completed one import (however slow the machine), so that later kills
+    // hit re-imports and saves of an existing book; even rounds may kill the very first import.
+    if (round % 2 == 1) {
+      char c;
+      ASSERT_EQ(read(fds[0], &c, 1), 1) << "the child died before completing an import";
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 400));
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    close(fds[0]);
     ASSERT_TRUE(WIFSIGNALED(status)) << "the child stopped by itself with exit code " << WEXITSTATUS(status);
 
     auto db = Database::open(path);
