@@ -142,7 +142,9 @@ std::string StreamDecoder::push(TokenId id) {
 }
 
 std::string StreamDecoder::flush() {
-  std::string out = utf8::sanitize(pending_);
+  // push() leaves only an incomplete but valid prefix of one character behind: one U+FFFD for it.
+  std::string out;
+  if (!pending_.empty()) utf8::append(out, 0xFFFD);
   pending_.clear();
   return out;
 }

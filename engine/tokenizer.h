@@ -63,7 +63,8 @@ class StreamDecoder {
   explicit StreamDecoder(const Tokenizer& tok) : tok_(tok) {}
   // Returns the complete UTF-8 text that became available with this token (possibly empty).
   std::string push(TokenId id);
-  // Whatever is left (invalid trailing bytes become U+FFFD).
+  // Whatever is left: an unfinished character at the end becomes one U+FFFD. (push() already replaced each
+  // byte that can never start or continue a character with U+FFFD.)
   std::string flush();
 
  private:
