@@ -25,7 +25,8 @@ inline uint64_t mix(uint64_t x) {
   return x;
 }
 
-// (left id, right id) -> (rank, merged id); open addressing, linear probing.
+// (left id, right id) -> (rank, merged id); open addressing, linear probing, key and value in one 16-byte slot
+// (one cache miss per probe).
 class PairMap {
  public:
   struct Value {
@@ -35,18 +36,16 @@ class PairMap {
   void reserve(size_t n) {
     size_t cap = 16;
     while (cap < n * 2) cap <<= 1;
-    keys_.assign(cap, kEmpty);
-    vals_.assign(cap, Value{0, 0});
+    slots_.assign(cap, Slot{kEmpty, {0, 0}});
     mask_ = cap - 1;
   }
   // Keeps the first (lowest-rank) value for a repeated pair.
   void insert(TokenId a, TokenId b, Value v) {
     const uint64_t k = key(a, b);
     for (size_t i = mix(k) & mask_;; i = (i + 1) & mask_) {
-      if (keys_[i] == k) return;
-      if (keys_[i] == kEmpty) {
-        keys_[i] = k;
-        vals_[i] = v;
+      if (slots_[i].key == k) return;
+      if (slots_[i].key == kEmpty) {
+        slots_[i] = {k, v};
         return;
       }
     }
@@ -54,16 +53,20 @@ class PairMap {
   const Value* find(TokenId a, TokenId b) const {
     const uint64_t k = key(a, b);
     for (size_t i = mix(k) & mask_;; i = (i + 1) & mask_) {
-      if (keys_[i] == k) return &vals_[i];
-      if (keys_[i] == kEmpty) return nullptr;
+      const Slot& s = slots_[i];
+      if (s.key == k) return &s.val;
+      if (s.key == kEmpty) return nullptr;
     }
   }
 
  private:
   static constexpr uint64_t kEmpty = ~0ULL;
   static uint64_t key(TokenId a, TokenId b) { return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b); }
-  std::vector<uint64_t> keys_;  // [capacity]
-  std::vector<Value> vals_;     // [capacity]
+  struct Slot {
+    uint64_t key;
+    Value val;
+  };
+  std::vector<Slot> slots_;  // [capacity]
   size_t mask_ = 0;
 };
 
@@ -186,6 +189,10 @@ class ByteLevelBpe final : public Tokenizer {
       if (ia == by_text_.end() || ib == by_text_.end() || im == by_text_.end()) continue;  // unusable merge
       pairs_.insert(ia->second, ib->second, {static_cast<uint32_t>(r), im->second});
     }
+    byte_pairs_.assign(256 * 256, PairMap::Value{~0u, -1});
+    for (int a = 0; a < 256; ++a)
+      for (int b = 0; b < 256; ++b)
+        if (const PairMap::Value* v = pairs_.find(byte_id_[a], byte_id_[b])) byte_pairs_[a * 256 + b] = *v;
     eog_.assign(n, false);
     auto mark = [&](TokenId id) {
       if (id >= 0 && static_cast<size_t>(id) < n) eog_[id] = true;
@@ -332,9 +339,11 @@ class ByteLevelBpe final : public Tokenizer {
         std::push_heap(heap.begin(), heap.end(), HeapGreater{});
       }
     };
+    const auto* wb = reinterpret_cast<const uint8_t*>(w.data());
     for (int32_t i = 0; i + 1 < n; ++i) {
-      if (const PairMap::Value* v = pairs_.find(sym[i], sym[i + 1]))
-        heap.push_back({(static_cast<uint64_t>(v->rank) << 32) | static_cast<uint32_t>(i), sym[i], sym[i + 1], v->merged});
+      const PairMap::Value& v = byte_pairs_[wb[i] * 256 + wb[i + 1]];
+      if (v.merged >= 0)
+        heap.push_back({(static_cast<uint64_t>(v.rank) << 32) | static_cast<uint32_t>(i), sym[i], sym[i + 1], v.merged});
     }
     std::make_heap(heap.begin(), heap.end(), HeapGreater{});
     while (!heap.empty()) {
@@ -362,6 +371,7 @@ class ByteLevelBpe final : public Tokenizer {
   std::unordered_map<std::string, TokenId> by_text_;   // mapped text -> id (plain tokens)
   TokenId byte_id_[256] = {};
   PairMap pairs_;
+  std::vector<PairMap::Value> byte_pairs_;  // [256 * 256] merge of two single-byte symbols (rank ~0u: none)
   SpecialTokens specials_;
   std::vector<bool> eog_;  // [n_vocab]
   TokenId eos_ = -1;
