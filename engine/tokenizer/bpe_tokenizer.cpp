@@ -70,10 +70,63 @@ class PairMap {
   size_t mask_ = 0;
 };
 
+// Token text -> id over texts owned elsewhere (spec_.tokens): open addressing, the hash kept in the slot.
+class StrIndex {
+ public:
+  void build(const std::vector<std::string>& texts, const std::vector<bool>& include) {
+    texts_ = &texts;
+    size_t cap = 16;
+    while (cap < texts.size() * 2) cap <<= 1;
+    slots_.assign(cap, 0);
+    mask_ = cap - 1;
+    for (size_t id = 0; id < texts.size(); ++id) {
+      if (!include[id]) continue;
+      const uint64_t h = hash(texts[id]);
+      size_t i = h & mask_;
+      bool dup = false;
+      for (; slots_[i]; i = (i + 1) & mask_) {
+        if ((slots_[i] >> 32) == (h >> 32) && texts[(slots_[i] & 0xFFFFFFFFu) - 1] == texts[id]) {
+          dup = true;  // keep the first id of a repeated text
+          break;
+        }
+      }
+      if (!dup) slots_[i] = (h & 0xFFFFFFFF00000000ULL) | (id + 1);
+    }
+  }
+  std::optional<TokenId> find(std::string_view s) const {
+    const uint64_t h = hash(s);
+    for (size_t i = h & mask_; slots_[i]; i = (i + 1) & mask_) {
+      if ((slots_[i] >> 32) == (h >> 32)) {
+        const size_t id = (slots_[i] & 0xFFFFFFFFu) - 1;
+        if ((*texts_)[id] == s) return static_cast<TokenId>(id);
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  static uint64_t hash(std::string_view s) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ s.size();
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t v;
+      std::memcpy(&v, s.data() + i, 8);
+      h = mix(h ^ v) * 0x9E3779B97F4A7C15ULL;
+    }
+    uint64_t v = 0;
+    std::memcpy(&v, s.data() + i, s.size() - i);
+    h = mix(h ^ v);
+    return (h << 32) | (h >> 32);  // the well-mixed high half also picks the slot
+  }
+  const std::vector<std::string>* texts_ = nullptr;
+  std::vector<uint64_t> slots_;  // [capacity] hash high 32 bits | id + 1; 0 = empty
+  size_t mask_ = 0;
+};
+
 // Per-call word -> ids cache (words up to kMaxCachedWord bytes).
 class WordCache {
  public:
-  static constexpr size_t kMaxCachedWord = 96;
+  static constexpr size_t kMaxCachedWord = 24;
   WordCache() { slots_.assign(1 << 12, 0); }
   // Returns the ids or nullptr.
   const TokenId* find(std::string_view w, uint64_t h, uint32_t* n) const {
@@ -157,7 +210,7 @@ class ByteLevelBpe final : public Tokenizer {
       return Error{"unsupported byte-level BPE pre-tokenizer '" + spec_.pre + "' (supported: qwen2, gpt2)"};
     }
     bytes_.resize(n);
-    by_text_.reserve(n * 2);
+    std::vector<bool> plain(n, false);
     for (size_t id = 0; id < n; ++id) {
       const int32_t type = id < spec_.token_types.size() ? spec_.token_types[id] : kNormal;
       const std::string& t = spec_.tokens[id];
@@ -166,14 +219,15 @@ class ByteLevelBpe final : public Tokenizer {
         specials_.add(t, static_cast<TokenId>(id));
       } else {
         unmap_bytes(t, &bytes_[id]);
-        by_text_.emplace(t, static_cast<TokenId>(id));
+        plain[id] = true;
       }
     }
+    by_text_.build(spec_.tokens, plain);
     for (int b = 0; b < 256; ++b) {
       auto it = by_text_.find(map_bytes(std::string(1, static_cast<char>(b))));
-      if (it == by_text_.end())
+      if (!it)
         return Error{"byte-level BPE vocabulary lacks the token for byte " + std::to_string(b) + " (not a byte-level vocab?)"};
-      byte_id_[b] = it->second;
+      byte_id_[b] = *it;
     }
     pairs_.reserve(spec_.merges.size());
     std::string merged;
@@ -182,12 +236,12 @@ class ByteLevelBpe final : public Tokenizer {
       const size_t sp = m.find(' ', 1);  // a merge's left part is never empty
       if (sp == std::string::npos) return Error{"bad merge #" + std::to_string(r) + ": '" + m + "' (expected 'a b')"};
       const std::string_view a(m.data(), sp), b(m.data() + sp + 1, m.size() - sp - 1);
-      auto ia = by_text_.find(std::string(a)), ib = by_text_.find(std::string(b));
+      auto ia = by_text_.find(a), ib = by_text_.find(b);
       merged.assign(a);
       merged.append(b);
       auto im = by_text_.find(merged);
-      if (ia == by_text_.end() || ib == by_text_.end() || im == by_text_.end()) continue;  // unusable merge
-      pairs_.insert(ia->second, ib->second, {static_cast<uint32_t>(r), im->second});
+      if (!ia || !ib || !im) continue;  // unusable merge
+      pairs_.insert(*ia, *ib, {static_cast<uint32_t>(r), *im});
     }
     byte_pairs_.assign(256 * 256, PairMap::Value{~0u, -1});
     for (int a = 0; a < 256; ++a)
@@ -233,8 +287,7 @@ class ByteLevelBpe final : public Tokenizer {
   const VocabSpec& spec() const override { return spec_; }
   std::optional<TokenId> find_token(std::string_view text) const override {
     // Plain tokens by their mapped text, added tokens by their own text.
-    auto it = by_text_.find(map_bytes(text));
-    if (it != by_text_.end()) return it->second;
+    if (auto it = by_text_.find(map_bytes(text))) return it;
     for (size_t id = 0; id < spec_.tokens.size(); ++id) {
       const int32_t type = id < spec_.token_types.size() ? spec_.token_types[id] : kNormal;
       if ((type == kControl || type == kUserDefined) && spec_.tokens[id] == text) return static_cast<TokenId>(id);
@@ -368,7 +421,7 @@ class ByteLevelBpe final : public Tokenizer {
   pretok::Kind kind_ = pretok::Kind::kQwen2;
   bool nfc_ = true;
   std::vector<std::string> bytes_;                     // [n_vocab] raw bytes of each token
-  std::unordered_map<std::string, TokenId> by_text_;   // mapped text -> id (plain tokens)
+  StrIndex by_text_;  // mapped text of plain tokens -> id
   TokenId byte_id_[256] = {};
   PairMap pairs_;
   std::vector<PairMap::Value> byte_pairs_;  // [256 * 256] merge of two single-byte symbols (rank ~0u: none)
