@@ -369,7 +369,57 @@ class ByteLevelBpe final : public Tokenizer {
     if (cacheable) st->cache.insert(w, h, out->data() + before, static_cast<uint32_t>(out->size() - before));
   }
 
+  // Short words: a compact array of symbols, the next merge found by a linear scan (no heap). Same result as
+  // the heap version: the lowest rank wins, the leftmost among equal ranks.
+  void bpe_small(std::string_view w, std::vector<TokenId>* out) const {
+    constexpr uint32_t kNone = ~0u;
+    TokenId sym[kSmallWord + 1];
+    uint32_t rank[kSmallWord + 1];   // rank of the pair (i, i+1), kNone if no merge
+    TokenId merged[kSmallWord + 1];  // its result
+    const auto* wb = reinterpret_cast<const uint8_t*>(w.data());
+    int n = static_cast<int>(w.size());
+    for (int i = 0; i < n; ++i) sym[i] = byte_id_[wb[i]];
+    for (int i = 0; i + 1 < n; ++i) {
+      const PairMap::Value& v = byte_pairs_[wb[i] * 256 + wb[i + 1]];
+      rank[i] = v.merged >= 0 ? v.rank : kNone;
+      merged[i] = v.merged;
+    }
+    rank[n - 1] = kNone;
+    auto lookup = [&](int i) {
+      if (const PairMap::Value* v = pairs_.find(sym[i], sym[i + 1])) {
+        rank[i] = v->rank;
+        merged[i] = v->merged;
+      } else {
+        rank[i] = kNone;
+      }
+    };
+    while (n > 1) {
+      uint32_t best = kNone;
+      int bi = -1;
+      for (int i = 0; i + 1 < n; ++i) {
+        if (rank[i] < best) {
+          best = rank[i];
+          bi = i;
+        }
+      }
+      if (bi < 0) break;
+      sym[bi] = merged[bi];
+      for (int i = bi + 1; i + 1 < n; ++i) {
+        sym[i] = sym[i + 1];
+        rank[i] = rank[i + 1];
+        merged[i] = merged[i + 1];
+      }
+      --n;
+      rank[n - 1] = kNone;
+      if (bi + 1 < n) lookup(bi);
+      if (bi > 0) lookup(bi - 1);
+    }
+    out->insert(out->end(), sym, sym + n);
+  }
+  static constexpr size_t kSmallWord = 48;
+
   void bpe(std::string_view w, EncodeState* st, std::vector<TokenId>* out) const {
+    if (w.size() <= kSmallWord) return bpe_small(w, out);
     const int32_t n = static_cast<int32_t>(w.size());
     st->sym.resize(n);
     st->next.resize(n);
