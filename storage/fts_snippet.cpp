@@ -104,7 +104,8 @@ void snippet_fn(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* 
   }
   std::vector<char> lit(w.bytes.size(), 0);  // highlighted tokens in the window
   for (const Inst& in : inst)
-    for (int p = std::max(in.pos, w.first); p <= in.last && p < w.end; ++p) lit[static_cast<size_t>(p - w.first)] = 1;
+    for (int p = std::max(in.pos, w.first); p <= in.last && p < w.end; ++p)
+      if (static_cast<size_t>(p - w.first) < lit.size()) lit[static_cast<size_t>(p - w.first)] = 1;
 
   std::string out;
   if (w.first > 0) out += ellipsis;
