@@ -96,7 +96,9 @@ TEST(TextDecoder, RandomBytesNeverCrash) {
     std::string s(rng() % 64, '\0');
     for (char& c : s) c = static_cast<char>(rng());
     auto d = decode_text(s);
-    if (d.ok()) EXPECT_TRUE(utf8::valid(d->text));
+    if (d.ok()) {
+      EXPECT_TRUE(utf8::valid(d->text));
+    }
   }
 }
 

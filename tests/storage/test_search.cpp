@@ -255,10 +255,20 @@ TEST(Search, SnippetWindowsMarksAndEllipses) {
     SCOPED_TRACE(h.snippet);
     EXPECT_NE(h.snippet.find("【黛玉】"), std::string::npos);
     EXPECT_EQ(h.snippet.find('\n'), std::string::npos);  // whitespace runs become one space
-    if (h.ordinal == 1) EXPECT_EQ(h.snippet.rfind("【黛玉】来了。", 0), 0u);   // at the start: no leading …
-    if (h.ordinal == 2) EXPECT_NE(h.snippet.find("宝玉 笑道【黛玉】好"), std::string::npos);
-    if (h.ordinal != 1) EXPECT_EQ(h.snippet.rfind("…", 0), 0u);
-    if (h.ordinal == 3) EXPECT_EQ(h.snippet.substr(h.snippet.size() - std::string("【黛玉】").size()), "【黛玉】");
-    if (h.ordinal != 3) EXPECT_EQ(h.snippet.substr(h.snippet.size() - std::string("…").size()), "…");
+    if (h.ordinal == 1) {
+      EXPECT_EQ(h.snippet.rfind("【黛玉】来了。", 0), 0u);   // at the start: no leading …
+    }
+    if (h.ordinal == 2) {
+      EXPECT_NE(h.snippet.find("宝玉 笑道【黛玉】好"), std::string::npos);
+    }
+    if (h.ordinal != 1) {
+      EXPECT_EQ(h.snippet.rfind("…", 0), 0u);
+    }
+    if (h.ordinal == 3) {
+      EXPECT_EQ(h.snippet.substr(h.snippet.size() - std::string("【黛玉】").size()), "【黛玉】");
+    }
+    if (h.ordinal != 3) {
+      EXPECT_EQ(h.snippet.substr(h.snippet.size() - std::string("…").size()), "…");
+    }
   }
 }
