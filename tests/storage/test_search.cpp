@@ -272,3 +272,21 @@ TEST(Search, SnippetWindowsMarksAndEllipses) {
     }
   }
 }
+
+TEST(Search, SnippetPrefersAWindowWithEveryTerm) {
+  // Window 1 holds only 黛玉, as a whole word (three phrases of the term match there, many times); window 2
+  // holds both terms but 黛玉 only inside 林黛玉. Counting phrases would pick window 1; counting terms picks 2.
+  auto db = Database::open(":memory:");
+  ASSERT_OK(db);
+  std::string filler;
+  for (int i = 0; i < 10; ++i) filler += "天地玄黄宇宙洪荒。";
+  auto r = import_bytes(**db, "第一回 甲\n" + filler + "黛玉，黛玉，黛玉。" + filler + "笑看林黛玉。" + filler, "t.txt");
+  ASSERT_OK(r);
+  ASSERT_OK(Entities(**db).add(r->book_id, "character", "林黛玉", {"黛玉"}));
+  SearchOptions o;
+  o.snippet_tokens = 16;
+  auto hits = SearchIndex(**db).search(r->book_id, "黛玉 笑", o);
+  ASSERT_OK(hits);
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_NE((*hits)[0].snippet.find("【笑】看林【黛玉】"), std::string::npos) << (*hits)[0].snippet;
+}
