@@ -73,6 +73,27 @@ TEST(TextDecoder, Gb18030AndUtf16) {
   EXPECT_EQ(b->encoding, "UTF-16BE");
 }
 
+TEST(TextDecoder, Big5TraditionalChineseIsNotMistakenForGbk) {
+  const std::string text = "第一回　甄士隱夢幻識通靈　賈雨村風塵懷閨秀\n　　此開卷第一回也。作者自云：因曾歷過一番夢幻之後，故將真事隱去。\n";
+  auto d = decode_text(to_charset(text, "Big5"));
+  ASSERT_OK(d);
+  EXPECT_EQ(d->encoding, "Big5");
+  EXPECT_EQ(d->text, text);
+  // The same text in GB18030 stays GB18030.
+  auto g = decode_text(to_charset(text, "GB18030"));
+  ASSERT_OK(g);
+  EXPECT_EQ(g->encoding, "GB18030");
+  EXPECT_EQ(g->text, text);
+}
+
+TEST(TextDecoder, HongloumengInGb18030) {
+  const std::string text = strip_cr(slurp(novel_path("红楼梦.txt")));
+  auto d = decode_text(to_charset(text, "GB18030"));
+  ASSERT_OK(d);
+  EXPECT_EQ(d->encoding, "GB18030");
+  EXPECT_TRUE(d->text == text);
+}
+
 TEST(TextDecoder, RefusesWhatIsNotText) {
   auto e = decode_text("");
   ASSERT_FALSE(e.ok());
