@@ -49,11 +49,20 @@ Sample& sample() {
     auto r = import_file(*x.db, sample_path("hongloumeng-1-20.txt"));
     CJ_ASSERT_MSG(r.ok(), "sample import failed");
     x.book = r->book_id;
-    std::istringstream lex(slurp(sample_path("lexicon.txt")));
+    // entities.tsv: kind <TAB> name <TAB> aliases (comma-separated) <TAB> description; '#' starts a comment.
+    std::istringstream tsv(slurp(sample_path("entities.tsv")));
     Entities ents(*x.db);
-    for (std::string w; std::getline(lex, w);) {
-      if (!w.empty() && w.back() == '\r') w.pop_back();
-      if (!w.empty()) CJ_ASSERT(ents.add(x.book, "character", w).ok());
+    for (std::string line; std::getline(tsv, line);) {
+      if (line.empty() || line[0] == '#') continue;
+      std::vector<std::string> f;
+      std::istringstream ls(line);
+      for (std::string part; std::getline(ls, part, '\t');) f.push_back(part);
+      CJ_ASSERT(f.size() >= 2);
+      auto id = ents.add(x.book, f[0], f[1]);
+      CJ_ASSERT(id.ok());
+      std::istringstream as(f.size() > 2 ? f[2] : "");
+      for (std::string a; std::getline(as, a, ',');)
+        if (!a.empty()) CJ_ASSERT(ents.add_alias(*id, a).ok());
     }
     CJ_ASSERT(SearchIndex(*x.db).rebuild().ok());
     auto list = Chapters(*x.db).list(x.book);
