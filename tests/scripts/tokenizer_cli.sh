@@ -29,6 +29,11 @@ echo "Once upon a time" > "$T/story.txt"
 "$CLI" tokenize --tokenizer "$SRC/tests/data/models/stories260K/tok512.bin" --file "$T/l.txt" --decode > "$T/lb.txt"
 cmp -s "$T/story.txt" "$T/lb.txt" || fail "llama2.c round trip: $(cat "$T/lb.txt")"
 
+# GGUF vocabulary: llama.cpp's SentencePiece vectors through the CLI.
+SPM="$SRC/tests/data/tokenizer/llama.cpp-vocab-tests/ggml-vocab-llama-spm.gguf"
+"$CLI" tokenize --tokenizer "$SPM" --file "$SPM.inp" --cases > "$T/spm.txt" || fail "GGUF tokenize"
+sed 's/^ //' "$SPM.out" | cmp -s - "$T/spm.txt" || fail "llama-spm GGUF vectors differ from llama.cpp's .out"
+
 # Errors: one line on stderr, non-zero exit.
 if "$CLI" tokenize --tokenizer "$T/missing.json" --file "$T/in.txt" 2> "$T/err.txt" > /dev/null; then fail "missing tokenizer accepted"; fi
 [ "$(wc -l < "$T/err.txt")" -eq 1 ] || fail "error is not one line: $(cat "$T/err.txt")"
