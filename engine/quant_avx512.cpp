@@ -100,12 +100,10 @@ template <bool kQ4>
 struct KQ8_0 {
   static constexpr int kNR = 4;
   static constexpr size_t kBlock = kQ4 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
-  // Signed weights of block b of a row, and its scale.
-  static inline __m256i load_w(const uint8_t* row, int64_t b, float* dw) {
+  // Signed weights of block b of a row (32 bytes) and its f16 scale bits.
+  static inline __m256i load_w(const uint8_t* row, int64_t b, uint16_t* h) {
     const uint8_t* blk = row + b * kBlock;
-    uint16_t h;
-    std::memcpy(&h, blk, 2);
-    *dw = f16(h);
+    std::memcpy(h, blk, 2);
     if constexpr (kQ4) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
       const __m128i m = _mm_set1_epi8(0x0F);
@@ -116,34 +114,46 @@ struct KQ8_0 {
       return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
     }
   }
+  // Two blocks per 512-bit register: lanes 0-7 hold block b, lanes 8-15 block b + 1; an odd last block runs with
+  // the upper half zeroed.
   template <int NR, int NX>
   static void tile(const uint8_t* W, size_t ws, const uint8_t* A, size_t as, int64_t cols, float* Y, int64_t ldy) {
-    __m256 acc[NR][NX];
+    __m512 acc[NR][NX];
     for (int r = 0; r < NR; ++r)
-      for (int i = 0; i < NX; ++i) acc[r][i] = _mm256_setzero_ps();
+      for (int i = 0; i < NX; ++i) acc[r][i] = _mm512_setzero_ps();
     const float* xd[NX];
     for (int i = 0; i < NX; ++i) xd[i] = q8a_view(A + i * as, cols).d;
-    const __m256i bias = _mm256_set1_epi8(static_cast<char>(0x80));
-    for (int64_t b = 0; b < cols / kQK; ++b) {
-      __m256i w[NR], nc[NR];
-      __m256 dw[NR];
+    const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
+    const __m512i pair_idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const int64_t nb = cols / kQK;
+    for (int64_t b = 0; b < nb; b += 2) {
+      const bool two = b + 1 < nb;
+      __m512i w[NR], nc[NR];
+      __m512 dw[NR];
       for (int r = 0; r < NR; ++r) {
-        float d;
-        w[r] = load_w(W + r * ws, b, &d);
-        dw[r] = _mm256_set1_ps(d);
-        nc[r] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_dpbusd_epi32(_mm256_setzero_si256(), bias, w[r]));
+        uint16_t h0, h1 = 0;
+        const __m256i w0 = load_w(W + r * ws, b, &h0);
+        const __m256i w1 = two ? load_w(W + r * ws, b + 1, &h1) : _mm256_setzero_si256();
+        w[r] = _mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1);
+        dw[r] = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16(static_cast<short>(h1)),
+                                                 _mm_set1_epi16(static_cast<short>(h0))));
+        nc[r] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, w[r]));
       }
       for (int i = 0; i < NX; ++i) {
-        const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(A + i * as + b * kQK));
-        const __m256 dx = _mm256_set1_ps(xd[i][b]);
+        const uint8_t* xq = A + i * as + b * kQK;
+        const __m512i xv = two ? _mm512_loadu_si512(xq)
+                               : _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq)));
+        __m128 d2 = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(xd[i] + b)));
+        if (!two) d2 = _mm_load_ss(xd[i] + b);
+        const __m512 dx = _mm512_permutexvar_ps(pair_idx, _mm512_castps128_ps512(d2));
         for (int r = 0; r < NR; ++r) {
-          const __m256 p = _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(nc[r], xv, w[r]));
-          acc[r][i] = _mm256_fmadd_ps(_mm256_mul_ps(p, dx), dw[r], acc[r][i]);
+          const __m512 p = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(nc[r], xv, w[r]));
+          acc[r][i] = _mm512_fmadd_ps(_mm512_mul_ps(p, dx), dw[r], acc[r][i]);
         }
       }
     }
     for (int i = 0; i < NX; ++i)
-      for (int r = 0; r < NR; ++r) Y[i * ldy + r] = hsum(acc[r][i]);
+      for (int r = 0; r < NR; ++r) Y[i * ldy + r] = _mm512_reduce_add_ps(acc[r][i]);
   }
 };
 
@@ -185,42 +195,34 @@ struct KQ4_K {
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     const __m512i ilo0 = idx2(0, 2), ihi0 = idx2(1, 3), ilo1 = idx2(4, 6), ihi1 = idx2(5, 7);
     for (int64_t b = 0; b < cols / kQKK; ++b) {
-      __m512i lo[NR][2], hi[NR][2], slo[NR][2], shi[NR][2];
-      __m256i mdup[NR];
-      float d[NR], dmin[NR];
+      // One weight row at a time (its unpacked quants stay in registers), all activation rows inside.
       for (int r = 0; r < NR; ++r) {
         const auto* blk = reinterpret_cast<const BlockQ4_K*>(W + r * ws) + b;
-        d[r] = f16(blk->d);
-        dmin[r] = f16(blk->dmin);
+        const float d = f16(blk->d), dmin = f16(blk->dmin);
         uint64_t sc8, m8;
         q4k_unpack(blk, &sc8, &m8);
         const __m512i sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(sc8))));
         const __m128i mv = _mm_cvtsi64_si128(static_cast<long long>(m8));
-        mdup[r] = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mv, mv));
-        slo[r][0] = _mm512_permutexvar_epi16(ilo0, sc16);
-        shi[r][0] = _mm512_permutexvar_epi16(ihi0, sc16);
-        slo[r][1] = _mm512_permutexvar_epi16(ilo1, sc16);
-        shi[r][1] = _mm512_permutexvar_epi16(ihi1, sc16);
+        const __m256i mdup = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mv, mv));
+        __m512i s[NX];
+        for (int i = 0; i < NX; ++i) s[i] = _mm512_setzero_si512();
         for (int k = 0; k < 2; ++k) {
           const __m512i v = _mm512_loadu_si512(blk->qs + 64 * k);
-          lo[r][k] = _mm512_and_si512(v, m4);
-          hi[r][k] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+          const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+          const __m512i slo = _mm512_permutexvar_epi16(k ? ilo1 : ilo0, sc16);
+          const __m512i shi = _mm512_permutexvar_epi16(k ? ihi1 : ihi0, sc16);
+          for (int i = 0; i < NX; ++i) {
+            const int8_t* xq = xv[i].qs + b * kQKK + 128 * k;
+            s[i] = _mm512_dpwssd_epi32(s[i], _mm512_maddubs_epi16(lo, _mm512_loadu_si512(xq)), slo);
+            s[i] = _mm512_dpwssd_epi32(s[i], _mm512_maddubs_epi16(hi, _mm512_loadu_si512(xq + 64)), shi);
+          }
         }
-      }
-      for (int i = 0; i < NX; ++i) {
-        const int8_t* xq = xv[i].qs + b * kQKK;
-        const __m512i x0 = _mm512_loadu_si512(xq), x1 = _mm512_loadu_si512(xq + 64);
-        const __m512i x2 = _mm512_loadu_si512(xq + 128), x3 = _mm512_loadu_si512(xq + 192);
-        const __m256i bsum = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv[i].bsum + b * 16));
-        const float dx = xv[i].d[b];
-        for (int r = 0; r < NR; ++r) {
-          __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_maddubs_epi16(lo[r][0], x0), slo[r][0]);
-          s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(hi[r][0], x1), shi[r][0]);
-          s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(lo[r][1], x2), slo[r][1]);
-          s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(hi[r][1], x3), shi[r][1]);
-          acc[r][i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_set1_ps(d[r] * dx), acc[r][i]);
-          macc[r][i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(bsum, mdup[r])),
-                                       _mm256_set1_ps(dmin[r] * dx), macc[r][i]);
+        for (int i = 0; i < NX; ++i) {
+          const float dx = xv[i].d[b];
+          const __m256i bsum = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv[i].bsum + b * 16));
+          acc[r][i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[i]), _mm512_set1_ps(d * dx), acc[r][i]);
+          macc[r][i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(bsum, mdup)), _mm256_set1_ps(dmin * dx),
+                                       macc[r][i]);
         }
       }
     }

@@ -24,7 +24,8 @@ void compare_isa(kern::Isa isa) {
     kern::TypeKernels k;
     if (!kern::get_kernels(t, isa, &k)) continue;
     const int64_t block = dtype_traits(t).block_elems;
-    const int64_t col_choices[] = {256, 768, block == 1 ? 100 : 1024};
+    // 288 = 9 blocks of 32: an odd block count (the AVX-512 q8_0/q4_0 kernels pair blocks).
+    const int64_t col_choices[] = {256, 768, block == 1 ? 100 : block == 32 ? 288 : 1024};
     const int64_t row_choices[] = {1, 7, 37, 70};
     int variant = 0;
     for (int64_t cols : col_choices) {
