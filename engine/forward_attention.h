@@ -1,0 +1,47 @@
+// Causal attention over the blocked KV cache for the CPU backend (GQA: the query heads of a group read their
+// KV head's keys and values once per block), plus the small vector kernels it needs (f32 and f16 keys/values;
+// AVX2/FMA/F16C chosen at run time, scalar otherwise).
+#pragma once
+#include <vector>
+
+#include "engine/kv_cache.h"
+
+namespace cj {
+
+class ThreadPool;
+
+struct AttentionArgs {
+  const KVCache* kv = nullptr;
+  int layer = 0;
+  int n_heads = 0, n_kv_heads = 0, head_dim = 0, head_dim_v = 0;
+  float scale = 1;     // 1 / sqrt(head_dim)
+  int n_q = 0;         // query tokens
+  int pos0 = 0;        // position of query 0; query i attends keys 0 .. pos0 + i
+  const float* q = nullptr;  // [n_q, n_heads * head_dim]
+  float* out = nullptr;      // [n_q, n_heads * head_dim_v]
+};
+
+// Scratch the attention needs, sized once per backend; nothing allocates per call. Each task (a KV head and a
+// share of the queries or of the key blocks) keeps an online softmax over one key block at a time.
+class AttentionScratch {
+ public:
+  static constexpr int kMaxChunks = 16;  // query chunks (prefill) or key splits (decode) per KV head
+  void reserve(int n_heads, int n_kv_heads, int head_dim_v);
+  float* task(int t) { return buf_.data() + size_t(t) * per_task_; }
+  float* partial() { return partial_.data(); }
+
+  int group_ = 1, head_dim_v_ = 0;
+  size_t per_task_ = 0;
+  std::vector<float> buf_;      // [n_kv_heads * kMaxChunks, group * (kBlockTokens + head_dim_v + 2)]
+  std::vector<float> partial_;  // [kMaxChunks, n_heads, head_dim_v + 2] decode split partial results (m, l, acc)
+};
+
+void attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* pool, int n_threads);
+
+// Vector kernels.
+float dot_f32(const float* a, const float* b, int n);
+float dot_f32_f16(const float* a, const uint16_t* b, int n);
+void axpy_f32(float* y, float alpha, const float* x, int n);        // y += alpha * x
+void axpy_f16(float* y, float alpha, const uint16_t* x, int n);
+
+}  // namespace cj
