@@ -112,72 +112,96 @@ void axpy_f16(float* y, float alpha, const uint16_t* x, int n) { kernels().axpy1
 void AttentionScratch::reserve(int n_heads, int n_kv_heads, int head_dim_v) {
   group_ = n_heads / n_kv_heads;
   head_dim_v_ = head_dim_v;
-  per_task_ = size_t(group_) * (KVCache::kBlockTokens + head_dim_v + 2);
+  per_task_ = size_t(kTileQ) * group_ * (kSubKeys + head_dim_v + 2);
   per_task_ = (per_task_ + 15) / 16 * 16;
-  buf_.assign(per_task_ * n_kv_heads * kMaxChunks, 0.0f);
-  partial_.assign(size_t(kMaxChunks) * n_heads * (head_dim_v + 2), 0.0f);
+  buf_.assign(per_task_ * kMaxTasks, 0.0f);
+  partial_.assign(size_t(kMaxSplits) * n_heads * (head_dim_v + 2), 0.0f);
 }
 
 namespace {
 
-// One query token against key blocks [b0, b1) for the query heads of KV head g, with an online softmax.
-// Leaves per head: m (running max), l (sum of exp), acc [head_dim_v] (unnormalized output) in `st`.
-void attend_one(const AttentionArgs& a, int g, int qi, int b0, int b1, float* st) {
+// Per-task state layout for a tile of nq queries and G heads: scores [nq*G, kSubKeys], m [nq*G], l [nq*G],
+// acc [nq*G, Dv].
+struct TileState {
+  float* scores;
+  float* m;
+  float* l;
+  float* acc;
+  TileState(float* st, int nq, int G, int Dv) {
+    scores = st;
+    m = scores + size_t(nq) * G * AttentionScratch::kSubKeys;
+    l = m + size_t(nq) * G;
+    acc = l + size_t(nq) * G;
+    (void)Dv;
+  }
+};
+
+// Queries [q0, q0 + nq) of KV head g against key blocks [b0, b1), causal (query i sees keys <= pos0 + i).
+void attend_tile(const AttentionArgs& a, int g, int q0, int nq, int b0, int b1, const TileState& ts) {
   const KVCache& kv = *a.kv;
   const int G = a.n_heads / a.n_kv_heads, D = a.head_dim, Dv = a.head_dim_v;
-  const int last = a.pos0 + qi;  // inclusive
-  float* scores = st;                                   // [G, kBlockTokens]
-  float* m = st + size_t(G) * KVCache::kBlockTokens;    // [G]
-  float* l = m + G;                                     // [G]
-  float* acc = l + G;                                   // [G, Dv]
-  for (int h = 0; h < G; ++h) {
-    m[h] = -std::numeric_limits<float>::infinity();
-    l[h] = 0;
+  constexpr int KB = AttentionScratch::kSubKeys;
+  const int npairs = nq * G;
+  for (int i = 0; i < npairs; ++i) {
+    ts.m[i] = -std::numeric_limits<float>::infinity();
+    ts.l[i] = 0;
   }
-  std::fill(acc, acc + size_t(G) * Dv, 0.0f);
-  const float* q = a.q + size_t(qi) * a.n_heads * D + size_t(g) * G * D;  // [G, D]
+  std::fill(ts.acc, ts.acc + size_t(npairs) * Dv, 0.0f);
   const bool f16 = kv.type() == KVType::F16;
   const Kernels& K = kernels();
+  const int last_of_tile = a.pos0 + q0 + nq - 1;
   for (int b = b0; b < b1; ++b) {
-    const int t0 = b * KVCache::kBlockTokens;
-    if (t0 > last) break;
-    const int nt = std::min(KVCache::kBlockTokens, last - t0 + 1);
-    const void* kb = kv.k_block(a.layer, b, g);
-    const void* vb = kv.v_block(a.layer, b, g);
-    for (int t = 0; t < nt; ++t) {
-      if (f16) {
-        const uint16_t* kr = static_cast<const uint16_t*>(kb) + size_t(t) * D;
-        for (int h = 0; h < G; ++h) scores[h * KVCache::kBlockTokens + t] = K.dot16(q + h * D, kr, D) * a.scale;
-      } else {
-        const float* kr = static_cast<const float*>(kb) + size_t(t) * D;
-        for (int h = 0; h < G; ++h) scores[h * KVCache::kBlockTokens + t] = K.dot32(q + h * D, kr, D) * a.scale;
-      }
-    }
-    for (int h = 0; h < G; ++h) {
-      float* s = scores + h * KVCache::kBlockTokens;
-      float bm = s[0];
-      for (int t = 1; t < nt; ++t) bm = std::max(bm, s[t]);
-      const float nm = std::max(m[h], bm);
-      const float corr = std::exp(m[h] - nm);  // 0 on the first block (m = -inf)
-      if (corr != 1.0f) {
-        l[h] *= corr;
-        for (int i = 0; i < Dv; ++i) acc[h * Dv + i] *= corr;
-      }
-      float sum = 0;
-      for (int t = 0; t < nt; ++t) {
-        s[t] = std::exp(s[t] - nm);
-        sum += s[t];
-      }
-      l[h] += sum;
-      m[h] = nm;
-    }
-    for (int t = 0; t < nt; ++t) {
-      if (f16) {
-        const uint16_t* vr = static_cast<const uint16_t*>(vb) + size_t(t) * Dv;
-        for (int h = 0; h < G; ++h) K.axpy16(acc + h * Dv, scores[h * KVCache::kBlockTokens + t], vr, Dv);
-      } else {
-        const float* vr = static_cast<const float*>(vb) + size_t(t) * Dv;
-        for (int h = 0; h < G; ++h) K.axpy32(acc + h * Dv, scores[h * KVCache::kBlockTokens + t], vr, Dv);
+    const int bt0 = b * KVCache::kBlockTokens;
+    if (bt0 > last_of_tile) break;
+    const uint8_t* kb = static_cast<const uint8_t*>(kv.k_block(a.layer, b, g));
+    const uint8_t* vb = static_cast<const uint8_t*>(kv.v_block(a.layer, b, g));
+    const size_t es = kv.elem_bytes();
+    for (int s0 = 0; s0 < KVCache::kBlockTokens; s0 += KB) {
+      const int t0 = bt0 + s0;  // position of the first key of the sub-block
+      if (t0 > last_of_tile) break;
+      for (int qi = 0; qi < nq; ++qi) {
+        const int last = a.pos0 + q0 + qi;
+        const int nk = std::min(KB, last - t0 + 1);
+        if (nk <= 0) continue;
+        const float* q = a.q + size_t(q0 + qi) * a.n_heads * D + size_t(g) * G * D;  // [G, D]
+        float* sc = ts.scores + size_t(qi) * G * KB;                                   // [G, KB]
+        for (int t = 0; t < nk; ++t) {
+          const uint8_t* kr = kb + size_t(s0 + t) * D * es;
+          if (f16) {
+            for (int h = 0; h < G; ++h) sc[h * KB + t] = K.dot16(q + h * D, reinterpret_cast<const uint16_t*>(kr), D) * a.scale;
+          } else {
+            for (int h = 0; h < G; ++h) sc[h * KB + t] = K.dot32(q + h * D, reinterpret_cast<const float*>(kr), D) * a.scale;
+          }
+        }
+        for (int h = 0; h < G; ++h) {
+          const int pi = qi * G + h;
+          float* s = sc + h * KB;
+          float bm = s[0];
+          for (int t = 1; t < nk; ++t) bm = std::max(bm, s[t]);
+          const float nm = std::max(ts.m[pi], bm);
+          const float corr = std::exp(ts.m[pi] - nm);  // 0 on the first keys (m = -inf)
+          float* acc = ts.acc + size_t(pi) * Dv;
+          if (corr != 1.0f) {
+            ts.l[pi] *= corr;
+            for (int i = 0; i < Dv; ++i) acc[i] *= corr;
+          }
+          float sum = 0;
+          for (int t = 0; t < nk; ++t) {
+            s[t] = std::exp(s[t] - nm);
+            sum += s[t];
+          }
+          ts.l[pi] += sum;
+          ts.m[pi] = nm;
+        }
+        for (int t = 0; t < nk; ++t) {
+          const uint8_t* vr = vb + size_t(s0 + t) * Dv * es;
+          float* acc = ts.acc + size_t(qi) * G * Dv;
+          if (f16) {
+            for (int h = 0; h < G; ++h) K.axpy16(acc + h * Dv, sc[h * KB + t], reinterpret_cast<const uint16_t*>(vr), Dv);
+          } else {
+            for (int h = 0; h < G; ++h) K.axpy32(acc + h * Dv, sc[h * KB + t], reinterpret_cast<const float*>(vr), Dv);
+          }
+        }
       }
     }
   }
@@ -201,24 +225,29 @@ void attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* pool, in
   if (a.n_q == 1) {
     // Decode: split the key blocks of each KV head so that every thread has work; merge by log-sum-exp.
     int splits = std::max(1, (2 * n_threads + a.n_kv_heads - 1) / a.n_kv_heads);
-    splits = std::min({splits, n_blocks, AttentionScratch::kMaxChunks});
+    splits = std::min({splits, n_blocks, AttentionScratch::kMaxSplits,
+                       std::max(1, AttentionScratch::kMaxTasks / a.n_kv_heads)});
     const int per = (n_blocks + splits - 1) / splits;
     splits = (n_blocks + per - 1) / per;
     const size_t pstride = size_t(Dv) + 2;
-    run_tasks(pool, a.n_kv_heads * splits, [&](int task) {
+    const int n_tasks = a.n_kv_heads * splits;
+    auto one = [&](int task) {
       const int g = task / splits, sp = task % splits;
-      float* st = s.task(task);
-      attend_one(a, g, 0, sp * per, std::min(n_blocks, (sp + 1) * per), st);
-      const float* m = st + size_t(G) * KVCache::kBlockTokens;
-      const float* l = m + G;
-      const float* acc = l + G;
+      TileState ts(s.task(task % AttentionScratch::kMaxTasks), 1, G, Dv);
+      attend_tile(a, g, 0, 1, sp * per, std::min(n_blocks, (sp + 1) * per), ts);
       for (int h = 0; h < G; ++h) {
         float* p = s.partial() + (size_t(sp) * a.n_heads + g * G + h) * pstride;
-        p[0] = m[h];
-        p[1] = l[h];
-        std::copy(acc + h * Dv, acc + (h + 1) * Dv, p + 2);
+        p[0] = ts.m[h];
+        p[1] = ts.l[h];
+        std::copy(ts.acc + h * Dv, ts.acc + (h + 1) * Dv, p + 2);
       }
-    });
+    };
+    if (n_tasks <= AttentionScratch::kMaxTasks) {
+      run_tasks(pool, n_tasks, one);
+    } else {  // more KV heads than task slots: run them in rounds
+      for (int r0 = 0; r0 < n_tasks; r0 += AttentionScratch::kMaxTasks)
+        run_tasks(pool, std::min(AttentionScratch::kMaxTasks, n_tasks - r0), [&](int t) { one(r0 + t); });
+    }
     for (int h = 0; h < a.n_heads; ++h) {
       float M = -std::numeric_limits<float>::infinity();
       for (int sp = 0; sp < splits; ++sp) M = std::max(M, s.partial()[(size_t(sp) * a.n_heads + h) * pstride]);
@@ -237,21 +266,26 @@ void attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* pool, in
     }
     return;
   }
-  // Prefill: each task takes every chunks-th query of one KV head (interleaved, so causal work is balanced).
-  int chunks = std::max(1, (4 * n_threads + a.n_kv_heads - 1) / a.n_kv_heads);
-  chunks = std::min({chunks, a.n_q, AttentionScratch::kMaxChunks});
-  run_tasks(pool, a.n_kv_heads * chunks, [&](int task) {
-    const int g = task / chunks, c = task % chunks;
-    float* st = s.task(task);
-    const float* l = st + size_t(G) * KVCache::kBlockTokens + G;
-    const float* acc = l + G;
-    for (int qi = c; qi < a.n_q; qi += chunks) {
-      attend_one(a, g, qi, 0, n_blocks, st);
-      for (int h = 0; h < G; ++h) {
-        float* out = a.out + size_t(qi) * a.n_heads * Dv + size_t(g * G + h) * Dv;
-        const float inv = 1.0f / l[h];
-        for (int i = 0; i < Dv; ++i) out[i] = acc[h * Dv + i] * inv;
-      }
+  // Prefill: work items (KV head, tile of kTileQ queries), heaviest (latest) tiles first; task t takes items
+  // t, t + T, t + 2T, … so that T tasks (T <= kMaxTasks) each own one scratch slot.
+  constexpr int TQ = AttentionScratch::kTileQ;
+  const int n_tiles = (a.n_q + TQ - 1) / TQ;
+  const int n_items = n_tiles * a.n_kv_heads;
+  const int T = std::min(n_items, AttentionScratch::kMaxTasks);
+  (void)n_threads;
+  run_tasks(pool, T, [&](int task) {
+    for (int item = task; item < n_items; item += T) {
+      const int tile = n_tiles - 1 - item / a.n_kv_heads, g = item % a.n_kv_heads;
+      const int q0 = tile * TQ, nq = std::min(TQ, a.n_q - q0);
+      TileState ts(s.task(task), nq, G, Dv);
+      attend_tile(a, g, q0, nq, 0, n_blocks, ts);
+      for (int qi = 0; qi < nq; ++qi)
+        for (int h = 0; h < G; ++h) {
+          const int pi = qi * G + h;
+          float* out = a.out + size_t(q0 + qi) * a.n_heads * Dv + size_t(g * G + h) * Dv;
+          const float inv = 1.0f / ts.l[pi];
+          for (int i = 0; i < Dv; ++i) out[i] = ts.acc[size_t(pi) * Dv + i] * inv;
+        }
     }
   });
 }

@@ -21,19 +21,24 @@ struct AttentionArgs {
   float* out = nullptr;      // [n_q, n_heads * head_dim_v]
 };
 
-// Scratch the attention needs, sized once per backend; nothing allocates per call. Each task (a KV head and a
-// share of the queries or of the key blocks) keeps an online softmax over one key block at a time.
+// Scratch the attention needs, sized once per backend; nothing allocates per call. A task handles a tile of up
+// to kTileQ consecutive queries of one KV head (prefill) or a range of key blocks for one query (decode), and
+// keeps an online softmax per (query, head) while it walks the keys kSubKeys at a time: the keys and values of
+// a sub-block stay in L1 while every query of the tile and every query head of the GQA group uses them.
 class AttentionScratch {
  public:
-  static constexpr int kMaxChunks = 16;  // query chunks (prefill) or key splits (decode) per KV head
+  static constexpr int kTileQ = 16;     // queries per prefill tile
+  static constexpr int kSubKeys = 64;   // keys per sub-block
+  static constexpr int kMaxTasks = 64;  // concurrent tasks (prefill tiles are interleaved over them)
+  static constexpr int kMaxSplits = 16; // decode key splits per KV head
   void reserve(int n_heads, int n_kv_heads, int head_dim_v);
   float* task(int t) { return buf_.data() + size_t(t) * per_task_; }
   float* partial() { return partial_.data(); }
 
   int group_ = 1, head_dim_v_ = 0;
   size_t per_task_ = 0;
-  std::vector<float> buf_;      // [n_kv_heads * kMaxChunks, group * (kBlockTokens + head_dim_v + 2)]
-  std::vector<float> partial_;  // [kMaxChunks, n_heads, head_dim_v + 2] decode split partial results (m, l, acc)
+  std::vector<float> buf_;      // [kMaxTasks, kTileQ * group * (kSubKeys + head_dim_v + 2)]
+  std::vector<float> partial_;  // [kMaxSplits, n_heads, head_dim_v + 2] decode split partial results (m, l, acc)
 };
 
 void attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* pool, int n_threads);
