@@ -158,3 +158,64 @@ TEST(Forward, ErrorsAreReported) {
 
 }  // namespace
 }  // namespace cj::test
+
+namespace cj::test {
+namespace {
+
+// Writes a copy of a model with every tensor dequantized to f32 (scalar metadata only: no tokenizer).
+std::string f32_twin(const std::string& path) {
+  auto f = gguf::File::open(path);
+  EXPECT_TRUE(f.ok());
+  gguf::Writer w;
+  for (const auto& [k, v] : f->metadata()) {
+    switch (v.type) {
+      case gguf::ValueType::STRING: w.set_string(k, v.s); break;
+      case gguf::ValueType::UINT32: w.set_u32(k, uint32_t(v.i)); break;
+      case gguf::ValueType::INT32: w.set_i32(k, int32_t(v.i)); break;
+      case gguf::ValueType::FLOAT32: w.set_f32(k, float(v.f)); break;
+      default: break;
+    }
+  }
+  for (const auto& t : f->tensors()) {
+    std::vector<float> x(static_cast<size_t>(t.n_elements()));
+    const int64_t cols = t.dims[0];
+    for (int64_t r = 0; r < t.rows(); ++r)
+      dequantize_row(t.type, f->tensor_data(t) + size_t(r) * row_bytes(t.type, cols), x.data() + r * cols, cols);
+    w.add_tensor(t.name, DType::F32, t.dims, x.data());
+  }
+  std::string out = path + ".f32twin.gguf";
+  EXPECT_TRUE(w.write(out).ok());
+  return out;
+}
+
+// The engine on a quantized model against the engine on its dequantized-f32 twin.
+TEST(Forward, QuantizedMatchesItsF32Twin) {
+  for (const char* type : {"q8_0", "q4_k"}) {
+    MakeModelSpec s;
+    s.arch = Arch::Qwen3;
+    s.n_layers = 2;
+    s.n_embd = 256;
+    s.n_heads = 4;
+    s.n_kv_heads = 2;
+    s.n_ff = 512;
+    s.n_vocab = 300;
+    ASSERT_TRUE(dtype_from_name(type, &s.type));
+    std::string q = make_tiny(std::string("twin_") + type, s);
+    std::string f = f32_twin(q);
+    auto mq = Model::load(q);
+    auto mf = Model::load(f);
+    ASSERT_TRUE(mq.ok() && mf.ok());
+    auto toks = some_tokens(12, 300, 23);
+    BackendOptions o;
+    o.kv_type = KVType::F32;
+    o.n_ctx = 64;
+    auto a = engine_logits(**mq, toks, o);
+    auto b = engine_logits(**mf, toks, o);
+    double err = max_row_rel_err(a, b, 300);
+    EXPECT_LE(err, 4e-2) << type;
+    EXPECT_GT(err, 0.0) << type;  // the quantized path really ran
+  }
+}
+
+}  // namespace
+}  // namespace cj::test
