@@ -467,6 +467,15 @@ void TextDoc::set_layout_params(float wrap_width, float line_height, float para_
   measure_ = std::move(measure);
 }
 
+void TextDoc::invalidate_layout() {
+  for (auto& l : layout_) l.valid = false;
+  tops_valid_ = false;
+}
+
+float TextDoc::x_in_line(int para, int line, int byte) const {
+  return x_of(para, layout_[static_cast<size_t>(para)].lines[static_cast<size_t>(line)], byte);
+}
+
 void TextDoc::lay_out(int para) {
   ParaLayout& pl = layout_[static_cast<size_t>(para)];
   pl.lines.clear();

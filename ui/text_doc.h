@@ -108,6 +108,8 @@ class TextDoc {
   // Top-left of the caret box for p (y is the top of its line). Uses the caret's line affinity if p is the caret.
   std::pair<float, float> pos_to_xy(TextPos p) const;
   int relayout_count() const { return relayouts_; }  // paragraphs laid out so far (for tests and stats)
+  void invalidate_layout();                           // widths changed (e.g. the font was rebuilt)
+  float x_in_line(int para, int line, int byte) const;  // x of byte within one visual line
 
  private:
   struct ParaLayout {
