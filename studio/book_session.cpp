@@ -4,7 +4,12 @@
 #include <filesystem>
 
 #include "engine/base/file.h"
+#include "engine/base/text.h"
 #include "engine/base/utf8.h"
+#include "storage/books.h"
+#include "storage/chapters.h"
+#include "storage/database.h"
+#include "storage/search_index.h"
 
 namespace cj::studio {
 namespace {
@@ -86,6 +91,12 @@ class TextFileBook final : public BookSession {
     return Status::Ok();
   }
 
+  Result<std::vector<storage::Entity>> entities() override { return no_project(); }
+  Result<std::vector<storage::Fact>> facts() override { return no_project(); }
+  Result<std::vector<storage::Finding>> findings() override { return no_project(); }
+  Result<std::vector<storage::Job>> jobs() override { return no_project(); }
+  Status set_finding_status(int64_t, const std::string&) override { return no_project(); }
+
   Result<std::vector<SearchHit>> search(std::string_view q, size_t limit) override {
     std::vector<SearchHit> hits;
     if (q.empty()) return hits;
@@ -102,11 +113,14 @@ class TextFileBook final : public BookSession {
     ChapterInfo ci;
     ci.id = static_cast<int64_t>(i);
     ci.title = parts_[i].heading.empty() ? std::string("（卷首）") : std::string(trim(parts_[i].heading));
-    size_t zi = 0;
-    for (uint32_t c : utf8::to_code_points(parts_[i].body))
-      if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != 0x3000 && c != 0xA0) ++zi;
-    ci.zi = zi;
+    ci.ordinal = static_cast<int64_t>(i);
+    ci.zi = text::zishu(parts_[i].body);
     return ci;
+  }
+
+  static Error no_project() {
+    return make_error("a plain text file has no characters, facts, findings or jobs; import it into a book project "
+                      "(changjuan-cli import) and open that with --db");
   }
 
   std::string path_;
@@ -114,6 +128,106 @@ class TextFileBook final : public BookSession {
   bool bom_ = false;
   bool crlf_ = false;  // the file's lines end in CRLF
   bool backed_up_ = false;
+};
+
+// A book in a project file: every save is a new revision (storage::Chapters::save), nothing is overwritten.
+class ProjectBook final : public BookSession {
+ public:
+  ProjectBook(std::unique_ptr<storage::Database> db, storage::Book book, std::vector<storage::ChapterInfo> rows)
+      : db_(std::move(db)), book_(std::move(book)), rows_(std::move(rows)) {}
+
+  Status load_infos() {
+    chapters_.clear();
+    storage::Chapters ch(*db_);
+    for (const auto& r : rows_) {
+      auto c = ch.get(r.id);
+      if (!c.ok()) return Error{c.error()};
+      chapters_.push_back(info(r, c->body));
+    }
+    return Status::Ok();
+  }
+
+  std::string title() const override { return book_.title.empty() ? std::string("（无题）") : book_.title; }
+  std::string source() const override { return db_->path(); }
+  bool has_revisions() const override { return true; }
+  int64_t book_id() const override { return book_.id; }
+
+  Result<std::string> load_chapter(size_t i) override {
+    if (i >= rows_.size()) return make_error("no chapter " + std::to_string(i + 1) + " in this book");
+    storage::Chapters ch(*db_);
+    auto c = ch.get(rows_[i].id);
+    if (!c.ok()) return Error{c.error()};
+    if (auto rev = ch.revision(c->revision_id); rev.ok()) chapters_[i].revision = rev->number;
+    return std::move(c->body);
+  }
+
+  Status save_chapter(size_t i, std::string_view text) override {
+    if (i >= rows_.size()) return make_error("no chapter " + std::to_string(i + 1) + " in this book");
+    storage::Chapters ch(*db_);
+    auto rev = ch.save(rows_[i].id, std::string(text), storage::RevisionSource::kWriter, "saved in the editor");
+    if (!rev.ok()) return Error{rev.error()};
+    chapters_[i].zi = text::zishu(text);
+    if (auto r = ch.revision(*rev); r.ok()) chapters_[i].revision = r->number;
+    return Status::Ok();
+  }
+
+  Result<std::vector<SearchHit>> search(std::string_view q, size_t limit) override {
+    storage::SearchOptions o;
+    o.limit = static_cast<int>(std::min<size_t>(limit, 1000));
+    auto found = storage::SearchIndex(*db_).search(book_.id, q, o);
+    if (!found.ok()) return Error{found.error()};
+    // The index ranks chapters; the editor wants a place: the first occurrence of the first term.
+    std::string_view first = trim(q);
+    for (size_t k = 0; k < first.size(); ++k)
+      if (first[k] == ' ' || first[k] == '\t' || first.substr(k, 3) == "\u3000") {
+        first = first.substr(0, k);
+        break;
+      }
+    std::vector<SearchHit> hits;
+    for (const auto& h : *found) {
+      size_t idx = 0;
+      while (idx < rows_.size() && rows_[idx].id != h.chapter_id) ++idx;
+      if (idx == rows_.size()) continue;
+      auto body = load_chapter(idx);
+      if (!body.ok()) return Error{body.error()};
+      const size_t at = body->find(first);
+      const size_t len = at == std::string::npos ? 0 : first.size();
+      hits.push_back({idx, at == std::string::npos ? 0 : at, len,
+                      at == std::string::npos ? h.snippet : make_snippet(*body, at, len, 16)});
+    }
+    return hits;
+  }
+
+  Result<std::vector<storage::Entity>> entities() override { return storage::Entities(*db_).list(book_.id); }
+  Result<std::vector<storage::Fact>> facts() override { return storage::Facts(*db_).list(book_.id); }
+  Result<std::vector<storage::Finding>> findings() override { return storage::Findings(*db_).list(book_.id); }
+  Status set_finding_status(int64_t id, const std::string& status) override {
+    return storage::Findings(*db_).set_status(id, status);
+  }
+  Result<std::vector<storage::Job>> jobs() override {
+    auto all = storage::Jobs(*db_).list();
+    if (!all.ok()) return all;
+    std::vector<storage::Job> mine;
+    for (auto& j : *all)
+      if (!j.book_id || *j.book_id == book_.id) mine.push_back(std::move(j));
+    return mine;
+  }
+
+ private:
+  static ChapterInfo info(const storage::ChapterInfo& r, std::string_view body) {
+    ChapterInfo ci;
+    ci.id = r.id;
+    ci.ordinal = r.ordinal;
+    ci.title = !r.heading.empty() ? std::string(trim(r.heading))
+               : r.ordinal == 0   ? std::string("（卷首）")
+                                  : r.title;
+    ci.zi = text::zishu(body);
+    return ci;
+  }
+
+  std::unique_ptr<storage::Database> db_;
+  storage::Book book_;
+  std::vector<storage::ChapterInfo> rows_;
 };
 
 }  // namespace
@@ -161,6 +275,40 @@ std::string make_snippet(std::string_view text, size_t byte, size_t len, size_t 
   for (char& c : s)
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   return std::string(trim(s));
+}
+
+size_t byte_offset_of_code_point(std::string_view text, int64_t cp) {
+  size_t i = 0;
+  for (int64_t k = 0; k < cp && i < text.size(); ++k) {
+    ++i;
+    while (i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) ++i;
+  }
+  return i;
+}
+
+Result<std::unique_ptr<BookSession>> BookSession::open_project(const std::string& db_path, int64_t book_id) {
+  if (!std::filesystem::exists(db_path)) return make_error("no book project at " + db_path);
+  auto db = storage::Database::open(db_path, {.create = false});
+  if (!db.ok()) return Error{db.error()};
+  storage::Books books(**db);
+  if (book_id == 0) {
+    auto all = books.list();
+    if (!all.ok()) return Error{all.error()};
+    if (all->empty()) return make_error(db_path + " holds no book yet; import one with changjuan-cli import");
+    if (all->size() > 1) {
+      std::string ids;
+      for (const auto& b : *all) ids += " " + std::to_string(b.id) + " (" + b.title + ")";
+      return make_error(db_path + " holds several books; choose one with --book:" + ids);
+    }
+    book_id = all->front().id;
+  }
+  auto book = books.get(book_id);
+  if (!book.ok()) return Error{book.error()};
+  auto rows = storage::Chapters(**db).list(book_id);
+  if (!rows.ok()) return Error{rows.error()};
+  auto pb = std::make_unique<ProjectBook>(std::move(*db), std::move(*book), std::move(*rows));
+  if (Status s = pb->load_infos(); !s.ok()) return Error{s.error()};
+  return std::unique_ptr<BookSession>(std::move(pb));
 }
 
 Result<std::unique_ptr<BookSession>> BookSession::open_text_file(const std::string& path) {

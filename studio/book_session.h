@@ -1,5 +1,5 @@
 // The open book as the GUI sees it: its chapters (title, 字数), loading a chapter's text, saving an edited
-// chapter, and searching. The UI only draws; every action on the book goes through here. Two sources:
+// chapter, searching, and (projects only) entities, facts, findings and jobs. The UI only draws; every action on the book goes through here. Two sources:
 //   - a book project (SQLite, storage/): saving writes a new revision, never overwriting the old text;
 //   - a plain UTF-8 .txt novel (until a project is imported): chapters split at headings (第X回/第X章/楔子…);
 //     saving rewrites the file atomically and keeps the original once as FILE~.
@@ -11,14 +11,19 @@
 #include <vector>
 
 #include "engine/base/result.h"
+#include "storage/entities.h"
+#include "storage/facts.h"
+#include "storage/findings.h"
+#include "storage/jobs.h"
 
 namespace cj::studio {
 
 struct ChapterInfo {
   int64_t id = 0;         // storage id (text files: the index)
   std::string title;
-  size_t zi = 0;          // 字数: non-whitespace characters of the chapter text
-  int revision = 0;       // latest revision number (0: text file, no revisions)
+  int64_t ordinal = 0;    // position in the book (0: front matter)
+  size_t zi = 0;          // 字数 (cj::text::zishu: 汉字 + full-width punctuation)
+  int64_t revision = 0;   // current revision number once loaded (0: unknown, or a text file)
 };
 
 struct SearchHit {
@@ -34,6 +39,8 @@ class BookSession {
 
   // Opens a UTF-8 (or UTF-8 with BOM) text file and splits it into chapters at heading lines.
   static Result<std::unique_ptr<BookSession>> open_text_file(const std::string& path);
+  // Opens book `book_id` of a project file (0: the only book in it).
+  static Result<std::unique_ptr<BookSession>> open_project(const std::string& db_path, int64_t book_id);
 
   virtual std::string title() const = 0;
   virtual std::string source() const = 0;      // what was opened, for the window title and settings
@@ -43,7 +50,23 @@ class BookSession {
   // Saves text as the chapter's new content (a new revision where the source keeps them).
   virtual Status save_chapter(size_t index, std::string_view text) = 0;
   // Plain substring search over every chapter, in chapter order; at most `limit` hits.
+  // Text files: plain substring search. Projects: the book's full-text index (every whitespace-separated term
+  // must occur), one hit per chapter at the first occurrence of the first term.
   virtual Result<std::vector<SearchHit>> search(std::string_view query, size_t limit) = 0;
+
+  // What a book project stores besides the text; a text file has none of it (an error says so).
+  virtual Result<std::vector<storage::Entity>> entities() = 0;
+  virtual Result<std::vector<storage::Fact>> facts() = 0;
+  virtual Result<std::vector<storage::Finding>> findings() = 0;
+  virtual Result<std::vector<storage::Job>> jobs() = 0;
+  virtual Status set_finding_status(int64_t finding_id, const std::string& status) = 0;
+  // Index into chapters() of the chapter with this ordinal, or -1.
+  int chapter_index_of_ordinal(int64_t ordinal) const {
+    for (size_t i = 0; i < chapters_.size(); ++i)
+      if (chapters_[i].ordinal == ordinal) return static_cast<int>(i);
+    return -1;
+  }
+  virtual int64_t book_id() const { return 0; }
 
  protected:
   std::vector<ChapterInfo> chapters_;
@@ -51,6 +74,8 @@ class BookSession {
 
 // True if a line (trimmed) is a chapter heading: 第十二回 …, 第3章 …, 楔子, 序章, 引子, 尾声, 后记.
 bool is_chapter_heading(std::string_view line);
+// Byte offset in text of code point offset cp (clamped to the end); storage spans count code points.
+size_t byte_offset_of_code_point(std::string_view text, int64_t cp);
 // A one-line snippet around [byte, byte+len) of text: up to `context` code points either side, newlines as spaces.
 std::string make_snippet(std::string_view text, size_t byte, size_t len, size_t context);
 

@@ -47,6 +47,7 @@ ImGuiStyle make_style() {
   s.ItemSpacing = ImVec2(8, 6);
   s.WindowBorderSize = 0;
   s.ChildBorderSize = 1;
+  s.FrameBorderSize = 1;
   auto* c = s.Colors;
   c[ImGuiCol_Text] = ImVec4(0.16f, 0.16f, 0.18f, 1);
   c[ImGuiCol_TextDisabled] = ImVec4(0.50f, 0.49f, 0.46f, 1);
@@ -54,6 +55,7 @@ ImGuiStyle make_style() {
   c[ImGuiCol_ChildBg] = ImVec4(0, 0, 0, 0);
   c[ImGuiCol_PopupBg] = ImVec4(0.99f, 0.985f, 0.97f, 1);
   c[ImGuiCol_Border] = ImVec4(0.80f, 0.78f, 0.74f, 1);
+  c[ImGuiCol_BorderShadow] = ImVec4(0, 0, 0, 0);
   c[ImGuiCol_MenuBarBg] = ImVec4(0.905f, 0.895f, 0.87f, 1);
   c[ImGuiCol_FrameBg] = ImVec4(1, 1, 1, 1);
   c[ImGuiCol_FrameBgHovered] = ImVec4(0.97f, 0.97f, 0.99f, 1);
@@ -124,6 +126,8 @@ class App {
   }
   void open_book_from_options();
   void open_text(const std::string& path, int chapter);
+  void open_project(const std::string& path, long long book_id, int chapter);
+  void adopt(std::unique_ptr<studio::BookSession> book, int chapter);
   void open_chapter(int index);
   bool save();
   void apply_scale();
@@ -158,26 +162,45 @@ void App::open_text(const std::string& path, int chapter) {
     std::fprintf(stderr, "changjuan: %s\n", b.error().c_str());
     return;
   }
-  st_.book = std::move(*b);
-  st_.chapter = -1;
+  adopt(std::move(*b), chapter);
   settings_.last_text = std::filesystem::absolute(path).string();
   settings_.last_db.clear();
+}
+
+void App::open_book_from_options() {
+  const int remembered = opt_.chapter >= 0 ? opt_.chapter : std::max(0, settings_.last_chapter);
+  if (!opt_.db.empty()) return open_project(opt_.db, opt_.book_id, opt_.chapter >= 0 ? opt_.chapter : 0);
+  if (!opt_.open_text.empty()) return open_text(opt_.open_text, opt_.chapter >= 0 ? opt_.chapter : 0);
+  if (opt_.no_restore) return;
+  if (!settings_.last_db.empty() && std::filesystem::exists(settings_.last_db))
+    open_project(settings_.last_db, settings_.last_book, remembered);
+  else if (!settings_.last_text.empty() && std::filesystem::exists(settings_.last_text))
+    open_text(settings_.last_text, remembered);
+}
+
+void App::open_project(const std::string& path, long long book_id, int chapter) {
+  if (st_.dirty()) save();
+  auto b = studio::BookSession::open_project(path, book_id);
+  if (!b.ok()) {
+    st_.say(b.error(), true);
+    std::fprintf(stderr, "changjuan: %s\n", b.error().c_str());
+    return;
+  }
+  adopt(std::move(*b), chapter);
+  settings_.last_db = std::filesystem::absolute(path).string();
+  settings_.last_book = st_.book->book_id();
+  settings_.last_text.clear();
+}
+
+void App::adopt(std::unique_ptr<studio::BookSession> book, int chapter) {
+  st_.book = std::move(book);
+  st_.chapter = -1;
+  st_.book_generation++;
   atlas_.note(st_.book->title());
   for (const auto& c : st_.book->chapters()) atlas_.note(c.title);
   const int n = static_cast<int>(st_.book->chapters().size());
   if (n > 0) open_chapter(std::clamp(chapter, 0, n - 1));
-  st_.say("已打开 " + path);
-}
-
-void App::open_book_from_options() {
-  if (!opt_.db.empty()) {
-    st_.say("书稿项目（--db）需要存储层，尚未合入本版本；可先用 --open 打开 .txt", true);
-    std::fprintf(stderr, "changjuan: book projects (--db) need the storage layer, which this build does not have yet\n");
-    return;
-  }
-  if (!opt_.open_text.empty()) return open_text(opt_.open_text, opt_.chapter >= 0 ? opt_.chapter : 0);
-  if (!opt_.no_restore && !settings_.last_text.empty() && std::filesystem::exists(settings_.last_text))
-    open_text(settings_.last_text, opt_.chapter >= 0 ? opt_.chapter : std::max(0, settings_.last_chapter));
+  st_.say("已打开 " + st_.book->source());
 }
 
 void App::open_chapter(int index) {
@@ -213,7 +236,8 @@ bool App::save() {
   }
   st_.saved_version = editor_.doc().version();
   editor_.doc().seal_undo_group();
-  st_.say("已保存 " + title);
+  const auto& ch = st_.book->chapters()[static_cast<size_t>(st_.chapter)];
+  st_.say(st_.book->has_revisions() ? "已保存 " + title + "（修订 " + std::to_string(ch.revision) + "）" : "已保存 " + title);
   return true;
 }
 
@@ -407,6 +431,8 @@ bool App::run_script_command(const ScriptCommand& c, bool* quit, std::string* sh
     if (editor_.doc().text().find(c.arg) == std::string::npos) return fail("the editor does not contain '" + c.arg + "'");
   } else if (c.op == "expect-no-text") {
     if (editor_.doc().text().find(c.arg) != std::string::npos) return fail("the editor still contains '" + c.arg + "'");
+  } else if (c.op == "expect-selection") {
+    if (editor_.doc().selected_text() != c.arg) return fail("the selection is '" + editor_.doc().selected_text() + "', not '" + c.arg + "'");
   } else if (c.op == "expect-saved") {
     if (st_.dirty()) return fail("the open chapter has unsaved edits");
   } else if (c.op == "quit") {

@@ -25,9 +25,7 @@ class ChaptersPanel final : public Panel {
   void draw(UiState& st) override {
     if (!st.book) {
       ImGui::TextDisabled("尚未打开书稿");
-      ImGui::PushTextWrapPos(0.0f);
-      ImGui::TextDisabled("文件 → 打开，或 changjuan --open 小说.txt");
-      ImGui::PopTextWrapPos();
+      wrapped_text(st, "文件 → 打开，或 changjuan --open 小说.txt", ImGui::GetColorU32(ImGuiCol_TextDisabled));
       return;
     }
     const auto& chs = st.book->chapters();

@@ -46,7 +46,7 @@ Result<ScriptRunner> ScriptRunner::load(const std::string& path) {
 
 Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
   static const char* kOps[] = {"wait", "type", "key", "click", "drag", "wheel", "open", "panel",
-                               "screenshot", "expect-text", "expect-no-text", "expect-saved", "quit"};
+                               "screenshot", "expect-text", "expect-no-text", "expect-selection", "expect-saved", "quit"};
   ScriptRunner r;
   std::istringstream in(text);
   std::string line;

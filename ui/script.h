@@ -12,6 +12,7 @@
 //   screenshot PNG         write the frame to PNG
 //   expect-text TEXT       fail unless the editor's text contains TEXT
 //   expect-no-text TEXT    fail if it does
+//   expect-selection TEXT  fail unless the editor's selection is exactly TEXT
 //   expect-saved           fail if the open chapter has unsaved edits
 //   quit                   end the run (also at the end of the file)
 // Lines starting with # are comments.

@@ -4,6 +4,7 @@
 
 #include "engine/base/result.h"
 #include "engine/base/segmenter.h"
+#include "engine/base/text.h"
 #include "engine/base/utf8.h"
 
 namespace cj::ui {
@@ -88,15 +89,7 @@ bool is_opening_punct(uint32_t c) {
   }
 }
 
-size_t count_zi(std::string_view s) {
-  size_t n = 0;
-  for (size_t i = 0; i < s.size();) {
-    uint32_t c;
-    i += static_cast<size_t>(next_cp(s, i, &c));
-    if (!is_space(c) && c != '\n' && c != '\r') ++n;
-  }
-  return n;
-}
+size_t count_zi(std::string_view s) { return text::zishu(s); }
 
 TextDoc::TextDoc() { set_text(""); }
 TextDoc::~TextDoc() = default;
@@ -142,7 +135,11 @@ std::string TextDoc::text() const {
 size_t TextDoc::zi_count() const {
   if (zi_version_ != version_) {
     zi_ = 0;
-    for (const auto& p : paras_) zi_ += count_zi(p);
+    for (size_t i = 0; i < paras_.size(); ++i) {
+      int& z = layout_[i].zi;
+      if (z < 0) z = static_cast<int>(count_zi(paras_[i]));
+      zi_ += static_cast<size_t>(z);
+    }
     zi_version_ = version_;
   }
   return zi_;
@@ -206,6 +203,7 @@ TextPos TextDoc::raw_replace(TextPos a, TextPos b, std::string_view text) {
   if (a.para == b.para && text.find('\n') == std::string_view::npos) {
     paras_[a.para].replace(a.byte, b.byte - a.byte, text);
     layout_[a.para].valid = false;
+    layout_[a.para].zi = -1;
     return {a.para, a.byte + static_cast<int>(text.size())};
   }
   const std::string prefix = paras_[a.para].substr(0, a.byte);
@@ -478,10 +476,13 @@ float TextDoc::x_in_line(int para, int line, int byte) const {
 
 void TextDoc::lay_out(int para) {
   ParaLayout& pl = layout_[static_cast<size_t>(para)];
-  pl.lines.clear();
+  pl.lines = wrap_lines(paras_[static_cast<size_t>(para)], wrap_w_, measure_);
   pl.valid = true;
   ++relayouts_;
-  const std::string& s = paras_[static_cast<size_t>(para)];
+}
+
+std::vector<LayoutLine> wrap_lines(std::string_view s, float wrap_w, const MeasureFn& measure) {
+  std::vector<LayoutLine> lines;
   const int n = static_cast<int>(s.size());
   int begin = 0, last_break = -1, hung = 0;
   float x = 0, x_at_break = 0;
@@ -489,12 +490,12 @@ void TextDoc::lay_out(int para) {
   for (int i = 0; i < n;) {
     uint32_t c;
     const int len = next_cp(s, static_cast<size_t>(i), &c);
-    const float adv = measure_ ? measure_(c) : 1.0f;
+    const float adv = measure ? measure(c) : 1.0f;
     if (i > begin && breakable(prev, c)) {
       last_break = i;
       x_at_break = x;
     }
-    if (x + adv > wrap_w_ && i > begin) {
+    if (x + adv > wrap_w && i > begin) {
       // Closing punctuation (at most two marks, e.g. 。」) and spaces hang past the margin rather than start
       // the next line.
       if (is_space(c) || (is_closing_punct(c) && hung < 2)) {
@@ -502,7 +503,7 @@ void TextDoc::lay_out(int para) {
       } else {
         const bool at_break = last_break > begin;
         const int brk = at_break ? last_break : i;
-        pl.lines.push_back({begin, brk});
+        lines.push_back({begin, brk});
         x -= at_break ? x_at_break : x;
         begin = brk;
         last_break = -1;
@@ -513,7 +514,8 @@ void TextDoc::lay_out(int para) {
     prev = c;
     i += len;
   }
-  pl.lines.push_back({begin, n});
+  lines.push_back({begin, n});
+  return lines;
 }
 
 void TextDoc::ensure_layout() {

@@ -39,8 +39,11 @@ struct LayoutLine {
 bool is_closing_punct(uint32_t cp);
 // True for punctuation that must not end a line (「“（《 …).
 bool is_opening_punct(uint32_t cp);
-// Non-whitespace code points: what Chinese word processors count as 字数.
+// 字数 as Chinese writers count it (cj::text::zishu: 汉字 + full-width punctuation).
 size_t count_zi(std::string_view utf8);
+// Breaks one paragraph (no '\n') into lines no wider than `width` (closing punctuation may hang past it).
+// Used by the editor and by the UI's wrapped labels.
+std::vector<LayoutLine> wrap_lines(std::string_view s, float width, const MeasureFn& measure);
 
 class TextDoc {
  public:
@@ -115,6 +118,7 @@ class TextDoc {
   struct ParaLayout {
     std::vector<LayoutLine> lines;
     bool valid = false;
+    int zi = -1;  // 字数 of the paragraph, -1: not counted since the last edit
   };
   enum class EditKind { kType, kBackspace, kDelete, kOther };
   struct Edit {
@@ -136,7 +140,7 @@ class TextDoc {
   void move_vertical(int lines, bool extend);
 
   std::vector<std::string> paras_;  // [para_count] UTF-8, no '\n'
-  std::vector<ParaLayout> layout_;  // [para_count]
+  mutable std::vector<ParaLayout> layout_;  // [para_count] (zi is filled lazily by const zi_count)
   std::vector<float> tops_;         // [para_count + 1] y of each paragraph's top; last = total height
   bool tops_valid_ = false;
   TextPos caret_, anchor_;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "studio/book_session.h"
@@ -16,6 +17,7 @@ namespace cj::ui {
 struct UiState {
   std::unique_ptr<studio::BookSession> book;  // null: nothing open
   int chapter = -1;                           // open chapter index, -1: none
+  int book_generation = 0;                    // bumps when another book is opened (panels drop cached data)
   uint64_t saved_version = 0;                 // editor doc version at the last load/save
   double last_change_time = 0;                // ImGui time of the last unsaved edit (autosave waits for a pause)
   std::string message;                        // one line in the status bar
@@ -40,6 +42,9 @@ struct UiState {
 
 // Shows text in the UI font, noting its characters in the atlas first (so that data-driven strings render).
 void text_noted(UiState& st, const std::string& s);
+// Text wrapped to the available width with the editor's CJK rules (ImGui's own wrapping breaks only at spaces,
+// which splits "等待 studio 的" badly and may start a line with '，'). color 0: the default text color.
+void wrapped_text(UiState& st, std::string_view s, unsigned int color = 0);
 // The honest placeholder for a panel whose backend has not landed: what it will do and what it waits for.
 void not_available(UiState& st, const char* what, const char* waits_for);
 

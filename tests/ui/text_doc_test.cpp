@@ -34,9 +34,9 @@ TEST(TextDoc, RoundTripsTextAndNormalizesLineEnds) {
 
 TEST(TextDoc, CountsZiWithoutWhitespace) {
   TextDoc d;
-  d.set_text("你好，world\u3000一\n  二");
-  EXPECT_EQ(d.zi_count(), 3u + 5u + 1u + 1u);
-  EXPECT_EQ(count_zi(" \t\u3000"), 0u);
+  d.set_text("你好，world\u3000一\n  二。");  // 字数 counts 汉字 and full-width punctuation only
+  EXPECT_EQ(d.zi_count(), 3u + 1u + 2u);
+  EXPECT_EQ(count_zi(" \t\u3000abc"), 0u);
 }
 
 TEST(TextDoc, TypingGroupsIntoOneUndoStepUntilSealed) {
