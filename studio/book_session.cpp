@@ -271,9 +271,26 @@ std::string make_snippet(std::string_view text, size_t byte, size_t len, size_t 
     ++b;
     while (b < text.size() && (static_cast<unsigned char>(text[b]) & 0xC0) == 0x80) ++b;
   }
-  std::string s(text.substr(a, b - a));
-  for (char& c : s)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  // Line breaks and runs of spaces (paragraph indents) become one space.
+  std::string s;
+  bool space = false;
+  for (size_t i = a; i < b;) {
+    const char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      space = true;
+      ++i;
+      continue;
+    }
+    if (text.substr(i, 3) == "\u3000") {
+      space = true;
+      i += 3;
+      continue;
+    }
+    if (space && !s.empty()) s += ' ';
+    space = false;
+    s += c;
+    ++i;
+  }
   return std::string(trim(s));
 }
 

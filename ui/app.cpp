@@ -566,10 +566,11 @@ int App::run() {
     double ui_sum = 0;
     for (double x : ui_ms) ui_sum += x;
     std::printf("frame-stats: frames=%zu mean=%.2f ms p50=%.2f ms p95=%.2f ms max=%.2f ms (UI build on the CPU: mean=%.2f ms "
-                "p95=%.2f ms; the rest is GL rendering); atlas rebuilds=%d (%.1f ms total); glyphs=%zu\n",
+                "p95=%.2f ms; the rest is GL rendering); atlas rebuilds=%d (%.1f ms total); glyphs=%zu; chapter_zi=%zu "
+                "paragraphs laid out=%d\n",
                 v.size(), sum / static_cast<double>(v.size()), v[v.size() / 2], v[v.size() * 95 / 100], v.back(),
                 ui_sum / static_cast<double>(ui_ms.size()), ui_ms[ui_ms.size() * 95 / 100], rebuild_frames, rebuild_ms,
-                atlas_.noted_count());
+                atlas_.noted_count(), editor_.doc().zi_count(), editor_.doc().relayout_count());
   }
   if (!atlas_.missing().empty()) {
     std::fprintf(stderr, "changjuan: %zu characters have no glyph in %s:", atlas_.missing().size(),

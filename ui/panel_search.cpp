@@ -50,7 +50,18 @@ class SearchPanel final : public Panel {
         ImGui::SameLine(8);
         ImGui::BeginGroup();
         ImGui::TextDisabled("%s", ct.c_str());
-        ImGui::TextUnformatted(h.snippet.c_str());
+        // The match stands out in the snippet.
+        const size_t at = h.snippet.find(last_query_);
+        if (at == std::string::npos || last_query_.empty()) {
+          ImGui::TextUnformatted(h.snippet.c_str());
+        } else {
+          const char* p = h.snippet.c_str();
+          ImGui::TextUnformatted(p, p + at);
+          ImGui::SameLine(0, 0);
+          ImGui::TextColored(ImVec4(0.70f, 0.22f, 0.10f, 1), "%s", last_query_.c_str());
+          ImGui::SameLine(0, 0);
+          ImGui::TextUnformatted(p + at + last_query_.size());
+        }
         ImGui::EndGroup();
         ImGui::PopID();
       }
@@ -75,6 +86,9 @@ class SearchPanel final : public Panel {
     }
     error_.clear();
     hits_ = std::move(*r);
+    last_query_ = query_;
+    const size_t sp = last_query_.find(' ');  // the first term is what the hit points at
+    if (sp != std::string::npos) last_query_.resize(sp);
   }
 
   char query_[256] = {};
@@ -82,6 +96,7 @@ class SearchPanel final : public Panel {
   bool searched_ = false;
   int selected_ = -1;
   std::string error_;
+  std::string last_query_;
   std::vector<studio::SearchHit> hits_;
 };
 

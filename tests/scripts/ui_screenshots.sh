@@ -38,8 +38,14 @@ fails=0
 for panel in chapters editor ai entities outline findings search jobs context engine; do
   png=$OUT/panel_$panel.png
   rm -f "$png"
-  log=$(xvfb-run -a -s "-screen 0 1280x800x24" "$BIN/changjuan" --db "$db" --book 1 --chapter 3 --no-restore \
-        --panel "$panel" --screenshot "$png" --frames 4 2>&1)
+  if [ "$panel" = search ]; then  # the search panel with results of a real query
+    printf 'wait 3\nkey ctrl+f\nwait 2\ntype 黛玉\nkey enter\nwait 3\nscreenshot %s\nquit\n' "$png" > "$tmp/search.script"
+    log=$(xvfb-run -a -s "-screen 0 1280x800x24" "$BIN/changjuan" --db "$db" --book 1 --chapter 3 --no-restore \
+          --script "$tmp/search.script" 2>&1)
+  else
+    log=$(xvfb-run -a -s "-screen 0 1280x800x24" "$BIN/changjuan" --db "$db" --book 1 --chapter 3 --no-restore \
+          --panel "$panel" --screenshot "$png" --frames 4 2>&1)
+  fi
   rc=$?
   if [ $rc -ne 0 ] || [ ! -s "$png" ]; then echo "FAIL $panel: exit $rc: $log"; fails=$((fails+1)); continue; fi
   lines=$(sed -n 's/.*editor shows \([0-9]*\) lines.*/\1/p' <<<"$log")
