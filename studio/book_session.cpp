@@ -96,6 +96,11 @@ class TextFileBook final : public BookSession {
   Result<std::vector<storage::Finding>> findings() override { return no_project(); }
   Result<std::vector<storage::Job>> jobs() override { return no_project(); }
   Status set_finding_status(int64_t, const std::string&) override { return no_project(); }
+  Status rename_chapter(size_t, const std::string&) override { return no_project(); }
+  Result<size_t> add_chapter(const std::string&) override { return no_project(); }
+  Result<std::vector<RevisionInfo>> revisions(size_t) override { return no_project(); }
+  Result<std::string> revision_text(int64_t) override { return no_project(); }
+  Status restore_revision(size_t, int64_t) override { return no_project(); }
 
   Result<std::vector<SearchHit>> search(std::string_view q, size_t limit) override {
     std::vector<SearchHit> hits;
@@ -113,14 +118,15 @@ class TextFileBook final : public BookSession {
     ChapterInfo ci;
     ci.id = static_cast<int64_t>(i);
     ci.title = parts_[i].heading.empty() ? std::string("（卷首）") : std::string(trim(parts_[i].heading));
+    ci.name = ci.title;
     ci.ordinal = static_cast<int64_t>(i);
     ci.zi = text::zishu(parts_[i].body);
     return ci;
   }
 
   static Error no_project() {
-    return make_error("a plain text file has no characters, facts, findings or jobs; import it into a book project "
-                      "(changjuan-cli import) and open that with --db");
+    return make_error("a plain text file has no revisions, characters, facts, findings or jobs; import it into a book "
+                      "project (changjuan-cli import) and open that with --db");
   }
 
   std::string path_;
@@ -201,6 +207,73 @@ class ProjectBook final : public BookSession {
   Result<std::vector<storage::Entity>> entities() override { return storage::Entities(*db_).list(book_.id); }
   Result<std::vector<storage::Fact>> facts() override { return storage::Facts(*db_).list(book_.id); }
   Result<std::vector<storage::Finding>> findings() override { return storage::Findings(*db_).list(book_.id); }
+  Status rename_chapter(size_t i, const std::string& title) override {
+    if (i >= rows_.size()) return make_error("no chapter " + std::to_string(i + 1) + " in this book");
+    const std::string t(trim(title));
+    if (t.empty()) return make_error("a chapter title cannot be empty");
+    storage::Chapters ch(*db_);
+    auto cur = ch.get(rows_[i].id);
+    if (!cur.ok()) return Error{cur.error()};
+    auto rev = ch.save(rows_[i].id, cur->body, storage::RevisionSource::kWriter, "renamed", t);
+    if (!rev.ok()) return Error{rev.error()};
+    rows_[i].title = t;
+    chapters_[i].title = display_title(rows_[i]);
+    chapters_[i].name = t;
+    if (auto r = ch.revision(*rev); r.ok()) chapters_[i].revision = r->number;
+    return Status::Ok();
+  }
+
+  Result<size_t> add_chapter(const std::string& title) override {
+    const std::string t(trim(title));
+    if (t.empty()) return make_error("a chapter title cannot be empty");
+    storage::Chapters ch(*db_);
+    storage::NewChapter nc;
+    nc.title = t;
+    auto id = ch.add(book_.id, nc, storage::RevisionSource::kWriter, "new chapter");
+    if (!id.ok()) return Error{id.error()};
+    auto c = ch.get(*id);
+    if (!c.ok()) return Error{c.error()};
+    rows_.push_back(*c);
+    chapters_.push_back(info(rows_.back(), c->body));
+    return rows_.size() - 1;
+  }
+
+  Result<std::vector<RevisionInfo>> revisions(size_t i) override {
+    if (i >= rows_.size()) return make_error("no chapter " + std::to_string(i + 1) + " in this book");
+    storage::Chapters ch(*db_);
+    auto cur = ch.get(rows_[i].id);
+    if (!cur.ok()) return Error{cur.error()};
+    auto revs = ch.revisions(rows_[i].id);
+    if (!revs.ok()) return Error{revs.error()};
+    std::vector<RevisionInfo> out;
+    for (const auto& r : *revs)
+      out.push_back({r.id, r.number, r.source, r.note, r.created_at, r.chars, r.id == cur->revision_id});
+    return out;
+  }
+
+  Result<std::string> revision_text(int64_t id) override {
+    auto r = storage::Chapters(*db_).revision(id);
+    if (!r.ok()) return Error{r.error()};
+    return std::move(r->body);
+  }
+
+  Status restore_revision(size_t i, int64_t id) override {
+    if (i >= rows_.size()) return make_error("no chapter " + std::to_string(i + 1) + " in this book");
+    storage::Chapters ch(*db_);
+    auto r = ch.revision(id);
+    if (!r.ok()) return Error{r.error()};
+    if (r->chapter_id != rows_[i].id) return make_error("that revision belongs to another chapter");
+    auto rev = ch.save(rows_[i].id, r->body, storage::RevisionSource::kRestore,
+                       "restored revision " + std::to_string(r->number), r->title);
+    if (!rev.ok()) return Error{rev.error()};
+    rows_[i].title = r->title;
+    chapters_[i].title = display_title(rows_[i]);
+    chapters_[i].name = r->title;
+    chapters_[i].zi = text::zishu(r->body);
+    if (auto nr = ch.revision(*rev); nr.ok()) chapters_[i].revision = nr->number;
+    return Status::Ok();
+  }
+
   Status set_finding_status(int64_t id, const std::string& status) override {
     return storage::Findings(*db_).set_status(id, status);
   }
@@ -214,13 +287,27 @@ class ProjectBook final : public BookSession {
   }
 
  private:
+  // The heading's number ("第一回") with the current title, so that a rename shows; the front matter and
+  // chapters added in the app (no heading) show their title.
+  static std::string display_title(const storage::ChapterInfo& r) {
+    std::string_view h = trim(r.heading);
+    if (h.empty()) return r.ordinal == 0 && r.title.empty() ? std::string("（卷首）") : r.title;
+    if (r.title.empty()) return std::string(h);
+    size_t cut = h.size();
+    for (size_t k = 0; k < h.size(); ++k)
+      if (h[k] == ' ' || h[k] == '\t' || h.substr(k, 3) == "\u3000") {
+        cut = k;
+        break;
+      }
+    return std::string(h.substr(0, cut)) + "  " + r.title;
+  }
+
   static ChapterInfo info(const storage::ChapterInfo& r, std::string_view body) {
     ChapterInfo ci;
     ci.id = r.id;
     ci.ordinal = r.ordinal;
-    ci.title = !r.heading.empty() ? std::string(trim(r.heading))
-               : r.ordinal == 0   ? std::string("（卷首）")
-                                  : r.title;
+    ci.title = display_title(r);
+    ci.name = r.title;
     ci.zi = text::zishu(body);
     return ci;
   }

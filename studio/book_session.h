@@ -20,10 +20,21 @@ namespace cj::studio {
 
 struct ChapterInfo {
   int64_t id = 0;         // storage id (text files: the index)
-  std::string title;
+  std::string title;       // as shown: "第一回  甄士隐梦幻识通灵"
+  std::string name;        // what rename_chapter() changes: "甄士隐梦幻识通灵"
   int64_t ordinal = 0;    // position in the book (0: front matter)
   size_t zi = 0;          // 字数 (cj::text::zishu: 汉字 + full-width punctuation)
   int64_t revision = 0;   // current revision number once loaded (0: unknown, or a text file)
+};
+
+struct RevisionInfo {
+  int64_t id = 0;
+  int64_t number = 0;     // 1, 2, ... within the chapter
+  std::string source;     // import, writer, ai, restore
+  std::string note;
+  int64_t created_at = 0; // ms since the epoch
+  int64_t chars = 0;      // code points
+  bool current = false;
 };
 
 struct SearchHit {
@@ -53,6 +64,17 @@ class BookSession {
   // Text files: plain substring search. Projects: the book's full-text index (every whitespace-separated term
   // must occur), one hit per chapter at the first occurrence of the first term.
   virtual Result<std::vector<SearchHit>> search(std::string_view query, size_t limit) = 0;
+
+  // Projects only (a text file says it cannot):
+  // renames chapter i (a new revision records the title; unsaved editor text must be saved first);
+  virtual Status rename_chapter(size_t i, const std::string& title) = 0;
+  // appends an empty chapter and returns its index;
+  virtual Result<size_t> add_chapter(const std::string& title) = 0;
+  // the revisions of chapter i, oldest first, and one revision's text;
+  virtual Result<std::vector<RevisionInfo>> revisions(size_t i) = 0;
+  virtual Result<std::string> revision_text(int64_t revision_id) = 0;
+  // makes an old revision's text current again as a new "restore" revision (nothing is lost).
+  virtual Status restore_revision(size_t i, int64_t revision_id) = 0;
 
   // What a book project stores besides the text; a text file has none of it (an error says so).
   virtual Result<std::vector<storage::Entity>> entities() = 0;

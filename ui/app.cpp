@@ -128,7 +128,7 @@ class App {
   void open_text(const std::string& path, int chapter);
   void open_project(const std::string& path, long long book_id, int chapter);
   void adopt(std::unique_ptr<studio::BookSession> book, int chapter);
-  void open_chapter(int index);
+  void open_chapter(int index, bool reload = false);
   bool save();
   void apply_scale();
   void draw_ui(bool* quit);
@@ -203,15 +203,15 @@ void App::adopt(std::unique_ptr<studio::BookSession> book, int chapter) {
   st_.say("已打开 " + st_.book->source());
 }
 
-void App::open_chapter(int index) {
+void App::open_chapter(int index, bool reload) {
   if (!st_.book || index < 0 || index >= static_cast<int>(st_.book->chapters().size())) return;
-  if (index != st_.chapter && st_.dirty() && !save()) return;  // never drop unsaved text
+  if ((index != st_.chapter || reload) && st_.dirty() && !save()) return;  // never drop unsaved text
   auto text = st_.book->load_chapter(static_cast<size_t>(index));
   if (!text.ok()) {
     st_.say(text.error(), true);
     return;
   }
-  if (index != st_.chapter) {
+  if (index != st_.chapter || reload) {
     editor_.open(*text, atlas_);
     st_.chapter = index;
     st_.saved_version = editor_.doc().version();
@@ -388,6 +388,10 @@ void App::carry_out_requests() {
   if (st_.request_save) {
     st_.request_save = false;
     save();
+  }
+  if (st_.request_reload) {
+    st_.request_reload = false;
+    open_chapter(st_.chapter, true);
   }
   if (st_.request_open >= 0) {
     const int i = st_.request_open;

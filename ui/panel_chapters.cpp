@@ -36,7 +36,7 @@ class ChaptersPanel final : public Panel {
     ImGui::TextUnformatted(head.c_str());
     ImGui::TextDisabled("%zu 章 · %s", chs.size(), zi_text(total).c_str());
     ImGui::Separator();
-    ImGui::BeginChild("chapter_list", ImVec2(0, 0), false);
+    ImGui::BeginChild("chapter_list", ImVec2(0, -ImGui::GetFrameHeightWithSpacing()), false);
     const float right = ImGui::GetContentRegionAvail().x;
     for (size_t i = 0; i < chs.size(); ++i) {
       const auto& c = chs[i];
@@ -51,6 +51,15 @@ class ChaptersPanel final : public Panel {
       }
       if (ImGui::IsItemHovered() && ImGui::CalcTextSize(label.c_str()).x > right * 0.7f)
         ImGui::SetTooltip("%s", label.c_str());
+      if (ImGui::BeginPopupContextItem("ctx")) {
+        if (ImGui::MenuItem("打开")) st.request_open = static_cast<int>(i);
+        if (ImGui::MenuItem("重命名…", nullptr, false, st.book->has_revisions())) {
+          rename_index_ = static_cast<int>(i);
+          std::snprintf(name_, sizeof name_, "%s", c.name.c_str());
+          open_rename_ = true;
+        }
+        ImGui::EndPopup();
+      }
       if (open && st.request_select.has_value() == false && ImGui::IsWindowAppearing()) ImGui::SetScrollHereY();
       // Title clipped on the left, 字数 right-aligned.
       const std::string zi = zi_text(open ? st.editor->doc().zi_count() : c.zi);
@@ -64,7 +73,55 @@ class ChaptersPanel final : public Panel {
       ImGui::PopID();
     }
     ImGui::EndChild();
+    ImGui::BeginDisabled(!st.book->has_revisions());
+    if (ImGui::Button("新建章节")) {
+      rename_index_ = -1;
+      std::snprintf(name_, sizeof name_, "第%zu章", chs.size() + 1);
+      open_rename_ = true;
+    }
+    ImGui::EndDisabled();
+    if (!st.book->has_revisions() && ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+      ImGui::SetTooltip("纯文本文件不能新建或重命名章节；请先导入为书稿项目");
+    draw_name_dialog(st);
   }
+
+ private:
+  // One dialog for "rename chapter i" (rename_index_ >= 0) and "new chapter" (-1).
+  void draw_name_dialog(UiState& st) {
+    if (open_rename_) {
+      ImGui::OpenPopup("章节名称");
+      open_rename_ = false;
+      focus_name_ = true;
+    }
+    if (!ImGui::BeginPopupModal("章节名称", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
+    ImGui::TextUnformatted(rename_index_ >= 0 ? "重命名章节" : "新建章节");
+    if (focus_name_) {
+      ImGui::SetKeyboardFocusHere();
+      focus_name_ = false;
+    }
+    ImGui::SetNextItemWidth(360 * ImGui::GetFontSize() / 17.0f);
+    const bool enter = ImGui::InputText("##name", name_, sizeof name_, ImGuiInputTextFlags_EnterReturnsTrue);
+    st.atlas->note(name_);
+    if (ImGui::Button("确定") || enter) {
+      if (rename_index_ >= 0) {
+        if (rename_index_ == st.chapter && st.dirty() && st.save_now) st.save_now();
+        if (Status s = st.book->rename_chapter(static_cast<size_t>(rename_index_), name_); !s.ok()) st.say(s.error(), true);
+      } else {
+        auto i = st.book->add_chapter(name_);
+        if (i.ok()) st.request_open = static_cast<int>(*i);
+        else st.say(i.error(), true);
+      }
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("取消")) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+  }
+
+  int rename_index_ = -1;
+  bool open_rename_ = false;
+  bool focus_name_ = false;
+  char name_[256] = {};
 };
 
 }  // namespace

@@ -49,6 +49,30 @@ others = db.execute("select count(*) from chapter_revisions r join chapters c on
                     "where c.ordinal<>2 and r.source<>'import'").fetchone()[0]
 if others: sys.exit('FAIL: other chapters got revisions')
 PY
+# Restore the imported text from the revision history (修订 → 恢复 on #1): a new "restore" revision.
+cat > "$tmp/restore.script" <<'S'
+wait 3
+open 1
+wait 3
+click 808 44
+wait 3
+click 1208 138
+wait 3
+expect-no-text 宝钗笑道
+expect-saved
+quit
+S
+log=$(run --db "$db" --book 1 --script "$tmp/restore.script")
+[ $? -eq 0 ] || { echo "FAIL: restoring a revision: $log"; fails=$((fails+1)); }
+python3 - "$db" <<'PY' || fails=$((fails+1))
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+cid, body = db.execute("select id, body from chapters where book_id=1 and ordinal=2").fetchone()
+revs = db.execute("select source, body from chapter_revisions where chapter_id=? order by number", (cid,)).fetchall()
+if [r[0] for r in revs] != ['import', 'writer', 'writer', 'restore']: sys.exit(f'FAIL: revisions after restore {[r[0] for r in revs]}')
+if body != revs[0][1]: sys.exit('FAIL: the restored text is not the imported text')
+if '宝钗笑道' not in revs[2][1]: sys.exit('FAIL: the restored-over revision lost its text')
+PY
 # Search (full-text index) and jump: the hit's chapter opens with the match selected, ready to type over.
 cat > "$tmp/search.script" <<'S'
 wait 3
