@@ -271,6 +271,7 @@ void App::draw_menu(bool* quit) {
     if (ImGui::MenuItem("撤销", "Ctrl+Z", false, d.can_undo())) d.undo();
     if (ImGui::MenuItem("重做", "Ctrl+Y", false, d.can_redo())) d.redo();
     if (ImGui::MenuItem("查找", "Ctrl+F")) st_.request_tab = "search";
+    if (ImGui::MenuItem("下一个一致性问题", "F8")) st_.request_tab = "findings";
     ImGui::EndMenu();
   }
   if (ImGui::BeginMenu("视图")) {
@@ -374,6 +375,7 @@ void App::draw_ui(bool* quit) {
 
   // Global shortcuts.
   const ImGuiIO& io = ImGui::GetIO();
+  if (ImGui::IsKeyPressed(GLFW_KEY_F8, false)) st_.request_tab = "findings";  // next finding
   if (io.KeyCtrl && !io.KeyAlt) {
     if (ImGui::IsKeyPressed(GLFW_KEY_S, false)) st_.request_save = true;
     if (ImGui::IsKeyPressed(GLFW_KEY_F, false)) st_.request_tab = "search";

@@ -31,7 +31,21 @@ class FindingsPanel final : public Panel {
   const char* name() const override { return "findings"; }
   const char* title() const override { return "一致性"; }
 
+  // F8: the next open finding after the selected one, opened in the editor with its span selected.
+  void on_activate() override { next_ = true; }
+
   void draw(UiState& st) override {
+    if (next_ && st.book) {
+      next_ = false;
+      if (loaded_for_ != st.book_generation) reload(st);
+      for (size_t k = 1; k <= items_.size(); ++k) {
+        const size_t i = (static_cast<size_t>(selected_ + 1) + k - 1) % items_.size();
+        if (items_[i].status == "open") {
+          jump(st, i);
+          break;
+        }
+      }
+    }
     if (!st.book) {
       ImGui::TextDisabled("尚未打开书稿");
       return;
@@ -58,15 +72,7 @@ class FindingsPanel final : public Panel {
       st.atlas->note(f.kind);
       ImGui::PushID(static_cast<int>(i));
       const std::string head = where + " · " + kind_label(f.kind) + " · " + status_label(f.status);
-      if (ImGui::Selectable(head.c_str(), selected_ == static_cast<int>(i)) && ch >= 0) {
-        selected_ = static_cast<int>(i);
-        // Storage spans count code points; the editor wants bytes of the chapter text.
-        if (auto body = st.book->load_chapter(static_cast<size_t>(ch)); body.ok()) {
-          st.request_open = ch;
-          st.request_select = std::pair{studio::byte_offset_of_code_point(*body, f.span_begin),
-                                        studio::byte_offset_of_code_point(*body, f.span_end)};
-        }
-      }
+      if (ImGui::Selectable(head.c_str(), selected_ == static_cast<int>(i))) jump(st, i);
       ImGui::Indent(12);
       wrapped_text(st, f.message);
       if (f.status == "open") {
@@ -82,6 +88,19 @@ class FindingsPanel final : public Panel {
   }
 
  private:
+  void jump(UiState& st, size_t i) {
+    selected_ = static_cast<int>(i);
+    const auto& f = items_[i];
+    const int ch = st.book->chapter_index_of_ordinal(f.chapter);
+    if (ch < 0) return;
+    // Storage spans count code points; the editor wants bytes of the chapter text.
+    if (auto body = st.book->load_chapter(static_cast<size_t>(ch)); body.ok()) {
+      st.request_open = ch;
+      st.request_select = std::pair{studio::byte_offset_of_code_point(*body, f.span_begin),
+                                    studio::byte_offset_of_code_point(*body, f.span_end)};
+    }
+  }
+
   void set(UiState& st, int64_t id, const char* status) {
     if (Status s = st.book->set_finding_status(id, status); !s.ok()) st.say(s.error(), true);
     reload(st);
@@ -98,6 +117,7 @@ class FindingsPanel final : public Panel {
   std::vector<storage::Finding> items_;
   int selected_ = -1;
   bool show_closed_ = false;
+  bool next_ = false;
 };
 
 }  // namespace

@@ -17,7 +17,7 @@ int key_code(const std::string& k) {
       {"down", GLFW_KEY_DOWN},       {"home", GLFW_KEY_HOME},         {"end", GLFW_KEY_END},
       {"pageup", GLFW_KEY_PAGE_UP},  {"pagedown", GLFW_KEY_PAGE_DOWN}, {"enter", GLFW_KEY_ENTER},
       {"backspace", GLFW_KEY_BACKSPACE}, {"delete", GLFW_KEY_DELETE}, {"tab", GLFW_KEY_TAB},
-      {"escape", GLFW_KEY_ESCAPE},   {"f3", GLFW_KEY_F3}};
+      {"escape", GLFW_KEY_ESCAPE},   {"f3", GLFW_KEY_F3},           {"f8", GLFW_KEY_F8}};
   for (const auto& [n, c] : named)
     if (k == n) return c;
   return -1;

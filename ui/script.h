@@ -3,7 +3,7 @@
 //   wait N                 render N frames
 //   type TEXT              queue TEXT as typed characters (\n in TEXT is Enter, \\ a backslash)
 //   key [ctrl+][shift+]K   press and release a key: a-z, 0-9, left right up down home end pageup pagedown
-//                          enter backspace delete tab escape
+//                          enter backspace delete tab escape f3 f8
 //   click X Y              left click at window pixel (X, Y);   drag X1 Y1 X2 Y2
 //   wheel DY               mouse wheel (positive scrolls up)
 //   repeat N COMMAND       the command N times

@@ -98,6 +98,19 @@ mkdir -p "$OUT"
 sed -i "s|OUT/|$OUT/|" "$tmp/search.script"
 log=$(run --db "$db" --book 1 --script "$tmp/search.script")
 [ $? -eq 0 ] || { echo "FAIL: search and jump: $log"; fails=$((fails+1)); }
+# F8 jumps to the next open consistency finding (one stands in for the checker's output).
+python3 - "$db" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+body = db.execute("select body from chapters where book_id=1 and ordinal=3").fetchone()[0]
+i = body.find('林黛玉'); now = int(time.time() * 1000)
+db.execute("insert into findings(book_id, chapter, span_begin, span_end, kind, message, evidence, status, created_at,"
+           " updated_at) values (1, 3, ?, ?, 'timeline', '年纪不合', '', 'open', ?, ?)", (i, i + 3, now, now))
+db.commit()
+PY
+printf 'wait 3\nkey f8\nwait 3\nexpect-selection 林黛玉\nquit\n' > "$tmp/f8.script"
+log=$(run --db "$db" --book 1 --chapter 1 --script "$tmp/f8.script")
+[ $? -eq 0 ] || { echo "FAIL: F8 did not select the finding's span: $log"; fails=$((fails+1)); }
 log=$(run --db "$db" --book 99 --screenshot "$tmp/x.png" --frames 2)
 grep -q "no book with id 99" <<<"$log" || { echo "FAIL: a wrong book id did not say so: $log"; fails=$((fails+1)); }
 echo "ui_project: $fails failed"
