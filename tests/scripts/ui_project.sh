@@ -10,6 +10,8 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 export XDG_CONFIG_HOME=$tmp/config
 db=$tmp/hlm.cjbook
 "$BIN/changjuan-cli" import --db "$db" --file "$SRC/samples/book/hongloumeng-1-20.txt" >/dev/null || { echo "ui_project: import failed"; exit 1; }
+OUT=$(cd "$BIN/.." && pwd)/screenshots
+mkdir -p "$OUT"
 fails=0
 run() { xvfb-run -a -s "-screen 0 1280x800x24" "$BIN/changjuan" "$@" 2>&1; }
 
@@ -49,6 +51,10 @@ others = db.execute("select count(*) from chapter_revisions r join chapters c on
                     "where c.ordinal<>2 and r.source<>'import'").fetchone()[0]
 if others: sys.exit('FAIL: other chapters got revisions')
 PY
+# The diff of the imported revision (修订 → 对比 on #1) against the current text shows the typed sentence.
+printf 'wait 3\nopen 1\nwait 3\nclick 808 44\nwait 3\nclick 1188 138\nwait 3\nscreenshot %s\nquit\n' "$OUT/ui_revision_diff.png" > "$tmp/diff.script"
+log=$(run --db "$db" --book 1 --script "$tmp/diff.script")
+[ $? -eq 0 ] || { echo "FAIL: the revision diff: $log"; fails=$((fails+1)); }
 # Restore the imported text from the revision history (修订 → 恢复 on #1): a new "restore" revision.
 cat > "$tmp/restore.script" <<'S'
 wait 3
@@ -56,7 +62,7 @@ open 1
 wait 3
 click 808 44
 wait 3
-click 1208 138
+click 1237 138
 wait 3
 expect-no-text 宝钗笑道
 expect-saved
@@ -93,8 +99,6 @@ expect-text 一个门子使眼色儿
 screenshot OUT/ui_search_jump.png
 quit
 S
-OUT=$(cd "$BIN/.." && pwd)/screenshots
-mkdir -p "$OUT"
 sed -i "s|OUT/|$OUT/|" "$tmp/search.script"
 log=$(run --db "$db" --book 1 --script "$tmp/search.script")
 [ $? -eq 0 ] || { echo "FAIL: search and jump: $log"; fails=$((fails+1)); }
