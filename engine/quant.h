@@ -42,4 +42,8 @@ void matvec(DType t, const void* W, int64_t rows, int64_t cols, const float* x, 
 // Y[i, r] = dot(W[r, :], X[i, :]) for i in [0, n). X: [n, cols] f32, Y: [n, rows] f32.
 void matmul(DType t, const void* W, int64_t rows, int64_t cols, const float* X, int64_t n, float* Y, ThreadPool* pool);
 
+// The instruction set the kernels run with on this CPU: "scalar", "avx2" or "avx512" (CJ_ISA in the
+// environment can force a lower one).
+const char* kernel_isa_name();
+
 }  // namespace cj

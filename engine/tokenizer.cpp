@@ -42,9 +42,11 @@ std::vector<TokenId> Tokenizer::encode_parallel(std::string_view text, bool pars
   if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const size_t min_chunk = 64 * 1024;
   if (n_threads == 1 || text.size() < 2 * min_chunk) return encode(text, parse_special);
-  // Safe cut: right after '\n' where the whitespace run that follows holds no CR/LF (so no pre-token spans the
-  // cut), and, for SentencePiece, never (its space prefix applies to the text start only).
-  if (spec().model != "gpt2") return encode(text, parse_special);
+  // Safe cut (Qwen2 pre-tokenizer only): right after '\n' where the whitespace run that follows holds no CR/LF.
+  // There the regex always ends a piece: \s*[\r\n]+ stops at the last newline of a whitespace run, and no
+  // other alternative crosses a newline. GPT-2's pattern has no such rule (\s+(?!\S) runs over line starts),
+  // and SentencePiece prefixes a space to the text start only: both are encoded on one thread.
+  if (spec().model != "gpt2" || (spec().pre != "qwen2" && spec().pre != "qwen35")) return encode(text, parse_special);
   auto safe_cut = [&](size_t from) -> size_t {
     for (size_t p = from; p < text.size(); ++p) {
       if (text[p - 1] != '\n') continue;

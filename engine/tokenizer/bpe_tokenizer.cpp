@@ -25,7 +25,8 @@ inline uint64_t mix(uint64_t x) {
   return x;
 }
 
-// (left id, right id) -> (rank, merged id); open addressing, linear probing.
+// (left id, right id) -> (rank, merged id); open addressing, linear probing, key and value in one 16-byte slot
+// (one cache miss per probe).
 class PairMap {
  public:
   struct Value {
@@ -35,18 +36,16 @@ class PairMap {
   void reserve(size_t n) {
     size_t cap = 16;
     while (cap < n * 2) cap <<= 1;
-    keys_.assign(cap, kEmpty);
-    vals_.assign(cap, Value{0, 0});
+    slots_.assign(cap, Slot{kEmpty, {0, 0}});
     mask_ = cap - 1;
   }
   // Keeps the first (lowest-rank) value for a repeated pair.
   void insert(TokenId a, TokenId b, Value v) {
     const uint64_t k = key(a, b);
     for (size_t i = mix(k) & mask_;; i = (i + 1) & mask_) {
-      if (keys_[i] == k) return;
-      if (keys_[i] == kEmpty) {
-        keys_[i] = k;
-        vals_[i] = v;
+      if (slots_[i].key == k) return;
+      if (slots_[i].key == kEmpty) {
+        slots_[i] = {k, v};
         return;
       }
     }
@@ -54,23 +53,80 @@ class PairMap {
   const Value* find(TokenId a, TokenId b) const {
     const uint64_t k = key(a, b);
     for (size_t i = mix(k) & mask_;; i = (i + 1) & mask_) {
-      if (keys_[i] == k) return &vals_[i];
-      if (keys_[i] == kEmpty) return nullptr;
+      const Slot& s = slots_[i];
+      if (s.key == k) return &s.val;
+      if (s.key == kEmpty) return nullptr;
     }
   }
 
  private:
   static constexpr uint64_t kEmpty = ~0ULL;
   static uint64_t key(TokenId a, TokenId b) { return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b); }
-  std::vector<uint64_t> keys_;  // [capacity]
-  std::vector<Value> vals_;     // [capacity]
+  struct Slot {
+    uint64_t key;
+    Value val;
+  };
+  std::vector<Slot> slots_;  // [capacity]
+  size_t mask_ = 0;
+};
+
+// Token text -> id over texts owned elsewhere (spec_.tokens): open addressing, the hash kept in the slot.
+class StrIndex {
+ public:
+  void build(const std::vector<std::string>& texts, const std::vector<bool>& include) {
+    texts_ = &texts;
+    size_t cap = 16;
+    while (cap < texts.size() * 2) cap <<= 1;
+    slots_.assign(cap, 0);
+    mask_ = cap - 1;
+    for (size_t id = 0; id < texts.size(); ++id) {
+      if (!include[id]) continue;
+      const uint64_t h = hash(texts[id]);
+      size_t i = h & mask_;
+      bool dup = false;
+      for (; slots_[i]; i = (i + 1) & mask_) {
+        if ((slots_[i] >> 32) == (h >> 32) && texts[(slots_[i] & 0xFFFFFFFFu) - 1] == texts[id]) {
+          dup = true;  // keep the first id of a repeated text
+          break;
+        }
+      }
+      if (!dup) slots_[i] = (h & 0xFFFFFFFF00000000ULL) | (id + 1);
+    }
+  }
+  std::optional<TokenId> find(std::string_view s) const {
+    const uint64_t h = hash(s);
+    for (size_t i = h & mask_; slots_[i]; i = (i + 1) & mask_) {
+      if ((slots_[i] >> 32) == (h >> 32)) {
+        const size_t id = (slots_[i] & 0xFFFFFFFFu) - 1;
+        if ((*texts_)[id] == s) return static_cast<TokenId>(id);
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  static uint64_t hash(std::string_view s) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ s.size();
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t v;
+      std::memcpy(&v, s.data() + i, 8);
+      h = mix(h ^ v) * 0x9E3779B97F4A7C15ULL;
+    }
+    uint64_t v = 0;
+    std::memcpy(&v, s.data() + i, s.size() - i);
+    h = mix(h ^ v);
+    return (h << 32) | (h >> 32);  // the well-mixed high half also picks the slot
+  }
+  const std::vector<std::string>* texts_ = nullptr;
+  std::vector<uint64_t> slots_;  // [capacity] hash high 32 bits | id + 1; 0 = empty
   size_t mask_ = 0;
 };
 
 // Per-call word -> ids cache (words up to kMaxCachedWord bytes).
 class WordCache {
  public:
-  static constexpr size_t kMaxCachedWord = 96;
+  static constexpr size_t kMaxCachedWord = 24;
   WordCache() { slots_.assign(1 << 12, 0); }
   // Returns the ids or nullptr.
   const TokenId* find(std::string_view w, uint64_t h, uint32_t* n) const {
@@ -154,7 +210,7 @@ class ByteLevelBpe final : public Tokenizer {
       return Error{"unsupported byte-level BPE pre-tokenizer '" + spec_.pre + "' (supported: qwen2, gpt2)"};
     }
     bytes_.resize(n);
-    by_text_.reserve(n * 2);
+    std::vector<bool> plain(n, false);
     for (size_t id = 0; id < n; ++id) {
       const int32_t type = id < spec_.token_types.size() ? spec_.token_types[id] : kNormal;
       const std::string& t = spec_.tokens[id];
@@ -163,14 +219,15 @@ class ByteLevelBpe final : public Tokenizer {
         specials_.add(t, static_cast<TokenId>(id));
       } else {
         unmap_bytes(t, &bytes_[id]);
-        by_text_.emplace(t, static_cast<TokenId>(id));
+        plain[id] = true;
       }
     }
+    by_text_.build(spec_.tokens, plain);
     for (int b = 0; b < 256; ++b) {
       auto it = by_text_.find(map_bytes(std::string(1, static_cast<char>(b))));
-      if (it == by_text_.end())
+      if (!it)
         return Error{"byte-level BPE vocabulary lacks the token for byte " + std::to_string(b) + " (not a byte-level vocab?)"};
-      byte_id_[b] = it->second;
+      byte_id_[b] = *it;
     }
     pairs_.reserve(spec_.merges.size());
     std::string merged;
@@ -179,13 +236,17 @@ class ByteLevelBpe final : public Tokenizer {
       const size_t sp = m.find(' ', 1);  // a merge's left part is never empty
       if (sp == std::string::npos) return Error{"bad merge #" + std::to_string(r) + ": '" + m + "' (expected 'a b')"};
       const std::string_view a(m.data(), sp), b(m.data() + sp + 1, m.size() - sp - 1);
-      auto ia = by_text_.find(std::string(a)), ib = by_text_.find(std::string(b));
+      auto ia = by_text_.find(a), ib = by_text_.find(b);
       merged.assign(a);
       merged.append(b);
       auto im = by_text_.find(merged);
-      if (ia == by_text_.end() || ib == by_text_.end() || im == by_text_.end()) continue;  // unusable merge
-      pairs_.insert(ia->second, ib->second, {static_cast<uint32_t>(r), im->second});
+      if (!ia || !ib || !im) continue;  // unusable merge
+      pairs_.insert(*ia, *ib, {static_cast<uint32_t>(r), *im});
     }
+    byte_pairs_.assign(256 * 256, PairMap::Value{~0u, -1});
+    for (int a = 0; a < 256; ++a)
+      for (int b = 0; b < 256; ++b)
+        if (const PairMap::Value* v = pairs_.find(byte_id_[a], byte_id_[b])) byte_pairs_[a * 256 + b] = *v;
     eog_.assign(n, false);
     auto mark = [&](TokenId id) {
       if (id >= 0 && static_cast<size_t>(id) < n) eog_[id] = true;
@@ -226,8 +287,7 @@ class ByteLevelBpe final : public Tokenizer {
   const VocabSpec& spec() const override { return spec_; }
   std::optional<TokenId> find_token(std::string_view text) const override {
     // Plain tokens by their mapped text, added tokens by their own text.
-    auto it = by_text_.find(map_bytes(text));
-    if (it != by_text_.end()) return it->second;
+    if (auto it = by_text_.find(map_bytes(text))) return it;
     for (size_t id = 0; id < spec_.tokens.size(); ++id) {
       const int32_t type = id < spec_.token_types.size() ? spec_.token_types[id] : kNormal;
       if ((type == kControl || type == kUserDefined) && spec_.tokens[id] == text) return static_cast<TokenId>(id);
@@ -309,7 +369,57 @@ class ByteLevelBpe final : public Tokenizer {
     if (cacheable) st->cache.insert(w, h, out->data() + before, static_cast<uint32_t>(out->size() - before));
   }
 
+  // Short words: a compact array of symbols, the next merge found by a linear scan (no heap). Same result as
+  // the heap version: the lowest rank wins, the leftmost among equal ranks.
+  void bpe_small(std::string_view w, std::vector<TokenId>* out) const {
+    constexpr uint32_t kNone = ~0u;
+    TokenId sym[kSmallWord + 1];
+    uint32_t rank[kSmallWord + 1];   // rank of the pair (i, i+1), kNone if no merge
+    TokenId merged[kSmallWord + 1];  // its result
+    const auto* wb = reinterpret_cast<const uint8_t*>(w.data());
+    int n = static_cast<int>(w.size());
+    for (int i = 0; i < n; ++i) sym[i] = byte_id_[wb[i]];
+    for (int i = 0; i + 1 < n; ++i) {
+      const PairMap::Value& v = byte_pairs_[wb[i] * 256 + wb[i + 1]];
+      rank[i] = v.merged >= 0 ? v.rank : kNone;
+      merged[i] = v.merged;
+    }
+    rank[n - 1] = kNone;
+    auto lookup = [&](int i) {
+      if (const PairMap::Value* v = pairs_.find(sym[i], sym[i + 1])) {
+        rank[i] = v->rank;
+        merged[i] = v->merged;
+      } else {
+        rank[i] = kNone;
+      }
+    };
+    while (n > 1) {
+      uint32_t best = kNone;
+      int bi = -1;
+      for (int i = 0; i + 1 < n; ++i) {
+        if (rank[i] < best) {
+          best = rank[i];
+          bi = i;
+        }
+      }
+      if (bi < 0) break;
+      sym[bi] = merged[bi];
+      for (int i = bi + 1; i + 1 < n; ++i) {
+        sym[i] = sym[i + 1];
+        rank[i] = rank[i + 1];
+        merged[i] = merged[i + 1];
+      }
+      --n;
+      rank[n - 1] = kNone;
+      if (bi + 1 < n) lookup(bi);
+      if (bi > 0) lookup(bi - 1);
+    }
+    out->insert(out->end(), sym, sym + n);
+  }
+  static constexpr size_t kSmallWord = 48;
+
   void bpe(std::string_view w, EncodeState* st, std::vector<TokenId>* out) const {
+    if (w.size() <= kSmallWord) return bpe_small(w, out);
     const int32_t n = static_cast<int32_t>(w.size());
     st->sym.resize(n);
     st->next.resize(n);
@@ -332,9 +442,11 @@ class ByteLevelBpe final : public Tokenizer {
         std::push_heap(heap.begin(), heap.end(), HeapGreater{});
       }
     };
+    const auto* wb = reinterpret_cast<const uint8_t*>(w.data());
     for (int32_t i = 0; i + 1 < n; ++i) {
-      if (const PairMap::Value* v = pairs_.find(sym[i], sym[i + 1]))
-        heap.push_back({(static_cast<uint64_t>(v->rank) << 32) | static_cast<uint32_t>(i), sym[i], sym[i + 1], v->merged});
+      const PairMap::Value& v = byte_pairs_[wb[i] * 256 + wb[i + 1]];
+      if (v.merged >= 0)
+        heap.push_back({(static_cast<uint64_t>(v.rank) << 32) | static_cast<uint32_t>(i), sym[i], sym[i + 1], v.merged});
     }
     std::make_heap(heap.begin(), heap.end(), HeapGreater{});
     while (!heap.empty()) {
@@ -359,9 +471,10 @@ class ByteLevelBpe final : public Tokenizer {
   pretok::Kind kind_ = pretok::Kind::kQwen2;
   bool nfc_ = true;
   std::vector<std::string> bytes_;                     // [n_vocab] raw bytes of each token
-  std::unordered_map<std::string, TokenId> by_text_;   // mapped text -> id (plain tokens)
+  StrIndex by_text_;  // mapped text of plain tokens -> id
   TokenId byte_id_[256] = {};
   PairMap pairs_;
+  std::vector<PairMap::Value> byte_pairs_;  // [256 * 256] merge of two single-byte symbols (rank ~0u: none)
   SpecialTokens specials_;
   std::vector<bool> eog_;  // [n_vocab]
   TokenId eos_ = -1;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compares our token ids with the reference tokenizer (npm @lenml/tokenizers, a port of HF tokenizers, with
 # Qwen3's tokenizer.json) on: the whole of 红楼梦 and 三国演义 (also encoded multi-threaded), llama.cpp's Qwen2
-# test vectors (each case separately, also against llama.cpp's own .out), and tests/tokenizer/data/edge_cases.inp.
+# test vectors (each case separately, also against llama.cpp's own .out), and tests/tokenizer/data/edge_cases.inp;
+# then the GPT-2 pre-tokenizer path with MiniMind's tokenizer.json.
 # Fails on any mismatch and prints the first one. Usage: tokenizer_oracle.sh BIN_DIR SOURCE_DIR
 set -uo pipefail
 BIN=${1:?bin dir}; SRC=${2:?source dir}
@@ -54,6 +55,14 @@ sed 's/^ //' "$VEC.out" > "$T/l_vec"
 check "llama.cpp qwen2 vectors vs llama.cpp .out" "$T/l_vec" "$T/m_vec"
 "$CLI" tokenize --tokenizer "$TOK" --file "$EDGE" --cases --special > "$T/m_edge"
 check "edge cases" "$T/o_edge" "$T/m_edge"
+
+# The GPT-2 pre-tokenizer path (MiniMind's byte-level tokenizer.json, no NFC): vectors, edge cases, a novel.
+MM="$SRC/tests/data/models/minimind-3-meta/tokenizer.json"
+node "$ORACLE/encode.js" "$MM" "$T/o_mm" "CASES:$VEC.inp" "CASES:$EDGE" "$N2"
+{ "$CLI" tokenize --tokenizer "$MM" --file "$VEC.inp" --cases --special
+  "$CLI" tokenize --tokenizer "$MM" --file "$EDGE" --cases --special
+  "$CLI" tokenize --tokenizer "$MM" --file "$N2" --special --threads 4; } > "$T/m_mm"
+check "minimind (gpt2 pre-tokenizer): vectors, edge cases, 三国演义" "$T/o_mm" "$T/m_mm"
 
 echo "tokenizer_oracle: $compared cases compared"
 echo "tokenizer_oracle: $failed failed"

@@ -217,3 +217,16 @@ TEST(HfLoader, ErrorsSayWhatIsWrong) {
   v.model = "wordpiece";
   EXPECT_FALSE(Tokenizer::from_vocab(v).ok());
 }
+
+TEST(ByteLevelBpe, Gpt2PreTokenizerParallelFallsBackToSerial) {
+  // GPT-2's regex lets \s+(?!\S) run over line starts, so no cut is safe: encode_parallel must not cut.
+  auto spec = load_hf_tokenizer_json(CJ_TEST_DATA "/models/minimind-3-meta/tokenizer.json");
+  ASSERT_TRUE(spec.ok()) << spec.error();
+  EXPECT_EQ(spec->pre, "gpt2");
+  auto tok = Tokenizer::from_vocab(*spec);
+  ASSERT_TRUE(tok.ok());
+  std::string t;
+  for (int i = 0; i < 30000; ++i) t += "。\r\n\r\n    却说 ";
+  EXPECT_EQ((*tok)->encode_parallel(t, false, 4), (*tok)->encode(t, false));
+  EXPECT_EQ((*tok)->decode((*tok)->encode(t, false)), t);
+}

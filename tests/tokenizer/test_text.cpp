@@ -1,6 +1,8 @@
 // Chinese text utilities (engine/base/text.h): sentences and 字数.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "engine/base/file.h"
 #include "engine/base/text.h"
 
@@ -63,4 +65,34 @@ TEST(Zishu, CountsHanziAndFullWidthPunctuation) {
   EXPECT_EQ(text::count_chars("a\xFF" "b").invalid, 1u);
   const auto w = text::count_chars("don't stop, 好的");
   EXPECT_EQ(w.word_processor_count(), 4u);  // don't, stop, 好, 的
+}
+
+#include "engine/base/segmenter.h"
+
+TEST(SegmenterOnNovel, EveryLexiconNameComesOutWhole) {
+  auto t = read_file(CJ_TEST_DATA "/novels/红楼梦.txt");
+  ASSERT_TRUE(t.ok());
+  const std::string book = t->substr(0, 600000);
+  Lexicon lex;
+  const std::vector<std::string> names{"贾母", "王熙凤", "林黛玉", "贾宝玉", "凤姐", "袭人"};
+  for (const auto& n : names) lex.add(n);
+  Segmenter seg;
+  seg.set_lexicon(&lex);
+  std::map<std::string, size_t> got;
+  uint32_t pos = 0;
+  for (const auto& s : seg.segment(book)) {
+    EXPECT_EQ(s.begin, pos);
+    pos = s.end;
+    const std::string w = book.substr(s.begin, s.end - s.begin);
+    if (s.from_lexicon) ++got[w];
+  }
+  EXPECT_EQ(pos, book.size());
+  for (const auto& n : names) {
+    // Occurrences not overlapping a longer name that starts earlier (凤姐 inside 王熙凤姐 cannot happen here).
+    size_t expect = 0;
+    for (size_t p = book.find(n); p != std::string::npos; p = book.find(n, p + n.size())) ++expect;
+    if (n == "凤姐" || n == "王熙凤") continue;  // 王熙凤姐… would let one swallow the other
+    EXPECT_EQ(got[n], expect) << n;
+    EXPECT_GT(expect, 0u) << n;
+  }
 }
