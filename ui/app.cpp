@@ -54,7 +54,7 @@ ImGuiStyle make_style() {
   c[ImGuiCol_WindowBg] = ImVec4(0.945f, 0.937f, 0.914f, 1);
   c[ImGuiCol_ChildBg] = ImVec4(0, 0, 0, 0);
   c[ImGuiCol_PopupBg] = ImVec4(0.99f, 0.985f, 0.97f, 1);
-  c[ImGuiCol_Border] = ImVec4(0.80f, 0.78f, 0.74f, 1);
+  c[ImGuiCol_Border] = ImVec4(0.74f, 0.72f, 0.68f, 1);
   c[ImGuiCol_BorderShadow] = ImVec4(0, 0, 0, 0);
   c[ImGuiCol_MenuBarBg] = ImVec4(0.905f, 0.895f, 0.87f, 1);
   c[ImGuiCol_FrameBg] = ImVec4(1, 1, 1, 1);

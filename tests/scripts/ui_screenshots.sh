@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# One screenshot per panel of the GUI under Xvfb, with the sample novel imported into a book project (with a few
-# characters, facts and a finding) and a 红楼梦 chapter open in the editor; checks that each PNG shows the
-# chapter's text (ink in the editor column), that the editor drew its lines, and that no character lacked a
-# glyph. The PNGs stay in <build>/screenshots/ for a person to look at.
+# One screenshot per panel of the GUI under Xvfb, with the sample book project (samples/make_sample_book.sh: the
+# novel, its characters with aliases, facts with chapter ranges; plus one consistency finding) and a 红楼梦
+# chapter open in the editor; checks that each PNG shows the chapter's text (ink in the editor column), that the
+# editor drew its lines, and that no character lacked a glyph. The PNGs stay in <build>/screenshots/ for a person to look at.
 set -u
 BIN=$1
 SRC=$2
@@ -13,16 +13,8 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 export XDG_CONFIG_HOME=$tmp/config
 db=$tmp/hlm.cjbook
 C="$BIN/changjuan-cli"
-"$C" import --db "$db" --file "$SRC/samples/book/hongloumeng-1-20.txt" >/dev/null || { echo "ui_screenshots: import failed"; exit 1; }
-"$C" entity add --db "$db" --book 1 --name 林黛玉 --alias 黛玉,颦儿 --description "林如海之女，贾母外孙女，自幼体弱多病。" >/dev/null
-"$C" entity add --db "$db" --book 1 --name 贾宝玉 --alias 宝玉 --description "衔玉而生，贾政与王夫人之子。" >/dev/null
-"$C" entity add --db "$db" --book 1 --name 贾敏 >/dev/null
-"$C" entity add --db "$db" --book 1 --name 荣国府 --kind place --alias 荣府 >/dev/null
-"$C" entity add --db "$db" --book 1 --name 通灵宝玉 --kind item >/dev/null
-"$C" fact add --db "$db" --book 1 --entity 林黛玉 --predicate 住在 --value 扬州 --to 2 >/dev/null
-"$C" fact add --db "$db" --book 1 --entity 林黛玉 --predicate 住在 --value 荣国府 --from 3 >/dev/null
-"$C" fact add --db "$db" --book 1 --entity 林黛玉 --predicate 母亲 --object 贾敏 >/dev/null
-"$C" fact add --db "$db" --book 1 --entity 贾敏 --predicate 状态 --value 病故 --from 2 >/dev/null
+book=$(bash "$SRC/samples/make_sample_book.sh" "$C" "$db") || { echo "ui_screenshots: building the sample project failed"; exit 1; }
+[ "$book" = 1 ] || { echo "ui_screenshots: unexpected book id '$book'"; exit 1; }
 # storage has no command for findings yet (the checker adds them); one row stands in for a checker's result.
 python3 - "$db" <<'PY' || { echo "ui_screenshots: cannot add a finding"; exit 1; }
 import sqlite3, sys, time
