@@ -149,6 +149,7 @@ class App {
   ImGuiStyle base_style_;
   float applied_scale_ = -1;
   std::string ini_path_;
+  std::string window_title_;
   int script_failures_ = 0;
   bool open_dialog_ = false;
   char open_path_[1024] = {};
@@ -529,6 +530,17 @@ int App::run() {
     draw_ui(&quit);
     ImGui::Render();
     carry_out_requests();
+    // The window title names the book and chapter, with * while there are unsaved edits.
+    std::string title = "长卷 Changjuan";
+    if (st_.book) {
+      title = st_.book->title();
+      if (st_.chapter >= 0) title += " · " + st_.book->chapters()[static_cast<size_t>(st_.chapter)].title;
+      title += st_.dirty() ? " * — 长卷" : " — 长卷";
+    }
+    if (title != window_title_) {
+      window_title_ = title;
+      glfwSetWindowTitle(win, title.c_str());
+    }
     const double ui_frame_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_ui).count();
     int w, h;
     glfwGetFramebufferSize(win, &w, &h);

@@ -1,5 +1,6 @@
 // changjuan: the GUI. `changjuan [--open NOVEL.txt | --db D --book ID] [--screenshot out.png --panel NAME
 // --frames N] [--script FILE]`.
+#include <clocale>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -8,6 +9,9 @@
 #include "ui/app.h"
 
 int main(int argc, char** argv) {
+  // GLFW opens the X input method (fcitx, ibus via XIM) only under the user's character locale; LC_CTYPE alone
+  // leaves number formatting (LC_NUMERIC) alone.
+  std::setlocale(LC_CTYPE, "");
   using cj::cli::OptSpec;
   const std::vector<OptSpec> specs = {
       {"db", "FILE", "book project to open"},
