@@ -38,7 +38,11 @@ class ChaptersPanel final : public Panel {
     ImGui::Separator();
     ImGui::BeginChild("chapter_list", ImVec2(0, -ImGui::GetFrameHeightWithSpacing()), false);
     const float right = ImGui::GetContentRegionAvail().x;
-    for (size_t i = 0; i < chs.size(); ++i) {
+    // Only the visible rows are laid out (a novel has hundreds of chapters).
+    ImGuiListClipper clipper;
+    clipper.Begin(static_cast<int>(chs.size()));
+    while (clipper.Step()) {
+      for (size_t i = static_cast<size_t>(clipper.DisplayStart); i < static_cast<size_t>(clipper.DisplayEnd); ++i) {
       const auto& c = chs[i];
       st.atlas->note(c.title);
       const bool open = static_cast<int>(i) == st.chapter;
@@ -60,7 +64,6 @@ class ChaptersPanel final : public Panel {
         }
         ImGui::EndPopup();
       }
-      if (open && st.request_select.has_value() == false && ImGui::IsWindowAppearing()) ImGui::SetScrollHereY();
       // Title clipped on the left, 字数 right-aligned.
       const std::string zi = zi_text(open ? st.editor->doc().zi_count() : c.zi);
       const float zw = ImGui::CalcTextSize(zi.c_str()).x;
@@ -71,6 +74,7 @@ class ChaptersPanel final : public Panel {
                   nullptr, 0.0f, &clip);
       dl->AddText(ImVec2(p1.x - zw, p0.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), zi.c_str());
       ImGui::PopID();
+      }
     }
     ImGui::EndChild();
     ImGui::BeginDisabled(!st.book->has_revisions());
