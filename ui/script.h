@@ -27,7 +27,7 @@
 namespace cj::ui {
 
 struct ScriptCommand {
-  std::string op;                 // open, panel, screenshot, expect-*, quit: the app runs these
+  std::string op;  // open, panel, screenshot, expect-*, quit: the app runs these
   std::string arg;
   int line = 0;
 };
@@ -53,7 +53,7 @@ class ScriptRunner {
   size_t pc_ = 0;
   int wait_ = 0;
   int repeat_left_ = -1;
-  std::vector<int> release_;      // keys to release next frame
+  std::vector<int> release_;  // keys to release next frame
   bool mouse_up_next_ = false;
   ImVec2 mouse_{-1, -1};
   ImVec2 drag_to_{-1, -1};
