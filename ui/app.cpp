@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -154,6 +155,7 @@ class App {
   float applied_scale_ = -1;
   std::string ini_path_;
   std::string window_title_;
+  std::map<int, TextPos> caret_memory_;  // chapter index -> caret when it was left
   int script_failures_ = 0;
   bool open_dialog_ = false;
   char open_path_[1024] = {};
@@ -200,6 +202,7 @@ void App::open_project(const std::string& path, long long book_id, int chapter) 
 void App::adopt(std::unique_ptr<studio::BookSession> book, int chapter) {
   st_.book = std::move(book);
   st_.chapter = -1;
+  caret_memory_.clear();
   st_.book_generation++;
   atlas_.note(st_.book->title());
   for (const auto& c : st_.book->chapters()) atlas_.note(c.title);
@@ -217,10 +220,14 @@ void App::open_chapter(int index, bool reload) {
     return;
   }
   if (index != st_.chapter || reload) {
+    // Each chapter reopens where the writer left it (this session).
+    if (st_.chapter >= 0) caret_memory_[st_.chapter] = editor_.doc().caret();
     editor_.open(*text, atlas_);
     st_.chapter = index;
     st_.saved_version = editor_.doc().version();
     settings_.last_chapter = index;
+    if (auto it = caret_memory_.find(index); it != caret_memory_.end() && !st_.request_select)
+      editor_.select_range(it->second, it->second);
   }
   if (st_.request_select) {
     const auto [a, b] = *st_.request_select;
