@@ -2,6 +2,8 @@
 
 #include <GLFW/glfw3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <sstream>
 
 #include "engine/base/file.h"
@@ -47,10 +49,21 @@ Result<ScriptRunner> ScriptRunner::load(const std::string& path) {
 }
 
 Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
-  static const char* kOps[] = {
-      "wait",         "type",  "key",        "click",       "drag",           "wheel",
-      "open",         "panel", "screenshot", "expect-text", "expect-no-text", "expect-selection",
-      "expect-saved", "quit"};
+  static const char* kOps[] = {"wait",
+                               "sleep",
+                               "type",
+                               "key",
+                               "click",
+                               "drag",
+                               "wheel",
+                               "open",
+                               "panel",
+                               "screenshot",
+                               "expect-text",
+                               "expect-no-text",
+                               "expect-selection",
+                               "expect-saved",
+                               "quit"};
   ScriptRunner r;
   std::istringstream in(text);
   std::string line;
@@ -80,8 +93,8 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
     if (!known) return make_error("script line " + std::to_string(ln) + ": unknown command '" + c.op + "'");
     const size_t need = c.op == "click"  ? 2
                         : c.op == "drag" ? 4
-                        : (c.op == "key" || c.op == "wait" || c.op == "wheel" || c.op == "open" || c.op == "panel" ||
-                           c.op == "screenshot")
+                        : (c.op == "key" || c.op == "wait" || c.op == "sleep" || c.op == "wheel" || c.op == "open" ||
+                           c.op == "panel" || c.op == "screenshot")
                             ? 1
                             : 0;
     if (c.args.size() < need)
@@ -126,10 +139,17 @@ ScriptCommand ScriptRunner::step(ImGuiIO& io) {
     --wait_;
     return {};
   }
+  const double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (sleep_until_ > 0) {
+    if (now < sleep_until_) return {};
+    sleep_until_ = 0;
+  }
   if (pc_ >= cmds_.size()) return {};
   const Cmd& c = cmds_[pc_++];
   if (c.op == "wait") {
     wait_ = std::max(0, std::atoi(c.args[0].c_str()) - 1);
+  } else if (c.op == "sleep") {
+    sleep_until_ = now + std::atof(c.args[0].c_str()) / 1000.0;
   } else if (c.op == "type") {
     io.AddInputCharactersUTF8(c.rest.c_str());
   } else if (c.op == "key") {
