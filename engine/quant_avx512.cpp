@@ -67,6 +67,23 @@ void prep_q8a_u(const float* x, void* dst, int64_t cols) {
   }
 }
 
+// q4_0 activations: signed quants; every full group of 4 blocks stored as [b0[0..15], b1[0..15], b2[0..15],
+// b3[0..15], b0[16..31], .., b3[16..31]] so that one 64-byte load meets the low (or high) nibbles of 4 blocks.
+// Blocks after the last full group stay in natural order.
+void prep_q8a_q4(const float* x, void* dst, int64_t cols) {
+  prep_q8a(x, dst, cols);  // natural order, same values as the reference
+  auto* qs = static_cast<int8_t*>(dst);
+  alignas(64) int8_t tmp[128];
+  for (int64_t g = 0; g + 4 <= cols / kQK; g += 4) {
+    int8_t* p = qs + g * kQK;
+    for (int j = 0; j < 4; ++j) {
+      std::memcpy(tmp + 16 * j, p + 32 * j, 16);
+      std::memcpy(tmp + 64 + 16 * j, p + 32 * j + 16, 16);
+    }
+    std::memcpy(p, tmp, 128);
+  }
+}
+
 template <bool kPermuteForQ4K>
 void prep_q8ka(const float* x, void* dst, int64_t cols) {
   auto* qs = static_cast<int8_t*>(dst);
@@ -154,6 +171,70 @@ struct KQ8_0 {
     }
     for (int i = 0; i < NX; ++i)
       for (int r = 0; r < NR; ++r) Y[i * ldy + r] = _mm512_reduce_add_ps(acc[r][i]);
+  }
+};
+
+// q4_0: four blocks per step, one weight row at a time. Unsigned nibbles meet signed x (VPDPBUSD); the -8 offset
+// is applied per block with the sum of x: dot = d_w * (d_x * sum(q * x) - 8 * s_x).
+struct KQ4_0 {
+  static constexpr int kNR = 2;
+  template <int NR, int NX>
+  static void tile(const uint8_t* W, size_t ws, const uint8_t* A, size_t as, int64_t cols, float* Y, int64_t ldy) {
+    __m512 acc[NR][NX];
+    __m128 corr[NR][NX];
+    for (int r = 0; r < NR; ++r)
+      for (int i = 0; i < NX; ++i) {
+        acc[r][i] = _mm512_setzero_ps();
+        corr[r][i] = _mm_setzero_ps();
+      }
+    Q8AView xv[NX];
+    for (int i = 0; i < NX; ++i) xv[i] = q8a_view(A + i * as, cols);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i quad_idx = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    const int64_t nb = cols / kQK, nb4 = nb / 4 * 4;
+    for (int r = 0; r < NR; ++r) {
+      const auto* blk = reinterpret_cast<const BlockQ4_0*>(W + r * ws);
+      for (int64_t b = 0; b < nb4; b += 4) {
+        __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[b].qs)));
+        v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[b + 1].qs)), 1);
+        v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[b + 2].qs)), 2);
+        v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[b + 3].qs)), 3);
+        const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+        const __m128 dw4 = _mm_cvtph_ps(_mm_set_epi16(0, 0, 0, 0, static_cast<short>(blk[b + 3].d),
+                                                      static_cast<short>(blk[b + 2].d), static_cast<short>(blk[b + 1].d),
+                                                      static_cast<short>(blk[b].d)));
+        const __m512 dw16 = _mm512_permutexvar_ps(quad_idx, _mm512_castps128_ps512(dw4));
+        for (int i = 0; i < NX; ++i) {
+          const int8_t* xq = xv[i].qs + b * kQK;
+          __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_loadu_si512(xq));
+          p = _mm512_dpbusd_epi32(p, hi, _mm512_loadu_si512(xq + 64));
+          const __m512 dx16 = _mm512_permutexvar_ps(quad_idx, _mm512_castps128_ps512(_mm_loadu_ps(xv[i].d + b)));
+          acc[r][i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw16, dx16), acc[r][i]);
+          corr[r][i] = _mm_fmadd_ps(dw4, _mm_loadu_ps(xv[i].s + b), corr[r][i]);
+        }
+      }
+      for (int64_t b = nb4; b < nb; ++b) {  // leftover blocks, natural order
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[b].qs));
+        const __m128i m = _mm_set1_epi8(0x0F);
+        const __m256i w = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(v, m)),
+                                                  _mm_and_si128(_mm_srli_epi16(v, 4), m), 1);
+        const float dw = f16(blk[b].d);
+        for (int i = 0; i < NX; ++i) {
+          const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv[i].qs + b * kQK));
+          const __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w, x);
+          const __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * xv[i].d[b]));
+          acc[r][i] = _mm512_add_ps(acc[r][i], _mm512_zextps256_ps512(f));
+          corr[r][i] = _mm_add_ss(corr[r][i], _mm_set_ss(dw * xv[i].s[b]));
+        }
+      }
+    }
+    for (int i = 0; i < NX; ++i)
+      for (int r = 0; r < NR; ++r) {
+        __m128 c = corr[r][i];
+        c = _mm_add_ps(c, _mm_movehl_ps(c, c));
+        c = _mm_add_ss(c, _mm_movehdup_ps(c));
+        Y[i * ldy + r] = _mm512_reduce_add_ps(acc[r][i]) - 8.0f * _mm_cvtss_f32(c);
+      }
   }
 };
 
@@ -328,7 +409,7 @@ bool get_kernels_avx512(DType t, TypeKernels* out) {
     case DType::F16: *out = {ActFormat::F32, nullptr, tiled_gemm<KFloat<DType::F16>>}; return true;
     case DType::BF16: *out = {ActFormat::F32, nullptr, tiled_gemm<KFloat<DType::BF16>>}; return true;
     case DType::Q8_0: *out = {ActFormat::Q8A, prep_q8a_u, tiled_gemm<KQ8_0<false>>}; return true;
-    case DType::Q4_0: *out = {ActFormat::Q8A, prep_q8a_u, tiled_gemm<KQ8_0<true>>}; return true;
+    case DType::Q4_0: *out = {ActFormat::Q8A, prep_q8a_q4, tiled_gemm<KQ4_0>}; return true;
     case DType::Q4_K: *out = {ActFormat::Q8KA, prep_q8ka<true>, tiled_gemm<KQ4_K>}; return true;
     case DType::Q6_K: *out = {ActFormat::Q8KA, prep_q8ka<false>, tiled_gemm<KQ6_K>}; return true;
   }
