@@ -40,7 +40,13 @@ class Tokenizer {
   virtual std::vector<TokenId> encode(std::string_view text, bool parse_special) const = 0;
   // The bytes of one token (may be part of a UTF-8 character).
   virtual std::string token_bytes(TokenId id) const = 0;
+  // Concatenated token bytes. Added/control tokens render as their text, except a SentencePiece BOS, which
+  // renders as nothing; with add_space_prefix the space the encoder prefixed (at the start and after BOS) is
+  // dropped. Invalid UTF-8 in the result is kept as it is (see StreamDecoder for display).
   std::string decode(const std::vector<TokenId>& ids) const;
+  // encode() of a long text on n_threads threads (0: hardware threads), split at line starts where the
+  // pre-tokenizer is known to break anyway; the result is identical to encode(text, parse_special).
+  std::vector<TokenId> encode_parallel(std::string_view text, bool parse_special, int n_threads = 0) const;
 
   virtual size_t vocab_size() const = 0;
   virtual TokenId bos() const = 0;
@@ -57,12 +63,14 @@ class StreamDecoder {
   explicit StreamDecoder(const Tokenizer& tok) : tok_(tok) {}
   // Returns the complete UTF-8 text that became available with this token (possibly empty).
   std::string push(TokenId id);
-  // Whatever is left (invalid trailing bytes become U+FFFD).
+  // Whatever is left: an unfinished character at the end becomes one U+FFFD. (push() already replaced each
+  // byte that can never start or continue a character with U+FFFD.)
   std::string flush();
 
  private:
   const Tokenizer& tok_;
   std::string pending_;
+  bool at_start_ = true;  // SentencePiece: drop the prefixed space of the first piece
 };
 
 // Loaders that produce a VocabSpec.

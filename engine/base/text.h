@@ -1,0 +1,51 @@
+// Chinese text utilities for the rest of the app (no model knowledge): sentence splitting and 字数 counting.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace cj::text {
+
+// ---- Sentences --------------------------------------------------------------------------------------------
+// A sentence ends
+//   - after a run of terminators: 。！？!?；;… and ⋯ (a run: "！？", "……", "?!"), or a Western '.' (or "...")
+//     that is followed by whitespace, the end, a closing mark or a CJK character (so 3.14, e.g. inside a word,
+//     and example.com do not end one);
+//   - the closing marks that directly follow the terminators belong to the sentence: ” ’ 」 』 ） ) ] 】 》 〉
+//     〕 ＞ " ' (so 他说：“你好。”然后… splits after ”);
+//   - at every line break (a paragraph ends its sentence even without punctuation).
+// Sentences are trimmed of surrounding whitespace (ASCII, U+3000 and other Unicode spaces, CR/LF); empty ones are
+// dropped. Offsets are bytes into the input; invalid UTF-8 bytes are ordinary characters.
+struct Span {
+  uint32_t begin = 0;  // byte offset of the first byte
+  uint32_t end = 0;    // one past the last byte
+};
+std::vector<Span> split_sentences(std::string_view text);
+std::vector<std::string_view> sentences(std::string_view text);  // the same spans as views into text
+
+// ---- 字数 ------------------------------------------------------------------------------------------------
+// How Chinese writers (and the web-novel sites) count a manuscript: 字数 = 汉字 + full-width punctuation.
+//   汉字 (hanzi):  code points whose Unicode Script is Han (CJK Unified Ideographs and all extensions,
+//                  compatibility ideographs, 〇 and 々; not 〆, whose Script is Common), excluding punctuation.
+//   punctuation:   general category P* (punctuation) that is East Asian Width Fullwidth or Wide (。，、；：？！
+//                  “”‘’ are Ambiguous in Unicode, so they are listed explicitly: “ ” ‘ ’ … — ― · and ⋯ count
+//                  too), plus the full-width symbols of U+FF01–U+FF60 and U+FFE0–U+FFE6 (＋ ＝ ％ ￥ …).
+// Not counted in zishu(): Latin letters, digits (ASCII or full-width), whitespace of any kind (including
+// U+3000), emoji and other symbols, control characters, invalid bytes. They are reported separately so that a
+// "Word-style" count (every CJK character plus every Western word) can be derived: word_processor_count().
+struct CharCounts {
+  size_t hanzi = 0;
+  size_t punct = 0;           // full-width punctuation as defined above
+  size_t other_wide = 0;      // other Fullwidth/Wide characters: ＡＢＣ１２３, kana, hangul, emoji…
+  size_t western_words = 0;   // maximal runs of letters/digits/apostrophes that are not wide (ASCII words, 2024)
+  size_t western_punct = 0;   // narrow punctuation and symbols (, . ! ? ( ) …)
+  size_t spaces = 0;          // whitespace code points (including U+3000 and line breaks)
+  size_t invalid = 0;         // invalid UTF-8 bytes
+  size_t zishu() const { return hanzi + punct; }
+  size_t word_processor_count() const { return hanzi + punct + other_wide + western_words; }
+};
+CharCounts count_chars(std::string_view text);
+inline size_t zishu(std::string_view text) { return count_chars(text).zishu(); }
+
+}  // namespace cj::text

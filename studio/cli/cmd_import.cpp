@@ -1,0 +1,40 @@
+// changjuan-cli import: a plain-text novel (UTF-8/GB18030/UTF-16) into a project database, split into chapters.
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "storage/database.h"
+#include "storage/importer.h"
+#include "studio/cli/command.h"
+
+namespace cj::cli {
+namespace {
+
+int run_import(const Args& a) {
+  if (a.has("replace") && a.has("duplicate")) return fail("--replace and --duplicate exclude each other");
+  auto db = storage::Database::open(*a.get("db"));
+  if (!db.ok()) return fail(db.error());
+  storage::ImportOptions o;
+  o.title = a.get_or("title", "");
+  o.replace = a.has("replace");
+  o.allow_duplicate = a.has("duplicate");
+  auto r = storage::import_file(**db, *a.get("file"), o);
+  if (!r.ok()) return fail(r.error());
+  nlohmann::json j = {{"book_id", r->book_id}, {"chapters", r->chapters}, {"title", r->title},
+                      {"encoding", r->encoding}, {"front_matter", r->front_matter}};
+  if (r->replaced_book_id) j["replaced_book_id"] = r->replaced_book_id;
+  std::printf("%s\n", j.dump().c_str());
+  return 0;
+}
+
+Registrar reg({.name = "import",
+               .summary = "import a plain-text novel into a project (prints {\"book_id\":…,\"chapters\":N})",
+               .options = {{"db", "D", "project database (created if missing)", true},
+                           {"file", "F", "novel as .txt/.md: UTF-8, GB18030/GBK or UTF-16 with BOM", true},
+                           {"title", "T", "book title (default: the file's 《书名》 line or the file name)"},
+                           {"replace", "", "if this text was imported before, replace that book"},
+                           {"duplicate", "", "if this text was imported before, store a second copy anyway"}},
+               .run = run_import});
+
+}  // namespace
+}  // namespace cj::cli

@@ -1,0 +1,301 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "engine/base/utf8.h"
+#include "storage/chapters.h"
+#include "storage/database.h"
+#include "storage/entities.h"
+#include "storage/fts_tokenizer.h"
+#include "storage/importer.h"
+#include "storage/search_index.h"
+#include "storage_test_util.h"
+
+using namespace cj;
+using namespace cj::storage;
+using namespace cj::storage::testing;
+
+namespace {
+
+// The sample book (红楼梦 1-20) with its lexicon as entities, shared by the tests (import once).
+struct Sample {
+  std::unique_ptr<Database> db;
+  int64_t book = 0;
+  std::map<int64_t, std::string> bodies;  // ordinal -> body with whitespace removed
+};
+
+std::string no_space(std::string_view s) {
+  std::string o;
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp;
+    int n = utf8::decode(s, i, &cp);
+    if (n == 0) n = 1;
+    if (!(cp == ' ' || cp == '\n' || cp == '\t' || cp == '\r' || cp == 0x3000 || cp == '\f')) o.append(s.substr(i, n));
+    i += n;
+  }
+  return o;
+}
+
+Sample& sample() {
+  static Sample s = [] {
+    Sample x;
+    auto db = Database::open(":memory:");
+    CJ_ASSERT(db.ok());
+    x.db = std::move(*db);
+    auto r = import_file(*x.db, sample_path("hongloumeng-1-20.txt"));
+    CJ_ASSERT_MSG(r.ok(), "sample import failed");
+    x.book = r->book_id;
+    // entities.tsv: kind <TAB> name <TAB> aliases (comma-separated) <TAB> description; '#' starts a comment.
+    std::istringstream tsv(slurp(sample_path("entities.tsv")));
+    Entities ents(*x.db);
+    for (std::string line; std::getline(tsv, line);) {
+      if (line.empty() || line[0] == '#') continue;
+      std::vector<std::string> f;
+      std::istringstream ls(line);
+      for (std::string part; std::getline(ls, part, '\t');) f.push_back(part);
+      CJ_ASSERT(f.size() >= 2);
+      auto id = ents.add(x.book, f[0], f[1]);
+      CJ_ASSERT(id.ok());
+      std::istringstream as(f.size() > 2 ? f[2] : "");
+      for (std::string a; std::getline(as, a, ',');)
+        if (!a.empty()) CJ_ASSERT(ents.add_alias(*id, a).ok());
+    }
+    CJ_ASSERT(SearchIndex(*x.db).rebuild().ok());
+    auto list = Chapters(*x.db).list(x.book);
+    CJ_ASSERT(list.ok());
+    for (const auto& c : *list) x.bodies[c.ordinal] = no_space(Chapters(*x.db).get(c.id)->body);
+    return x;
+  }();
+  return s;
+}
+
+std::set<int64_t> brute_force(const std::string& q) {
+  std::set<int64_t> out;
+  for (const auto& [ord, body] : sample().bodies)
+    if (body.find(q) != std::string::npos) out.insert(ord);
+  return out;
+}
+
+std::set<int64_t> found(const std::string& q) {
+  SearchOptions o;
+  o.limit = 1000;
+  auto hits = SearchIndex(*sample().db).search(sample().book, q, o);
+  CJ_ASSERT_MSG(hits.ok(), "search failed");
+  std::set<int64_t> out;
+  for (const auto& h : *hits) out.insert(h.ordinal);
+  return out;
+}
+
+size_t count_of(const std::string& body, const std::string& q) {
+  size_t n = 0;
+  for (size_t p = body.find(q); p != std::string::npos; p = body.find(q, p + q.size())) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(Search, NamesAreFoundInEveryChapterThatHasThem) {
+  for (const char* q : {"黛玉", "林黛玉", "宝玉", "贾母", "王熙凤", "凤姐", "玉", "母", "甄士隐", "通灵"}) {
+    const auto expect = brute_force(q);
+    EXPECT_FALSE(expect.empty()) << q;
+    EXPECT_EQ(found(q), expect) << q;
+  }
+}
+
+TEST(Search, AnyOneOrTwoCharacterQueryMatchesBruteForce) {
+  // Sample 300 one- and two-character Han strings from the text itself: no blind spot.
+  std::mt19937 rng(3);
+  const auto& bodies = sample().bodies;
+  int checked = 0;
+  while (checked < 300) {
+    auto it = bodies.begin();
+    std::advance(it, rng() % bodies.size());
+    const auto cps = utf8::to_code_points(it->second);
+    const size_t at = rng() % (cps.size() - 2);
+    const size_t len = 1 + rng() % 2;
+    std::string q;
+    bool han = true;
+    for (size_t k = 0; k < len; ++k) {
+      han = han && cps[at + k] >= 0x4E00 && cps[at + k] <= 0x9FFF;
+      utf8::append(q, cps[at + k]);
+    }
+    if (!han) continue;
+    ASSERT_EQ(found(q), brute_force(q)) << q;
+    ++checked;
+  }
+}
+
+TEST(Search, BestFirstAndHighlighted) {
+  auto hits = SearchIndex(*sample().db).search(sample().book, "黛玉");
+  ASSERT_OK(hits);
+  ASSERT_GE(hits->size(), 3u);
+  for (size_t i = 1; i < hits->size(); ++i) EXPECT_GE((*hits)[i - 1].score, (*hits)[i].score);
+  // The best chapter mentions 黛玉 more often than the chapters at the bottom of the list.
+  const auto& bodies = sample().bodies;
+  EXPECT_GT(count_of(bodies.at(hits->front().ordinal), "黛玉"), count_of(bodies.at(hits->back().ordinal), "黛玉"));
+  EXPECT_NE(hits->front().snippet.find("【黛玉】"), std::string::npos) << hits->front().snippet;
+  EXPECT_FALSE(hits->front().title.empty());
+}
+
+TEST(Search, AllTermsMustOccur) {
+  const auto a = brute_force("黛玉"), b = brute_force("刘姥姥");
+  std::set<int64_t> both;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::inserter(both, both.end()));
+  EXPECT_EQ(found("黛玉 刘姥姥"), both);
+  EXPECT_EQ(found("黛玉　刘姥姥"), both);  // full-width space separates too
+}
+
+TEST(Search, QueriesWithSyntaxCharactersAreLiteralAndEmptyIsAnError) {
+  SearchIndex idx(*sample().db);
+  for (const char* q : {"\"黛玉", "黛玉*", "NEAR(黛玉", "黛玉 OR", "AND", "(黛玉)", "黛玉\"宝玉", "-黛玉", "黛玉:宝玉"}) {
+    auto r = idx.search(sample().book, q);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.error();
+  }
+  for (const char* q : {"", "   ", "，。！"}) {
+    auto r = idx.search(sample().book, q);
+    ASSERT_FALSE(r.ok()) << q;
+    EXPECT_NE(r.error().find("empty search"), std::string::npos);
+  }
+}
+
+TEST(Search, WholeWordMatchesRankAboveSubstrings) {
+  auto db = Database::open(":memory:");
+  ASSERT_OK(db);
+  auto r = import_bytes(**db, "第一回 甲\n林黛玉来了。林黛玉笑了。林黛玉走了。\n第二回 乙\n黛玉来了。黛玉笑了。黛玉走了。\n", "t.txt");
+  ASSERT_OK(r);
+  Entities ents(**db);
+  ASSERT_OK(ents.add(r->book_id, "character", "林黛玉", {"黛玉"}));
+  auto hits = SearchIndex(**db).search(r->book_id, "黛玉");  // rebuilds with the new lexicon first
+  ASSERT_OK(hits);
+  ASSERT_EQ(hits->size(), 2u);
+  EXPECT_EQ((*hits)[0].ordinal, 2);
+  EXPECT_GT((*hits)[0].score, (*hits)[1].score);
+}
+
+TEST(Search, PunctuationBreaksPhrasesWhitespaceDoesNot) {
+  auto db = Database::open(":memory:");
+  ASSERT_OK(db);
+  auto r = import_bytes(**db, "第一回 甲\n他说黛，玉来了。\n第二回 乙\n林黛\n玉来了。\n", "t.txt");
+  ASSERT_OK(r);
+  auto hits = SearchIndex(**db).search(r->book_id, "黛玉");
+  ASSERT_OK(hits);
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].ordinal, 2);  // a hard line wrap does not hide the name
+}
+
+TEST(Search, IndexStaysConsistentWhenTheLexiconChanges) {
+  TempDir dir;
+  auto a = Database::open(dir.file("p.db"));
+  auto b = Database::open(dir.file("p.db"));  // a second connection, as another thread or process would have
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  auto r = import_bytes(**a, "第一回 甲\n贾母笑道：王熙凤来了。\n第二回 乙\n凤姐说贾府好。\n", "t.txt");
+  ASSERT_OK(r);
+  Chapters ca(**a), cb(**b);
+  auto c1 = ca.get_by_ordinal(r->book_id, 1);
+  ASSERT_OK(c1);
+  Entities ents(**a);
+  ASSERT_OK(ents.add(r->book_id, "character", "贾母"));
+  ASSERT_OK(ents.add(r->book_id, "place", "贾府"));
+  EXPECT_TRUE(*SearchIndex(**a).stale());
+  // Connection b edits with the index's (old) lexicon: still consistent.
+  ASSERT_OK(cb.save(c1->id, "贾母又笑道：凤姐来了。\n"));
+  ASSERT_OK(SearchIndex(**b).check());
+  // A search on a rebuilds with the new lexicon; b then picks it up for its next edit.
+  ASSERT_OK(SearchIndex(**a).search(r->book_id, "贾母"));
+  EXPECT_FALSE(*SearchIndex(**a).stale());
+  ASSERT_OK(cb.save(c1->id, "贾母三笑。贾府。\n"));
+  auto jm = ents.find(r->book_id, "贾母");
+  ASSERT_OK(jm);
+  ASSERT_TRUE(jm->has_value());
+  ASSERT_OK(ents.add_alias((*jm)->id, "老祖宗"));
+  ASSERT_OK(ca.remove(c1->id));
+  ASSERT_OK(SearchIndex(**b).check());
+  ASSERT_OK(SearchIndex(**a).rebuild());
+  ASSERT_OK(SearchIndex(**a).check());
+  auto hits = SearchIndex(**b).search(r->book_id, "贾府");
+  ASSERT_OK(hits);
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].ordinal, 2);
+}
+
+TEST(Search, TokenizerEmitsCharactersAndColocatedWords) {
+  SearchTokenizerState st;
+  st.lexicon.add("林黛玉");
+  struct Tok {
+    std::string t;
+    int flags;
+  };
+  std::vector<Tok> toks;
+  auto sink = [](void* ctx, int flags, const char* t, int n, int, int) {
+    static_cast<std::vector<Tok>*>(ctx)->push_back({std::string(t, n), flags});
+    return 0;
+  };
+  tokenize_text(st, "林黛玉说：ABC好", TokenizeMode::kDocument, true, &toks, sink);
+  std::vector<std::string> got;
+  for (const auto& t : toks) got.push_back((t.flags ? "+" : "") + (t.t[0] == kWordMarker ? "W" + t.t.substr(1) : t.t == kBreakToken ? "|" : t.t));
+  const std::vector<std::string> want = {"林", "+W林黛玉", "黛", "玉", "说", "|", "abc", "好"};
+  EXPECT_EQ(got, want);
+  toks.clear();
+  tokenize_text(st, "林黛玉说：ABC好", TokenizeMode::kAux, true, &toks, sink);
+  EXPECT_EQ(toks.size(), want.size() - 1);  // no word tokens for snippets
+}
+
+TEST(Search, SnippetWindowsMarksAndEllipses) {
+  auto db = Database::open(":memory:");
+  ASSERT_OK(db);
+  std::string filler;
+  for (int i = 0; i < 60; ++i) filler += "天地玄黄宇宙洪荒。";
+  auto r = import_bytes(**db,
+                        "第一回 甲\n黛玉来了。\n\n    " + filler + "\n第二回 乙\n" + filler + "宝玉\n\n    笑道黛玉好。" + filler +
+                            "\n第三回 丙\n" + filler + "最后是黛玉",
+                        "t.txt");
+  ASSERT_OK(r);
+  SearchOptions o;
+  o.snippet_tokens = 20;
+  auto hits = SearchIndex(**db).search(r->book_id, "黛玉", o);
+  ASSERT_OK(hits);
+  ASSERT_EQ(hits->size(), 3u);
+  for (const auto& h : *hits) {
+    SCOPED_TRACE(h.snippet);
+    EXPECT_NE(h.snippet.find("【黛玉】"), std::string::npos);
+    EXPECT_EQ(h.snippet.find('\n'), std::string::npos);  // whitespace runs become one space
+    if (h.ordinal == 1) {
+      EXPECT_EQ(h.snippet.rfind("【黛玉】来了。", 0), 0u);   // at the start: no leading …
+    }
+    if (h.ordinal == 2) {
+      EXPECT_NE(h.snippet.find("宝玉 笑道【黛玉】好"), std::string::npos);
+    }
+    if (h.ordinal != 1) {
+      EXPECT_EQ(h.snippet.rfind("…", 0), 0u);
+    }
+    if (h.ordinal == 3) {
+      EXPECT_EQ(h.snippet.substr(h.snippet.size() - std::string("【黛玉】").size()), "【黛玉】");
+    }
+    if (h.ordinal != 3) {
+      EXPECT_EQ(h.snippet.substr(h.snippet.size() - std::string("…").size()), "…");
+    }
+  }
+}
+
+TEST(Search, SnippetPrefersAWindowWithEveryTerm) {
+  // Window 1 holds only 黛玉, as a whole word (three phrases of the term match there, many times); window 2
+  // holds both terms but 黛玉 only inside 林黛玉. Counting phrases would pick window 1; counting terms picks 2.
+  auto db = Database::open(":memory:");
+  ASSERT_OK(db);
+  std::string filler;
+  for (int i = 0; i < 10; ++i) filler += "天地玄黄宇宙洪荒。";
+  auto r = import_bytes(**db, "第一回 甲\n" + filler + "黛玉，黛玉，黛玉。" + filler + "笑看林黛玉。" + filler, "t.txt");
+  ASSERT_OK(r);
+  ASSERT_OK(Entities(**db).add(r->book_id, "character", "林黛玉", {"黛玉"}));
+  SearchOptions o;
+  o.snippet_tokens = 16;
+  auto hits = SearchIndex(**db).search(r->book_id, "黛玉 笑", o);
+  ASSERT_OK(hits);
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_NE((*hits)[0].snippet.find("【笑】看林【黛玉】"), std::string::npos) << (*hits)[0].snippet;
+}
