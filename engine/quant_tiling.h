@@ -32,6 +32,12 @@ void tiled_gemm(const void* Wv, size_t ws, int64_t r0, int64_t r1, int64_t cols,
     const int64_t i1 = std::min(n, i0 + kXChunk);
     int64_t r = r0;
     for (; r + K::kNR <= r1; r += K::kNR) {
+      // Rows are short (1 KB for a 896-wide q8_0 row), too short for the hardware prefetcher to ramp up on each
+      // row's stream: fetch the next tile's bytes while this one computes.
+      if (r + 2 * K::kNR <= r1) {
+        const uint8_t* next = W + (r + K::kNR) * ws;
+        for (size_t off = 0; off < K::kNR * ws; off += 64) __builtin_prefetch(next + off, 0, 0);
+      }
       for (int64_t i = i0; i < i1; i += 4) {
         tile_nx<K, K::kNR>(static_cast<int>(std::min<int64_t>(4, i1 - i)), W + r * ws, ws, A + i * as, as, cols,
                            Y + i * ldy + r, ldy);
