@@ -34,8 +34,8 @@ void tiled_gemm(const void* Wv, size_t ws, int64_t r0, int64_t r1, int64_t cols,
     for (; r + K::kNR <= r1; r += K::kNR) {
       // Rows are short (1 KB for a 896-wide q8_0 row), too short for the hardware prefetcher to ramp up on each
       // row's stream: fetch the next tile's bytes while this one computes.
-      if (r + 2 * K::kNR <= r1) {
-        const uint8_t* next = W + (r + K::kNR) * ws;
+      if (r + 3 * K::kNR <= r1) {
+        const uint8_t* next = W + (r + 2 * K::kNR) * ws;
         for (size_t off = 0; off < K::kNR * ws; off += 64) __builtin_prefetch(next + off, 0, 0);
       }
       for (int64_t i = i0; i < i1; i += 4) {
