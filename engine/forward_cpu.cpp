@@ -21,7 +21,7 @@ const bool kFuse = std::getenv("CJ_NO_FUSE") == nullptr;  // A/B switch for meas
 class CpuBackend final : public Backend {
  public:
   CpuBackend(const Model& m, const BackendOptions& o)
-      : m_(m), c_(m.config()), o_(o), kv_(m.config(), o.n_ctx, o.kv_type), rope_(m.config().rope) {
+      : m_(m), c_(m.config()), o_(o), kv_(m.config(), o.n_ctx, o.kv_type), rope_(m.config().rope, m.rope_freqs.present() ? w32(m.rope_freqs) : nullptr) {
     if (o_.n_threads > 1) pool_ = std::make_unique<ThreadPool>(o_.n_threads);
     const int B = o_.n_batch;
     x_.assign(size_t(B) * c_.n_embd, 0);
