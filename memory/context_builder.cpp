@@ -62,7 +62,9 @@ std::string tail_fitting(const Tokenizer& tok, const std::string& s, int64_t max
   return lo < cps.size() ? s.substr(cps[lo]) : "";
 }
 
-std::string chapter_label(int64_t ordinal, const std::string& title) {
+// The heading as the author wrote it (第一回 宴桃园豪杰三结义…), else 第N章 + title.
+std::string chapter_label(int64_t ordinal, const std::string& heading, const std::string& title) {
+  if (!heading.empty()) return heading;
   return "第" + std::to_string(ordinal) + "章" + (title.empty() ? "" : " " + title);
 }
 
@@ -115,9 +117,11 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
     } else if (n.level == 1 && n.first_chapter < N) {
       Item it;
       it.chapter = n.first_chapter;
-      std::string title = by_ord.count(n.first_chapter) ? by_ord[n.first_chapter].title : "";
-      it.full = chapter_label(n.first_chapter, title) + "：" + n.text;
-      it.brief = chapter_label(n.first_chapter, title) + "：" + shorter(n.text);
+      std::string label = by_ord.count(n.first_chapter)
+                              ? chapter_label(n.first_chapter, by_ord[n.first_chapter].heading, by_ord[n.first_chapter].title)
+                              : chapter_label(n.first_chapter, "", "");
+      it.full = label + "：" + n.text;
+      it.brief = label + "：" + shorter(n.text);
       chapter_sum_at[n.first_chapter] = chapter_sums.size();
       chapter_sums.push_back(std::move(it));
     }
@@ -142,7 +146,7 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
     if (text::zishu(c->body) == 0) continue;
     Item v;
     v.chapter = it->first;
-    v.full = chapter_label(it->first, c->title) + "\n" + c->body;
+    v.full = chapter_label(it->first, c->heading, c->title) + "\n" + c->body;
     while (!v.full.empty() && v.full.back() == '\n') v.full.pop_back();
     v.full_tok = ntok(v.full);
     verbatim.push_back(std::move(v));
