@@ -1,0 +1,69 @@
+// The context builder: turns the book into one prompt text for a task at chapter N within a token budget
+// measured by the model's own tokenizer.
+//
+// Sections, always in this order (a section with nothing in it is left out):
+//   instructions · synopsis (book node) · arc summaries (arcs finished before N) · chapter summaries (chapters
+//   before N not shown verbatim) · entity sheets as of N (entities mentioned in the working text) · retrieved
+//   passages (BM25, retrieval.h; chapters shown verbatim excluded) · the last chapters verbatim · outline ·
+//   current text.
+// Everything is a function of the book state and the request, so the same state and task give byte-identical
+// text (the engine's prefix cache hits); the parts that change while writing (passages, current text) come last.
+//
+// Over budget it degrades step by step (reserved passages 16 → 8 → 4; verbatim chapters 3 → 2 → 1, each
+// replaced by its summary; chapter summaries of old arcs dropped in favour of the arc summary, oldest first;
+// shorter chapter summaries; no reserved passages; no verbatim chapter; shorter arc summaries; fewer entity
+// sheets; arcs dropped oldest first; shorter synopsis, none; chapter summaries dropped oldest first; finally the
+// current text keeps only its end). Leftover room is then filled with more passages, best first. Cuts are made
+// at sentence ends (or at least between characters), never inside a UTF-8 character. The result's token count,
+// measured on the whole text, is <= budget.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/base/result.h"
+#include "engine/tokenizer.h"
+#include "memory/prompts.h"
+#include "storage/database.h"
+
+namespace cj::memory {
+
+struct ContextRequest {
+  int64_t book_id = 0;
+  int64_t chapter = 1;            // N: the chapter being written / checked
+  prompts::Task task = prompts::Task::kContinue;
+  std::string outline;            // draft: the chapter outline (optional for the other tasks)
+  std::string current_text;       // the chapter so far; empty: chapter N's stored body (continue/check)
+  bool use_stored_current = true; // take chapter N's body when current_text is empty
+  int64_t budget = 131072 - 4096; // tokens (default: 128k minus the generation reserve)
+  std::string method = "extractive";  // which summary tree to read
+  int max_verbatim = 3;
+  int reserved_passages = 16;
+  int max_passages = 200;
+};
+
+struct SectionInfo {
+  std::string kind;               // instructions, synopsis, arc_summaries, chapter_summaries, entity_sheets,
+                                  // passages, verbatim, outline, current_text
+  int64_t tokens = 0;             // tokens of the section's text alone
+  std::vector<int64_t> chapters;  // chapter ordinals it draws on
+  std::string reason;
+};
+
+struct PassageRef {
+  int64_t chapter = 0, offset = 0, length = 0;
+};
+
+struct Context {
+  std::string text;
+  int64_t tokens = 0;  // encode(text).size(), <= budget
+  int64_t budget = 0;
+  std::vector<SectionInfo> sections;
+  std::vector<PassageRef> passages;     // the passages included
+  std::vector<int64_t> verbatim;        // chapters included verbatim
+  std::vector<std::string> degradations;  // the degradation steps taken, in order
+};
+
+Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const ContextRequest& req);
+
+}  // namespace cj::memory
