@@ -61,7 +61,10 @@ TEST(CheckInjected, EachInjectionFoundAtItsPlace) {
     for (const auto& f : found) hit = hit || overlaps(f, i);
     recall[i.kind].second++;
     if (hit) recall[i.kind].first++;
-    else std::printf("[check] missed %s in chapter %lld at %lld\n", i.kind.c_str(), (long long)i.chapter, (long long)i.start);
+    else
+      std::printf("[check] missed %s in chapter %lld at %lld: %s\n", i.kind.c_str(), (long long)i.chapter,
+                  (long long)i.start,
+                  to_utf8(std::u32string_view(b.modified[size_t(i.chapter - 1)].body).substr(size_t(i.start), 12)).c_str());
   }
   int tp = 0;
   std::map<std::string, std::pair<int, int>> precision;  // kind -> true, reported
