@@ -14,6 +14,7 @@
 #include "storage/findings.h"
 #include "storage/importer.h"
 #include "studio/check/checker.h"
+#include "studio/check/entity_discovery.h"
 #include "studio/check/json_repair.h"
 #include "studio/check/llm_check.h"
 #include "studio/check/timeline_check.h"
@@ -256,6 +257,50 @@ TEST(CheckLlm, JsonRepairCases) {
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->value["x"].size(), 2u);
   EXPECT_FALSE(parse_model_json("no json here").ok());
+}
+
+}  // namespace
+}  // namespace cj::check
+
+namespace cj::check {
+namespace {
+
+TEST(CheckDiscovery, HongloumengNames) {
+  auto text = read_file(std::string(CJ_TEST_DATA) + "/novels/红楼梦.txt");
+  ASSERT_TRUE(text.ok());
+  std::string t;
+  for (char c : *text)
+    if (c != '\r') t += c;
+  auto split = storage::split_chapters(t);
+  std::vector<CheckChapter> chs;
+  int64_t ord = 1;
+  for (const auto& c : split.chapters) {
+    if (ord > 30) break;
+    chs.push_back({ord++, to_u32(c.body)});
+  }
+  BookKnowledge none;
+  auto found = discover_names(chs, none, {.min_count = 5, .limit = 300});
+  std::map<std::string, const DiscoveredName*> by;
+  for (const auto& d : found) by[d.name] = &d;
+  for (const char* n : {"宝玉", "贾母", "王夫人", "凤姐", "黛玉", "袭人", "贾政", "薛蟠"})
+    EXPECT_TRUE(by.count(n)) << n;
+  EXPECT_FALSE(by.count("林黛")) << "prefix of 林黛玉";
+  ASSERT_TRUE(by.count("黛玉"));
+  EXPECT_EQ(by["黛玉"]->alias_of, "林黛玉");
+  // first appearance is where the name first occurs
+  const DiscoveredName* jm = by["贾母"];
+  ASSERT_NE(jm, nullptr);
+  const auto& body = chs[size_t(jm->first_chapter - 1)].body;
+  EXPECT_EQ(to_utf8(body.substr(size_t(jm->first_offset), 2)), "贾母");
+  for (int64_t o = 1; o < jm->first_chapter; ++o) EXPECT_EQ(chs[size_t(o - 1)].body.find(U"贾母"), std::u32string::npos);
+  // known names are not proposed again
+  storage::Entity e;
+  e.id = 1;
+  e.kind = "character";
+  e.name = "贾宝玉";
+  e.aliases = {"宝玉"};
+  auto again = discover_names(chs, make_knowledge({e}, {}), {.min_count = 5, .limit = 300});
+  for (const auto& d : again) EXPECT_NE(d.name, "宝玉");
 }
 
 }  // namespace
