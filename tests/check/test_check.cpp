@@ -305,3 +305,36 @@ TEST(CheckDiscovery, HongloumengNames) {
 
 }  // namespace
 }  // namespace cj::check
+
+namespace cj::check {
+namespace {
+
+// Every prefix of a valid answer (a model cut off anywhere) and random byte noise: never a crash, and every
+// finding that survives is one of the real ones (its quote is verified).
+TEST(CheckLlm, TruncatedAtEveryByteAndNoise) {
+  CheckChapter ch{3, to_u32("甲说：“乙已经走了。”乙却在院中练剑。丙不信。")};
+  LlmCheckInput in{&ch, "第三章", "", ""};
+  const std::string full =
+      "```json\n[{\"quote\":\"乙却在院中练剑\",\"message\":\"乙已离开却在院中\"},"
+      "{\"quote\":\"丙不信\",\"message\":\"m2\",\"evidence\":\"e\"},{\"quote\":\"丁大笑\",\"message\":\"假\"}]\n```";
+  size_t max_found = 0;
+  for (size_t n = 0; n <= full.size(); ++n) {
+    auto r = parse_llm_answer(in, full.substr(0, n));
+    for (const auto& f : r.findings) {
+      auto q = to_utf8(ch.body.substr(size_t(f.start), size_t(f.end - f.start)));
+      EXPECT_TRUE(q == "乙却在院中练剑" || q == "丙不信") << q;
+    }
+    max_found = std::max(max_found, r.findings.size());
+  }
+  EXPECT_EQ(max_found, 2u);
+  std::mt19937 rng(7);
+  for (int i = 0; i < 2000; ++i) {
+    std::string s = full;
+    for (int k = 0; k < 4; ++k) s[rng() % s.size()] = char(rng() % 128);
+    auto r = parse_llm_answer(in, s);
+    EXPECT_LE(r.findings.size(), 2u);
+  }
+}
+
+}  // namespace
+}  // namespace cj::check
