@@ -32,6 +32,10 @@ bool get_kernels_scalar(DType t, TypeKernels* out);
 bool get_kernels_avx2(DType t, TypeKernels* out);
 bool get_kernels_avx512(DType t, TypeKernels* out);
 
+// The reference activation preparation (signed quants in natural order), usable by any set.
+void prep_q8a(const float* x, void* dst, int64_t cols);
+void prep_q8ka(const float* x, void* dst, int64_t cols);
+
 bool isa_supported(Isa isa);
 // The isa the public matvec/matmul use: the best supported one, or CJ_ISA=scalar|avx2|avx512 from the
 // environment when that is supported (for comparisons and debugging).

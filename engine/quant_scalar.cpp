@@ -13,6 +13,8 @@ namespace {
 
 inline int8_t round_i8(float v) { return static_cast<int8_t>(std::lrintf(v)); }
 
+}  // namespace
+
 void prep_q8a(const float* x, void* dst, int64_t cols) {
   auto* qs = static_cast<int8_t*>(dst);
   Q8AView v = q8a_view(dst, cols);
@@ -58,6 +60,8 @@ void prep_q8ka(const float* x, void* dst, int64_t cols) {
     d[b] = db;
   }
 }
+
+namespace {
 
 float dot_f32(const void* w, const void* a, int64_t cols) {
   const auto* wr = static_cast<const float*>(w);

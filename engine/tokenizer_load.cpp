@@ -1,7 +1,10 @@
 #include "engine/tokenizer_load.h"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+
+#include "engine/gguf.h"
 
 namespace cj {
 
@@ -10,8 +13,11 @@ Result<VocabSpec> load_vocab_spec(const std::string& path) {
   if (FILE* f = std::fopen(path.c_str(), "rb")) {
     const size_t n = std::fread(magic, 1, 4, f);
     std::fclose(f);
-    if (n == 4 && std::memcmp(magic, "GGUF", 4) == 0)
-      return Error{path + ": GGUF tokenizers are not wired yet (needs engine/gguf.h)"};
+    if (n == 4 && std::memcmp(magic, "GGUF", 4) == 0) {
+      auto f = gguf::File::open(path);
+      if (!f.ok()) return Error{f.error()};
+      return gguf::read_vocab(*f);
+    }
   } else {
     return Error{path + ": cannot open: " + std::strerror(errno)};
   }

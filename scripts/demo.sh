@@ -1,13 +1,51 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the main job on the embedded sample.
+# Installs what is missing, builds, and runs the main job on the embedded sample book (红楼梦, chapters 1-20):
+# build the project, search it, build the context for chapter 21, draft chapter 21 with the sample model,
+# check consistency. With a display it then opens the GUI on the book.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/build.sh
+bash scripts/build.sh >/dev/null
 CLI=build/bin/changjuan-cli
 OUT=${CJ_DEMO_DIR:-build/demo}
+DB=$OUT/sample.cjbook
 mkdir -p "$OUT"
-"$CLI" info
-echo "== segmenting the opening of 红楼梦 with the sample lexicon"
-head -c 1200 samples/book/hongloumeng-1-20.txt > "$OUT/opening.txt"
-"$CLI" segment --lexicon samples/book/lexicon.txt --file "$OUT/opening.txt" | head -n 12
+has() { "$CLI" $1 --help >/dev/null 2>&1; }
+step() { printf '\n== %s\n' "$*"; }
+
+step "building the sample project $DB"
+BOOK=$(samples/make_sample_book.sh "$CLI" "$DB")
+"$CLI" chapters --db "$DB" --book "$BOOK" | head -n 5; echo "…"
+"$CLI" entity list --db "$DB" --book "$BOOK" | head -n 6; echo "…"
+
+step "who is dead as of chapter 14 (facts with chapter ranges)"
+"$CLI" fact list --db "$DB" --book "$BOOK" --as-of 14 | grep 状态 || true
+
+step "full-text search: 黛玉"
+"$CLI" search --db "$DB" --book "$BOOK" 黛玉 | head -n 4
+
+if has context; then
+  step "context for chapter 21 (outline samples/book/outline-21.txt)"
+  "$CLI" context --db "$DB" --book "$BOOK" --chapter 21 --outline-file samples/book/outline-21.txt --json \
+    > "$OUT/context.json"
+  cat "$OUT/context.json"; echo
+fi
+MODEL=samples/model/changjuan-sample-qwen3.gguf
+if has draft && [ -f "$MODEL" ]; then
+  step "drafting chapter 21 with the sample model"
+  "$CLI" draft --db "$DB" --book "$BOOK" --chapters 21-21 --outline-file samples/book/outline-21.txt --model "$MODEL"
+fi
+if has check; then
+  step "consistency check"
+  "$CLI" check --db "$DB" --book "$BOOK" --json > "$OUT/findings.json"
+  echo "$(grep -o '"kind"' "$OUT/findings.json" | wc -l) findings in $OUT/findings.json"
+fi
+
+step "results"
+echo "project: $DB (open it with: build/bin/changjuan --db $DB --book $BOOK)"
+if [ -n "${DISPLAY:-}" ] && [ -z "${CI:-}" ]; then
+  build/bin/changjuan --db "$DB" --book "$BOOK" || true
+else
+  xvfb-run -a -s "-screen 0 1280x800x24" build/bin/changjuan --db "$DB" --book "$BOOK" --screenshot "$OUT/window.png" \
+    && echo "no display: GUI screenshot written to $OUT/window.png"
+fi

@@ -47,8 +47,8 @@ bool is_space_byte_run(const char* p, int n) {
 }
 
 void snippet_fn(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int nval, sqlite3_value** vals) {
-  if (nval != 4) {
-    sqlite3_result_error(ctx, "cj_snippet(table, open, close, ellipsis, tokens): wrong number of arguments", -1);
+  if (nval != 4 && nval != 5) {
+    sqlite3_result_error(ctx, "cj_snippet(table, open, close, ellipsis, tokens[, phrase_terms]): wrong arguments", -1);
     return;
   }
   const auto text_arg = [&](int i) {
@@ -57,22 +57,40 @@ void snippet_fn(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* 
   };
   const std::string open = text_arg(0), close = text_arg(1), ellipsis = text_arg(2);
   const int ntok = std::clamp(sqlite3_value_int(vals[3]), 4, 400);
+  // phrase index -> term index ("0,0,0,1"); without it every phrase is its own term.
+  std::vector<int> term_of;
+  if (nval == 5) {
+    int cur = 0;
+    bool any = false;
+    for (const char c : text_arg(4)) {
+      if (c == ',') {
+        term_of.push_back(cur);
+        cur = 0;
+        any = false;
+      } else if (c >= '0' && c <= '9') {
+        cur = cur * 10 + (c - '0');
+        any = true;
+      }
+    }
+    if (any) term_of.push_back(cur);
+  }
 
   int ninst = 0;
   if (api->xInstCount(fts, &ninst) != SQLITE_OK) ninst = 0;
   struct Inst {
-    int pos, last, phrase;
+    int pos, last, phrase;  // phrase: the query term it belongs to
   };
   std::vector<Inst> inst;
   inst.reserve(static_cast<size_t>(std::min(ninst, 2000)));
   for (int i = 0; i < ninst && i < 2000; ++i) {
     int phrase = 0, col = 0, off = 0;
     if (api->xInst(fts, i, &phrase, &col, &off) != SQLITE_OK || col != 0) continue;
-    inst.push_back({off, off + std::max(1, api->xPhraseSize(fts, phrase)) - 1, phrase});
+    const int term = phrase < static_cast<int>(term_of.size()) ? term_of[static_cast<size_t>(phrase)] : phrase;
+    inst.push_back({off, off + std::max(1, api->xPhraseSize(fts, phrase)) - 1, term});
   }
   std::sort(inst.begin(), inst.end(), [](const Inst& a, const Inst& b) { return a.pos < b.pos; });
 
-  // The window start with the most distinct phrases, then the most instances, within ntok tokens.
+  // The window start with the most distinct terms, then the most instances, within ntok tokens.
   int best_start = 0, best_score = -1;
   for (size_t i = 0, j = 0; i < inst.size(); ++i) {
     j = std::max(j, i);
@@ -104,7 +122,8 @@ void snippet_fn(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* 
   }
   std::vector<char> lit(w.bytes.size(), 0);  // highlighted tokens in the window
   for (const Inst& in : inst)
-    for (int p = std::max(in.pos, w.first); p <= in.last && p < w.end; ++p) lit[static_cast<size_t>(p - w.first)] = 1;
+    for (int p = std::max(in.pos, w.first); p <= in.last && p < w.end; ++p)
+      if (static_cast<size_t>(p - w.first) < lit.size()) lit[static_cast<size_t>(p - w.first)] = 1;
 
   std::string out;
   if (w.first > 0) out += ellipsis;

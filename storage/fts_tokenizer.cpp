@@ -4,6 +4,7 @@
 #include <unicode/uchar.h>
 #include <unicode/uscript.h>
 
+#include <cctype>
 #include <cstring>
 #include <string>
 #include <vector>

@@ -64,39 +64,60 @@ int collect_words(void* ctx, int flags, const char* tok, int n, int, int) {
 
 }  // namespace
 
-Result<std::string> SearchIndex::match_expression(std::string_view query) {
+Result<SearchIndex::Query> SearchIndex::build_query(std::string_view query) {
   if (!utf8::valid(query)) return make_error("the search query is not valid UTF-8");
-  std::string expr;
+  Query q;
+  int term_no = 0;
+  auto phrase = [&](const std::string& text) {
+    q.expr += quote(text);
+    if (!q.phrase_terms.empty()) q.phrase_terms += ',';
+    q.phrase_terms += std::to_string(term_no);
+  };
   for (const std::string& term : split_terms(query)) {
     if (!has_searchable(term)) continue;
     std::vector<std::string> words;
     (void)tokenize_text(db_.tokenizer_state(), term, TokenizeMode::kDocument, true, &words, collect_words);
-    if (!expr.empty()) expr += " AND ";
+    if (!q.expr.empty()) q.expr += " AND ";
     if (words.empty()) {
-      expr += quote(term);
+      phrase(term);
     } else {
-      expr += "(" + quote(term) + " AND (";
-      for (const auto& w : words) expr += quote(w) + " OR ";
-      expr += quote(term) + "))";
+      // Same matches as "term" alone; the OR'd whole-word phrases only add to the BM25 score.
+      q.expr += "(";
+      phrase(term);
+      q.expr += " AND (";
+      for (const auto& w : words) {
+        phrase(w);
+        q.expr += " OR ";
+      }
+      phrase(term);
+      q.expr += "))";
     }
+    ++term_no;
   }
-  if (expr.empty()) return make_error("empty search: type some words or 汉字 to look for");
-  return expr;
+  if (q.expr.empty()) return make_error("empty search: type some words or 汉字 to look for");
+  return q;
+}
+
+Result<std::string> SearchIndex::match_expression(std::string_view query) {
+  auto q = build_query(query);
+  if (!q.ok()) return Error{q.error()};
+  return q->expr;
 }
 
 Result<std::vector<SearchHit>> SearchIndex::search(int64_t book_id, std::string_view query, const SearchOptions& o) {
   if (!db_.read_only()) CJ_TRY(refresh_if_stale());
   CJ_TRY(db_.sync_search_lexicon());
-  auto expr = match_expression(query);
-  if (!expr.ok()) return Error{expr.error()};
+  auto q = build_query(query);
+  if (!q.ok()) return Error{q.error()};
   auto st = db_.prepare(
       "SELECT c.id, c.ordinal, c.title, h.snip, h.score FROM ("
-      "  SELECT rowid AS rid, cj_snippet(chapter_fts, ?4, ?5, ?6, ?7) AS snip, rank AS score FROM chapter_fts"
+      "  SELECT rowid AS rid, cj_snippet(chapter_fts, ?4, ?5, ?6, ?7, ?8) AS snip, rank AS score FROM chapter_fts"
       "  WHERE chapter_fts MATCH ?1 AND book_id = ?2 ORDER BY rank LIMIT ?3) h"
       " JOIN chapters c ON c.id = h.rid ORDER BY h.score");
   if (!st.ok()) return Error{st.error()};
-  st->bind(1, *expr).bind(2, book_id).bind(3, static_cast<int64_t>(o.limit)).bind(4, o.mark_open);
+  st->bind(1, q->expr).bind(2, book_id).bind(3, static_cast<int64_t>(o.limit)).bind(4, o.mark_open);
   st->bind(5, o.mark_close).bind(6, o.ellipsis).bind(7, static_cast<int64_t>(std::clamp(o.snippet_tokens, 4, 400)));
+  st->bind(8, q->phrase_terms);
   std::vector<SearchHit> hits;
   while (true) {
     auto r = st->step();

@@ -63,6 +63,12 @@ class SearchIndex {
   Result<std::string> match_expression(std::string_view query);
 
  private:
+  struct Query {
+    std::string expr;
+    std::string phrase_terms;  // term index of each phrase, in expression order ("0,0,0,1"): for cj_snippet
+  };
+  Result<Query> build_query(std::string_view query);
+
   Database& db_;
 };
 

@@ -68,6 +68,41 @@ Status check_textual(std::string_view s, const std::string& name) {
   return Status::Ok();
 }
 
+bool looks_like_big5(std::string_view b) {
+  size_t pairs = 0, outside_gb2312 = 0;
+  for (size_t i = 0; i + 1 < b.size();) {
+    const auto c = static_cast<unsigned char>(b[i]), d = static_cast<unsigned char>(b[i + 1]);
+    if (c < 0x81 || c == 0xFF) {
+      ++i;
+    } else if (d >= 0x30 && d <= 0x39) {
+      i += 4;  // a GB18030 four-byte sequence: not Big5
+      outside_gb2312 = 0;
+      pairs = 1;
+      break;
+    } else {
+      ++pairs;
+      outside_gb2312 += c < 0xA1 || d < 0xA1;
+      i += 2;
+    }
+  }
+  return pairs >= 8 && outside_gb2312 * 5 > pairs;
+}
+
+// Fraction of code points that are common in Chinese prose: ASCII, CJK punctuation, the basic CJK block,
+// general punctuation and full-width forms.
+double plausibility(std::string_view s) {
+  size_t total = 0, good = 0;
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp;
+    const int n = utf8::decode(s, i, &cp);
+    i += n ? static_cast<size_t>(n) : 1;
+    ++total;
+    good += cp < 0x80 || (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
+            (cp >= 0x2010 && cp <= 0x2027) || (cp >= 0xFF01 && cp <= 0xFF5E);
+  }
+  return total ? static_cast<double>(good) / static_cast<double>(total) : 0;
+}
+
 size_t line_of(std::string_view s, size_t off) {
   size_t line = 1;
   for (size_t i = 0; i < off && i < s.size(); ++i) line += s[i] == '\n';
@@ -123,6 +158,20 @@ Result<DecodedText> decode_text(std::string_view b, const std::string& name) {
         return make_error(name + " is not valid UTF-8: broken byte sequence at byte " + std::to_string(bad) +
                           " (line " + std::to_string(line_of(body, bad)) + "); fix or re-save the file as UTF-8");
       }
+      // GBK text keeps almost all double-byte characters in the GB2312 area (both bytes >= 0xA1); Big5 puts
+      // about 40 % of them outside it (second byte 0x40-0x7E) and would decode as rare GBK characters.
+      // GBK-encoded traditional characters fall outside GB2312 too, so when both decodings are valid the one
+      // with fewer implausible characters (private use, compatibility forms, rare extensions) wins.
+      if (looks_like_big5(body)) {
+        auto big5 = convert(body, "Big5", name);
+        auto gb = convert(body, "GB18030", name);
+        if (big5.ok() && (!gb.ok() || plausibility(*big5) > plausibility(*gb))) {
+          out.encoding = "Big5";
+          utf8 = std::move(*big5);
+        }
+      }
+    }
+    if (out.encoding.empty()) {
       auto r = convert(body, "GB18030", name);
       if (!r.ok()) {
         return make_error(name + " is neither UTF-8 nor GB18030/GBK text (first non-UTF-8 byte at offset " +

@@ -1,5 +1,6 @@
 // Decoding imported text files to UTF-8 with LF line ends. Detects: UTF-8 (with or without BOM), UTF-16 LE/BE
-// and UTF-32 LE/BE with a BOM, and GB18030 (a superset of GBK and GB2312) when the bytes are not UTF-8.
+// and UTF-32 LE/BE with a BOM, and GB18030 (a superset of GBK and GB2312) when the bytes are not UTF-8 — or
+// Big5 (traditional Chinese) when the double-byte pattern says so and the bytes are valid Big5.
 // Refuses, with a message that says why: empty files, binary files (NUL bytes, control characters), UTF-8 with
 // broken sequences (the byte offset and line are given), bytes that are neither UTF-8 nor GB18030.
 #pragma once
@@ -12,7 +13,7 @@ namespace cj::storage {
 
 struct DecodedText {
   std::string text;      // valid UTF-8, "\r\n" and lone "\r" turned into "\n", no BOM
-  std::string encoding;  // "UTF-8", "UTF-8 (BOM)", "UTF-16LE", "UTF-16BE", "UTF-32LE", "UTF-32BE", "GB18030"
+  std::string encoding;  // "UTF-8", "UTF-8 (BOM)", "UTF-16LE", "UTF-16BE", "UTF-32LE", "UTF-32BE", "GB18030", "Big5"
 };
 
 // `name` is used in error messages (the file name).

@@ -1,80 +1,486 @@
 #include "ui/app.h"
 
 #include <GLFW/glfw3.h>
-#include <imgui.h>
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
+#include <imgui.h>
 #include <stb_image_write.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "studio/build_info.h"
+#include "ui/panel.h"
+#include "ui/script.h"
+#include "ui/settings.h"
+#include "ui/ui_strings.h"
 
 namespace cj::ui {
 namespace {
-
-// The UI's own strings; the font atlas holds exactly the glyphs these (and, later, the book's text) need.
-const char* kStrings[] = {"长卷", "文件", "打开书稿", "退出", "尚未打开书稿", "用法", "版本", "字数",
-                          "章节", "人物", "设定", "大纲", "写作助手", "一致性检查", "任务", "搜索", "上下文", "引擎"};
-
-void load_font(const AppOptions& opt) {
-  ImGuiIO& io = ImGui::GetIO();
-  if (!std::filesystem::exists(opt.font_path)) {
-    std::fprintf(stderr, "changjuan: CJK font not found at %s; Chinese text will not render (install fonts-noto-cjk)\n",
-                 opt.font_path.c_str());
-    io.Fonts->AddFontDefault();
-    return;
-  }
-  ImFontGlyphRangesBuilder b;
-  b.AddRanges(io.Fonts->GetGlyphRangesDefault());
-  for (const char* s : kStrings) b.AddText(s);
-  static ImVector<ImWchar> ranges;  // must outlive the atlas build
-  ranges.clear();
-  b.BuildRanges(&ranges);
-  ImFontConfig cfg;
-  cfg.FontNo = opt.font_face;
-  cfg.OversampleH = 1;
-  io.Fonts->AddFontFromFileTTF(opt.font_path.c_str(), 18.0f * opt.ui_scale, &cfg, ranges.Data);
-}
 
 bool write_png(const std::string& path, int w, int h) {
   std::vector<unsigned char> px(static_cast<size_t>(w) * h * 4);
   glPixelStorei(GL_PACK_ALIGNMENT, 1);
   glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
   stbi_flip_vertically_on_write(1);
+  stbi_write_force_png_filter = 0;  // unfiltered rows: tests read pixels with a few lines of Python
   return stbi_write_png(path.c_str(), w, h, 4, px.data(), w * 4) != 0;
 }
 
-void draw_frame(const AppOptions& opt, bool* quit) {
+// A calm, paper-like light theme: warm greys, one blue for selection, nothing saturated.
+ImGuiStyle make_style() {
+  ImGuiStyle s;
+  ImGui::StyleColorsLight(&s);
+  s.WindowRounding = 0;
+  s.ChildRounding = 4;
+  s.FrameRounding = 4;
+  s.TabRounding = 4;
+  s.PopupRounding = 4;
+  s.ScrollbarRounding = 6;
+  s.ScrollbarSize = 12;
+  s.WindowPadding = ImVec2(10, 10);
+  s.FramePadding = ImVec2(8, 4);
+  s.ItemSpacing = ImVec2(8, 6);
+  s.WindowBorderSize = 0;
+  s.ChildBorderSize = 1;
+  s.FrameBorderSize = 1;
+  auto* c = s.Colors;
+  c[ImGuiCol_Text] = ImVec4(0.16f, 0.16f, 0.18f, 1);
+  c[ImGuiCol_TextDisabled] = ImVec4(0.50f, 0.49f, 0.46f, 1);
+  c[ImGuiCol_WindowBg] = ImVec4(0.945f, 0.937f, 0.914f, 1);
+  c[ImGuiCol_ChildBg] = ImVec4(0, 0, 0, 0);
+  c[ImGuiCol_PopupBg] = ImVec4(0.99f, 0.985f, 0.97f, 1);
+  c[ImGuiCol_Border] = ImVec4(0.74f, 0.72f, 0.68f, 1);
+  c[ImGuiCol_BorderShadow] = ImVec4(0, 0, 0, 0);
+  c[ImGuiCol_MenuBarBg] = ImVec4(0.905f, 0.895f, 0.87f, 1);
+  c[ImGuiCol_FrameBg] = ImVec4(1, 1, 1, 1);
+  c[ImGuiCol_FrameBgHovered] = ImVec4(0.97f, 0.97f, 0.99f, 1);
+  c[ImGuiCol_Header] = ImVec4(0.80f, 0.86f, 0.94f, 1);
+  c[ImGuiCol_HeaderHovered] = ImVec4(0.86f, 0.89f, 0.94f, 1);
+  c[ImGuiCol_HeaderActive] = ImVec4(0.74f, 0.82f, 0.93f, 1);
+  c[ImGuiCol_Button] = ImVec4(0.88f, 0.87f, 0.84f, 1);
+  c[ImGuiCol_ButtonHovered] = ImVec4(0.82f, 0.86f, 0.93f, 1);
+  c[ImGuiCol_ButtonActive] = ImVec4(0.74f, 0.82f, 0.93f, 1);
+  c[ImGuiCol_Tab] = ImVec4(0.88f, 0.87f, 0.84f, 1);
+  c[ImGuiCol_TabHovered] = ImVec4(0.95f, 0.95f, 0.97f, 1);
+  c[ImGuiCol_TabActive] = ImVec4(0.99f, 0.985f, 0.97f, 1);
+  c[ImGuiCol_TabUnfocused] = c[ImGuiCol_Tab];
+  c[ImGuiCol_TabUnfocusedActive] = c[ImGuiCol_TabActive];
+  c[ImGuiCol_Separator] = ImVec4(0.82f, 0.80f, 0.76f, 1);
+  c[ImGuiCol_ScrollbarBg] = ImVec4(0, 0, 0, 0);
+  c[ImGuiCol_TableRowBgAlt] = ImVec4(0, 0, 0, 0.03f);
+  return s;
+}
+
+// Converts a byte offset in a chapter's saved text to a document position.
+TextPos pos_from_offset(std::string_view text, size_t off) {
+  off = std::min(off, text.size());
+  TextPos p;
+  size_t line_start = 0;
+  for (size_t i = 0; i < off; ++i)
+    if (text[i] == '\n') ++p.para, line_start = i + 1;
+  p.byte = static_cast<int>(off - line_start);
+  return p;
+}
+
+class App {
+ public:
+  explicit App(const AppOptions& opt) : opt_(opt), settings_(load_settings()), atlas_(font_config()) {
+    st_.atlas = &atlas_;
+    st_.editor = &editor_;
+    st_.save_now = [this] { return save(); };
+    panels_.push_back(make_chapters_panel());
+    panels_.push_back(make_editor_panel());
+    panels_.push_back(make_ai_panel());
+    panels_.push_back(make_entities_panel());
+    panels_.push_back(make_outline_panel());
+    panels_.push_back(make_findings_panel());
+    panels_.push_back(make_search_panel());
+    panels_.push_back(make_jobs_panel());
+    panels_.push_back(make_context_panel());
+    panels_.push_back(make_engine_panel());
+    right_tab_ = "ai";
+    if (opt_.ui_scale > 0) settings_.ui_scale = opt_.ui_scale;
+  }
+
+  int run();
+
+ private:
+  FontConfig font_config() const {
+    FontConfig fc;
+    if (!opt_.font_path.empty())
+      fc.path = opt_.font_path;
+    else if (!settings_.font_path.empty())
+      fc.path = settings_.font_path;
+    if (opt_.font_face >= 0)
+      fc.face = opt_.font_face;
+    else if (settings_.font_face >= 0)
+      fc.face = settings_.font_face;
+    return fc;
+  }
+  bool headless() const { return !opt_.screenshot.empty() || !opt_.script.empty(); }
+  Panel* panel(const std::string& name) {
+    for (auto& p : panels_)
+      if (name == p->name()) return p.get();
+    return nullptr;
+  }
+  void open_book_from_options();
+  void open_text(const std::string& path, int chapter);
+  void open_project(const std::string& path, long long book_id, int chapter);
+  void adopt(std::unique_ptr<studio::BookSession> book, int chapter);
+  void open_chapter(int index, bool reload = false);
+  bool save();
+  void apply_scale();
+  void draw_ui(bool* quit);
+  void draw_menu(bool* quit);
+  void draw_status_bar();
+  void carry_out_requests();
+  void splitter(const char* id, float* width, float sign, float height);
+  bool run_script_command(const ScriptCommand& c, bool* quit, std::string* shot);
+
+  AppOptions opt_;
+  Settings settings_;
+  GlyphAtlas atlas_;
+  TextEditor editor_;
+  UiState st_;
+  std::vector<std::unique_ptr<Panel>> panels_;  // [0] chapters, [1] editor, the rest: right-hand tabs
+  std::string right_tab_;
+  bool select_tab_ = false;
+  ImGuiStyle base_style_;
+  float applied_scale_ = -1;
+  std::string ini_path_;
+  std::string window_title_;
+  std::map<int, TextPos> caret_memory_;  // chapter index -> caret when it was left
+  int script_failures_ = 0;
+  bool open_dialog_ = false;
+  char open_path_[1024] = {};
+};
+
+void App::open_text(const std::string& path, int chapter) {
+  if (st_.dirty()) save();
+  auto b = studio::BookSession::open_text_file(path);
+  if (!b.ok()) {
+    st_.say(b.error(), true);
+    std::fprintf(stderr, "changjuan: %s\n", b.error().c_str());
+    return;
+  }
+  adopt(std::move(*b), chapter);
+  settings_.last_text = std::filesystem::absolute(path).string();
+  settings_.last_db.clear();
+}
+
+void App::open_book_from_options() {
+  const int remembered = opt_.chapter >= 0 ? opt_.chapter : std::max(0, settings_.last_chapter);
+  if (!opt_.db.empty()) return open_project(opt_.db, opt_.book_id, opt_.chapter >= 0 ? opt_.chapter : 0);
+  if (!opt_.open_text.empty()) return open_text(opt_.open_text, opt_.chapter >= 0 ? opt_.chapter : 0);
+  if (opt_.no_restore) return;
+  if (!settings_.last_db.empty() && std::filesystem::exists(settings_.last_db))
+    open_project(settings_.last_db, settings_.last_book, remembered);
+  else if (!settings_.last_text.empty() && std::filesystem::exists(settings_.last_text))
+    open_text(settings_.last_text, remembered);
+}
+
+void App::open_project(const std::string& path, long long book_id, int chapter) {
+  if (st_.dirty()) save();
+  auto b = studio::BookSession::open_project(path, book_id);
+  if (!b.ok()) {
+    st_.say(b.error(), true);
+    std::fprintf(stderr, "changjuan: %s\n", b.error().c_str());
+    return;
+  }
+  adopt(std::move(*b), chapter);
+  settings_.last_db = std::filesystem::absolute(path).string();
+  settings_.last_book = st_.book->book_id();
+  settings_.last_text.clear();
+}
+
+void App::adopt(std::unique_ptr<studio::BookSession> book, int chapter) {
+  st_.book = std::move(book);
+  st_.chapter = -1;
+  caret_memory_.clear();
+  st_.book_generation++;
+  atlas_.note(st_.book->title());
+  for (const auto& c : st_.book->chapters()) atlas_.note(c.title);
+  const int n = static_cast<int>(st_.book->chapters().size());
+  if (n > 0) open_chapter(std::clamp(chapter, 0, n - 1));
+  st_.say("已打开 " + st_.book->source());
+}
+
+void App::open_chapter(int index, bool reload) {
+  if (!st_.book || index < 0 || index >= static_cast<int>(st_.book->chapters().size())) return;
+  if ((index != st_.chapter || reload) && st_.dirty() && !save()) return;  // never drop unsaved text
+  auto text = st_.book->load_chapter(static_cast<size_t>(index));
+  if (!text.ok()) {
+    st_.say(text.error(), true);
+    return;
+  }
+  if (index != st_.chapter || reload) {
+    // Each chapter reopens where the writer left it (this session).
+    if (st_.chapter >= 0) caret_memory_[st_.chapter] = editor_.doc().caret();
+    editor_.open(*text, atlas_);
+    st_.chapter = index;
+    st_.saved_version = editor_.doc().version();
+    settings_.last_chapter = index;
+    if (auto it = caret_memory_.find(index); it != caret_memory_.end() && !st_.request_select)
+      editor_.select_range(it->second, it->second);
+  }
+  if (st_.request_select) {
+    const auto [a, b] = *st_.request_select;
+    editor_.select_range(pos_from_offset(*text, a), pos_from_offset(*text, b));
+    st_.request_select.reset();
+  }
+  editor_.focus();
+}
+
+bool App::save() {
+  if (!st_.book || st_.chapter < 0) return true;
+  if (!st_.dirty()) return true;
+  const auto& title = st_.book->chapters()[static_cast<size_t>(st_.chapter)].title;
+  Status s = st_.book->save_chapter(static_cast<size_t>(st_.chapter), editor_.doc().text());
+  if (!s.ok()) {
+    st_.say("保存失败：" + s.error(), true);
+    return false;
+  }
+  st_.saved_version = editor_.doc().version();
+  editor_.doc().seal_undo_group();
+  const auto& ch = st_.book->chapters()[static_cast<size_t>(st_.chapter)];
+  st_.say(st_.book->has_revisions() ? "已保存 " + title + "（修订 " + std::to_string(ch.revision) + "）"
+                                    : "已保存 " + title);
+  return true;
+}
+
+void App::apply_scale() {
+  if (applied_scale_ == settings_.ui_scale) return;
+  applied_scale_ = settings_.ui_scale;
+  ImGuiStyle s = base_style_;
+  s.ScaleAllSizes(settings_.ui_scale);
+  ImGui::GetStyle() = s;
+  atlas_.set_scale(settings_.ui_scale);
+}
+
+void App::splitter(const char* id, float* width, float sign, float height) {
+  ImGui::InvisibleButton(id, ImVec2(6 * settings_.ui_scale, height));
+  if (ImGui::IsItemActive()) *width += sign * ImGui::GetIO().MouseDelta.x / settings_.ui_scale;
+  if (ImGui::IsItemHovered() || ImGui::IsItemActive()) ImGui::SetMouseCursor(ImGuiMouseCursor_ResizeEW);
+  *width = std::clamp(*width, 160.0f, 900.0f);
+}
+
+void App::draw_menu(bool* quit) {
+  if (!ImGui::BeginMenuBar()) return;
+  if (ImGui::BeginMenu("文件")) {
+    if (ImGui::MenuItem("打开文本…", "Ctrl+O")) open_dialog_ = true;
+    if (ImGui::MenuItem("保存", "Ctrl+S", false, st_.dirty())) save();
+    ImGui::Separator();
+    if (ImGui::MenuItem("退出", "Ctrl+Q")) *quit = true;
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("编辑")) {
+    TextDoc& d = editor_.doc();
+    if (ImGui::MenuItem("撤销", "Ctrl+Z", false, d.can_undo())) d.undo();
+    if (ImGui::MenuItem("重做", "Ctrl+Y", false, d.can_redo())) d.redo();
+    if (ImGui::MenuItem("查找", "Ctrl+F")) st_.request_tab = "search";
+    if (ImGui::MenuItem("下一个一致性问题", "F8")) st_.request_tab = "findings";
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("视图")) {
+    if (ImGui::BeginMenu("界面缩放")) {
+      for (float s : {0.8f, 0.9f, 1.0f, 1.25f, 1.5f, 1.75f, 2.0f}) {
+        char label[16];
+        std::snprintf(label, sizeof label, "%d%%", static_cast<int>(s * 100 + 0.5f));
+        if (ImGui::MenuItem(label, nullptr, settings_.ui_scale == s)) settings_.ui_scale = s;
+      }
+      ImGui::EndMenu();
+    }
+    ImGui::Separator();
+    for (size_t i = 2; i < panels_.size(); ++i)
+      if (ImGui::MenuItem(panels_[i]->title(), nullptr, right_tab_ == panels_[i]->name()))
+        st_.request_tab = panels_[i]->name();
+    ImGui::EndMenu();
+  }
+  ImGui::EndMenuBar();
+}
+
+void App::draw_status_bar() {
+  ImGui::Separator();
+  if (!st_.message.empty()) {
+    atlas_.note(st_.message);
+    if (st_.message_is_error)
+      ImGui::TextColored(ImVec4(0.72f, 0.12f, 0.1f, 1), "%s", st_.message.c_str());
+    else
+      ImGui::TextDisabled("%s", st_.message.c_str());
+  }
+  if (st_.chapter >= 0) {
+    const TextDoc& d = editor_.doc();
+    char right[128];
+    std::snprintf(right, sizeof right, "第 %d 段 · %zu 字", d.caret().para + 1, d.zi_count());
+    ImGui::SameLine(ImGui::GetContentRegionMax().x - ImGui::CalcTextSize(right).x);
+    ImGui::TextDisabled("%s", right);
+  }
+}
+
+void App::draw_ui(bool* quit) {
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(vp->WorkPos);
   ImGui::SetNextWindowSize(vp->WorkSize);
-  ImGui::Begin("长卷", nullptr, ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_MenuBar);
-  if (ImGui::BeginMenuBar()) {
-    if (ImGui::BeginMenu("文件")) {
-      if (ImGui::MenuItem("退出", "Ctrl+Q")) *quit = true;
-      ImGui::EndMenu();
+  ImGui::Begin("长卷", nullptr,
+               ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_MenuBar | ImGuiWindowFlags_NoBringToFrontOnFocus |
+                   ImGuiWindowFlags_NoScrollWithMouse);
+  draw_menu(quit);
+  const float scale = settings_.ui_scale;
+  const float status_h = ImGui::GetFrameHeightWithSpacing() + ImGui::GetStyle().ItemSpacing.y;
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float h = avail.y - status_h;
+  const float split_w = 6 * scale + 2 * ImGui::GetStyle().ItemSpacing.x;
+  float left = settings_.left_w * scale, right = settings_.right_w * scale;
+  const float center = std::max(200.0f, avail.x - left - right - 2 * split_w);
+
+  ImGui::BeginChild("left", ImVec2(left, h), true);
+  panels_[0]->draw(st_);
+  ImGui::EndChild();
+  ImGui::SameLine();
+  splitter("##split_left", &settings_.left_w, 1, h);
+  ImGui::SameLine();
+  ImGui::BeginChild("center", ImVec2(center, h), false,
+                    ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+  panels_[1]->draw(st_);
+  ImGui::EndChild();
+  ImGui::SameLine();
+  splitter("##split_right", &settings_.right_w, -1, h);
+  ImGui::SameLine();
+  ImGui::BeginChild("right", ImVec2(0, h), true);
+  if (ImGui::BeginTabBar("panels", ImGuiTabBarFlags_FittingPolicyScroll)) {
+    for (size_t i = 2; i < panels_.size(); ++i) {
+      Panel& p = *panels_[i];
+      const ImGuiTabItemFlags f = select_tab_ && right_tab_ == p.name() ? ImGuiTabItemFlags_SetSelected : 0;
+      if (ImGui::BeginTabItem(p.title(), nullptr, f)) {
+        if (!select_tab_) right_tab_ = p.name();
+        ImGui::BeginChild("panel_body");
+        p.draw(st_);
+        ImGui::EndChild();
+        ImGui::EndTabItem();
+      }
     }
-    ImGui::EndMenuBar();
+    select_tab_ = false;
+    ImGui::EndTabBar();
   }
-  if (opt.db.empty()) {
-    ImGui::TextUnformatted("尚未打开书稿");
-    ImGui::TextDisabled("changjuan --db BOOK.cjbook --book ID");
-  } else {
-    ImGui::Text("%s  #%lld", opt.db.c_str(), opt.book_id);
+  ImGui::EndChild();
+  draw_status_bar();
+
+  if (open_dialog_) {
+    ImGui::OpenPopup("打开文本");
+    open_dialog_ = false;
   }
-  ImGui::Separator();
-  static const std::string ver = build_info()["version"].get<std::string>();
-  ImGui::TextDisabled("%s %s", "版本", ver.c_str());
+  if (ImGui::BeginPopupModal("打开文本", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+    ImGui::TextUnformatted("UTF-8 文本文件的路径（按“第X回/第X章”分章）：");
+    ImGui::SetNextItemWidth(560 * scale);
+    const bool enter = ImGui::InputText("##path", open_path_, sizeof open_path_, ImGuiInputTextFlags_EnterReturnsTrue);
+    if (ImGui::Button("打开") || enter) {
+      open_text(open_path_, 0);
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("取消")) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+  }
   ImGui::End();
+
+  // Global shortcuts.
+  const ImGuiIO& io = ImGui::GetIO();
+  if (ImGui::IsKeyPressed(GLFW_KEY_F8, false)) st_.request_tab = "findings";  // next finding
+  if (io.KeyCtrl && !io.KeyAlt) {
+    if (ImGui::IsKeyPressed(GLFW_KEY_S, false)) st_.request_save = true;
+    if (ImGui::IsKeyPressed(GLFW_KEY_F, false)) st_.request_tab = "search";
+    if (ImGui::IsKeyPressed(GLFW_KEY_O, false)) open_dialog_ = true;
+    if (ImGui::IsKeyPressed(GLFW_KEY_Q, false)) *quit = true;
+    if (ImGui::IsKeyPressed(GLFW_KEY_EQUAL, false)) settings_.ui_scale = std::min(3.0f, settings_.ui_scale + 0.25f);
+    if (ImGui::IsKeyPressed(GLFW_KEY_MINUS, false)) settings_.ui_scale = std::max(0.75f, settings_.ui_scale - 0.25f);
+  }
 }
 
-}  // namespace
+void App::carry_out_requests() {
+  if (st_.request_save) {
+    st_.request_save = false;
+    save();
+  }
+  if (st_.request_reload) {
+    st_.request_reload = false;
+    open_chapter(st_.chapter, true);
+  }
+  if (st_.request_open >= 0) {
+    const int i = st_.request_open;
+    st_.request_open = -1;
+    open_chapter(i);
+  }
+  if (!st_.request_tab.empty()) {
+    if (Panel* p = panel(st_.request_tab)) {
+      right_tab_ = st_.request_tab;
+      select_tab_ = true;
+      p->on_activate();
+    }
+    st_.request_tab.clear();
+  }
+  if (editor_.doc().version() != st_.saved_version && st_.chapter >= 0) {
+    // Autosave after a pause in typing.
+    static uint64_t seen = 0;
+    if (editor_.doc().version() != seen) {
+      seen = editor_.doc().version();
+      st_.last_change_time = ImGui::GetTime();
+    } else if (ImGui::GetTime() - st_.last_change_time > 4.0) {
+      save();
+    }
+  }
+}
 
-int run_app(const AppOptions& opt) {
+bool App::run_script_command(const ScriptCommand& c, bool* quit, std::string* shot) {
+  auto fail = [&](const std::string& why) {
+    std::fprintf(stderr, "changjuan: script line %d: %s\n", c.line, why.c_str());
+    ++script_failures_;
+    return false;
+  };
+  if (c.op == "open") {
+    st_.request_open = std::atoi(c.arg.c_str());
+  } else if (c.op == "panel") {
+    if (!panel(c.arg)) return fail("no panel '" + c.arg + "'");
+    st_.request_tab = c.arg;
+  } else if (c.op == "screenshot") {
+    *shot = c.arg;
+  } else if (c.op == "expect-text") {
+    if (editor_.doc().text().find(c.arg) == std::string::npos)
+      return fail("the editor does not contain '" + c.arg + "'");
+  } else if (c.op == "expect-no-text") {
+    if (editor_.doc().text().find(c.arg) != std::string::npos) return fail("the editor still contains '" + c.arg + "'");
+  } else if (c.op == "expect-selection") {
+    if (editor_.doc().selected_text() != c.arg)
+      return fail("the selection is '" + editor_.doc().selected_text() + "', not '" + c.arg + "'");
+  } else if (c.op == "expect-saved") {
+    if (st_.dirty()) return fail("the open chapter has unsaved edits");
+  } else if (c.op == "quit") {
+    *quit = true;
+  }
+  return true;
+}
+
+int App::run() {
+  std::optional<ScriptRunner> script;
+  if (!opt_.script.empty()) {
+    auto s = ScriptRunner::load(opt_.script);
+    if (!s.ok()) {
+      std::fprintf(stderr, "changjuan: %s\n", s.error().c_str());
+      return 2;
+    }
+    script = std::move(*s);
+  }
+  if (!opt_.panel.empty() && !panel(opt_.panel)) {
+    std::fprintf(stderr, "changjuan: no panel '%s' (panels:", opt_.panel.c_str());
+    for (auto& p : panels_) std::fprintf(stderr, " %s", p->name());
+    std::fprintf(stderr, ")\n");
+    return 2;
+  }
   if (!glfwInit()) {
     std::fprintf(stderr, "changjuan: cannot open a window (no display? run under xvfb-run for headless use)\n");
     return 1;
@@ -82,53 +488,149 @@ int run_app(const AppOptions& opt) {
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
   glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
-  if (!opt.screenshot.empty()) glfwWindowHint(GLFW_VISIBLE, GLFW_FALSE);
-  GLFWwindow* win = glfwCreateWindow(opt.width, opt.height, "长卷 Changjuan", nullptr, nullptr);
+  if (headless()) glfwWindowHint(GLFW_VISIBLE, GLFW_FALSE);
+  GLFWwindow* win = glfwCreateWindow(opt_.width, opt_.height, "长卷 Changjuan", nullptr, nullptr);
   if (!win) {
     std::fprintf(stderr, "changjuan: cannot create an OpenGL 3.3 window\n");
     glfwTerminate();
     return 1;
   }
   glfwMakeContextCurrent(win);
-  glfwSwapInterval(opt.screenshot.empty() ? 1 : 0);
+  glfwSwapInterval(headless() || opt_.frame_stats ? 0 : 1);
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
-  ImGui::GetIO().IniFilename = nullptr;
-  ImGui::StyleColorsLight();
+  const std::string cfg = config_dir();
+  ini_path_ = cfg.empty() ? "" : cfg + "/imgui.ini";
+  ImGui::GetIO().IniFilename = ini_path_.empty() ? nullptr : ini_path_.c_str();
+  base_style_ = make_style();
   ImGui_ImplGlfw_InitForOpenGL(win, true);
   ImGui_ImplOpenGL3_Init("#version 330");
-  load_font(opt);
+  atlas_.note(ui_strings());
+  for (auto& p : panels_) atlas_.note(p->title());
+  apply_scale();
+  open_book_from_options();  // before the first atlas build, so that the chapter's characters are in it
+  atlas_.rebuild(false);
+  if (!opt_.panel.empty()) st_.request_tab = opt_.panel;
+  if (!opt_.panel.empty() && panel(opt_.panel)) {
+    // chapters/editor are always visible; the rest are tabs
+    if (opt_.panel != "chapters" && opt_.panel != "editor") {
+      right_tab_ = opt_.panel;
+      select_tab_ = true;
+    }
+    st_.request_tab.clear();
+  }
 
   int rc = 0;
   bool quit = false;
+  std::vector<double> frame_ms, ui_ms;  // whole frame incl. GL rendering; building the UI (CPU) only
+  int rebuild_frames = 0;
+  double rebuild_ms = 0;
   for (int frame = 0; !glfwWindowShouldClose(win) && !quit; ++frame) {
+    const auto t0 = std::chrono::steady_clock::now();
     glfwPollEvents();
+    apply_scale();
+    bool rebuilt = false;
+    if (atlas_.dirty()) {
+      atlas_.rebuild(true);
+      rebuilt = true;
+    }
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
+    std::string shot;
+    if (script) {
+      const ScriptCommand c = script->step(ImGui::GetIO());
+      if (!c.op.empty()) run_script_command(c, &quit, &shot);
+      if (script->done()) quit = true;
+    }
+    const auto t_ui = std::chrono::steady_clock::now();
     ImGui::NewFrame();
-    draw_frame(opt, &quit);
+    draw_ui(&quit);
     ImGui::Render();
+    carry_out_requests();
+    // The window title names the book and chapter, with * while there are unsaved edits.
+    std::string title = "长卷 Changjuan";
+    if (st_.book) {
+      title = st_.book->title();
+      if (st_.chapter >= 0) title += " · " + st_.book->chapters()[static_cast<size_t>(st_.chapter)].title;
+      title += st_.dirty() ? " * — 长卷" : " — 长卷";
+    }
+    if (title != window_title_) {
+      window_title_ = title;
+      glfwSetWindowTitle(win, title.c_str());
+    }
+    const double ui_frame_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_ui).count();
     int w, h;
     glfwGetFramebufferSize(win, &w, &h);
     glViewport(0, 0, w, h);
-    glClearColor(0.95f, 0.95f, 0.93f, 1.0f);
+    glClearColor(0.945f, 0.937f, 0.914f, 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-    if (!opt.screenshot.empty() && frame + 1 >= opt.frames) {
-      if (!write_png(opt.screenshot, w, h)) {
-        std::fprintf(stderr, "changjuan: cannot write %s\n", opt.screenshot.c_str());
+    if (opt_.frame_stats) {
+      glFinish();
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      if (rebuilt)
+        ++rebuild_frames, rebuild_ms += ms;
+      else if (frame >= 3)
+        frame_ms.push_back(ms), ui_ms.push_back(ui_frame_ms);
+    }
+    if (!shot.empty() || (!opt_.screenshot.empty() && !script && frame + 1 >= opt_.frames))
+      std::printf("changjuan: editor shows %d lines (%d bytes of text); %zu characters lack a glyph\n",
+                  editor_.drawn_lines(), editor_.drawn_bytes(), atlas_.missing().size());
+    if (!shot.empty() && !write_png(shot, w, h)) {
+      std::fprintf(stderr, "changjuan: cannot write %s\n", shot.c_str());
+      rc = 1;
+    }
+    if (!opt_.screenshot.empty() && !script && frame + 1 >= opt_.frames) {
+      if (!write_png(opt_.screenshot, w, h)) {
+        std::fprintf(stderr, "changjuan: cannot write %s\n", opt_.screenshot.c_str());
         rc = 1;
       }
       break;
     }
     glfwSwapBuffers(win);
   }
+  if (st_.dirty() && !save()) {
+    std::fprintf(stderr, "changjuan: %s\n", st_.message.c_str());
+    rc = 1;
+  }
+  save_settings(settings_);
+  if (opt_.frame_stats && !frame_ms.empty()) {
+    std::vector<double> v = frame_ms;
+    std::sort(v.begin(), v.end());
+    double sum = 0;
+    for (double x : v) sum += x;
+    std::sort(ui_ms.begin(), ui_ms.end());
+    double ui_sum = 0;
+    for (double x : ui_ms) ui_sum += x;
+    std::printf(
+        "frame-stats: frames=%zu mean=%.2f ms p50=%.2f ms p95=%.2f ms max=%.2f ms (UI build on the CPU: mean=%.2f ms "
+        "p95=%.2f ms; the rest is GL rendering); atlas rebuilds=%d (%.1f ms total); glyphs=%zu; chapter_zi=%zu "
+        "paragraphs laid out=%d\n",
+        v.size(), sum / static_cast<double>(v.size()), v[v.size() / 2], v[v.size() * 95 / 100], v.back(),
+        ui_sum / static_cast<double>(ui_ms.size()), ui_ms[ui_ms.size() * 95 / 100], rebuild_frames, rebuild_ms,
+        atlas_.noted_count(), editor_.doc().zi_count(), editor_.doc().relayout_count());
+  }
+  if (!atlas_.missing().empty()) {
+    std::fprintf(stderr, "changjuan: %zu characters have no glyph in %s:", atlas_.missing().size(),
+                 atlas_.config().path.c_str());
+    for (size_t i = 0; i < atlas_.missing().size() && i < 20; ++i) std::fprintf(stderr, " U+%04X", atlas_.missing()[i]);
+    std::fprintf(stderr, "\n");
+  }
+  if (script_failures_ > 0) rc = 3;
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();
   glfwDestroyWindow(win);
   glfwTerminate();
   return rc;
+}
+
+}  // namespace
+
+int run_app(const AppOptions& opt) {
+  App app(opt);
+  return app.run();
 }
 
 }  // namespace cj::ui

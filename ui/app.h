@@ -1,19 +1,25 @@
-// The GUI application shell: window, fonts, frame loop, headless screenshots. Panels are added by later work.
+// The GUI application: window, fonts (a glyph atlas that grows with the text), the fixed panel layout, the frame
+// loop, settings, and the headless modes for tests (--screenshot, --script, --frame-stats).
 #pragma once
 #include <string>
 
 namespace cj::ui {
 
 struct AppOptions {
-  std::string db;               // book project to open (may be empty)
+  std::string db;  // book project to open (may be empty)
   long long book_id = 0;
-  std::string screenshot;       // write a PNG after `frames` frames, then exit
-  std::string panel;            // panel to show first (for screenshots)
+  std::string open_text;   // a UTF-8 .txt novel to open (until a project is imported)
+  int chapter = -1;        // chapter to open first (0-based); -1: the remembered one, or the first
+  std::string screenshot;  // write a PNG after `frames` frames, then exit
+  std::string script;      // drive the GUI from a script (see ui/script.h), then exit
+  std::string panel;       // panel to show first (for screenshots)
   int frames = 3;
   int width = 1280, height = 800;
-  std::string font_path = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
-  int font_face = 2;            // NotoSansCJK .ttc: 2 = Simplified Chinese
-  float ui_scale = 1.0f;
+  std::string font_path;  // empty: settings, else Noto Sans CJK
+  int font_face = -1;
+  float ui_scale = 0;        // 0: from settings
+  bool frame_stats = false;  // print frame times on exit
+  bool no_restore = false;   // do not reopen the last book
 };
 
 // Runs the GUI; returns the process exit code.

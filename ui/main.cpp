@@ -1,4 +1,6 @@
-// changjuan: the GUI. `changjuan --db D --book ID [--screenshot out.png --panel NAME --frames N]`.
+// changjuan: the GUI. `changjuan [--open NOVEL.txt | --db D --book ID] [--screenshot out.png --panel NAME
+// --frames N] [--script FILE]`.
+#include <clocale>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -7,15 +9,25 @@
 #include "ui/app.h"
 
 int main(int argc, char** argv) {
+  // GLFW opens the X input method (fcitx, ibus via XIM) only under the user's character locale; LC_CTYPE alone
+  // leaves number formatting (LC_NUMERIC) alone.
+  std::setlocale(LC_CTYPE, "");
   using cj::cli::OptSpec;
   const std::vector<OptSpec> specs = {
       {"db", "FILE", "book project to open"},
       {"book", "ID", "book id within the project"},
+      {"open", "TXT", "open a UTF-8 text novel (chapters split at 第X回/第X章 headings)"},
+      {"chapter", "N", "chapter to open first (1-based)"},
       {"screenshot", "PNG", "render headless, write a PNG and exit"},
-      {"panel", "NAME", "panel to show (for screenshots)"},
+      {"script", "FILE", "drive the GUI from a test script (headless), then exit"},
+      {"panel", "NAME", "panel to show: chapters editor entities outline ai findings jobs search context engine"},
       {"frames", "N", "frames to render before the screenshot"},
+      {"size", "WxH", "window size (default 1280x800)"},
       {"font", "TTC", "CJK font file (default Noto Sans CJK)"},
-      {"scale", "X", "UI scale for high-DPI screens"},
+      {"font-face", "N", "face index in a .ttc (Noto Sans CJK: 2 SC, 3 TC)"},
+      {"scale", "X", "UI scale for high-DPI screens (remembered)"},
+      {"frame-stats", "", "print frame times on exit"},
+      {"no-restore", "", "do not reopen the last book"},
       {"help", "", "show this help"}};
   auto args = cj::cli::parse_args(specs, 0, std::vector<std::string>(argv + 1, argv + argc));
   if (!args.ok()) {
@@ -31,17 +43,39 @@ int main(int argc, char** argv) {
   opt.db = args->get_or("db", "");
   auto book = args->get_int("book", 0);
   auto frames = args->get_int("frames", 3);
-  auto scale = args->get_double("scale", 1.0);
-  if (!book.ok() || !frames.ok() || !scale.ok()) {
-    std::fprintf(stderr, "changjuan: error: %s\n",
-                 (!book.ok() ? book.error() : !frames.ok() ? frames.error() : scale.error()).c_str());
+  auto scale = args->get_double("scale", 0.0);
+  auto chapter = args->get_int("chapter", 0);
+  auto face = args->get_int("font-face", -1);
+  for (const auto* r : {&book, &frames, &chapter, &face})
+    if (!r->ok()) {
+      std::fprintf(stderr, "changjuan: error: %s\n", r->error().c_str());
+      return 2;
+    }
+  if (!scale.ok()) {
+    std::fprintf(stderr, "changjuan: error: %s\n", scale.error().c_str());
     return 2;
+  }
+  if (*scale != 0 && (*scale < 0.5 || *scale > 4)) {
+    std::fprintf(stderr, "changjuan: error: --scale must be between 0.5 and 4\n");
+    return 2;
+  }
+  if (auto sz = args->get("size")) {
+    if (std::sscanf(sz->c_str(), "%dx%d", &opt.width, &opt.height) != 2 || opt.width < 320 || opt.height < 240) {
+      std::fprintf(stderr, "changjuan: error: --size wants WxH, at least 320x240\n");
+      return 2;
+    }
   }
   opt.book_id = *book;
   opt.frames = static_cast<int>(*frames);
+  opt.chapter = static_cast<int>(*chapter) - 1;
+  opt.font_face = static_cast<int>(*face);
   opt.ui_scale = static_cast<float>(*scale);
+  opt.open_text = args->get_or("open", "");
   opt.screenshot = args->get_or("screenshot", "");
+  opt.script = args->get_or("script", "");
   opt.panel = args->get_or("panel", "");
+  opt.frame_stats = args->has("frame-stats");
+  opt.no_restore = args->has("no-restore");
   if (auto f = args->get("font")) opt.font_path = *f;
   return cj::ui::run_app(opt);
 }

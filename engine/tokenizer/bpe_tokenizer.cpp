@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
-#include <unordered_map>
 
 #include "engine/base/utf8.h"
 #include "engine/tokenizer/byte_level.h"
@@ -25,48 +24,44 @@ inline uint64_t mix(uint64_t x) {
   return x;
 }
 
-// (left id, right id) -> (rank, merged id); open addressing, linear probing, key and value in one 16-byte slot
-// (one cache miss per probe).
+constexpr uint32_t kNoMerge = ~0u;
+
+// (left id, right id) -> merge rank; open addressing, linear probing, one 8-byte slot per pair (left 21 bits,
+// right 21 bits, rank 22 bits) so that the table stays cache-friendly: the lookups are the hot loop. The merged
+// id is found from the rank (merged_[rank]) only when a merge is applied.
 class PairMap {
  public:
-  struct Value {
-    uint32_t rank;
-    TokenId merged;
-  };
+  static constexpr uint32_t kMaxId = (1u << 21) - 2, kMaxRank = (1u << 22) - 2;
   void reserve(size_t n) {
     size_t cap = 16;
-    while (cap < n * 2) cap <<= 1;
-    slots_.assign(cap, Slot{kEmpty, {0, 0}});
+    while (cap * 5 < n * 8) cap <<= 1;  // load <= 0.625
+    slots_.assign(cap, kEmpty);
     mask_ = cap - 1;
   }
-  // Keeps the first (lowest-rank) value for a repeated pair.
-  void insert(TokenId a, TokenId b, Value v) {
+  // Keeps the first (lowest-rank) rank for a repeated pair.
+  void insert(TokenId a, TokenId b, uint32_t rank) {
     const uint64_t k = key(a, b);
     for (size_t i = mix(k) & mask_;; i = (i + 1) & mask_) {
-      if (slots_[i].key == k) return;
-      if (slots_[i].key == kEmpty) {
-        slots_[i] = {k, v};
+      if ((slots_[i] >> 22) == k) return;
+      if (slots_[i] == kEmpty) {
+        slots_[i] = (k << 22) | rank;
         return;
       }
     }
   }
-  const Value* find(TokenId a, TokenId b) const {
+  uint32_t rank(TokenId a, TokenId b) const {
     const uint64_t k = key(a, b);
     for (size_t i = mix(k) & mask_;; i = (i + 1) & mask_) {
-      const Slot& s = slots_[i];
-      if (s.key == k) return &s.val;
-      if (s.key == kEmpty) return nullptr;
+      const uint64_t s = slots_[i];
+      if ((s >> 22) == k) return static_cast<uint32_t>(s & ((1u << 22) - 1));
+      if (s == kEmpty) return kNoMerge;
     }
   }
 
  private:
   static constexpr uint64_t kEmpty = ~0ULL;
-  static uint64_t key(TokenId a, TokenId b) { return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b); }
-  struct Slot {
-    uint64_t key;
-    Value val;
-  };
-  std::vector<Slot> slots_;  // [capacity]
+  static uint64_t key(TokenId a, TokenId b) { return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 21) | static_cast<uint32_t>(b); }
+  std::vector<uint64_t> slots_;  // [capacity]
   size_t mask_ = 0;
 };
 
@@ -176,7 +171,7 @@ class WordCache {
 
 struct HeapItem {
   uint64_t key;  // rank << 32 | position of the left symbol
-  TokenId left, right, merged;
+  TokenId left, right;
 };
 struct HeapGreater {
   bool operator()(const HeapItem& a, const HeapItem& b) const { return a.key > b.key; }
@@ -229,7 +224,11 @@ class ByteLevelBpe final : public Tokenizer {
         return Error{"byte-level BPE vocabulary lacks the token for byte " + std::to_string(b) + " (not a byte-level vocab?)"};
       byte_id_[b] = *it;
     }
+    if (n > PairMap::kMaxId || spec_.merges.size() > PairMap::kMaxRank)
+      return Error{"byte-level BPE vocabulary too large (" + std::to_string(n) + " tokens, " +
+                   std::to_string(spec_.merges.size()) + " merges)"};
     pairs_.reserve(spec_.merges.size());
+    merged_.assign(spec_.merges.size(), -1);
     std::string merged;
     for (size_t r = 0; r < spec_.merges.size(); ++r) {
       const std::string& m = spec_.merges[r];
@@ -241,12 +240,12 @@ class ByteLevelBpe final : public Tokenizer {
       merged.append(b);
       auto im = by_text_.find(merged);
       if (!ia || !ib || !im) continue;  // unusable merge
-      pairs_.insert(*ia, *ib, {static_cast<uint32_t>(r), *im});
+      pairs_.insert(*ia, *ib, static_cast<uint32_t>(r));
+      merged_[r] = *im;
     }
-    byte_pairs_.assign(256 * 256, PairMap::Value{~0u, -1});
+    byte_pairs_.assign(256 * 256, kNoMerge);
     for (int a = 0; a < 256; ++a)
-      for (int b = 0; b < 256; ++b)
-        if (const PairMap::Value* v = pairs_.find(byte_id_[a], byte_id_[b])) byte_pairs_[a * 256 + b] = *v;
+      for (int b = 0; b < 256; ++b) byte_pairs_[a * 256 + b] = pairs_.rank(byte_id_[a], byte_id_[b]);
     eog_.assign(n, false);
     auto mark = [&](TokenId id) {
       if (id >= 0 && static_cast<size_t>(id) < n) eog_[id] = true;
@@ -372,27 +371,15 @@ class ByteLevelBpe final : public Tokenizer {
   // Short words: a compact array of symbols, the next merge found by a linear scan (no heap). Same result as
   // the heap version: the lowest rank wins, the leftmost among equal ranks.
   void bpe_small(std::string_view w, std::vector<TokenId>* out) const {
-    constexpr uint32_t kNone = ~0u;
+    constexpr uint32_t kNone = kNoMerge;
     TokenId sym[kSmallWord + 1];
-    uint32_t rank[kSmallWord + 1];   // rank of the pair (i, i+1), kNone if no merge
-    TokenId merged[kSmallWord + 1];  // its result
+    uint32_t rank[kSmallWord + 1];  // rank of the pair (i, i+1), kNone if no merge
     const auto* wb = reinterpret_cast<const uint8_t*>(w.data());
     int n = static_cast<int>(w.size());
     for (int i = 0; i < n; ++i) sym[i] = byte_id_[wb[i]];
-    for (int i = 0; i + 1 < n; ++i) {
-      const PairMap::Value& v = byte_pairs_[wb[i] * 256 + wb[i + 1]];
-      rank[i] = v.merged >= 0 ? v.rank : kNone;
-      merged[i] = v.merged;
-    }
+    for (int i = 0; i + 1 < n; ++i) rank[i] = byte_pairs_[wb[i] * 256 + wb[i + 1]];
     rank[n - 1] = kNone;
-    auto lookup = [&](int i) {
-      if (const PairMap::Value* v = pairs_.find(sym[i], sym[i + 1])) {
-        rank[i] = v->rank;
-        merged[i] = v->merged;
-      } else {
-        rank[i] = kNone;
-      }
-    };
+    auto lookup = [&](int i) { rank[i] = pairs_.rank(sym[i], sym[i + 1]); };
     while (n > 1) {
       uint32_t best = kNone;
       int bi = -1;
@@ -403,11 +390,10 @@ class ByteLevelBpe final : public Tokenizer {
         }
       }
       if (bi < 0) break;
-      sym[bi] = merged[bi];
+      sym[bi] = merged_[best];
       for (int i = bi + 1; i + 1 < n; ++i) {
         sym[i] = sym[i + 1];
         rank[i] = rank[i + 1];
-        merged[i] = merged[i + 1];
       }
       --n;
       rank[n - 1] = kNone;
@@ -437,16 +423,15 @@ class ByteLevelBpe final : public Tokenizer {
     auto push = [&](int32_t l) {
       const int32_t r = next[l];
       if (r >= n) return;
-      if (const PairMap::Value* v = pairs_.find(sym[l], sym[r])) {
-        heap.push_back({(static_cast<uint64_t>(v->rank) << 32) | static_cast<uint32_t>(l), sym[l], sym[r], v->merged});
+      if (const uint32_t rk = pairs_.rank(sym[l], sym[r]); rk != kNoMerge) {
+        heap.push_back({(static_cast<uint64_t>(rk) << 32) | static_cast<uint32_t>(l), sym[l], sym[r]});
         std::push_heap(heap.begin(), heap.end(), HeapGreater{});
       }
     };
     const auto* wb = reinterpret_cast<const uint8_t*>(w.data());
     for (int32_t i = 0; i + 1 < n; ++i) {
-      const PairMap::Value& v = byte_pairs_[wb[i] * 256 + wb[i + 1]];
-      if (v.merged >= 0)
-        heap.push_back({(static_cast<uint64_t>(v.rank) << 32) | static_cast<uint32_t>(i), sym[i], sym[i + 1], v.merged});
+      const uint32_t rk = byte_pairs_[wb[i] * 256 + wb[i + 1]];
+      if (rk != kNoMerge) heap.push_back({(static_cast<uint64_t>(rk) << 32) | static_cast<uint32_t>(i), sym[i], sym[i + 1]});
     }
     std::make_heap(heap.begin(), heap.end(), HeapGreater{});
     while (!heap.empty()) {
@@ -457,7 +442,7 @@ class ByteLevelBpe final : public Tokenizer {
       if (sym[l] != it.left) continue;
       const int32_t r = next[l];
       if (r >= n || sym[r] != it.right) continue;
-      sym[l] = it.merged;
+      sym[l] = merged_[it.key >> 32];
       sym[r] = -1;
       next[l] = next[r];
       if (next[r] < n) prev[next[r]] = l;
@@ -474,7 +459,8 @@ class ByteLevelBpe final : public Tokenizer {
   StrIndex by_text_;  // mapped text of plain tokens -> id
   TokenId byte_id_[256] = {};
   PairMap pairs_;
-  std::vector<PairMap::Value> byte_pairs_;  // [256 * 256] merge of two single-byte symbols (rank ~0u: none)
+  std::vector<TokenId> merged_;        // [n_merges] id that merge #rank produces
+  std::vector<uint32_t> byte_pairs_;   // [256 * 256] rank of the merge of two single-byte symbols, or kNoMerge
   SpecialTokens specials_;
   std::vector<bool> eog_;  // [n_vocab]
   TokenId eos_ = -1;

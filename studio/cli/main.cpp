@@ -75,7 +75,14 @@ int main(int argc, char** argv) {
     if (match && n > used) cmd = &c, used = n;
   }
   if (!cmd) {
-    std::fprintf(stderr, "changjuan-cli: error: unknown command '%s' (see changjuan-cli --help)\n", words[0].c_str());
+    // A group word alone ("entity") names its subcommands.
+    std::string subs;
+    for (const auto& c : commands())
+      if (c.name.rfind(words[0] + " ", 0) == 0) subs += (subs.empty() ? "" : "|") + c.name.substr(words[0].size() + 1);
+    if (!subs.empty())
+      std::fprintf(stderr, "changjuan-cli: error: '%s' needs a subcommand: %s\n", words[0].c_str(), subs.c_str());
+    else
+      std::fprintf(stderr, "changjuan-cli: error: unknown command '%s' (see changjuan-cli --help)\n", words[0].c_str());
     return 2;
   }
   std::vector<std::string> rest(words.begin() + static_cast<long>(used), words.end());

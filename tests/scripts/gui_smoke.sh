@@ -4,7 +4,8 @@ set -u
 BIN=$1
 command -v xvfb-run >/dev/null || { echo "gui_smoke: xvfb-run missing (scripts/setup.sh installs it)"; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-xvfb-run -a -s "-screen 0 1280x800x24" "$BIN/changjuan" --screenshot "$tmp/shot.png" --frames 3 || { echo "FAIL: changjuan exited $?"; exit 1; }
+export XDG_CONFIG_HOME=$tmp/config  # leave the user's settings alone
+xvfb-run -a -s "-screen 0 1280x800x24" "$BIN/changjuan" --no-restore --screenshot "$tmp/shot.png" --frames 3 || { echo "FAIL: changjuan exited $?"; exit 1; }
 python3 - "$tmp/shot.png" <<'PY'
 import sys, zlib, struct
 data = open(sys.argv[1], 'rb').read()

@@ -1,7 +1,8 @@
-// A process killed at any moment during import or save leaves the project consistent, holding the old or the
+// A process killed at any moment during import, save or an index rebuild leaves the project consistent, holding the old or the
 // new state: a child imports and saves in a loop and is SIGKILLed at random moments; the parent then checks.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include "storage/books.h"
 #include "storage/chapters.h"
 #include "storage/database.h"
+#include "storage/entities.h"
 #include "storage/importer.h"
 #include "storage/search_index.h"
 #include "storage_test_util.h"
@@ -22,22 +24,43 @@ using namespace cj::storage::testing;
 
 namespace {
 
-// Writes one byte to `ready_fd` after each completed import, so the parent can kill it mid-work on a loaded machine.
-[[noreturn]] void child_loop(const std::string& db_path, const std::string& text, unsigned seed, int ready_fd) {
+// The child reports each committed step (import, rebuild, save) with one byte on `progress`, so that the parent
+// can aim its kills at every phase whatever the machine's load.
+[[noreturn]] void child_loop(const std::string& db_path, const std::string& text, unsigned seed, int progress) {
   auto db = Database::open(db_path);
   if (!db.ok()) _exit(3);
   std::mt19937 rng(seed);
+  auto report = [&] {
+    if (write(progress, "x", 1) != 1) _exit(9);
+  };
   for (int round = 0;; ++round) {
     auto r = import_bytes(**db, text, "sample.txt", {.replace = true});
     if (!r.ok()) _exit(4);
-    if (write(ready_fd, "x", 1) != 1) _exit(7);
+    report();
+    // A lexicon change and the index rebuild it asks for (one transaction) can be killed too.
+    if (!Entities(**db).add(r->book_id, "character", "贾母", {"老祖宗"}).ok()) _exit(7);
+    if (!SearchIndex(**db).rebuild().ok()) _exit(8);
+    report();
     Chapters ch(**db);
     for (int k = 0; k < 5; ++k) {
       auto c = ch.get_by_ordinal(r->book_id, 1 + static_cast<int64_t>(rng() % 20));
       if (!c.ok()) _exit(5);
       if (!ch.save(c->id, c->body + "\n修改" + std::to_string(round) + "-" + std::to_string(k)).ok()) _exit(6);
+      report();
     }
   }
+}
+
+// Waits for n progress bytes (false on timeout or EOF).
+bool wait_progress(int fd, int n) {
+  for (int got = 0; got < n;) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 120000) <= 0) return false;
+    char buf[1];
+    if (read(fd, buf, 1) != 1) return false;
+    ++got;
+  }
+  return true;
 }
 
 }  // namespace
@@ -52,6 +75,7 @@ TEST(Crash, KilledImportOrSaveLeavesOldOrNewState) {
   }
   std::mt19937 rng(2024);
   int saw_book = 0;
+  double step_ms = 50;  // measured time between two progress reports (adapts to the machine's load)
   for (int round = 0; round < 10; ++round) {
     int fds[2];
     ASSERT_EQ(pipe(fds), 0);
@@ -62,17 +86,18 @@ TEST(Crash, KilledImportOrSaveLeavesOldOrNewState) {
       child_loop(path, text, 1000 + round, fds[1]);
     }
     close(fds[1]);
-    // Odd rounds wait until the child has completed one import (however slow the machine), so that later kills
-    // hit re-imports and saves of an existing book; even rounds may kill the very first import.
-    if (round % 2 == 1) {
-      char c;
-      ASSERT_EQ(read(fds[0], &c, 1), 1) << "the child died before completing an import";
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 400));
+    // Let the child complete 0-3 steps (at least one in round 0, so there is a book to check), then kill it at a
+    // random moment within the next step.
+    const int steps = round == 0 ? 1 : static_cast<int>(rng() % 4);
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(wait_progress(fds[0], steps)) << "the child made no progress";
+    if (steps > 0)
+      step_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / steps;
+    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(step_ms * 1000 * (rng() % 1000) / 1000)));
     ASSERT_EQ(kill(pid, SIGKILL), 0);
+    close(fds[0]);
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    close(fds[0]);
     ASSERT_TRUE(WIFSIGNALED(status)) << "the child stopped by itself with exit code " << WEXITSTATUS(status);
 
     auto db = Database::open(path);

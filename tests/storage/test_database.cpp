@@ -4,6 +4,7 @@
 #include "storage/books.h"
 #include "storage/database.h"
 #include "storage/importer.h"
+#include "storage/search_index.h"
 #include "storage/transaction.h"
 #include "storage_test_util.h"
 
@@ -151,4 +152,27 @@ TEST(Database, LockedDatabaseSaysSo) {
   auto r = Books(*b).create({.title = "x"});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().find("locked"), std::string::npos) << r.error();
+}
+
+TEST(Database, IcuChangeRebuildsTheSearchIndexOnOpen) {
+  TempDir dir;
+  int64_t book = 0;
+  {
+    auto db = open_ok(dir.file("p.db"));
+    ASSERT_TRUE(db);
+    auto r = import_bytes(*db, "第一回 甲\n贾母笑道。\n", "t.txt");
+    ASSERT_OK(r);
+    book = r->book_id;
+    // Pretend the index was built by another ICU, and damage it the way a different dictionary would.
+    ASSERT_OK(db->exec("UPDATE meta SET value = '0.0' WHERE key = 'index_icu_version';"
+                       "DELETE FROM chapter_fts_data WHERE id > 10"));
+    EXPECT_FALSE(SearchIndex(*db).check().ok());
+  }
+  auto db = open_ok(dir.file("p.db"));
+  ASSERT_TRUE(db);
+  EXPECT_OK(SearchIndex(*db).check());
+  EXPECT_NE(*db->query_text("SELECT value FROM meta WHERE key = 'index_icu_version'"), "0.0");
+  auto hits = SearchIndex(*db).search(book, "贾母");
+  ASSERT_OK(hits);
+  EXPECT_EQ(hits->size(), 1u);
 }

@@ -73,6 +73,27 @@ TEST(TextDecoder, Gb18030AndUtf16) {
   EXPECT_EQ(b->encoding, "UTF-16BE");
 }
 
+TEST(TextDecoder, Big5TraditionalChineseIsNotMistakenForGbk) {
+  const std::string text = "第一回　甄士隱夢幻識通靈　賈雨村風塵懷閨秀\n　　此開卷第一回也。作者自云：因曾歷過一番夢幻之後，故將真事隱去。\n";
+  auto d = decode_text(to_charset(text, "Big5"));
+  ASSERT_OK(d);
+  EXPECT_EQ(d->encoding, "Big5");
+  EXPECT_EQ(d->text, text);
+  // The same text in GB18030 stays GB18030.
+  auto g = decode_text(to_charset(text, "GB18030"));
+  ASSERT_OK(g);
+  EXPECT_EQ(g->encoding, "GB18030");
+  EXPECT_EQ(g->text, text);
+}
+
+TEST(TextDecoder, HongloumengInGb18030) {
+  const std::string text = strip_cr(slurp(novel_path("红楼梦.txt")));
+  auto d = decode_text(to_charset(text, "GB18030"));
+  ASSERT_OK(d);
+  EXPECT_EQ(d->encoding, "GB18030");
+  EXPECT_TRUE(d->text == text);
+}
+
 TEST(TextDecoder, RefusesWhatIsNotText) {
   auto e = decode_text("");
   ASSERT_FALSE(e.ok());
@@ -155,6 +176,32 @@ TEST(ChapterSplitter, TitleLineFrontMatterAndRoundTrip) {
   std::string joined = b.preamble + *b.front_matter;
   for (const auto& c : b.chapters) joined += c.heading + "\n" + c.body;
   EXPECT_EQ(joined, text);
+}
+
+TEST(ChapterSplitter, RandomDocumentsSplitAndJoinBackExactly) {
+  const std::vector<std::string> pieces = {
+      "第一章 风起\n", "第十二回  标题　副题\n", "楔子\n", "尾声：后来\n", "　　正文一段，说了些话。\n", "\n",
+      "第三回书中说到，宝玉挨打。\n", "《书名》作者\n", "# 标题\n", "作者：某人\n", "    缩进的行\n", "第一百回\n",
+      "序\n", "ABC def\n", "第2章：数字\n", "　　第五回里说的话。\n", "## 第六回 md\n", "\t\n"};
+  std::mt19937 rng(5);
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string text;
+    const int n = 1 + static_cast<int>(rng() % 12);
+    for (int k = 0; k < n; ++k) text += pieces[rng() % pieces.size()];
+    if (text.find_first_not_of(" \t\n") == std::string::npos) continue;
+    SplitBook b = split_chapters(text);
+    std::string joined = b.preamble + b.front_matter.value_or("");
+    for (const auto& c : b.chapters) {
+      if (!c.heading.empty()) joined += c.heading + "\n";
+      joined += c.body;
+    }
+    // Markdown prefixes of headings are dropped on purpose; compare without them.
+    std::string expect = text;
+    for (size_t p = expect.find("## 第"); p != std::string::npos; p = expect.find("## 第", p))
+      if (p == 0 || expect[p - 1] == '\n') expect.erase(p, 3); else ++p;
+    ASSERT_EQ(joined, expect) << "input:\n" << text;
+    for (const auto& c : b.chapters) ASSERT_TRUE(utf8::valid(c.body));
+  }
 }
 
 TEST(ChapterSplitter, NoHeadingsIsOneChapter) {

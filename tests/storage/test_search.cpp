@@ -49,11 +49,20 @@ Sample& sample() {
     auto r = import_file(*x.db, sample_path("hongloumeng-1-20.txt"));
     CJ_ASSERT_MSG(r.ok(), "sample import failed");
     x.book = r->book_id;
-    std::istringstream lex(slurp(sample_path("lexicon.txt")));
+    // entities.tsv: kind <TAB> name <TAB> aliases (comma-separated) <TAB> description; '#' starts a comment.
+    std::istringstream tsv(slurp(sample_path("entities.tsv")));
     Entities ents(*x.db);
-    for (std::string w; std::getline(lex, w);) {
-      if (!w.empty() && w.back() == '\r') w.pop_back();
-      if (!w.empty()) CJ_ASSERT(ents.add(x.book, "character", w).ok());
+    for (std::string line; std::getline(tsv, line);) {
+      if (line.empty() || line[0] == '#') continue;
+      std::vector<std::string> f;
+      std::istringstream ls(line);
+      for (std::string part; std::getline(ls, part, '\t');) f.push_back(part);
+      CJ_ASSERT(f.size() >= 2);
+      auto id = ents.add(x.book, f[0], f[1]);
+      CJ_ASSERT(id.ok());
+      std::istringstream as(f.size() > 2 ? f[2] : "");
+      for (std::string a; std::getline(as, a, ',');)
+        if (!a.empty()) CJ_ASSERT(ents.add_alias(*id, a).ok());
     }
     CJ_ASSERT(SearchIndex(*x.db).rebuild().ok());
     auto list = Chapters(*x.db).list(x.book);
@@ -234,4 +243,59 @@ TEST(Search, TokenizerEmitsCharactersAndColocatedWords) {
   toks.clear();
   tokenize_text(st, "林黛玉说：ABC好", TokenizeMode::kAux, true, &toks, sink);
   EXPECT_EQ(toks.size(), want.size() - 1);  // no word tokens for snippets
+}
+
+TEST(Search, SnippetWindowsMarksAndEllipses) {
+  auto db = Database::open(":memory:");
+  ASSERT_OK(db);
+  std::string filler;
+  for (int i = 0; i < 60; ++i) filler += "天地玄黄宇宙洪荒。";
+  auto r = import_bytes(**db,
+                        "第一回 甲\n黛玉来了。\n\n    " + filler + "\n第二回 乙\n" + filler + "宝玉\n\n    笑道黛玉好。" + filler +
+                            "\n第三回 丙\n" + filler + "最后是黛玉",
+                        "t.txt");
+  ASSERT_OK(r);
+  SearchOptions o;
+  o.snippet_tokens = 20;
+  auto hits = SearchIndex(**db).search(r->book_id, "黛玉", o);
+  ASSERT_OK(hits);
+  ASSERT_EQ(hits->size(), 3u);
+  for (const auto& h : *hits) {
+    SCOPED_TRACE(h.snippet);
+    EXPECT_NE(h.snippet.find("【黛玉】"), std::string::npos);
+    EXPECT_EQ(h.snippet.find('\n'), std::string::npos);  // whitespace runs become one space
+    if (h.ordinal == 1) {
+      EXPECT_EQ(h.snippet.rfind("【黛玉】来了。", 0), 0u);   // at the start: no leading …
+    }
+    if (h.ordinal == 2) {
+      EXPECT_NE(h.snippet.find("宝玉 笑道【黛玉】好"), std::string::npos);
+    }
+    if (h.ordinal != 1) {
+      EXPECT_EQ(h.snippet.rfind("…", 0), 0u);
+    }
+    if (h.ordinal == 3) {
+      EXPECT_EQ(h.snippet.substr(h.snippet.size() - std::string("【黛玉】").size()), "【黛玉】");
+    }
+    if (h.ordinal != 3) {
+      EXPECT_EQ(h.snippet.substr(h.snippet.size() - std::string("…").size()), "…");
+    }
+  }
+}
+
+TEST(Search, SnippetPrefersAWindowWithEveryTerm) {
+  // Window 1 holds only 黛玉, as a whole word (three phrases of the term match there, many times); window 2
+  // holds both terms but 黛玉 only inside 林黛玉. Counting phrases would pick window 1; counting terms picks 2.
+  auto db = Database::open(":memory:");
+  ASSERT_OK(db);
+  std::string filler;
+  for (int i = 0; i < 10; ++i) filler += "天地玄黄宇宙洪荒。";
+  auto r = import_bytes(**db, "第一回 甲\n" + filler + "黛玉，黛玉，黛玉。" + filler + "笑看林黛玉。" + filler, "t.txt");
+  ASSERT_OK(r);
+  ASSERT_OK(Entities(**db).add(r->book_id, "character", "林黛玉", {"黛玉"}));
+  SearchOptions o;
+  o.snippet_tokens = 16;
+  auto hits = SearchIndex(**db).search(r->book_id, "黛玉 笑", o);
+  ASSERT_OK(hits);
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_NE((*hits)[0].snippet.find("【笑】看林【黛玉】"), std::string::npos) << (*hits)[0].snippet;
 }

@@ -230,3 +230,71 @@ TEST(ByteLevelBpe, Gpt2PreTokenizerParallelFallsBackToSerial) {
   EXPECT_EQ((*tok)->encode_parallel(t, false, 4), (*tok)->encode(t, false));
   EXPECT_EQ((*tok)->decode((*tok)->encode(t, false)), t);
 }
+
+// The defined behaviour on any bytes: each maximal valid UTF-8 run is NFC-normalised, invalid bytes stay.
+std::string expected_round_trip(const std::string& t) {
+  std::string out;
+  size_t i = 0;
+  while (i < t.size()) {
+    size_t j = i;
+    uint32_t cp;
+    while (j < t.size()) {
+      const int n = utf8::decode(t, j, &cp);
+      if (n == 0) break;
+      j += n;
+    }
+    out += utf8::nfc(t.substr(i, j - i));
+    if (j < t.size()) out += t[j++];
+    i = j;
+  }
+  return out;
+}
+
+TEST(ByteLevelBpe, RandomBytesRoundTrip) {
+  const auto& tok = qwen3();
+  const std::vector<std::string> frags = {"a", "Z", " ", "\n", "\r\n", "\t", "'s", "1", "。", "贾", "\xE4", "\xBD",
+                                          "\x80", "\xFF", "\xC0\xAF", "\xED\xA0\x80", "\xF0\x9F", "😀", "<|im_end|>",
+                                          "<|im_start", "\xE3\x80\x80", "e\xCC\x81"};
+  uint64_t s = 88172645463325252ULL;
+  auto rnd = [&](size_t n) {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return static_cast<size_t>(s % n);
+  };
+  for (int i = 0; i < 3000; ++i) {
+    std::string t;
+    const size_t len = rnd(i % 50 == 0 ? 300 : 30);
+    for (size_t k = 0; k < len; ++k)
+      t += (rnd(4) == 0) ? std::string(1, static_cast<char>(rnd(256))) : frags[rnd(frags.size())];
+    const auto ids = tok.encode(t, false);
+    ASSERT_EQ(tok.decode(ids), expected_round_trip(t)) << "case " << i;
+    EXPECT_EQ(tok.decode(tok.encode(t, true)), expected_round_trip(t)) << "case " << i;
+    for (TokenId id : ids) ASSERT_TRUE(id >= 0 && id < 151643) << "plain text produced id " << id;
+  }
+}
+
+TEST(ByteLevelBpe, ParallelKeepsAddedTokensThatHoldNewlines) {
+  // A byte-only vocabulary plus an added token with a newline inside: cuts after '\n' would split it.
+  VocabSpec v;
+  v.model = "gpt2";
+  v.pre = "qwen2";
+  for (int b = 0; b < 256; ++b) {
+    std::string t;
+    const bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+    static int extra = 0;
+    if (b == 0) extra = 0;
+    utf8::append(t, printable ? static_cast<uint32_t>(b) : static_cast<uint32_t>(256 + extra++));
+    v.tokens.push_back(t);
+    v.token_types.push_back(1);
+  }
+  v.tokens.push_back("<a>\n<b>");
+  v.token_types.push_back(3);
+  auto tok = Tokenizer::from_vocab(v);
+  ASSERT_TRUE(tok.ok()) << tok.error();
+  std::string text;
+  for (int i = 0; i < 40000; ++i) text += "xy <a>\n<b> z\n";
+  const auto serial = (*tok)->encode(text, true);
+  EXPECT_EQ(std::count(serial.begin(), serial.end(), 256), 40000);
+  EXPECT_EQ((*tok)->encode_parallel(text, true, 4), serial);
+}

@@ -1,0 +1,52 @@
+// Causal attention over the blocked KV cache for the CPU backend (GQA: the query heads of a group read their
+// KV head's keys and values once per block), plus the small vector kernels it needs (f32 and f16 keys/values;
+// AVX2/FMA/F16C chosen at run time, scalar otherwise).
+#pragma once
+#include <vector>
+
+#include "engine/kv_cache.h"
+
+namespace cj {
+
+class ThreadPool;
+
+struct AttentionArgs {
+  const KVCache* kv = nullptr;
+  int layer = 0;
+  int n_heads = 0, n_kv_heads = 0, head_dim = 0, head_dim_v = 0;
+  float scale = 1;     // 1 / sqrt(head_dim)
+  int n_q = 0;         // query tokens
+  int pos0 = 0;        // position of query 0; query i attends keys 0 .. pos0 + i
+  const float* q = nullptr;  // [n_q, n_heads * head_dim]
+  float* out = nullptr;      // [n_q, n_heads * head_dim_v]
+};
+
+// Scratch the attention needs, sized once per backend; nothing allocates per call. A task handles a tile of up
+// to kTileQ consecutive queries of one KV head (prefill) or a range of key blocks for one query (decode), and
+// keeps an online softmax per (query, head) while it walks the keys kSubKeys at a time: the keys and values of
+// a sub-block stay in L1 while every query of the tile and every query head of the GQA group uses them.
+class AttentionScratch {
+ public:
+  static constexpr int kTileQ = 16;     // queries per prefill tile
+  static constexpr int kSubKeys = 64;   // keys per sub-block
+  static constexpr int kMaxTasks = 64;  // concurrent tasks (prefill tiles are interleaved over them)
+  static constexpr int kMaxSplits = 16; // decode key splits per KV head
+  void reserve(int n_heads, int n_kv_heads, int head_dim_v);
+  float* task(int t) { return buf_.data() + size_t(t) * per_task_; }
+  float* partial() { return partial_.data(); }
+
+  int group_ = 1, head_dim_v_ = 0;
+  size_t per_task_ = 0;
+  std::vector<float> buf_;      // [kMaxTasks, kTileQ * group * (kSubKeys + head_dim_v + 2)]
+  std::vector<float> partial_;  // [kMaxSplits, n_heads, head_dim_v + 2] decode split partial results (m, l, acc)
+};
+
+void attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* pool, int n_threads);
+
+// Vector kernels.
+float dot_f32(const float* a, const float* b, int n);
+float dot_f32_f16(const float* a, const uint16_t* b, int n);
+void axpy_f32(float* y, float alpha, const float* x, int n);        // y += alpha * x
+void axpy_f16(float* y, float alpha, const uint16_t* x, int n);
+
+}  // namespace cj

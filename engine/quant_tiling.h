@@ -1,0 +1,55 @@
+// The tiling driver shared by the SIMD kernel sets: a kernel class K provides kNR (weight rows per full tile) and
+// tile<NR, NX>(W, w_stride, A, a_stride, cols, Y, ldy) writing Y[i * ldy + r] for r < NR, i < NX (NX <= 4).
+// Weight-row tiles are the outer loop and activation-row tiles the inner one, so a tile of weight rows stays in L1
+// while every activation row passes by (matmul), and NR rows stream side by side (matvec).
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+namespace cj::kern {
+
+template <class K, int NR>
+inline void tile_nx(int nx, const uint8_t* W, size_t ws, const uint8_t* A, size_t as, int64_t cols, float* Y,
+                    int64_t ldy) {
+  switch (nx) {
+    case 4: K::template tile<NR, 4>(W, ws, A, as, cols, Y, ldy); break;
+    case 3: K::template tile<NR, 3>(W, ws, A, as, cols, Y, ldy); break;
+    case 2: K::template tile<NR, 2>(W, ws, A, as, cols, Y, ldy); break;
+    default: K::template tile<NR, 1>(W, ws, A, as, cols, Y, ldy); break;
+  }
+}
+
+template <class K>
+void tiled_gemm(const void* Wv, size_t ws, int64_t r0, int64_t r1, int64_t cols, const void* Av, size_t as, int64_t n,
+                float* Y, int64_t ldy) {
+  const auto* W = static_cast<const uint8_t*>(Wv);
+  const auto* A = static_cast<const uint8_t*>(Av);
+  // Activation rows in chunks that stay in L2 (a prefill of hundreds of rows of a 4864-wide input does not);
+  // the task's weight rows are re-read once per chunk.
+  constexpr int64_t kXChunk = 128;
+  for (int64_t i0 = 0; i0 < n; i0 += kXChunk) {
+    const int64_t i1 = std::min(n, i0 + kXChunk);
+    int64_t r = r0;
+    for (; r + K::kNR <= r1; r += K::kNR) {
+      // Rows are short (1 KB for a 896-wide q8_0 row), too short for the hardware prefetcher to ramp up on each
+      // row's stream: fetch the next tile's bytes while this one computes.
+      if (r + 3 * K::kNR <= r1) {
+        const uint8_t* next = W + (r + 2 * K::kNR) * ws;
+        for (size_t off = 0; off < K::kNR * ws; off += 64) __builtin_prefetch(next + off, 0, 0);
+      }
+      for (int64_t i = i0; i < i1; i += 4) {
+        tile_nx<K, K::kNR>(static_cast<int>(std::min<int64_t>(4, i1 - i)), W + r * ws, ws, A + i * as, as, cols,
+                           Y + i * ldy + r, ldy);
+      }
+    }
+    for (; r < r1; ++r) {
+      for (int64_t i = i0; i < i1; i += 4) {
+        tile_nx<K, 1>(static_cast<int>(std::min<int64_t>(4, i1 - i)), W + r * ws, ws, A + i * as, as, cols,
+                      Y + i * ldy + r, ldy);
+      }
+    }
+  }
+}
+
+}  // namespace cj::kern

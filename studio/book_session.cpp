@@ -1,0 +1,456 @@
+#include "studio/book_session.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "engine/base/file.h"
+#include "engine/base/text.h"
+#include "engine/base/utf8.h"
+#include "storage/books.h"
+#include "storage/chapters.h"
+#include "storage/database.h"
+#include "storage/search_index.h"
+
+namespace cj::studio {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  auto is_ws = [](std::string_view v, size_t i, size_t* n) {
+    if (v[i] == ' ' || v[i] == '\t' || v[i] == '\r' || v[i] == '\n') return *n = 1, true;
+    if (v.substr(i, 3) == "\u3000") return *n = 3, true;
+    return false;
+  };
+  size_t n = 0;
+  while (!s.empty() && is_ws(s, 0, &n)) s.remove_prefix(n);
+  while (!s.empty()) {
+    if (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n') {
+      s.remove_suffix(1);
+    } else if (s.size() >= 3 && s.substr(s.size() - 3) == "\u3000") {
+      s.remove_suffix(3);
+    } else {
+      break;
+    }
+  }
+  return s;
+}
+
+// A text file held in memory as chapters; each chapter keeps its heading line exactly as read so that an
+// unedited file saves back byte for byte.
+class TextFileBook final : public BookSession {
+ public:
+  struct Part {
+    std::string heading;  // the heading line including its newline ("" for the preamble)
+    std::string body;     // the text up to the next heading
+  };
+
+  TextFileBook(std::string path, std::vector<Part> parts, bool bom, bool crlf)
+      : path_(std::move(path)), parts_(std::move(parts)), bom_(bom), crlf_(crlf) {
+    for (size_t i = 0; i < parts_.size(); ++i) chapters_.push_back(info(i));
+  }
+
+  std::string title() const override { return std::filesystem::path(path_).stem().string(); }
+  std::string source() const override { return path_; }
+  bool has_revisions() const override { return false; }
+
+  Result<std::string> load_chapter(size_t i) override {
+    if (i >= parts_.size()) return make_error("no chapter " + std::to_string(i + 1) + " in " + path_);
+    return parts_[i].body;
+  }
+
+  Status save_chapter(size_t i, std::string_view text) override {
+    if (i >= parts_.size()) return make_error("no chapter " + std::to_string(i + 1) + " in " + path_);
+    std::string old = std::move(parts_[i].body);
+    // The editor works with '\n'; the file keeps its own line ends (CRLF files stay CRLF).
+    std::string body;
+    body.reserve(text.size() + text.size() / 16);
+    for (size_t k = 0; k < text.size(); ++k) {
+      if (text[k] == '\r') continue;
+      if (text[k] == '\n' && crlf_) body += '\r';
+      body += text[k];
+    }
+    if (!body.empty() && body.back() != '\n' && i + 1 < parts_.size()) body += crlf_ ? "\r\n" : "\n";
+    parts_[i].body = std::move(body);
+    std::string all = bom_ ? "\xEF\xBB\xBF" : "";
+    for (const auto& p : parts_) all += p.heading + p.body;
+    // The file has no revisions: keep the original once, next to it, before the first overwrite.
+    const std::string backup = path_ + "~";
+    if (!backed_up_ && !std::filesystem::exists(backup)) {
+      std::error_code ec;
+      std::filesystem::copy_file(path_, backup, ec);
+      if (ec) {
+        parts_[i].body = std::move(old);
+        return make_error("cannot keep a backup " + backup + ": " + ec.message());
+      }
+    }
+    backed_up_ = true;
+    if (Status s = write_file_atomic(path_, all); !s.ok()) {
+      parts_[i].body = std::move(old);
+      return s;
+    }
+    chapters_[i] = info(i);
+    return Status::Ok();
+  }
+
+  Result<std::vector<storage::Entity>> entities() override { return no_project(); }
+  Result<std::vector<storage::Fact>> facts() override { return no_project(); }
+  Result<std::vector<storage::Finding>> findings() override { return no_project(); }
+  Result<std::vector<storage::Job>> jobs() override { return no_project(); }
+  Status set_finding_status(int64_t, const std::string&) override { return no_project(); }
+  Status rename_chapter(size_t, const std::string&) override { return no_project(); }
+  Result<size_t> add_chapter(const std::string&) override { return no_project(); }
+  Result<std::vector<RevisionInfo>> revisions(size_t) override { return no_project(); }
+  Result<std::string> revision_text(int64_t) override { return no_project(); }
+  Status restore_revision(size_t, int64_t) override { return no_project(); }
+
+  Result<std::vector<SearchHit>> search(std::string_view q, size_t limit) override {
+    std::vector<SearchHit> hits;
+    if (q.empty()) return hits;
+    for (size_t c = 0; c < parts_.size() && hits.size() < limit; ++c) {
+      const std::string& body = parts_[c].body;
+      for (size_t at = body.find(q); at != std::string::npos && hits.size() < limit; at = body.find(q, at + q.size()))
+        hits.push_back({c, at, q.size(), make_snippet(body, at, q.size(), 16)});
+    }
+    return hits;
+  }
+
+ private:
+  ChapterInfo info(size_t i) const {
+    ChapterInfo ci;
+    ci.id = static_cast<int64_t>(i);
+    ci.title = parts_[i].heading.empty() ? std::string("（卷首）") : std::string(trim(parts_[i].heading));
+    ci.name = ci.title;
+    ci.ordinal = static_cast<int64_t>(i);
+    ci.zi = text::zishu(parts_[i].body);
+    return ci;
+  }
+
+  static Error no_project() {
+    return make_error(
+        "a plain text file has no revisions, characters, facts, findings or jobs; import it into a book "
+        "project (changjuan-cli import) and open that with --db");
+  }
+
+  std::string path_;
+  std::vector<Part> parts_;
+  bool bom_ = false;
+  bool crlf_ = false;  // the file's lines end in CRLF
+  bool backed_up_ = false;
+};
+
+// A book in a project file: every save is a new revision (storage::Chapters::save), nothing is overwritten.
+class ProjectBook final : public BookSession {
+ public:
+  ProjectBook(std::unique_ptr<storage::Database> db, storage::Book book, std::vector<storage::ChapterInfo> rows)
+      : db_(std::move(db)), book_(std::move(book)), rows_(std::move(rows)) {}
+
+  Status load_infos() {
+    chapters_.clear();
+    storage::Chapters ch(*db_);
+    for (const auto& r : rows_) {
+      auto c = ch.get(r.id);
+      if (!c.ok()) return Error{c.error()};
+      chapters_.push_back(info(r, c->body));
+    }
+    return Status::Ok();
+  }
+
+  std::string title() const override { return book_.title.empty() ? std::string("（无题）") : book_.title; }
+  std::string source() const override { return db_->path(); }
+  bool has_revisions() const override { return true; }
+  int64_t book_id() const override { return book_.id; }
+
+  Result<std::string> load_chapter(size_t i) override {
+    if (i >= rows_.size()) return make_error("no chapter " + std::to_string(i + 1) + " in this book");
+    storage::Chapters ch(*db_);
+    auto c = ch.get(rows_[i].id);
+    if (!c.ok()) return Error{c.error()};
+    if (auto rev = ch.revision(c->revision_id); rev.ok()) chapters_[i].revision = rev->number;
+    return std::move(c->body);
+  }
+
+  Status save_chapter(size_t i, std::string_view text) override {
+    if (i >= rows_.size()) return make_error("no chapter " + std::to_string(i + 1) + " in this book");
+    storage::Chapters ch(*db_);
+    auto rev = ch.save(rows_[i].id, std::string(text), storage::RevisionSource::kWriter, "saved in the editor");
+    if (!rev.ok()) return Error{rev.error()};
+    chapters_[i].zi = text::zishu(text);
+    if (auto r = ch.revision(*rev); r.ok()) chapters_[i].revision = r->number;
+    return Status::Ok();
+  }
+
+  Result<std::vector<SearchHit>> search(std::string_view q, size_t limit) override {
+    storage::SearchOptions o;
+    o.limit = static_cast<int>(std::min<size_t>(limit, 1000));
+    auto found = storage::SearchIndex(*db_).search(book_.id, q, o);
+    if (!found.ok()) return Error{found.error()};
+    // The index ranks chapters; the editor wants a place: the first occurrence of the first term.
+    std::string_view first = trim(q);
+    for (size_t k = 0; k < first.size(); ++k)
+      if (first[k] == ' ' || first[k] == '\t' || first.substr(k, 3) == "\u3000") {
+        first = first.substr(0, k);
+        break;
+      }
+    std::vector<SearchHit> hits;
+    for (const auto& h : *found) {
+      size_t idx = 0;
+      while (idx < rows_.size() && rows_[idx].id != h.chapter_id) ++idx;
+      if (idx == rows_.size()) continue;
+      auto body = load_chapter(idx);
+      if (!body.ok()) return Error{body.error()};
+      const size_t at = body->find(first);
+      const size_t len = at == std::string::npos ? 0 : first.size();
+      hits.push_back({idx, at == std::string::npos ? 0 : at, len,
+                      at == std::string::npos ? h.snippet : make_snippet(*body, at, len, 16)});
+    }
+    return hits;
+  }
+
+  Result<std::vector<storage::Entity>> entities() override { return storage::Entities(*db_).list(book_.id); }
+  Result<std::vector<storage::Fact>> facts() override { return storage::Facts(*db_).list(book_.id); }
+  Result<std::vector<storage::Finding>> findings() override { return storage::Findings(*db_).list(book_.id); }
+  Status rename_chapter(size_t i, const std::string& title) override {
+    if (i >= rows_.size()) return make_error("no chapter " + std::to_string(i + 1) + " in this book");
+    const std::string t(trim(title));
+    if (t.empty()) return make_error("a chapter title cannot be empty");
+    storage::Chapters ch(*db_);
+    auto cur = ch.get(rows_[i].id);
+    if (!cur.ok()) return Error{cur.error()};
+    auto rev = ch.save(rows_[i].id, cur->body, storage::RevisionSource::kWriter, "renamed", t);
+    if (!rev.ok()) return Error{rev.error()};
+    rows_[i].title = t;
+    chapters_[i].title = display_title(rows_[i]);
+    chapters_[i].name = t;
+    if (auto r = ch.revision(*rev); r.ok()) chapters_[i].revision = r->number;
+    return Status::Ok();
+  }
+
+  Result<size_t> add_chapter(const std::string& title) override {
+    const std::string t(trim(title));
+    if (t.empty()) return make_error("a chapter title cannot be empty");
+    storage::Chapters ch(*db_);
+    storage::NewChapter nc;
+    nc.title = t;
+    auto id = ch.add(book_.id, nc, storage::RevisionSource::kWriter, "new chapter");
+    if (!id.ok()) return Error{id.error()};
+    auto c = ch.get(*id);
+    if (!c.ok()) return Error{c.error()};
+    rows_.push_back(*c);
+    chapters_.push_back(info(rows_.back(), c->body));
+    return rows_.size() - 1;
+  }
+
+  Result<std::vector<RevisionInfo>> revisions(size_t i) override {
+    if (i >= rows_.size()) return make_error("no chapter " + std::to_string(i + 1) + " in this book");
+    storage::Chapters ch(*db_);
+    auto cur = ch.get(rows_[i].id);
+    if (!cur.ok()) return Error{cur.error()};
+    auto revs = ch.revisions(rows_[i].id);
+    if (!revs.ok()) return Error{revs.error()};
+    std::vector<RevisionInfo> out;
+    for (const auto& r : *revs)
+      out.push_back({r.id, r.number, r.source, r.note, r.created_at, r.chars, r.id == cur->revision_id});
+    return out;
+  }
+
+  Result<std::string> revision_text(int64_t id) override {
+    auto r = storage::Chapters(*db_).revision(id);
+    if (!r.ok()) return Error{r.error()};
+    return std::move(r->body);
+  }
+
+  Status restore_revision(size_t i, int64_t id) override {
+    if (i >= rows_.size()) return make_error("no chapter " + std::to_string(i + 1) + " in this book");
+    storage::Chapters ch(*db_);
+    auto r = ch.revision(id);
+    if (!r.ok()) return Error{r.error()};
+    if (r->chapter_id != rows_[i].id) return make_error("that revision belongs to another chapter");
+    auto rev = ch.save(rows_[i].id, r->body, storage::RevisionSource::kRestore,
+                       "restored revision " + std::to_string(r->number), r->title);
+    if (!rev.ok()) return Error{rev.error()};
+    rows_[i].title = r->title;
+    chapters_[i].title = display_title(rows_[i]);
+    chapters_[i].name = r->title;
+    chapters_[i].zi = text::zishu(r->body);
+    if (auto nr = ch.revision(*rev); nr.ok()) chapters_[i].revision = nr->number;
+    return Status::Ok();
+  }
+
+  Status set_finding_status(int64_t id, const std::string& status) override {
+    return storage::Findings(*db_).set_status(id, status);
+  }
+  Result<std::vector<storage::Job>> jobs() override {
+    auto all = storage::Jobs(*db_).list();
+    if (!all.ok()) return all;
+    std::vector<storage::Job> mine;
+    for (auto& j : *all)
+      if (!j.book_id || *j.book_id == book_.id) mine.push_back(std::move(j));
+    return mine;
+  }
+
+ private:
+  // The heading's number ("第一回") with the current title, so that a rename shows; the front matter and
+  // chapters added in the app (no heading) show their title.
+  static std::string display_title(const storage::ChapterInfo& r) {
+    std::string_view h = trim(r.heading);
+    if (h.empty()) return r.ordinal == 0 && r.title.empty() ? std::string("（卷首）") : r.title;
+    if (r.title.empty()) return std::string(h);
+    size_t cut = h.size();
+    for (size_t k = 0; k < h.size(); ++k)
+      if (h[k] == ' ' || h[k] == '\t' || h.substr(k, 3) == "\u3000") {
+        cut = k;
+        break;
+      }
+    return std::string(h.substr(0, cut)) + "  " + r.title;
+  }
+
+  static ChapterInfo info(const storage::ChapterInfo& r, std::string_view body) {
+    ChapterInfo ci;
+    ci.id = r.id;
+    ci.ordinal = r.ordinal;
+    ci.title = display_title(r);
+    ci.name = r.title;
+    ci.zi = text::zishu(body);
+    return ci;
+  }
+
+  std::unique_ptr<storage::Database> db_;
+  storage::Book book_;
+  std::vector<storage::ChapterInfo> rows_;
+};
+
+}  // namespace
+
+bool is_chapter_heading(std::string_view line) {
+  line = trim(line);
+  if (line.empty() || line.size() > 200) return false;
+  for (const char* w : {"楔子", "序章", "引子", "尾声", "后记", "序言"})
+    if (line.substr(0, std::string_view(w).size()) == w) return true;
+  if (line.substr(0, 3) != "第") return false;
+  size_t i = 3;
+  size_t digits = 0;
+  while (i < line.size()) {
+    uint32_t c;
+    const int n = utf8::decode(line, i, &c);
+    if (n == 0) return false;
+    const bool num = (c >= '0' && c <= '9') ||
+                     std::u32string_view(U"零〇一二三四五六七八九十百千两").find(c) != std::u32string_view::npos;
+    if (!num) {
+      if (digits == 0 || std::u32string_view(U"回章节卷").find(c) == std::u32string_view::npos) return false;
+      // "第四回中既将…" is prose that happens to start like a heading: a heading's number is followed by a
+      // space, a colon or the end of the line.
+      const size_t after = i + static_cast<size_t>(n);
+      if (after >= line.size()) return true;
+      uint32_t d;
+      if (utf8::decode(line, after, &d) == 0) return false;
+      return d == ' ' || d == '\t' || d == 0x3000 || d == ':' || d == 0xFF1A || d == 0x3001 || d == 0xFF0C;
+    }
+    ++digits;
+    i += static_cast<size_t>(n);
+  }
+  return false;
+}
+
+std::string make_snippet(std::string_view text, size_t byte, size_t len, size_t context) {
+  size_t a = byte, b = byte + len;
+  for (size_t k = 0; k < context && a > 0; ++k) {
+    --a;
+    while (a > 0 && (static_cast<unsigned char>(text[a]) & 0xC0) == 0x80) --a;
+  }
+  for (size_t k = 0; k < context && b < text.size(); ++k) {
+    ++b;
+    while (b < text.size() && (static_cast<unsigned char>(text[b]) & 0xC0) == 0x80) ++b;
+  }
+  // Line breaks and runs of spaces (paragraph indents) become one space.
+  std::string s;
+  bool space = false;
+  for (size_t i = a; i < b;) {
+    const char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      space = true;
+      ++i;
+      continue;
+    }
+    if (text.substr(i, 3) == "\u3000") {
+      space = true;
+      i += 3;
+      continue;
+    }
+    if (space && !s.empty()) s += ' ';
+    space = false;
+    s += c;
+    ++i;
+  }
+  return std::string(trim(s));
+}
+
+size_t byte_offset_of_code_point(std::string_view text, int64_t cp) {
+  size_t i = 0;
+  for (int64_t k = 0; k < cp && i < text.size(); ++k) {
+    ++i;
+    while (i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) ++i;
+  }
+  return i;
+}
+
+Result<std::unique_ptr<BookSession>> BookSession::open_project(const std::string& db_path, int64_t book_id) {
+  if (!std::filesystem::exists(db_path)) return make_error("no book project at " + db_path);
+  auto db = storage::Database::open(db_path, {.create = false});
+  if (!db.ok()) return Error{db.error()};
+  storage::Books books(**db);
+  if (book_id == 0) {
+    auto all = books.list();
+    if (!all.ok()) return Error{all.error()};
+    if (all->empty()) return make_error(db_path + " holds no book yet; import one with changjuan-cli import");
+    if (all->size() > 1) {
+      std::string ids;
+      for (const auto& b : *all) ids += " " + std::to_string(b.id) + " (" + b.title + ")";
+      return make_error(db_path + " holds several books; choose one with --book:" + ids);
+    }
+    book_id = all->front().id;
+  }
+  auto book = books.get(book_id);
+  if (!book.ok()) return Error{book.error()};
+  auto rows = storage::Chapters(**db).list(book_id);
+  if (!rows.ok()) return Error{rows.error()};
+  auto pb = std::make_unique<ProjectBook>(std::move(*db), std::move(*book), std::move(*rows));
+  if (Status s = pb->load_infos(); !s.ok()) return Error{s.error()};
+  return std::unique_ptr<BookSession>(std::move(pb));
+}
+
+Result<std::unique_ptr<BookSession>> BookSession::open_text_file(const std::string& path) {
+  auto data = read_file(path);
+  if (!data.ok()) return Error{data.error()};
+  std::string text = std::move(*data);
+  bool bom = false;
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) {
+    text.erase(0, 3);
+    bom = true;
+  }
+  size_t bad = 0;
+  if (!utf8::valid(text, &bad))
+    return make_error(path + " is not UTF-8 (invalid byte at offset " + std::to_string(bad) +
+                      "); convert it first, e.g. iconv -f GB18030 -t UTF-8");
+  std::vector<TextFileBook::Part> parts(1);
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    const size_t end = nl == std::string::npos ? text.size() : nl + 1;
+    const std::string_view line(text.data() + start, end - start);
+    if (is_chapter_heading(line))
+      parts.push_back({std::string(line), ""});
+    else
+      parts.back().body += line;
+    start = end;
+  }
+  // A preamble of only whitespace (or nothing) before the first heading is kept but not listed.
+  if (parts.size() > 1 && trim(parts.front().body).empty()) {
+    parts[1].heading.insert(0, parts.front().body);
+    parts.erase(parts.begin());
+  }
+  const size_t lf = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  size_t crlf = 0;
+  for (size_t k = text.find("\r\n"); k != std::string::npos; k = text.find("\r\n", k + 2)) ++crlf;
+  return std::unique_ptr<BookSession>(new TextFileBook(path, std::move(parts), bom, lf > 0 && crlf * 2 > lf));
+}
+
+}  // namespace cj::studio

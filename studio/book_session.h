@@ -1,0 +1,105 @@
+// The open book as the GUI sees it: its chapters (title, 字数), loading a chapter's text, saving an edited
+// chapter, searching, and (projects only) entities, facts, findings and jobs. The UI only draws; every action on the
+// book goes through here. Two sources:
+//   - a book project (SQLite, storage/): saving writes a new revision, never overwriting the old text;
+//   - a plain UTF-8 .txt novel (until a project is imported): chapters split at headings (第X回/第X章/楔子…);
+//     saving rewrites the file atomically and keeps the original once as FILE~.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/result.h"
+#include "storage/entities.h"
+#include "storage/facts.h"
+#include "storage/findings.h"
+#include "storage/jobs.h"
+
+namespace cj::studio {
+
+struct ChapterInfo {
+  int64_t id = 0;        // storage id (text files: the index)
+  std::string title;     // as shown: "第一回  甄士隐梦幻识通灵"
+  std::string name;      // what rename_chapter() changes: "甄士隐梦幻识通灵"
+  int64_t ordinal = 0;   // position in the book (0: front matter)
+  size_t zi = 0;         // 字数 (cj::text::zishu: 汉字 + full-width punctuation)
+  int64_t revision = 0;  // current revision number once loaded (0: unknown, or a text file)
+};
+
+struct RevisionInfo {
+  int64_t id = 0;
+  int64_t number = 0;  // 1, 2, ... within the chapter
+  std::string source;  // import, writer, ai, restore
+  std::string note;
+  int64_t created_at = 0;  // ms since the epoch
+  int64_t chars = 0;       // code points
+  bool current = false;
+};
+
+struct SearchHit {
+  size_t chapter = 0;   // index into chapters()
+  size_t byte = 0;      // byte offset of the match in the chapter text
+  size_t length = 0;    // bytes
+  std::string snippet;  // the match with some context, one line
+};
+
+class BookSession {
+ public:
+  virtual ~BookSession() = default;
+
+  // Opens a UTF-8 (or UTF-8 with BOM) text file and splits it into chapters at heading lines.
+  static Result<std::unique_ptr<BookSession>> open_text_file(const std::string& path);
+  // Opens book `book_id` of a project file (0: the only book in it).
+  static Result<std::unique_ptr<BookSession>> open_project(const std::string& db_path, int64_t book_id);
+
+  virtual std::string title() const = 0;
+  virtual std::string source() const = 0;  // what was opened, for the window title and settings
+  virtual bool has_revisions() const = 0;
+  const std::vector<ChapterInfo>& chapters() const { return chapters_; }
+  virtual Result<std::string> load_chapter(size_t index) = 0;
+  // Saves text as the chapter's new content (a new revision where the source keeps them).
+  virtual Status save_chapter(size_t index, std::string_view text) = 0;
+  // Plain substring search over every chapter, in chapter order; at most `limit` hits.
+  // Text files: plain substring search. Projects: the book's full-text index (every whitespace-separated term
+  // must occur), one hit per chapter at the first occurrence of the first term.
+  virtual Result<std::vector<SearchHit>> search(std::string_view query, size_t limit) = 0;
+
+  // Projects only (a text file says it cannot):
+  // renames chapter i (a new revision records the title; unsaved editor text must be saved first);
+  virtual Status rename_chapter(size_t i, const std::string& title) = 0;
+  // appends an empty chapter and returns its index;
+  virtual Result<size_t> add_chapter(const std::string& title) = 0;
+  // the revisions of chapter i, oldest first, and one revision's text;
+  virtual Result<std::vector<RevisionInfo>> revisions(size_t i) = 0;
+  virtual Result<std::string> revision_text(int64_t revision_id) = 0;
+  // makes an old revision's text current again as a new "restore" revision (nothing is lost).
+  virtual Status restore_revision(size_t i, int64_t revision_id) = 0;
+
+  // What a book project stores besides the text; a text file has none of it (an error says so).
+  virtual Result<std::vector<storage::Entity>> entities() = 0;
+  virtual Result<std::vector<storage::Fact>> facts() = 0;
+  virtual Result<std::vector<storage::Finding>> findings() = 0;
+  virtual Result<std::vector<storage::Job>> jobs() = 0;
+  virtual Status set_finding_status(int64_t finding_id, const std::string& status) = 0;
+  // Index into chapters() of the chapter with this ordinal, or -1.
+  int chapter_index_of_ordinal(int64_t ordinal) const {
+    for (size_t i = 0; i < chapters_.size(); ++i)
+      if (chapters_[i].ordinal == ordinal) return static_cast<int>(i);
+    return -1;
+  }
+  virtual int64_t book_id() const { return 0; }
+
+ protected:
+  std::vector<ChapterInfo> chapters_;
+};
+
+// True if a line (trimmed) is a chapter heading: 第十二回 …, 第3章 …, 楔子, 序章, 引子, 尾声, 后记.
+bool is_chapter_heading(std::string_view line);
+// Byte offset in text of code point offset cp (clamped to the end); storage spans count code points.
+size_t byte_offset_of_code_point(std::string_view text, int64_t cp);
+// A one-line snippet around [byte, byte+len) of text: up to `context` code points either side, newlines as spaces.
+std::string make_snippet(std::string_view text, size_t byte, size_t len, size_t context);
+
+}  // namespace cj::studio

@@ -1,0 +1,74 @@
+// Every SIMD kernel set against the scalar reference on random inputs: odd row counts, several activation rows,
+// float tails, thread counts 1..3.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "engine/quant.h"
+#include "engine/quant_kernels.h"
+#include "engine/thread_pool.h"
+#include "tests/kernels/kernel_test_util.h"
+
+namespace cj {
+namespace {
+
+using cj::testing::kAllTypes;
+
+void compare_isa(kern::Isa isa) {
+  if (!kern::isa_supported(isa)) GTEST_SKIP() << kern::isa_name(isa) << " not supported on this CPU";
+  std::unique_ptr<ThreadPool> pools[4];
+  for (int t = 1; t <= 3; ++t) pools[t] = std::make_unique<ThreadPool>(t);
+  int checked = 0;
+  for (DType t : kAllTypes) {
+    kern::TypeKernels k;
+    if (!kern::get_kernels(t, isa, &k)) continue;
+    const int64_t block = dtype_traits(t).block_elems;
+    // 288 = 9 blocks of 32: an odd block count (the AVX-512 q8_0/q4_0 kernels pair blocks).
+    const int64_t col_choices[] = {256, 768, block == 1 ? 100 : block == 32 ? 288 : 1024};
+    const int64_t row_choices[] = {1, 7, 37, 70};
+    int variant = 0;
+    for (int64_t cols : col_choices) {
+      for (int64_t rows : row_choices) {
+        const int64_t n = 1 + variant % 6;  // 1..6 activation rows
+        const int threads = 1 + variant % 3;
+        ++variant;
+        const auto w = cj::testing::random_matrix(t, rows, cols, static_cast<uint32_t>(variant));
+        const auto X = cj::testing::random_vec(static_cast<size_t>(n * cols), 100u + static_cast<uint32_t>(variant));
+        std::vector<float> ref(static_cast<size_t>(n * rows)), got(static_cast<size_t>(n * rows), -1e30f);
+        kern::matmul_isa(kern::Isa::Scalar, t, w.data(), rows, cols, X.data(), n, ref.data(), nullptr);
+        kern::matmul_isa(isa, t, w.data(), rows, cols, X.data(), n, got.data(), pools[threads].get());
+        EXPECT_LE(cj::testing::normalized_max_error(got, ref), 1e-4)
+            << kern::isa_name(isa) << " " << dtype_traits(t).name << " rows " << rows << " cols " << cols << " n " << n
+            << " threads " << threads;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 0) << "no kernels in the " << kern::isa_name(isa) << " set";
+}
+
+TEST(SimdKernels, Avx2MatchesScalar) { compare_isa(kern::Isa::Avx2); }
+TEST(SimdKernels, Avx512MatchesScalar) { compare_isa(kern::Isa::Avx512); }
+
+TEST(SimdKernels, LargeMatmulMatchesScalar) {
+  // A prefill-like product: many activation rows, rows not a multiple of the tile.
+  for (kern::Isa isa : {kern::Isa::Avx2, kern::Isa::Avx512}) {
+    if (!kern::isa_supported(isa)) continue;
+    ThreadPool pool(2);
+    for (DType t : {DType::Q8_0, DType::Q4_K, DType::Q6_K, DType::F16}) {
+      kern::TypeKernels k;
+      if (!kern::get_kernels(t, isa, &k)) continue;
+      const int64_t rows = 83, cols = 512, n = 150;  // n > 128: more than one activation chunk
+      const auto w = cj::testing::random_matrix(t, rows, cols, 77);
+      const auto X = cj::testing::random_vec(static_cast<size_t>(n * cols), 78);
+      std::vector<float> ref(static_cast<size_t>(n * rows)), got(static_cast<size_t>(n * rows));
+      kern::matmul_isa(kern::Isa::Scalar, t, w.data(), rows, cols, X.data(), n, ref.data(), nullptr);
+      kern::matmul_isa(isa, t, w.data(), rows, cols, X.data(), n, got.data(), &pool);
+      EXPECT_LE(cj::testing::normalized_max_error(got, ref), 1e-4) << kern::isa_name(isa) << " " << dtype_traits(t).name;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace cj

@@ -1,0 +1,138 @@
+// studio::BookSession over a book project (SQLite): chapters from storage, saves as revisions, restore, rename,
+// add, search with a place to jump to, entities/facts/findings.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "storage/database.h"
+#include "storage/entities.h"
+#include "storage/importer.h"
+#include "studio/book_session.h"
+
+namespace cj::studio {
+namespace {
+
+const char* kNovel =
+    "《石头记》\n\n第一回  甄士隐梦幻识通灵\n    此开卷第一回也。林黛玉与贾宝玉。\n\n第二回  贾夫人仙逝扬州城\n"
+    "    林如海之女黛玉，年方五岁。\n";
+
+class ProjectSessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("cj_proj_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "b.cjbook").string();
+    auto db = storage::Database::open(path_);
+    ASSERT_TRUE(db.ok()) << db.error();
+    auto r = storage::import_bytes(**db, kNovel, "石头记.txt");
+    ASSERT_TRUE(r.ok()) << r.error();
+    book_ = r->book_id;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+  std::string path_;
+  int64_t book_ = 0;
+};
+
+TEST_F(ProjectSessionTest, SavesAreRevisionsAndRestoreKeepsEverything) {
+  auto b = BookSession::open_project(path_, 0);  // the only book
+  ASSERT_TRUE(b.ok()) << b.error();
+  BookSession& s = **b;
+  EXPECT_TRUE(s.has_revisions());
+  EXPECT_EQ(s.book_id(), book_);
+  ASSERT_EQ(s.chapters().size(), 2u);
+  EXPECT_EQ(s.chapters()[0].title, "第一回  甄士隐梦幻识通灵");
+  const std::string original = *s.load_chapter(0);
+  EXPECT_NE(original.find("林黛玉"), std::string::npos);
+
+  ASSERT_TRUE(s.save_chapter(0, original + "宝玉笑道：“好妹妹。”").ok());
+  EXPECT_EQ(s.chapters()[0].revision, 2);
+  auto revs = s.revisions(0);
+  ASSERT_TRUE(revs.ok()) << revs.error();
+  ASSERT_EQ(revs->size(), 2u);
+  EXPECT_EQ((*revs)[0].source, "import");
+  EXPECT_EQ((*revs)[1].source, "writer");
+  EXPECT_TRUE((*revs)[1].current);
+  EXPECT_EQ(*s.revision_text((*revs)[0].id), original);  // the imported text is still there
+
+  ASSERT_TRUE(s.restore_revision(0, (*revs)[0].id).ok());
+  EXPECT_EQ(*s.load_chapter(0), original);
+  revs = s.revisions(0);
+  ASSERT_EQ(revs->size(), 3u);
+  EXPECT_EQ((*revs)[2].source, "restore");
+  EXPECT_NE((*s.revision_text((*revs)[1].id)).find("好妹妹"), std::string::npos);  // the undone save is kept
+  EXPECT_FALSE(s.restore_revision(1, (*revs)[0].id).ok());                         // a revision of another chapter
+}
+
+TEST_F(ProjectSessionTest, RenameAndAddChapters) {
+  auto b = BookSession::open_project(path_, book_);
+  ASSERT_TRUE(b.ok()) << b.error();
+  BookSession& s = **b;
+  ASSERT_TRUE(s.rename_chapter(1, "林如海捐馆扬州城").ok());
+  EXPECT_EQ(s.chapters()[1].title, "第二回  林如海捐馆扬州城");
+  EXPECT_FALSE(s.rename_chapter(1, "  ").ok());
+  auto i = s.add_chapter("新的一章");
+  ASSERT_TRUE(i.ok()) << i.error();
+  EXPECT_EQ(*i, 2u);
+  EXPECT_EQ(s.chapters()[2].title, "新的一章");
+  ASSERT_TRUE(s.save_chapter(2, "宝玉来了。").ok());
+  // Reopened, everything is still there.
+  auto again = BookSession::open_project(path_, book_);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ((*again)->chapters().size(), 3u);
+  EXPECT_EQ((*again)->chapters()[1].title, "第二回  林如海捐馆扬州城");
+  EXPECT_EQ(*(*again)->load_chapter(2), "宝玉来了。");
+  EXPECT_EQ((*again)->chapters()[2].zi, 5u);
+}
+
+TEST_F(ProjectSessionTest, SearchPointsAtTheFirstOccurrence) {
+  auto b = BookSession::open_project(path_, book_);
+  ASSERT_TRUE(b.ok());
+  auto hits = (*b)->search("黛玉", 10);
+  ASSERT_TRUE(hits.ok()) << hits.error();
+  ASSERT_EQ(hits->size(), 2u);
+  for (const auto& h : *hits) {
+    const std::string body = *(*b)->load_chapter(h.chapter);
+    EXPECT_EQ(body.substr(h.byte, h.length), "黛玉");
+    EXPECT_EQ(body.find("黛玉"), h.byte);
+    EXPECT_NE(h.snippet.find("黛玉"), std::string::npos);
+  }
+  EXPECT_FALSE((*b)->search("，", 10).ok());  // no letters: storage says so
+}
+
+TEST_F(ProjectSessionTest, EntitiesFactsFindingsAndErrors) {
+  {
+    auto db = storage::Database::open(path_);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(storage::Entities(**db).add(book_, "character", "林黛玉", {"黛玉", "颦儿"}).ok());
+  }
+  auto b = BookSession::open_project(path_, book_);
+  ASSERT_TRUE(b.ok());
+  auto e = (*b)->entities();
+  ASSERT_TRUE(e.ok()) << e.error();
+  ASSERT_EQ(e->size(), 1u);
+  EXPECT_EQ((*e)[0].aliases.size(), 2u);
+  EXPECT_TRUE((*b)->facts().ok());
+  EXPECT_TRUE((*b)->findings().ok());
+  EXPECT_TRUE((*b)->jobs().ok());
+  EXPECT_EQ((*b)->chapter_index_of_ordinal(2), 1);
+
+  auto bad = BookSession::open_project(path_, 99);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("99"), std::string::npos);
+  EXPECT_FALSE(BookSession::open_project((dir_ / "missing.cjbook").string(), 1).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "missing.cjbook"));  // opening never creates a project
+}
+
+TEST(CodePoints, ByteOffsets) {
+  EXPECT_EQ(byte_offset_of_code_point("林黛玉a", 0), 0u);
+  EXPECT_EQ(byte_offset_of_code_point("林黛玉a", 2), 6u);
+  EXPECT_EQ(byte_offset_of_code_point("林黛玉a", 4), 10u);
+  EXPECT_EQ(byte_offset_of_code_point("林黛玉a", 99), 10u);
+}
+
+}  // namespace
+}  // namespace cj::studio

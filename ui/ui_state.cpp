@@ -1,0 +1,46 @@
+#include "ui/ui_state.h"
+
+#include <imgui.h>
+
+#include <algorithm>
+
+namespace cj::ui {
+
+void text_noted(UiState& st, const std::string& s) {
+  st.atlas->note(s);
+  ImGui::TextUnformatted(s.c_str(), s.c_str() + s.size());
+}
+
+void wrapped_text(UiState& st, std::string_view s, unsigned int color) {
+  st.atlas->note(s);
+  ImFont* font = ImGui::GetFont();
+  // One em is kept free on the right for punctuation that hangs past the line end.
+  const float width = std::max(40.0f, ImGui::GetContentRegionAvail().x - ImGui::GetFontSize());
+  const MeasureFn measure = [font](uint32_t c) {
+    return font->GetCharAdvance(c < 0x10000 ? static_cast<ImWchar>(c) : static_cast<ImWchar>(0xFFFD));
+  };
+  if (color) ImGui::PushStyleColor(ImGuiCol_Text, color);
+  size_t start = 0;
+  for (;;) {
+    const size_t nl = s.find('\n', start);
+    const std::string_view para = s.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+    for (const LayoutLine& l : wrap_lines(para, width, measure))
+      ImGui::TextUnformatted(para.data() + l.begin, para.data() + l.end);
+    if (nl == std::string_view::npos) break;
+    start = nl + 1;
+  }
+  if (color) ImGui::PopStyleColor();
+}
+
+void not_available(UiState& st, const char* what, const char* waits_for) {
+  ImGui::Spacing();
+  ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(120, 110, 95, 255));
+  ImGui::TextUnformatted("尚不可用");
+  ImGui::PopStyleColor();
+  ImGui::Separator();
+  wrapped_text(st, what);
+  ImGui::Spacing();
+  wrapped_text(st, waits_for, ImGui::GetColorU32(ImGuiCol_TextDisabled));
+}
+
+}  // namespace cj::ui

@@ -1,0 +1,52 @@
+// What the panels share: the open book (studio::BookSession), the open chapter and its editor, the glyph atlas,
+// and requests that panels post for the app to carry out between panels (open a chapter, save, select a span).
+#pragma once
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "studio/book_session.h"
+#include "ui/glyph_atlas.h"
+#include "ui/text_editor.h"
+
+namespace cj::ui {
+
+struct UiState {
+  std::unique_ptr<studio::BookSession> book;  // null: nothing open
+  int chapter = -1;                           // open chapter index, -1: none
+  int book_generation = 0;                    // bumps when another book is opened (panels drop cached data)
+  uint64_t saved_version = 0;                 // editor doc version at the last load/save
+  double last_change_time = 0;                // ImGui time of the last unsaved edit (autosave waits for a pause)
+  std::string message;                        // one line in the status bar
+  bool message_is_error = false;
+
+  GlyphAtlas* atlas = nullptr;
+  TextEditor* editor = nullptr;
+
+  // Requests, carried out by the app after the panels have drawn.
+  int request_open = -1;
+  bool request_save = false;
+  bool request_reload = false;                              // reload the open chapter (after a restore)
+  std::optional<std::pair<size_t, size_t>> request_select;  // byte range in the chapter to open/opened
+  std::string request_tab;                                  // right-hand panel to bring to front
+  std::function<bool()> save_now;                           // saves the open chapter now (false on error)
+
+  bool dirty() const { return editor && chapter >= 0 && editor->doc().version() != saved_version; }
+  void say(std::string m, bool error = false) {
+    message = std::move(m);
+    message_is_error = error;
+  }
+};
+
+// Shows text in the UI font, noting its characters in the atlas first (so that data-driven strings render).
+void text_noted(UiState& st, const std::string& s);
+// Text wrapped to the available width with the editor's CJK rules (ImGui's own wrapping breaks only at spaces,
+// which splits "等待 studio 的" badly and may start a line with '，'). color 0: the default text color.
+void wrapped_text(UiState& st, std::string_view s, unsigned int color = 0);
+// The honest placeholder for a panel whose backend has not landed: what it will do and what it waits for.
+void not_available(UiState& st, const char* what, const char* waits_for);
+
+}  // namespace cj::ui
