@@ -18,7 +18,7 @@ const Era kEras[] = {
     {U"甘露", 256}, {U"景元", 260}, {U"咸熙", 264}, {U"章武", 221}, {U"建兴", 223}, {U"延熙", 238},
     {U"景耀", 258}, {U"炎兴", 263}, {U"黄武", 222}, {U"黄龙", 229}, {U"嘉禾", 232}, {U"赤乌", 238},
     {U"太元", 251}, {U"神凤", 252}, {U"五凤", 254}, {U"太平", 256}, {U"永安", 258}, {U"元兴", 264},
-    {U"甘露", 265}, {U"宝鼎", 266}, {U"建衡", 269}, {U"凤凰", 272}, {U"天册", 275}, {U"天玺", 276},
+    {U"宝鼎", 266}, {U"建衡", 269}, {U"凤凰", 272}, {U"天册", 275}, {U"天玺", 276},
     {U"天纪", 277}, {U"泰始", 265}, {U"咸宁", 275}, {U"太康", 280}};
 
 const char32_t* const kOtherTime[] = {U"去年", U"明年", U"前年", U"来年", U"当年", U"那年", U"往年", U"每年",
@@ -98,6 +98,8 @@ std::vector<TimeMarker> extract_time_markers(std::u32string_view t, const NameIn
     // Era year.
     for (const Era& era : kEras) {
       if (!starts_with(t, p, era.name)) continue;
+      if (era.name == U"甘露" && p >= 2 && (starts_with(t, p - 2, U"改为") || starts_with(t, p - 2, U"改元")))
+        break;  // 孙皓改元甘露 (265) is not Wei's 甘露 (256)
       size_t q = p + era.name.size();
       size_t nb = q;
       if (q < t.size() && t[q] == U'元') ++q;
@@ -244,7 +246,13 @@ void TimelineCheck::run(const CheckChapter& ch, std::vector<CheckFinding>* out) 
     // chapter are often recollections of how things came about).
     if (m.year && first_year) {
       first_year = false;
-      if (prev.year && (*m.year + 2 < *prev.year || (*m.year == *prev.year && m.month && prev.month &&
+      // A recap (建安七年，曹操破袁绍…) returns to the present soon after (within kRecapSpan code points).
+      constexpr size_t kRecapSpan = 600;
+      bool returns = false;
+      for (const TimeMarker& later : mit->second)
+        if (later.start > m.start && later.start < m.start + kRecapSpan && !later.other_time && later.year && prev.year && *later.year >= *prev.year)
+          returns = true;
+      if (!returns && prev.year && (*m.year + 2 < *prev.year || (*m.year == *prev.year && m.month && prev.month &&
                                                  m.month < prev.month && m.season < month_season(prev.month)))) {
         emit(m,
              "时间倒流：此处写作「" + to_utf8(m.text) + "」，早于前文第" + std::to_string(prev.chapter) + "章已到的「" +

@@ -134,7 +134,7 @@ inline InjectedBook make_injected_book(uint32_t seed = 20261123, int per_kind = 
   // 1. name variants: one confusable character changed.
   const std::vector<std::pair<std::u32string, std::u32string>> variants = {
       {U"刘倍", U"刘备"}, {U"关习", U"关羽"}, {U"张乙", U"张飞"}, {U"曹燥", U"曹操"}, {U"诸葛谅", U"诸葛亮"},
-      {U"赵越", U"赵云"}, {U"吕步", U"吕布"}, {U"孙杈", U"孙权"}, {U"周谕", U"周瑜"}, {U"孔朋", U"孔明"},
+      {U"赵运", U"赵云"}, {U"吕步", U"吕布"}, {U"孙杈", U"孙权"}, {U"周谕", U"周瑜"}, {U"孔朋", U"孔明"},
       {U"云常", U"云长"}, {U"子笼", U"子龙"}, {U"司马意", U"司马懿"}, {U"青钢剑", U"青釭剑"}, {U"袁昭", U"袁绍"}};
   const std::vector<std::u32string> tails = {U"道：“吾意已决。”", U"引兵而去。", U"大笑，众皆愕然。", U"闻之，默然良久。"};
   for (int i = 0; i < per_kind; ++i) {

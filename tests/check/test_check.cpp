@@ -14,6 +14,7 @@
 #include "storage/findings.h"
 #include "storage/importer.h"
 #include "studio/check/checker.h"
+#include "studio/check/entity_discovery.h"
 #include "studio/check/json_repair.h"
 #include "studio/check/llm_check.h"
 #include "studio/check/timeline_check.h"
@@ -61,7 +62,10 @@ TEST(CheckInjected, EachInjectionFoundAtItsPlace) {
     for (const auto& f : found) hit = hit || overlaps(f, i);
     recall[i.kind].second++;
     if (hit) recall[i.kind].first++;
-    else std::printf("[check] missed %s in chapter %lld at %lld\n", i.kind.c_str(), (long long)i.chapter, (long long)i.start);
+    else
+      std::printf("[check] missed %s in chapter %lld at %lld: %s\n", i.kind.c_str(), (long long)i.chapter,
+                  (long long)i.start,
+                  to_utf8(std::u32string_view(b.modified[size_t(i.chapter - 1)].body).substr(size_t(i.start), 12)).c_str());
   }
   int tp = 0;
   std::map<std::string, std::pair<int, int>> precision;  // kind -> true, reported
@@ -253,6 +257,83 @@ TEST(CheckLlm, JsonRepairCases) {
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->value["x"].size(), 2u);
   EXPECT_FALSE(parse_model_json("no json here").ok());
+}
+
+}  // namespace
+}  // namespace cj::check
+
+namespace cj::check {
+namespace {
+
+TEST(CheckDiscovery, HongloumengNames) {
+  auto text = read_file(std::string(CJ_TEST_DATA) + "/novels/红楼梦.txt");
+  ASSERT_TRUE(text.ok());
+  std::string t;
+  for (char c : *text)
+    if (c != '\r') t += c;
+  auto split = storage::split_chapters(t);
+  std::vector<CheckChapter> chs;
+  int64_t ord = 1;
+  for (const auto& c : split.chapters) {
+    if (ord > 30) break;
+    chs.push_back({ord++, to_u32(c.body)});
+  }
+  BookKnowledge none;
+  auto found = discover_names(chs, none, {.min_count = 5, .limit = 300});
+  std::map<std::string, const DiscoveredName*> by;
+  for (const auto& d : found) by[d.name] = &d;
+  for (const char* n : {"宝玉", "贾母", "王夫人", "凤姐", "黛玉", "袭人", "贾政", "薛蟠"})
+    EXPECT_TRUE(by.count(n)) << n;
+  EXPECT_FALSE(by.count("林黛")) << "prefix of 林黛玉";
+  ASSERT_TRUE(by.count("黛玉"));
+  EXPECT_EQ(by["黛玉"]->alias_of, "林黛玉");
+  // first appearance is where the name first occurs
+  const DiscoveredName* jm = by["贾母"];
+  ASSERT_NE(jm, nullptr);
+  const auto& body = chs[size_t(jm->first_chapter - 1)].body;
+  EXPECT_EQ(to_utf8(body.substr(size_t(jm->first_offset), 2)), "贾母");
+  for (int64_t o = 1; o < jm->first_chapter; ++o) EXPECT_EQ(chs[size_t(o - 1)].body.find(U"贾母"), std::u32string::npos);
+  // known names are not proposed again
+  storage::Entity e;
+  e.id = 1;
+  e.kind = "character";
+  e.name = "贾宝玉";
+  e.aliases = {"宝玉"};
+  auto again = discover_names(chs, make_knowledge({e}, {}), {.min_count = 5, .limit = 300});
+  for (const auto& d : again) EXPECT_NE(d.name, "宝玉");
+}
+
+}  // namespace
+}  // namespace cj::check
+
+namespace cj::check {
+namespace {
+
+// Every prefix of a valid answer (a model cut off anywhere) and random byte noise: never a crash, and every
+// finding that survives is one of the real ones (its quote is verified).
+TEST(CheckLlm, TruncatedAtEveryByteAndNoise) {
+  CheckChapter ch{3, to_u32("甲说：“乙已经走了。”乙却在院中练剑。丙不信。")};
+  LlmCheckInput in{&ch, "第三章", "", ""};
+  const std::string full =
+      "```json\n[{\"quote\":\"乙却在院中练剑\",\"message\":\"乙已离开却在院中\"},"
+      "{\"quote\":\"丙不信\",\"message\":\"m2\",\"evidence\":\"e\"},{\"quote\":\"丁大笑\",\"message\":\"假\"}]\n```";
+  size_t max_found = 0;
+  for (size_t n = 0; n <= full.size(); ++n) {
+    auto r = parse_llm_answer(in, full.substr(0, n));
+    for (const auto& f : r.findings) {
+      auto q = to_utf8(ch.body.substr(size_t(f.start), size_t(f.end - f.start)));
+      EXPECT_TRUE(q == "乙却在院中练剑" || q == "丙不信") << q;
+    }
+    max_found = std::max(max_found, r.findings.size());
+  }
+  EXPECT_EQ(max_found, 2u);
+  std::mt19937 rng(7);
+  for (int i = 0; i < 2000; ++i) {
+    std::string s = full;
+    for (int k = 0; k < 4; ++k) s[rng() % s.size()] = char(rng() % 128);
+    auto r = parse_llm_answer(in, s);
+    EXPECT_LE(r.findings.size(), 2u);
+  }
 }
 
 }  // namespace

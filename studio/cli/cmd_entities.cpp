@@ -1,0 +1,163 @@
+// changjuan-cli entities discover|accept|merge: propose characters from an imported book's text and turn the
+// writer's choices into entities and aliases (studio/check/entity_discovery.h, docs/consistency.md).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "storage/books.h"
+#include "storage/chapters.h"
+#include "storage/database.h"
+#include "storage/entities.h"
+#include "storage/facts.h"
+#include "studio/check/entity_discovery.h"
+#include "studio/cli/command.h"
+
+namespace cj::cli {
+namespace {
+
+std::vector<std::string> split_names(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (size_t i = 0; i < s.size();) {
+    size_t n = 0;
+    if (s[i] == ',') n = 1;
+    else if (s.compare(i, 3, "，") == 0 || s.compare(i, 3, "、") == 0) n = 3;
+    if (n) {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+      i += n;
+    } else {
+      cur += s[i++];
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+int run_discover(const Args& a) {
+  auto book = a.get_int("book", 0);
+  if (!book.ok()) return fail(book.error());
+  auto min_count = a.get_int("min-count", 5);
+  if (!min_count.ok()) return fail(min_count.error());
+  auto limit = a.get_int("limit", 200);
+  if (!limit.ok()) return fail(limit.error());
+  auto db = storage::Database::open(*a.get("db"), {.create = false, .read_only = true});
+  if (!db.ok()) return fail(db.error());
+  if (auto b = storage::Books(**db).get(*book); !b.ok()) return fail(b.error());
+  storage::Chapters chs(**db);
+  auto infos = chs.list(*book);
+  if (!infos.ok()) return fail(infos.error());
+  std::vector<check::CheckChapter> chapters;
+  for (const auto& i : *infos) {
+    auto c = chs.get(i.id);
+    if (!c.ok()) return fail(c.error());
+    chapters.push_back({i.ordinal, check::to_u32(c->body)});
+  }
+  auto ents = storage::Entities(**db).list(*book);
+  if (!ents.ok()) return fail(ents.error());
+  auto k = check::make_knowledge(*ents, {});
+  auto found = check::discover_names(chapters, k, {.min_count = *min_count, .limit = size_t(*limit)});
+  if (a.has("json")) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& d : found) {
+      nlohmann::json o = {{"name", d.name},          {"kind", d.kind},
+                          {"count", d.count},        {"speech_count", d.speech_count},
+                          {"first_chapter", d.first_chapter}, {"first_offset", d.first_offset},
+                          {"source", d.source}};
+      if (!d.alias_of.empty()) o["alias_of"] = d.alias_of;
+      j.push_back(o);
+    }
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    for (const auto& d : found)
+      std::printf("%-8s %6lld 次  首见第%lld章%s%s\n", d.name.c_str(), static_cast<long long>(d.count),
+                  static_cast<long long>(d.first_chapter), d.alias_of.empty() ? "" : "  可能是别名：",
+                  d.alias_of.c_str());
+  }
+  return 0;
+}
+
+int run_accept(const Args& a) {
+  auto book = a.get_int("book", 0);
+  if (!book.ok()) return fail(book.error());
+  auto db = storage::Database::open(*a.get("db"), {.create = false});
+  if (!db.ok()) return fail(db.error());
+  if (auto b = storage::Books(**db).get(*book); !b.ok()) return fail(b.error());
+  storage::Entities ents(**db);
+  const std::string kind = a.get_or("kind", "character");
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& name : split_names(*a.get("name"))) {
+    auto existing = ents.find(*book, name);
+    if (!existing.ok()) return fail(existing.error());
+    if (*existing) return fail("'" + name + "' is already known (entity '" + (*existing)->name + "')");
+    auto id = ents.add(*book, kind, name, split_names(a.get_or("alias", "")));
+    if (!id.ok()) return fail(id.error());
+    out.push_back({{"id", *id}, {"name", name}, {"kind", kind}});
+  }
+  if (a.has("json")) std::printf("%s\n", out.dump().c_str());
+  else
+    for (const auto& o : out) std::printf("accepted %s\n", o["name"].get<std::string>().c_str());
+  return 0;
+}
+
+int run_merge(const Args& a) {
+  auto book = a.get_int("book", 0);
+  if (!book.ok()) return fail(book.error());
+  auto db = storage::Database::open(*a.get("db"), {.create = false});
+  if (!db.ok()) return fail(db.error());
+  storage::Entities ents(**db);
+  auto into = ents.find(*book, *a.get("into"));
+  if (!into.ok()) return fail(into.error());
+  if (!*into) return fail("no entity named '" + *a.get("into") + "' in book " + std::to_string(*book));
+  for (const auto& alias : split_names(*a.get("alias"))) {
+    auto other = ents.find(*book, alias);
+    if (!other.ok()) return fail(other.error());
+    if (*other && (*other)->id != (*into)->id) {
+      // An accepted entity merged into another: its facts would be lost, so refuse if it has any.
+      auto facts = storage::Facts(**db).list(*book, (*other)->id);
+      if (!facts.ok()) return fail(facts.error());
+      if (!facts->empty())
+        return fail("'" + alias + "' is an entity with facts; move or remove its facts before merging");
+      if (auto s = ents.remove((*other)->id); !s.ok()) return fail(s.error());
+    } else if (*other) {
+      continue;  // already a name of this entity
+    }
+    if (auto s = ents.add_alias((*into)->id, alias); !s.ok()) return fail(s.error());
+  }
+  auto e = ents.get((*into)->id);
+  if (!e.ok()) return fail(e.error());
+  if (a.has("json")) std::printf("%s\n", nlohmann::json({{"id", e->id}, {"name", e->name}, {"aliases", e->aliases}}).dump().c_str());
+  else std::printf("%s: %zu aliases\n", e->name.c_str(), e->aliases.size());
+  return 0;
+}
+
+Registrar reg_discover({.name = "entities discover",
+                        .summary = "propose characters from the book's text (counts, first appearance, alias hints)",
+                        .options = {{"db", "D", "project database", true},
+                                    {"book", "ID", "book id", true},
+                                    {"min-count", "N", "minimum occurrences (default 5)"},
+                                    {"limit", "N", "at most N proposals (default 200)"},
+                                    {"json", "", "print [{\"name\",\"kind\",\"count\",\"first_chapter\",…}]"}},
+                        .run = run_discover});
+Registrar reg_accept({.name = "entities accept",
+                      .summary = "accept discovered names as entities (one or more, separated by , or 、)",
+                      .options = {{"db", "D", "project database", true},
+                                  {"book", "ID", "book id", true},
+                                  {"name", "A,B", "the names to accept", true},
+                                  {"kind", "K", "character (default), place, item, faction, other"},
+                                  {"alias", "A,B", "aliases for the (single) accepted name"},
+                                  {"json", "", "print the created entities"}},
+                      .run = run_accept});
+Registrar reg_merge({.name = "entities merge",
+                     .summary = "merge names into an entity's aliases (an accepted entity without facts is folded in)",
+                     .options = {{"db", "D", "project database", true},
+                                 {"book", "ID", "book id", true},
+                                 {"alias", "A,B", "the names to merge", true},
+                                 {"into", "NAME", "the entity (name or alias) they belong to", true},
+                                 {"json", "", "print the entity"}},
+                     .run = run_merge});
+
+}  // namespace
+}  // namespace cj::cli
