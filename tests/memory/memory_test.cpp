@@ -152,8 +152,12 @@ TEST(SummaryTree, EditMarksOnlyItsPathStaleAndRebuildTouchesOnlyThose) {
   std::set<int> levels;
   for (auto& n : *st3) {
     levels.insert(n.level);
-    if (n.level == 2) EXPECT_EQ(n.first_chapter, 11);
-    if (n.level <= 1) EXPECT_EQ(n.first_chapter, 13);
+    if (n.level == 2) {
+      EXPECT_EQ(n.first_chapter, 11);
+    }
+    if (n.level <= 1) {
+      EXPECT_EQ(n.first_chapter, 13);
+    }
   }
   EXPECT_EQ(levels, (std::set<int>{0, 1, 2, 3}));
   auto b3 = tree.build(book, ex);
