@@ -24,11 +24,16 @@ step "who is dead as of chapter 14 (facts with chapter ranges)"
 step "full-text search: 黛玉"
 "$CLI" search --db "$DB" --book "$BOOK" 黛玉 | head -n 4
 
+if has summarize; then
+  step "summary tree (extractive: scenes → chapters → arcs → book)"
+  "$CLI" summarize --db "$DB" --book "$BOOK" --method extractive 2>&1 | tail -n 2
+fi
 if has context; then
-  step "context for chapter 21 (outline samples/book/outline-21.txt)"
-  "$CLI" context --db "$DB" --book "$BOOK" --chapter 21 --outline-file samples/book/outline-21.txt --json \
-    > "$OUT/context.json"
-  cat "$OUT/context.json"; echo
+  step "context for chapter 21 (outline samples/book/outline-21.txt) → $OUT/context-21.txt"
+  "$CLI" context --db "$DB" --book "$BOOK" --chapter 21 --outline-file samples/book/outline-21.txt \
+    --out "$OUT/context-21.txt" --json > "$OUT/context.json"
+  /usr/bin/python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["tokens"], "of", m["budget"], "tokens");
+[print("  %-14s %6d  %s" % (s["kind"], s["tokens"], s["reason"])) for s in m["sections"]]' "$OUT/context.json"
 fi
 MODEL=samples/model/changjuan-sample-qwen3.gguf
 if has draft && [ -f "$MODEL" ]; then
