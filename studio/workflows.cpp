@@ -32,28 +32,24 @@ std::string tail_cp(const std::string& s, int64_t max_cp) {
 }
 std::string head_cp(const std::string& s, int64_t max_cp) { return s.substr(0, byte_offset_of(s, max_cp)); }
 
-// Cuts text (from the front) until it has at most budget tokens.
-std::string fit_tail(EngineSession& e, std::string text, int budget) {
+// The longest tail (fit_tail) or head (fit_head) of text with at most `budget` tokens: a binary search over the
+// cut point in code points (token density varies along a text, so a proportional cut is not enough).
+std::string fit_part(EngineSession& e, const std::string& text, int budget, bool tail) {
   if (budget <= 0) return "";
-  for (int round = 0; round < 8; ++round) {
-    int t = e.count_tokens(text);
-    if (t <= budget) return text;
-    int64_t n = cps(text);
-    int64_t keep = std::max<int64_t>(0, int64_t(double(n) * budget / t * 0.95) - 1);
-    text = tail_cp(text, keep);
+  if (e.count_tokens(text) <= budget) return text;
+  int64_t n = cps(text);
+  int64_t lo = 0, hi = std::min<int64_t>(n, int64_t(budget) * 8);  // keep lo code points: fits; hi: too many
+  auto part = [&](int64_t k) { return tail ? tail_cp(text, k) : head_cp(text, k); };
+  if (e.count_tokens(part(hi)) <= budget) return part(hi);
+  while (hi - lo > 1) {
+    int64_t mid = lo + (hi - lo) / 2;
+    if (e.count_tokens(part(mid)) <= budget) lo = mid;
+    else hi = mid;
   }
-  return "";
+  return part(lo);
 }
-std::string fit_head(EngineSession& e, std::string text, int budget) {
-  if (budget <= 0) return "";
-  for (int round = 0; round < 8; ++round) {
-    int t = e.count_tokens(text);
-    if (t <= budget) return text;
-    int64_t n = cps(text);
-    text = head_cp(text, std::max<int64_t>(0, int64_t(double(n) * budget / t * 0.95) - 1));
-  }
-  return "";
-}
+std::string fit_tail(EngineSession& e, const std::string& text, int budget) { return fit_part(e, text, budget, true); }
+std::string fit_head(EngineSession& e, const std::string& text, int budget) { return fit_part(e, text, budget, false); }
 
 std::string heading_of(const storage::ChapterInfo& c) {
   if (!c.heading.empty()) return c.heading;
