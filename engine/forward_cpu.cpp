@@ -7,6 +7,7 @@
 
 #include "engine/backend.h"
 #include "engine/forward_attention.h"
+#include "engine/forward_ops.h"
 #include "engine/quant.h"
 #include "engine/rope.h"
 #include "engine/thread_pool.h"
@@ -17,17 +18,10 @@ namespace {
 
 const bool kFuse = std::getenv("CJ_NO_FUSE") == nullptr;  // A/B switch for measurements
 
-void rmsnorm(const float* x, const float* w, float* y, int n, float eps) {
-  double ss = 0;
-  for (int i = 0; i < n; ++i) ss += double(x[i]) * x[i];
-  const float scale = float(1.0 / std::sqrt(ss / n + eps));
-  for (int i = 0; i < n; ++i) y[i] = x[i] * scale * w[i];
-}
-
 class CpuBackend final : public Backend {
  public:
   CpuBackend(const Model& m, const BackendOptions& o)
-      : m_(m), c_(m.config()), o_(o), kv_(m.config(), o.n_ctx, o.kv_type), rope_(m.config().rope) {
+      : m_(m), c_(m.config()), o_(o), kv_(m.config(), o.n_ctx, o.kv_type), rope_(m.config().rope, m.rope_freqs.present() ? w32(m.rope_freqs) : nullptr) {
     if (o_.n_threads > 1) pool_ = std::make_unique<ThreadPool>(o_.n_threads);
     const int B = o_.n_batch;
     x_.assign(size_t(B) * c_.n_embd, 0);
@@ -133,12 +127,13 @@ class CpuBackend final : public Backend {
       else dequantize_row(m_.token_embd.type, m_.token_embd.row(tokens[i]), xi, E);
     }
     const int half = c_.rope.n_dims / 2;
-    for (int i = 0; i < n; ++i) rope_.cos_sin(pos0 + i, cos_.data() + size_t(i) * half, sin_.data() + size_t(i) * half);
+    rows(n, [&](int i) { rope_.cos_sin(pos0 + i, cos_.data() + size_t(i) * half, sin_.data() + size_t(i) * half); });
 
     for (int l = 0; l < c_.n_layers; ++l) {
       const LayerWeights& L = m_.layers[l];
-      for (int i = 0; i < n; ++i)
+      rows(n, [&](int i) {
         rmsnorm(x_.data() + size_t(i) * E, w32(L.attn_norm), xn_.data() + size_t(i) * E, E, c_.rms_eps);
+      });
       if (n == 1 && kFuse) {
         fused_matvec({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xn_.data());
       } else {
@@ -146,7 +141,7 @@ class CpuBackend final : public Backend {
         linear(L.wk, xn_.data(), n, k_.data());
         linear(L.wv, xn_.data(), n, v_.data());
       }
-      for (int i = 0; i < n; ++i) {
+      rows(n, [&](int i) {
         float* q = q_.data() + size_t(i) * c_.q_dim();
         float* k = k_.data() + size_t(i) * c_.kv_dim();
         float* v = v_.data() + size_t(i) * c_.v_dim();
@@ -162,7 +157,7 @@ class CpuBackend final : public Backend {
         rope_.apply(q, c_.n_heads, c_.head_dim, cos_.data() + size_t(i) * half, sin_.data() + size_t(i) * half);
         rope_.apply(k, c_.n_kv_heads, c_.head_dim, cos_.data() + size_t(i) * half, sin_.data() + size_t(i) * half);
         kv_.store(l, pos0 + i, k, v);
-      }
+      });
       AttentionArgs a;
       a.kv = &kv_;
       a.layer = l;
@@ -179,21 +174,35 @@ class CpuBackend final : public Backend {
       linear(L.wo, att_.data(), n, tmp_.data());
       add(x_.data(), tmp_.data(), size_t(n) * E);
 
-      for (int i = 0; i < n; ++i)
+      rows(n, [&](int i) {
         rmsnorm(x_.data() + size_t(i) * E, w32(L.ffn_norm), xn_.data() + size_t(i) * E, E, c_.rms_eps);
+      });
       if (n == 1 && kFuse) {
         fused_matvec({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data());
       } else {
         linear(L.w_gate, xn_.data(), n, gate_.data());
         linear(L.w_up, xn_.data(), n, up_.data());
       }
-      float* g = gate_.data();
-      const float* u = up_.data();
-      for (size_t i = 0, e = size_t(n) * c_.n_ff; i < e; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+      rows(n, [&](int i) {
+        silu_mul(gate_.data() + size_t(i) * c_.n_ff, up_.data() + size_t(i) * c_.n_ff, size_t(c_.n_ff));
+      });
       linear(L.w_down, gate_.data(), n, tmp_.data());
       add(x_.data(), tmp_.data(), size_t(n) * E);
     }
     kv_.set_n_tokens(pos0 + n);
+  }
+
+  // f(i) for each of n rows: on the pool in prefill (n > 1), inline for one token.
+  template <typename F>
+  void rows(int n, F&& f) {
+    if (pool_ && n >= 4) {
+      const int tasks = std::min(n, o_.n_threads * 4);
+      pool_->parallel_for(tasks, [&](int t) {
+        for (int i = t; i < n; i += tasks) f(i);
+      });
+    } else {
+      for (int i = 0; i < n; ++i) f(i);
+    }
   }
 
   static void add(float* y, const float* x, size_t n) {

@@ -53,6 +53,7 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
   } else {
     CJ_TRY(bind(f, "output.weight", c.n_embd, c.n_vocab, true, false, &m->output));
   }
+  CJ_TRY(bind(f, "rope_freqs.weight", c.rope.n_dims / 2, 1, false, true, &m->rope_freqs));
   m->layers.resize(c.n_layers);
   for (int l = 0; l < c.n_layers; ++l) {
     LayerWeights& L = m->layers[l];

@@ -48,6 +48,7 @@ class Model {
   WeightView token_embd;                 // [n_vocab, n_embd]
   WeightView output_norm;                // [n_embd] f32
   WeightView output;                     // [n_vocab, n_embd] (== token_embd when tied)
+  WeightView rope_freqs;                 // optional [rope n_dims / 2] f32 angle divisors (rope_freqs.weight)
   std::vector<LayerWeights> layers;      // [n_layers]
 
   // Bytes of weights read per decoded token (every matrix once, one embedding row).

@@ -104,6 +104,7 @@ Status make_model(const MakeModelSpec& s, const std::string& out_path) {
   };
   const int64_t E = s.n_embd, F = s.n_ff, QD = int64_t(s.n_heads) * hd, KD = int64_t(s.n_kv_heads) * hd;
   matrix("token_embd.weight", E, n_vocab, 1.0f / std::sqrt(float(E)));
+  if (s.rope_freqs) vec("rope_freqs.weight", hd / 2, 4.5f, 2.0f);
   for (int l = 0; l < s.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
     vec(p + "attn_norm.weight", E, 1.0f, 0.1f);

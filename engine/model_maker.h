@@ -26,6 +26,7 @@ struct MakeModelSpec {
   std::string rope_scaling;  // "", "linear" or "yarn"
   float rope_factor = 1;
   int rope_orig_ctx = 0;
+  bool rope_freqs = false;   // write rope_freqs.weight (Llama 3.1-style per-pair angle divisors, random in [1, 8])
   const VocabSpec* vocab = nullptr;  // optional tokenizer to embed
 };
 

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 #include "engine/quant_kernels.h"
 #include "engine/quant_tiling.h"
@@ -64,6 +65,23 @@ void prep_q8a_u(const float* x, void* dst, int64_t cols) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + b * kQK + 16), _mm_xor_si128(q1, bias));
     d[b] = db;
     s[b] = db * static_cast<float>(s0 + s1);
+  }
+}
+
+// q4_0 activations: signed quants; every full group of 4 blocks stored as [b0[0..15], b1[0..15], b2[0..15],
+// b3[0..15], b0[16..31], .., b3[16..31]] so that one 64-byte load meets the low (or high) nibbles of 4 blocks.
+// Blocks after the last full group stay in natural order.
+void prep_q8a_q4(const float* x, void* dst, int64_t cols) {
+  prep_q8a(x, dst, cols);  // natural order, same values as the reference
+  auto* qs = static_cast<int8_t*>(dst);
+  alignas(64) int8_t tmp[128];
+  for (int64_t g = 0; g + 4 <= cols / kQK; g += 4) {
+    int8_t* p = qs + g * kQK;
+    for (int j = 0; j < 4; ++j) {
+      std::memcpy(tmp + 16 * j, p + 32 * j, 16);
+      std::memcpy(tmp + 64 + 16 * j, p + 32 * j + 16, 16);
+    }
+    std::memcpy(p, tmp, 128);
   }
 }
 
@@ -154,6 +172,70 @@ struct KQ8_0 {
     }
     for (int i = 0; i < NX; ++i)
       for (int r = 0; r < NR; ++r) Y[i * ldy + r] = _mm512_reduce_add_ps(acc[r][i]);
+  }
+};
+
+// q4_0: four blocks per step, one weight row at a time. Unsigned nibbles meet signed x (VPDPBUSD); the -8 offset
+// is applied per block with the sum of x: dot = d_w * (d_x * sum(q * x) - 8 * s_x).
+struct KQ4_0 {
+  static constexpr int kNR = 2;
+  template <int NR, int NX>
+  static void tile(const uint8_t* W, size_t ws, const uint8_t* A, size_t as, int64_t cols, float* Y, int64_t ldy) {
+    __m512 acc[NR][NX];
+    __m128 corr[NR][NX];
+    for (int r = 0; r < NR; ++r)
+      for (int i = 0; i < NX; ++i) {
+        acc[r][i] = _mm512_setzero_ps();
+        corr[r][i] = _mm_setzero_ps();
+      }
+    Q8AView xv[NX];
+    for (int i = 0; i < NX; ++i) xv[i] = q8a_view(A + i * as, cols);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i quad_idx = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
+    const int64_t nb = cols / kQK, nb4 = nb / 4 * 4;
+    for (int r = 0; r < NR; ++r) {
+      const auto* blk = reinterpret_cast<const BlockQ4_0*>(W + r * ws);
+      for (int64_t b = 0; b < nb4; b += 4) {
+        __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[b].qs)));
+        v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[b + 1].qs)), 1);
+        v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[b + 2].qs)), 2);
+        v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[b + 3].qs)), 3);
+        const __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+        const __m128 dw4 = _mm_cvtph_ps(_mm_set_epi16(0, 0, 0, 0, static_cast<short>(blk[b + 3].d),
+                                                      static_cast<short>(blk[b + 2].d), static_cast<short>(blk[b + 1].d),
+                                                      static_cast<short>(blk[b].d)));
+        const __m512 dw16 = _mm512_permutexvar_ps(quad_idx, _mm512_castps128_ps512(dw4));
+        for (int i = 0; i < NX; ++i) {
+          const int8_t* xq = xv[i].qs + b * kQK;
+          __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_loadu_si512(xq));
+          p = _mm512_dpbusd_epi32(p, hi, _mm512_loadu_si512(xq + 64));
+          const __m512 dx16 = _mm512_permutexvar_ps(quad_idx, _mm512_castps128_ps512(_mm_loadu_ps(xv[i].d + b)));
+          acc[r][i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(dw16, dx16), acc[r][i]);
+          corr[r][i] = _mm_fmadd_ps(dw4, _mm_loadu_ps(xv[i].s + b), corr[r][i]);
+        }
+      }
+      for (int64_t b = nb4; b < nb; ++b) {  // leftover blocks, natural order
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[b].qs));
+        const __m128i m = _mm_set1_epi8(0x0F);
+        const __m256i w = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(v, m)),
+                                                  _mm_and_si128(_mm_srli_epi16(v, 4), m), 1);
+        const float dw = f16(blk[b].d);
+        for (int i = 0; i < NX; ++i) {
+          const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv[i].qs + b * kQK));
+          const __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), w, x);
+          const __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * xv[i].d[b]));
+          acc[r][i] = _mm512_add_ps(acc[r][i], _mm512_zextps256_ps512(f));
+          corr[r][i] = _mm_add_ss(corr[r][i], _mm_set_ss(dw * xv[i].s[b]));
+        }
+      }
+    }
+    for (int i = 0; i < NX; ++i)
+      for (int r = 0; r < NR; ++r) {
+        __m128 c = corr[r][i];
+        c = _mm_add_ps(c, _mm_movehl_ps(c, c));
+        c = _mm_add_ss(c, _mm_movehdup_ps(c));
+        Y[i * ldy + r] = _mm512_reduce_add_ps(acc[r][i]) - 8.0f * _mm_cvtss_f32(c);
+      }
   }
 };
 
@@ -320,6 +402,110 @@ struct KFloat {
   }
 };
 
+// q8_0 matmul (several activation rows): each tile of 4 weight rows is unpacked once into registers-ready form
+// (weights, -128 * sum(w) per lane, scales; 3 x 64 bytes per row and block pair) in thread-local scratch, then
+// every tile of 4 activation rows runs against it with nothing but loads, VPDPBUSD, convert and two multiplies.
+struct Q8Packed {
+  __m512i w, nc;
+  __m512 dw;
+};
+
+template <int NX>
+void q8_0_packed_tile(const Q8Packed* pk, int64_t npairs, int64_t nb, const uint8_t* A, size_t as, int64_t cols,
+                      float* Y, int64_t ldy) {
+  __m512 acc[4][NX];
+  for (int r = 0; r < 4; ++r)
+    for (int i = 0; i < NX; ++i) acc[r][i] = _mm512_setzero_ps();
+  const float* xd[NX];
+  for (int i = 0; i < NX; ++i) xd[i] = q8a_view(A + i * as, cols).d;
+  const __m512i pair_idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  for (int64_t p = 0; p < npairs; ++p) {
+    const int64_t b = 2 * p;
+    const bool two = b + 1 < nb;
+    const Q8Packed* t = pk + 4 * p;
+    for (int i = 0; i < NX; ++i) {
+      const uint8_t* xq = A + i * as + b * kQK;
+      const __m512i xv = two ? _mm512_loadu_si512(xq)
+                             : _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq)));
+      __m128 d2 = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(xd[i] + b)));
+      if (!two) d2 = _mm_load_ss(xd[i] + b);
+      const __m512 dx = _mm512_permutexvar_ps(pair_idx, _mm512_castps128_ps512(d2));
+      for (int r = 0; r < 4; ++r) {
+        const __m512 pf = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(t[r].nc, xv, t[r].w));
+        acc[r][i] = _mm512_fmadd_ps(_mm512_mul_ps(pf, dx), t[r].dw, acc[r][i]);
+      }
+    }
+  }
+  for (int i = 0; i < NX; ++i)
+    for (int r = 0; r < 4; ++r) Y[i * ldy + r] = _mm512_reduce_add_ps(acc[r][i]);
+}
+
+struct PackScratch {
+  Q8Packed* data = nullptr;
+  size_t cap = 0;
+  ~PackScratch() { ::operator delete[](data, std::align_val_t(64)); }
+  Q8Packed* get(size_t n) {
+    if (n > cap) {
+      ::operator delete[](data, std::align_val_t(64));
+      data = static_cast<Q8Packed*>(::operator new[](n * sizeof(Q8Packed), std::align_val_t(64)));
+      cap = n;
+    }
+    return data;
+  }
+};
+thread_local PackScratch t_pack;
+
+void gemm_q8_0(const void* Wv, size_t ws, int64_t r0, int64_t r1, int64_t cols, const void* Av, size_t as, int64_t n,
+               float* Y, int64_t ldy) {
+  using K = KQ8_0<false>;
+  if (n < 4) {
+    tiled_gemm<K>(Wv, ws, r0, r1, cols, Av, as, n, Y, ldy);
+    return;
+  }
+  const auto* W = static_cast<const uint8_t*>(Wv);
+  const auto* A = static_cast<const uint8_t*>(Av);
+  const int64_t nb = cols / kQK, npairs = (nb + 1) / 2;
+  Q8Packed* pk = t_pack.get(static_cast<size_t>(npairs) * 4);
+  const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
+  constexpr int64_t kXChunk = 128;
+  for (int64_t i0 = 0; i0 < n; i0 += kXChunk) {
+    const int64_t i1 = std::min(n, i0 + kXChunk);
+    int64_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+      for (int64_t p = 0; p < npairs; ++p) {
+        const int64_t b = 2 * p;
+        for (int rr = 0; rr < 4; ++rr) {
+          uint16_t h0, h1 = 0;
+          const uint8_t* row = W + (r + rr) * ws;
+          const __m256i w0 = K::load_w(row, b, &h0);
+          const __m256i w1 = b + 1 < nb ? K::load_w(row, b + 1, &h1) : _mm256_setzero_si256();
+          Q8Packed& t = pk[4 * p + rr];
+          t.w = _mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1);
+          t.dw = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16(static_cast<short>(h1)),
+                                                  _mm_set1_epi16(static_cast<short>(h0))));
+          t.nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, t.w));
+        }
+      }
+      for (int64_t i = i0; i < i1; i += 4) {
+        const uint8_t* Ai = A + i * as;
+        float* Yi = Y + i * ldy + r;
+        switch (std::min<int64_t>(4, i1 - i)) {
+          case 4: q8_0_packed_tile<4>(pk, npairs, nb, Ai, as, cols, Yi, ldy); break;
+          case 3: q8_0_packed_tile<3>(pk, npairs, nb, Ai, as, cols, Yi, ldy); break;
+          case 2: q8_0_packed_tile<2>(pk, npairs, nb, Ai, as, cols, Yi, ldy); break;
+          default: q8_0_packed_tile<1>(pk, npairs, nb, Ai, as, cols, Yi, ldy); break;
+        }
+      }
+    }
+    for (; r < r1; ++r) {
+      for (int64_t i = i0; i < i1; i += 4) {
+        tile_nx<K, 1>(static_cast<int>(std::min<int64_t>(4, i1 - i)), W + r * ws, ws, A + i * as, as, cols,
+                      Y + i * ldy + r, ldy);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 bool get_kernels_avx512(DType t, TypeKernels* out) {
@@ -327,8 +513,8 @@ bool get_kernels_avx512(DType t, TypeKernels* out) {
     case DType::F32: *out = {ActFormat::F32, nullptr, tiled_gemm<KFloat<DType::F32>>}; return true;
     case DType::F16: *out = {ActFormat::F32, nullptr, tiled_gemm<KFloat<DType::F16>>}; return true;
     case DType::BF16: *out = {ActFormat::F32, nullptr, tiled_gemm<KFloat<DType::BF16>>}; return true;
-    case DType::Q8_0: *out = {ActFormat::Q8A, prep_q8a_u, tiled_gemm<KQ8_0<false>>}; return true;
-    case DType::Q4_0: *out = {ActFormat::Q8A, prep_q8a_u, tiled_gemm<KQ8_0<true>>}; return true;
+    case DType::Q8_0: *out = {ActFormat::Q8A, prep_q8a_u, gemm_q8_0}; return true;
+    case DType::Q4_0: *out = {ActFormat::Q8A, prep_q8a_q4, tiled_gemm<KQ4_0>}; return true;
     case DType::Q4_K: *out = {ActFormat::Q8KA, prep_q8ka<true>, tiled_gemm<KQ4_K>}; return true;
     case DType::Q6_K: *out = {ActFormat::Q8KA, prep_q8ka<false>, tiled_gemm<KQ6_K>}; return true;
   }

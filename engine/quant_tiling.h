@@ -25,17 +25,29 @@ void tiled_gemm(const void* Wv, size_t ws, int64_t r0, int64_t r1, int64_t cols,
                 float* Y, int64_t ldy) {
   const auto* W = static_cast<const uint8_t*>(Wv);
   const auto* A = static_cast<const uint8_t*>(Av);
-  int64_t r = r0;
-  for (; r + K::kNR <= r1; r += K::kNR) {
-    for (int64_t i = 0; i < n; i += 4) {
-      tile_nx<K, K::kNR>(static_cast<int>(std::min<int64_t>(4, n - i)), W + r * ws, ws, A + i * as, as, cols,
-                         Y + i * ldy + r, ldy);
+  // Activation rows in chunks that stay in L2 (a prefill of hundreds of rows of a 4864-wide input does not);
+  // the task's weight rows are re-read once per chunk.
+  constexpr int64_t kXChunk = 128;
+  for (int64_t i0 = 0; i0 < n; i0 += kXChunk) {
+    const int64_t i1 = std::min(n, i0 + kXChunk);
+    int64_t r = r0;
+    for (; r + K::kNR <= r1; r += K::kNR) {
+      // Rows are short (1 KB for a 896-wide q8_0 row), too short for the hardware prefetcher to ramp up on each
+      // row's stream: fetch the next tile's bytes while this one computes.
+      if (r + 3 * K::kNR <= r1) {
+        const uint8_t* next = W + (r + 2 * K::kNR) * ws;
+        for (size_t off = 0; off < K::kNR * ws; off += 64) __builtin_prefetch(next + off, 0, 0);
+      }
+      for (int64_t i = i0; i < i1; i += 4) {
+        tile_nx<K, K::kNR>(static_cast<int>(std::min<int64_t>(4, i1 - i)), W + r * ws, ws, A + i * as, as, cols,
+                           Y + i * ldy + r, ldy);
+      }
     }
-  }
-  for (; r < r1; ++r) {
-    for (int64_t i = 0; i < n; i += 4) {
-      tile_nx<K, 1>(static_cast<int>(std::min<int64_t>(4, n - i)), W + r * ws, ws, A + i * as, as, cols,
-                    Y + i * ldy + r, ldy);
+    for (; r < r1; ++r) {
+      for (int64_t i = i0; i < i1; i += 4) {
+        tile_nx<K, 1>(static_cast<int>(std::min<int64_t>(4, i1 - i)), W + r * ws, ws, A + i * as, as, cols,
+                      Y + i * ldy + r, ldy);
+      }
     }
   }
 }

@@ -12,11 +12,14 @@ double corr_dim(int n_dims, int n_ctx_orig, double n_rot, double base) {
 }
 }  // namespace
 
-Rope::Rope(const RopeConfig& c) : cfg_(c) {
+Rope::Rope(const RopeConfig& c, const float* freq_factors) : cfg_(c) {
   const int half = c.n_dims / 2;
   inv_freq_.resize(half);
   ramp_mix_.assign(half, 0.0);
-  for (int i = 0; i < half; ++i) inv_freq_[i] = std::pow(double(c.freq_base), -2.0 * i / c.n_dims);
+  for (int i = 0; i < half; ++i) {
+    inv_freq_[i] = std::pow(double(c.freq_base), -2.0 * i / c.n_dims);
+    if (freq_factors) inv_freq_[i] /= double(freq_factors[i]);
+  }
   mscale_ = c.attn_factor;
   if (c.ext_factor != 0) {
     double lo = std::max(0.0, std::floor(corr_dim(c.n_dims, c.n_ctx_orig, c.beta_fast, c.freq_base)));

@@ -11,7 +11,8 @@ namespace cj {
 class Rope {
  public:
   Rope() = default;
-  explicit Rope(const RopeConfig& c);
+  // freq_factors: optional [n_dims / 2] divisors of each pair's angle (GGUF rope_freqs.weight, Llama 3.1 style).
+  explicit Rope(const RopeConfig& c, const float* freq_factors = nullptr);
 
   int n_dims() const { return cfg_.n_dims; }
   // cos/sin for one position: [n_dims / 2] each.

@@ -47,6 +47,12 @@ std::vector<TokenId> Tokenizer::encode_parallel(std::string_view text, bool pars
   // other alternative crosses a newline. GPT-2's pattern has no such rule (\s+(?!\S) runs over line starts),
   // and SentencePiece prefixes a space to the text start only: both are encoded on one thread.
   if (spec().model != "gpt2" || (spec().pre != "qwen2" && spec().pre != "qwen35")) return encode(text, parse_special);
+  if (parse_special) {  // an added token that holds a newline could straddle a cut
+    const auto& sp = spec();
+    for (size_t id = 0; id < sp.token_types.size() && id < sp.tokens.size(); ++id)
+      if ((sp.token_types[id] == 3 || sp.token_types[id] == 4) && sp.tokens[id].find('\n') != std::string::npos)
+        return encode(text, parse_special);
+  }
   auto safe_cut = [&](size_t from) -> size_t {
     for (size_t p = from; p < text.size(); ++p) {
       if (text[p - 1] != '\n') continue;

@@ -35,8 +35,10 @@ class Tokenizer {
 
   static Result<std::unique_ptr<Tokenizer>> from_vocab(const VocabSpec& spec);
 
-  // parse_special: match added/special tokens (<|im_start|> …) in the text; when false they are plain text.
-  // Invalid UTF-8 input is tokenized byte by byte (byte-level BPE) or via <0xNN> byte fallback (SentencePiece).
+  // parse_special: match every added token (special ones like <|im_start|> and non-special ones like <think>) in
+  // the raw text, longest first; when false none is matched and none can come out of plain text.
+  // Invalid UTF-8: each invalid byte is a character of its own of the class "other" (like punctuation); byte-level
+  // BPE keeps it (decode gives the exact bytes back), SentencePiece emits its <0xNN> byte token. Thread-safe.
   virtual std::vector<TokenId> encode(std::string_view text, bool parse_special) const = 0;
   // The bytes of one token (may be part of a UTF-8 character).
   virtual std::string token_bytes(TokenId id) const = 0;

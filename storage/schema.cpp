@@ -178,10 +178,32 @@ CREATE TRIGGER chapters_fts_au AFTER UPDATE OF body, book_id ON chapters BEGIN
   INSERT INTO chapter_fts(rowid, body, book_id) VALUES (new.id, new.body, new.book_id); END;
 )SQL";
 
+// Version 2 (consistency checks, studio/check/): a stable key per finding so that a dismissed finding does not
+// come back while its text is unchanged, and the input hash each chapter was last checked with (re-checking a
+// book only re-checks stale chapters).
+constexpr std::string_view kV2 = R"SQL(
+CREATE TABLE finding_keys(
+  finding_id    INTEGER PRIMARY KEY REFERENCES findings(id) ON DELETE CASCADE,
+  book_id       INTEGER NOT NULL REFERENCES books(id) ON DELETE CASCADE,
+  chapter       INTEGER NOT NULL,           -- chapter ordinal
+  finding_key   TEXT NOT NULL               -- hash of kind + chapter + the quoted sentence + the span text
+) STRICT;
+CREATE INDEX finding_keys_by_key ON finding_keys(book_id, chapter, finding_key);
+
+CREATE TABLE check_state(
+  book_id       INTEGER NOT NULL REFERENCES books(id) ON DELETE CASCADE,
+  chapter       INTEGER NOT NULL,           -- chapter ordinal
+  checker       TEXT NOT NULL,              -- "deterministic", "llm:<model>"
+  input_hash    TEXT NOT NULL,              -- hash of the chapter text + book knowledge + checker version
+  checked_at    INTEGER NOT NULL,
+  PRIMARY KEY(book_id, chapter, checker)
+) WITHOUT ROWID, STRICT;
+)SQL";
+
 }  // namespace
 
 const std::vector<std::string_view>& schema_migrations() {
-  static const std::vector<std::string_view> m = {kV1};
+  static const std::vector<std::string_view> m = {kV1, kV2};
   return m;
 }
 

@@ -125,8 +125,9 @@ class TextFileBook final : public BookSession {
   }
 
   static Error no_project() {
-    return make_error("a plain text file has no revisions, characters, facts, findings or jobs; import it into a book "
-                      "project (changjuan-cli import) and open that with --db");
+    return make_error(
+        "a plain text file has no revisions, characters, facts, findings or jobs; import it into a book "
+        "project (changjuan-cli import) and open that with --db");
   }
 
   std::string path_;
@@ -331,7 +332,8 @@ bool is_chapter_heading(std::string_view line) {
     uint32_t c;
     const int n = utf8::decode(line, i, &c);
     if (n == 0) return false;
-    const bool num = (c >= '0' && c <= '9') || std::u32string_view(U"零〇一二三四五六七八九十百千两").find(c) != std::u32string_view::npos;
+    const bool num = (c >= '0' && c <= '9') ||
+                     std::u32string_view(U"零〇一二三四五六七八九十百千两").find(c) != std::u32string_view::npos;
     if (!num) {
       if (digits == 0 || std::u32string_view(U"回章节卷").find(c) == std::u32string_view::npos) return false;
       // "第四回中既将…" is prose that happens to start like a heading: a heading's number is followed by a
@@ -434,8 +436,10 @@ Result<std::unique_ptr<BookSession>> BookSession::open_text_file(const std::stri
     size_t nl = text.find('\n', start);
     const size_t end = nl == std::string::npos ? text.size() : nl + 1;
     const std::string_view line(text.data() + start, end - start);
-    if (is_chapter_heading(line)) parts.push_back({std::string(line), ""});
-    else parts.back().body += line;
+    if (is_chapter_heading(line))
+      parts.push_back({std::string(line), ""});
+    else
+      parts.back().body += line;
     start = end;
   }
   // A preamble of only whitespace (or nothing) before the first heading is kept but not listed.

@@ -1,5 +1,6 @@
 // The open book as the GUI sees it: its chapters (title, 字数), loading a chapter's text, saving an edited
-// chapter, searching, and (projects only) entities, facts, findings and jobs. The UI only draws; every action on the book goes through here. Two sources:
+// chapter, searching, and (projects only) entities, facts, findings and jobs. The UI only draws; every action on the
+// book goes through here. Two sources:
 //   - a book project (SQLite, storage/): saving writes a new revision, never overwriting the old text;
 //   - a plain UTF-8 .txt novel (until a project is imported): chapters split at headings (第X回/第X章/楔子…);
 //     saving rewrites the file atomically and keeps the original once as FILE~.
@@ -19,29 +20,29 @@
 namespace cj::studio {
 
 struct ChapterInfo {
-  int64_t id = 0;         // storage id (text files: the index)
-  std::string title;       // as shown: "第一回  甄士隐梦幻识通灵"
-  std::string name;        // what rename_chapter() changes: "甄士隐梦幻识通灵"
-  int64_t ordinal = 0;    // position in the book (0: front matter)
-  size_t zi = 0;          // 字数 (cj::text::zishu: 汉字 + full-width punctuation)
-  int64_t revision = 0;   // current revision number once loaded (0: unknown, or a text file)
+  int64_t id = 0;        // storage id (text files: the index)
+  std::string title;     // as shown: "第一回  甄士隐梦幻识通灵"
+  std::string name;      // what rename_chapter() changes: "甄士隐梦幻识通灵"
+  int64_t ordinal = 0;   // position in the book (0: front matter)
+  size_t zi = 0;         // 字数 (cj::text::zishu: 汉字 + full-width punctuation)
+  int64_t revision = 0;  // current revision number once loaded (0: unknown, or a text file)
 };
 
 struct RevisionInfo {
   int64_t id = 0;
-  int64_t number = 0;     // 1, 2, ... within the chapter
-  std::string source;     // import, writer, ai, restore
+  int64_t number = 0;  // 1, 2, ... within the chapter
+  std::string source;  // import, writer, ai, restore
   std::string note;
-  int64_t created_at = 0; // ms since the epoch
-  int64_t chars = 0;      // code points
+  int64_t created_at = 0;  // ms since the epoch
+  int64_t chars = 0;       // code points
   bool current = false;
 };
 
 struct SearchHit {
-  size_t chapter = 0;     // index into chapters()
-  size_t byte = 0;        // byte offset of the match in the chapter text
-  size_t length = 0;      // bytes
-  std::string snippet;    // the match with some context, one line
+  size_t chapter = 0;   // index into chapters()
+  size_t byte = 0;      // byte offset of the match in the chapter text
+  size_t length = 0;    // bytes
+  std::string snippet;  // the match with some context, one line
 };
 
 class BookSession {
@@ -54,7 +55,7 @@ class BookSession {
   static Result<std::unique_ptr<BookSession>> open_project(const std::string& db_path, int64_t book_id);
 
   virtual std::string title() const = 0;
-  virtual std::string source() const = 0;      // what was opened, for the window title and settings
+  virtual std::string source() const = 0;  // what was opened, for the window title and settings
   virtual bool has_revisions() const = 0;
   const std::vector<ChapterInfo>& chapters() const { return chapters_; }
   virtual Result<std::string> load_chapter(size_t index) = 0;

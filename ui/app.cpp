@@ -1,15 +1,16 @@
 #include "ui/app.h"
 
 #include <GLFW/glfw3.h>
-#include <imgui.h>
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
+#include <imgui.h>
 #include <stb_image_write.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -112,10 +113,14 @@ class App {
  private:
   FontConfig font_config() const {
     FontConfig fc;
-    if (!opt_.font_path.empty()) fc.path = opt_.font_path;
-    else if (!settings_.font_path.empty()) fc.path = settings_.font_path;
-    if (opt_.font_face >= 0) fc.face = opt_.font_face;
-    else if (settings_.font_face >= 0) fc.face = settings_.font_face;
+    if (!opt_.font_path.empty())
+      fc.path = opt_.font_path;
+    else if (!settings_.font_path.empty())
+      fc.path = settings_.font_path;
+    if (opt_.font_face >= 0)
+      fc.face = opt_.font_face;
+    else if (settings_.font_face >= 0)
+      fc.face = settings_.font_face;
     return fc;
   }
   bool headless() const { return !opt_.screenshot.empty() || !opt_.script.empty(); }
@@ -150,6 +155,7 @@ class App {
   float applied_scale_ = -1;
   std::string ini_path_;
   std::string window_title_;
+  std::map<int, TextPos> caret_memory_;  // chapter index -> caret when it was left
   int script_failures_ = 0;
   bool open_dialog_ = false;
   char open_path_[1024] = {};
@@ -196,6 +202,7 @@ void App::open_project(const std::string& path, long long book_id, int chapter) 
 void App::adopt(std::unique_ptr<studio::BookSession> book, int chapter) {
   st_.book = std::move(book);
   st_.chapter = -1;
+  caret_memory_.clear();
   st_.book_generation++;
   atlas_.note(st_.book->title());
   for (const auto& c : st_.book->chapters()) atlas_.note(c.title);
@@ -213,10 +220,14 @@ void App::open_chapter(int index, bool reload) {
     return;
   }
   if (index != st_.chapter || reload) {
+    // Each chapter reopens where the writer left it (this session).
+    if (st_.chapter >= 0) caret_memory_[st_.chapter] = editor_.doc().caret();
     editor_.open(*text, atlas_);
     st_.chapter = index;
     st_.saved_version = editor_.doc().version();
     settings_.last_chapter = index;
+    if (auto it = caret_memory_.find(index); it != caret_memory_.end() && !st_.request_select)
+      editor_.select_range(it->second, it->second);
   }
   if (st_.request_select) {
     const auto [a, b] = *st_.request_select;
@@ -238,7 +249,8 @@ bool App::save() {
   st_.saved_version = editor_.doc().version();
   editor_.doc().seal_undo_group();
   const auto& ch = st_.book->chapters()[static_cast<size_t>(st_.chapter)];
-  st_.say(st_.book->has_revisions() ? "已保存 " + title + "（修订 " + std::to_string(ch.revision) + "）" : "已保存 " + title);
+  st_.say(st_.book->has_revisions() ? "已保存 " + title + "（修订 " + std::to_string(ch.revision) + "）"
+                                    : "已保存 " + title);
   return true;
 }
 
@@ -297,8 +309,10 @@ void App::draw_status_bar() {
   ImGui::Separator();
   if (!st_.message.empty()) {
     atlas_.note(st_.message);
-    if (st_.message_is_error) ImGui::TextColored(ImVec4(0.72f, 0.12f, 0.1f, 1), "%s", st_.message.c_str());
-    else ImGui::TextDisabled("%s", st_.message.c_str());
+    if (st_.message_is_error)
+      ImGui::TextColored(ImVec4(0.72f, 0.12f, 0.1f, 1), "%s", st_.message.c_str());
+    else
+      ImGui::TextDisabled("%s", st_.message.c_str());
   }
   if (st_.chapter >= 0) {
     const TextDoc& d = editor_.doc();
@@ -331,7 +345,8 @@ void App::draw_ui(bool* quit) {
   ImGui::SameLine();
   splitter("##split_left", &settings_.left_w, 1, h);
   ImGui::SameLine();
-  ImGui::BeginChild("center", ImVec2(center, h), false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
+  ImGui::BeginChild("center", ImVec2(center, h), false,
+                    ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
   panels_[1]->draw(st_);
   ImGui::EndChild();
   ImGui::SameLine();
@@ -435,11 +450,13 @@ bool App::run_script_command(const ScriptCommand& c, bool* quit, std::string* sh
   } else if (c.op == "screenshot") {
     *shot = c.arg;
   } else if (c.op == "expect-text") {
-    if (editor_.doc().text().find(c.arg) == std::string::npos) return fail("the editor does not contain '" + c.arg + "'");
+    if (editor_.doc().text().find(c.arg) == std::string::npos)
+      return fail("the editor does not contain '" + c.arg + "'");
   } else if (c.op == "expect-no-text") {
     if (editor_.doc().text().find(c.arg) != std::string::npos) return fail("the editor still contains '" + c.arg + "'");
   } else if (c.op == "expect-selection") {
-    if (editor_.doc().selected_text() != c.arg) return fail("the selection is '" + editor_.doc().selected_text() + "', not '" + c.arg + "'");
+    if (editor_.doc().selected_text() != c.arg)
+      return fail("the selection is '" + editor_.doc().selected_text() + "', not '" + c.arg + "'");
   } else if (c.op == "expect-saved") {
     if (st_.dirty()) return fail("the open chapter has unsaved edits");
   } else if (c.op == "quit") {
@@ -541,7 +558,8 @@ int App::run() {
       window_title_ = title;
       glfwSetWindowTitle(win, title.c_str());
     }
-    const double ui_frame_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_ui).count();
+    const double ui_frame_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_ui).count();
     int w, h;
     glfwGetFramebufferSize(win, &w, &h);
     glViewport(0, 0, w, h);
@@ -551,8 +569,10 @@ int App::run() {
     if (opt_.frame_stats) {
       glFinish();
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      if (rebuilt) ++rebuild_frames, rebuild_ms += ms;
-      else if (frame >= 3) frame_ms.push_back(ms), ui_ms.push_back(ui_frame_ms);
+      if (rebuilt)
+        ++rebuild_frames, rebuild_ms += ms;
+      else if (frame >= 3)
+        frame_ms.push_back(ms), ui_ms.push_back(ui_frame_ms);
     }
     if (!shot.empty() || (!opt_.screenshot.empty() && !script && frame + 1 >= opt_.frames))
       std::printf("changjuan: editor shows %d lines (%d bytes of text); %zu characters lack a glyph\n",
@@ -583,12 +603,13 @@ int App::run() {
     std::sort(ui_ms.begin(), ui_ms.end());
     double ui_sum = 0;
     for (double x : ui_ms) ui_sum += x;
-    std::printf("frame-stats: frames=%zu mean=%.2f ms p50=%.2f ms p95=%.2f ms max=%.2f ms (UI build on the CPU: mean=%.2f ms "
-                "p95=%.2f ms; the rest is GL rendering); atlas rebuilds=%d (%.1f ms total); glyphs=%zu; chapter_zi=%zu "
-                "paragraphs laid out=%d\n",
-                v.size(), sum / static_cast<double>(v.size()), v[v.size() / 2], v[v.size() * 95 / 100], v.back(),
-                ui_sum / static_cast<double>(ui_ms.size()), ui_ms[ui_ms.size() * 95 / 100], rebuild_frames, rebuild_ms,
-                atlas_.noted_count(), editor_.doc().zi_count(), editor_.doc().relayout_count());
+    std::printf(
+        "frame-stats: frames=%zu mean=%.2f ms p50=%.2f ms p95=%.2f ms max=%.2f ms (UI build on the CPU: mean=%.2f ms "
+        "p95=%.2f ms; the rest is GL rendering); atlas rebuilds=%d (%.1f ms total); glyphs=%zu; chapter_zi=%zu "
+        "paragraphs laid out=%d\n",
+        v.size(), sum / static_cast<double>(v.size()), v[v.size() / 2], v[v.size() * 95 / 100], v.back(),
+        ui_sum / static_cast<double>(ui_ms.size()), ui_ms[ui_ms.size() * 95 / 100], rebuild_frames, rebuild_ms,
+        atlas_.noted_count(), editor_.doc().zi_count(), editor_.doc().relayout_count());
   }
   if (!atlas_.missing().empty()) {
     std::fprintf(stderr, "changjuan: %zu characters have no glyph in %s:", atlas_.missing().size(),

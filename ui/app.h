@@ -6,20 +6,20 @@
 namespace cj::ui {
 
 struct AppOptions {
-  std::string db;               // book project to open (may be empty)
+  std::string db;  // book project to open (may be empty)
   long long book_id = 0;
-  std::string open_text;        // a UTF-8 .txt novel to open (until a project is imported)
-  int chapter = -1;             // chapter to open first (0-based); -1: the remembered one, or the first
-  std::string screenshot;       // write a PNG after `frames` frames, then exit
-  std::string script;           // drive the GUI from a script (see ui/script.h), then exit
-  std::string panel;            // panel to show first (for screenshots)
+  std::string open_text;   // a UTF-8 .txt novel to open (until a project is imported)
+  int chapter = -1;        // chapter to open first (0-based); -1: the remembered one, or the first
+  std::string screenshot;  // write a PNG after `frames` frames, then exit
+  std::string script;      // drive the GUI from a script (see ui/script.h), then exit
+  std::string panel;       // panel to show first (for screenshots)
   int frames = 3;
   int width = 1280, height = 800;
-  std::string font_path;        // empty: settings, else Noto Sans CJK
+  std::string font_path;  // empty: settings, else Noto Sans CJK
   int font_face = -1;
-  float ui_scale = 0;           // 0: from settings
-  bool frame_stats = false;     // print frame times on exit
-  bool no_restore = false;      // do not reopen the last book
+  float ui_scale = 0;        // 0: from settings
+  bool frame_stats = false;  // print frame times on exit
+  bool no_restore = false;   // do not reopen the last book
 };
 
 // Runs the GUI; returns the process exit code.

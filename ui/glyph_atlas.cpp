@@ -17,8 +17,8 @@ GlyphAtlas::GlyphAtlas(FontConfig cfg) : cfg_(std::move(cfg)), want_(0x10000, 0)
   };
   span(0x20, 0x7E);
   span(0xA0, 0xFF);
-  for (uint32_t c : {0x2010, 0x2013, 0x2014, 0x2015, 0x2016, 0x2018, 0x2019, 0x201C, 0x201D, 0x2025, 0x2026, 0x2030,
-                     0x2032, 0x2033, 0x203B, 0x25B2, 0x25B3, 0x25B6, 0x25BC, 0xFFFD})
+  for (uint32_t c : {0x2010, 0x2013, 0x2014, 0x2015, 0x2016, 0x2018, 0x2019, 0x201C, 0x201D, 0x2025,
+                     0x2026, 0x2030, 0x2032, 0x2033, 0x203B, 0x25B2, 0x25B3, 0x25B6, 0x25BC, 0xFFFD})
     want_[c] = 1;
   span(0x2190, 0x2193);  // arrows
   span(0x3000, 0x3011);  // CJK punctuation
@@ -93,7 +93,8 @@ bool GlyphAtlas::rebuild(bool gl_ready) {
     font_found_ = ui_ && editor_;
   }
   if (!font_found_) {
-    std::fprintf(stderr, "changjuan: CJK font not found at %s; Chinese text will show as '?' (install fonts-noto-cjk)\n",
+    std::fprintf(stderr,
+                 "changjuan: CJK font not found at %s; Chinese text will show as '?' (install fonts-noto-cjk)\n",
                  cfg_.path.c_str());
     io.Fonts->Clear();
     ImFontConfig fc;

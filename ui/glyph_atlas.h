@@ -14,8 +14,8 @@ namespace cj::ui {
 
 struct FontConfig {
   std::string path = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
-  int face = 2;              // NotoSansCJK .ttc: 2 = Simplified Chinese, 3 = Traditional
-  float ui_px = 17.0f;       // before the UI scale
+  int face = 2;         // NotoSansCJK .ttc: 2 = Simplified Chinese, 3 = Traditional
+  float ui_px = 17.0f;  // before the UI scale
   float editor_px = 20.0f;
   float scale = 1.0f;
   bool preload_common = true;  // bake the ~2500 common hanzi up front (needs an ImGui context)
@@ -46,8 +46,8 @@ class GlyphAtlas {
 
  private:
   FontConfig cfg_;
-  std::vector<uint8_t> want_;       // [0x10000] 1 if the code point is noted (ImWchar is 16-bit in Debian's build)
-  ImVector<ImWchar> ranges_;        // must outlive the atlas build: ImGui keeps the pointer
+  std::vector<uint8_t> want_;  // [0x10000] 1 if the code point is noted (ImWchar is 16-bit in Debian's build)
+  ImVector<ImWchar> ranges_;   // must outlive the atlas build: ImGui keeps the pointer
   size_t noted_ = 0;
   bool dirty_ = true;
   bool font_found_ = false;

@@ -23,8 +23,9 @@ class AiPanel final : public Panel {
     ImGui::SetNextItemWidth(-1);
     ImGui::InputTextWithHint("##instr", "改写要求，如：语气更含蓄", instr_, sizeof instr_);
     ImGui::EndDisabled();
-    not_available(st, "写作助手：续写、起草整章、按要求改写选中文字；生成内容逐字流式显示，可随时停止，"
-                      "接受后保存为新修订，并可与当前正文对比差异。",
+    not_available(st,
+                  "写作助手：续写、起草整章、按要求改写选中文字；生成内容逐字流式显示，可随时停止，"
+                  "接受后保存为新修订，并可与当前正文对比差异。",
                   "等待引擎（engine）与写作流程、任务队列（studio）合入；需要用户自备的 Qwen GGUF 模型（--model）。");
   }
 

@@ -43,37 +43,37 @@ class ChaptersPanel final : public Panel {
     clipper.Begin(static_cast<int>(chs.size()));
     while (clipper.Step()) {
       for (size_t i = static_cast<size_t>(clipper.DisplayStart); i < static_cast<size_t>(clipper.DisplayEnd); ++i) {
-      const auto& c = chs[i];
-      st.atlas->note(c.title);
-      const bool open = static_cast<int>(i) == st.chapter;
-      std::string label = c.title;
-      if (open && st.dirty()) label += " *";
-      ImGui::PushID(static_cast<int>(i));
-      const ImVec2 p0 = ImGui::GetCursorScreenPos();
-      if (ImGui::Selectable("##ch", open, 0, ImVec2(0, 0))) {
-        if (!open) st.request_open = static_cast<int>(i);
-      }
-      if (ImGui::IsItemHovered() && ImGui::CalcTextSize(label.c_str()).x > right * 0.7f)
-        ImGui::SetTooltip("%s", label.c_str());
-      if (ImGui::BeginPopupContextItem("ctx")) {
-        if (ImGui::MenuItem("打开")) st.request_open = static_cast<int>(i);
-        if (ImGui::MenuItem("重命名…", nullptr, false, st.book->has_revisions())) {
-          rename_index_ = static_cast<int>(i);
-          std::snprintf(name_, sizeof name_, "%s", c.name.c_str());
-          open_rename_ = true;
+        const auto& c = chs[i];
+        st.atlas->note(c.title);
+        const bool open = static_cast<int>(i) == st.chapter;
+        std::string label = c.title;
+        if (open && st.dirty()) label += " *";
+        ImGui::PushID(static_cast<int>(i));
+        const ImVec2 p0 = ImGui::GetCursorScreenPos();
+        if (ImGui::Selectable("##ch", open, 0, ImVec2(0, 0))) {
+          if (!open) st.request_open = static_cast<int>(i);
         }
-        ImGui::EndPopup();
-      }
-      // Title clipped on the left, 字数 right-aligned.
-      const std::string zi = zi_text(open ? st.editor->doc().zi_count() : c.zi);
-      const float zw = ImGui::CalcTextSize(zi.c_str()).x;
-      const ImVec2 p1(p0.x + right, ImGui::GetItemRectMax().y);
-      ImDrawList* dl = ImGui::GetWindowDrawList();
-      const ImVec4 clip(p0.x, p0.y, p1.x - zw - 10, p1.y);
-      dl->AddText(ImGui::GetFont(), ImGui::GetFontSize(), p0, ImGui::GetColorU32(ImGuiCol_Text), label.c_str(),
-                  nullptr, 0.0f, &clip);
-      dl->AddText(ImVec2(p1.x - zw, p0.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), zi.c_str());
-      ImGui::PopID();
+        if (ImGui::IsItemHovered() && ImGui::CalcTextSize(label.c_str()).x > right * 0.7f)
+          ImGui::SetTooltip("%s", label.c_str());
+        if (ImGui::BeginPopupContextItem("ctx")) {
+          if (ImGui::MenuItem("打开")) st.request_open = static_cast<int>(i);
+          if (ImGui::MenuItem("重命名…", nullptr, false, st.book->has_revisions())) {
+            rename_index_ = static_cast<int>(i);
+            std::snprintf(name_, sizeof name_, "%s", c.name.c_str());
+            open_rename_ = true;
+          }
+          ImGui::EndPopup();
+        }
+        // Title clipped on the left, 字数 right-aligned.
+        const std::string zi = zi_text(open ? st.editor->doc().zi_count() : c.zi);
+        const float zw = ImGui::CalcTextSize(zi.c_str()).x;
+        const ImVec2 p1(p0.x + right, ImGui::GetItemRectMax().y);
+        ImDrawList* dl = ImGui::GetWindowDrawList();
+        const ImVec4 clip(p0.x, p0.y, p1.x - zw - 10, p1.y);
+        dl->AddText(ImGui::GetFont(), ImGui::GetFontSize(), p0, ImGui::GetColorU32(ImGuiCol_Text), label.c_str(),
+                    nullptr, 0.0f, &clip);
+        dl->AddText(ImVec2(p1.x - zw, p0.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), zi.c_str());
+        ImGui::PopID();
       }
     }
     ImGui::EndChild();
@@ -109,11 +109,14 @@ class ChaptersPanel final : public Panel {
     if (ImGui::Button("确定") || enter) {
       if (rename_index_ >= 0) {
         if (rename_index_ == st.chapter && st.dirty() && st.save_now) st.save_now();
-        if (Status s = st.book->rename_chapter(static_cast<size_t>(rename_index_), name_); !s.ok()) st.say(s.error(), true);
+        if (Status s = st.book->rename_chapter(static_cast<size_t>(rename_index_), name_); !s.ok())
+          st.say(s.error(), true);
       } else {
         auto i = st.book->add_chapter(name_);
-        if (i.ok()) st.request_open = static_cast<int>(*i);
-        else st.say(i.error(), true);
+        if (i.ok())
+          st.request_open = static_cast<int>(*i);
+        else
+          st.say(i.error(), true);
       }
       ImGui::CloseCurrentPopup();
     }

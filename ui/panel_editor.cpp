@@ -34,10 +34,13 @@ class EditorPanel final : public Panel {
     const char* state = st.dirty() ? "未保存" : (st.book->has_revisions() ? "已保存为修订" : "已保存");
     std::snprintf(right, sizeof right, "%zu 字 · %s", d.zi_count(), state);
     const float w = ImGui::CalcTextSize(right).x;
-    const float bw = st.book->has_revisions() ? ImGui::CalcTextSize("修订").x + ImGui::GetStyle().FramePadding.x * 2 + 8 : 0;
+    const float bw =
+        st.book->has_revisions() ? ImGui::CalcTextSize("修订").x + ImGui::GetStyle().FramePadding.x * 2 + 8 : 0;
     ImGui::SameLine(ImGui::GetContentRegionMax().x - w - bw);
-    if (st.dirty()) ImGui::TextColored(ImVec4(0.72f, 0.35f, 0.1f, 1), "%s", right);
-    else ImGui::TextDisabled("%s", right);
+    if (st.dirty())
+      ImGui::TextColored(ImVec4(0.72f, 0.35f, 0.1f, 1), "%s", right);
+    else
+      ImGui::TextDisabled("%s", right);
     if (st.book->has_revisions()) {
       ImGui::SameLine();
       if (ImGui::SmallButton("修订")) {
@@ -135,19 +138,23 @@ class EditorPanel final : public Panel {
       float x = at.x;
       for (size_t k = 0; k < starts.size(); ++k) {
         const size_t b = std::max<size_t>(starts[k].first, static_cast<size_t>(l.begin));
-        const size_t e = std::min<size_t>(k + 1 < starts.size() ? starts[k + 1].first : all.size(), static_cast<size_t>(l.end));
+        const size_t e =
+            std::min<size_t>(k + 1 < starts.size() ? starts[k + 1].first : all.size(), static_cast<size_t>(l.end));
         if (b >= e) continue;
         const char* s0 = all.data() + b;
         const char* s1 = all.data() + e;
         const float w = font->CalcTextSizeA(fs, FLT_MAX, 0, s0, s1).x;
         const auto kind = starts[k].second;
-        if (kind == DiffPiece::kRemoved) dl->AddRectFilled(ImVec2(x, at.y), ImVec2(x + w, at.y + fs + 2), IM_COL32(250, 215, 210, 255));
-        if (kind == DiffPiece::kAdded) dl->AddRectFilled(ImVec2(x, at.y), ImVec2(x + w, at.y + fs + 2), IM_COL32(205, 238, 205, 255));
+        if (kind == DiffPiece::kRemoved)
+          dl->AddRectFilled(ImVec2(x, at.y), ImVec2(x + w, at.y + fs + 2), IM_COL32(250, 215, 210, 255));
+        if (kind == DiffPiece::kAdded)
+          dl->AddRectFilled(ImVec2(x, at.y), ImVec2(x + w, at.y + fs + 2), IM_COL32(205, 238, 205, 255));
         const ImU32 col = kind == DiffPiece::kRemoved ? IM_COL32(150, 40, 30, 255)
                           : kind == DiffPiece::kAdded ? IM_COL32(20, 100, 30, 255)
                                                       : ImGui::GetColorU32(ImGuiCol_Text);
         dl->AddText(font, fs, ImVec2(x, at.y), col, s0, s1);
-        if (kind == DiffPiece::kRemoved) dl->AddLine(ImVec2(x, at.y + fs * 0.55f), ImVec2(x + w, at.y + fs * 0.55f), col);
+        if (kind == DiffPiece::kRemoved)
+          dl->AddLine(ImVec2(x, at.y + fs * 0.55f), ImVec2(x + w, at.y + fs * 0.55f), col);
         x += w;
       }
       ImGui::Dummy(ImVec2(width, lh - ImGui::GetStyle().ItemSpacing.y));

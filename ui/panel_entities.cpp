@@ -48,7 +48,8 @@ class EntitiesPanel final : public Panel {
     ImGui::Checkbox("只看本章成立的事实", &as_of_open_);
     if (entities_.empty()) {
       ImGui::Spacing();
-      wrapped_text(st, "这本书还没有登记人物。用 changjuan-cli entity add 添加（名字与别名也用于分词和搜索）。", ImGui::GetColorU32(ImGuiCol_TextDisabled));
+      wrapped_text(st, "这本书还没有登记人物。用 changjuan-cli entity add 添加（名字与别名也用于分词和搜索）。",
+                   ImGui::GetColorU32(ImGuiCol_TextDisabled));
       return;
     }
     ImGui::BeginChild("entity_list", ImVec2(0, ImGui::GetContentRegionAvail().y * 0.42f), true);
@@ -79,7 +80,8 @@ class EntitiesPanel final : public Panel {
     if (!e.description.empty()) {
       wrapped_text(st, e.description.c_str(), ImGui::GetColorU32(ImGuiCol_TextDisabled));
     }
-    if (ImGui::BeginTable("facts", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_SizingStretchProp)) {
+    if (ImGui::BeginTable("facts", 3,
+                          ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_SizingStretchProp)) {
       ImGui::TableSetupColumn("事项");
       ImGui::TableSetupColumn("内容");
       ImGui::TableSetupColumn("有效范围");
@@ -129,7 +131,10 @@ class EntitiesPanel final : public Panel {
     facts_ = std::move(*f);
     std::stable_sort(entities_.begin(), entities_.end(), [](const auto& a, const auto& b) {
       static const std::map<std::string, int> order = {{"character", 0}, {"place", 1}, {"item", 2}, {"faction", 3}};
-      auto rank = [](const std::string& k) { auto it = order.find(k); return it == order.end() ? 9 : it->second; };
+      auto rank = [](const std::string& k) {
+        auto it = order.find(k);
+        return it == order.end() ? 9 : it->second;
+      };
       return rank(a.kind) < rank(b.kind);
     });
     if (selected_ >= static_cast<int>(entities_.size())) selected_ = -1;

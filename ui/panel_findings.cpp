@@ -58,7 +58,8 @@ class FindingsPanel final : public Panel {
     if (ImGui::Button("刷新")) reload(st);
     ImGui::SameLine();
     ImGui::Checkbox("显示已处理", &show_closed_);
-    wrapped_text(st, "检查任务尚未接入（等待 studio 的任务队列）；此处列出书稿中已存的发现。", ImGui::GetColorU32(ImGuiCol_TextDisabled));
+    wrapped_text(st, "检查任务尚未接入（等待 studio 的任务队列）；此处列出书稿中已存的发现。",
+                 ImGui::GetColorU32(ImGuiCol_TextDisabled));
     ImGui::Separator();
     int shown = 0;
     for (size_t i = 0; i < items_.size(); ++i) {
@@ -66,7 +67,8 @@ class FindingsPanel final : public Panel {
       if (!show_closed_ && f.status != "open") continue;
       ++shown;
       const int ch = st.book->chapter_index_of_ordinal(f.chapter);
-      const std::string where = ch >= 0 ? st.book->chapters()[static_cast<size_t>(ch)].title : "第" + std::to_string(f.chapter) + "章";
+      const std::string where =
+          ch >= 0 ? st.book->chapters()[static_cast<size_t>(ch)].title : "第" + std::to_string(f.chapter) + "章";
       st.atlas->note(where);
       st.atlas->note(f.message);
       st.atlas->note(f.kind);

@@ -25,7 +25,8 @@ class JobsPanel final : public Panel {
       not_available(st, "后台任务：生成、摘要、检查，带进度条、剩余时间与取消按钮。", error_.c_str());
       return;
     }
-    wrapped_text(st, "任务执行器尚未接入（等待 studio 的任务队列）；此处列出书稿中记录的任务。", ImGui::GetColorU32(ImGuiCol_TextDisabled));
+    wrapped_text(st, "任务执行器尚未接入（等待 studio 的任务队列）；此处列出书稿中记录的任务。",
+                 ImGui::GetColorU32(ImGuiCol_TextDisabled));
     ImGui::Separator();
     if (items_.empty()) ImGui::TextDisabled("没有任务");
     for (const auto& j : items_) {

@@ -24,8 +24,8 @@ class SearchPanel final : public Panel {
       focus_ = false;
     }
     ImGui::SetNextItemWidth(-70);
-    const bool enter = ImGui::InputTextWithHint("##q", "搜索全书…", query_, sizeof query_,
-                                                ImGuiInputTextFlags_EnterReturnsTrue);
+    const bool enter =
+        ImGui::InputTextWithHint("##q", "搜索全书…", query_, sizeof query_, ImGuiInputTextFlags_EnterReturnsTrue);
     st.atlas->note(query_);
     ImGui::SameLine();
     if (ImGui::Button("搜索") || enter) run(st);

@@ -2,6 +2,8 @@
 
 #include <GLFW/glfw3.h>
 
+#include <algorithm>
+#include <chrono>
 #include <sstream>
 
 #include "engine/base/file.h"
@@ -12,12 +14,14 @@ namespace {
 int key_code(const std::string& k) {
   if (k.size() == 1 && k[0] >= 'a' && k[0] <= 'z') return GLFW_KEY_A + (k[0] - 'a');
   if (k.size() == 1 && k[0] >= '0' && k[0] <= '9') return GLFW_KEY_0 + (k[0] - '0');
-  static const std::pair<const char*, int> named[] = {
-      {"left", GLFW_KEY_LEFT},       {"right", GLFW_KEY_RIGHT},       {"up", GLFW_KEY_UP},
-      {"down", GLFW_KEY_DOWN},       {"home", GLFW_KEY_HOME},         {"end", GLFW_KEY_END},
-      {"pageup", GLFW_KEY_PAGE_UP},  {"pagedown", GLFW_KEY_PAGE_DOWN}, {"enter", GLFW_KEY_ENTER},
-      {"backspace", GLFW_KEY_BACKSPACE}, {"delete", GLFW_KEY_DELETE}, {"tab", GLFW_KEY_TAB},
-      {"escape", GLFW_KEY_ESCAPE},   {"f3", GLFW_KEY_F3},           {"f8", GLFW_KEY_F8}};
+  static const std::pair<const char*, int> named[] = {{"left", GLFW_KEY_LEFT},      {"right", GLFW_KEY_RIGHT},
+                                                      {"up", GLFW_KEY_UP},          {"down", GLFW_KEY_DOWN},
+                                                      {"home", GLFW_KEY_HOME},      {"end", GLFW_KEY_END},
+                                                      {"pageup", GLFW_KEY_PAGE_UP}, {"pagedown", GLFW_KEY_PAGE_DOWN},
+                                                      {"enter", GLFW_KEY_ENTER},    {"backspace", GLFW_KEY_BACKSPACE},
+                                                      {"delete", GLFW_KEY_DELETE},  {"tab", GLFW_KEY_TAB},
+                                                      {"escape", GLFW_KEY_ESCAPE},  {"f3", GLFW_KEY_F3},
+                                                      {"f8", GLFW_KEY_F8}};
   for (const auto& [n, c] : named)
     if (k == n) return c;
   return -1;
@@ -45,8 +49,21 @@ Result<ScriptRunner> ScriptRunner::load(const std::string& path) {
 }
 
 Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
-  static const char* kOps[] = {"wait", "type", "key", "click", "drag", "wheel", "open", "panel",
-                               "screenshot", "expect-text", "expect-no-text", "expect-selection", "expect-saved", "quit"};
+  static const char* kOps[] = {"wait",
+                               "sleep",
+                               "type",
+                               "key",
+                               "click",
+                               "drag",
+                               "wheel",
+                               "open",
+                               "panel",
+                               "screenshot",
+                               "expect-text",
+                               "expect-no-text",
+                               "expect-selection",
+                               "expect-saved",
+                               "quit"};
   ScriptRunner r;
   std::istringstream in(text);
   std::string line;
@@ -74,9 +91,15 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
     bool known = false;
     for (const char* op : kOps) known |= c.op == op;
     if (!known) return make_error("script line " + std::to_string(ln) + ": unknown command '" + c.op + "'");
-    const size_t need = c.op == "click" ? 2 : c.op == "drag" ? 4 : (c.op == "key" || c.op == "wait" || c.op == "wheel" || c.op == "open" || c.op == "panel" || c.op == "screenshot") ? 1 : 0;
+    const size_t need = c.op == "click"  ? 2
+                        : c.op == "drag" ? 4
+                        : (c.op == "key" || c.op == "wait" || c.op == "sleep" || c.op == "wheel" || c.op == "open" ||
+                           c.op == "panel" || c.op == "screenshot")
+                            ? 1
+                            : 0;
     if (c.args.size() < need)
-      return make_error("script line " + std::to_string(ln) + ": '" + c.op + "' needs " + std::to_string(need) + " argument(s)");
+      return make_error("script line " + std::to_string(ln) + ": '" + c.op + "' needs " + std::to_string(need) +
+                        " argument(s)");
     if (c.op == "key") {
       std::string k = c.args[0];
       for (const char* m : {"ctrl+", "shift+", "alt+"}) {
@@ -116,10 +139,17 @@ ScriptCommand ScriptRunner::step(ImGuiIO& io) {
     --wait_;
     return {};
   }
+  const double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (sleep_until_ > 0) {
+    if (now < sleep_until_) return {};
+    sleep_until_ = 0;
+  }
   if (pc_ >= cmds_.size()) return {};
   const Cmd& c = cmds_[pc_++];
   if (c.op == "wait") {
     wait_ = std::max(0, std::atoi(c.args[0].c_str()) - 1);
+  } else if (c.op == "sleep") {
+    sleep_until_ = now + std::atof(c.args[0].c_str()) / 1000.0;
   } else if (c.op == "type") {
     io.AddInputCharactersUTF8(c.rest.c_str());
   } else if (c.op == "key") {

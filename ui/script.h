@@ -1,6 +1,7 @@
 // Test hook: `changjuan --script FILE` drives the GUI through Dear ImGui's own input path (keys, characters,
 // mouse), one command per frame, so that headless tests type Chinese, save and check the result. Commands:
 //   wait N                 render N frames
+//   sleep MS               keep rendering for MS milliseconds of wall-clock time (autosave waits for a pause)
 //   type TEXT              queue TEXT as typed characters (\n in TEXT is Enter, \\ a backslash)
 //   key [ctrl+][shift+]K   press and release a key: a-z, 0-9, left right up down home end pageup pagedown
 //                          enter backspace delete tab escape f3 f8
@@ -27,7 +28,7 @@
 namespace cj::ui {
 
 struct ScriptCommand {
-  std::string op;                 // open, panel, screenshot, expect-*, quit: the app runs these
+  std::string op;  // open, panel, screenshot, expect-*, quit: the app runs these
   std::string arg;
   int line = 0;
 };
@@ -40,7 +41,7 @@ class ScriptRunner {
   // Call each frame after the platform backend's NewFrame and before ImGui::NewFrame. Injects input; returns
   // an app-level command to carry out this frame, if any (op empty otherwise).
   ScriptCommand step(ImGuiIO& io);
-  bool done() const { return pc_ >= cmds_.size() && release_.empty() && wait_ == 0; }
+  bool done() const { return pc_ >= cmds_.size() && release_.empty() && wait_ == 0 && sleep_until_ == 0; }
 
  private:
   struct Cmd {
@@ -52,8 +53,9 @@ class ScriptRunner {
   std::vector<Cmd> cmds_;
   size_t pc_ = 0;
   int wait_ = 0;
+  double sleep_until_ = 0;  // steady-clock seconds; 0: not sleeping
   int repeat_left_ = -1;
-  std::vector<int> release_;      // keys to release next frame
+  std::vector<int> release_;  // keys to release next frame
   bool mouse_up_next_ = false;
   ImVec2 mouse_{-1, -1};
   ImVec2 drag_to_{-1, -1};

@@ -1,10 +1,9 @@
 #include "ui/settings.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "engine/base/file.h"
 
@@ -12,9 +11,12 @@ namespace cj::ui {
 
 std::string config_dir() {
   std::filesystem::path base;
-  if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x) base = x;
-  else if (const char* h = std::getenv("HOME"); h && *h) base = std::filesystem::path(h) / ".config";
-  else return "";
+  if (const char* x = std::getenv("XDG_CONFIG_HOME"); x && *x)
+    base = x;
+  else if (const char* h = std::getenv("HOME"); h && *h)
+    base = std::filesystem::path(h) / ".config";
+  else
+    return "";
   const auto dir = base / "changjuan";
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

@@ -60,8 +60,10 @@ std::vector<std::pair<int, size_t>> lcs_script(size_t n, size_t m, Eq eq) {
 
 void append_piece(std::vector<DiffPiece>& out, DiffPiece::Kind k, std::string_view text) {
   if (text.empty()) return;
-  if (!out.empty() && out.back().kind == k) out.back().text += text;
-  else out.push_back({k, std::string(text)});
+  if (!out.empty() && out.back().kind == k)
+    out.back().text += text;
+  else
+    out.push_back({k, std::string(text)});
 }
 
 }  // namespace
@@ -81,10 +83,14 @@ std::vector<DiffPiece> diff_chars(std::string_view a, std::string_view b) {
   };
   const auto ca = spans(a), cb = spans(b);
   std::vector<DiffPiece> out;
-  for (auto [op, idx] : lcs_script(ca.size(), cb.size(), [&](size_t i, size_t j) { return ca[i].first == cb[j].first; })) {
-    if (op == 0) append_piece(out, DiffPiece::kSame, ca[idx].second);
-    else if (op == 1) append_piece(out, DiffPiece::kRemoved, ca[idx].second);
-    else append_piece(out, DiffPiece::kAdded, cb[idx].second);
+  for (auto [op, idx] :
+       lcs_script(ca.size(), cb.size(), [&](size_t i, size_t j) { return ca[i].first == cb[j].first; })) {
+    if (op == 0)
+      append_piece(out, DiffPiece::kSame, ca[idx].second);
+    else if (op == 1)
+      append_piece(out, DiffPiece::kRemoved, ca[idx].second);
+    else
+      append_piece(out, DiffPiece::kAdded, cb[idx].second);
   }
   return out;
 }

@@ -32,9 +32,9 @@ inline bool is_cjk(uint32_t c) {
 bool breakable(uint32_t prev, uint32_t c) {
   if (is_closing_punct(c) || is_opening_punct(prev)) return false;
   if (is_space(prev)) return true;
-  if (is_space(c)) return false;                                  // spaces stay with the text before them
-  if ((c == 0x2014 || c == 0x2026) && c == prev) return false;    // —— and …… are one mark
-  if (!is_cjk(prev) && !is_cjk(c)) return false;                   // inside a Latin word or number
+  if (is_space(c)) return false;                                // spaces stay with the text before them
+  if ((c == 0x2014 || c == 0x2026) && c == prev) return false;  // —— and …… are one mark
+  if (!is_cjk(prev) && !is_cjk(c)) return false;                // inside a Latin word or number
   return true;
 }
 
@@ -67,11 +67,46 @@ std::string clean_input(std::string_view in) {
 
 bool is_closing_punct(uint32_t c) {
   switch (c) {
-    case 0xFF0C: case 0x3002: case 0x3001: case 0xFF1B: case 0xFF1A: case 0xFF1F: case 0xFF01: case 0xFF0E:
-    case 0xFF09: case 0xFF3D: case 0xFF5D: case 0x300D: case 0x300F: case 0x201D: case 0x2019: case 0x300B:
-    case 0x3009: case 0x3011: case 0x3015: case 0x3017: case 0x3019: case 0x301B: case 0x30FB: case 0x00B7:
-    case 0x2026: case 0x2014: case 0xFF5E: case 0xFF05: case 0x301E: case 0x301F:
-    case ',': case '.': case ';': case ':': case '!': case '?': case ')': case ']': case '}': case '%':
+    case 0xFF0C:
+    case 0x3002:
+    case 0x3001:
+    case 0xFF1B:
+    case 0xFF1A:
+    case 0xFF1F:
+    case 0xFF01:
+    case 0xFF0E:
+    case 0xFF09:
+    case 0xFF3D:
+    case 0xFF5D:
+    case 0x300D:
+    case 0x300F:
+    case 0x201D:
+    case 0x2019:
+    case 0x300B:
+    case 0x3009:
+    case 0x3011:
+    case 0x3015:
+    case 0x3017:
+    case 0x3019:
+    case 0x301B:
+    case 0x30FB:
+    case 0x00B7:
+    case 0x2026:
+    case 0x2014:
+    case 0xFF5E:
+    case 0xFF05:
+    case 0x301E:
+    case 0x301F:
+    case ',':
+    case '.':
+    case ';':
+    case ':':
+    case '!':
+    case '?':
+    case ')':
+    case ']':
+    case '}':
+    case '%':
       return true;
     default:
       return false;
@@ -80,9 +115,24 @@ bool is_closing_punct(uint32_t c) {
 
 bool is_opening_punct(uint32_t c) {
   switch (c) {
-    case 0xFF08: case 0xFF3B: case 0xFF5B: case 0x300C: case 0x300E: case 0x201C: case 0x2018: case 0x300A:
-    case 0x3008: case 0x3010: case 0x3014: case 0x3016: case 0x3018: case 0x301A: case 0x301D:
-    case '(': case '[': case '{':
+    case 0xFF08:
+    case 0xFF3B:
+    case 0xFF5B:
+    case 0x300C:
+    case 0x300E:
+    case 0x201C:
+    case 0x2018:
+    case 0x300A:
+    case 0x3008:
+    case 0x3010:
+    case 0x3014:
+    case 0x3016:
+    case 0x3018:
+    case 0x301A:
+    case 0x301D:
+    case '(':
+    case '[':
+    case '{':
       return true;
     default:
       return false;

@@ -58,7 +58,7 @@ class TextDoc {
   std::string text() const;  // paragraphs joined with '\n'
   int para_count() const { return static_cast<int>(paras_.size()); }
   const std::string& para(int i) const { return paras_[static_cast<size_t>(i)]; }
-  size_t zi_count() const;             // 字数 of the whole document (cached until the next edit)
+  size_t zi_count() const;                       // 字数 of the whole document (cached until the next edit)
   uint64_t version() const { return version_; }  // bumps on every change of content (edits, undo, redo)
   std::string text_range(TextPos a, TextPos b) const;
 
@@ -91,9 +91,9 @@ class TextDoc {
   // ---- movement (extend: keep the anchor, i.e. shift held)
   void move_left(bool word, bool extend);
   void move_right(bool word, bool extend);
-  void move_up(int lines, bool extend);     // needs layout; keeps the preferred x across moves
+  void move_up(int lines, bool extend);  // needs layout; keeps the preferred x across moves
   void move_down(int lines, bool extend);
-  void move_home(bool doc, bool extend);    // start of the visual line (doc: of the document)
+  void move_home(bool doc, bool extend);  // start of the visual line (doc: of the document)
   void move_end(bool doc, bool extend);
   TextPos word_left(TextPos p) const;
   TextPos word_right(TextPos p) const;
@@ -106,12 +106,12 @@ class TextDoc {
   float para_top(int para) const { return tops_[static_cast<size_t>(para)]; }
   float total_height() const { return tops_.empty() ? 0 : tops_.back(); }
   float line_height() const { return line_h_; }
-  int first_para_at(float y) const;      // paragraph whose block contains y (or the nearest)
+  int first_para_at(float y) const;  // paragraph whose block contains y (or the nearest)
   TextPos hit_test(float x, float y, bool* upstream = nullptr) const;  // document position nearest to (x, y)
   // Top-left of the caret box for p (y is the top of its line). Uses the caret's line affinity if p is the caret.
   std::pair<float, float> pos_to_xy(TextPos p) const;
-  int relayout_count() const { return relayouts_; }  // paragraphs laid out so far (for tests and stats)
-  void invalidate_layout();                           // widths changed (e.g. the font was rebuilt)
+  int relayout_count() const { return relayouts_; }     // paragraphs laid out so far (for tests and stats)
+  void invalidate_layout();                             // widths changed (e.g. the font was rebuilt)
   float x_in_line(int para, int line, int byte) const;  // x of byte within one visual line
 
  private:
@@ -122,7 +122,7 @@ class TextDoc {
   };
   enum class EditKind { kType, kBackspace, kDelete, kOther };
   struct Edit {
-    TextPos at;               // where removed was / inserted is
+    TextPos at;  // where removed was / inserted is
     std::string removed, inserted;
     TextPos caret_before, anchor_before, caret_after;
     EditKind kind = EditKind::kOther;
@@ -139,13 +139,13 @@ class TextDoc {
   void move_to(TextPos p, bool extend, bool keep_x = false);
   void move_vertical(int lines, bool extend);
 
-  std::vector<std::string> paras_;  // [para_count] UTF-8, no '\n'
+  std::vector<std::string> paras_;          // [para_count] UTF-8, no '\n'
   mutable std::vector<ParaLayout> layout_;  // [para_count] (zi is filled lazily by const zi_count)
-  std::vector<float> tops_;         // [para_count + 1] y of each paragraph's top; last = total height
+  std::vector<float> tops_;                 // [para_count + 1] y of each paragraph's top; last = total height
   bool tops_valid_ = false;
   TextPos caret_, anchor_;
-  bool caret_upstream_ = false;     // caret at a wrap point shows at the end of the upper line (after End)
-  float preferred_x_ = -1;          // x kept across vertical moves; < 0: take the caret's x
+  bool caret_upstream_ = false;  // caret at a wrap point shows at the end of the upper line (after End)
+  float preferred_x_ = -1;       // x kept across vertical moves; < 0: take the caret's x
   std::vector<Edit> undo_, redo_;
   bool sealed_ = true;
   uint64_t version_ = 0;

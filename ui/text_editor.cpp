@@ -175,8 +175,10 @@ bool TextEditor::draw(const char* id, ImVec2 size, GlyphAtlas& atlas) {
   const float scroll = ImGui::GetScrollY();
   if (scroll_to_caret_) {
     const float cy = doc_.pos_to_xy(doc_.caret()).second + pad_top;
-    if (cy < scroll) ImGui::SetScrollY(std::max(0.0f, cy - lh));
-    else if (cy + lh > scroll + view_h) ImGui::SetScrollY(cy + 2 * lh - view_h);
+    if (cy < scroll)
+      ImGui::SetScrollY(std::max(0.0f, cy - lh));
+    else if (cy + lh > scroll + view_h)
+      ImGui::SetScrollY(cy + 2 * lh - view_h);
     scroll_to_caret_ = false;
   }
 

@@ -29,10 +29,10 @@ struct UiState {
   // Requests, carried out by the app after the panels have drawn.
   int request_open = -1;
   bool request_save = false;
-  bool request_reload = false;                               // reload the open chapter (after a restore)
+  bool request_reload = false;                              // reload the open chapter (after a restore)
   std::optional<std::pair<size_t, size_t>> request_select;  // byte range in the chapter to open/opened
-  std::string request_tab;                                   // right-hand panel to bring to front
-  std::function<bool()> save_now;                            // saves the open chapter now (false on error)
+  std::string request_tab;                                  // right-hand panel to bring to front
+  std::function<bool()> save_now;                           // saves the open chapter now (false on error)
 
   bool dirty() const { return editor && chapter >= 0 && editor->doc().version() != saved_version; }
   void say(std::string m, bool error = false) {

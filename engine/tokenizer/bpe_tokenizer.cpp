@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
-#include <unordered_map>
 
 #include "engine/base/utf8.h"
 #include "engine/tokenizer/byte_level.h"

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/backend.h"
+#include "engine/membw.h"
+#include "engine/thread_pool.h"
 #include "studio/cli/command.h"
 
 namespace cj::cli {
@@ -69,8 +71,13 @@ int run_bench(const Args& a) {
   }
   const double prefill = median(pre), decode = median(dec);
   const double bytes_per_token = double(m.weight_bytes_per_token()) + double(kv_bytes_sum) / double(*n_gen);
-  // TODO(membw): measure the read bandwidth with engine/membw.h (kernels engineer) once it lands; until then the
-  // field is null and so is the utilization.
+  be_r.value().reset();  // stop the backend's pool before measuring the bandwidth with a pool of the same size
+  double bw = 0;
+  if (!a.has("no-bandwidth")) {
+    ThreadPool pool(bo.n_threads);
+    bw = measure_read_bandwidth_gbs(&pool);
+  }
+  const double decode_gbs = bytes_per_token * decode / 1e9;
   nlohmann::json j = {{"model", *a.get("model")},
                       {"describe", m.describe()},
                       {"threads", bo.n_threads},
@@ -83,14 +90,14 @@ int run_bench(const Args& a) {
                       {"prefill_tok_s_all", pre},
                       {"decode_tok_s_all", dec},
                       {"bytes_per_token", bytes_per_token},
-                      {"decode_gbs", bytes_per_token * decode / 1e9},
-                      {"bandwidth_gbs", nullptr},
-                      {"bandwidth_utilization", nullptr}};
+                      {"decode_gbs", decode_gbs},
+                      {"bandwidth_gbs", bw > 0 ? nlohmann::json(bw) : nlohmann::json(nullptr)},
+                      {"bandwidth_utilization", bw > 0 ? nlohmann::json(decode_gbs / bw) : nlohmann::json(nullptr)}};
   if (a.has("json")) {
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("%s\nprefill %.1f tok/s, decode %.1f tok/s, %.1f MB/token, %.1f GB/s\n", m.describe().c_str(), prefill,
-                decode, bytes_per_token / 1e6, bytes_per_token * decode / 1e9);
+    std::printf("%s\nprefill %.1f tok/s, decode %.1f tok/s, %.1f MB/token, %.1f GB/s of %.1f GB/s measured (%.0f%%)\n",
+                m.describe().c_str(), prefill, decode, bytes_per_token / 1e6, decode_gbs, bw, bw > 0 ? 100 * decode_gbs / bw : 0.0);
   }
   return 0;
 }
@@ -103,6 +110,7 @@ Registrar reg({.name = "bench",
                            {"gen", "G", "decoded tokens (default 64)"},
                            {"repeats", "R", "repeats; medians are reported (default 3)"},
                            {"kv-type", "T", "KV cache type f16|f32 (default f16)"},
+                           {"no-bandwidth", "", "skip the bandwidth measurement (bandwidth fields null)"},
                            {"json", "", "print one JSON object"}},
                .run = run_bench});
 

@@ -131,7 +131,7 @@ void matmul_args(benchmark::internal::Benchmark* b) {
       b->Args({t, 896, 896, n});
       b->Args({t, 4864, 896, n});
     }
-  for (int t : {5, 6})  // q4_K, q6_K: the ffn_down shape (cols 4864)
+  for (int t : {3, 5, 6})  // q8_0, q4_K, q6_K: the ffn_down shape (cols 4864)
     for (int64_t n : {64, 512}) b->Args({t, 896, 4864, n});
 }
 

@@ -65,6 +65,12 @@ TEST(Forward, YarnMatchesReference) {
   check_against_reference("qwen2_yarn", s, 9, 1e-4);
 }
 
+TEST(Forward, RopeFreqFactorsMatchReference) {
+  auto s = tiny(Arch::Llama);
+  s.rope_freqs = true;
+  check_against_reference("llama_rope_freqs", s, 9, 1e-4);
+}
+
 TEST(Forward, LongerThanOneKvBlockMatchesReference) {
   auto s = tiny(Arch::Qwen2);
   s.n_layers = 1;

@@ -59,7 +59,7 @@ TEST(SimdKernels, LargeMatmulMatchesScalar) {
     for (DType t : {DType::Q8_0, DType::Q4_K, DType::Q6_K, DType::F16}) {
       kern::TypeKernels k;
       if (!kern::get_kernels(t, isa, &k)) continue;
-      const int64_t rows = 83, cols = 512, n = 37;
+      const int64_t rows = 83, cols = 512, n = 150;  // n > 128: more than one activation chunk
       const auto w = cj::testing::random_matrix(t, rows, cols, 77);
       const auto X = cj::testing::random_vec(static_cast<size_t>(n * cols), 78);
       std::vector<float> ref(static_cast<size_t>(n * rows)), got(static_cast<size_t>(n * rows));

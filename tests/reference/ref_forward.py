@@ -186,6 +186,8 @@ class Model:
         half = self.n_rot // 2
         i = np.arange(half)
         inv = self.base ** (-2.0 * i / self.n_rot)
+        if self.has('rope_freqs.weight'):
+            inv = inv / self.w('rope_freqs.weight')
         extrap = pos * inv
         interp = self.freq_scale * extrap
         mscale = 1.0

@@ -50,6 +50,17 @@ key ctrl+z
 key ctrl+s
 wait 2
 expect-saved
+# another chapter and back: the caret is where it was (typing lands after the typed sentence)
+open 3
+wait 3
+open 2
+wait 3
+type 甲
+expect-text 饫餍鬟甲
+key backspace
+key ctrl+s
+wait 2
+expect-saved
 quit
 S
 sed -i "s|OUT/|$OUT/|" "$tmp/edit.script"

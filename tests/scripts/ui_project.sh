@@ -29,7 +29,8 @@ type 宝钗笑道：“这是何苦来？”
 wait 2
 expect-text 宝钗笑道
 # the autosave writes after a pause of about four seconds
-repeat 60 wait 5
+sleep 5000
+wait 3
 expect-saved
 quit
 S

@@ -273,3 +273,28 @@ TEST(ByteLevelBpe, RandomBytesRoundTrip) {
     for (TokenId id : ids) ASSERT_TRUE(id >= 0 && id < 151643) << "plain text produced id " << id;
   }
 }
+
+TEST(ByteLevelBpe, ParallelKeepsAddedTokensThatHoldNewlines) {
+  // A byte-only vocabulary plus an added token with a newline inside: cuts after '\n' would split it.
+  VocabSpec v;
+  v.model = "gpt2";
+  v.pre = "qwen2";
+  for (int b = 0; b < 256; ++b) {
+    std::string t;
+    const bool printable = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+    static int extra = 0;
+    if (b == 0) extra = 0;
+    utf8::append(t, printable ? static_cast<uint32_t>(b) : static_cast<uint32_t>(256 + extra++));
+    v.tokens.push_back(t);
+    v.token_types.push_back(1);
+  }
+  v.tokens.push_back("<a>\n<b>");
+  v.token_types.push_back(3);
+  auto tok = Tokenizer::from_vocab(v);
+  ASSERT_TRUE(tok.ok()) << tok.error();
+  std::string text;
+  for (int i = 0; i < 40000; ++i) text += "xy <a>\n<b> z\n";
+  const auto serial = (*tok)->encode(text, true);
+  EXPECT_EQ(std::count(serial.begin(), serial.end(), 256), 40000);
+  EXPECT_EQ((*tok)->encode_parallel(text, true, 4), serial);
+}

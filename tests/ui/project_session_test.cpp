@@ -64,7 +64,7 @@ TEST_F(ProjectSessionTest, SavesAreRevisionsAndRestoreKeepsEverything) {
   ASSERT_EQ(revs->size(), 3u);
   EXPECT_EQ((*revs)[2].source, "restore");
   EXPECT_NE((*s.revision_text((*revs)[1].id)).find("好妹妹"), std::string::npos);  // the undone save is kept
-  EXPECT_FALSE(s.restore_revision(1, (*revs)[0].id).ok());  // a revision of another chapter
+  EXPECT_FALSE(s.restore_revision(1, (*revs)[0].id).ok());                         // a revision of another chapter
 }
 
 TEST_F(ProjectSessionTest, RenameAndAddChapters) {

@@ -10,7 +10,10 @@ namespace {
 
 std::string render(const std::vector<DiffPiece>& ps) {
   std::string s;
-  for (const auto& p : ps) s += p.kind == DiffPiece::kSame ? p.text : p.kind == DiffPiece::kRemoved ? "[-" + p.text + "]" : "[+" + p.text + "]";
+  for (const auto& p : ps)
+    s += p.kind == DiffPiece::kSame      ? p.text
+         : p.kind == DiffPiece::kRemoved ? "[-" + p.text + "]"
+                                         : "[+" + p.text + "]";
   return s;
 }
 

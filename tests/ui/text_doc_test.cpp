@@ -298,14 +298,31 @@ TEST(TextDoc, RandomEditsUndoAndRedoExactly) {
     const int op = static_cast<int>(rng() % 9);
     const TextPos p{static_cast<int>(rng() % static_cast<unsigned>(d.para_count())), static_cast<int>(rng() % 20)};
     switch (op) {
-      case 0: d.set_caret(p); break;
-      case 1: d.set_caret(p, true); break;
-      case 2: case 3: d.insert(pieces[rng() % 8]); break;
-      case 4: d.backspace(); break;
-      case 5: d.delete_forward(); break;
-      case 6: d.paste(pieces[rng() % 8]); break;
-      case 7: d.move_down(1, rng() % 2); break;
-      case 8: if (rng() % 4 == 0) d.seal_undo_group(); break;
+      case 0:
+        d.set_caret(p);
+        break;
+      case 1:
+        d.set_caret(p, true);
+        break;
+      case 2:
+      case 3:
+        d.insert(pieces[rng() % 8]);
+        break;
+      case 4:
+        d.backspace();
+        break;
+      case 5:
+        d.delete_forward();
+        break;
+      case 6:
+        d.paste(pieces[rng() % 8]);
+        break;
+      case 7:
+        d.move_down(1, rng() % 2);
+        break;
+      case 8:
+        if (rng() % 4 == 0) d.seal_undo_group();
+        break;
     }
     ASSERT_TRUE(utf8::valid(d.text()));
     d.ensure_layout();

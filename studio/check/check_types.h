@@ -1,0 +1,85 @@
+// Shared types of the consistency checks (studio/check/): a finding, the book knowledge the checks compare the
+// text against (entities with aliases, facts with validity ranges), and chapter text as code points so that
+// offsets are code points into the chapter body, the unit storage uses for findings.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "storage/entities.h"
+#include "storage/facts.h"
+
+namespace cj::check {
+
+// Finding kinds (stored in findings.kind).
+inline constexpr const char* kKindName = "name_variant";      // a name written in an unknown variant
+inline constexpr const char* kKindAfterDeath = "after_death";  // acts or speaks after recorded death/departure
+inline constexpr const char* kKindAttribute = "attribute";    // stated attribute contradicts a recorded fact
+inline constexpr const char* kKindTimeline = "timeline";      // time markers going backwards
+inline constexpr const char* kKindLlm = "llm";                // contradiction reported by the model
+
+struct CheckFinding {
+  int64_t chapter = 0;    // chapter ordinal
+  int64_t start = 0;      // code points into the chapter body
+  int64_t end = 0;
+  std::string kind;
+  std::string message;    // Chinese, for the writer
+  std::string evidence;   // the quoted text and the fact / name it contradicts
+};
+
+// Chapter text as code points.
+struct CheckChapter {
+  int64_t ordinal = 0;
+  std::u32string body;  // [chars]
+};
+
+struct KnownEntity {
+  int64_t id = 0;
+  std::string kind;                  // character, place, item, faction, other
+  std::u32string name;
+  std::vector<std::u32string> names; // name first, then aliases
+};
+
+// What the book records, loaded once per run.
+struct BookKnowledge {
+  std::vector<KnownEntity> entities;
+  std::vector<storage::Fact> facts;
+
+  const KnownEntity* entity(int64_t id) const;
+  // Facts of `entity` holding at `chapter` with one of the predicates (empty = any).
+  std::vector<const storage::Fact*> facts_at(int64_t entity, int64_t chapter,
+                                             const std::vector<std::string_view>& predicates) const;
+};
+
+BookKnowledge make_knowledge(const std::vector<storage::Entity>& ents, std::vector<storage::Fact> facts);
+
+// ---- code point helpers ----
+std::u32string to_u32(std::string_view s);
+std::string to_utf8(std::u32string_view s);
+bool is_han(char32_t c);
+// Parses a number written in digits (ASCII or full-width) or Chinese numerals (十六, 二十三, 一百零五, 两, 廿);
+// nullopt if s is not a number.
+std::optional<int64_t> parse_number(std::u32string_view s);
+// The sentence around [begin, end): from after the previous terminator/line break to the next one (inclusive).
+std::pair<size_t, size_t> sentence_around(std::u32string_view text, size_t begin, size_t end);
+bool is_sentence_end(char32_t c);
+
+// A name index: every name and alias of the known entities, longest match at a position.
+class NameIndex {
+ public:
+  explicit NameIndex(const BookKnowledge& k);
+  // The entity whose name/alias starts at text[pos] (longest match), its length in *len; nullptr if none.
+  const KnownEntity* match(std::u32string_view text, size_t pos, size_t* len) const;
+  bool is_known(std::u32string_view name) const;
+  const KnownEntity* find(std::u32string_view name) const;
+  size_t max_len() const { return max_len_; }
+
+ private:
+  std::unordered_map<std::u32string, const KnownEntity*> names_;
+  size_t max_len_ = 0;
+};
+
+}  // namespace cj::check

@@ -1,0 +1,89 @@
+// changjuan-cli check: consistency checks of a book (studio/check/, docs/consistency.md). Prints the findings
+// that are not dismissed for the chapters checked.
+#include <cstdio>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "storage/books.h"
+#include "storage/database.h"
+#include "storage/findings.h"
+#include "studio/check/checker.h"
+#include "studio/cli/command.h"
+
+namespace cj::cli {
+namespace {
+
+int run_check(const Args& a) {
+  auto book = a.get_int("book", 0);
+  if (!book.ok()) return fail(book.error());
+  check::CheckOptions opts;
+  if (auto r = a.get("chapters")) {
+    const std::string& s = *r;
+    size_t dash = s.find('-');
+    try {
+      opts.first = std::stoll(s.substr(0, dash));
+      opts.last = dash == std::string::npos ? *opts.first : std::stoll(s.substr(dash + 1));
+    } catch (...) {
+      return fail("--chapters wants A-B or N (chapter ordinals), got '" + s + "'");
+    }
+  }
+  if (a.has("model"))
+    return fail("--model: this build has no inference engine yet; the LLM check runs when one is linked "
+                "(the deterministic checks run without --model)");
+  opts.force = a.has("force");
+  auto db = storage::Database::open(*a.get("db"), {.create = false});
+  if (!db.ok()) return fail(db.error());
+  if (auto b = storage::Books(**db).get(*book); !b.ok()) return fail(b.error());
+  auto rep = check::check_book(**db, *book, opts);
+  if (!rep.ok()) return fail(rep.error());
+  auto list = storage::Findings(**db).list(*book);
+  if (!list.ok()) return fail(list.error());
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& f : *list) {
+    if (f.status == "dismissed" || f.status == "fixed") continue;
+    if ((opts.first && f.chapter < *opts.first) || (opts.last && f.chapter > *opts.last)) continue;
+    j.push_back({{"id", f.id}, {"chapter", f.chapter}, {"start", f.span_begin}, {"end", f.span_end}, {"kind", f.kind},
+                 {"message", f.message}, {"evidence", f.evidence}, {"status", f.status}});
+  }
+  if (a.has("json")) {
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    for (const auto& f : j)
+      std::printf("第%lld章 [%lld,%lld) %s：%s\n    %s\n", f["chapter"].get<long long>(), f["start"].get<long long>(),
+                  f["end"].get<long long>(), f["kind"].get<std::string>().c_str(),
+                  f["message"].get<std::string>().c_str(), f["evidence"].get<std::string>().c_str());
+    std::fprintf(stderr, "checked %d chapters (%d unchanged, skipped); %d new, %d kept, %d fixed, %d dismissed\n",
+                 rep->chapters_checked, rep->chapters_fresh, rep->added, rep->kept, rep->fixed, rep->suppressed);
+  }
+  return 0;
+}
+
+int run_dismiss(const Args& a) {
+  auto id = a.get_int("id", 0);
+  if (!id.ok()) return fail(id.error());
+  auto db = storage::Database::open(*a.get("db"), {.create = false});
+  if (!db.ok()) return fail(db.error());
+  const std::string status = a.get_or("status", "dismissed");
+  if (auto s = storage::Findings(**db).set_status(*id, status); !s.ok()) return fail(s.error());
+  return 0;
+}
+
+Registrar reg({.name = "check",
+               .summary = "consistency checks: name variants, after death, attributes, timeline (stale chapters only)",
+               .options = {{"db", "D", "project database", true},
+                           {"book", "ID", "book id", true},
+                           {"chapters", "A-B", "only these chapter ordinals"},
+                           {"model", "M", "also run the LLM check with this model (needs the inference engine)"},
+                           {"force", "", "re-check chapters that have not changed"},
+                           {"json", "", "print [{\"chapter\",\"start\",\"end\",\"kind\",\"message\",\"evidence\"}]"}},
+               .run = run_check});
+Registrar reg_dismiss({.name = "check set-status",
+                       .summary = "set a finding's status (dismissed by default; open, accepted, fixed)",
+                       .options = {{"db", "D", "project database", true},
+                                   {"id", "ID", "finding id", true},
+                                   {"status", "S", "dismissed (default), open, accepted or fixed"}},
+                       .run = run_dismiss});
+
+}  // namespace
+}  // namespace cj::cli
