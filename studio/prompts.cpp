@@ -42,6 +42,15 @@ std::string rewrite_prompt(const std::string& mode, const std::string& book_titl
   return s;
 }
 
+std::string plain_prompt(const std::string& context, const std::string& chapter_heading, const std::string& outline,
+                         const std::string& before) {
+  std::string s = context;
+  if (!s.empty() && s.back() != '\n') s += "\n";
+  if (!chapter_heading.empty()) s += chapter_heading + "\n";
+  if (!outline.empty()) s += outline + (outline.back() == '\n' ? "" : "\n");
+  return s + before;
+}
+
 std::string default_instruction(const std::string& mode) {
   if (mode == "expand") return "在不改变情节的前提下，增加动作、对话与环境描写，篇幅约为原文的两倍。";
   if (mode == "condense") return "保留全部情节要点与关键对话，删去冗余描写，篇幅约为原文的一半。";

@@ -19,6 +19,11 @@ std::string rewrite_prompt(const std::string& mode, const std::string& book_titl
                            const std::string& surrounding_before, const std::string& selection,
                            const std::string& surrounding_after, const std::string& instruction);
 
+// Plain style, for base models that only continue text (no instructions): the book context, the heading, the
+// outline (draft) as the opening line, then the text so far.
+std::string plain_prompt(const std::string& context, const std::string& chapter_heading, const std::string& outline,
+                         const std::string& before);
+
 // The default instruction for each mode when the writer gives none.
 std::string default_instruction(const std::string& mode);
 

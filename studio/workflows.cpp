@@ -63,7 +63,8 @@ nlohmann::json to_json(const WorkflowParams& p) {
           {"cursor", p.cursor},       {"heading", p.heading},       {"outline", p.outline},
           {"target_chars", p.target_chars}, {"sel_begin", p.sel_begin}, {"sel_end", p.sel_end},
           {"instruction", p.instruction},   {"max_tokens", p.max_tokens}, {"context_tokens", p.context_tokens},
-          {"temperature", p.temperature},   {"seed", p.seed}};
+          {"temperature", p.temperature},   {"seed", p.seed},
+          {"prompt_style", p.prompt_style}};
 }
 
 Result<WorkflowParams> params_from_json(const nlohmann::json& j) {
@@ -83,6 +84,7 @@ Result<WorkflowParams> params_from_json(const nlohmann::json& j) {
     p.context_tokens = j.value("context_tokens", p.context_tokens);
     p.temperature = j.value("temperature", p.temperature);
     p.seed = j.value("seed", p.seed);
+    p.prompt_style = j.value("prompt_style", p.prompt_style);
   } catch (const std::exception& e) {
     return make_error(std::string("bad workflow parameters: ") + e.what());
   }
@@ -95,6 +97,10 @@ Result<WorkflowParams> params_from_json(const nlohmann::json& j) {
   if (p.max_tokens < 1 || p.max_tokens > 1 << 20) return make_error("max_tokens must be between 1 and 1048576");
   if ((p.kind == "rewrite" || p.kind == "expand" || p.kind == "condense") && p.sel_end <= p.sel_begin)
     return make_error(p.kind + ": the selection is empty");
+  if (p.prompt_style != "instruct" && p.prompt_style != "plain")
+    return make_error("prompt style must be instruct or plain, got '" + p.prompt_style + "'");
+  if (p.prompt_style == "plain" && p.kind != "continue" && p.kind != "draft")
+    return make_error(p.kind + " needs instructions: use the instruct prompt style with an instruction-tuned model");
   if (p.temperature < 0 || p.temperature > 5) return make_error("temperature must be between 0 and 5");
   return p;
 }
@@ -158,6 +164,7 @@ Result<WorkflowResult> run_workflow(storage::Database& db, EngineSession& engine
 
   const int n_ctx = engine.n_ctx();
   const bool is_draft = p.kind == "draft";
+  const bool plain = p.prompt_style == "plain";
   // Tokens to generate in one request; the rest of the window is prompt.
   int gen_budget = is_draft ? std::min(n_ctx / 2, std::max(64, p.target_chars * 2)) : std::min(p.max_tokens, n_ctx / 2);
   int ctx_budget = p.context_tokens > 0 ? std::min(p.context_tokens, n_ctx / 2) : n_ctx / 4;
@@ -174,9 +181,11 @@ Result<WorkflowResult> run_workflow(storage::Database& db, EngineSession& engine
     int room = std::max(64, n_ctx - gen_budget - engine.count_tokens(*context) - 200);
     std::string after = fit_head(engine, after_sel, room / 4);
     std::string before = fit_tail(engine, before_sel, room - engine.count_tokens(after));
-    fixed = prompts::continue_prompt(book->title, *context, heading, before, after);
+    fixed = plain ? prompts::plain_prompt(*context, heading, "", before)
+                  : prompts::continue_prompt(book->title, *context, heading, before, after);
   } else if (is_draft) {
-    fixed = prompts::draft_prompt(book->title, *context, heading, p.outline, p.target_chars);
+    fixed = plain ? prompts::plain_prompt(*context, heading, p.outline, "")
+                  : prompts::draft_prompt(book->title, *context, heading, p.outline, p.target_chars);
   } else {
     size_t b = byte_offset_of(body, p.sel_begin), e = byte_offset_of(body, p.sel_end);
     if (b >= e) return make_error(p.kind + ": the selection is outside the chapter's text");

@@ -35,6 +35,7 @@ struct WorkflowParams {
   int context_tokens = 0;          // budget for the book context; 0 = half the context window
   float temperature = 0.8f;
   uint64_t seed = 0;
+  std::string prompt_style = "instruct";  // instruct (Chinese instructions) | plain (base models: text only)
 };
 nlohmann::json to_json(const WorkflowParams& p);
 Result<WorkflowParams> params_from_json(const nlohmann::json& j);  // validated, messages name the field

@@ -89,6 +89,8 @@ int run_draft(const Args& a) {
   if (!outline.ok()) return fail(outline.error());
   auto settings = studio_cli::engine_settings(a);
   if (!settings.ok()) return fail(settings.error());
+  if (std::string ps = a.get_or("prompt-style", "instruct"); ps != "instruct" && ps != "plain")
+    return fail("--prompt-style must be instruct or plain");
 
   auto dbr = storage::Database::open(*a.get("db"), {.create = false});
   if (!dbr.ok()) return fail(dbr.error());
@@ -134,6 +136,7 @@ int run_draft(const Args& a) {
     p.target_chars = int(*words);
     p.temperature = settings->sampling.temperature;
     p.seed = uint64_t(*seed) + uint64_t(n);
+    p.prompt_style = a.get_or("prompt-style", "instruct");
     auto id = jobs.create(studio::job_kind(p), studio::to_json(p).dump(), *book);
     if (!id.ok()) return fail(id.error());
     items.push_back({n, *id, false});

@@ -28,6 +28,7 @@ inline std::vector<OptSpec> engine_options() {
           {"temp", "T", "temperature (default 0.8; 0 = greedy)"},
           {"seed", "S", "sampling seed (default 0)"},
           {"chat", "", "wrap prompts as a ChatML user turn (instruction-tuned models)"},
+          {"prompt-style", "S", "instruct (default: Chinese instructions) or plain (base models: context + text only)"},
           {"checkpoint-every", "N", "checkpoint the text every N pieces (default 32)"}};
 }
 
@@ -113,6 +114,7 @@ inline int run_workflow_cmd(const Args& a, studio::WorkflowParams p) {
   p.max_tokens = int(*tokens);
   p.temperature = settings->sampling.temperature;
   p.seed = uint64_t(*seed);
+  p.prompt_style = a.get_or("prompt-style", "instruct");
   auto valid = studio::params_from_json(studio::to_json(p));
   if (!valid.ok()) return fail(valid.error());
 

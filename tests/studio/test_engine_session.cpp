@@ -147,3 +147,33 @@ TEST(EngineSession, CancelFromAnotherThreadStopsWithinOneToken) {
 
 }  // namespace
 }  // namespace cj::studio
+
+#include "studio/engine_text_generator.h"
+#ifdef CJ_STUDIO_HAVE_TEXT_GENERATOR
+namespace cj::studio {
+namespace {
+TEST(EngineTextGenerator, StreamsAndStopsWhenTheCallbackSaysSo) {
+  auto e = open_engine();
+  ASSERT_TRUE(e);
+  EngineTextGenerator gen(*e);
+  memory::GenOptions o;
+  o.max_tokens = 12;
+  o.temperature = 0;
+  std::string seen;
+  auto all = gen.generate("总结：林黛玉进府。", o, [&](std::string_view p) {
+    seen.append(p);
+    return true;
+  });
+  ASSERT_TRUE(all.ok()) << all.error();
+  EXPECT_EQ(*all, seen);
+  EXPECT_FALSE(all->empty());
+  int pieces = 0;
+  auto part = gen.generate("总结：林黛玉进府。", o, [&](std::string_view) { return ++pieces < 2; });
+  ASSERT_TRUE(part.ok());
+  EXPECT_EQ(pieces, 2);
+  EXPECT_EQ(all->substr(0, part->size()), *part);  // greedy: the same start
+  EXPECT_EQ(gen.name(), "tiny-qwen3.gguf");
+}
+}  // namespace
+}  // namespace cj::studio
+#endif

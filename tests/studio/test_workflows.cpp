@@ -5,9 +5,11 @@
 #include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
+#include <cctype>
 #include <thread>
 
 #include "engine/base/utf8.h"
+#include "engine/llama2c.h"
 #include "storage/jobs.h"
 #include "studio/job_queue.h"
 #include "studio/workflows.h"
@@ -295,6 +297,54 @@ TEST(JobQueue, OneAtATimeWithPauseResumeCancelAndShutdown) {
   EXPECT_EQ(jobs.get(a)->status, "cancelled");
   EXPECT_FALSE(q2.cancel(a).ok());
   q2.shutdown();
+}
+
+}  // namespace
+}  // namespace cj::studio
+
+namespace cj::studio {
+namespace {
+
+// stories260K (a real, tiny English story model) drafts with the plain prompt style: context + outline, no
+// instructions; with greedy sampling the text is its usual story English.
+TEST(Workflows, PlainDraftOnStories260K) {
+  TempDir dir;
+  const std::string d = std::string(CJ_TEST_DATA) + "/models/stories260K/";
+  auto info = convert_llama2c(d + "stories260K.bin", d + "tok512.bin", dir.file("s.gguf"));
+  ASSERT_TRUE(info.ok()) << info.error();
+  std::string path = dir.file("p.cjdb");
+  {
+    auto db = storage::Database::open(path, {.create = true});
+    storage::Book b;
+    b.title = "Stories";
+    ASSERT_TRUE(storage::Books(**db).create(b).ok());
+    ASSERT_TRUE(storage::Chapters(**db).add(1, {1, "Chapter 1", "Chapter 1", "Once upon a time, there was a little girl named Lily. She liked to play in the park.\n"}).ok());
+  }
+  auto db = storage::Database::open(path);
+  EngineSettings s;
+  s.model_path = dir.file("s.gguf");
+  s.ctx = 512;
+  auto engine = EngineSession::open(s);
+  ASSERT_TRUE(engine.ok()) << engine.error();
+  WorkflowParams p;
+  p.kind = "draft";
+  p.book_id = 1;
+  p.ordinal = 2;
+  p.heading = "Chapter 2";
+  p.outline = "One day, Lily found a big red ball.";
+  p.target_chars = 300;
+  p.temperature = 0;
+  p.prompt_style = "plain";
+  auto r = run_workflow(**db, **engine, p, "", {});
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_GE(r->chars, 300);
+  int spaces = 0, letters = 0;
+  for (char c : r->generated) spaces += c == ' ', letters += std::isalpha(static_cast<unsigned char>(c)) != 0;
+  EXPECT_GT(letters, 150) << r->generated;
+  EXPECT_GT(spaces, 30) << r->generated;
+  p.kind = "rewrite";
+  p.sel_end = 5;
+  EXPECT_FALSE(params_from_json(to_json(p)).ok());  // rewriting needs instructions
 }
 
 }  // namespace
