@@ -1,0 +1,124 @@
+// changjuan-cli jobs list|cancel|resume: the project's jobs. cancel marks a job cancelled (a job running in
+// another process stops at its next checkpoint); resume queues a paused/cancelled/failed job again and, with
+// --model, runs it now here, continuing from the text it had written.
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "storage/database.h"
+#include "storage/jobs.h"
+#include "studio/cli/studio_cli.h"
+
+namespace cj::cli {
+namespace {
+
+nlohmann::json job_json(const storage::Job& j) {
+  nlohmann::json o = {{"id", j.id},           {"kind", j.kind},         {"status", j.status},
+                      {"progress", j.progress}, {"message", j.message}, {"updated_at", j.updated_at}};
+  o["book_id"] = j.book_id ? nlohmann::json(*j.book_id) : nlohmann::json(nullptr);
+  auto p = nlohmann::json::parse(j.params, nullptr, false);
+  if (!p.is_discarded() && p.contains("ordinal")) o["chapter"] = p["ordinal"];
+  if (j.checkpoint) {
+    auto c = nlohmann::json::parse(*j.checkpoint, nullptr, false);
+    if (c.is_object() && c.contains("chars")) o["checkpoint_chars"] = c["chars"];
+  }
+  if (j.result) {
+    auto r = nlohmann::json::parse(*j.result, nullptr, false);
+    if (!r.is_discarded()) o["result"] = r;
+  }
+  return o;
+}
+
+int run_list(const Args& a) {
+  auto db = storage::Database::open(*a.get("db"), {.create = false});
+  if (!db.ok()) return fail(db.error());
+  auto l = storage::Jobs(**db).list(a.get_or("status", ""));
+  if (!l.ok()) return fail(l.error());
+  if (a.has("json")) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& j : *l) arr.push_back(job_json(j));
+    std::printf("%s\n", arr.dump().c_str());
+    return 0;
+  }
+  for (const auto& j : *l)
+    std::printf("%5lld  %-18s %-9s %3d%%  %s\n", static_cast<long long>(j.id), j.kind.c_str(), j.status.c_str(),
+                int(j.progress * 100), j.message.c_str());
+  return 0;
+}
+
+int run_cancel(const Args& a) {
+  auto id = a.get_int("id", 0);
+  if (!id.ok()) return fail(id.error());
+  auto db = storage::Database::open(*a.get("db"), {.create = false});
+  if (!db.ok()) return fail(db.error());
+  storage::Jobs jobs(**db);
+  auto j = jobs.get(*id);
+  if (!j.ok()) return fail(j.error());
+  if (j->status == "done" || j->status == "failed" || j->status == "cancelled")
+    return fail("job " + std::to_string(*id) + " is already " + j->status);
+  if (auto s = jobs.finish(*id, "cancelled", "cancelled by the user; resume to continue from its text"); !s.ok())
+    return fail(s.error());
+  if (a.has("json")) std::printf("%s\n", job_json(*jobs.get(*id)).dump().c_str());
+  return 0;
+}
+
+int run_resume(const Args& a) {
+  auto id = a.get_int("id", 0);
+  auto every = a.get_int("checkpoint-every", 32);
+  if (!id.ok()) return fail(id.error());
+  if (!every.ok()) return fail(every.error());
+  auto dbr = storage::Database::open(*a.get("db"), {.create = false});
+  if (!dbr.ok()) return fail(dbr.error());
+  storage::Jobs jobs(**dbr);
+  auto j = jobs.get(*id);
+  if (!j.ok()) return fail(j.error());
+  if (j->status == "done") return fail("job " + std::to_string(*id) + " is already done");
+  if (j->status == "running") {
+    // Left running by a killed process (or still running elsewhere: then the other process keeps it).
+    if (auto n = jobs.requeue_interrupted(); !n.ok()) return fail(n.error());
+  } else if (auto s = jobs.set_status(*id, "queued"); !s.ok()) {
+    return fail(s.error());
+  }
+  if (!a.has("model")) {
+    if (a.has("json")) std::printf("%s\n", job_json(*jobs.get(*id)).dump().c_str());
+    return 0;
+  }
+  auto settings = studio_cli::engine_settings(a);
+  if (!settings.ok()) return fail(settings.error());
+  auto engine = studio::EngineSession::open(*settings);
+  if (!engine.ok()) return fail(engine.error());
+  studio_cli::install_signals();
+  auto out = studio_cli::run_here(**dbr, **engine, *id, "job " + std::to_string(*id), int(*every), false);
+  auto after = jobs.get(*id);
+  if (a.has("json") && after.ok()) std::printf("%s\n", job_json(*after).dump().c_str());
+  else std::fprintf(stderr, "job %lld: %s — %s\n", static_cast<long long>(*id), out.status.c_str(), out.message.c_str());
+  if (out.status == "failed") return 1;
+  return out.status == "done" ? 0 : 130;
+}
+
+Registrar reg_list({.name = "jobs list",
+                    .summary = "list the project's jobs (status, progress, message)",
+                    .options = {{"db", "D", "project database", true},
+                                {"status", "S", "only jobs with this status"},
+                                {"json", "", "print JSON"}},
+                    .run = run_list});
+Registrar reg_cancel({.name = "jobs cancel",
+                      .summary = "cancel a queued, paused or running job (its text is kept)",
+                      .options = {{"db", "D", "project database", true}, {"id", "N", "job id", true}, {"json", "", "print JSON"}},
+                      .run = run_cancel});
+
+std::vector<OptSpec> resume_options() {
+  std::vector<OptSpec> o = {{"db", "D", "project database", true}, {"id", "N", "job id", true}, {"json", "", "print JSON"}};
+  for (auto e : studio_cli::engine_options()) {
+    if (e.name == "model") e.required = false, e.help = "GGUF model: run the job now (otherwise only queue it)";
+    o.push_back(e);
+  }
+  return o;
+}
+Registrar reg_resume({.name = "jobs resume",
+                      .summary = "queue a stopped job again; with --model run it now, continuing its text",
+                      .options = resume_options(),
+                      .run = run_resume});
+
+}  // namespace
+}  // namespace cj::cli

@@ -1,0 +1,146 @@
+// Shared by the studio subcommands (draft, continue, rewrite, jobs resume): engine options, signal handling
+// (SIGINT/SIGTERM stop the running job cleanly at the next token, with its text checkpointed), and running
+// one job in this process with progress on stderr.
+#pragma once
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include "storage/jobs.h"
+#include "studio/args.h"
+#include "studio/cli/command.h"
+#include "studio/engine_session.h"
+#include "studio/job_queue.h"
+#include "storage/books.h"
+#include "storage/database.h"
+#include <nlohmann/json.hpp>
+
+namespace cj::cli::studio_cli {
+
+inline std::vector<OptSpec> engine_options() {
+  return {{"model", "M", "GGUF model file", true},
+          {"threads", "T", "threads (default 2)"},
+          {"ctx", "N", "context size in tokens (default 4096)"},
+          {"temp", "T", "temperature (default 0.8; 0 = greedy)"},
+          {"seed", "S", "sampling seed (default 0)"},
+          {"chat", "", "wrap prompts as a ChatML user turn (instruction-tuned models)"},
+          {"prompt-style", "S", "instruct (default: Chinese instructions) or plain (base models: context + text only)"},
+          {"checkpoint-every", "N", "checkpoint the text every N pieces (default 32)"}};
+}
+
+inline Result<studio::EngineSettings> engine_settings(const Args& a) {
+  studio::EngineSettings s;
+  s.model_path = a.get_or("model", "");
+  auto threads = a.get_int("threads", 2);
+  auto ctx = a.get_int("ctx", 4096);
+  auto temp = a.get_double("temp", 0.8);
+  if (!threads.ok()) return make_error(threads.error());
+  if (!ctx.ok()) return make_error(ctx.error());
+  if (!temp.ok()) return make_error(temp.error());
+  s.threads = int(*threads);
+  s.ctx = int(*ctx);
+  s.sampling.temperature = float(*temp);
+  s.chat = a.has("chat");
+  CJ_TRY(studio::validate(s));
+  return s;
+}
+
+inline std::atomic<bool> g_stop{false};
+inline std::atomic<int> g_why{0};
+inline void on_signal(int) {
+  g_why.store(int(studio::StopRequest::kShutdown));
+  g_stop.store(true);
+}
+inline void install_signals() {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+}
+
+// Marks the job running and runs it here. Progress goes to stderr at most once a second; pieces go to
+// `echo` (stdout) when set.
+inline studio::RunOutcome run_here(storage::Database& db, studio::EngineSession& engine, int64_t job_id,
+                                   const std::string& label, int checkpoint_every, bool echo) {
+  storage::Jobs jobs(db);
+  auto job = jobs.get(job_id);
+  if (!job.ok()) return {"failed", {}, job.error()};
+  if (auto s = jobs.set_status(job_id, "running"); !s.ok()) return {"failed", {}, s.error()};
+  job->status = "running";
+  auto t0 = std::chrono::steady_clock::now();
+  auto last = t0;
+  double f0 = job->progress;
+  const bool tty = isatty(2);
+  auto on_progress = [&](std::string_view piece, const studio::WorkflowProgress& pr) {
+    if (echo) {
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::seconds(1)) return;
+    last = now;
+    double el = std::chrono::duration<double>(now - t0).count();
+    double rate = (pr.fraction - f0) / std::max(el, 1e-9);
+    std::string eta = rate > 0 ? std::to_string(int((1 - pr.fraction) / rate)) + "s" : "?";
+    std::fprintf(stderr, "%s%s: %lld 字 %3d%% %.1f tok/s ETA %s%s", tty ? "\r" : "", label.c_str(),
+                 static_cast<long long>(pr.chars), int(pr.fraction * 100), pr.tokens / std::max(el, 1e-9),
+                 eta.c_str(), tty ? "   " : "\n");
+  };
+  auto out = studio::run_job(db, engine, *job, g_stop, g_why, checkpoint_every, on_progress);
+  if (tty) std::fputc('\n', stderr);
+  return out;
+}
+
+inline std::vector<OptSpec> with_engine(std::vector<OptSpec> o) {
+  for (auto& e : engine_options()) o.push_back(e);
+  return o;
+}
+
+// Runs one workflow (p.kind set; book, chapter, tokens, seed from the options) as a job in this process.
+inline int run_workflow_cmd(const Args& a, studio::WorkflowParams p) {
+  auto book = a.get_int("book", 0);
+  auto ch = a.get_int("chapter", 1);
+  auto tokens = a.get_int("tokens", 256);
+  auto every = a.get_int("checkpoint-every", 32);
+  auto seed = a.get_int("seed", 0);
+  for (const auto* r : {&book, &ch, &tokens, &every, &seed})
+    if (!r->ok()) return fail(r->error());
+  auto settings = engine_settings(a);
+  if (!settings.ok()) return fail(settings.error());
+  p.book_id = *book;
+  p.ordinal = *ch;
+  p.max_tokens = int(*tokens);
+  p.temperature = settings->sampling.temperature;
+  p.seed = uint64_t(*seed);
+  p.prompt_style = a.get_or("prompt-style", "instruct");
+  auto valid = studio::params_from_json(studio::to_json(p));
+  if (!valid.ok()) return fail(valid.error());
+
+  auto dbr = storage::Database::open(*a.get("db"), {.create = false});
+  if (!dbr.ok()) return fail(dbr.error());
+  storage::Database& db = **dbr;
+  if (auto b = storage::Books(db).get(p.book_id); !b.ok()) return fail(b.error());
+  auto engine = studio::EngineSession::open(*settings);
+  if (!engine.ok()) return fail(engine.error());
+  auto id = storage::Jobs(db).create(studio::job_kind(p), studio::to_json(p).dump(), p.book_id);
+  if (!id.ok()) return fail(id.error());
+  install_signals();
+  bool json = a.has("json");
+  auto out = run_here(db, **engine, *id, p.kind, int(*every), !json);
+  if (!json) std::fputc('\n', stdout);
+  const auto& r = out.result;
+  if (json) {
+    nlohmann::json j = {{"job", *id},          {"status", out.status}, {"chapter_id", r.chapter_id},
+                        {"revision_id", r.revision_id}, {"text", r.generated}, {"chars", r.chars},
+                        {"gen_tokens", r.gen_tokens},   {"message", out.message}};
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::fprintf(stderr, "job %lld: %s — %s\n", static_cast<long long>(*id), out.status.c_str(), out.message.c_str());
+  }
+  if (out.status == "failed") return 1;
+  return out.status == "done" ? 0 : 130;
+}
+
+}  // namespace cj::cli::studio_cli

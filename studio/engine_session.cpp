@@ -1,0 +1,110 @@
+#include "studio/engine_session.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+namespace cj::studio {
+
+Status validate(const EngineSettings& s) {
+  if (s.model_path.empty()) return make_error("no model file is set (settings: model path)");
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(s.model_path, ec))
+    return make_error("the model file " + s.model_path + " does not exist or is not a file (settings: model path)");
+  if (s.threads < 1 || s.threads > 256) return make_error("threads must be between 1 and 256");
+  if (s.ctx < 64 || s.ctx > (1 << 20)) return make_error("the context size must be between 64 and 1048576 tokens");
+  if (s.sampling.top_p <= 0) return make_error("top-p must be greater than 0");
+  if (s.sampling.temperature > 5) return make_error("temperature above 5 gives noise; use 0..2");
+  return Status();
+}
+
+Result<std::unique_ptr<EngineSession>> EngineSession::open(const EngineSettings& s) {
+  CJ_TRY(validate(s));
+  std::unique_ptr<EngineSession> es(new EngineSession());
+  es->settings_ = s;
+  auto m = Model::load(s.model_path);
+  if (!m.ok()) return make_error(m.error());
+  es->model_ = std::move(m.value());
+  es->tok_ = es->model_->tokenizer();
+  if (!es->tok_)
+    return make_error(s.model_path + ": the model has no usable tokenizer (" + es->model_->tokenizer_error() + ")");
+  BackendOptions bo;
+  bo.n_threads = s.threads;
+  bo.n_ctx = s.ctx;
+  bo.kv_type = s.kv_type;
+  auto be = make_cpu_backend(*es->model_, bo);
+  if (!be.ok()) return make_error(be.error());
+  es->be_ = std::move(be.value());
+  return es;
+}
+
+std::string EngineSession::name() const { return std::filesystem::path(settings_.model_path).filename().string(); }
+
+std::vector<TokenId> EngineSession::tokenize(const std::string& prompt, int chat) const {
+  return tokenize_prompt(*tok_, prompt, chat < 0 ? settings_.chat : chat > 0);
+}
+
+bool EngineSession::has_chat_tokens() const { return tok_->find_token("<|im_start|>").has_value(); }
+
+int EngineSession::count_tokens(const std::string& text) const { return int(tok_->encode(text, false).size()); }
+
+Result<std::string> EngineSession::generate(const SessionRequest& req,
+                                            const std::function<bool(std::string_view)>& on_text,
+                                            std::atomic<bool>* stop, SessionStats* stats) {
+  std::atomic<bool> local_stop{false};
+  std::atomic<bool>* flag = stop ? stop : &local_stop;
+  std::vector<TokenId> prompt = tokenize(req.prompt, req.chat);
+  if (prompt.empty()) prompt.push_back(tok_->bos() >= 0 ? tok_->bos() : 0);
+  const int n_ctx = be_->n_ctx();
+  if (int(prompt.size()) >= n_ctx - 1)
+    return make_error("the prompt is " + std::to_string(prompt.size()) + " tokens but the context holds " +
+                         std::to_string(n_ctx) + "; lower the context budget or raise the context size");
+
+  // Reuse the cached prefix; at least one prompt token must be evaluated to get the next token's logits.
+  size_t common = 0;
+  while (common < cached_.size() && common < prompt.size() && cached_[common] == prompt[common]) ++common;
+  if (common == prompt.size()) --common;
+  be_->truncate(int(common));
+  cached_.resize(common);
+  std::vector<TokenId> rest(prompt.begin() + long(common), prompt.end());
+
+  GenerateParams gp;
+  gp.sampling = settings_.sampling;
+  if (req.temperature >= 0) gp.sampling.temperature = req.temperature;
+  gp.sampling.seed = req.seed;
+  gp.stop = req.stop;
+  gp.n_predict = std::max(0, std::min(req.max_tokens, n_ctx - int(prompt.size()) - 1));
+
+  std::string out;
+  // on_text returning false stops this request through the same flag the engine polls; the flag is cleared
+  // afterwards when it was this request (not the caller) that set it.
+  bool we_set = false;
+  auto st = cj::generate(*be_, *tok_, rest, gp, [&](std::string_view piece) {
+    out.append(piece);
+    if (on_text && !on_text(piece) && !flag->exchange(true)) we_set = true;
+  }, flag);
+  if (we_set) flag->store(false);
+  // Whatever the outcome, the cache holds the first n_past() tokens of prompt + generated.
+  std::vector<TokenId> all = prompt;
+  if (st.ok()) all.insert(all.end(), st->tokens.begin(), st->tokens.end());
+  int n_past = be_->n_past();
+  if (n_past > int(all.size())) {  // cannot happen unless generate changes; drop the cache to stay correct
+    be_->truncate(0);
+    n_past = 0;
+  }
+  cached_.assign(all.begin(), all.begin() + n_past);
+  if (!st.ok()) return make_error(st.error());
+  if (stats) {
+    stats->prompt_tokens = int(prompt.size());
+    stats->reused_tokens = int(common);
+    stats->gen_tokens = st->gen_tokens;
+    stats->prefill_ms = st->prefill_ms;
+    stats->decode_ms = st->decode_ms;
+    stats->decode_tok_s = st->decode_tok_s;
+    stats->stop_reason = st->stop_reason;
+    stats->tokens = st->tokens;
+  }
+  return out;
+}
+
+}  // namespace cj::studio

@@ -1,0 +1,84 @@
+// One loaded model on the local CPU engine, shared by the workflows and the job queue: the model is mapped once,
+// one backend (one sequence, one KV cache) is kept between requests, and a request whose prompt shares a prefix
+// with what is already in the cache only prefills the rest (the cache is truncated to the common prefix).
+// Generation streams whole UTF-8 pieces and stops within one token when the caller's stop flag is set.
+// Not thread-safe: one generation at a time (the job queue's worker owns it while a job runs).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/backend.h"
+#include "engine/base/result.h"
+#include "engine/generate.h"
+#include "engine/model.h"
+
+namespace cj::studio {
+
+struct EngineSettings {
+  std::string model_path;
+  int threads = 1;
+  int ctx = 4096;              // tokens the KV cache holds
+  KVType kv_type = KVType::F16;
+  SamplerParams sampling;      // defaults for requests that do not set their own
+  bool chat = false;           // wrap prompts as a ChatML user turn (instruction-tuned models)
+};
+
+// Checks the settings before anything is loaded; the message names the setting.
+Status validate(const EngineSettings& s);
+
+struct SessionRequest {
+  std::string prompt;          // plain text (ChatML-wrapped when EngineSettings::chat)
+  int max_tokens = 512;
+  float temperature = -1;      // < 0: EngineSettings::sampling.temperature
+  uint64_t seed = 0;
+  std::vector<std::string> stop;
+  int chat = -1;               // 1: ChatML user turn, 0: plain text, -1: EngineSettings::chat
+};
+
+struct SessionStats {
+  int prompt_tokens = 0;       // tokens of the whole prompt
+  int reused_tokens = 0;       // of those, found in the KV cache (not prefilled again)
+  int gen_tokens = 0;
+  double prefill_ms = 0, decode_ms = 0;
+  double decode_tok_s = 0;
+  std::string stop_reason;     // as GenerateStats::stop_reason
+  std::vector<TokenId> tokens; // generated ids
+};
+
+class EngineSession {
+ public:
+  static Result<std::unique_ptr<EngineSession>> open(const EngineSettings& s);
+
+  // Generates a continuation of req.prompt. on_text gets each piece; returning false ends this request (the
+  // caller's flag is left unset). `stop` (may be null) is polled before every token and may be set from any
+  // thread: generation then ends within one token with stop_reason "cancelled". Returns the generated text.
+  Result<std::string> generate(const SessionRequest& req, const std::function<bool(std::string_view)>& on_text,
+                               std::atomic<bool>* stop, SessionStats* stats = nullptr);
+
+  // Prompt tokens (with BOS / chat wrapping as generate() would use them).
+  std::vector<TokenId> tokenize(const std::string& prompt, int chat = -1) const;
+  // Whether the vocabulary has ChatML tokens (<|im_start|>), i.e. instructions can be wrapped as a user turn.
+  bool has_chat_tokens() const;
+  int count_tokens(const std::string& text) const;  // plain text, no BOS
+  const Tokenizer& tokenizer() const { return *tok_; }
+  const Model& model() const { return *model_; }
+  const EngineSettings& settings() const { return settings_; }
+  int n_ctx() const { return be_->n_ctx(); }
+  std::string name() const;          // file name of the model
+  int cached_tokens() const { return int(cached_.size()); }
+
+ private:
+  EngineSession() = default;
+  EngineSettings settings_;
+  std::unique_ptr<Model> model_;
+  const Tokenizer* tok_ = nullptr;
+  std::unique_ptr<Backend> be_;
+  std::vector<TokenId> cached_;      // the tokens whose keys/values are in be_'s cache, in order
+};
+
+}  // namespace cj::studio

@@ -1,0 +1,116 @@
+// The job queue: workflow jobs persisted in storage's jobs table, run one at a time on the local engine by a
+// worker thread (others wait queued), with progress (fraction, tokens, ETA), cancel and pause/resume.
+//
+// Durability: while a job runs, the text generated so far is checkpointed into its row every
+// `checkpoint_every` pieces (checkpoint JSON {"text": ..., "tokens": n}). After a crash or a closed app,
+// start() requeues jobs left "running"; running one again continues from the checkpointed text (the prompt is
+// the context + that text, so the chapter goes on where it stopped). Nothing is written to a chapter until a
+// workflow completes, and then only as a new revision that is not current.
+//
+// Control from another process works too: a job whose row is set to paused/cancelled (changjuan-cli jobs
+// cancel) stops at its next checkpoint.
+//
+// The UI reads snapshot() (copied under a short lock); it never touches the worker's state directly.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/base/result.h"
+#include "storage/database.h"
+#include "storage/jobs.h"
+#include "studio/engine_session.h"
+#include "studio/workflows.h"
+
+namespace cj::studio {
+
+struct JobView {
+  int64_t id = 0;
+  std::optional<int64_t> book_id;
+  std::string kind;             // "workflow:draft", ...
+  std::string status;           // queued, running, paused, done, failed, cancelled
+  std::string message;
+  double fraction = 0;          // 0..1
+  int tokens = 0;               // generated in the current run
+  int64_t chars = 0;            // generated so far including resumed text
+  double tok_s = 0;             // current run
+  double eta_s = -1;            // seconds left (-1 unknown)
+};
+
+struct QueueSnapshot {
+  std::vector<JobView> jobs;    // oldest first, finished ones included
+  int64_t running_id = 0;       // 0 when idle
+  std::string live_text;        // the running job's text so far (tail, for a preview)
+  uint64_t version = 0;         // increases on every change
+};
+
+// Job kinds for workflows are "workflow:<kind>"; params are to_json(WorkflowParams).
+std::string job_kind(const WorkflowParams& p);
+
+struct RunOutcome {
+  std::string status;           // done, failed, cancelled, paused, queued (stopped by shutdown)
+  WorkflowResult result;
+  std::string message;
+};
+
+enum class StopRequest { kNone = 0, kCancel = 1, kPause = 2, kShutdown = 3 };
+
+// Runs one job (already marked running) to its end on this thread: checkpoints, final status in the row.
+// `stop` is polled every token; `why` says what the stop means (cancel → cancelled, pause → paused,
+// shutdown → queued again). on_progress (may be empty) sees every piece.
+RunOutcome run_job(storage::Database& db, EngineSession& engine, const storage::Job& job, std::atomic<bool>& stop,
+                   std::atomic<int>& why, int checkpoint_every,
+                   const std::function<void(std::string_view, const WorkflowProgress&)>& on_progress = {});
+
+class JobQueue {
+ public:
+  // The queue opens its own connections to db_path (one for the worker, one for control calls).
+  JobQueue(std::string db_path, EngineSession* engine, int checkpoint_every = 32);
+  ~JobQueue();
+
+  // Requeues interrupted jobs and starts the worker.
+  Status start();
+  // Stops the worker: a running job is stopped at the next token, checkpointed and left queued (it resumes on
+  // the next start). Idempotent.
+  void shutdown();
+
+  Result<int64_t> submit(const WorkflowParams& p);
+  Status cancel(int64_t id);    // queued/paused → cancelled; running → stops within one token, cancelled
+  Status pause(int64_t id);     // queued → paused; running → stops, checkpointed, paused
+  Status resume(int64_t id);    // paused/cancelled/failed → queued (continues from its checkpoint)
+
+  QueueSnapshot snapshot() const;
+  // Blocks until no job is queued or running, or the timeout passes; true when idle.
+  bool wait_idle(std::chrono::milliseconds timeout);
+
+ private:
+  void worker();
+  Status refresh_list_locked_db();  // re-reads the job rows into the snapshot (control connection)
+  void refresh();
+
+  std::string db_path_;
+  EngineSession* engine_;
+  int checkpoint_every_;
+  std::unique_ptr<storage::Database> control_db_;
+  std::mutex control_mu_;       // guards control_db_
+
+  std::thread thread_;
+  std::atomic<bool> quit_{false};
+  std::atomic<bool> stop_{false};   // the running job's stop flag
+  std::atomic<int> why_{0};         // StopRequest
+  std::atomic<int64_t> running_id_{0};
+
+  mutable std::mutex mu_;       // guards snap_ and wake-ups
+  std::condition_variable cv_;
+  QueueSnapshot snap_;
+  bool started_ = false;
+};
+
+}  // namespace cj::studio

@@ -1,0 +1,50 @@
+// Settings: per machine (a JSON file, e.g. ~/.config/changjuan/settings.json) and per book (overrides stored
+// in the project's meta table under "studio.settings.book.<id>"). The effective settings are the machine's with
+// the book's overrides applied. Every value is validated with a message that names the setting.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/base/result.h"
+#include "storage/database.h"
+#include "studio/engine_session.h"
+
+namespace cj::studio {
+
+struct Settings {
+  std::string model_path;
+  std::string backend = "cpu";     // cpu | cuda | remote
+  std::string remote_url;          // backend remote: OpenAI-compatible base URL
+  int threads = 2;
+  int ctx = 4096;                  // KV cache size in tokens
+  int context_budget = 0;          // tokens of book context per request; 0 = a quarter of ctx
+  int64_t kv_gpu_mb = 0;           // KV budgets (0 = automatic)
+  int64_t kv_host_mb = 0;
+  std::string kv_type = "f16";     // f16 | f32
+  float temperature = 0.8f;
+  int top_k = 40;
+  float top_p = 0.95f;
+  float min_p = 0.05f;
+  float repeat_penalty = 1.0f;
+  bool chat = false;
+  std::string prompt_style = "instruct";  // instruct | plain
+};
+
+nlohmann::json to_json(const Settings& s);
+// Applies the keys of j over base. Unknown keys and wrong types are errors naming the key.
+Result<Settings> apply_json(const Settings& base, const nlohmann::json& j);
+Status validate(const Settings& s);
+EngineSettings engine_settings(const Settings& s);
+
+// Machine settings: a missing file gives the defaults.
+Result<Settings> load_machine_settings(const std::string& path);
+Status save_machine_settings(const std::string& path, const Settings& s);
+// Book overrides (a JSON object; {} when none).
+Result<nlohmann::json> load_book_overrides(storage::Database& db, int64_t book_id);
+Status save_book_overrides(storage::Database& db, int64_t book_id, const nlohmann::json& overrides);
+// Machine settings + the book's overrides, validated.
+Result<Settings> effective_settings(const Settings& machine, storage::Database& db, int64_t book_id);
+
+}  // namespace cj::studio

@@ -1,0 +1,288 @@
+#include "studio/workflows.h"
+
+#include <algorithm>
+
+#include "engine/base/utf8.h"
+#include "storage/books.h"
+#include "storage/chapters.h"
+#include "studio/prompts.h"
+
+namespace cj::studio {
+
+size_t byte_offset_of(std::string_view s, int64_t cp) {
+  if (cp <= 0) return 0;
+  int64_t n = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      if (n == cp) return i;
+      ++n;
+    }
+  }
+  return s.size();
+}
+
+namespace {
+
+int64_t cps(std::string_view s) { return int64_t(utf8::count_code_points(s)); }
+
+// The last `max_cp` code points of s.
+std::string tail_cp(const std::string& s, int64_t max_cp) {
+  int64_t n = cps(s);
+  return n <= max_cp ? s : s.substr(byte_offset_of(s, n - max_cp));
+}
+std::string head_cp(const std::string& s, int64_t max_cp) { return s.substr(0, byte_offset_of(s, max_cp)); }
+
+// The longest tail (fit_tail) or head (fit_head) of text with at most `budget` tokens: a binary search over the
+// cut point in code points (token density varies along a text, so a proportional cut is not enough).
+std::string fit_part(EngineSession& e, const std::string& text, int budget, bool tail) {
+  if (budget <= 0) return "";
+  if (e.count_tokens(text) <= budget) return text;
+  int64_t n = cps(text);
+  int64_t lo = 0, hi = std::min<int64_t>(n, int64_t(budget) * 8);  // keep lo code points: fits; hi: too many
+  auto part = [&](int64_t k) { return tail ? tail_cp(text, k) : head_cp(text, k); };
+  if (e.count_tokens(part(hi)) <= budget) return part(hi);
+  while (hi - lo > 1) {
+    int64_t mid = lo + (hi - lo) / 2;
+    if (e.count_tokens(part(mid)) <= budget) lo = mid;
+    else hi = mid;
+  }
+  return part(lo);
+}
+std::string fit_tail(EngineSession& e, const std::string& text, int budget) { return fit_part(e, text, budget, true); }
+std::string fit_head(EngineSession& e, const std::string& text, int budget) { return fit_part(e, text, budget, false); }
+
+std::string heading_of(const storage::ChapterInfo& c) {
+  if (!c.heading.empty()) return c.heading;
+  return c.title.empty() ? "第" + std::to_string(c.ordinal) + "章" : c.title;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const WorkflowParams& p) {
+  return {{"kind", p.kind},           {"book_id", p.book_id},       {"ordinal", p.ordinal},
+          {"cursor", p.cursor},       {"heading", p.heading},       {"outline", p.outline},
+          {"target_chars", p.target_chars}, {"sel_begin", p.sel_begin}, {"sel_end", p.sel_end},
+          {"instruction", p.instruction},   {"max_tokens", p.max_tokens}, {"context_tokens", p.context_tokens},
+          {"temperature", p.temperature},   {"seed", p.seed},
+          {"prompt_style", p.prompt_style}};
+}
+
+Result<WorkflowParams> params_from_json(const nlohmann::json& j) {
+  WorkflowParams p;
+  try {
+    p.kind = j.value("kind", p.kind);
+    p.book_id = j.value("book_id", p.book_id);
+    p.ordinal = j.value("ordinal", p.ordinal);
+    p.cursor = j.value("cursor", p.cursor);
+    p.heading = j.value("heading", p.heading);
+    p.outline = j.value("outline", p.outline);
+    p.target_chars = j.value("target_chars", p.target_chars);
+    p.sel_begin = j.value("sel_begin", p.sel_begin);
+    p.sel_end = j.value("sel_end", p.sel_end);
+    p.instruction = j.value("instruction", p.instruction);
+    p.max_tokens = j.value("max_tokens", p.max_tokens);
+    p.context_tokens = j.value("context_tokens", p.context_tokens);
+    p.temperature = j.value("temperature", p.temperature);
+    p.seed = j.value("seed", p.seed);
+    p.prompt_style = j.value("prompt_style", p.prompt_style);
+  } catch (const std::exception& e) {
+    return make_error(std::string("bad workflow parameters: ") + e.what());
+  }
+  if (p.kind != "continue" && p.kind != "draft" && p.kind != "rewrite" && p.kind != "expand" && p.kind != "condense")
+    return make_error("unknown workflow '" + p.kind + "' (continue, draft, rewrite, expand, condense)");
+  if (p.book_id <= 0) return make_error("workflow: no book id");
+  if (p.ordinal < 0) return make_error("workflow: the chapter ordinal must be 0 or more");
+  if (p.kind == "draft" && (p.target_chars < 10 || p.target_chars > 200000))
+    return make_error("draft: the target length must be between 10 and 200000 字");
+  if (p.max_tokens < 1 || p.max_tokens > 1 << 20) return make_error("max_tokens must be between 1 and 1048576");
+  if ((p.kind == "rewrite" || p.kind == "expand" || p.kind == "condense") && p.sel_end <= p.sel_begin)
+    return make_error(p.kind + ": the selection is empty");
+  if (p.prompt_style != "instruct" && p.prompt_style != "plain")
+    return make_error("prompt style must be instruct or plain, got '" + p.prompt_style + "'");
+  if (p.prompt_style == "plain" && p.kind != "continue" && p.kind != "draft")
+    return make_error(p.kind + " needs instructions: use the instruct prompt style with an instruction-tuned model");
+  if (p.temperature < 0 || p.temperature > 5) return make_error("temperature must be between 0 and 5");
+  return p;
+}
+
+Result<std::string> book_context(storage::Database& db, EngineSession& engine, int64_t book_id, int64_t ordinal,
+                                 int budget_tokens) {
+  storage::Chapters chapters(db);
+  auto list = chapters.list(book_id);
+  if (!list.ok()) return make_error(list.error());
+  // Walk back from the chapter before `ordinal`, taking whole chapters while they fit (by a cheap size
+  // estimate), then fit the joined text exactly from the front.
+  std::vector<std::string> parts;
+  int64_t approx_cp = 0;
+  const int64_t max_cp = int64_t(budget_tokens) * 4;  // no tokenizer gives fewer than 1 token per 4 code points here
+  for (auto it = list->rbegin(); it != list->rend() && approx_cp < max_cp; ++it) {
+    if (it->ordinal >= ordinal) continue;
+    auto c = chapters.get(it->id);
+    if (!c.ok()) return make_error(c.error());
+    std::string body = c->body;
+    if (body.empty()) {
+      // A chapter the writer has not written yet but that has an AI draft (batch drafting): the latest draft
+      // stands in for it, so chapter N+1 is drafted with chapter N's draft as context.
+      auto revs = chapters.revisions(c->id);
+      if (revs.ok())
+        for (auto r = revs->rbegin(); r != revs->rend(); ++r)
+          if (r->source == "ai") {
+            if (auto full = chapters.revision(r->id); full.ok()) body = full->body;
+            break;
+          }
+    }
+    if (body.empty()) continue;
+    approx_cp += cps(body);
+    parts.push_back(heading_of(*c) + "\n" + std::move(body) + "\n");
+  }
+  std::string text;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) text += *it;
+  text = tail_cp(text, max_cp);
+  return fit_tail(engine, text, budget_tokens);
+}
+
+Result<WorkflowResult> run_workflow(storage::Database& db, EngineSession& engine, const WorkflowParams& p,
+                                    const std::string& resume_text, const WorkflowHooks& hooks) {
+  storage::Chapters chapters(db);
+  auto book = storage::Books(db).get(p.book_id);
+  if (!book.ok()) return make_error(book.error());
+
+  auto ch = chapters.get_by_ordinal(p.book_id, p.ordinal);
+  if (!ch.ok()) {
+    if (p.kind != "draft") return make_error(ch.error());
+    storage::NewChapter nc;
+    nc.ordinal = p.ordinal;
+    nc.heading = p.heading.empty() ? "第" + std::to_string(p.ordinal) + "章" : p.heading;
+    nc.title = nc.heading;
+    auto id = chapters.add(p.book_id, nc, storage::RevisionSource::kWriter, "created for an AI draft");
+    if (!id.ok()) return make_error(id.error());
+    ch = chapters.get(*id);
+    if (!ch.ok()) return make_error(ch.error());
+  }
+  const storage::Chapter chapter = std::move(ch.value());
+  const std::string heading = heading_of(chapter);
+
+  const int n_ctx = engine.n_ctx();
+  const bool is_draft = p.kind == "draft";
+  const bool plain = p.prompt_style == "plain";
+  // Tokens to generate in one request; the rest of the window is prompt.
+  int gen_budget = is_draft ? std::min(n_ctx / 2, std::max(64, p.target_chars * 2)) : std::min(p.max_tokens, n_ctx / 2);
+  int ctx_budget = p.context_tokens > 0 ? std::min(p.context_tokens, n_ctx / 2) : n_ctx / 4;
+  auto context = book_context(db, engine, p.book_id, p.ordinal, ctx_budget);
+  if (!context.ok()) return make_error(context.error());
+
+  const std::string& body = chapter.body;
+  std::string fixed;   // the prompt without the generated text
+  std::string before_sel, selection, after_sel;
+  if (p.kind == "continue") {
+    size_t cur = p.cursor < 0 ? body.size() : byte_offset_of(body, p.cursor);
+    before_sel = body.substr(0, cur);
+    after_sel = body.substr(cur);
+    int room = std::max(64, n_ctx - gen_budget - engine.count_tokens(*context) - 200);
+    std::string after = fit_head(engine, after_sel, room / 4);
+    std::string before = fit_tail(engine, before_sel, room - engine.count_tokens(after));
+    fixed = plain ? prompts::plain_prompt(*context, heading, "", before)
+                  : prompts::continue_prompt(book->title, *context, heading, before, after);
+  } else if (is_draft) {
+    fixed = plain ? prompts::plain_prompt(*context, heading, p.outline, "")
+                  : prompts::draft_prompt(book->title, *context, heading, p.outline, p.target_chars);
+  } else {
+    size_t b = byte_offset_of(body, p.sel_begin), e = byte_offset_of(body, p.sel_end);
+    if (b >= e) return make_error(p.kind + ": the selection is outside the chapter's text");
+    before_sel = body.substr(0, b);
+    selection = body.substr(b, e - b);
+    after_sel = body.substr(e);
+    int sel_tokens = engine.count_tokens(selection);
+    gen_budget = std::min(n_ctx / 2, std::max(p.max_tokens, p.kind == "expand" ? sel_tokens * 3 : sel_tokens * 2));
+    int room = std::max(0, n_ctx - gen_budget - sel_tokens - engine.count_tokens(*context) - 300);
+    fixed = prompts::rewrite_prompt(p.kind, book->title, *context, fit_tail(engine, before_sel, room / 2), selection,
+                                    fit_head(engine, after_sel, room / 2), p.instruction);
+  }
+
+  WorkflowResult r;
+  r.chapter_id = chapter.id;
+  r.generated = resume_text;
+  r.chars = cps(resume_text);
+  const int64_t target = is_draft ? p.target_chars : 0;
+  WorkflowProgress prog;
+  prog.chars = r.chars;
+  int since_checkpoint = 0;
+  bool stopped = false;
+
+  // Draft: rounds until the target length (the model may end early); others: one request.
+  for (int round = 0; round < (is_draft ? 64 : 1); ++round) {
+    if (is_draft && r.chars >= target) break;
+    if (hooks.stop && hooks.stop->load()) {
+      stopped = true;
+      r.stop_reason = "cancelled";
+      break;
+    }
+    // The text so far goes after the fixed part; keep its tail within the window.
+    int fixed_tokens = engine.count_tokens(fixed);
+    int room = n_ctx - gen_budget - fixed_tokens - 8;
+    if (room < 16) return make_error("the context window (" + std::to_string(n_ctx) + " tokens) is too small for this request");
+    std::string so_far = fit_tail(engine, r.generated, room);
+    SessionRequest req;
+    req.prompt = fixed + so_far;
+    req.max_tokens = gen_budget;
+    req.temperature = p.temperature;
+    req.seed = p.seed + uint64_t(round);
+    bool reached = false;
+    SessionStats ss;
+    auto out = engine.generate(req, [&](std::string_view piece) {
+      r.generated.append(piece);
+      r.chars += cps(piece);
+      ++prog.tokens;
+      prog.chars = r.chars;
+      prog.fraction = is_draft ? std::min(1.0, double(r.chars) / double(target))
+                               : std::min(1.0, double(prog.tokens) / double(gen_budget));
+      if (hooks.on_text) hooks.on_text(piece, prog);
+      if (hooks.on_checkpoint && ++since_checkpoint >= std::max(1, hooks.checkpoint_every)) {
+        since_checkpoint = 0;
+        hooks.on_checkpoint(r.generated, prog);
+      }
+      if (is_draft && r.chars >= target) {
+        reached = true;
+        return false;
+      }
+      return true;
+    }, hooks.stop, &ss);
+    if (!out.ok()) return make_error(out.error());
+    r.gen_tokens += ss.gen_tokens;
+    if (round == 0) {
+      r.reused_tokens = ss.reused_tokens;
+      r.prompt_tokens = ss.prompt_tokens;
+    }
+    r.stop_reason = reached ? "target" : ss.stop_reason;
+    if (ss.stop_reason == "cancelled" && !reached) {
+      stopped = true;
+      break;
+    }
+    if (!is_draft) break;
+    if (ss.gen_tokens == 0) break;  // the model can say nothing more
+  }
+  if (hooks.on_checkpoint) hooks.on_checkpoint(r.generated, prog);
+  if (stopped) return r;
+
+  // Save the proposal as a revision that is not current.
+  std::string proposal;
+  std::string note;
+  if (p.kind == "continue") {
+    proposal = before_sel + r.generated + after_sel;
+    note = "AI continue at " + std::to_string(p.cursor < 0 ? cps(body) : p.cursor);
+  } else if (is_draft) {
+    proposal = r.generated;
+    note = "AI draft from outline, " + std::to_string(r.chars) + " 字";
+  } else {
+    proposal = before_sel + r.generated + after_sel;
+    note = "AI " + p.kind + " of [" + std::to_string(p.sel_begin) + "," + std::to_string(p.sel_end) + ")";
+  }
+  proposal = utf8::sanitize(proposal);
+  auto rev = chapters.add_revision(chapter.id, proposal, storage::RevisionSource::kAi, note);
+  if (!rev.ok()) return make_error(rev.error());
+  r.revision_id = *rev;
+  r.completed = true;
+  return r;
+}
+
+}  // namespace cj::studio
