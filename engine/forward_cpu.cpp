@@ -20,8 +20,8 @@ const bool kFuse = std::getenv("CJ_NO_FUSE") == nullptr;  // A/B switch for meas
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend(const Model& m, const BackendOptions& o)
-      : m_(m), c_(m.config()), o_(o), kv_(m.config(), o.n_ctx, o.kv_type), rope_(m.config().rope, m.rope_freqs.present() ? w32(m.rope_freqs) : nullptr) {
+  CpuBackend(const Model& m, const BackendOptions& o, std::unique_ptr<KVCache> kv)
+      : m_(m), c_(m.config()), o_(o), kv_(std::move(kv)), rope_(m.config().rope, m.rope_freqs.present() ? w32(m.rope_freqs) : nullptr) {
     if (o_.n_threads > 1) pool_ = std::make_unique<ThreadPool>(o_.n_threads);
     const int B = o_.n_batch;
     x_.assign(size_t(B) * c_.n_embd, 0);
@@ -35,25 +35,26 @@ class CpuBackend final : public Backend {
     tmp_.assign(size_t(B) * c_.n_embd, 0);
     cos_.assign(size_t(B) * (c_.rope.n_dims / 2), 0);
     sin_.assign(size_t(B) * (c_.rope.n_dims / 2), 0);
-    ascratch_.reserve(c_.n_heads, c_.n_kv_heads, c_.head_dim_v);
+    ascratch_.reserve(c_.n_heads, c_.n_kv_heads, c_.head_dim_v, kv_->layout().k_head_bytes + kv_->layout().v_head_bytes);
   }
 
   const char* name() const override { return "cpu"; }
   const Model& model() const override { return m_; }
-  int n_ctx() const override { return kv_.capacity(); }
-  int n_past() const override { return kv_.n_tokens(); }
+  int n_ctx() const override { return kv_->capacity(); }
+  int n_past() const override { return kv_->n_tokens(); }
   void truncate(int n) override {
-    CJ_ASSERT(n >= 0 && n <= kv_.n_tokens());
-    kv_.set_n_tokens(n);
+    CJ_ASSERT(n >= 0 && n <= kv_->n_tokens());
+    kv_->truncate(n);
   }
-  size_t kv_bytes_per_token() const override { return kv_.bytes_read_per_token(kv_.n_tokens()); }
+  KVCache& kv_cache() override { return *kv_; }
+  size_t kv_bytes_per_token() const override { return kv_->bytes_read_per_token(kv_->n_tokens()); }
 
   Status eval(const TokenId* tokens, int n, float* logits, int n_logits) override {
     if (n <= 0) return make_error("eval: no tokens");
     if (n_logits < 0 || n_logits > n) return make_error("eval: n_logits out of range");
-    if (kv_.n_tokens() + n > kv_.capacity())
-      return make_error("the context is full: " + std::to_string(kv_.n_tokens()) + " + " + std::to_string(n) +
-                        " tokens exceed the context size " + std::to_string(kv_.capacity()) + " (raise --ctx)");
+    if (kv_->n_tokens() + n > kv_->capacity())
+      return make_error("the context is full: " + std::to_string(kv_->n_tokens()) + " + " + std::to_string(n) +
+                        " tokens exceed the context size " + std::to_string(kv_->capacity()) + " (raise --ctx)");
     for (int i = 0; i < n; ++i)
       if (tokens[i] < 0 || tokens[i] >= c_.n_vocab)
         return make_error("token id " + std::to_string(tokens[i]) + " is outside the vocabulary (" +
@@ -61,7 +62,11 @@ class CpuBackend final : public Backend {
     const int first_logit = n - n_logits;
     for (int b0 = 0; b0 < n; b0 += o_.n_batch) {
       const int nb = std::min(o_.n_batch, n - b0);
+      const int pos0 = kv_->n_tokens();
+      CJ_TRY(kv_->prepare(pos0, nb));
       forward_chunk(tokens + b0, nb);
+      kv_->commit(pos0, tokens + b0, nb);
+      if (kv_->pool().has_io_error()) return make_error(kv_->pool().io_error());
       // Logits of the rows of this chunk at or after first_logit.
       const int r0 = std::max(b0, first_logit);
       if (r0 < b0 + nb) {
@@ -120,7 +125,7 @@ class CpuBackend final : public Backend {
 
   // Runs n (<= n_batch) tokens through all layers; leaves the final hidden states in x_ and K/V in the cache.
   void forward_chunk(const TokenId* tokens, int n) {
-    const int E = c_.n_embd, pos0 = kv_.n_tokens();
+    const int E = c_.n_embd, pos0 = kv_->n_tokens();
     for (int i = 0; i < n; ++i) {
       float* xi = x_.data() + size_t(i) * E;
       if (m_.token_embd.type == DType::F32) std::memcpy(xi, m_.token_embd.row(tokens[i]), size_t(E) * 4);
@@ -156,10 +161,10 @@ class CpuBackend final : public Backend {
             rmsnorm(k + h * c_.head_dim, w32(L.k_norm), k + h * c_.head_dim, c_.head_dim, c_.rms_eps);
         rope_.apply(q, c_.n_heads, c_.head_dim, cos_.data() + size_t(i) * half, sin_.data() + size_t(i) * half);
         rope_.apply(k, c_.n_kv_heads, c_.head_dim, cos_.data() + size_t(i) * half, sin_.data() + size_t(i) * half);
-        kv_.store(l, pos0 + i, k, v);
+        kv_->store(l, pos0 + i, k, v);
       });
       AttentionArgs a;
-      a.kv = &kv_;
+      a.kv = kv_.get();
       a.layer = l;
       a.n_heads = c_.n_heads;
       a.n_kv_heads = c_.n_kv_heads;
@@ -189,7 +194,6 @@ class CpuBackend final : public Backend {
       linear(L.w_down, gate_.data(), n, tmp_.data());
       add(x_.data(), tmp_.data(), size_t(n) * E);
     }
-    kv_.set_n_tokens(pos0 + n);
   }
 
   // f(i) for each of n rows: on the pool in prefill (n > 1), inline for one token.
@@ -212,7 +216,7 @@ class CpuBackend final : public Backend {
   const Model& m_;
   const ModelConfig& c_;
   BackendOptions o_;
-  KVCache kv_;
+  std::unique_ptr<KVCache> kv_;
   Rope rope_;
   std::unique_ptr<ThreadPool> pool_;
   AttentionScratch ascratch_;
@@ -231,13 +235,35 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
+uint64_t model_fingerprint(const Model& m) {
+  const gguf::File& f = m.file();
+  const ModelConfig& c = m.config();
+  const int shape[] = {c.n_layers, c.n_embd, c.n_heads, c.n_kv_heads, c.head_dim, c.head_dim_v, c.n_ff, c.n_vocab};
+  uint64_t h = hash_bytes(shape, sizeof shape, uint64_t(f.file_size()));
+  for (const gguf::TensorInfo& t : f.tensors()) {
+    h = hash_bytes(t.name.data(), t.name.size(), h);
+    h = hash_bytes(f.tensor_data(t), std::min<size_t>(t.bytes, 256), h ^ uint64_t(t.type));
+    if (t.bytes > 256) h = hash_bytes(f.tensor_data(t) + t.bytes - 256, 256, h);
+  }
+  return h;
+}
+
 Result<std::unique_ptr<Backend>> make_cpu_backend(const Model& m, const BackendOptions& o) {
   if (o.n_threads < 1 || o.n_threads > 256) return make_error("threads must be between 1 and 256");
   if (o.n_ctx < 1) return make_error("the context size must be positive");
   if (o.n_batch < 1) return make_error("the batch size must be positive");
   BackendOptions oo = o;
   oo.n_batch = std::min(o.n_batch, o.n_ctx);
-  return std::unique_ptr<Backend>(new CpuBackend(m, oo));
+  KVCacheOptions ko;
+  ko.type = o.kv_type;
+  ko.n_ctx = o.n_ctx;
+  ko.pool.host_bytes = o.kv_host_bytes;
+  ko.pool.disk_path = o.kv_disk;
+  ko.pool.disk_bytes = o.kv_disk_bytes;
+  ko.model_id = model_fingerprint(m);
+  auto kv = KVCache::create(m.config(), ko);
+  if (!kv.ok()) return make_error(kv.error());
+  return std::unique_ptr<Backend>(new CpuBackend(m, oo, std::move(kv.value())));
 }
 
 }  // namespace cj
