@@ -9,6 +9,8 @@
 #include "engine/forward_attention.h"
 #include "engine/kv_cache.h"
 #include "engine/kv_pool.h"
+#include "engine/kv_session.h"
+#include <fstream>
 #include "engine/model.h"
 #include "engine_test_util.h"
 
@@ -254,6 +256,71 @@ TEST(KvPaged, Q8RowCodecRoundTrips) {
   double ref = 0;
   for (int i = 0; i < 64; ++i) ref += double(q[i]) * y[i];
   EXPECT_NEAR(dot_f32_q8(q, buf.data(), 64), ref, 1e-3 * std::fabs(ref) + 1e-3);
+}
+
+TEST(KvSession, SaveRestoreContinueEqualsUninterrupted) {
+  auto m = Model::load(make_tiny("kv_sess", tiny_spec()));
+  ASSERT_TRUE(m.ok());
+  const auto x = some_tokens(600, 256, 5), cont = some_tokens(40, 256, 6);
+  BackendOptions o;
+  o.n_ctx = 1024;
+  auto whole = make_cpu_backend(**m, o);
+  run(**whole, x, 256);
+  auto ref = run(**whole, cont, 1);
+  // Saved from a tiered cache (some pages on disk), restored into a host-only one.
+  BackendOptions ot = o;
+  ot.kv_host_bytes = 12 * (*whole)->kv_cache().layout().page_bytes;
+  ot.kv_disk = temp_path("kv_sess.spill");
+  auto first = make_cpu_backend(**m, ot);
+  ASSERT_TRUE(first.ok()) << first.error();
+  run(**first, x, 100);
+  const std::string snap = temp_path("kv_sess.snap");
+  ASSERT_TRUE(save_kv_session(snap, (*first)->kv_cache(), 7).ok());
+  auto second = make_cpu_backend(**m, o);
+  Status ls = load_kv_session(snap, (*second)->kv_cache(), 7);
+  ASSERT_TRUE(ls.ok()) << ls.error();
+  EXPECT_EQ((*second)->n_past(), 600);
+  auto got = run(**second, cont, 1);
+  EXPECT_EQ(0, std::memcmp(got.data(), ref.data(), ref.size() * 4));
+
+  auto expect_refused = [&](const std::string& file, KVCache& kv, uint64_t tok, const std::string& what) {
+    Status s = load_kv_session(file, kv, tok);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().find(what), std::string::npos) << s.error();
+    EXPECT_EQ(kv.n_tokens(), 0);
+  };
+  auto fresh = make_cpu_backend(**m, o);
+  KVCache& kv = (*fresh)->kv_cache();
+  expect_refused(snap, kv, 8, "tokenizer");
+  std::string bytes;
+  {
+    std::ifstream in(snap, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  auto write = [&](const std::string& name, const std::string& b) {
+    std::string p = temp_path(name);
+    std::ofstream(p, std::ios::binary) << b;
+    return p;
+  };
+  std::string corrupt = bytes;
+  corrupt[corrupt.size() - 1000] ^= 0x10;
+  expect_refused(write("kv_corrupt.snap", corrupt), kv, 7, "corrupt");
+  expect_refused(write("kv_trunc.snap", bytes.substr(0, bytes.size() - 5)), kv, 7, "truncated");
+  expect_refused(write("kv_junk.snap", "hello"), kv, 7, "not a Changjuan");
+  BackendOptions oq = o;
+  oq.kv_type = KVType::Q8_0;
+  auto q8 = make_cpu_backend(**m, oq);
+  expect_refused(snap, (*q8)->kv_cache(), 7, "KV type f16");
+  MakeModelSpec other = tiny_spec();
+  other.seed = 99;
+  auto m2 = Model::load(make_tiny("kv_sess_other", other));
+  ASSERT_TRUE(m2.ok());
+  auto be2 = make_cpu_backend(**m2, o);
+  expect_refused(snap, (*be2)->kv_cache(), 7, "another model");
+  BackendOptions small = o;
+  small.n_ctx = 512;
+  auto be3 = make_cpu_backend(**m, small);
+  expect_refused(snap, (*be3)->kv_cache(), 7, "raise --ctx");
 }
 
 }  // namespace
