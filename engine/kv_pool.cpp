@@ -151,13 +151,15 @@ int KVPool::take_host_slot() {
     free_host_.pop_back();
     return s;
   }
-  // Demote the least recently written page that is not hot (live or cache-only alike: LRU by write stamp).
+  // Demote the least recently written page that is not hot (live or cache-only alike: LRU by write stamp). When
+  // the disk tier has no room, a page only the prefix cache holds is dropped first (a live one cannot go).
   int victim = -1;
-  for (int p = 0; p < int(pages_.size()); ++p) {
-    const Page& g = pages_[p];
-    if (g.tier != KVTier::Host || g.hot > 0) continue;
-    if (victim < 0 || g.stamp < pages_[victim].stamp) victim = p;
-  }
+  for (int pass = free_disk_.empty() ? 0 : 1; pass < 2 && victim < 0; ++pass)
+    for (int p = 0; p < int(pages_.size()); ++p) {
+      const Page& g = pages_[p];
+      if (g.tier != KVTier::Host || g.hot > 0 || (pass == 0 && g.refs > 0)) continue;
+      if (victim < 0 || g.stamp < pages_[victim].stamp) victim = p;
+    }
   if (victim < 0 || !demote(victim)) return -1;
   int s = free_host_.back();
   free_host_.pop_back();

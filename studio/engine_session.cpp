@@ -60,12 +60,10 @@ Result<std::string> EngineSession::generate(const SessionRequest& req,
     return make_error("the prompt is " + std::to_string(prompt.size()) + " tokens but the context holds " +
                          std::to_string(n_ctx) + "; lower the context budget or raise the context size");
 
-  // Reuse the cached prefix; at least one prompt token must be evaluated to get the next token's logits.
-  size_t common = 0;
-  while (common < cached_.size() && common < prompt.size() && cached_[common] == prompt[common]) ++common;
-  if (common == prompt.size()) --common;
-  be_->truncate(int(common));
-  cached_.resize(common);
+  // Reuse the longest cached prefix: what the cache holds, then whole 256-token blocks of earlier requests from
+  // the prefix cache; at least one prompt token is evaluated to get the next token's logits.
+  const size_t common = size_t(be_->reuse_prefix(prompt.data(), int(prompt.size())));
+  cached_.assign(prompt.begin(), prompt.begin() + long(common));
   std::vector<TokenId> rest(prompt.begin() + long(common), prompt.end());
 
   GenerateParams gp;

@@ -1,6 +1,7 @@
 // One loaded model on the local CPU engine, shared by the workflows and the job queue: the model is mapped once,
-// one backend (one sequence, one KV cache) is kept between requests, and a request whose prompt shares a prefix
-// with what is already in the cache only prefills the rest (the cache is truncated to the common prefix).
+// one backend (one sequence, one paged KV cache) is kept between requests, and a request whose prompt shares a
+// prefix with what is in the cache, or whole 256-token blocks with an earlier request still in the prefix cache,
+// only prefills the rest (Backend::reuse_prefix).
 // Generation streams whole UTF-8 pieces and stops within one token when the caller's stop flag is set.
 // Not thread-safe: one generation at a time (the job queue's worker owns it while a job runs).
 #pragma once

@@ -7,6 +7,7 @@
 
 #include "engine/base/file.h"
 #include "engine/generate.h"
+#include "engine/kv_session.h"
 #include "studio/cli/command.h"
 
 namespace cj::cli {
@@ -94,6 +95,16 @@ int run_generate(const Args& a) {
   if (auto s = a.get("stop")) gp.stop.push_back(*s);
 
   std::vector<TokenId> ids = tokenize_prompt(*tok, prompt, a.has("chat"));
+  // --load-session: the snapshot's tokens that the prompt starts with are not evaluated again.
+  int reused = 0;
+  const uint64_t tok_hash = (a.has("load-session") || a.has("save-session")) ? tokenizer_fingerprint(*tok) : 0;
+  if (auto f = a.get("load-session")) {
+    Status ls = load_kv_session(*f, (*be)->kv_cache(), tok_hash);
+    if (!ls.ok()) return fail(ls.error());
+    reused = (*be)->reuse_prefix(ids.data(), int(ids.size()));
+    std::fprintf(stderr, "session: %d of %d prompt tokens reused\n", reused, int(ids.size()));
+    ids.erase(ids.begin(), ids.begin() + reused);
+  }
   std::signal(SIGINT, on_sigint);
   auto st = generate(**be, *tok, ids, gp, [](std::string_view s) {
     std::fwrite(s.data(), 1, s.size(), stdout);
@@ -102,11 +113,15 @@ int run_generate(const Args& a) {
   std::signal(SIGINT, SIG_DFL);
   if (!st.ok()) return fail(st.error());
   std::fputc('\n', stdout);
+  if (auto f = a.get("save-session")) {
+    Status ss = save_kv_session(*f, (*be)->kv_cache(), tok_hash);
+    if (!ss.ok()) return fail(ss.error());
+  }
   if (auto f = a.get("stats-json")) {
     nlohmann::json j = {{"prompt_tokens", st->prompt_tokens}, {"gen_tokens", st->gen_tokens},
                         {"ttft_ms", st->ttft_ms},             {"prefill_tok_s", st->prefill_tok_s},
                         {"decode_tok_s", st->decode_tok_s},   {"stop_reason", st->stop_reason},
-                        {"threads", bo.n_threads}};
+                        {"threads", bo.n_threads}, {"reused_tokens", reused}};
     const KVPoolStats ks = (*be)->kv_cache().pool().stats();
     j["kv"] = {{"type", kv_type_name(bo.kv_type)},      {"host_budget", ks.host_budget},
                {"host_peak", ks.host_peak},             {"disk_budget", ks.disk_budget},
@@ -141,6 +156,8 @@ Registrar reg({.name = "generate",
                            {"kv-type", "T", "KV cache type f16|f32|q8_0 (default f16)"},
                            {"kv-host-mb", "MB", "KV host-RAM budget in MiB (default: the whole context)"},
                            {"kv-disk", "F", "KV spill file for blocks beyond the host budget"},
+                           {"save-session", "F", "write the KV cache (prompt + output) to F afterwards"},
+                           {"load-session", "F", "start from the KV snapshot F (its matching prefix is not prefilled)"},
                            {"stats-json", "F", "write prompt_tokens, gen_tokens, ttft_ms, prefill_tok_s, decode_tok_s"}},
                .max_positionals = 2,
                .positional_help = "[-n N]",
