@@ -192,11 +192,15 @@ OpenAIClient::~OpenAIClient() = default;
 
 namespace {
 
-// Runs the transfer on a multi handle so the stop flag is polled every 50 ms even while nothing arrives.
-CURLcode perform(CURL* h, std::atomic<bool>* stop, bool* cancelled) {
+// Runs the transfer on a multi handle so the stop flag is polled every 50 ms even while nothing arrives, and
+// the idle limit counts from the last byte received (libcurl's low-speed check averages over several seconds
+// and counts the upload too).
+CURLcode perform(CURL* h, std::atomic<bool>* stop, bool* cancelled, int idle_s, bool* idle_out) {
   CURLM* m = curl_multi_init();
   curl_multi_add_handle(m, h);
   CURLcode rc = CURLE_OK;
+  curl_off_t last_bytes = -1;
+  auto last = Clock::now();
   for (;;) {
     int running = 0;
     CURLMcode mc = curl_multi_perform(m, &running);
@@ -215,6 +219,16 @@ CURLcode perform(CURL* h, std::atomic<bool>* stop, bool* cancelled) {
       rc = CURLE_ABORTED_BY_CALLBACK;
       break;
     }
+    curl_off_t bytes = 0;
+    curl_easy_getinfo(h, CURLINFO_SIZE_DOWNLOAD_T, &bytes);
+    if (bytes != last_bytes) {
+      last_bytes = bytes;
+      last = Clock::now();
+    } else if (Clock::now() - last > std::chrono::seconds(idle_s)) {
+      *idle_out = true;
+      rc = CURLE_OPERATION_TIMEDOUT;
+      break;
+    }
     curl_multi_poll(m, nullptr, 0, 50, nullptr);
   }
   curl_multi_remove_handle(m, h);
@@ -226,17 +240,16 @@ void common_options(CURL* h, const ClientOptions& o, char* errbuf) {
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, long(o.connect_timeout_ms));
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, long(o.idle_timeout_s));
   if (o.total_timeout_s > 0) curl_easy_setopt(h, CURLOPT_TIMEOUT, long(o.total_timeout_s));
   curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
 }
 
-std::string curl_failure(CURLcode rc, const char* errbuf, const std::string& url, const ClientOptions& o) {
-  std::string what = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-  if (rc == CURLE_OPERATION_TIMEDOUT)
-    what += " (idle limit " + std::to_string(o.idle_timeout_s) + " s" +
-            (o.total_timeout_s > 0 ? ", total limit " + std::to_string(o.total_timeout_s) + " s" : std::string()) + ")";
+std::string curl_failure(CURLcode rc, const char* errbuf, const std::string& url, const ClientOptions& o, bool idle) {
+  std::string what = idle ? "the server sent nothing for " + std::to_string(o.idle_timeout_s) + " s (idle limit " +
+                                std::to_string(o.idle_timeout_s) + " s)"
+                          : errbuf[0] ? errbuf : curl_easy_strerror(rc);
+  if (rc == CURLE_OPERATION_TIMEDOUT && !idle)
+    what += o.total_timeout_s > 0 ? " (total limit " + std::to_string(o.total_timeout_s) + " s)" : "";
   return "request to " + url + " failed: " + what;
 }
 
@@ -273,7 +286,8 @@ Result<CompletionResult> OpenAIClient::complete(const CompletionRequest& req,
   curl_easy_setopt(e.h, CURLOPT_WRITEFUNCTION, &Transfer::write_cb);
   curl_easy_setopt(e.h, CURLOPT_WRITEDATA, &t);
 
-  CURLcode rc = perform(e.h, stop, &t.cancelled);
+  bool idle = false;
+  CURLcode rc = perform(e.h, stop, &t.cancelled, opts_.idle_timeout_s, &idle);
   long code = 0;
   curl_easy_getinfo(e.h, CURLINFO_RESPONSE_CODE, &code);
   last_status_ = int(code);
@@ -286,7 +300,7 @@ Result<CompletionResult> OpenAIClient::complete(const CompletionRequest& req,
   if (!t.stream_error.empty())
     return make_error("the server " + base_ + " reported an error mid-stream: " + t.stream_error);
   if (!t.protocol_error.empty()) return make_error("bad response from " + url + ": " + t.protocol_error);
-  if (rc != CURLE_OK) return make_error(curl_failure(rc, errbuf, url, opts_));
+  if (rc != CURLE_OK) return make_error(curl_failure(rc, errbuf, url, opts_, idle));
   if (code < 200 || code >= 300)
     return make_error("HTTP " + std::to_string(code) + " from " + url + ": " + error_message(t.body));
   if (t.sse) {
@@ -328,12 +342,12 @@ Result<std::vector<std::string>> OpenAIClient::models() {
     return size * n;
   });
   curl_easy_setopt(e.h, CURLOPT_WRITEDATA, &body);
-  bool cancelled = false;
-  CURLcode rc = perform(e.h, nullptr, &cancelled);
+  bool cancelled = false, idle = false;
+  CURLcode rc = perform(e.h, nullptr, &cancelled, opts_.idle_timeout_s, &idle);
   long code = 0;
   curl_easy_getinfo(e.h, CURLINFO_RESPONSE_CODE, &code);
   last_status_ = int(code);
-  if (rc != CURLE_OK) return make_error(curl_failure(rc, errbuf, url, opts_));
+  if (rc != CURLE_OK) return make_error(curl_failure(rc, errbuf, url, opts_, idle));
   if (code < 200 || code >= 300) return make_error("HTTP " + std::to_string(code) + " from " + url + ": " + error_message(body));
   auto j = json::parse(body, nullptr, false);
   if (!j.is_object() || !j.contains("data") || !j["data"].is_array())
