@@ -177,4 +177,18 @@ RemoteSettings remote_settings(const Settings& s) {
   return r;
 }
 
+Result<std::unique_ptr<Generator>> open_generator(const Settings& s) {
+  CJ_TRY(validate(s));
+  if (s.backend == "remote") {
+    if (!s.remote_api_key_env.empty() && !std::getenv(s.remote_api_key_env.c_str()))
+      return make_error("setting remote_api_key_env names " + s.remote_api_key_env + ", which is not set");
+    auto g = RemoteGenerator::open(remote_settings(s));
+    if (!g.ok()) return make_error(g.error());
+    return std::unique_ptr<Generator>(std::move(g.value()));
+  }
+  auto e = EngineSession::open(engine_settings(s));
+  if (!e.ok()) return make_error(e.error());
+  return std::unique_ptr<Generator>(std::move(e.value()));
+}
+
 }  // namespace cj::studio

@@ -3,6 +3,7 @@
 // the book's overrides applied. Every value is validated with a message that names the setting.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -41,6 +42,8 @@ Result<Settings> apply_json(const Settings& base, const nlohmann::json& j);
 Status validate(const Settings& s);
 EngineSettings engine_settings(const Settings& s);
 RemoteSettings remote_settings(const Settings& s);  // backend remote (the API key read from its variable)
+// The generator the settings describe: the local engine (model loaded) or the remote server (backend remote).
+Result<std::unique_ptr<Generator>> open_generator(const Settings& s);
 
 // Machine settings: a missing file gives the defaults.
 Result<Settings> load_machine_settings(const std::string& path);

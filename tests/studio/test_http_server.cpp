@@ -229,6 +229,13 @@ TEST_F(HttpTest, ErrorsCarryTheServersMessageAndStatus) {
   EXPECT_EQ(resp.rfind("HTTP/1.1 411 ", 0), 0u) << resp;
   resp = raw_http(port, "GARBAGE\r\n\r\n");
   EXPECT_EQ(resp.rfind("HTTP/1.1 400 ", 0), 0u) << resp;
+  // A prompt longer than the context: 400 with the engine's message.
+  std::string longp;
+  for (int i = 0; i < 300; ++i) longp += "林黛玉进了荣国府。";
+  r = client_->complete(chat(longp, 4, true), nullptr, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(client_->last_http_status(), 400);
+  EXPECT_NE(r.error().find("context"), std::string::npos) << r.error();
   // The client sees a 413 as an error with the server's message too.
   auto big = chat(std::string(70 << 10, 'x'), 4, false);
   r = client_->complete(big, nullptr, nullptr);
