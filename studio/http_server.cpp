@@ -13,7 +13,6 @@
 #include <cstring>
 #include <ctime>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 namespace cj::studio {
@@ -24,17 +23,28 @@ constexpr size_t kMaxHeader = 16 << 10;
 
 const char* reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Payload Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
   }
 }
 
@@ -216,7 +226,8 @@ std::string parse_gen_request(const json& j, bool chat, const std::string& model
         text = *content;
       } else if (content->is_array()) {  // [{"type":"text","text":...}, ...]
         for (const auto& part : *content) {
-          if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+          if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") ||
+              !part["text"].is_string())
             return at + ".content: only text parts ({\"type\":\"text\",\"text\":...}) are supported";
           text += part["text"].get<std::string>();
         }
@@ -228,9 +239,12 @@ std::string parse_gen_request(const json& j, bool chat, const std::string& model
   } else {
     auto p = j.find("prompt");
     if (p == j.end()) return "'prompt' is required";
-    if (p->is_array() && p->size() == 1 && (*p)[0].is_string()) g->req.prompt = (*p)[0];
-    else if (p->is_string()) g->req.prompt = *p;
-    else return "'prompt' must be a string";
+    if (p->is_array() && p->size() == 1 && (*p)[0].is_string())
+      g->req.prompt = (*p)[0];
+    else if (p->is_string())
+      g->req.prompt = *p;
+    else
+      return "'prompt' must be a string";
     g->req.chat = 0;
   }
   for (const char* key : {"max_tokens", "max_completion_tokens"}) {
@@ -241,11 +255,13 @@ std::string parse_gen_request(const json& j, bool chat, const std::string& model
     g->req.max_tokens = int(it->get<int64_t>());
   }
   if (auto it = j.find("temperature"); it != j.end() && !it->is_null()) {
-    if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > 5) return "'temperature' must be a number in [0, 5]";
+    if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > 5)
+      return "'temperature' must be a number in [0, 5]";
     g->req.temperature = it->get<float>();
   }
   if (auto it = j.find("top_p"); it != j.end() && !it->is_null()) {
-    if (!it->is_number() || it->get<double>() <= 0 || it->get<double>() > 1) return "'top_p' must be a number in (0, 1]";
+    if (!it->is_number() || it->get<double>() <= 0 || it->get<double>() > 1)
+      return "'top_p' must be a number in (0, 1]";
     g->req.top_p = it->get<float>();
   }
   if (auto it = j.find("seed"); it != j.end() && !it->is_null()) {
@@ -257,7 +273,8 @@ std::string parse_gen_request(const json& j, bool chat, const std::string& model
       g->req.stop.push_back(*it);
     } else if (it->is_array() && it->size() <= 16) {
       for (const auto& s : *it) {
-        if (!s.is_string() || s.get<std::string>().empty()) return "'stop' must be a string or a list of up to 16 non-empty strings";
+        if (!s.is_string() || s.get<std::string>().empty())
+          return "'stop' must be a string or a list of up to 16 non-empty strings";
         g->req.stop.push_back(s);
       }
     } else {
@@ -286,9 +303,7 @@ json usage_json(const SessionStats& st) {
           {"prompt_tokens_details", {{"cached_tokens", st.reused_tokens}}}};
 }
 
-std::string sse(const json& j) {
-  return "data: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
-}
+std::string sse(const json& j) { return "data: " + j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n"; }
 
 }  // namespace
 
@@ -415,8 +430,8 @@ void HttpServer::serve(Conn* c) {
   const bool text = rq.path == "/v1/completions" || rq.path == "/completions";
   if (rq.path == "/v1/models" || rq.path == "/models") {
     if (rq.method != "GET") return (void)send_error(fd, 405, "use GET for " + rq.path);
-    json m = {{"id", name_}, {"object", "model"}, {"created", 0}, {"owned_by", "changjuan"},
-              {"max_model_len", gen_.n_ctx()}};
+    json m = {
+        {"id", name_}, {"object", "model"}, {"created", 0}, {"owned_by", "changjuan"}, {"max_model_len", gen_.n_ctx()}};
     send_response(fd, 200, json{{"object", "list"}, {"data", json::array({m})}}.dump());
     return;
   }
@@ -425,8 +440,9 @@ void HttpServer::serve(Conn* c) {
     return;
   }
   if (!chat && !text) {
-    send_error(fd, 404, "no such endpoint: " + rq.method + " " + rq.path +
-                            " (this server has POST /v1/chat/completions, POST /v1/completions, GET /v1/models)",
+    send_error(fd, 404,
+               "no such endpoint: " + rq.method + " " + rq.path +
+                   " (this server has POST /v1/chat/completions, POST /v1/completions, GET /v1/models)",
                "not_found");
     return;
   }
@@ -441,8 +457,10 @@ void HttpServer::serve(Conn* c) {
   }
   GenRequest g;
   if (std::string bad = parse_gen_request(j, chat, name_, opts_.max_tokens_default, &g); !bad.empty()) {
-    if (bad.rfind("404:", 0) == 0) send_error(fd, 404, bad.substr(4), "model_not_found");
-    else send_error(fd, 400, bad, "invalid_request");
+    if (bad.rfind("404:", 0) == 0)
+      send_error(fd, 404, bad.substr(4), "model_not_found");
+    else
+      send_error(fd, 400, bad, "invalid_request");
     return;
   }
 
@@ -478,15 +496,19 @@ void HttpServer::serve(Conn* c) {
   const std::string id = (chat ? "chatcmpl-" : "cmpl-") + std::to_string(next_id_.fetch_add(1));
   const int64_t created = int64_t(std::time(nullptr));
   auto chunk = [&](const json& choice) {
-    return json{{"id", id}, {"object", chat ? "chat.completion.chunk" : "text_completion"}, {"created", created},
-                {"model", name_}, {"choices", json::array({choice})}};
+    return json{{"id", id},
+                {"object", chat ? "chat.completion.chunk" : "text_completion"},
+                {"created", created},
+                {"model", name_},
+                {"choices", json::array({choice})}};
   };
   bool headers_sent = false;
   auto start_stream = [&] {
     headers_sent = true;
     std::string h =
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
-    if (chat) h += sse(chunk({{"index", 0}, {"delta", {{"role", "assistant"}, {"content", ""}}}, {"finish_reason", nullptr}}));
+    if (chat)
+      h += sse(chunk({{"index", 0}, {"delta", {{"role", "assistant"}, {"content", ""}}}, {"finish_reason", nullptr}}));
     return send_all(fd, h);
   };
   auto on_text = [&](std::string_view piece) {
@@ -517,8 +539,10 @@ void HttpServer::serve(Conn* c) {
     return;
   }
   if (!out.ok()) {
-    if (headers_sent) send_all(fd, sse(json{{"error", {{"message", out.error()}, {"type", "server_error"}}}}));
-    else send_error(fd, 400, out.error(), "generation_failed");
+    if (headers_sent)
+      send_all(fd, sse(json{{"error", {{"message", out.error()}, {"type", "server_error"}}}}));
+    else
+      send_error(fd, 400, out.error(), "generation_failed");
     return;
   }
   if (quit_.load() && stats.stop_reason == "cancelled") return;  // stopped by shutdown: close the stream
@@ -537,10 +561,15 @@ void HttpServer::serve(Conn* c) {
     send_all(fd, tail);
     return;
   }
-  json choice = chat ? json{{"index", 0}, {"message", {{"role", "assistant"}, {"content", *out}}}, {"finish_reason", fr}}
-                     : json{{"index", 0}, {"text", *out}, {"finish_reason", fr}};
-  json resp = {{"id", id}, {"object", chat ? "chat.completion" : "text_completion"}, {"created", created},
-               {"model", name_}, {"choices", json::array({choice})}, {"usage", usage_json(stats)}};
+  json choice = chat
+                    ? json{{"index", 0}, {"message", {{"role", "assistant"}, {"content", *out}}}, {"finish_reason", fr}}
+                    : json{{"index", 0}, {"text", *out}, {"finish_reason", fr}};
+  json resp = {{"id", id},
+               {"object", chat ? "chat.completion" : "text_completion"},
+               {"created", created},
+               {"model", name_},
+               {"choices", json::array({choice})},
+               {"usage", usage_json(stats)}};
   send_response(fd, 200, resp.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 

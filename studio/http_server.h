@@ -30,22 +30,22 @@
 namespace cj::studio {
 
 struct ServerOptions {
-  int port = 8080;                  // 0 = any free port (see HttpServer::port())
-  std::string model_name;           // id in /v1/models ("" = the generator's name())
+  int port = 8080;                    // 0 = any free port (see HttpServer::port())
+  std::string model_name;             // id in /v1/models ("" = the generator's name())
   size_t max_body = size_t(8) << 20;  // bytes of a request body
-  int queue_wait_ms = 60000;        // a request waits this long for the running generation, then 503
-  int max_connections = 32;         // open connections beyond this get 503 at once
-  int io_timeout_ms = 30000;        // reading a request / writing a response stalls this long: drop it
-  int max_tokens_default = 512;     // when a request sets none
+  int queue_wait_ms = 60000;          // a request waits this long for the running generation, then 503
+  int max_connections = 32;           // open connections beyond this get 503 at once
+  int io_timeout_ms = 30000;          // reading a request / writing a response stalls this long: drop it
+  int max_tokens_default = 512;       // when a request sets none
 };
 
 struct ServerCounters {
-  std::atomic<int64_t> requests{0};       // HTTP requests parsed
-  std::atomic<int64_t> generations{0};    // generations finished (any stop reason)
-  std::atomic<int64_t> disconnects{0};    // generations stopped because the client went away
-  std::atomic<int64_t> busy_rejects{0};   // 503s for a generation already running
-  std::atomic<int64_t> tokens{0};         // generated, all requests
-  std::atomic<int> last_gen_tokens{0};    // of the last finished generation
+  std::atomic<int64_t> requests{0};      // HTTP requests parsed
+  std::atomic<int64_t> generations{0};   // generations finished (any stop reason)
+  std::atomic<int64_t> disconnects{0};   // generations stopped because the client went away
+  std::atomic<int64_t> busy_rejects{0};  // 503s for a generation already running
+  std::atomic<int64_t> tokens{0};        // generated, all requests
+  std::atomic<int> last_gen_tokens{0};   // of the last finished generation
   std::atomic<bool> generating{false};
 };
 
@@ -80,7 +80,7 @@ class HttpServer {
   std::thread acceptor_;
   std::mutex conns_mu_;
   std::vector<std::unique_ptr<Conn>> conns_;
-  std::timed_mutex gen_mu_;         // held while generating
+  std::timed_mutex gen_mu_;  // held while generating
   std::atomic<bool> gen_stop_{false};
   ServerCounters counters_;
   mutable std::mutex last_mu_;

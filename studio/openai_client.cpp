@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 #include "studio/sse_parser.h"
@@ -45,24 +44,25 @@ void read_usage(const json& u, CompletionResult* r) {
   if (!u.is_object()) return;
   r->prompt_tokens = as_int(u, "prompt_tokens");
   r->completion_tokens = as_int(u, "completion_tokens");
-  if (auto d = u.find("prompt_tokens_details"); d != u.end() && d->is_object()) r->cached_tokens = as_int(*d, "cached_tokens");
+  if (auto d = u.find("prompt_tokens_details"); d != u.end() && d->is_object())
+    r->cached_tokens = as_int(*d, "cached_tokens");
 }
 
 // The state of one transfer, shared with libcurl's callbacks.
 struct Transfer {
   CURL* h = nullptr;
   bool stream = false;
-  bool decided = false;       // status and content type looked at
-  bool ok_status = false;     // 2xx
-  bool sse = false;           // the body is an event stream
-  std::string body;           // error body, or a whole JSON body
+  bool decided = false;    // status and content type looked at
+  bool ok_status = false;  // 2xx
+  bool sse = false;        // the body is an event stream
+  std::string body;        // error body, or a whole JSON body
   SseParser parser;
   const std::function<bool(std::string_view)>* on_text = nullptr;
   std::atomic<bool>* stop = nullptr;
   bool cancelled = false;
-  bool done = false;          // [DONE] seen
-  std::string stream_error;   // an error event inside the stream
-  std::string protocol_error; // unparseable chunk
+  bool done = false;           // [DONE] seen
+  std::string stream_error;    // an error event inside the stream
+  std::string protocol_error;  // unparseable chunk
   CompletionResult* r = nullptr;
   Clock::time_point t0;
   size_t max_body = size_t(64) << 20;
@@ -247,7 +247,8 @@ void common_options(CURL* h, const ClientOptions& o, char* errbuf) {
 std::string curl_failure(CURLcode rc, const char* errbuf, const std::string& url, const ClientOptions& o, bool idle) {
   std::string what = idle ? "the server sent nothing for " + std::to_string(o.idle_timeout_s) + " s (idle limit " +
                                 std::to_string(o.idle_timeout_s) + " s)"
-                          : errbuf[0] ? errbuf : curl_easy_strerror(rc);
+                     : errbuf[0] ? errbuf
+                                 : curl_easy_strerror(rc);
   if (rc == CURLE_OPERATION_TIMEDOUT && !idle)
     what += o.total_timeout_s > 0 ? " (total limit " + std::to_string(o.total_timeout_s) + " s)" : "";
   return "request to " + url + " failed: " + what;
@@ -269,7 +270,8 @@ Result<CompletionResult> OpenAIClient::complete(const CompletionRequest& req,
   e.headers = curl_slist_append(e.headers, "Content-Type: application/json");
   e.headers = curl_slist_append(e.headers, req.stream ? "Accept: text/event-stream" : "Accept: application/json");
   e.headers = curl_slist_append(e.headers, "Expect:");  // no 100-continue round trip for large prompts
-  if (!opts_.api_key.empty()) e.headers = curl_slist_append(e.headers, ("Authorization: Bearer " + opts_.api_key).c_str());
+  if (!opts_.api_key.empty())
+    e.headers = curl_slist_append(e.headers, ("Authorization: Bearer " + opts_.api_key).c_str());
   curl_easy_setopt(e.h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(e.h, CURLOPT_HTTPHEADER, e.headers);
   curl_easy_setopt(e.h, CURLOPT_POSTFIELDS, body.c_str());
@@ -314,7 +316,8 @@ Result<CompletionResult> OpenAIClient::complete(const CompletionRequest& req,
     return make_error("bad response from " + url + ": expected JSON with choices, got: " + t.body.substr(0, 200));
   const json& c = j["choices"][0];
   std::string text;
-  if (auto m = c.find("message"); m != c.end() && m->is_object() && m->contains("content") && (*m)["content"].is_string())
+  if (auto m = c.find("message");
+      m != c.end() && m->is_object() && m->contains("content") && (*m)["content"].is_string())
     text = (*m)["content"];
   else if (auto tx = c.find("text"); tx != c.end() && tx->is_string())
     text = *tx;
@@ -331,16 +334,18 @@ Result<std::vector<std::string>> OpenAIClient::models() {
   if (!e.h) return make_error("libcurl could not start a transfer");
   char errbuf[CURL_ERROR_SIZE] = {0};
   common_options(e.h, opts_, errbuf);
-  if (!opts_.api_key.empty()) e.headers = curl_slist_append(e.headers, ("Authorization: Bearer " + opts_.api_key).c_str());
+  if (!opts_.api_key.empty())
+    e.headers = curl_slist_append(e.headers, ("Authorization: Bearer " + opts_.api_key).c_str());
   curl_easy_setopt(e.h, CURLOPT_URL, url.c_str());
   if (e.headers) curl_easy_setopt(e.h, CURLOPT_HTTPHEADER, e.headers);
   std::string body;
-  curl_easy_setopt(e.h, CURLOPT_WRITEFUNCTION, +[](char* p, size_t size, size_t n, void* s) {
-    auto* b = static_cast<std::string*>(s);
-    if (b->size() > (size_t(16) << 20)) return size_t(0);
-    b->append(p, size * n);
-    return size * n;
-  });
+  curl_easy_setopt(
+      e.h, CURLOPT_WRITEFUNCTION, +[](char* p, size_t size, size_t n, void* s) {
+        auto* b = static_cast<std::string*>(s);
+        if (b->size() > (size_t(16) << 20)) return size_t(0);
+        b->append(p, size * n);
+        return size * n;
+      });
   curl_easy_setopt(e.h, CURLOPT_WRITEDATA, &body);
   bool cancelled = false, idle = false;
   CURLcode rc = perform(e.h, nullptr, &cancelled, opts_.idle_timeout_s, &idle);
@@ -348,7 +353,8 @@ Result<std::vector<std::string>> OpenAIClient::models() {
   curl_easy_getinfo(e.h, CURLINFO_RESPONSE_CODE, &code);
   last_status_ = int(code);
   if (rc != CURLE_OK) return make_error(curl_failure(rc, errbuf, url, opts_, idle));
-  if (code < 200 || code >= 300) return make_error("HTTP " + std::to_string(code) + " from " + url + ": " + error_message(body));
+  if (code < 200 || code >= 300)
+    return make_error("HTTP " + std::to_string(code) + " from " + url + ": " + error_message(body));
   auto j = json::parse(body, nullptr, false);
   if (!j.is_object() || !j.contains("data") || !j["data"].is_array())
     return make_error("bad response from " + url + ": expected {\"data\": [...]}, got: " + body.substr(0, 200));

@@ -20,38 +20,38 @@
 namespace cj::studio {
 
 struct ClientOptions {
-  std::string base_url;             // http(s)://host:port[/v1]
-  std::string api_key;              // "" = no Authorization header
+  std::string base_url;  // http(s)://host:port[/v1]
+  std::string api_key;   // "" = no Authorization header
   int connect_timeout_ms = 10000;
-  int idle_timeout_s = 300;         // the server sent nothing for this long: fail (covers a long prefill)
-  int total_timeout_s = 0;          // 0 = no limit on a whole request
+  int idle_timeout_s = 300;  // the server sent nothing for this long: fail (covers a long prefill)
+  int total_timeout_s = 0;   // 0 = no limit on a whole request
 };
 
 struct ClientMessage {
-  std::string role;                 // system | user | assistant
+  std::string role;  // system | user | assistant
   std::string content;
 };
 
 struct CompletionRequest {
   std::string model;
   std::vector<ClientMessage> messages;  // chat completions (/v1/chat/completions)
-  std::string prompt;               // text completions (/v1/completions) when messages is empty
+  std::string prompt;                   // text completions (/v1/completions) when messages is empty
   int max_tokens = 512;
-  float temperature = -1;           // < 0: not sent (the server's default)
-  float top_p = -1;                 // < 0: not sent
-  int64_t seed = -1;                // < 0: not sent
+  float temperature = -1;  // < 0: not sent (the server's default)
+  float top_p = -1;        // < 0: not sent
+  int64_t seed = -1;       // < 0: not sent
   std::vector<std::string> stop;
   bool stream = true;
 };
 
 struct CompletionResult {
   std::string text;
-  std::string finish_reason;        // "stop", "length", ... from the server; "cancelled" when stopped here
-  int prompt_tokens = -1;           // from the server's usage (-1: not reported)
+  std::string finish_reason;  // "stop", "length", ... from the server; "cancelled" when stopped here
+  int prompt_tokens = -1;     // from the server's usage (-1: not reported)
   int completion_tokens = -1;
-  int cached_tokens = -1;           // usage.prompt_tokens_details.cached_tokens
-  int chunks = 0;                   // streamed pieces with text
-  double first_piece_ms = 0;        // request sent → first text
+  int cached_tokens = -1;     // usage.prompt_tokens_details.cached_tokens
+  int chunks = 0;             // streamed pieces with text
+  double first_piece_ms = 0;  // request sent → first text
   double total_ms = 0;
 };
 
@@ -68,7 +68,7 @@ class OpenAIClient {
   Result<std::vector<std::string>> models();  // ids from GET /v1/models
 
   int last_http_status() const { return last_status_; }  // of the last request (0: no response)
-  const std::string& base_url() const { return base_; }   // normalized: no trailing "/v1" or '/'
+  const std::string& base_url() const { return base_; }  // normalized: no trailing "/v1" or '/'
 
  private:
   OpenAIClient() = default;

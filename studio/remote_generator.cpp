@@ -5,17 +5,21 @@ namespace cj::studio {
 int estimate_tokens(std::string_view text) {
   int64_t non_ascii = 0, ascii = 0;
   for (unsigned char c : text) {
-    if (c < 0x80) ++ascii;
-    else if ((c & 0xC0) != 0x80) ++non_ascii;  // a lead byte: one code point
+    if (c < 0x80)
+      ++ascii;
+    else if ((c & 0xC0) != 0x80)
+      ++non_ascii;  // a lead byte: one code point
   }
   return int(non_ascii + (ascii + 2) / 3);
 }
 
 Status validate(const RemoteSettings& s) {
   if (s.url.rfind("http://", 0) != 0 && s.url.rfind("https://", 0) != 0)
-    return make_error("the remote server URL must start with http:// or https:// (e.g. http://127.0.0.1:8000/v1), got '" +
-                      s.url + "'");
-  if (s.ctx < 64 || s.ctx > (1 << 22)) return make_error("the remote context size must be between 64 and 4194304 tokens");
+    return make_error(
+        "the remote server URL must start with http:// or https:// (e.g. http://127.0.0.1:8000/v1), got '" + s.url +
+        "'");
+  if (s.ctx < 64 || s.ctx > (1 << 22))
+    return make_error("the remote context size must be between 64 and 4194304 tokens");
   if (s.temperature > 5) return make_error("temperature above 5 gives noise; use 0..2");
   if (s.connect_timeout_ms < 1 || s.idle_timeout_s < 1) return make_error("remote timeouts must be positive");
   return Status();

@@ -17,12 +17,12 @@
 namespace cj::studio {
 
 struct RemoteSettings {
-  std::string url;            // http(s)://host:port[/v1]
-  std::string model;          // the server's model id ("" = the first one /v1/models lists)
-  std::string api_key;        // "" = none
-  int ctx = 4096;             // the server's context window, in tokens
-  float temperature = 0.8f;   // default for requests that set none (< 0: the server's default)
-  bool chat = true;           // default for requests with chat = -1
+  std::string url;           // http(s)://host:port[/v1]
+  std::string model;         // the server's model id ("" = the first one /v1/models lists)
+  std::string api_key;       // "" = none
+  int ctx = 4096;            // the server's context window, in tokens
+  float temperature = 0.8f;  // default for requests that set none (< 0: the server's default)
+  bool chat = true;          // default for requests with chat = -1
   int connect_timeout_ms = 10000;
   int idle_timeout_s = 300;
 };

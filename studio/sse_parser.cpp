@@ -49,7 +49,8 @@ bool SseParser::feed(std::string_view bytes, const std::function<bool(const SseE
   if (!started_) {
     // Skip a BOM, which may itself arrive split; anything else ends the check.
     static constexpr std::string_view kBom = "\xEF\xBB\xBF";
-    while (i < bytes.size() && line_.size() < kBom.size() && bytes[i] == kBom[line_.size()]) line_.push_back(bytes[i++]);
+    while (i < bytes.size() && line_.size() < kBom.size() && bytes[i] == kBom[line_.size()])
+      line_.push_back(bytes[i++]);
     if (line_.size() == kBom.size()) {
       line_.clear();
       started_ = true;

@@ -34,8 +34,8 @@ class SseParser {
   std::string line_;
   SseEvent cur_;
   bool has_data_ = false;
-  bool after_cr_ = false;   // the last byte was CR: an LF right after it ends nothing
-  bool started_ = false;    // past the optional BOM
+  bool after_cr_ = false;  // the last byte was CR: an LF right after it ends nothing
+  bool started_ = false;   // past the optional BOM
   bool overflow_ = false;
 };
 

@@ -44,14 +44,17 @@ int run_serve(const Args& a) {
   std::signal(SIGTERM, on_quit);
   std::printf("%s\n", (*server)->url().c_str());
   std::fflush(stdout);
-  std::fprintf(stderr, "serve: model '%s' (ctx %d, %d threads) on %s — POST /chat/completions, /completions; GET /models. "
-               "Ctrl-C stops.\n", (*server)->model_name().c_str(), (*engine)->n_ctx(), settings->threads,
-               (*server)->url().c_str());
+  std::fprintf(stderr,
+               "serve: model '%s' (ctx %d, %d threads) on %s — POST /chat/completions, /completions; GET /models. "
+               "Ctrl-C stops.\n",
+               (*server)->model_name().c_str(), (*engine)->n_ctx(), settings->threads, (*server)->url().c_str());
   while (!g_quit.load()) ::poll(nullptr, 0, 100);
   (*server)->stop();
   auto& c = (*server)->counters();
-  std::fprintf(stderr, "serve: stopped after %lld requests, %lld generations (%lld tokens, %lld client disconnects, "
-               "%lld busy)\n", static_cast<long long>(c.requests.load()), static_cast<long long>(c.generations.load()),
+  std::fprintf(stderr,
+               "serve: stopped after %lld requests, %lld generations (%lld tokens, %lld client disconnects, "
+               "%lld busy)\n",
+               static_cast<long long>(c.requests.load()), static_cast<long long>(c.generations.load()),
                static_cast<long long>(c.tokens.load()), static_cast<long long>(c.disconnects.load()),
                static_cast<long long>(c.busy_rejects.load()));
   return 0;

@@ -32,7 +32,8 @@ const std::string& model_file(int size) {
     s.n_ff = size ? 1536 : 128;
     s.type = DType::Q8_0;
     s.vocab = &vocab.value();
-    paths[size] = (std::filesystem::temp_directory_path() / ("cj_bench_http_" + std::to_string(size) + ".gguf")).string();
+    paths[size] =
+        (std::filesystem::temp_directory_path() / ("cj_bench_http_" + std::to_string(size) + ".gguf")).string();
     CJ_ASSERT(make_model(s, paths[size]).ok());
   }
   return paths[size];

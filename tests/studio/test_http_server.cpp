@@ -54,8 +54,9 @@ std::string raw_http(int port, const std::string& request) {
 }
 
 std::string post(const std::string& path, const std::string& body) {
-  return "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body;
+  return "POST " + path +
+         " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body;
 }
 
 bool wait_for(const std::function<bool()>& f, std::chrono::milliseconds limit = 10s) {
@@ -127,10 +128,13 @@ TEST_F(HttpTest, StreamedAndWholeResponsesEqualTheLocalEngine) {
   EXPECT_EQ(whole->finish_reason, "length");
 
   std::string pieces;
-  auto streamed = client_->complete(chat(kPrompt, 24, true), [&](std::string_view p) {
-    pieces.append(p);
-    return true;
-  }, nullptr);
+  auto streamed = client_->complete(
+      chat(kPrompt, 24, true),
+      [&](std::string_view p) {
+        pieces.append(p);
+        return true;
+      },
+      nullptr);
   ASSERT_TRUE(streamed.ok()) << streamed.error();
   EXPECT_EQ(streamed->text, want);
   EXPECT_EQ(pieces, want);
@@ -248,7 +252,8 @@ TEST_F(HttpTest, ErrorsCarryTheServersMessageAndStatus) {
 TEST_F(HttpTest, ClientThatStopsMidStreamStopsTheGeneration) {
   ServerCounters& c = server_->counters();
   int pieces = 0;
-  auto r = client_->complete(chat(kPrompt, 1500, true), [&](std::string_view) { return ++pieces < 3; }, nullptr);
+  auto r = client_->complete(
+      chat(kPrompt, 1500, true), [&](std::string_view) { return ++pieces < 3; }, nullptr);
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ(r->finish_reason, "cancelled");
   EXPECT_EQ(pieces, 3);
@@ -264,7 +269,8 @@ TEST_F(HttpTest, ClientThatStopsMidStreamStopsTheGeneration) {
     wait_for([&] { return seen.load() >= 2; });
     stop.store(true);
   });
-  r = client_->complete(chat(kPrompt, 1500, true), [&](std::string_view) { return ++seen, true; }, &stop);
+  r = client_->complete(
+      chat(kPrompt, 1500, true), [&](std::string_view) { return ++seen, true; }, &stop);
   t.join();
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ(r->finish_reason, "cancelled");
@@ -310,10 +316,13 @@ TEST_F(HttpTest, SecondRequestWhileGeneratingGets503AfterTheQueueWait) {
   ServerCounters& c = server_->counters();
   std::atomic<bool> stop{false};
   std::thread first([&] {
-    auto r = client_->complete(chat(kPrompt, 1500, true), [&](std::string_view) {
-      std::this_thread::sleep_for(1ms);
-      return true;
-    }, &stop);
+    auto r = client_->complete(
+        chat(kPrompt, 1500, true),
+        [&](std::string_view) {
+          std::this_thread::sleep_for(1ms);
+          return true;
+        },
+        &stop);
     EXPECT_TRUE(r.ok());
   });
   ASSERT_TRUE(wait_for([&] { return c.generating.load(); }));

@@ -33,12 +33,11 @@ const std::string kStream =
     "event: note\ndata:no-space\ndata:  two spaces\n\n"
     "data: 中文\rdata: second\r\r"
     "id: 7\nretry: 100\nunknown: x\n\n"  // no data: not dispatched
-    "data\n\n"                            // a field with no colon: empty data line
+    "data\n\n"                           // a field with no colon: empty data line
     "data: [DONE]\n\n"
     "data: unterminated";
 
-const std::vector<std::string> kWant = {"|{\"a\":1}", "note|no-space\n two spaces", "|中文\nsecond", "|",
-                                        "|[DONE]"};
+const std::vector<std::string> kWant = {"|{\"a\":1}", "note|no-space\n two spaces", "|中文\nsecond", "|", "|[DONE]"};
 
 TEST(SseParser, WholeStream) { EXPECT_EQ(parse_in_pieces(kStream, {}), kWant); }
 
