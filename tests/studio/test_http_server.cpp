@@ -397,3 +397,140 @@ TEST(HttpClient, TimeoutsAndRefusedConnectionsSayWhatFailed) {
 
 }  // namespace
 }  // namespace cj::studio
+
+namespace cj::studio {
+namespace {
+
+// A one-shot fake server: accepts one connection, keeps the request, answers with `response` and closes.
+class FakeServer {
+ public:
+  explicit FakeServer(std::string response) : response_(std::move(response)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CJ_ASSERT(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd_, 4) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    url_ = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+    th_ = std::thread([this] {
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      char buf[8192];
+      while (request_.find("\r\n\r\n") == std::string::npos || !body_complete()) {
+        ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        request_.append(buf, size_t(n));
+      }
+      ::send(c, response_.data(), response_.size(), MSG_NOSIGNAL);
+      ::close(c);
+    });
+  }
+  ~FakeServer() {
+    th_.join();
+    ::close(fd_);
+  }
+  const std::string& url() const { return url_; }
+  std::string request() {
+    th_.join();
+    th_ = std::thread([] {});
+    return request_;
+  }
+
+ private:
+  bool body_complete() const {
+    size_t h = request_.find("\r\n\r\n");
+    size_t cl = request_.find("Content-Length: ");
+    if (cl == std::string::npos) return true;
+    return request_.size() - h - 4 >= std::stoul(request_.substr(cl + 16));
+  }
+  std::string response_, request_, url_;
+  int fd_ = -1;
+  std::thread th_;
+};
+
+std::string sse_response(const std::string& events) {
+  return "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n" + events;
+}
+
+CompletionRequest one_message() {
+  CompletionRequest r;
+  r.model = "m";
+  r.messages = {{"user", "你好"}};
+  return r;
+}
+
+TEST(HttpClient, OtherServersDialects) {
+  {  // vLLM-style: text split oddly across events, usage in the last chunk, API key sent.
+    FakeServer s(
+        sse_response("data: {\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\n"
+                     "data: {\"choices\":[{\"delta\":{\"content\":\"林\"},\"finish_reason\":null}]}\r\n\r\n"
+                     ": ping\n\n"
+                     "data: {\"choices\":[{\"delta\":{\"content\":\"黛玉\"},\"finish_reason\":\"stop\"}]}\n\n"
+                     "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n"
+                     "data: [DONE]\n\n"));
+    auto c = OpenAIClient::create({.base_url = s.url() + "/v1/", .api_key = "sk-abc"});
+    ASSERT_TRUE(c.ok());
+    auto r = (*c)->complete(one_message(), nullptr, nullptr);
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_EQ(r->text, "林黛玉");
+    EXPECT_EQ(r->finish_reason, "stop");
+    EXPECT_EQ(r->prompt_tokens, 5);
+    EXPECT_EQ(r->completion_tokens, 2);
+    std::string req = s.request();
+    EXPECT_EQ(req.rfind("POST /v1/chat/completions HTTP/1.1", 0), 0u) << req;
+    EXPECT_NE(req.find("Authorization: Bearer sk-abc"), std::string::npos) << req;
+    EXPECT_NE(req.find("\"stream\":true"), std::string::npos) << req;
+  }
+  {  // A server that ignores stream: one JSON body.
+    FakeServer s(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+        "{\"choices\":[{\"message\":{\"content\":\"整段\"},\"finish_reason\":\"length\"}]}");
+    auto c = OpenAIClient::create({.base_url = s.url()});
+    std::string seen;
+    auto r = (*c)->complete(
+        one_message(), [&](std::string_view p) { return seen.append(p), true; }, nullptr);
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_EQ(r->text, "整段");
+    EXPECT_EQ(seen, "整段");
+    EXPECT_EQ(r->finish_reason, "length");
+  }
+  {  // An error event mid-stream.
+    FakeServer s(
+        sse_response("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"
+                     "data: {\"error\":{\"message\":\"CUDA out of memory\"}}\n\n"));
+    auto c = OpenAIClient::create({.base_url = s.url()});
+    auto r = (*c)->complete(one_message(), nullptr, nullptr);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().find("CUDA out of memory"), std::string::npos) << r.error();
+  }
+  {  // A stream cut off before [DONE].
+    FakeServer s(sse_response("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"));
+    auto c = OpenAIClient::create({.base_url = s.url()});
+    auto r = (*c)->complete(one_message(), nullptr, nullptr);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().find("ended early"), std::string::npos) << r.error();
+  }
+  {  // FastAPI-style error body, and a non-JSON one.
+    FakeServer s(
+        "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+        "{\"detail\":\"bad api key\"}");
+    auto c = OpenAIClient::create({.base_url = s.url()});
+    auto r = (*c)->complete(one_message(), nullptr, nullptr);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().find("HTTP 401"), std::string::npos) << r.error();
+    EXPECT_NE(r.error().find("bad api key"), std::string::npos) << r.error();
+    EXPECT_EQ((*c)->last_http_status(), 401);
+  }
+  {
+    FakeServer s("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 11\r\nConnection: close\r\n\r\nupstream!!\n");
+    auto c = OpenAIClient::create({.base_url = s.url()});
+    auto r = (*c)->complete(one_message(), nullptr, nullptr);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().find("HTTP 502"), std::string::npos) << r.error();
+    EXPECT_NE(r.error().find("upstream!!"), std::string::npos) << r.error();
+  }
+}
+
+}  // namespace
+}  // namespace cj::studio
