@@ -143,6 +143,18 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
     if (it->first >= N) continue;
     auto c = chs.get(it->second.id);
     if (!c.ok()) return Error{c.error()};
+    if (text::zishu(c->body) == 0 && req.drafts_stand_in) {
+      // Not written yet, but drafted by the model (batch drafting): its latest AI draft stands in.
+      auto revs = chs.revisions(c->id);
+      if (!revs.ok()) return Error{revs.error()};
+      for (auto r = revs->rbegin(); r != revs->rend(); ++r)
+        if (r->source == "ai") {
+          auto full = chs.revision(r->id);
+          if (!full.ok()) return Error{full.error()};
+          c->body = full->body;
+          break;
+        }
+    }
     if (text::zishu(c->body) == 0) continue;
     Item v;
     v.chapter = it->first;

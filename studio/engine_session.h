@@ -50,6 +50,7 @@ class EngineSession : public Generator {
   bool has_chat_tokens() const override;
   int count_tokens(const std::string& text) const override;  // plain text, no BOS
   const Tokenizer& tokenizer() const { return *tok_; }
+  const Tokenizer* own_tokenizer() const override { return tok_; }
   const Model& model() const { return *model_; }
   const EngineSettings& settings() const { return settings_; }
   int n_ctx() const override { return be_->n_ctx(); }

@@ -49,6 +49,8 @@ class Generator {
   virtual int n_ctx() const = 0;             // tokens a prompt + its generation may take
   virtual bool has_chat_tokens() const = 0;  // instructions can be sent as a chat user turn
   virtual std::string name() const = 0;      // model name (file name, or the server's model id)
+  // The model's own tokenizer when it is on this machine (local engine); null for a remote server.
+  virtual const Tokenizer* own_tokenizer() const { return nullptr; }
 };
 
 }  // namespace cj::studio
