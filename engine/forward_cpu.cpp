@@ -1,8 +1,11 @@
 // The CPU backend: the reference forward pass for llama / qwen2 / qwen3. Prefill runs a chunk of tokens through
 // matmul; decode (one token) through matvec. All scratch is allocated when the backend is made.
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <vector>
 
 #include "engine/backend.h"
@@ -17,6 +20,57 @@ namespace cj {
 namespace {
 
 const bool kFuse = std::getenv("CJ_NO_FUSE") == nullptr;  // A/B switch for measurements
+const bool kProfile = std::getenv("CJ_PROFILE") != nullptr;
+
+// CJ_PROFILE=1: wall time and the calling thread's CPU time of each stage of the single-token (decode) forward
+// pass, summed over the backend's life and printed to stderr when it is destroyed. Off: one predictable branch
+// per stage.
+enum Stage { kEmbd, kNorm, kQkv, kRope, kAttn, kWo, kGateUp, kSilu, kDown, kOut, kStages };
+constexpr const char* kStageNames[kStages] = {"embd+rope_tab", "rmsnorm", "qkv",     "bias+rope+store", "attention",
+                                              "wo+residual",   "gate_up", "silu_mul", "down+residual",  "output"};
+struct Profile {
+  using Clock = std::chrono::steady_clock;
+  double sec[kStages] = {}, cpu[kStages] = {};  // wall time; CPU time of the calling thread
+  int64_t tokens = 0;
+  Clock::time_point t;
+  double c = 0;
+  bool on = false;
+  static double thread_cpu() {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+  }
+  void start(bool decode) {
+    on = kProfile && decode;
+    if (on) {
+      t = Clock::now();
+      c = thread_cpu();
+    }
+  }
+  void lap(Stage s) {
+    if (!on) return;
+    const auto now = Clock::now();
+    const double cn = thread_cpu();
+    sec[s] += std::chrono::duration<double>(now - t).count();
+    cpu[s] += cn - c;
+    t = now;
+    c = cn;
+  }
+  void print() const {
+    if (tokens == 0) return;
+    double total = 0, total_cpu = 0;
+    for (int i = 0; i < kStages; ++i) {
+      total += sec[i];
+      total_cpu += cpu[i];
+    }
+    std::fprintf(stderr, "CJ_PROFILE: %lld decode tokens, %.3f ms/token wall, %.3f ms/token CPU of the caller\n",
+                 static_cast<long long>(tokens), 1e3 * total / double(tokens), 1e3 * total_cpu / double(tokens));
+    for (int i = 0; i < kStages; ++i)
+      std::fprintf(stderr, "  %-16s %8.3f ms/token %5.1f%%  cpu %8.3f ms/token\n", kStageNames[i],
+                   1e3 * sec[i] / double(tokens), total > 0 ? 100 * sec[i] / total : 0.0,
+                   1e3 * cpu[i] / double(tokens));
+  }
+};
 
 class CpuBackend final : public Backend {
  public:
@@ -37,6 +91,8 @@ class CpuBackend final : public Backend {
     sin_.assign(size_t(B) * (c_.rope.n_dims / 2), 0);
     ascratch_.reserve(c_.n_heads, c_.n_kv_heads, c_.head_dim_v);
   }
+
+  ~CpuBackend() override { prof_.print(); }
 
   const char* name() const override { return "cpu"; }
   const Model& model() const override { return m_; }
@@ -59,6 +115,7 @@ class CpuBackend final : public Backend {
         return make_error("token id " + std::to_string(tokens[i]) + " is outside the vocabulary (" +
                           std::to_string(c_.n_vocab) + ")");
     const int first_logit = n - n_logits;
+    prof_.start(n == 1);
     for (int b0 = 0; b0 < n; b0 += o_.n_batch) {
       const int nb = std::min(o_.n_batch, n - b0);
       forward_chunk(tokens + b0, nb);
@@ -73,6 +130,8 @@ class CpuBackend final : public Backend {
         linear(m_.output, xn_.data(), nr, logits + size_t(r0 - first_logit) * c_.n_vocab);
       }
     }
+    prof_.lap(kOut);
+    if (prof_.on) ++prof_.tokens;
     return {};
   }
 
@@ -128,12 +187,14 @@ class CpuBackend final : public Backend {
     }
     const int half = c_.rope.n_dims / 2;
     rows(n, [&](int i) { rope_.cos_sin(pos0 + i, cos_.data() + size_t(i) * half, sin_.data() + size_t(i) * half); });
+    prof_.lap(kEmbd);
 
     for (int l = 0; l < c_.n_layers; ++l) {
       const LayerWeights& L = m_.layers[l];
       rows(n, [&](int i) {
         rmsnorm(x_.data() + size_t(i) * E, w32(L.attn_norm), xn_.data() + size_t(i) * E, E, c_.rms_eps);
       });
+      prof_.lap(kNorm);
       if (n == 1 && kFuse) {
         fused_matvec({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xn_.data());
       } else {
@@ -141,6 +202,7 @@ class CpuBackend final : public Backend {
         linear(L.wk, xn_.data(), n, k_.data());
         linear(L.wv, xn_.data(), n, v_.data());
       }
+      prof_.lap(kQkv);
       rows(n, [&](int i) {
         float* q = q_.data() + size_t(i) * c_.q_dim();
         float* k = k_.data() + size_t(i) * c_.kv_dim();
@@ -158,6 +220,7 @@ class CpuBackend final : public Backend {
         rope_.apply(k, c_.n_kv_heads, c_.head_dim, cos_.data() + size_t(i) * half, sin_.data() + size_t(i) * half);
         kv_.store(l, pos0 + i, k, v);
       });
+      prof_.lap(kRope);
       AttentionArgs a;
       a.kv = &kv_;
       a.layer = l;
@@ -171,23 +234,29 @@ class CpuBackend final : public Backend {
       a.q = q_.data();
       a.out = att_.data();
       attention(a, ascratch_, pool_.get(), o_.n_threads);
+      prof_.lap(kAttn);
       linear(L.wo, att_.data(), n, tmp_.data());
       add(x_.data(), tmp_.data(), size_t(n) * E);
+      prof_.lap(kWo);
 
       rows(n, [&](int i) {
         rmsnorm(x_.data() + size_t(i) * E, w32(L.ffn_norm), xn_.data() + size_t(i) * E, E, c_.rms_eps);
       });
+      prof_.lap(kNorm);
       if (n == 1 && kFuse) {
         fused_matvec({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data());
       } else {
         linear(L.w_gate, xn_.data(), n, gate_.data());
         linear(L.w_up, xn_.data(), n, up_.data());
       }
+      prof_.lap(kGateUp);
       rows(n, [&](int i) {
         silu_mul(gate_.data() + size_t(i) * c_.n_ff, up_.data() + size_t(i) * c_.n_ff, size_t(c_.n_ff));
       });
+      prof_.lap(kSilu);
       linear(L.w_down, gate_.data(), n, tmp_.data());
       add(x_.data(), tmp_.data(), size_t(n) * E);
+      prof_.lap(kDown);
     }
     kv_.set_n_tokens(pos0 + n);
   }
@@ -216,6 +285,7 @@ class CpuBackend final : public Backend {
   Rope rope_;
   std::unique_ptr<ThreadPool> pool_;
   AttentionScratch ascratch_;
+  Profile prof_;
   // Scratch, B = n_batch rows:
   std::vector<float> x_;     // [B, n_embd] residual stream
   std::vector<float> xn_;    // [B, max(n_embd, attn_out_dim)] normalized input of a matmul

@@ -3,6 +3,7 @@
 #include "engine/quant.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -365,6 +366,12 @@ Isa active_isa() {
   return isa;
 }
 
+namespace {
+std::atomic<bool> g_use_gemv{std::getenv("CJ_OLD_GEMV") == nullptr};
+}  // namespace
+void set_use_gemv(bool on) { g_use_gemv.store(on, std::memory_order_relaxed); }
+bool use_gemv() { return g_use_gemv.load(std::memory_order_relaxed); }
+
 bool get_kernels(DType t, Isa isa, TypeKernels* out) {
   if (!isa_supported(isa)) return false;
   switch (isa) {
@@ -425,6 +432,10 @@ void matmul_isa(Isa isa, DType t, const void* W, int64_t rows, int64_t cols, con
   if (!get_kernels(t, isa, &k) && !get_kernels(t, Isa::Scalar, &k)) CJ_ASSERT(false && "no kernels for type");
   CJ_ASSERT(cols % dtype_traits(t).block_elems == 0);
   if (rows <= 0 || n <= 0) return;
+  if (n < 4 && k.gemv && use_gemv()) {
+    k.prep = k.prep_vec;
+    k.gemm = k.gemv;
+  }
   const int threads = pool ? pool->size() : 1;
 
   const void* A = X;
