@@ -703,6 +703,63 @@ struct KQ4_0v {
   }
 };
 
+// q4_K matvec: as KQ4_K, but NR = 4 rows run side by side against activation loads shared by all of them (the
+// four 64-byte runs of x of each 256-block, its per-16 sums and scale), and the scales of every row come from one
+// 64-bit unpack.
+struct KQ4_Kv {
+  static constexpr int kNR = 4;
+  template <int NR, int NX>
+  static void tile(const uint8_t* W, size_t ws, const uint8_t* A, size_t as, int64_t cols, float* Y, int64_t ldy) {
+    __m512 acc[NR][NX];
+    __m256 macc[NR][NX];
+    for (int r = 0; r < NR; ++r)
+      for (int i = 0; i < NX; ++i) {
+        acc[r][i] = _mm512_setzero_ps();
+        macc[r][i] = _mm256_setzero_ps();
+      }
+    Q8KAView xv[NX];
+    for (int i = 0; i < NX; ++i) xv[i] = q8ka_view(A + i * as, cols);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i ilo0 = idx2(0, 2), ihi0 = idx2(1, 3), ilo1 = idx2(4, 6), ihi1 = idx2(5, 7);
+    for (int64_t b = 0; b < cols / kQKK; ++b) {
+      __m512i x[NX][4];
+      __m256i bsum[NX];
+      float dx[NX];
+      for (int i = 0; i < NX; ++i) {
+        const int8_t* xq = xv[i].qs + b * kQKK;
+        for (int k = 0; k < 4; ++k) x[i][k] = _mm512_loadu_si512(xq + 64 * k);
+        bsum[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv[i].bsum + b * 16));
+        dx[i] = xv[i].d[b];
+      }
+      for (int r = 0; r < NR; ++r) {
+        const auto* blk = reinterpret_cast<const BlockQ4_K*>(W + r * ws) + b;
+        const float d = f16(blk->d), dmin = f16(blk->dmin);
+        uint64_t sc8, m8;
+        q4k_unpack(blk, &sc8, &m8);
+        const __m512i sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(sc8))));
+        const __m128i mv = _mm_cvtsi64_si128(static_cast<long long>(m8));
+        const __m256i mdup = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mv, mv));
+        const __m512i v0 = _mm512_loadu_si512(blk->qs), v1 = _mm512_loadu_si512(blk->qs + 64);
+        const __m512i lo0 = _mm512_and_si512(v0, m4), hi0 = _mm512_and_si512(_mm512_srli_epi16(v0, 4), m4);
+        const __m512i lo1 = _mm512_and_si512(v1, m4), hi1 = _mm512_and_si512(_mm512_srli_epi16(v1, 4), m4);
+        const __m512i slo0 = _mm512_permutexvar_epi16(ilo0, sc16), shi0 = _mm512_permutexvar_epi16(ihi0, sc16);
+        const __m512i slo1 = _mm512_permutexvar_epi16(ilo1, sc16), shi1 = _mm512_permutexvar_epi16(ihi1, sc16);
+        for (int i = 0; i < NX; ++i) {
+          __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_maddubs_epi16(lo0, x[i][0]), slo0);
+          s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(hi0, x[i][1]), shi0);
+          s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(lo1, x[i][2]), slo1);
+          s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(hi1, x[i][3]), shi1);
+          acc[r][i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_set1_ps(d * dx[i]), acc[r][i]);
+          macc[r][i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_madd_epi16(bsum[i], mdup)),
+                                       _mm256_set1_ps(dmin * dx[i]), macc[r][i]);
+        }
+      }
+    }
+    for (int i = 0; i < NX; ++i)
+      for (int r = 0; r < NR; ++r) Y[i * ldy + r] = _mm512_reduce_add_ps(acc[r][i]) - hsum(macc[r][i]);
+  }
+};
+
 }  // namespace
 
 bool get_kernels_avx512(DType t, TypeKernels* out) {
@@ -720,7 +777,9 @@ bool get_kernels_avx512(DType t, TypeKernels* out) {
         out->gemv = tiled_gemm<KQ4_0v>;
       }
       return true;
-    case DType::Q4_K: *out = {ActFormat::Q8KA, prep_q8ka<true>, tiled_gemm<KQ4_K>}; return true;
+    case DType::Q4_K:
+      *out = {ActFormat::Q8KA, prep_q8ka<true>, tiled_gemm<KQ4_K>, prep_q8ka<true>, tiled_gemm<KQ4_Kv>};
+      return true;
     case DType::Q6_K: *out = {ActFormat::Q8KA, prep_q8ka<false>, tiled_gemm<KQ6_K>}; return true;
   }
   return false;

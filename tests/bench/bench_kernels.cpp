@@ -149,9 +149,10 @@ void BM_matvec_ab(benchmark::State& state) {
 }
 void matvec_ab_args(benchmark::internal::Benchmark* b) {
   const int64_t shapes[][2] = {{4864, 896}, {896, 4864}, {151936, 896}};
-  for (int t : {3, 4})  // q8_0, q4_0
+  for (int t : {3, 4, 5})  // q8_0, q4_0, q4_K
     for (const auto& s : shapes)
-      for (int v : {0, 1}) b->Args({t, s[0], s[1], v});
+      if (s[1] % cj::dtype_traits(kTypes[t]).block_elems == 0)
+        for (int v : {0, 1}) b->Args({t, s[0], s[1], v});
 }
 BENCHMARK(BM_matvec_ab)->Apply(matvec_ab_args)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_matmul)->Apply(matmul_args)->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -75,17 +75,19 @@ TEST(SimdKernels, LargeMatmulMatchesScalar) {
 
 // The decode kernels (TypeKernels::gemv, used for n < 4) against the scalar reference: full 4-row tiles and
 // leftover rows, pair / group leftovers (9 and 29 blocks of 32), the model widths, 1..3 activation rows, 1 and 2
-// threads, and the general kernels they replace (set_use_gemv(false)) on the same data. q8_0 / q4_0 weights are
-// raw random bytes (so q8_0 quants include -128, which the quantizer never writes) with a fixed scale.
+// threads, and the general kernels they replace (set_use_gemv(false)) on the same data. Weights are raw random
+// bytes (so q8_0 quants include -128, which the quantizer never writes, and q4_K has every 6-bit scale and min)
+// with small f16 scales.
 TEST(SimdKernels, MatvecKernelsMatchScalar) {
   ThreadPool pool2(2);
   int checked = 0;
   for (kern::Isa isa : {kern::Isa::Avx2, kern::Isa::Avx512}) {
     if (!kern::isa_supported(isa)) continue;
-    for (DType t : {DType::Q8_0, DType::Q4_0}) {
+    for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K}) {
       kern::TypeKernels k;
       if (!kern::get_kernels(t, isa, &k)) continue;
-      for (int64_t cols : {32, 64, 288, 928, 896, 4864}) {
+      for (int64_t cols : {32, 64, 288, 928, 896, 256, 768, 4864}) {
+        if (cols % dtype_traits(t).block_elems != 0) continue;
         for (int64_t rows : {4, 13, 70}) {
           const size_t rb = row_bytes(t, cols), bb = dtype_traits(t).block_bytes;
           std::vector<uint8_t> w(rb * static_cast<size_t>(rows));
@@ -93,7 +95,8 @@ TEST(SimdKernels, MatvecKernelsMatchScalar) {
           for (auto& b : w) b = static_cast<uint8_t>(rng());
           for (size_t off = 0; off < w.size(); off += bb) {
             const uint16_t h = q::f32_to_f16(0.001f * static_cast<float>(1 + off / bb % 7));
-            std::memcpy(w.data() + off, &h, 2);
+            std::memcpy(w.data() + off, &h, 2);  // d (q8_0, q4_0, q4_K)
+            if (t == DType::Q4_K) std::memcpy(w.data() + off + 2, &h, 2);  // dmin
           }
           for (int64_t n = 1; n <= 3; ++n) {
             const auto X = cj::testing::random_vec(static_cast<size_t>(n * cols), static_cast<uint32_t>(cols + n));
