@@ -1,6 +1,7 @@
 // changjuan-cli check: consistency checks of a book (studio/check/, docs/consistency.md). Prints the findings
 // that are not dismissed for the chapters checked.
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,8 @@
 #include "storage/findings.h"
 #include "studio/check/checker.h"
 #include "studio/cli/command.h"
+#include "studio/engine_session.h"
+#include "studio/engine_text_generator.h"
 
 namespace cj::cli {
 namespace {
@@ -28,10 +31,27 @@ int run_check(const Args& a) {
       return fail("--chapters wants A-B or N (chapter ordinals), got '" + s + "'");
     }
   }
-  if (a.has("model"))
-    return fail("--model: this build has no inference engine yet; the LLM check runs when one is linked "
-                "(the deterministic checks run without --model)");
   opts.force = a.has("force");
+  // With --model the LLM check runs too, on the local engine (greedy, so a re-run gives the same answers).
+  std::unique_ptr<studio::EngineSession> engine;
+  std::unique_ptr<studio::EngineTextGenerator> llm;
+  if (a.has("model")) {
+    studio::EngineSettings es;
+    es.model_path = *a.get("model");
+    auto threads = a.get_int("threads", 2);
+    auto ctx = a.get_int("ctx", 16384);
+    if (!threads.ok()) return fail(threads.error());
+    if (!ctx.ok()) return fail(ctx.error());
+    es.threads = int(*threads);
+    es.ctx = int(*ctx);
+    es.sampling.temperature = 0;
+    if (auto v = studio::validate(es); !v.ok()) return fail(v.error());
+    auto e = studio::EngineSession::open(es);
+    if (!e.ok()) return fail(e.error());
+    engine = std::move(*e);
+    llm = std::make_unique<studio::EngineTextGenerator>(*engine);
+    opts.llm = llm.get();
+  }
   auto db = storage::Database::open(*a.get("db"), {.create = false});
   if (!db.ok()) return fail(db.error());
   if (auto b = storage::Books(**db).get(*book); !b.ok()) return fail(b.error());
@@ -46,6 +66,10 @@ int run_check(const Args& a) {
     j.push_back({{"id", f.id}, {"chapter", f.chapter}, {"start", f.span_begin}, {"end", f.span_end}, {"kind", f.kind},
                  {"message", f.message}, {"evidence", f.evidence}, {"status", f.status}});
   }
+  for (const auto& e : rep->llm_errors) std::fprintf(stderr, "LLM check: %s\n", e.c_str());
+  if (rep->llm_dropped_unverified > 0)
+    std::fprintf(stderr, "LLM check: %d findings dropped (their quote is not in the chapter)\n",
+                 rep->llm_dropped_unverified);
   if (a.has("json")) {
     std::printf("%s\n", j.dump().c_str());
   } else {
@@ -74,7 +98,9 @@ Registrar reg({.name = "check",
                .options = {{"db", "D", "project database", true},
                            {"book", "ID", "book id", true},
                            {"chapters", "A-B", "only these chapter ordinals"},
-                           {"model", "M", "also run the LLM check with this model (needs the inference engine)"},
+                           {"model", "M", "also run the LLM check with this GGUF model (local engine)"},
+                           {"threads", "T", "engine threads with --model (default 2)"},
+                           {"ctx", "N", "engine context in tokens with --model (default 16384)"},
                            {"force", "", "re-check chapters that have not changed"},
                            {"json", "", "print [{\"chapter\",\"start\",\"end\",\"kind\",\"message\",\"evidence\"}]"}},
                .run = run_check});
