@@ -26,8 +26,8 @@ const bool kProfile = std::getenv("CJ_PROFILE") != nullptr;
 // pass, summed over the backend's life and printed to stderr when it is destroyed. Off: one predictable branch
 // per stage.
 enum Stage { kEmbd, kNorm, kQkv, kRope, kAttn, kWo, kGateUp, kSilu, kDown, kOut, kStages };
-constexpr const char* kStageNames[kStages] = {"embd+rope_tab", "rmsnorm", "qkv",     "bias+rope+store", "attention",
-                                              "wo+residual",   "gate_up", "silu_mul", "down+residual",  "output"};
+constexpr const char* kStageNames[kStages] = {"embd+rope_tab", "rmsnorm", "qkv",      "bias+rope+store", "attention",
+                                              "wo+residual",   "gate_up", "silu_mul", "down+residual",   "output"};
 struct Profile {
   using Clock = std::chrono::steady_clock;
   double sec[kStages] = {}, cpu[kStages] = {};  // wall time; CPU time of the calling thread

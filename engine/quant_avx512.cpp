@@ -584,14 +584,14 @@ struct KQ8_0v {
         x[i] = _mm512_loadu_si512(xv[i].qs + b * kQK);
         const __m128i s2 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(xv[i].s + b));
         c[i] = _mm512_permutexvar_epi32(pair_idx, _mm512_castsi128_si512(s2));
-        dx[i] = _mm512_permutexvar_ps(pair_idx, _mm512_castps128_ps512(
-                                                    _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(xv[i].d + b)))));
+        dx[i] = _mm512_permutexvar_ps(
+            pair_idx, _mm512_castps128_ps512(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(xv[i].d + b)))));
       }
       for (int r = 0; r < NR; ++r) {
         const uint8_t* p = W + r * ws + b * kB;
-        const __m512i w = _mm512_inserti64x4(
-            _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2))),
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kB + 2)), 1);
+        const __m512i w =
+            _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2))),
+                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kB + 2)), 1);
         // (Scales by two 16-bit loads: taking them out of a 64-byte load with VPERMW, as q4_0 does, measured
         // 15-20 % slower here, the load spanning a second line that is not otherwise needed yet.)
         uint16_t h0, h1;
@@ -636,7 +636,8 @@ struct KQ8_0v {
 struct KQ4_0v {
   static constexpr int kNR = 4;
   template <int NR, int NX>
-  __attribute__((target("avx512vbmi"))) static void tile(const uint8_t* W, size_t ws, const uint8_t* A, size_t as, int64_t cols, float* Y, int64_t ldy) {
+  __attribute__((target("avx512vbmi"))) static void tile(const uint8_t* W, size_t ws, const uint8_t* A, size_t as,
+                                                         int64_t cols, float* Y, int64_t ldy) {
     __m512 acc[NR][NX];
     for (int r = 0; r < NR; ++r)
       for (int i = 0; i < NX; ++i) acc[r][i] = _mm512_setzero_ps();

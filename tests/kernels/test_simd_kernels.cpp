@@ -95,7 +95,7 @@ TEST(SimdKernels, MatvecKernelsMatchScalar) {
           for (auto& b : w) b = static_cast<uint8_t>(rng());
           for (size_t off = 0; off < w.size(); off += bb) {
             const uint16_t h = q::f32_to_f16(0.001f * static_cast<float>(1 + off / bb % 7));
-            std::memcpy(w.data() + off, &h, 2);  // d (q8_0, q4_0, q4_K)
+            std::memcpy(w.data() + off, &h, 2);                            // d (q8_0, q4_0, q4_K)
             if (t == DType::Q4_K) std::memcpy(w.data() + off + 2, &h, 2);  // dmin
           }
           for (int64_t n = 1; n <= 3; ++n) {
