@@ -2,6 +2,7 @@
 // matmul; decode (one token) through matvec. All scratch is allocated when the backend is made.
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -90,6 +91,12 @@ class CpuBackend final : public Backend {
     cos_.assign(size_t(B) * (c_.rope.n_dims / 2), 0);
     sin_.assign(size_t(B) * (c_.rope.n_dims / 2), 0);
     ascratch_.reserve(c_.n_heads, c_.n_kv_heads, c_.head_dim_v);
+    // The fused decode matrices all take n_embd inputs; f32 (4 bytes per value) is the largest prepared form.
+    prep_stride_ = (size_t(c_.n_embd) * 4 + 63) / 64 * 64;
+    for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K})
+      if (c_.n_embd % dtype_traits(t).block_elems == 0)
+        prep_stride_ = std::max(prep_stride_, matvec_prep_bytes(t, c_.n_embd));
+    prep_.resize(prep_stride_ * kMaxFused + 64);
   }
 
   ~CpuBackend() override { prof_.print(); }
@@ -143,13 +150,14 @@ class CpuBackend final : public Backend {
     else matmul(w.type, w.data, w.rows, w.cols, x, n, y, pool_.get());
   }
 
-  // Several matrices applied to the same input vector (q/k/v, gate/up) in one dispatch of the pool: the rows of
-  // all of them are cut into equal-byte slices, each slice a single-threaded matvec. One fork/join instead of
-  // one per matrix.
+  // Several matrices applied to the same input vector (q/k/v, gate/up) in one dispatch of the pool: the input is
+  // prepared (quantized) once per distinct weight type, then the rows of all the matrices are cut into equal-byte
+  // slices, each slice a single-threaded matvec. One fork/join instead of one per matrix.
   struct Out {
     const WeightView* w;
     float* y;
   };
+  static constexpr int kMaxFused = 3;
   void fused_matvec(std::initializer_list<Out> outs, const float* x) {
     if (!pool_) {
       for (const Out& o : outs) matvec(o.w->type, o.w->data, o.w->rows, o.w->cols, x, o.y, nullptr);
@@ -157,8 +165,23 @@ class CpuBackend final : public Backend {
     }
     const Out* list = outs.begin();
     const int n_out = int(outs.size());
+    CJ_ASSERT(n_out <= kMaxFused);
+    const void* prepared[kMaxFused];
     size_t total = 0;
-    for (const Out& o : outs) total += o.w->bytes();
+    for (int i = 0; i < n_out; ++i) {
+      const WeightView& w = *list[i].w;
+      total += w.bytes();
+      prepared[i] = nullptr;
+      for (int j = 0; j < i; ++j)
+        if (list[j].w->type == w.type && list[j].w->cols == w.cols) prepared[i] = prepared[j];
+      if (!prepared[i]) {
+        CJ_ASSERT(matvec_prep_bytes(w.type, w.cols) <= prep_stride_);
+        auto* buf = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(prep_.data()) + 63) / 64 * 64) +
+                    size_t(i) * prep_stride_;
+        matvec_prepare(w.type, x, w.cols, buf);
+        prepared[i] = buf;
+      }
+    }
     const int n_tasks = o_.n_threads * 4;
     pool_->parallel_for(n_tasks, [&](int t) {
       // Byte range of this task over the concatenated matrices, rounded to whole rows of each matrix.
@@ -170,7 +193,7 @@ class CpuBackend final : public Backend {
         const size_t lo = std::max(b0, base), hi = std::min(b1, base + wb);
         if (lo < hi) {
           const int64_t r0 = int64_t((lo - base + rb - 1) / rb), r1 = int64_t((hi - base + rb - 1) / rb);
-          if (r1 > r0) matvec(w.type, w.row(r0), r1 - r0, w.cols, x, list[i].y + r0, nullptr);
+          if (r1 > r0) matvec_rows(w.type, w.row(r0), r1 - r0, w.cols, prepared[i], list[i].y + r0);
         }
         base += wb;
       }
@@ -297,6 +320,8 @@ class CpuBackend final : public Backend {
   std::vector<float> up_;    // [B, n_ff]
   std::vector<float> tmp_;   // [B, n_embd] matmul output before the residual add
   std::vector<float> cos_, sin_;  // [B, n_dims / 2]
+  std::vector<uint8_t> prep_;     // [kMaxFused, prep_stride_] (+ 64 to align) a fused matvec's input, prepared per type
+  size_t prep_stride_ = 0;
 };
 
 }  // namespace

@@ -120,5 +120,30 @@ TEST(SimdKernels, MatvecKernelsMatchScalar) {
   if (checked == 0) GTEST_SKIP() << "no SIMD kernel set on this CPU";
 }
 
+// matvec_prepare + matvec_rows (the fused decode dispatch: one prepared input, row slices of several matrices)
+// give what matvec gives, for every type, with the decode kernels on and off, on slices that start inside a tile.
+TEST(QuantMatvec, PreparedRowsMatchMatvec) {
+  for (bool gemv : {true, false}) {
+    kern::set_use_gemv(gemv);
+    for (DType t : kAllTypes) {
+      const int64_t cols = dtype_traits(t).block_elems == 256 ? 512 : 896, rows = 70;
+      const auto w = cj::testing::random_matrix(t, rows, cols, 91);
+      const auto x = cj::testing::random_vec(static_cast<size_t>(cols), 92);
+      std::vector<float> ref(rows), got(rows, -1e30f);
+      matvec(t, w.data(), rows, cols, x.data(), ref.data(), nullptr);
+      std::vector<uint8_t> buf(matvec_prep_bytes(t, cols));
+      ASSERT_GT(buf.size(), 0u);
+      matvec_prepare(t, x.data(), cols, buf.data());
+      const size_t rb = row_bytes(t, cols);
+      for (int64_t r0 : {0, 5, 37}) {  // slices [0, 5), [5, 37), [37, 70)
+        const int64_t r1 = r0 == 0 ? 5 : r0 == 5 ? 37 : rows;
+        matvec_rows(t, w.data() + rb * static_cast<size_t>(r0), r1 - r0, cols, buf.data(), got.data() + r0);
+      }
+      EXPECT_LE(cj::testing::normalized_max_error(got, ref), 1e-6) << dtype_traits(t).name << " gemv " << gemv;
+    }
+  }
+  kern::set_use_gemv(true);
+}
+
 }  // namespace
 }  // namespace cj
