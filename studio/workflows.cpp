@@ -34,7 +34,7 @@ std::string head_cp(const std::string& s, int64_t max_cp) { return s.substr(0, b
 
 // The longest tail (fit_tail) or head (fit_head) of text with at most `budget` tokens: a binary search over the
 // cut point in code points (token density varies along a text, so a proportional cut is not enough).
-std::string fit_part(EngineSession& e, const std::string& text, int budget, bool tail) {
+std::string fit_part(Generator& e, const std::string& text, int budget, bool tail) {
   if (budget <= 0) return "";
   if (e.count_tokens(text) <= budget) return text;
   int64_t n = cps(text);
@@ -48,8 +48,8 @@ std::string fit_part(EngineSession& e, const std::string& text, int budget, bool
   }
   return part(lo);
 }
-std::string fit_tail(EngineSession& e, const std::string& text, int budget) { return fit_part(e, text, budget, true); }
-std::string fit_head(EngineSession& e, const std::string& text, int budget) { return fit_part(e, text, budget, false); }
+std::string fit_tail(Generator& e, const std::string& text, int budget) { return fit_part(e, text, budget, true); }
+std::string fit_head(Generator& e, const std::string& text, int budget) { return fit_part(e, text, budget, false); }
 
 std::string heading_of(const storage::ChapterInfo& c) {
   if (!c.heading.empty()) return c.heading;
@@ -105,7 +105,7 @@ Result<WorkflowParams> params_from_json(const nlohmann::json& j) {
   return p;
 }
 
-Result<std::string> book_context(storage::Database& db, EngineSession& engine, int64_t book_id, int64_t ordinal,
+Result<std::string> book_context(storage::Database& db, Generator& engine, int64_t book_id, int64_t ordinal,
                                  int budget_tokens) {
   storage::Chapters chapters(db);
   auto list = chapters.list(book_id);
@@ -141,7 +141,7 @@ Result<std::string> book_context(storage::Database& db, EngineSession& engine, i
   return fit_tail(engine, text, budget_tokens);
 }
 
-Result<WorkflowResult> run_workflow(storage::Database& db, EngineSession& engine, const WorkflowParams& p,
+Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, const WorkflowParams& p,
                                     const std::string& resume_text, const WorkflowHooks& hooks) {
   storage::Chapters chapters(db);
   auto book = storage::Books(db).get(p.book_id);
