@@ -11,7 +11,7 @@
 #include "storage/findings.h"
 #include "studio/check/checker.h"
 #include "studio/cli/command.h"
-#include "studio/engine_session.h"
+#include "studio/cli/studio_cli.h"
 #include "studio/engine_text_generator.h"
 
 namespace cj::cli {
@@ -32,23 +32,14 @@ int run_check(const Args& a) {
     }
   }
   opts.force = a.has("force");
-  // With --model the LLM check runs too, on the local engine (greedy, so a re-run gives the same answers).
-  std::unique_ptr<studio::EngineSession> engine;
+  // With --model (local engine) or --remote (a server) the LLM check runs too, greedy (llm_check.cpp), so a
+  // re-check of the same chapter gives the same answer.
+  std::unique_ptr<studio::Generator> engine;
   std::unique_ptr<studio::EngineTextGenerator> llm;
-  if (a.has("model")) {
-    studio::EngineSettings es;
-    es.model_path = *a.get("model");
-    auto threads = a.get_int("threads", 2);
-    auto ctx = a.get_int("ctx", 16384);
-    if (!threads.ok()) return fail(threads.error());
-    if (!ctx.ok()) return fail(ctx.error());
-    es.threads = int(*threads);
-    es.ctx = int(*ctx);
-    es.sampling.temperature = 0;
-    if (auto v = studio::validate(es); !v.ok()) return fail(v.error());
-    auto e = studio::EngineSession::open(es);
-    if (!e.ok()) return fail(e.error());
-    engine = std::move(*e);
+  if (a.has("model") || a.has("remote")) {
+    auto g = studio_cli::open_generator(a, 16384);
+    if (!g.ok()) return fail(g.error());
+    engine = std::move(*g);
     llm = std::make_unique<studio::EngineTextGenerator>(*engine);
     opts.llm = llm.get();
   }
@@ -99,8 +90,11 @@ Registrar reg({.name = "check",
                            {"book", "ID", "book id", true},
                            {"chapters", "A-B", "only these chapter ordinals"},
                            {"model", "M", "also run the LLM check with this GGUF model (local engine)"},
+                           {"remote", "URL", "also run the LLM check on an OpenAI-compatible server"},
+                           {"remote-model", "NAME", "the server's model id (default: the first it lists)"},
+                           {"api-key-env", "VAR", "send the API key in environment variable VAR (remote)"},
                            {"threads", "T", "engine threads with --model (default 2)"},
-                           {"ctx", "N", "engine context in tokens with --model (default 16384)"},
+                           {"ctx", "N", "context in tokens with --model/--remote (default 16384)"},
                            {"force", "", "re-check chapters that have not changed"},
                            {"json", "", "print [{\"chapter\",\"start\",\"end\",\"kind\",\"message\",\"evidence\"}]"}},
                .run = run_check});

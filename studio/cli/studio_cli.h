@@ -39,11 +39,11 @@ inline std::vector<OptSpec> engine_options() {
           {"checkpoint-every", "N", "checkpoint the text every N pieces (default 32)"}};
 }
 
-inline Result<studio::EngineSettings> engine_settings(const Args& a) {
+inline Result<studio::EngineSettings> engine_settings(const Args& a, int default_ctx = 4096) {
   studio::EngineSettings s;
   s.model_path = a.get_or("model", "");
   auto threads = a.get_int("threads", 2);
-  auto ctx = a.get_int("ctx", 4096);
+  auto ctx = a.get_int("ctx", default_ctx);
   auto temp = a.get_double("temp", 0.8);
   if (!threads.ok()) return make_error(threads.error());
   if (!ctx.ok()) return make_error(ctx.error());
@@ -58,7 +58,7 @@ inline Result<studio::EngineSettings> engine_settings(const Args& a) {
 
 // --model M (local engine) or --remote URL [--remote-model NAME] [--api-key-env VAR] (an OpenAI-compatible
 // server), with the shared options; the model is loaded / the server asked for its models here.
-inline Result<std::unique_ptr<studio::Generator>> open_generator(const Args& a) {
+inline Result<std::unique_ptr<studio::Generator>> open_generator(const Args& a, int default_ctx = 4096) {
   if (a.has("remote")) {
     if (a.has("model")) return make_error("give either --model (local) or --remote (a server), not both");
     studio::RemoteSettings r;
@@ -70,7 +70,7 @@ inline Result<std::unique_ptr<studio::Generator>> open_generator(const Args& a) 
       if (!key || !*key) return make_error("--api-key-env " + var + ": that environment variable is not set");
       r.api_key = key;
     }
-    auto ctx = a.get_int("ctx", 4096);
+    auto ctx = a.get_int("ctx", default_ctx);
     auto temp = a.get_double("temp", 0.8);
     if (!ctx.ok()) return make_error(ctx.error());
     if (!temp.ok()) return make_error(temp.error());
@@ -83,7 +83,7 @@ inline Result<std::unique_ptr<studio::Generator>> open_generator(const Args& a) 
   }
   if (a.has("remote-model") || a.has("api-key-env")) return make_error("--remote-model and --api-key-env need --remote URL");
   if (!a.has("model")) return make_error("no model: give --model FILE (local) or --remote URL (an OpenAI-compatible server)");
-  auto s = engine_settings(a);
+  auto s = engine_settings(a, default_ctx);
   if (!s.ok()) return make_error(s.error());
   auto e = studio::EngineSession::open(*s);
   if (!e.ok()) return make_error(e.error());
