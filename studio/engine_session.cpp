@@ -4,6 +4,8 @@
 #include <chrono>
 #include <filesystem>
 
+#include "engine/kv_session.h"
+
 namespace cj::studio {
 
 Status validate(const EngineSettings& s) {
@@ -73,9 +75,41 @@ Result<std::string> EngineSession::generate(const SessionRequest& req,
 
   // Reuse the longest cached prefix: what the cache holds, then whole 256-token blocks of earlier requests from
   // the prefix cache; at least one prompt token is evaluated to get the next token's logits.
+  int session_loaded = 0;
+  std::string session_note;
+  if (!req.kv_session.empty() && std::filesystem::exists(req.kv_session) &&
+      (cached_.empty() || cached_[0] != prompt[0])) {
+    Status ls = load_kv_session(req.kv_session, be_->kv_cache(), tokenizer_fingerprint(*tok_));
+    if (ls.ok()) {
+      session_loaded = be_->n_past();
+      const TokenId* held = be_->kv_cache().tokens();
+      cached_.assign(held, held + session_loaded);
+    } else {
+      be_->truncate(0);
+      cached_.clear();
+      session_note = ls.error();
+    }
+  }
   const size_t common = size_t(be_->reuse_prefix(prompt.data(), int(prompt.size())));
   cached_.assign(prompt.begin(), prompt.begin() + long(common));
   std::vector<TokenId> rest(prompt.begin() + long(common), prompt.end());
+  // Prefill all but the last prompt token here when the request keeps a session file, write it, and leave the
+  // last token to the generation loop (which needs its logits).
+  double session_prefill_ms = 0;
+  bool session_saved = false;
+  if (!req.kv_session.empty() && rest.size() > size_t(KVCache::kBlockTokens)) {
+    auto t0 = std::chrono::steady_clock::now();
+    Status es = be_->eval(rest.data(), int(rest.size()) - 1, nullptr, 0);
+    if (!es.ok()) return make_error(es.error());
+    cached_.insert(cached_.end(), rest.begin(), rest.end() - 1);
+    rest.erase(rest.begin(), rest.end() - 1);
+    session_prefill_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(req.kv_session).parent_path(), ec);
+    Status ss = save_kv_session(req.kv_session, be_->kv_cache(), tokenizer_fingerprint(*tok_));
+    if (ss.ok()) session_saved = true;
+    else session_note = ss.error();
+  }
 
   GenerateParams gp;
   gp.sampling = settings_.sampling;
@@ -108,7 +142,10 @@ Result<std::string> EngineSession::generate(const SessionRequest& req,
     stats->prompt_tokens = int(prompt.size());
     stats->reused_tokens = int(common);
     stats->gen_tokens = st->gen_tokens;
-    stats->prefill_ms = st->prefill_ms;
+    stats->prefill_ms = st->prefill_ms + session_prefill_ms;
+    stats->session_loaded_tokens = session_loaded;
+    stats->session_saved = session_saved;
+    stats->session_note = session_note;
     stats->decode_ms = st->decode_ms;
     stats->decode_tok_s = st->decode_tok_s;
     stats->stop_reason = st->stop_reason;

@@ -24,6 +24,11 @@ struct SessionRequest {
   uint64_t seed = 0;
   std::vector<std::string> stop;
   int chat = -1;  // 1: chat user turn, 0: plain text, -1: the generator's default
+  // Local engine: a KV session file for this request (a job's resume point). Before the prompt, when the file
+  // exists and the cache holds none of the prompt, it is loaded (a refused or damaged file is ignored and noted
+  // in the stats); after a prefill of at least one 256-token block, the prompt's KV is written there, so a job
+  // resumed after a stop, a crash or a restart does not prefill its book context again.
+  std::string kv_session;
 };
 
 struct SessionStats {
@@ -34,6 +39,9 @@ struct SessionStats {
   double decode_tok_s = 0;
   std::string stop_reason;      // "eog", "stop_string", "length", "cancelled", "context_full" (remote: "stop")
   std::vector<TokenId> tokens;  // generated ids (local engine only)
+  int session_loaded_tokens = 0;  // tokens read from req.kv_session (local engine)
+  bool session_saved = false;     // the prompt's KV was written to req.kv_session
+  std::string session_note;       // why a session file was not used or not written
 };
 
 class Generator {

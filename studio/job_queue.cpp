@@ -1,5 +1,7 @@
 #include "studio/job_queue.h"
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "engine/base/utf8.h"
@@ -39,6 +41,12 @@ RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job&
   hooks.stop = &stop;
   hooks.checkpoint_every = checkpoint_every;
   hooks.on_text = on_progress;
+  // The prompt's KV is kept beside the project while the job is unfinished, so resuming it (after a stop, a crash
+  // or a restart) does not prefill the book context again.
+  const std::string kv_file = db.path().empty() || db.path() == ":memory:"
+                                  ? std::string()
+                                  : db.path() + ".kv/job-" + std::to_string(job.id) + ".kv";
+  hooks.kv_session = kv_file;
   hooks.on_checkpoint = [&](const std::string& text, const WorkflowProgress& pr) {
     nlohmann::json c = {{"text", text}, {"chars", pr.chars}};
     std::string msg = std::to_string(pr.chars) + " 字";
@@ -63,6 +71,10 @@ RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job&
     out.status = "done";
     out.message = "revision " + std::to_string(r->revision_id) + ", " + std::to_string(r->chars) + " 字 (not yet accepted)";
     (void)jobs.finish(job.id, "done", out.message, res.dump());
+    if (!kv_file.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(kv_file, ec);
+    }
     return out;
   }
   // Stopped: the checkpoint holds the text; the request decides the state.

@@ -233,6 +233,7 @@ Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, co
     req.max_tokens = gen_budget;
     req.temperature = p.temperature;
     req.seed = p.seed + uint64_t(round);
+    req.kv_session = hooks.kv_session;
     bool reached = false;
     SessionStats ss;
     auto out = engine.generate(req, [&](std::string_view piece) {

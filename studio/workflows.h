@@ -52,6 +52,7 @@ struct WorkflowHooks {
   std::function<void(const std::string& text, const WorkflowProgress&)> on_checkpoint;
   int checkpoint_every = 32;
   std::atomic<bool>* stop = nullptr;  // set from any thread: generation stops within one token
+  std::string kv_session;             // SessionRequest::kv_session of every request (a job's resume point)
 };
 
 struct WorkflowResult {

@@ -1,6 +1,7 @@
 // Workflows and jobs: results are revisions that are not current (the writer's text is never touched), drafts
 // reach their length, a job killed mid-generation leaves the book intact and resumes from its text, the queue
 // runs one job at a time with pause/resume/cancel.
+#include <filesystem>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -152,8 +153,11 @@ TEST(Workflows, KilledMidGenerationLosesNothingAndResumesTheText) {
   int64_t job_id = 0;
   {
     auto db = storage::Database::open(path);
-    // A second writer revision of chapter 1 (id 1), so there is history to lose.
-    ASSERT_TRUE(storage::Chapters(**db).save(1, std::string(kChapter1) + "作者又写了一句。\n").ok());
+    // A second writer revision of chapter 1 (id 1), so there is history to lose; long enough that the draft's
+    // prompt fills more than one 256-token KV block.
+    std::string longer;
+    for (int i = 0; i < 30; ++i) longer += kChapter1;
+    ASSERT_TRUE(storage::Chapters(**db).save(1, longer + "作者又写了一句。\n").ok());
     before = take(**db, book);
     WorkflowParams p;
     p.kind = "draft";
@@ -168,7 +172,7 @@ TEST(Workflows, KilledMidGenerationLosesNothingAndResumesTheText) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     auto db = storage::Database::open(path);
-    auto engine = open_engine();
+    auto engine = open_engine(4096);
     storage::Jobs jobs(**db);
     auto job = jobs.claim_next("workflow:draft");
     if (!db.ok() || !engine || !job.ok() || !job->has_value()) _exit(3);
@@ -215,11 +219,17 @@ TEST(Workflows, KilledMidGenerationLosesNothingAndResumesTheText) {
   auto c = nlohmann::json::parse(*(*job)->checkpoint);
   std::string saved = c["text"];
   EXPECT_GE(saved.size(), ckpt.size());
-  auto engine = open_engine();
+  // The killed run wrote its prompt's KV beside the project; the resumed run (a fresh engine, as after a restart)
+  // loads it instead of prefilling the book context again, and removes it when the job is done.
+  const std::string kv = path + ".kv/job-" + std::to_string(job_id) + ".kv";
+  EXPECT_TRUE(std::filesystem::exists(kv));
+  auto engine = open_engine(4096);
   std::atomic<bool> stop{false};
   std::atomic<int> why{0};
   RunOutcome out = run_job(**db, *engine, **job, stop, why, 8);
   EXPECT_EQ(out.status, "done") << out.message;
+  EXPECT_GE(out.result.reused_tokens, 256) << "prompt " << out.result.prompt_tokens;
+  EXPECT_FALSE(std::filesystem::exists(kv));
   // The resumed draft continues the text written before the kill.
   EXPECT_EQ(out.result.generated.substr(0, saved.size()), saved);
   EXPECT_GE(out.result.chars, 300);
