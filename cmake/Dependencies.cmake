@@ -6,6 +6,7 @@ find_package(ICU REQUIRED COMPONENTS uc i18n data)
 find_package(GTest REQUIRED)
 find_package(benchmark REQUIRED)
 find_package(nlohmann_json REQUIRED)
+find_package(CURL REQUIRED)  # studio/openai_client (libcurl4-openssl-dev)
 
 if(CHANGJUAN_UI)
   pkg_check_modules(GLFW REQUIRED IMPORTED_TARGET glfw3)

@@ -2,6 +2,7 @@
 // implement the same). A Backend instance is one model plus one sequence: its KV cache and scratch buffers.
 #pragma once
 #include <memory>
+#include <string>
 
 #include "engine/base/result.h"
 #include "engine/kv_cache.h"
@@ -15,7 +16,14 @@ struct BackendOptions {
   int n_ctx = 4096;          // tokens the KV cache holds
   int n_batch = 256;         // tokens per forward chunk during prefill (scratch is sized for this)
   KVType kv_type = KVType::F16;
+  size_t kv_host_bytes = 0;  // KV host tier budget (0: room for n_ctx tokens)
+  std::string kv_disk;       // KV spill file ("": none)
+  size_t kv_disk_bytes = 0;  // KV disk tier budget (0 with kv_disk: room for n_ctx tokens)
 };
+
+// A fingerprint of a model (shape, tensor names and types, sampled weight bytes): seeds the prefix cache's hash
+// chain and is checked when a session snapshot is loaded.
+uint64_t model_fingerprint(const Model& m);
 
 class Backend {
  public:
@@ -33,6 +41,15 @@ class Backend {
   virtual void truncate(int n) = 0;
   // Bytes of the KV cache one decoded token reads at the current length.
   virtual size_t kv_bytes_per_token() const = 0;
+  // The sequence's paged KV cache (budgets, tiers, prefix cache, session snapshots).
+  virtual KVCache& kv_cache() = 0;
+  // Keeps the longest prefix of tokens[0..n) held by the cache or its prefix cache (at most n - 1 tokens, so that
+  // the caller still evaluates one token for logits); returns its length.
+  int reuse_prefix(const TokenId* tokens, int n) {
+    const int k = kv_cache().reuse_prefix(tokens, n);
+    if (k >= n && n > 0) truncate(n - 1);
+    return n_past();
+  }
 };
 
 Result<std::unique_ptr<Backend>> make_cpu_backend(const Model& m, const BackendOptions& o);

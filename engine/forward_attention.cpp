@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "engine/base/result.h"
@@ -30,6 +31,28 @@ void axpy_f32_scalar(float* y, float al, const float* x, int n) {
 }
 void axpy_f16_scalar(float* y, float al, const uint16_t* x, int n) {
   for (int i = 0; i < n; ++i) y[i] += al * f16_to_f32(x[i]);
+}
+
+float dot_q8_scalar(const float* a, const uint8_t* b, int n) {
+  float s = 0;
+  for (int j = 0; j < n / 32; ++j, b += 34) {
+    uint16_t dh;
+    std::memcpy(&dh, b, 2);
+    const auto* q = reinterpret_cast<const int8_t*>(b + 2);
+    float t = 0;
+    for (int i = 0; i < 32; ++i) t += a[j * 32 + i] * float(q[i]);
+    s += t * f16_to_f32(dh);
+  }
+  return s;
+}
+void axpy_q8_scalar(float* y, float al, const uint8_t* x, int n) {
+  for (int j = 0; j < n / 32; ++j, x += 34) {
+    uint16_t dh;
+    std::memcpy(&dh, x, 2);
+    const float w = al * f16_to_f32(dh);
+    const auto* q = reinterpret_cast<const int8_t*>(x + 2);
+    for (int i = 0; i < 32; ++i) y[j * 32 + i] += w * float(q[i]);
+  }
 }
 
 __attribute__((target("avx2,fma"))) inline float hsum256(__m256 v) {
@@ -83,19 +106,50 @@ __attribute__((target("avx2,fma,f16c"))) void axpy_f16_avx2(float* y, float al, 
   for (; i < n; ++i) y[i] += al * f16_to_f32(x[i]);
 }
 
+__attribute__((target("avx2,fma,f16c"))) inline __m256 q8_lane(const int8_t* q) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q))));
+}
+__attribute__((target("avx2,fma,f16c"))) float dot_q8_avx2(const float* a, const uint8_t* b, int n) {
+  __m256 s = _mm256_setzero_ps();
+  for (int j = 0; j < n / 32; ++j, b += 34) {
+    uint16_t dh;
+    std::memcpy(&dh, b, 2);
+    const auto* q = reinterpret_cast<const int8_t*>(b + 2);
+    const float* aj = a + j * 32;
+    __m256 t = _mm256_mul_ps(_mm256_loadu_ps(aj), q8_lane(q));
+    t = _mm256_fmadd_ps(_mm256_loadu_ps(aj + 8), q8_lane(q + 8), t);
+    t = _mm256_fmadd_ps(_mm256_loadu_ps(aj + 16), q8_lane(q + 16), t);
+    t = _mm256_fmadd_ps(_mm256_loadu_ps(aj + 24), q8_lane(q + 24), t);
+    s = _mm256_fmadd_ps(t, _mm256_set1_ps(f16_to_f32(dh)), s);
+  }
+  return hsum256(s);
+}
+__attribute__((target("avx2,fma,f16c"))) void axpy_q8_avx2(float* y, float al, const uint8_t* x, int n) {
+  for (int j = 0; j < n / 32; ++j, x += 34) {
+    uint16_t dh;
+    std::memcpy(&dh, x, 2);
+    const __m256 w = _mm256_set1_ps(al * f16_to_f32(dh));
+    const auto* q = reinterpret_cast<const int8_t*>(x + 2);
+    float* yj = y + j * 32;
+    for (int i = 0; i < 32; i += 8) _mm256_storeu_ps(yj + i, _mm256_fmadd_ps(w, q8_lane(q + i), _mm256_loadu_ps(yj + i)));
+  }
+}
+
 struct Kernels {
   float (*dot32)(const float*, const float*, int);
   float (*dot16)(const float*, const uint16_t*, int);
   void (*axpy32)(float*, float, const float*, int);
   void (*axpy16)(float*, float, const uint16_t*, int);
+  float (*dot8)(const float*, const uint8_t*, int);
+  void (*axpy8)(float*, float, const uint8_t*, int);
 };
 
 const Kernels& kernels() {
   static const Kernels k = [] {
     __builtin_cpu_init();
     bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-    if (avx2) return Kernels{dot_f32_avx2, dot_f16_avx2, axpy_f32_avx2, axpy_f16_avx2};
-    return Kernels{dot_f32_scalar, dot_f16_scalar, axpy_f32_scalar, axpy_f16_scalar};
+    if (avx2) return Kernels{dot_f32_avx2, dot_f16_avx2, axpy_f32_avx2, axpy_f16_avx2, dot_q8_avx2, axpy_q8_avx2};
+    return Kernels{dot_f32_scalar, dot_f16_scalar, axpy_f32_scalar, axpy_f16_scalar, dot_q8_scalar, axpy_q8_scalar};
   }();
   return k;
 }
@@ -106,10 +160,14 @@ float dot_f32(const float* a, const float* b, int n) { return kernels().dot32(a,
 float dot_f32_f16(const float* a, const uint16_t* b, int n) { return kernels().dot16(a, b, n); }
 void axpy_f32(float* y, float alpha, const float* x, int n) { kernels().axpy32(y, alpha, x, n); }
 void axpy_f16(float* y, float alpha, const uint16_t* x, int n) { kernels().axpy16(y, alpha, x, n); }
+float dot_f32_q8(const float* a, const uint8_t* b, int n) { return kernels().dot8(a, b, n); }
+void axpy_q8(float* y, float alpha, const uint8_t* x, int n) { kernels().axpy8(y, alpha, x, n); }
 
 // ---- attention ------------------------------------------------------------------------------------------------
 
-void AttentionScratch::reserve(int n_heads, int n_kv_heads, int head_dim_v) {
+void AttentionScratch::reserve(int n_heads, int n_kv_heads, int head_dim_v, size_t stage_bytes) {
+  stage_bytes_ = (stage_bytes + 63) / 64 * 64;
+  stage_.assign(stage_bytes_ * kMaxTasks, 0);
   group_ = n_heads / n_kv_heads;
   head_dim_v_ = head_dim_v;
   per_task_ = size_t(kTileQ) * group_ * (kSubKeys + head_dim_v + 2);
@@ -137,7 +195,7 @@ struct TileState {
 };
 
 // Queries [q0, q0 + nq) of KV head g against key blocks [b0, b1), causal (query i sees keys <= pos0 + i).
-void attend_tile(const AttentionArgs& a, int g, int q0, int nq, int b0, int b1, const TileState& ts) {
+void attend_tile(const AttentionArgs& a, int g, int q0, int nq, int b0, int b1, const TileState& ts, uint8_t* stage) {
   const KVCache& kv = *a.kv;
   const int G = a.n_heads / a.n_kv_heads, D = a.head_dim, Dv = a.head_dim_v;
   constexpr int KB = AttentionScratch::kSubKeys;
@@ -147,15 +205,17 @@ void attend_tile(const AttentionArgs& a, int g, int q0, int nq, int b0, int b1, 
     ts.l[i] = 0;
   }
   std::fill(ts.acc, ts.acc + size_t(npairs) * Dv, 0.0f);
-  const bool f16 = kv.type() == KVType::F16;
+  const KVType type = kv.type();
+  const KVLayout& KL = kv.layout();
   const Kernels& K = kernels();
   const int last_of_tile = a.pos0 + q0 + nq - 1;
   for (int b = b0; b < b1; ++b) {
     const int bt0 = b * KVCache::kBlockTokens;
     if (bt0 > last_of_tile) break;
-    const uint8_t* kb = static_cast<const uint8_t*>(kv.k_block(a.layer, b, g));
-    const uint8_t* vb = static_cast<const uint8_t*>(kv.v_block(a.layer, b, g));
-    const size_t es = kv.elem_bytes();
+    // Host pages are read in place; a disk page's head is staged (K then V) into this task's buffer.
+    const uint8_t* kb = kv.k_head(a.layer, b, g, stage);
+    const uint8_t* vb = kv.v_head(a.layer, b, g, stage + KL.k_head_bytes);
+    const size_t krb = KL.k_row_bytes, vrb = KL.v_row_bytes;
     for (int s0 = 0; s0 < KVCache::kBlockTokens; s0 += KB) {
       const int t0 = bt0 + s0;  // position of the first key of the sub-block
       if (t0 > last_of_tile) break;
@@ -166,8 +226,10 @@ void attend_tile(const AttentionArgs& a, int g, int q0, int nq, int b0, int b1, 
         const float* q = a.q + size_t(q0 + qi) * a.n_heads * D + size_t(g) * G * D;  // [G, D]
         float* sc = ts.scores + size_t(qi) * G * KB;                                   // [G, KB]
         for (int t = 0; t < nk; ++t) {
-          const uint8_t* kr = kb + size_t(s0 + t) * D * es;
-          if (f16) {
+          const uint8_t* kr = kb + size_t(s0 + t) * krb;
+          if (type == KVType::Q8_0) {
+            for (int h = 0; h < G; ++h) sc[h * KB + t] = K.dot8(q + h * D, kr, D) * a.scale;
+          } else if (type == KVType::F16) {
             for (int h = 0; h < G; ++h) sc[h * KB + t] = K.dot16(q + h * D, reinterpret_cast<const uint16_t*>(kr), D) * a.scale;
           } else {
             for (int h = 0; h < G; ++h) sc[h * KB + t] = K.dot32(q + h * D, reinterpret_cast<const float*>(kr), D) * a.scale;
@@ -194,9 +256,11 @@ void attend_tile(const AttentionArgs& a, int g, int q0, int nq, int b0, int b1, 
           ts.m[pi] = nm;
         }
         for (int t = 0; t < nk; ++t) {
-          const uint8_t* vr = vb + size_t(s0 + t) * Dv * es;
+          const uint8_t* vr = vb + size_t(s0 + t) * vrb;
           float* acc = ts.acc + size_t(qi) * G * Dv;
-          if (f16) {
+          if (type == KVType::Q8_0) {
+            for (int h = 0; h < G; ++h) K.axpy8(acc + h * Dv, sc[h * KB + t], vr, Dv);
+          } else if (type == KVType::F16) {
             for (int h = 0; h < G; ++h) K.axpy16(acc + h * Dv, sc[h * KB + t], reinterpret_cast<const uint16_t*>(vr), Dv);
           } else {
             for (int h = 0; h < G; ++h) K.axpy32(acc + h * Dv, sc[h * KB + t], reinterpret_cast<const float*>(vr), Dv);
@@ -234,7 +298,8 @@ void attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* pool, in
     auto one = [&](int task) {
       const int g = task / splits, sp = task % splits;
       TileState ts(s.task(task % AttentionScratch::kMaxTasks), 1, G, Dv);
-      attend_tile(a, g, 0, 1, sp * per, std::min(n_blocks, (sp + 1) * per), ts);
+      attend_tile(a, g, 0, 1, sp * per, std::min(n_blocks, (sp + 1) * per), ts,
+                  s.stage(task % AttentionScratch::kMaxTasks));
       for (int h = 0; h < G; ++h) {
         float* p = s.partial() + (size_t(sp) * a.n_heads + g * G + h) * pstride;
         p[0] = ts.m[h];
@@ -278,7 +343,7 @@ void attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* pool, in
       const int tile = n_tiles - 1 - item / a.n_kv_heads, g = item % a.n_kv_heads;
       const int q0 = tile * TQ, nq = std::min(TQ, a.n_q - q0);
       TileState ts(s.task(task), nq, G, Dv);
-      attend_tile(a, g, q0, nq, 0, n_blocks, ts);
+      attend_tile(a, g, q0, nq, 0, n_blocks, ts, s.stage(task));
       for (int qi = 0; qi < nq; ++qi)
         for (int h = 0; h < G; ++h) {
           const int pi = qi * G + h;

@@ -31,13 +31,17 @@ class AttentionScratch {
   static constexpr int kSubKeys = 64;   // keys per sub-block
   static constexpr int kMaxTasks = 64;  // concurrent tasks (prefill tiles are interleaved over them)
   static constexpr int kMaxSplits = 16; // decode key splits per KV head
-  void reserve(int n_heads, int n_kv_heads, int head_dim_v);
+  // stage_bytes: one KV head of a page (k_head_bytes + v_head_bytes), for pages on the disk tier.
+  void reserve(int n_heads, int n_kv_heads, int head_dim_v, size_t stage_bytes);
   float* task(int t) { return buf_.data() + size_t(t) * per_task_; }
+  uint8_t* stage(int t) { return stage_.data() + size_t(t) * stage_bytes_; }
   float* partial() { return partial_.data(); }
 
   int group_ = 1, head_dim_v_ = 0;
   size_t per_task_ = 0;
   std::vector<float> buf_;      // [kMaxTasks, kTileQ * group * (kSubKeys + head_dim_v + 2)]
+  size_t stage_bytes_ = 0;
+  std::vector<uint8_t> stage_;  // [kMaxTasks, stage_bytes] disk pages read here (K of one head, then V)
   std::vector<float> partial_;  // [kMaxSplits, n_heads, head_dim_v + 2] decode split partial results (m, l, acc)
 };
 
@@ -48,5 +52,7 @@ float dot_f32(const float* a, const float* b, int n);
 float dot_f32_f16(const float* a, const uint16_t* b, int n);
 void axpy_f32(float* y, float alpha, const float* x, int n);        // y += alpha * x
 void axpy_f16(float* y, float alpha, const uint16_t* x, int n);
+float dot_f32_q8(const float* a, const uint8_t* b, int n);          // b: q8_0 rows (n multiple of 32)
+void axpy_q8(float* y, float alpha, const uint8_t* x, int n);
 
 }  // namespace cj

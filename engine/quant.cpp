@@ -3,6 +3,7 @@
 #include "engine/quant.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -365,6 +366,12 @@ Isa active_isa() {
   return isa;
 }
 
+namespace {
+std::atomic<bool> g_use_gemv{std::getenv("CJ_OLD_GEMV") == nullptr};
+}  // namespace
+void set_use_gemv(bool on) { g_use_gemv.store(on, std::memory_order_relaxed); }
+bool use_gemv() { return g_use_gemv.load(std::memory_order_relaxed); }
+
 bool get_kernels(DType t, Isa isa, TypeKernels* out) {
   if (!isa_supported(isa)) return false;
   switch (isa) {
@@ -425,6 +432,10 @@ void matmul_isa(Isa isa, DType t, const void* W, int64_t rows, int64_t cols, con
   if (!get_kernels(t, isa, &k) && !get_kernels(t, Isa::Scalar, &k)) CJ_ASSERT(false && "no kernels for type");
   CJ_ASSERT(cols % dtype_traits(t).block_elems == 0);
   if (rows <= 0 || n <= 0) return;
+  if (n < 4 && k.gemv && use_gemv()) {
+    k.prep = k.prep_vec;
+    k.gemm = k.gemv;
+  }
   const int threads = pool ? pool->size() : 1;
 
   const void* A = X;
@@ -467,6 +478,41 @@ void matmul_isa(Isa isa, DType t, const void* W, int64_t rows, int64_t cols, con
 }
 
 }  // namespace kern
+
+namespace {
+// The kernels matvec uses for type t (the decode pair when there is one and it is on).
+kern::TypeKernels vec_kernels(DType t) {
+  kern::TypeKernels k;
+  if (!kern::get_kernels(t, kern::active_isa(), &k) && !kern::get_kernels(t, kern::Isa::Scalar, &k))
+    CJ_ASSERT(false && "no kernels for type");
+  if (k.gemv && kern::use_gemv()) {
+    k.prep = k.prep_vec;
+    k.gemm = k.gemv;
+  }
+  return k;
+}
+}  // namespace
+
+size_t matvec_prep_bytes(DType t, int64_t cols) {
+  kern::TypeKernels k;
+  if (!kern::get_kernels(t, kern::Isa::Scalar, &k)) return 0;
+  return q::act_row_bytes(k.act, cols);
+}
+
+void matvec_prepare(DType t, const float* x, int64_t cols, void* buf) {
+  CJ_ASSERT(cols % dtype_traits(t).block_elems == 0);
+  const kern::TypeKernels k = vec_kernels(t);
+  if (k.prep)
+    k.prep(x, buf, cols);
+  else
+    std::memcpy(buf, x, static_cast<size_t>(cols) * 4);
+}
+
+void matvec_rows(DType t, const void* W, int64_t rows, int64_t cols, const void* prepared, float* y) {
+  if (rows <= 0) return;
+  const kern::TypeKernels k = vec_kernels(t);
+  k.gemm(W, row_bytes(t, cols), 0, rows, cols, prepared, matvec_prep_bytes(t, cols), 1, y, rows);
+}
 
 void matvec(DType t, const void* W, int64_t rows, int64_t cols, const float* x, float* y, ThreadPool* pool) {
   kern::matmul_isa(kern::active_isa(), t, W, rows, cols, x, 1, y, pool);

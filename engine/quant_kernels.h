@@ -23,6 +23,10 @@ struct TypeKernels {
   q::ActFormat act = q::ActFormat::F32;
   PrepFn prep = nullptr;  // null for ActFormat::F32 (x used as is)
   GemmFn gemm = nullptr;
+  // Optional matvec kernels (used for n < 4 activation rows, i.e. decode): their own activation preparation
+  // (same format size, act_row_bytes(act, cols)) and product. Null: prep/gemm serve every n.
+  PrepFn prep_vec = nullptr;
+  GemmFn gemv = nullptr;
 };
 
 // Kernels of type t for isa; false when that set lacks the type or the CPU lacks the isa.
@@ -37,6 +41,10 @@ void prep_q8a(const float* x, void* dst, int64_t cols);
 void prep_q8ka(const float* x, void* dst, int64_t cols);
 
 bool isa_supported(Isa isa);
+// Whether matmul_isa uses the matvec kernels (TypeKernels::gemv) for n < 4. On by default; CJ_OLD_GEMV=1 in the
+// environment turns it off at start; benchmarks flip it to compare the old and new decode kernels in one run.
+void set_use_gemv(bool on);
+bool use_gemv();
 // The isa the public matvec/matmul use: the best supported one, or CJ_ISA=scalar|avx2|avx512 from the
 // environment when that is supported (for comparisons and debugging).
 Isa active_isa();

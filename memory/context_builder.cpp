@@ -88,7 +88,7 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
   const int64_t N = req.chapter;
 
   // ---- Gather the material ----------------------------------------------------------------------------------
-  const std::string instr = prompts::instructions(req.task, book->title);
+  const std::string instr = req.book_only ? std::string() : prompts::instructions(req.task, book->title);
   std::string current = req.current_text;
   if (current.empty() && req.use_stored_current && req.task != prompts::Task::kDraft && by_ord.count(N)) {
     auto c = chs.get(by_ord[N].id);
@@ -143,6 +143,18 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
     if (it->first >= N) continue;
     auto c = chs.get(it->second.id);
     if (!c.ok()) return Error{c.error()};
+    if (text::zishu(c->body) == 0 && req.drafts_stand_in) {
+      // Not written yet, but drafted by the model (batch drafting): its latest AI draft stands in.
+      auto revs = chs.revisions(c->id);
+      if (!revs.ok()) return Error{revs.error()};
+      for (auto r = revs->rbegin(); r != revs->rend(); ++r)
+        if (r->source == "ai") {
+          auto full = chs.revision(r->id);
+          if (!full.ok()) return Error{full.error()};
+          c->body = full->body;
+          break;
+        }
+    }
     if (text::zishu(c->body) == 0) continue;
     Item v;
     v.chapter = it->first;
@@ -219,8 +231,9 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
       if (ord >= arc_ranges[a].first && ord <= arc_ranges[a].second) return false;
     return true;
   };
-  const int64_t instr_tok = ntok(instr);
-  const int64_t outline_tok = req.outline.empty() ? 0 : ntok(std::string(prompts::kOutlineHeading) + req.outline);
+  const int64_t instr_tok = instr.empty() ? 0 : ntok(instr);
+  const int64_t outline_tok =
+      req.outline.empty() || req.book_only ? 0 : ntok(std::string(prompts::kOutlineHeading) + req.outline);
   const int64_t head_tok = 8;  // heading + separators per section (checked exactly at the end)
   auto passage_list = [&](const Plan& p, size_t n) {
     std::vector<size_t> out;
@@ -267,7 +280,7 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
   if (instr_tok + outline_tok + head_tok * 2 > req.budget)
     return make_error("a budget of " + std::to_string(req.budget) + " tokens cannot hold even the instructions and the outline (" +
                       std::to_string(instr_tok + outline_tok) + " tokens); raise --budget");
-  const int64_t current_full_tok = current.empty() ? 0 : ntok(current);
+  const int64_t current_full_tok = current.empty() || req.book_only ? 0 : ntok(current);
 
   auto assemble = [&](const Plan& p, const std::string& cur, size_t n_passages, Context& out) {
     out = Context{};
@@ -279,7 +292,8 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
       out.text += sec;
       out.sections.push_back({kind, ntok(sec), std::move(chapters), std::move(reason)});
     };
-    add("instructions", nullptr, instr.substr(0, instr.size() - 2), {}, std::string("task ") + prompts::task_name(req.task));
+    if (!instr.empty())
+      add("instructions", nullptr, instr.substr(0, instr.size() - 2), {}, std::string("task ") + prompts::task_name(req.task));
     if (have_synopsis && p.synopsis < 2)
       add("synopsis", prompts::kSynopsisHeading, p.synopsis == 0 ? synopsis.full : synopsis.brief, {},
           p.synopsis == 0 ? "book summary" : "book summary, shortened to fit the budget");
@@ -352,7 +366,7 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
       add("verbatim", prompts::kVerbatimHeading, body, chs_,
           std::to_string(p.verbatim) + " chapters right before chapter " + std::to_string(N));
     }
-    add("outline", prompts::kOutlineHeading, req.outline, {N}, "outline of the chapter");
+    if (!req.book_only) add("outline", prompts::kOutlineHeading, req.outline, {N}, "outline of the chapter");
     add("current_text", prompts::kCurrentHeading, cur, {N},
         cur.size() == current.size() ? "chapter text so far" : "end of the chapter text so far (cut to fit)");
     out.tokens = ntok(out.text);
@@ -360,8 +374,8 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
 
   // Degrade until the estimate fits, then check exactly and keep degrading while it does not.
   size_t step = 0;
-  std::string cur = current;
-  int64_t cur_tok = current_full_tok;
+  std::string cur = req.book_only ? std::string() : current;  // the text of the current_text section
+  int64_t cur_tok = req.book_only ? 0 : current_full_tok;
   Context ctx;
   for (;;) {
     while (estimate(plan, cur_tok) > req.budget && step < ladder.size()) {

@@ -40,6 +40,13 @@ struct ContextRequest {
   int max_verbatim = 3;
   int reserved_passages = 16;
   int max_passages = 200;
+  // Only the book's sections (synopsis … verbatim chapters) go into the text: no instructions, outline or current
+  // text, for a caller that writes its own prompt around them (studio's workflows). The outline and the current
+  // text still choose the entity sheets and the passages.
+  bool book_only = false;
+  // A chapter before N whose body is empty but which has an AI draft (batch drafting) is shown verbatim through
+  // its latest draft.
+  bool drafts_stand_in = true;
 };
 
 struct SectionInfo {

@@ -37,8 +37,21 @@ if has context; then
 fi
 MODEL=samples/model/changjuan-sample-qwen3.gguf
 if has draft && [ -f "$MODEL" ]; then
-  step "drafting chapter 21 with the sample model"
-  "$CLI" draft --db "$DB" --book "$BOOK" --chapters 21-21 --outline-file samples/book/outline-21.txt --model "$MODEL"
+  # The sample model is a small base model trained on 512-token windows: plain prompt style (book context, the
+  # outline as the opening line), a short context, sampled at temperature 0.8.
+  step "drafting chapter 21 with the sample model ($MODEL)"
+  "$CLI" draft --db "$DB" --book "$BOOK" --chapters 21-21 --outline-file samples/book/outline-21.txt --model "$MODEL" \
+    --prompt-style plain --ctx 1024 --words 400 --temp 0.8 --seed 1
+  /usr/bin/python3 - "$DB" "$OUT/draft-21.txt" "$BOOK" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+row = db.execute("""select r.body from chapter_revisions r join chapters c on c.id = r.chapter_id
+                    where c.book_id = ? and c.ordinal = 21 and r.source = 'ai'
+                    order by r.id desc limit 1""", (int(sys.argv[3]),)).fetchone()
+open(sys.argv[2], 'w', encoding='utf-8').write(row[0])
+print("draft (a revision awaiting acceptance), " + str(len(row[0])) + " characters → " + sys.argv[2] + ":")
+print("  " + row[0][:160] + "…")
+PY
 fi
 if has check; then
   step "consistency check"

@@ -44,6 +44,17 @@ std::vector<TokenId> EngineSession::tokenize(const std::string& prompt, int chat
   return tokenize_prompt(*tok_, prompt, chat < 0 ? settings_.chat : chat > 0);
 }
 
+std::vector<TokenId> EngineSession::tokenize(const SessionRequest& req) const {
+  if (req.messages.empty()) return tokenize(req.prompt, req.chat);
+  // As tokenize_prompt does for one user turn: BOS when the model wants one, then the ChatML text with its
+  // special tokens.
+  std::vector<TokenId> ids;
+  if (tok_->add_bos() && tok_->bos() >= 0) ids.push_back(tok_->bos());
+  std::vector<TokenId> body = tok_->encode(format_chatml(req.messages, true), true);
+  ids.insert(ids.end(), body.begin(), body.end());
+  return ids;
+}
+
 bool EngineSession::has_chat_tokens() const { return tok_->find_token("<|im_start|>").has_value(); }
 
 int EngineSession::count_tokens(const std::string& text) const { return int(tok_->encode(text, false).size()); }
@@ -53,19 +64,17 @@ Result<std::string> EngineSession::generate(const SessionRequest& req,
                                             std::atomic<bool>* stop, SessionStats* stats) {
   std::atomic<bool> local_stop{false};
   std::atomic<bool>* flag = stop ? stop : &local_stop;
-  std::vector<TokenId> prompt = tokenize(req.prompt, req.chat);
+  std::vector<TokenId> prompt = tokenize(req);
   if (prompt.empty()) prompt.push_back(tok_->bos() >= 0 ? tok_->bos() : 0);
   const int n_ctx = be_->n_ctx();
   if (int(prompt.size()) >= n_ctx - 1)
     return make_error("the prompt is " + std::to_string(prompt.size()) + " tokens but the context holds " +
                          std::to_string(n_ctx) + "; lower the context budget or raise the context size");
 
-  // Reuse the cached prefix; at least one prompt token must be evaluated to get the next token's logits.
-  size_t common = 0;
-  while (common < cached_.size() && common < prompt.size() && cached_[common] == prompt[common]) ++common;
-  if (common == prompt.size()) --common;
-  be_->truncate(int(common));
-  cached_.resize(common);
+  // Reuse the longest cached prefix: what the cache holds, then whole 256-token blocks of earlier requests from
+  // the prefix cache; at least one prompt token is evaluated to get the next token's logits.
+  const size_t common = size_t(be_->reuse_prefix(prompt.data(), int(prompt.size())));
+  cached_.assign(prompt.begin(), prompt.begin() + long(common));
   kv_tokens_ = int(common);
   last_prompt_ = int(prompt.size());
   last_reused_ = int(common);
@@ -74,6 +83,7 @@ Result<std::string> EngineSession::generate(const SessionRequest& req,
   GenerateParams gp;
   gp.sampling = settings_.sampling;
   if (req.temperature >= 0) gp.sampling.temperature = req.temperature;
+  if (req.top_p > 0) gp.sampling.top_p = req.top_p;
   gp.sampling.seed = req.seed;
   gp.stop = req.stop;
   gp.n_predict = std::max(0, std::min(req.max_tokens, n_ctx - int(prompt.size()) - 1));

@@ -1,7 +1,9 @@
 // One loaded model on the local CPU engine, shared by the workflows and the job queue: the model is mapped once,
-// one backend (one sequence, one KV cache) is kept between requests, and a request whose prompt shares a prefix
-// with what is already in the cache only prefills the rest (the cache is truncated to the common prefix).
+// one backend (one sequence, one paged KV cache) is kept between requests, and a request whose prompt shares a
+// prefix with what is in the cache, or whole 256-token blocks with an earlier request still in the prefix cache,
+// only prefills the rest (Backend::reuse_prefix).
 // Generation streams whole UTF-8 pieces and stops within one token when the caller's stop flag is set.
+// The local implementation of Generator (studio/generator.h).
 // Not thread-safe: one generation at a time (the job queue's worker owns it while a job runs).
 #pragma once
 #include <atomic>
@@ -16,6 +18,7 @@
 #include "engine/base/result.h"
 #include "engine/generate.h"
 #include "engine/model.h"
+#include "studio/generator.h"
 
 namespace cj::studio {
 
@@ -31,26 +34,7 @@ struct EngineSettings {
 // Checks the settings before anything is loaded; the message names the setting.
 Status validate(const EngineSettings& s);
 
-struct SessionRequest {
-  std::string prompt;          // plain text (ChatML-wrapped when EngineSettings::chat)
-  int max_tokens = 512;
-  float temperature = -1;      // < 0: EngineSettings::sampling.temperature
-  uint64_t seed = 0;
-  std::vector<std::string> stop;
-  int chat = -1;               // 1: ChatML user turn, 0: plain text, -1: EngineSettings::chat
-};
-
-struct SessionStats {
-  int prompt_tokens = 0;       // tokens of the whole prompt
-  int reused_tokens = 0;       // of those, found in the KV cache (not prefilled again)
-  int gen_tokens = 0;
-  double prefill_ms = 0, decode_ms = 0;
-  double decode_tok_s = 0;
-  std::string stop_reason;     // as GenerateStats::stop_reason
-  std::vector<TokenId> tokens; // generated ids
-};
-
-class EngineSession {
+class EngineSession : public Generator {
  public:
   static Result<std::unique_ptr<EngineSession>> open(const EngineSettings& s);
 
@@ -58,18 +42,20 @@ class EngineSession {
   // caller's flag is left unset). `stop` (may be null) is polled before every token and may be set from any
   // thread: generation then ends within one token with stop_reason "cancelled". Returns the generated text.
   Result<std::string> generate(const SessionRequest& req, const std::function<bool(std::string_view)>& on_text,
-                               std::atomic<bool>* stop, SessionStats* stats = nullptr);
+                               std::atomic<bool>* stop, SessionStats* stats = nullptr) override;
 
   // Prompt tokens (with BOS / chat wrapping as generate() would use them).
   std::vector<TokenId> tokenize(const std::string& prompt, int chat = -1) const;
+  std::vector<TokenId> tokenize(const SessionRequest& req) const;  // messages in ChatML, or the prompt
   // Whether the vocabulary has ChatML tokens (<|im_start|>), i.e. instructions can be wrapped as a user turn.
-  bool has_chat_tokens() const;
-  int count_tokens(const std::string& text) const;  // plain text, no BOS
+  bool has_chat_tokens() const override;
+  int count_tokens(const std::string& text) const override;  // plain text, no BOS
   const Tokenizer& tokenizer() const { return *tok_; }
+  const Tokenizer* own_tokenizer() const override { return tok_; }
   const Model& model() const { return *model_; }
   const EngineSettings& settings() const { return settings_; }
-  int n_ctx() const { return be_->n_ctx(); }
-  std::string name() const;          // file name of the model
+  int n_ctx() const override { return be_->n_ctx(); }
+  std::string name() const override;  // file name of the model
   int cached_tokens() const { return int(cached_.size()); }
 
   // Safe to read from any thread while a generation runs (the UI's engine panel): tokens now in the KV cache,

@@ -1,5 +1,5 @@
-// memory's TextGenerator over the local engine: what the abstractive summarizer and the LLM consistency
-// checks call. Instructions are wrapped as a ChatML user turn when the model's vocabulary has ChatML tokens.
+// memory's TextGenerator over a Generator (the local engine or a remote server): what the abstractive
+// summarizer and the LLM consistency checks call. Instructions are sent as a chat user turn when the model has them.
 // (Compiled only once memory/text_generator.h is in the tree; memory lands on its own branch.)
 #pragma once
 #if __has_include("memory/text_generator.h")
@@ -7,14 +7,14 @@
 #include <atomic>
 
 #include "memory/text_generator.h"
-#include "studio/engine_session.h"
+#include "studio/generator.h"
 
 namespace cj::studio {
 
 class EngineTextGenerator : public memory::TextGenerator {
  public:
   // `engine` must outlive this object; `stop` (may be null) cancels from another thread within one token.
-  explicit EngineTextGenerator(EngineSession& engine, std::atomic<bool>* stop = nullptr) : engine_(engine), stop_(stop) {}
+  explicit EngineTextGenerator(Generator& engine, std::atomic<bool>* stop = nullptr) : engine_(engine), stop_(stop) {}
 
   Result<std::string> generate(const std::string& prompt, const memory::GenOptions& opts,
                                std::function<bool(std::string_view)> on_text) override {
@@ -29,7 +29,7 @@ class EngineTextGenerator : public memory::TextGenerator {
   std::string name() const override { return engine_.name(); }
 
  private:
-  EngineSession& engine_;
+  Generator& engine_;
   std::atomic<bool>* stop_;
 };
 

@@ -13,7 +13,7 @@ constexpr const char* kPrefix = "workflow:";
 bool is_workflow(const std::string& kind) { return kind.rfind(kPrefix, 0) == 0; }
 }  // namespace
 
-RunOutcome run_job(storage::Database& db, EngineSession& engine, const storage::Job& job, std::atomic<bool>& stop,
+RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job& job, std::atomic<bool>& stop,
                    std::atomic<int>& why, int checkpoint_every,
                    const std::function<void(std::string_view, const WorkflowProgress&)>& on_progress) {
   storage::Jobs jobs(db);
@@ -89,7 +89,7 @@ RunOutcome run_job(storage::Database& db, EngineSession& engine, const storage::
   return out;
 }
 
-JobQueue::JobQueue(std::string db_path, EngineSession* engine, int checkpoint_every)
+JobQueue::JobQueue(std::string db_path, Generator* engine, int checkpoint_every)
     : db_path_(std::move(db_path)), engine_(engine), checkpoint_every_(checkpoint_every) {}
 
 JobQueue::~JobQueue() { shutdown(); }

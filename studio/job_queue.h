@@ -1,5 +1,6 @@
-// The job queue: workflow jobs persisted in storage's jobs table, run one at a time on the local engine by a
-// worker thread (others wait queued), with progress (fraction, tokens, ETA), cancel and pause/resume.
+// The job queue: workflow jobs persisted in storage's jobs table, run one at a time on a Generator (the local
+// engine or a remote server) by a worker thread (others wait queued), with progress (fraction, tokens, ETA),
+// cancel and pause/resume.
 //
 // Durability: while a job runs, the text generated so far is checkpointed into its row every
 // `checkpoint_every` pieces (checkpoint JSON {"text": ..., "tokens": n}). After a crash or a closed app,
@@ -26,7 +27,7 @@
 #include "engine/base/result.h"
 #include "storage/database.h"
 #include "storage/jobs.h"
-#include "studio/engine_session.h"
+#include "studio/generator.h"
 #include "studio/workflows.h"
 
 namespace cj::studio {
@@ -68,14 +69,14 @@ enum class StopRequest { kNone = 0, kCancel = 1, kPause = 2, kShutdown = 3 };
 // Runs one job (already marked running) to its end on this thread: checkpoints, final status in the row.
 // `stop` is polled every token; `why` says what the stop means (cancel → cancelled, pause → paused,
 // shutdown → queued again). on_progress (may be empty) sees every piece.
-RunOutcome run_job(storage::Database& db, EngineSession& engine, const storage::Job& job, std::atomic<bool>& stop,
+RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job& job, std::atomic<bool>& stop,
                    std::atomic<int>& why, int checkpoint_every,
                    const std::function<void(std::string_view, const WorkflowProgress&)>& on_progress = {});
 
 class JobQueue {
  public:
   // The queue opens its own connections to db_path (one for the worker, one for control calls).
-  JobQueue(std::string db_path, EngineSession* engine, int checkpoint_every = 32);
+  JobQueue(std::string db_path, Generator* engine, int checkpoint_every = 32);
   ~JobQueue();
 
   // Requeues interrupted jobs and starts the worker.
@@ -99,7 +100,7 @@ class JobQueue {
   void refresh();
 
   std::string db_path_;
-  EngineSession* engine_;
+  Generator* engine_;
   int checkpoint_every_;
   std::unique_ptr<storage::Database> control_db_;
   std::mutex control_mu_;       // guards control_db_

@@ -1,5 +1,7 @@
 #include "studio/settings.h"
 
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
 
 #include "engine/base/file.h"
@@ -9,6 +11,7 @@ namespace cj::studio {
 
 nlohmann::json to_json(const Settings& s) {
   return {{"model_path", s.model_path}, {"backend", s.backend},         {"remote_url", s.remote_url},
+          {"remote_model", s.remote_model}, {"remote_api_key_env", s.remote_api_key_env},
           {"threads", s.threads},       {"ctx", s.ctx},                 {"context_budget", s.context_budget},
           {"kv_gpu_mb", s.kv_gpu_mb},   {"kv_host_mb", s.kv_host_mb},   {"kv_type", s.kv_type},
           {"temperature", s.temperature}, {"top_k", s.top_k},           {"top_p", s.top_p},
@@ -44,6 +47,8 @@ Result<Settings> apply_json(const Settings& base, const nlohmann::json& j) {
   CJ_TRY(take(j, "model_path", &s.model_path));
   CJ_TRY(take(j, "backend", &s.backend));
   CJ_TRY(take(j, "remote_url", &s.remote_url));
+  CJ_TRY(take(j, "remote_model", &s.remote_model));
+  CJ_TRY(take(j, "remote_api_key_env", &s.remote_api_key_env));
   CJ_TRY(take(j, "threads", &s.threads));
   CJ_TRY(take(j, "ctx", &s.ctx));
   CJ_TRY(take(j, "context_budget", &s.context_budget));
@@ -61,11 +66,17 @@ Result<Settings> apply_json(const Settings& base, const nlohmann::json& j) {
 }
 
 Status validate(const Settings& s) {
-  if (s.backend != "cpu" && s.backend != "cuda" && s.backend != "remote")
-    return make_error("setting backend must be cpu, cuda or remote, not '" + s.backend + "'");
+  if (s.backend != "cpu" && s.backend != "cuda" && s.backend != "local" && s.backend != "remote")
+    return make_error("setting backend must be local (= cpu), cuda or remote, not '" + s.backend + "'");
   if (s.backend == "remote") {
     if (s.remote_url.rfind("http://", 0) != 0 && s.remote_url.rfind("https://", 0) != 0)
       return make_error("setting remote_url must start with http:// or https:// (e.g. http://127.0.0.1:8000/v1)");
+    if (s.remote_url.find_first_of(" \t\r\n") != std::string::npos)
+      return make_error("setting remote_url must not contain spaces");
+    for (char c : s.remote_api_key_env)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+        return make_error("setting remote_api_key_env must be an environment variable name (letters, digits, _), not '" +
+                          s.remote_api_key_env + "'");
   } else {
     CJ_TRY(validate(engine_settings(s)));
   }
@@ -152,6 +163,32 @@ Result<Settings> effective_settings(const Settings& machine, storage::Database& 
   if (!s.ok()) return make_error("book " + std::to_string(book_id) + ": " + s.error());
   CJ_TRY(validate(*s));
   return s;
+}
+
+RemoteSettings remote_settings(const Settings& s) {
+  RemoteSettings r;
+  r.url = s.remote_url;
+  r.model = s.remote_model;
+  if (!s.remote_api_key_env.empty())
+    if (const char* key = std::getenv(s.remote_api_key_env.c_str())) r.api_key = key;
+  r.ctx = s.ctx;
+  r.temperature = s.temperature;
+  r.chat = s.prompt_style != "plain";
+  return r;
+}
+
+Result<std::unique_ptr<Generator>> open_generator(const Settings& s) {
+  CJ_TRY(validate(s));
+  if (s.backend == "remote") {
+    if (!s.remote_api_key_env.empty() && !std::getenv(s.remote_api_key_env.c_str()))
+      return make_error("setting remote_api_key_env names " + s.remote_api_key_env + ", which is not set");
+    auto g = RemoteGenerator::open(remote_settings(s));
+    if (!g.ok()) return make_error(g.error());
+    return std::unique_ptr<Generator>(std::move(g.value()));
+  }
+  auto e = EngineSession::open(engine_settings(s));
+  if (!e.ok()) return make_error(e.error());
+  return std::unique_ptr<Generator>(std::move(e.value()));
 }
 
 }  // namespace cj::studio

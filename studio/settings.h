@@ -3,6 +3,7 @@
 // the book's overrides applied. Every value is validated with a message that names the setting.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -10,13 +11,16 @@
 #include "engine/base/result.h"
 #include "storage/database.h"
 #include "studio/engine_session.h"
+#include "studio/remote_generator.h"
 
 namespace cj::studio {
 
 struct Settings {
   std::string model_path;
-  std::string backend = "cpu";     // cpu | cuda | remote
-  std::string remote_url;          // backend remote: OpenAI-compatible base URL
+  std::string backend = "cpu";     // local (= cpu) | cuda | remote
+  std::string remote_url;          // backend remote: OpenAI-compatible base URL (http://host:port/v1)
+  std::string remote_model;        // backend remote: the server's model id ("" = the first it lists)
+  std::string remote_api_key_env;  // backend remote: environment variable holding the API key ("" = none)
   int threads = 2;
   int ctx = 4096;                  // KV cache size in tokens
   int context_budget = 0;          // tokens of book context per request; 0 = a quarter of ctx
@@ -37,6 +41,9 @@ nlohmann::json to_json(const Settings& s);
 Result<Settings> apply_json(const Settings& base, const nlohmann::json& j);
 Status validate(const Settings& s);
 EngineSettings engine_settings(const Settings& s);
+RemoteSettings remote_settings(const Settings& s);  // backend remote (the API key read from its variable)
+// The generator the settings describe: the local engine (model loaded) or the remote server (backend remote).
+Result<std::unique_ptr<Generator>> open_generator(const Settings& s);
 
 // Machine settings: a missing file gives the defaults.
 Result<Settings> load_machine_settings(const std::string& path);

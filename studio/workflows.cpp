@@ -5,6 +5,9 @@
 #include "engine/base/utf8.h"
 #include "storage/books.h"
 #include "storage/chapters.h"
+#include "engine/tokenizer_load.h"
+#include "memory/bundled_tokenizer.h"
+#include "memory/context_builder.h"
 #include "studio/prompts.h"
 
 namespace cj::studio {
@@ -34,7 +37,7 @@ std::string head_cp(const std::string& s, int64_t max_cp) { return s.substr(0, b
 
 // The longest tail (fit_tail) or head (fit_head) of text with at most `budget` tokens: a binary search over the
 // cut point in code points (token density varies along a text, so a proportional cut is not enough).
-std::string fit_part(EngineSession& e, const std::string& text, int budget, bool tail) {
+std::string fit_part(Generator& e, const std::string& text, int budget, bool tail) {
   if (budget <= 0) return "";
   if (e.count_tokens(text) <= budget) return text;
   int64_t n = cps(text);
@@ -48,8 +51,8 @@ std::string fit_part(EngineSession& e, const std::string& text, int budget, bool
   }
   return part(lo);
 }
-std::string fit_tail(EngineSession& e, const std::string& text, int budget) { return fit_part(e, text, budget, true); }
-std::string fit_head(EngineSession& e, const std::string& text, int budget) { return fit_part(e, text, budget, false); }
+std::string fit_tail(Generator& e, const std::string& text, int budget) { return fit_part(e, text, budget, true); }
+std::string fit_head(Generator& e, const std::string& text, int budget) { return fit_part(e, text, budget, false); }
 
 std::string heading_of(const storage::ChapterInfo& c) {
   if (!c.heading.empty()) return c.heading;
@@ -105,43 +108,39 @@ Result<WorkflowParams> params_from_json(const nlohmann::json& j) {
   return p;
 }
 
-Result<std::string> book_context(storage::Database& db, EngineSession& engine, int64_t book_id, int64_t ordinal,
-                                 int budget_tokens) {
-  storage::Chapters chapters(db);
-  auto list = chapters.list(book_id);
-  if (!list.ok()) return make_error(list.error());
-  // Walk back from the chapter before `ordinal`, taking whole chapters while they fit (by a cheap size
-  // estimate), then fit the joined text exactly from the front.
-  std::vector<std::string> parts;
-  int64_t approx_cp = 0;
-  const int64_t max_cp = int64_t(budget_tokens) * 4;  // no tokenizer gives fewer than 1 token per 4 code points here
-  for (auto it = list->rbegin(); it != list->rend() && approx_cp < max_cp; ++it) {
-    if (it->ordinal >= ordinal) continue;
-    auto c = chapters.get(it->id);
-    if (!c.ok()) return make_error(c.error());
-    std::string body = c->body;
-    if (body.empty()) {
-      // A chapter the writer has not written yet but that has an AI draft (batch drafting): the latest draft
-      // stands in for it, so chapter N+1 is drafted with chapter N's draft as context.
-      auto revs = chapters.revisions(c->id);
-      if (revs.ok())
-        for (auto r = revs->rbegin(); r != revs->rend(); ++r)
-          if (r->source == "ai") {
-            if (auto full = chapters.revision(r->id); full.ok()) body = full->body;
-            break;
-          }
-    }
-    if (body.empty()) continue;
-    approx_cp += cps(body);
-    parts.push_back(heading_of(*c) + "\n" + std::move(body) + "\n");
+Result<std::string> book_context(storage::Database& db, Generator& engine, int64_t book_id, int64_t ordinal,
+                                 int budget_tokens, const std::string& outline, const std::string& current_text) {
+  // Token counts come from the model's own tokenizer; for a remote server (whose tokenizer is not here) from the
+  // bundled Qwen tokenizer, and the result is then fitted again with the server's over-counting estimate.
+  const Tokenizer* tok = engine.own_tokenizer();
+  if (!tok) {
+    static const Result<std::unique_ptr<Tokenizer>> bundled = []() -> Result<std::unique_ptr<Tokenizer>> {
+      auto path = memory::bundled_tokenizer_path();
+      if (!path.ok()) return make_error(path.error());
+      return load_tokenizer(*path);
+    }();
+    if (!bundled.ok()) return make_error("book context: " + bundled.error());
+    tok = bundled->get();
   }
-  std::string text;
-  for (auto it = parts.rbegin(); it != parts.rend(); ++it) text += *it;
-  text = tail_cp(text, max_cp);
-  return fit_tail(engine, text, budget_tokens);
+  memory::ContextRequest rq;
+  rq.book_id = book_id;
+  rq.chapter = ordinal;
+  rq.task = outline.empty() ? memory::prompts::Task::kContinue : memory::prompts::Task::kDraft;
+  rq.outline = outline;
+  rq.current_text = current_text;
+  rq.use_stored_current = false;
+  rq.budget = std::max(0, budget_tokens);
+  rq.book_only = true;
+  auto ctx = memory::build_context(db, *tok, rq);
+  if (!ctx.ok()) return make_error(ctx.error());
+  std::string text = std::move(ctx->text);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  if (!text.empty()) text += "\n";
+  if (!engine.own_tokenizer()) text = fit_tail(engine, text, budget_tokens);
+  return text;
 }
 
-Result<WorkflowResult> run_workflow(storage::Database& db, EngineSession& engine, const WorkflowParams& p,
+Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, const WorkflowParams& p,
                                     const std::string& resume_text, const WorkflowHooks& hooks) {
   storage::Chapters chapters(db);
   auto book = storage::Books(db).get(p.book_id);
@@ -168,7 +167,14 @@ Result<WorkflowResult> run_workflow(storage::Database& db, EngineSession& engine
   // Tokens to generate in one request; the rest of the window is prompt.
   int gen_budget = is_draft ? std::min(n_ctx / 2, std::max(64, p.target_chars * 2)) : std::min(p.max_tokens, n_ctx / 2);
   int ctx_budget = p.context_tokens > 0 ? std::min(p.context_tokens, n_ctx / 2) : n_ctx / 4;
-  auto context = book_context(db, engine, p.book_id, p.ordinal, ctx_budget);
+  // What is being written picks the entity sheets and passages: the text before the cursor, the selection with
+  // what precedes it, or (draft) the outline.
+  std::string working;
+  if (p.kind == "continue")
+    working = chapter.body.substr(0, p.cursor < 0 ? chapter.body.size() : byte_offset_of(chapter.body, p.cursor));
+  else if (!is_draft)
+    working = chapter.body.substr(0, byte_offset_of(chapter.body, p.sel_end));
+  auto context = book_context(db, engine, p.book_id, p.ordinal, ctx_budget, is_draft ? p.outline : "", working);
   if (!context.ok()) return make_error(context.error());
 
   const std::string& body = chapter.body;

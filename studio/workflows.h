@@ -17,7 +17,7 @@
 
 #include "engine/base/result.h"
 #include "storage/database.h"
-#include "studio/engine_session.h"
+#include "studio/generator.h"
 
 namespace cj::studio {
 
@@ -68,12 +68,16 @@ struct WorkflowResult {
 
 // Runs one workflow on `db` (the caller's connection) with `engine`. Drafting a chapter that does not exist
 // creates it (empty body, heading from params) first.
-Result<WorkflowResult> run_workflow(storage::Database& db, EngineSession& engine, const WorkflowParams& p,
+Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, const WorkflowParams& p,
                                     const std::string& resume_text, const WorkflowHooks& hooks);
 
-// The book context for chapter `ordinal`: the most recent text before it, verbatim, within budget_tokens.
-Result<std::string> book_context(storage::Database& db, EngineSession& engine, int64_t book_id, int64_t ordinal,
-                                 int budget_tokens);
+// The book context for chapter `ordinal` within budget_tokens, from memory's context builder (book sections only:
+// synopsis, arc and chapter summaries of the summary tree when it is built, entity sheets as of the chapter,
+// passages retrieved for the outline / current text, the last chapters verbatim — an undrafted chapter through
+// its latest AI draft). Same book state and request → byte-identical text, so the KV prefix is reused.
+Result<std::string> book_context(storage::Database& db, Generator& engine, int64_t book_id, int64_t ordinal,
+                                 int budget_tokens, const std::string& outline = "",
+                                 const std::string& current_text = "");
 
 // Byte offset of code point `cp` in s (s.size() when past the end).
 size_t byte_offset_of(std::string_view s, int64_t cp);

@@ -3,8 +3,9 @@
 public-domain classics in tests/data/novels (红楼梦, 三国演义). Reproducible: fixed seeds, data order drawn from a
 seeded generator, hyper-parameters in HPARAMS and recorded in the output's train_log.json.
 
-Needs python3-torch and python3-numpy (Debian) and a built changjuan-cli (for exact Qwen tokenization).
-Usage: /usr/bin/python3 samples/model/train.py --out DIR [--steps N] [--threads T]
+Needs python3-torch, python3-numpy and libopenblas0-pthread (Debian; without OpenBLAS PyTorch falls back to the
+reference BLAS, ~20x slower) and a built changjuan-cli (for exact Qwen tokenization).
+Usage: /usr/bin/python3 samples/model/train.py --out DIR [--steps N] [--threads T]   (the committed model: --steps 700)
 Writes DIR/hf/ (config.json, model.safetensors, tokenizer.json: a Hugging Face Qwen3 folder), DIR/train_log.json,
 and DIR/reference_logits.bin (PyTorch logits on the F16-rounded weights, for the engine's comparison test).
 Export to GGUF with: changjuan-cli convert-hf --dir DIR/hf --type f16 --out M.gguf

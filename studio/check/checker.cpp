@@ -98,7 +98,7 @@ Result<CheckReport> check_book(storage::Database& db, int64_t book_id, const Che
   AfterDeathCheck ad(k, names);
   AttributeCheck at(k, names);
 
-  const std::string checker = opts.llm ? "llm:" + opts.llm->model_id() : std::string("deterministic");
+  const std::string checker = opts.llm ? "llm:" + opts.llm->name() : std::string("deterministic");
   CheckReport rep;
   for (const auto& ch : all) {
     if ((opts.first && ch.ordinal < *opts.first) || (opts.last && ch.ordinal > *opts.last)) continue;

@@ -104,7 +104,10 @@ LlmCheckResult parse_llm_answer(const LlmCheckInput& in, std::string_view answer
 }
 
 LlmCheckResult llm_check(TextGenerator& gen, const LlmCheckInput& in) {
-  auto answer = gen.generate(llm_system_prompt(), build_llm_prompt(in));
+  memory::GenOptions opts;
+  opts.max_tokens = 1024;
+  opts.temperature = 0;  // the same chapter gives the same findings
+  auto answer = gen.generate(llm_system_prompt() + "\n\n" + build_llm_prompt(in), opts, nullptr);
   if (!answer.ok()) {
     LlmCheckResult r;
     r.error = "the model failed: " + answer.error();

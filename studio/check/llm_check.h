@@ -1,4 +1,4 @@
-// LLM consistency check behind a small interface (the inference engine is not part of this library yet):
+// LLM consistency check over memory::TextGenerator:
 // the chapter, the entity sheets as of that chapter and a summary of what came before go into a prompt that asks
 // for contradictions as JSON, each with a verbatim quote from the chapter. The answer is parsed leniently
 // (json_repair.h); every quote is looked up in the chapter and a finding whose quote is not there is dropped
@@ -8,17 +8,14 @@
 #include <vector>
 
 #include "engine/base/result.h"
+#include "memory/text_generator.h"
 #include "studio/check/check_types.h"
 
 namespace cj::check {
 
-// Anything that turns a prompt into text: the local engine, a remote OpenAI-compatible server, a test fake.
-class TextGenerator {
- public:
-  virtual ~TextGenerator() = default;
-  virtual std::string model_id() const = 0;
-  virtual Result<std::string> generate(const std::string& system, const std::string& prompt) = 0;
-};
+// The model behind the check is memory's TextGenerator (the one interface studio implements over the local
+// engine, a remote server or a test fake).
+using memory::TextGenerator;
 
 struct LlmCheckInput {
   const CheckChapter* chapter = nullptr;

@@ -1,6 +1,7 @@
 // changjuan-cli check: consistency checks of a book (studio/check/, docs/consistency.md). Prints the findings
 // that are not dismissed for the chapters checked.
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,8 @@
 #include "storage/findings.h"
 #include "studio/check/checker.h"
 #include "studio/cli/command.h"
+#include "studio/cli/studio_cli.h"
+#include "studio/engine_text_generator.h"
 
 namespace cj::cli {
 namespace {
@@ -28,10 +31,18 @@ int run_check(const Args& a) {
       return fail("--chapters wants A-B or N (chapter ordinals), got '" + s + "'");
     }
   }
-  if (a.has("model"))
-    return fail("--model: this build has no inference engine yet; the LLM check runs when one is linked "
-                "(the deterministic checks run without --model)");
   opts.force = a.has("force");
+  // With --model (local engine) or --remote (a server) the LLM check runs too, greedy (llm_check.cpp), so a
+  // re-check of the same chapter gives the same answer.
+  std::unique_ptr<studio::Generator> engine;
+  std::unique_ptr<studio::EngineTextGenerator> llm;
+  if (a.has("model") || a.has("remote")) {
+    auto g = studio_cli::open_generator(a, 16384);
+    if (!g.ok()) return fail(g.error());
+    engine = std::move(*g);
+    llm = std::make_unique<studio::EngineTextGenerator>(*engine);
+    opts.llm = llm.get();
+  }
   auto db = storage::Database::open(*a.get("db"), {.create = false});
   if (!db.ok()) return fail(db.error());
   if (auto b = storage::Books(**db).get(*book); !b.ok()) return fail(b.error());
@@ -46,6 +57,10 @@ int run_check(const Args& a) {
     j.push_back({{"id", f.id}, {"chapter", f.chapter}, {"start", f.span_begin}, {"end", f.span_end}, {"kind", f.kind},
                  {"message", f.message}, {"evidence", f.evidence}, {"status", f.status}});
   }
+  for (const auto& e : rep->llm_errors) std::fprintf(stderr, "LLM check: %s\n", e.c_str());
+  if (rep->llm_dropped_unverified > 0)
+    std::fprintf(stderr, "LLM check: %d findings dropped (their quote is not in the chapter)\n",
+                 rep->llm_dropped_unverified);
   if (a.has("json")) {
     std::printf("%s\n", j.dump().c_str());
   } else {
@@ -74,7 +89,12 @@ Registrar reg({.name = "check",
                .options = {{"db", "D", "project database", true},
                            {"book", "ID", "book id", true},
                            {"chapters", "A-B", "only these chapter ordinals"},
-                           {"model", "M", "also run the LLM check with this model (needs the inference engine)"},
+                           {"model", "M", "also run the LLM check with this GGUF model (local engine)"},
+                           {"remote", "URL", "also run the LLM check on an OpenAI-compatible server"},
+                           {"remote-model", "NAME", "the server's model id (default: the first it lists)"},
+                           {"api-key-env", "VAR", "send the API key in environment variable VAR (remote)"},
+                           {"threads", "T", "engine threads with --model (default 2)"},
+                           {"ctx", "N", "context in tokens with --model/--remote (default 16384)"},
                            {"force", "", "re-check chapters that have not changed"},
                            {"json", "", "print [{\"chapter\",\"start\",\"end\",\"kind\",\"message\",\"evidence\"}]"}},
                .run = run_check});

@@ -87,8 +87,8 @@ int run_draft(const Args& a) {
   if (!outline_text.ok()) return fail(outline_text.error());
   auto outline = parse_outline(*outline_text, first, last);
   if (!outline.ok()) return fail(outline.error());
-  auto settings = studio_cli::engine_settings(a);
-  if (!settings.ok()) return fail(settings.error());
+  auto temp = a.get_double("temp", 0.8);
+  if (!temp.ok()) return fail(temp.error());
   if (std::string ps = a.get_or("prompt-style", "instruct"); ps != "instruct" && ps != "plain")
     return fail("--prompt-style must be instruct or plain");
 
@@ -134,7 +134,7 @@ int run_draft(const Args& a) {
     p.heading = (*outline)[n].heading;
     p.outline = (*outline)[n].text;
     p.target_chars = int(*words);
-    p.temperature = settings->sampling.temperature;
+    p.temperature = float(*temp);
     p.seed = uint64_t(*seed) + uint64_t(n);
     p.prompt_style = a.get_or("prompt-style", "instruct");
     auto id = jobs.create(studio::job_kind(p), studio::to_json(p).dump(), *book);
@@ -143,11 +143,11 @@ int run_draft(const Args& a) {
   }
 
   auto t_load = std::chrono::steady_clock::now();
-  auto engine = studio::EngineSession::open(*settings);
+  auto engine = studio_cli::open_generator(a);
   if (!engine.ok()) return fail(engine.error());
   double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
-  std::fprintf(stderr, "draft: model %s loaded in %.2f s (%d threads, ctx %d)\n", (*engine)->name().c_str(), load_s,
-               settings->threads, settings->ctx);
+  std::fprintf(stderr, "draft: model %s %s in %.2f s (ctx %d)\n", (*engine)->name().c_str(),
+               a.has("remote") ? ("on " + a.get_or("remote", "")).c_str() : "loaded", load_s, (*engine)->n_ctx());
   studio_cli::install_signals();
 
   nlohmann::json report = nlohmann::json::array();
@@ -203,7 +203,7 @@ std::vector<OptSpec> draft_options() {
 }
 
 Registrar reg({.name = "draft",
-               .summary = "draft chapters from an outline with the local model (interruptible, re-runnable)",
+               .summary = "draft chapters from an outline with the local model or a server (interruptible, re-runnable)",
                .options = draft_options(),
                .run = run_draft});
 

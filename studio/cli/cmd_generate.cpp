@@ -7,10 +7,19 @@
 
 #include "engine/base/file.h"
 #include "engine/generate.h"
+#include "engine/kv_session.h"
 #include "studio/cli/command.h"
 
 namespace cj::cli {
 namespace {
+
+long peak_rss_kb() {  // VmHWM from /proc/self/status
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+  return -1;
+}
 
 std::atomic<bool> g_cancel{false};
 void on_sigint(int) { g_cancel.store(true); }
@@ -58,7 +67,12 @@ int run_generate(const Args& a) {
   BackendOptions bo;
   bo.n_threads = int(*threads);
   bo.n_ctx = int(*ctx);
-  if (!kv_type_from_name(a.get_or("kv-type", "f16"), &bo.kv_type)) return fail("--kv-type must be f16 or f32");
+  if (!kv_type_from_name(a.get_or("kv-type", "f16"), &bo.kv_type)) return fail("--kv-type must be f16, f32 or q8_0");
+  auto kv_host_mb = a.get_int("kv-host-mb", 0);
+  if (!kv_host_mb.ok()) return fail(kv_host_mb.error());
+  if (*kv_host_mb < 0) return fail("--kv-host-mb must be positive");
+  bo.kv_host_bytes = size_t(*kv_host_mb) << 20;
+  bo.kv_disk = a.get_or("kv-disk", "");
 
   auto model = Model::load(*a.get("model"));
   if (!model.ok()) return fail(model.error());
@@ -81,6 +95,16 @@ int run_generate(const Args& a) {
   if (auto s = a.get("stop")) gp.stop.push_back(*s);
 
   std::vector<TokenId> ids = tokenize_prompt(*tok, prompt, a.has("chat"));
+  // --load-session: the snapshot's tokens that the prompt starts with are not evaluated again.
+  int reused = 0;
+  const uint64_t tok_hash = (a.has("load-session") || a.has("save-session")) ? tokenizer_fingerprint(*tok) : 0;
+  if (auto f = a.get("load-session")) {
+    Status ls = load_kv_session(*f, (*be)->kv_cache(), tok_hash);
+    if (!ls.ok()) return fail(ls.error());
+    reused = (*be)->reuse_prefix(ids.data(), int(ids.size()));
+    std::fprintf(stderr, "session: %d of %d prompt tokens reused\n", reused, int(ids.size()));
+    ids.erase(ids.begin(), ids.begin() + reused);
+  }
   std::signal(SIGINT, on_sigint);
   auto st = generate(**be, *tok, ids, gp, [](std::string_view s) {
     std::fwrite(s.data(), 1, s.size(), stdout);
@@ -89,11 +113,21 @@ int run_generate(const Args& a) {
   std::signal(SIGINT, SIG_DFL);
   if (!st.ok()) return fail(st.error());
   std::fputc('\n', stdout);
+  if (auto f = a.get("save-session")) {
+    Status ss = save_kv_session(*f, (*be)->kv_cache(), tok_hash);
+    if (!ss.ok()) return fail(ss.error());
+  }
   if (auto f = a.get("stats-json")) {
     nlohmann::json j = {{"prompt_tokens", st->prompt_tokens}, {"gen_tokens", st->gen_tokens},
                         {"ttft_ms", st->ttft_ms},             {"prefill_tok_s", st->prefill_tok_s},
                         {"decode_tok_s", st->decode_tok_s},   {"stop_reason", st->stop_reason},
-                        {"threads", bo.n_threads}};
+                        {"threads", bo.n_threads}, {"reused_tokens", reused}};
+    const KVPoolStats ks = (*be)->kv_cache().pool().stats();
+    j["kv"] = {{"type", kv_type_name(bo.kv_type)},      {"host_budget", ks.host_budget},
+               {"host_peak", ks.host_peak},             {"disk_budget", ks.disk_budget},
+               {"disk_peak", ks.disk_peak},             {"demoted", ks.demoted},
+               {"disk_reads", ks.disk_reads},           {"meta_bytes", ks.meta_bytes}};
+    j["rss_peak_kb"] = peak_rss_kb();
     Status w = write_file_atomic(*f, j.dump(2) + "\n");
     if (!w.ok()) return fail(w.error());
   }
@@ -119,7 +153,11 @@ Registrar reg({.name = "generate",
                            {"seed", "S", "sampling seed (default 0)"},
                            {"threads", "T", "threads (default 1)"},
                            {"ctx", "N", "context size in tokens (default 4096)"},
-                           {"kv-type", "T", "KV cache type f16|f32 (default f16)"},
+                           {"kv-type", "T", "KV cache type f16|f32|q8_0 (default f16)"},
+                           {"kv-host-mb", "MB", "KV host-RAM budget in MiB (default: the whole context)"},
+                           {"kv-disk", "F", "KV spill file for blocks beyond the host budget"},
+                           {"save-session", "F", "write the KV cache (prompt + output) to F afterwards"},
+                           {"load-session", "F", "start from the KV snapshot F (its matching prefix is not prefilled)"},
                            {"stats-json", "F", "write prompt_tokens, gen_tokens, ttft_ms, prefill_tok_s, decode_tok_s"}},
                .max_positionals = 2,
                .positional_help = "[-n N]",

@@ -79,13 +79,11 @@ int run_resume(const Args& a) {
   } else if (auto s = jobs.set_status(*id, "queued"); !s.ok()) {
     return fail(s.error());
   }
-  if (!a.has("model")) {
+  if (!a.has("model") && !a.has("remote")) {
     if (a.has("json")) std::printf("%s\n", job_json(*jobs.get(*id)).dump().c_str());
     return 0;
   }
-  auto settings = studio_cli::engine_settings(a);
-  if (!settings.ok()) return fail(settings.error());
-  auto engine = studio::EngineSession::open(*settings);
+  auto engine = studio_cli::open_generator(a);
   if (!engine.ok()) return fail(engine.error());
   studio_cli::install_signals();
   auto out = studio_cli::run_here(**dbr, **engine, *id, "job " + std::to_string(*id), int(*every), false);
@@ -110,7 +108,7 @@ Registrar reg_cancel({.name = "jobs cancel",
 std::vector<OptSpec> resume_options() {
   std::vector<OptSpec> o = {{"db", "D", "project database", true}, {"id", "N", "job id", true}, {"json", "", "print JSON"}};
   for (auto e : studio_cli::engine_options()) {
-    if (e.name == "model") e.required = false, e.help = "GGUF model: run the job now (otherwise only queue it)";
+    if (e.name == "model") e.help = "GGUF model: run the job now (otherwise only queue it; or --remote URL)";
     o.push_back(e);
   }
   return o;

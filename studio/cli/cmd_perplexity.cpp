@@ -31,7 +31,7 @@ int run_perplexity(const Args& a) {
   bo.n_threads = int(*threads);
   bo.n_ctx = n_ctx;
   bo.n_batch = int(std::min<long long>(*batch_r, n_ctx));
-  if (!kv_type_from_name(a.get_or("kv-type", "f16"), &bo.kv_type)) return fail("--kv-type must be f16 or f32");
+  if (!kv_type_from_name(a.get_or("kv-type", "f16"), &bo.kv_type)) return fail("--kv-type must be f16, f32 or q8_0");
   auto be = make_cpu_backend(**model, bo);
   if (!be.ok()) return fail(be.error());
 
@@ -61,7 +61,7 @@ Registrar reg({.name = "perplexity",
                            {"threads", "T", "threads (default 1)"},
                            {"chunks", "N", "evaluate at most N chunks"},
                            {"batch", "N", "tokens per forward pass (default 512)"},
-                           {"kv-type", "T", "KV cache type f16|f32 (default f16)"}},
+                           {"kv-type", "T", "KV cache type f16|f32|q8_0 (default f16)"}},
                .run = run_perplexity});
 
 }  // namespace

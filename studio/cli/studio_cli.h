@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "studio/args.h"
 #include "studio/cli/command.h"
 #include "studio/engine_session.h"
+#include "studio/remote_generator.h"
 #include "studio/job_queue.h"
 #include "storage/books.h"
 #include "storage/database.h"
@@ -22,21 +24,26 @@
 namespace cj::cli::studio_cli {
 
 inline std::vector<OptSpec> engine_options() {
-  return {{"model", "M", "GGUF model file", true},
+  return {{"model", "M", "GGUF model file (or --remote)"},
+          {"remote", "URL", "OpenAI-compatible server instead of --model (vLLM, SGLang, llama-server, serve)"},
+          {"remote-model", "NAME", "the server's model id (default: the first in its /v1/models)"},
+          {"api-key-env", "VAR", "send the API key in environment variable VAR (remote)"},
           {"threads", "T", "threads (default 2)"},
-          {"ctx", "N", "context size in tokens (default 4096)"},
+          {"ctx", "N", "context size in tokens (default 4096; remote: the server's window)"},
           {"temp", "T", "temperature (default 0.8; 0 = greedy)"},
           {"seed", "S", "sampling seed (default 0)"},
-          {"chat", "", "wrap prompts as a ChatML user turn (instruction-tuned models)"},
-          {"prompt-style", "S", "instruct (default: Chinese instructions) or plain (base models: context + text only)"},
+          {"chat", "", "wrap prompts as a ChatML user turn (instruction-tuned models; --remote: always)"},
+          {"prompt-style", "S",
+           "instruct (default: Chinese instructions) or plain (base models: context + text only; --remote: raw "
+           "text to /v1/completions)"},
           {"checkpoint-every", "N", "checkpoint the text every N pieces (default 32)"}};
 }
 
-inline Result<studio::EngineSettings> engine_settings(const Args& a) {
+inline Result<studio::EngineSettings> engine_settings(const Args& a, int default_ctx = 4096) {
   studio::EngineSettings s;
   s.model_path = a.get_or("model", "");
   auto threads = a.get_int("threads", 2);
-  auto ctx = a.get_int("ctx", 4096);
+  auto ctx = a.get_int("ctx", default_ctx);
   auto temp = a.get_double("temp", 0.8);
   if (!threads.ok()) return make_error(threads.error());
   if (!ctx.ok()) return make_error(ctx.error());
@@ -47,6 +54,40 @@ inline Result<studio::EngineSettings> engine_settings(const Args& a) {
   s.chat = a.has("chat");
   CJ_TRY(studio::validate(s));
   return s;
+}
+
+// --model M (local engine) or --remote URL [--remote-model NAME] [--api-key-env VAR] (an OpenAI-compatible
+// server), with the shared options; the model is loaded / the server asked for its models here.
+inline Result<std::unique_ptr<studio::Generator>> open_generator(const Args& a, int default_ctx = 4096) {
+  if (a.has("remote")) {
+    if (a.has("model")) return make_error("give either --model (local) or --remote (a server), not both");
+    studio::RemoteSettings r;
+    r.url = a.get_or("remote", "");
+    r.model = a.get_or("remote-model", "");
+    if (a.has("api-key-env")) {
+      std::string var = a.get_or("api-key-env", "");
+      const char* key = std::getenv(var.c_str());
+      if (!key || !*key) return make_error("--api-key-env " + var + ": that environment variable is not set");
+      r.api_key = key;
+    }
+    auto ctx = a.get_int("ctx", default_ctx);
+    auto temp = a.get_double("temp", 0.8);
+    if (!ctx.ok()) return make_error(ctx.error());
+    if (!temp.ok()) return make_error(temp.error());
+    r.ctx = int(*ctx);
+    r.temperature = float(*temp);
+    r.chat = a.get_or("prompt-style", "instruct") != "plain";
+    auto g = studio::RemoteGenerator::open(r);
+    if (!g.ok()) return make_error(g.error());
+    return std::unique_ptr<studio::Generator>(std::move(g.value()));
+  }
+  if (a.has("remote-model") || a.has("api-key-env")) return make_error("--remote-model and --api-key-env need --remote URL");
+  if (!a.has("model")) return make_error("no model: give --model FILE (local) or --remote URL (an OpenAI-compatible server)");
+  auto s = engine_settings(a, default_ctx);
+  if (!s.ok()) return make_error(s.error());
+  auto e = studio::EngineSession::open(*s);
+  if (!e.ok()) return make_error(e.error());
+  return std::unique_ptr<studio::Generator>(std::move(e.value()));
 }
 
 inline std::atomic<bool> g_stop{false};
@@ -62,7 +103,7 @@ inline void install_signals() {
 
 // Marks the job running and runs it here. Progress goes to stderr at most once a second; pieces go to
 // `echo` (stdout) when set.
-inline studio::RunOutcome run_here(storage::Database& db, studio::EngineSession& engine, int64_t job_id,
+inline studio::RunOutcome run_here(storage::Database& db, studio::Generator& engine, int64_t job_id,
                                    const std::string& label, int checkpoint_every, bool echo) {
   storage::Jobs jobs(db);
   auto job = jobs.get(job_id);
@@ -107,12 +148,12 @@ inline int run_workflow_cmd(const Args& a, studio::WorkflowParams p) {
   auto seed = a.get_int("seed", 0);
   for (const auto* r : {&book, &ch, &tokens, &every, &seed})
     if (!r->ok()) return fail(r->error());
-  auto settings = engine_settings(a);
-  if (!settings.ok()) return fail(settings.error());
+  auto temp = a.get_double("temp", 0.8);
+  if (!temp.ok()) return fail(temp.error());
   p.book_id = *book;
   p.ordinal = *ch;
   p.max_tokens = int(*tokens);
-  p.temperature = settings->sampling.temperature;
+  p.temperature = float(*temp);
   p.seed = uint64_t(*seed);
   p.prompt_style = a.get_or("prompt-style", "instruct");
   auto valid = studio::params_from_json(studio::to_json(p));
@@ -122,7 +163,7 @@ inline int run_workflow_cmd(const Args& a, studio::WorkflowParams p) {
   if (!dbr.ok()) return fail(dbr.error());
   storage::Database& db = **dbr;
   if (auto b = storage::Books(db).get(p.book_id); !b.ok()) return fail(b.error());
-  auto engine = studio::EngineSession::open(*settings);
+  auto engine = open_generator(a);
   if (!engine.ok()) return fail(engine.error());
   auto id = storage::Jobs(db).create(studio::job_kind(p), studio::to_json(p).dump(), p.book_id);
   if (!id.ok()) return fail(id.error());

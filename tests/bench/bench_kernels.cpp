@@ -13,6 +13,7 @@
 #include "engine/membw.h"
 #include "engine/quant.h"
 #include "engine/quant_blocks.h"
+#include "engine/quant_kernels.h"
 #include "engine/thread_pool.h"
 
 namespace {
@@ -136,6 +137,24 @@ void matmul_args(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_matvec)->Apply(matvec_args)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// The decode (matvec) kernels against the general tiled ones they replace, in one run: arg 3 = 1 new, 0 old
+// (cj::kern::set_use_gemv). Compare the CPU-time column when the machine is shared.
+void BM_matvec_ab(benchmark::State& state) {
+  cj::kern::set_use_gemv(state.range(3) != 0);
+  BM_matvec(state);
+  cj::kern::set_use_gemv(true);
+  state.SetLabel(std::string(cj::dtype_traits(kTypes[state.range(0)]).name) + " " + cj::kernel_isa_name() +
+                 " threads=" + std::to_string(pool().size()) + (state.range(3) ? " new" : " old"));
+}
+void matvec_ab_args(benchmark::internal::Benchmark* b) {
+  const int64_t shapes[][2] = {{4864, 896}, {896, 4864}, {151936, 896}};
+  for (int t : {3, 4, 5})  // q8_0, q4_0, q4_K
+    for (const auto& s : shapes)
+      if (s[1] % cj::dtype_traits(kTypes[t]).block_elems == 0)
+        for (int v : {0, 1}) b->Args({t, s[0], s[1], v});
+}
+BENCHMARK(BM_matvec_ab)->Apply(matvec_ab_args)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_matmul)->Apply(matmul_args)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void BM_membw(benchmark::State& state) {

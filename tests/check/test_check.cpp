@@ -201,8 +201,9 @@ TEST(CheckStore, DismissedStaysDismissedAndStaleOnly) {
 class FakeGenerator : public TextGenerator {
  public:
   explicit FakeGenerator(std::string answer) : answer_(std::move(answer)) {}
-  std::string model_id() const override { return "fake"; }
-  Result<std::string> generate(const std::string&, const std::string& prompt) override {
+  std::string name() const override { return "fake"; }
+  Result<std::string> generate(const std::string& prompt, const memory::GenOptions&,
+                               std::function<bool(std::string_view)>) override {
     last_prompt = prompt;
     return answer_;
   }

@@ -223,5 +223,33 @@ TEST(Forward, QuantizedMatchesItsF32Twin) {
   }
 }
 
+// Decode of a quantized model through the fused q/k/v and gate/up dispatch (2 threads: input prepared once per
+// weight type, row slices of several matrices per task) against the plain per-matrix decode (1 thread).
+TEST(Forward, QuantizedFusedDecodeMatchesSingleThread) {
+  for (const char* type : {"q8_0", "q4_0", "q4_k"}) {
+    MakeModelSpec s;
+    s.arch = Arch::Qwen2;
+    s.n_layers = 2;
+    s.n_embd = 256;
+    s.n_heads = 4;
+    s.n_kv_heads = 2;
+    s.n_ff = 512;
+    s.n_vocab = 300;
+    ASSERT_TRUE(dtype_from_name(type, &s.type));
+    auto m = Model::load(make_tiny(std::string("fused_") + type, s));
+    ASSERT_TRUE(m.ok()) << m.error();
+    const auto toks = some_tokens(10, 300, 29);
+    std::vector<float> logits[2];
+    for (int threads : {1, 2}) {
+      auto be = make_cpu_backend(**m, f32_opts(threads, 16, 64));
+      ASSERT_TRUE(be.ok());
+      logits[threads - 1].resize(toks.size() * 300);
+      for (size_t i = 0; i < toks.size(); ++i)
+        ASSERT_TRUE((*be)->eval(&toks[i], 1, logits[threads - 1].data() + i * 300, 1).ok());
+    }
+    EXPECT_LE(max_row_rel_err(logits[1], logits[0], 300), 1e-4) << type;
+  }
+}
+
 }  // namespace
 }  // namespace cj::test

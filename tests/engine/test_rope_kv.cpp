@@ -68,6 +68,7 @@ TEST(KvCache, StoresPerHeadBlocks) {
   KVCache kv(c, 300, KVType::F32);
   EXPECT_EQ(kv.capacity(), 300);
   float k[8] = {1, 2, 3, 4, 5, 6, 7, 8}, v[8] = {-1, -2, -3, -4, -5, -6, -7, -8};
+  ASSERT_TRUE(kv.prepare(0, 258).ok());
   kv.store(1, 257, k, v);
   const float* kb = static_cast<const float*>(kv.k_block(1, 1, 1));
   EXPECT_EQ(kb[1 * 4 + 0], 5.0f);  // token 257 = row 1 of block 1, head 1

@@ -2,10 +2,13 @@
 // float tails, thread counts 1..3.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <memory>
+#include <random>
 #include <vector>
 
 #include "engine/quant.h"
+#include "engine/quant_blocks.h"
 #include "engine/quant_kernels.h"
 #include "engine/thread_pool.h"
 #include "tests/kernels/kernel_test_util.h"
@@ -68,6 +71,78 @@ TEST(SimdKernels, LargeMatmulMatchesScalar) {
       EXPECT_LE(cj::testing::normalized_max_error(got, ref), 1e-4) << kern::isa_name(isa) << " " << dtype_traits(t).name;
     }
   }
+}
+
+// The decode kernels (TypeKernels::gemv, used for n < 4) against the scalar reference: full 4-row tiles and
+// leftover rows, pair / group leftovers (9 and 29 blocks of 32), the model widths, 1..3 activation rows, 1 and 2
+// threads, and the general kernels they replace (set_use_gemv(false)) on the same data. Weights are raw random
+// bytes (so q8_0 quants include -128, which the quantizer never writes, and q4_K has every 6-bit scale and min)
+// with small f16 scales.
+TEST(SimdKernels, MatvecKernelsMatchScalar) {
+  ThreadPool pool2(2);
+  int checked = 0;
+  for (kern::Isa isa : {kern::Isa::Avx2, kern::Isa::Avx512}) {
+    if (!kern::isa_supported(isa)) continue;
+    for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K}) {
+      kern::TypeKernels k;
+      if (!kern::get_kernels(t, isa, &k)) continue;
+      for (int64_t cols : {32, 64, 288, 928, 896, 256, 768, 4864}) {
+        if (cols % dtype_traits(t).block_elems != 0) continue;
+        for (int64_t rows : {4, 13, 70}) {
+          const size_t rb = row_bytes(t, cols), bb = dtype_traits(t).block_bytes;
+          std::vector<uint8_t> w(rb * static_cast<size_t>(rows));
+          std::mt19937 rng(static_cast<uint32_t>(cols * 131 + rows));
+          for (auto& b : w) b = static_cast<uint8_t>(rng());
+          for (size_t off = 0; off < w.size(); off += bb) {
+            const uint16_t h = q::f32_to_f16(0.001f * static_cast<float>(1 + off / bb % 7));
+            std::memcpy(w.data() + off, &h, 2);                            // d (q8_0, q4_0, q4_K)
+            if (t == DType::Q4_K) std::memcpy(w.data() + off + 2, &h, 2);  // dmin
+          }
+          for (int64_t n = 1; n <= 3; ++n) {
+            const auto X = cj::testing::random_vec(static_cast<size_t>(n * cols), static_cast<uint32_t>(cols + n));
+            std::vector<float> ref(static_cast<size_t>(n * rows)), got(ref.size(), -1e30f), old(ref.size(), -1e30f);
+            kern::matmul_isa(kern::Isa::Scalar, t, w.data(), rows, cols, X.data(), n, ref.data(), nullptr);
+            ThreadPool* pool = n == 2 ? &pool2 : nullptr;
+            kern::matmul_isa(isa, t, w.data(), rows, cols, X.data(), n, got.data(), pool);
+            kern::set_use_gemv(false);
+            kern::matmul_isa(isa, t, w.data(), rows, cols, X.data(), n, old.data(), pool);
+            kern::set_use_gemv(true);
+            EXPECT_LE(cj::testing::normalized_max_error(got, ref), 1e-4)
+                << kern::isa_name(isa) << " " << dtype_traits(t).name << " rows " << rows << " cols " << cols << " n "
+                << n;
+            EXPECT_LE(cj::testing::normalized_max_error(old, ref), 1e-4);
+            ++checked;
+          }
+        }
+      }
+    }
+  }
+  if (checked == 0) GTEST_SKIP() << "no SIMD kernel set on this CPU";
+}
+
+// matvec_prepare + matvec_rows (the fused decode dispatch: one prepared input, row slices of several matrices)
+// give what matvec gives, for every type, with the decode kernels on and off, on slices that start inside a tile.
+TEST(QuantMatvec, PreparedRowsMatchMatvec) {
+  for (bool gemv : {true, false}) {
+    kern::set_use_gemv(gemv);
+    for (DType t : kAllTypes) {
+      const int64_t cols = dtype_traits(t).block_elems == 256 ? 512 : 896, rows = 70;
+      const auto w = cj::testing::random_matrix(t, rows, cols, 91);
+      const auto x = cj::testing::random_vec(static_cast<size_t>(cols), 92);
+      std::vector<float> ref(rows), got(rows, -1e30f);
+      matvec(t, w.data(), rows, cols, x.data(), ref.data(), nullptr);
+      std::vector<uint8_t> buf(matvec_prep_bytes(t, cols));
+      ASSERT_GT(buf.size(), 0u);
+      matvec_prepare(t, x.data(), cols, buf.data());
+      const size_t rb = row_bytes(t, cols);
+      for (int64_t r0 : {0, 5, 37}) {  // slices [0, 5), [5, 37), [37, 70)
+        const int64_t r1 = r0 == 0 ? 5 : r0 == 5 ? 37 : rows;
+        matvec_rows(t, w.data() + rb * static_cast<size_t>(r0), r1 - r0, cols, buf.data(), got.data() + r0);
+      }
+      EXPECT_LE(cj::testing::normalized_max_error(got, ref), 1e-6) << dtype_traits(t).name << " gemv " << gemv;
+    }
+  }
+  kern::set_use_gemv(true);
 }
 
 }  // namespace

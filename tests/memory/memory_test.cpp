@@ -334,6 +334,36 @@ TEST(Context, DegradesInOrderAndKeepsCurrentTextEnd) {
   EXPECT_EQ(c->sections.back().kind, "current_text");
 }
 
+TEST(Context, BookOnlyLeavesOutInstructionsOutlineAndCurrentText) {
+  auto& h = hlm();
+  ContextRequest rq;
+  rq.book_id = h.book;
+  rq.chapter = 60;
+  rq.task = prompts::Task::kDraft;
+  rq.budget = 8192;
+  rq.outline = "宝玉与黛玉说起葬花之事。";
+  rq.current_text = "宝玉笑道：“好妹妹，你且听我说。”";
+  rq.book_only = true;
+  auto c = build_context(*h.db, qwen(), rq);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_LE(c->tokens, 8192);
+  EXPECT_GE(c->tokens, 8192 * 9 / 10);  // the room is filled with book material
+  for (const auto& s : c->sections) {
+    EXPECT_NE(s.kind, "instructions");
+    EXPECT_NE(s.kind, "outline");
+    EXPECT_NE(s.kind, "current_text");
+  }
+  EXPECT_EQ(c->text.find(rq.outline), std::string::npos);
+  EXPECT_EQ(c->text.find("你且听我说"), std::string::npos);
+  EXPECT_FALSE(c->passages.empty());  // the outline still drives retrieval
+  // The same request with the whole prompt: the book sections are the same text, after the instructions.
+  rq.book_only = false;
+  auto full = build_context(*h.db, qwen(), rq);
+  ASSERT_TRUE(full.ok()) << full.error();
+  EXPECT_NE(full->text.find(prompts::kSynopsisHeading), std::string::npos);
+  EXPECT_EQ(c->text.substr(0, 200), full->text.substr(full->text.find(prompts::kSynopsisHeading), 200));
+}
+
 TEST(Context, SameStateAndTaskGiveByteIdenticalText) {
   auto& h = hlm();
   ContextRequest rq;

@@ -66,6 +66,34 @@ TEST(Settings, ValidationNamesTheSetting) {
   r.remote_url = "http://127.0.0.1:8000/v1";
   r.model_path = "";
   EXPECT_TRUE(validate(r).ok());
+  r.remote_api_key_env = "MY KEY";
+  EXPECT_NE(validate(r).error().find("remote_api_key_env"), std::string::npos);
+  r.remote_api_key_env = "CJ_TEST_KEY";
+  r.remote_model = "qwen3-235b";
+  EXPECT_TRUE(validate(r).ok());
+  setenv("CJ_TEST_KEY", "sk-test", 1);
+  RemoteSettings rs = remote_settings(r);
+  EXPECT_EQ(rs.api_key, "sk-test");
+  EXPECT_EQ(rs.model, "qwen3-235b");
+  EXPECT_TRUE(validate(rs).ok());
+  Settings l = s;
+  l.backend = "local";
+  EXPECT_TRUE(validate(l).ok()) << validate(l).error();
+  // open_generator: a named remote model opens without asking the server; an unnamed one needs its list.
+  auto g = open_generator(r);
+  ASSERT_TRUE(g.ok()) << g.error();
+  EXPECT_EQ((*g)->name(), "qwen3-235b");
+  EXPECT_EQ((*g)->n_ctx(), r.ctx);
+  r.remote_model = "";
+  r.remote_url = "http://127.0.0.1:1/v1";
+  g = open_generator(r);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.error().find("listing the server's models failed"), std::string::npos) << g.error();
+  r.remote_api_key_env = "CJ_SURELY_UNSET_VAR";
+  EXPECT_NE(open_generator(r).error().find("CJ_SURELY_UNSET_VAR"), std::string::npos);
+  auto j = apply_json(s, {{"backend", "remote"}, {"remote_url", "http://h:1/v1"}, {"remote_model", 3}});
+  ASSERT_FALSE(j.ok());
+  EXPECT_NE(j.error().find("remote_model"), std::string::npos);
 }
 
 }  // namespace

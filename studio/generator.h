@@ -1,0 +1,56 @@
+// What the workflows, the job queue and the CLI generate text with: the local engine (EngineSession) or an
+// OpenAI-compatible server (RemoteGenerator, studio/remote_generator.h). Same request, streaming and stop
+// semantics on both: on_text gets each piece as it arrives, returning false ends the request, and `stop` (set
+// from any thread) ends it within one token with stop_reason "cancelled".
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/result.h"
+#include "engine/tokenizer.h"
+
+namespace cj::studio {
+
+struct SessionRequest {
+  std::string prompt;                 // plain text (a ChatML user turn when chat is on)
+  std::vector<ChatMessage> messages;  // when not empty: a whole conversation instead of prompt (chat format)
+  int max_tokens = 512;
+  float temperature = -1;  // < 0: the generator's default
+  float top_p = -1;        // < 0: the generator's default
+  uint64_t seed = 0;
+  std::vector<std::string> stop;
+  int chat = -1;  // 1: chat user turn, 0: plain text, -1: the generator's default
+};
+
+struct SessionStats {
+  int prompt_tokens = 0;  // tokens of the whole prompt
+  int reused_tokens = 0;  // of those, found in the KV cache (not prefilled again)
+  int gen_tokens = 0;
+  double prefill_ms = 0, decode_ms = 0;  // remote: time to the first piece, and from there to the end
+  double decode_tok_s = 0;
+  std::string stop_reason;      // "eog", "stop_string", "length", "cancelled", "context_full" (remote: "stop")
+  std::vector<TokenId> tokens;  // generated ids (local engine only)
+};
+
+class Generator {
+ public:
+  virtual ~Generator() = default;
+
+  // Generates a continuation of req.prompt; returns the whole generated text.
+  virtual Result<std::string> generate(const SessionRequest& req, const std::function<bool(std::string_view)>& on_text,
+                                       std::atomic<bool>* stop, SessionStats* stats = nullptr) = 0;
+  // Tokens of plain text (no BOS). Exact for the local engine; an upper-bound estimate for a remote server
+  // (whose tokenizer is not here): used to fit context into the window.
+  virtual int count_tokens(const std::string& text) const = 0;
+  virtual int n_ctx() const = 0;             // tokens a prompt + its generation may take
+  virtual bool has_chat_tokens() const = 0;  // instructions can be sent as a chat user turn
+  virtual std::string name() const = 0;      // model name (file name, or the server's model id)
+  // The model's own tokenizer when it is on this machine (local engine); null for a remote server.
+  virtual const Tokenizer* own_tokenizer() const { return nullptr; }
+};
+
+}  // namespace cj::studio
