@@ -201,6 +201,49 @@ Result<Revision> Chapters::revision(int64_t revision_id) {
   return v;
 }
 
+Status Chapters::move(int64_t chapter_id, int64_t to) {
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return make_error("cannot move chapter: " + tx.error());
+  auto cur = get(chapter_id);
+  if (!cur.ok()) return Error{cur.error()};
+  const int64_t from = cur->ordinal;
+  if (from < 1) return make_error("the front matter (ordinal 0) cannot be moved");
+  if (to < 1) return make_error("a chapter cannot move before the front matter (ordinal " + std::to_string(to) + ")");
+  auto have = db_.prepare("SELECT count(*) FROM chapters WHERE book_id = ?1 AND ordinal = ?2");
+  if (!have.ok()) return Error{have.error()};
+  have->bind(1, cur->book_id).bind(2, to);
+  if (auto r = have->step(); !r.ok() || !*r || have->col_int(0) == 0)
+    return make_error("book " + std::to_string(cur->book_id) + " has no chapter at ordinal " + std::to_string(to));
+  if (from == to) return tx->commit();
+  // new ordinal of o: the moved chapter goes to `to`, the ones between shift towards `from`.
+  const std::string map =
+      "CASE WHEN {c} = ?2 THEN ?3 WHEN ?2 < ?3 AND {c} > ?2 AND {c} <= ?3 THEN {c} - 1"
+      " WHEN ?2 > ?3 AND {c} >= ?3 AND {c} < ?2 THEN {c} + 1 ELSE {c} END";
+  auto mapped = [&](const std::string& col) {
+    std::string m = map;
+    for (size_t at; (at = m.find("{c}")) != std::string::npos;) m.replace(at, 3, col);
+    return m;
+  };
+  // Two steps through negative ordinals keep UNIQUE(book_id, ordinal) satisfied at every row.
+  const std::string lo = std::to_string(std::min(from, to)), hi = std::to_string(std::max(from, to));
+  for (const std::string& sql :
+       {"UPDATE chapters SET ordinal = -(" + mapped("ordinal") + ") WHERE book_id = ?1 AND ordinal BETWEEN " + lo +
+            " AND " + hi,
+        std::string("UPDATE chapters SET ordinal = -ordinal WHERE book_id = ?1 AND ordinal < 0"),
+        "UPDATE findings SET chapter = " + mapped("chapter") + " WHERE book_id = ?1",
+        "UPDATE finding_keys SET chapter = " + mapped("chapter") + " WHERE book_id = ?1",
+        "UPDATE check_state SET chapter = -(" + mapped("chapter") + ") WHERE book_id = ?1 AND chapter BETWEEN " + lo +
+            " AND " + hi,
+        std::string("UPDATE check_state SET chapter = -chapter WHERE book_id = ?1 AND chapter < 0")}) {
+    auto st = db_.prepare(sql);
+    if (!st.ok()) return Error{st.error()};
+    st->bind(1, cur->book_id);
+    if (sql.find("?2") != std::string::npos) st->bind(2, from).bind(3, to);
+    if (auto s = st->run(); !s.ok()) return make_error("cannot move chapter: " + s.error());
+  }
+  return tx->commit();
+}
+
 Status Chapters::remove(int64_t chapter_id) {
   CJ_TRY(db_.sync_search_lexicon());
   auto st = db_.prepare("DELETE FROM chapters WHERE id = ?1");

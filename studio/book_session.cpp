@@ -101,6 +101,10 @@ class TextFileBook final : public BookSession {
   Result<std::vector<RevisionInfo>> revisions(size_t) override { return no_project(); }
   Result<std::string> revision_text(int64_t) override { return no_project(); }
   Status restore_revision(size_t, int64_t) override { return no_project(); }
+  Status accept_revision(size_t, int64_t) override { return no_project(); }
+  Status move_chapter(size_t, size_t) override { return no_project(); }
+  Result<std::string> outline(int64_t) override { return no_project(); }
+  Status save_outline(int64_t, const std::string&) override { return no_project(); }
 
   Result<std::vector<SearchHit>> search(std::string_view q, size_t limit) override {
     std::vector<SearchHit> hits;
@@ -275,6 +279,55 @@ class ProjectBook final : public BookSession {
     return Status::Ok();
   }
 
+  Status accept_revision(size_t i, int64_t id) override {
+    if (i >= rows_.size()) return make_error("no chapter " + std::to_string(i + 1) + " in this book");
+    storage::Chapters ch(*db_);
+    auto r = ch.revision(id);
+    if (!r.ok()) return Error{r.error()};
+    if (r->chapter_id != rows_[i].id) return make_error("that revision belongs to another chapter");
+    CJ_TRY(ch.set_current(rows_[i].id, id));
+    rows_[i].title = r->title;
+    chapters_[i].title = display_title(rows_[i]);
+    chapters_[i].name = r->title;
+    auto body = ch.revision(id);
+    if (body.ok()) chapters_[i].zi = text::zishu(body->body);
+    chapters_[i].revision = r->number;
+    return Status::Ok();
+  }
+
+  Status move_chapter(size_t from, size_t to) override {
+    if (from >= rows_.size() || to >= rows_.size()) return make_error("no such chapter position");
+    if (from == to) return Status::Ok();
+    storage::Chapters ch(*db_);
+    CJ_TRY(ch.move(rows_[from].id, rows_[to].ordinal));
+    auto rows = ch.list(book_.id);
+    if (!rows.ok()) return Error{rows.error()};
+    rows_ = std::move(*rows);
+    return load_infos();
+  }
+
+  Result<std::string> outline(int64_t ordinal) override {
+    auto st = db_->prepare("SELECT value FROM meta WHERE key = ?1");
+    if (!st.ok()) return Error{st.error()};
+    st->bind(1, outline_key(ordinal));
+    auto row = st->step();
+    if (!row.ok()) return Error{row.error()};
+    if (!*row) return std::string();
+    return st->col_text(0);
+  }
+
+  Status save_outline(int64_t ordinal, const std::string& text) override {
+    if (!utf8::valid(text)) return make_error("the outline is not valid UTF-8");
+    auto st = db_->prepare("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2");
+    if (!st.ok()) return Error{st.error()};
+    st->bind(1, outline_key(ordinal)).bind(2, text);
+    auto r = st->step();
+    if (!r.ok()) return Error{r.error()};
+    return Status::Ok();
+  }
+
+  std::string db_path() const override { return db_->path(); }
+
   Status set_finding_status(int64_t id, const std::string& status) override {
     return storage::Findings(*db_).set_status(id, status);
   }
@@ -311,6 +364,11 @@ class ProjectBook final : public BookSession {
     ci.name = r.title;
     ci.zi = text::zishu(body);
     return ci;
+  }
+
+  // Outlines live in the project's meta table, one row per chapter ordinal of this book.
+  std::string outline_key(int64_t ordinal) const {
+    return "studio.outline.book." + std::to_string(book_.id) + ".chapter." + std::to_string(ordinal);
   }
 
   std::unique_ptr<storage::Database> db_;

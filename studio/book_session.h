@@ -76,6 +76,16 @@ class BookSession {
   virtual Result<std::string> revision_text(int64_t revision_id) = 0;
   // makes an old revision's text current again as a new "restore" revision (nothing is lost).
   virtual Status restore_revision(size_t i, int64_t revision_id) = 0;
+  // makes an AI proposal (a revision that is not current) of chapter i current: the writer accepted it. The
+  // text it replaces stays in the history.
+  virtual Status accept_revision(size_t i, int64_t revision_id) = 0;
+  // moves chapter `from` to position `to` (indexes into chapters()); the chapters between shift by one.
+  virtual Status move_chapter(size_t from, size_t to) = 0;
+  // The outline (beats) of the chapter with this ordinal, as the writer left it ("" when none), and saving it.
+  virtual Result<std::string> outline(int64_t ordinal) = 0;
+  virtual Status save_outline(int64_t ordinal, const std::string& text) = 0;
+  // The project file (empty for a text file): the assistant opens its own connections to it.
+  virtual std::string db_path() const { return ""; }
 
   // What a book project stores besides the text; a text file has none of it (an error says so).
   virtual Result<std::vector<storage::Entity>> entities() = 0;

@@ -92,6 +92,9 @@ Result<std::string> EngineSession::generate(const SessionRequest& req,
   }
   const size_t common = size_t(be_->reuse_prefix(prompt.data(), int(prompt.size())));
   cached_.assign(prompt.begin(), prompt.begin() + long(common));
+  kv_tokens_ = int(common);
+  last_prompt_ = int(prompt.size());
+  last_reused_ = int(common);
   std::vector<TokenId> rest(prompt.begin() + long(common), prompt.end());
   // Prefill all but the last prompt token here when the request keeps a session file, write it, and leave the
   // last token to the generation loop (which needs its logits).
@@ -125,6 +128,7 @@ Result<std::string> EngineSession::generate(const SessionRequest& req,
   bool we_set = false;
   auto st = cj::generate(*be_, *tok_, rest, gp, [&](std::string_view piece) {
     out.append(piece);
+    kv_tokens_.store(be_->n_past(), std::memory_order_relaxed);
     if (on_text && !on_text(piece) && !flag->exchange(true)) we_set = true;
   }, flag);
   if (we_set) flag->store(false);
@@ -137,6 +141,7 @@ Result<std::string> EngineSession::generate(const SessionRequest& req,
     n_past = 0;
   }
   cached_.assign(all.begin(), all.begin() + n_past);
+  kv_tokens_ = n_past;
   if (!st.ok()) return make_error(st.error());
   if (stats) {
     stats->prompt_tokens = int(prompt.size());

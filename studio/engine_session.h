@@ -58,6 +58,13 @@ class EngineSession : public Generator {
   std::string name() const override;  // file name of the model
   int cached_tokens() const { return int(cached_.size()); }
 
+  // Safe to read from any thread while a generation runs (the UI's engine panel): tokens now in the KV cache,
+  // and the prompt / reused-prefix tokens of the latest request.
+  int kv_tokens() const { return kv_tokens_.load(std::memory_order_relaxed); }
+  int last_prompt_tokens() const { return last_prompt_.load(std::memory_order_relaxed); }
+  int last_reused_tokens() const { return last_reused_.load(std::memory_order_relaxed); }
+  const char* backend_name() const { return be_->name(); }
+
  private:
   EngineSession() = default;
   EngineSettings settings_;
@@ -65,6 +72,7 @@ class EngineSession : public Generator {
   const Tokenizer* tok_ = nullptr;
   std::unique_ptr<Backend> be_;
   std::vector<TokenId> cached_;      // the tokens whose keys/values are in be_'s cache, in order
+  std::atomic<int> kv_tokens_{0}, last_prompt_{0}, last_reused_{0};
 };
 
 }  // namespace cj::studio

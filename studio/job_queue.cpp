@@ -67,6 +67,7 @@ RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job&
   if (r->completed) {
     nlohmann::json res = {{"chapter_id", r->chapter_id}, {"revision_id", r->revision_id}, {"chars", r->chars},
                           {"gen_tokens", r->gen_tokens},  {"reused_tokens", r->reused_tokens},
+                          {"prompt_tokens", r->prompt_tokens},
                           {"stop_reason", r->stop_reason}};
     out.status = "done";
     out.message = "revision " + std::to_string(r->revision_id) + ", " + std::to_string(r->chars) + " 字 (not yet accepted)";
@@ -222,6 +223,14 @@ void JobQueue::refresh() {
     v.status = j.status;
     v.message = j.message;
     if (j.id != snap_.running_id) v.fraction = j.progress;
+    if (j.result) {
+      nlohmann::json r = nlohmann::json::parse(*j.result, nullptr, false);
+      if (r.is_object()) {
+        v.revision_id = r.value("revision_id", int64_t{0});
+        v.prompt_tokens = r.value("prompt_tokens", 0);
+        v.reused_tokens = r.value("reused_tokens", 0);
+      }
+    }
     views.push_back(std::move(v));
   }
   snap_.jobs = std::move(views);

@@ -43,6 +43,9 @@ struct JobView {
   int64_t chars = 0;            // generated so far including resumed text
   double tok_s = 0;             // current run
   double eta_s = -1;            // seconds left (-1 unknown)
+  int64_t revision_id = 0;      // done: the proposal (a revision that is not current yet)
+  int prompt_tokens = 0;        // done: the prompt, of which reused_tokens came from the KV cache
+  int reused_tokens = 0;
 };
 
 struct QueueSnapshot {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "studio/settings.h"
 #include "ui/panel.h"
 #include "ui/script.h"
 #include "ui/settings.h"
@@ -155,8 +156,12 @@ class App {
   float applied_scale_ = -1;
   std::string ini_path_;
   std::string window_title_;
+  std::unique_ptr<studio::Assistant> assistant_;  // the open project's model and job queue
   std::map<int, TextPos> caret_memory_;  // chapter index -> caret when it was left
   int script_failures_ = 0;
+  std::string script_hold_;  // wait-ai: the state awaited
+  double script_hold_until_ = 0;
+  bool ai_state_reached(const std::string& want);
   bool open_dialog_ = false;
   char open_path_[1024] = {};
 };
@@ -200,7 +205,25 @@ void App::open_project(const std::string& path, long long book_id, int chapter) 
 }
 
 void App::adopt(std::unique_ptr<studio::BookSession> book, int chapter) {
+  st_.assistant = nullptr;
+  assistant_.reset();  // a running job stops at the next token and stays queued for next time
   st_.book = std::move(book);
+  if (!st_.book->db_path().empty()) {
+    // The model loads on the assistant's worker thread; the UI keeps drawing meanwhile.
+    assistant_ = std::make_unique<studio::Assistant>(st_.book->db_path(), st_.book->book_id());
+    st_.assistant = assistant_.get();
+    const std::string dir = config_dir();
+    studio::Settings machine;
+    if (!dir.empty()) {
+      auto m = studio::load_machine_settings(dir + "/settings.json");
+      if (m.ok())
+        machine = *m;
+      else
+        st_.say(m.error(), true);
+    }
+    if (!opt_.model.empty()) machine.model_path = opt_.model;
+    assistant_->load(machine);
+  }
   st_.chapter = -1;
   caret_memory_.clear();
   st_.book_generation++;
@@ -392,6 +415,16 @@ void App::draw_ui(bool* quit) {
   // Global shortcuts.
   const ImGuiIO& io = ImGui::GetIO();
   if (ImGui::IsKeyPressed(GLFW_KEY_F8, false)) st_.request_tab = "findings";  // next finding
+  // The assistant: Ctrl+Enter continues at the caret, Esc stops the running generation.
+  if (io.KeyCtrl && (ImGui::IsKeyPressed(GLFW_KEY_ENTER, false) || ImGui::IsKeyPressed(GLFW_KEY_KP_ENTER, false))) {
+    st_.request_ai = "continue";
+    st_.request_tab = "ai";
+  }
+  if (ImGui::IsKeyPressed(GLFW_KEY_ESCAPE, false) && st_.assistant && st_.ai_job &&
+      st_.assistant->snapshot().running_id == st_.ai_job) {
+    st_.request_ai = "stop";
+    st_.request_tab = "ai";
+  }
   if (io.KeyCtrl && !io.KeyAlt) {
     if (ImGui::IsKeyPressed(GLFW_KEY_S, false)) st_.request_save = true;
     if (ImGui::IsKeyPressed(GLFW_KEY_F, false)) st_.request_tab = "search";
@@ -459,10 +492,27 @@ bool App::run_script_command(const ScriptCommand& c, bool* quit, std::string* sh
       return fail("the selection is '" + editor_.doc().selected_text() + "', not '" + c.arg + "'");
   } else if (c.op == "expect-saved") {
     if (st_.dirty()) return fail("the open chapter has unsaved edits");
+  } else if (c.op == "ai") {
+    st_.request_ai = c.arg;  // continue [N] | draft | rewrite | stop | accept | discard | diff
+    st_.request_tab = "ai";
+  } else if (c.op == "wait-ai") {
+    // Holds the script (see script_hold_) until the AI job reaches the state: model | streaming | STATUS.
+    script_hold_ = c.arg;
+    script_hold_until_ = ImGui::GetTime() + 60;
   } else if (c.op == "quit") {
     *quit = true;
   }
   return true;
+}
+
+bool App::ai_state_reached(const std::string& want) {
+  if (!assistant_) return false;
+  if (want == "model") return assistant_->status().state != studio::EngineFigures::kLoading;
+  const studio::QueueSnapshot q = assistant_->snapshot();
+  if (want == "streaming") return st_.ai_job && q.running_id == st_.ai_job && q.live_text.size() >= 6;
+  for (const auto& j : q.jobs)
+    if (j.id == st_.ai_job) return j.status == want;
+  return false;
 }
 
 int App::run() {
@@ -537,13 +587,22 @@ int App::run() {
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     std::string shot;
-    if (script) {
+    if (script && !script_hold_.empty()) {
+      if (ai_state_reached(script_hold_)) {
+        script_hold_.clear();
+      } else if (ImGui::GetTime() > script_hold_until_) {
+        std::fprintf(stderr, "changjuan: script: wait-ai %s timed out after 60 s\n", script_hold_.c_str());
+        ++script_failures_;
+        script_hold_.clear();
+      }
+    } else if (script) {
       const ScriptCommand c = script->step(ImGui::GetIO());
       if (!c.op.empty()) run_script_command(c, &quit, &shot);
-      if (script->done()) quit = true;
+      if (script->done() && script_hold_.empty()) quit = true;
     }
     const auto t_ui = std::chrono::steady_clock::now();
     ImGui::NewFrame();
+    for (auto& p : panels_) p->tick(st_);
     draw_ui(&quit);
     ImGui::Render();
     carry_out_requests();

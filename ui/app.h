@@ -20,6 +20,7 @@ struct AppOptions {
   float ui_scale = 0;        // 0: from settings
   bool frame_stats = false;  // print frame times on exit
   bool no_restore = false;   // do not reopen the last book
+  std::string model;         // GGUF model for the assistant (else settings.json's model_path)
 };
 
 // Runs the GUI; returns the process exit code.

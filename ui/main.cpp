@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
       {"font", "TTC", "CJK font file (default Noto Sans CJK)"},
       {"font-face", "N", "face index in a .ttc (Noto Sans CJK: 2 SC, 3 TC)"},
       {"scale", "X", "UI scale for high-DPI screens (remembered)"},
+      {"model", "GGUF", "model for the writing assistant (else model_path in settings.json)"},
       {"frame-stats", "", "print frame times on exit"},
       {"no-restore", "", "do not reopen the last book"},
       {"help", "", "show this help"}};
@@ -77,5 +78,6 @@ int main(int argc, char** argv) {
   opt.frame_stats = args->has("frame-stats");
   opt.no_restore = args->has("no-restore");
   if (auto f = args->get("font")) opt.font_path = *f;
+  opt.model = args->get_or("model", "");
   return cj::ui::run_app(opt);
 }

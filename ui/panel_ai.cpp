@@ -1,36 +1,275 @@
-// The writing assistant: continue / draft / rewrite with an instruction, streamed output, stop, accept as a
-// revision. The model and job queue have not landed, so the controls are shown disabled with the reason.
+// The writing assistant: 续写 at the caret, 起草本章 from the outline panel's beats, 改写选中 with an instruction.
+// Each runs as a job in studio's queue (studio::Assistant) on its worker thread; this panel only reads the queue's
+// snapshot (copied under its lock) each frame, so the UI never waits for the model. The streamed text shows as it
+// arrives; 停止 (Esc) cancels within one token. A finished job is a revision that is not current: 接受 makes it
+// current (the writer's text stays in the history), 放弃 leaves it unaccepted, 对比 shows the diff.
 #include <imgui.h>
 
+#include <algorithm>
+#include <string>
+
+#include "engine/base/utf8.h"
 #include "ui/panel.h"
 
 namespace cj::ui {
 namespace {
 
+// Code points of the document's text before p (paragraphs joined by '\n'), as the workflows count offsets.
+int64_t code_points_before(const TextDoc& d, TextPos p) {
+  int64_t n = 0;
+  for (int i = 0; i < p.para && i < d.para_count(); ++i) n += static_cast<int64_t>(utf8::count_code_points(d.para(i))) + 1;
+  if (p.para < d.para_count())
+    n += static_cast<int64_t>(utf8::count_code_points(std::string_view(d.para(p.para)).substr(0, static_cast<size_t>(p.byte))));
+  return n;
+}
+
+// The tail of the queue's preview may start inside a UTF-8 sequence (it is cut by bytes); skip to a boundary.
+std::string_view from_char_boundary(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && i < 4 && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
+  return s.substr(i);
+}
+
+const char* status_label(const std::string& s) {
+  if (s == "queued") return "排队中";
+  if (s == "running") return "生成中";
+  if (s == "paused") return "已暂停";
+  if (s == "done") return "已完成";
+  if (s == "failed") return "失败";
+  if (s == "cancelled") return "已停止";
+  return s.c_str();
+}
+
 class AiPanel final : public Panel {
  public:
   const char* name() const override { return "ai"; }
   const char* title() const override { return "助手"; }
+
   void draw(UiState& st) override {
-    ImGui::BeginDisabled(true);
-    ImGui::Button("续写");
-    ImGui::SameLine();
-    ImGui::Button("起草本章");
-    ImGui::SameLine();
-    ImGui::Button("改写选中");
-    ImGui::SameLine();
-    ImGui::Button("停止");
+    if (!st.book || !st.book->has_revisions() || !st.assistant) {
+      ImGui::BeginDisabled(true);
+      buttons(st, false, false);
+      ImGui::EndDisabled();
+      not_available(st, "写作助手需要书稿项目：生成结果保存为修订，接受前不会改动正文。",
+                    "纯文本文件没有修订；先用 changjuan-cli import 导入为书稿项目，再用 --db 打开。");
+      return;
+    }
+    const studio::EngineFigures eng = st.assistant->status();
+    const studio::QueueSnapshot snap = st.assistant->snapshot();
+    const studio::JobView* job = nullptr;
+    for (const auto& j : snap.jobs)
+      if (j.id == job_id_) job = &j;
+    const bool running = job && (job->status == "running" || job->status == "queued");
+    if (job && running) {
+      streamed_ = std::string(from_char_boundary(snap.live_text));
+      if (snap.running_id != job_id_) streamed_.clear();  // still queued behind another job
+    }
+    if (job && !running && !finished_seen_) {
+      // The run ended: keep what it streamed (the preview still holds its tail) and remember its proposal.
+      finished_seen_ = true;
+      if (snap.running_id == 0) streamed_ = std::string(from_char_boundary(snap.live_text));
+      proposal_ = job->status == "done" ? job->revision_id : 0;
+      proposal_chapter_ = job_chapter_;
+      if (!proposal_) {
+        if (job->status == "failed") st.say("生成失败：" + job->message, true);
+        else if (job->status == "cancelled") st.say("已停止生成；正文未改动");
+      }
+    }
+
+    // Model line.
+    model_line(st, eng);
+    ImGui::Separator();
+    const bool ready = eng.state == studio::EngineFigures::kReady;
+    buttons(st, ready && !running, running);
+    handle_requests(st, ready && !running, running);
+
     ImGui::SetNextItemWidth(-1);
-    ImGui::InputTextWithHint("##instr", "改写要求，如：语气更含蓄", instr_, sizeof instr_);
-    ImGui::EndDisabled();
-    not_available(st,
-                  "写作助手：续写、起草整章、按要求改写选中文字；生成内容逐字流式显示，可随时停止，"
-                  "接受后保存为新修订，并可与当前正文对比差异。",
-                  "等待引擎（engine）与写作流程、任务队列（studio）合入；需要用户自备的 Qwen GGUF 模型（--model）。");
+    ImGui::InputTextWithHint("##instr", "改写要求，如：语气更含蓄、加一段环境描写", instr_, sizeof instr_);
+    st.atlas->note(instr_);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
+    ImGui::InputInt("续写/改写上限（令牌）", &max_tokens_, 64, 256);
+    max_tokens_ = std::clamp(max_tokens_, 16, 8192);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
+    ImGui::InputInt("起草目标（字）", &target_zi_, 500, 1000);
+    target_zi_ = std::clamp(target_zi_, 10, 200000);
+    ImGui::Separator();
+
+    // The job's state and its text.
+    if (job) {
+      char line[256];
+      std::snprintf(line, sizeof line, "#%lld %s · %s · %lld 字 · %d 令牌 · %.1f 令牌/秒", static_cast<long long>(job->id),
+                    kind_label(job->kind), status_label(job->status), static_cast<long long>(job->chars), job->tokens,
+                    job->tok_s);
+      ImGui::TextUnformatted(line);
+      if (running) {
+        char pct[48];
+        if (job->eta_s >= 0)
+          std::snprintf(pct, sizeof pct, "%.0f%% · 约 %.0f 秒", job->fraction * 100, job->eta_s);
+        else
+          std::snprintf(pct, sizeof pct, "%.0f%%", job->fraction * 100);
+        ImGui::ProgressBar(static_cast<float>(job->fraction), ImVec2(-1, 0), pct);
+      }
+    } else {
+      wrapped_text(st,
+                   "续写（Ctrl+Enter）：从光标处往下写；起草本章：按“大纲”里本章的节拍写到目标字数；"
+                   "改写选中：按上面的要求改写编辑器里选中的文字。生成时可随时停止（Esc）；"
+                   "结果先作为待定修订保存，接受后才替换正文。",
+                   ImGui::GetColorU32(ImGuiCol_TextDisabled));
+    }
+    if (proposal_ && finished_seen_) {
+      ImGui::Spacing();
+      if (ImGui::Button("接受")) st.request_ai = "accept";
+      ImGui::SameLine();
+      if (ImGui::Button("放弃")) st.request_ai = "discard";
+      ImGui::SameLine();
+      if (ImGui::Button("对比")) st.request_ai = "diff";
+      ImGui::SameLine();
+      ImGui::TextDisabled("待定修订 %lld", static_cast<long long>(proposal_));
+    }
+    ImGui::BeginChild("stream", ImVec2(0, 0), true);
+    if (!streamed_.empty()) {
+      wrapped_text(st, streamed_);
+      if (running && ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 4) ImGui::SetScrollHereY(1.0f);
+    } else if (running) {
+      ImGui::TextDisabled(snap.running_id == job_id_ ? "正在读入上下文…" : "排队等待前一个任务…");
+    }
+    ImGui::EndChild();
   }
 
  private:
-  char instr_[256] = {};
+  static const char* kind_label(const std::string& k) {
+    if (k == "workflow:continue") return "续写";
+    if (k == "workflow:draft") return "起草";
+    if (k == "workflow:rewrite") return "改写";
+    return k.c_str();
+  }
+
+  void model_line(UiState& st, const studio::EngineFigures& eng) {
+    using E = studio::EngineFigures;
+    if (eng.state == E::kReady) {
+      ImGui::Text("模型：%s", eng.model_name.c_str());
+      st.atlas->note(eng.model_name);
+    } else if (eng.state == E::kLoading) {
+      ImGui::TextDisabled("正在加载模型 %s …", eng.model_name.c_str());
+    } else {
+      wrapped_text(st, eng.message,
+                   eng.state == E::kFailed ? IM_COL32(180, 30, 25, 255) : ImGui::GetColorU32(ImGuiCol_TextDisabled));
+    }
+  }
+
+  void buttons(UiState& st, bool can_start, bool running) {
+    ImGui::BeginDisabled(!can_start);
+    if (ImGui::Button("续写")) st.request_ai = "continue";
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Ctrl+Enter：从光标处续写");
+    ImGui::SameLine();
+    if (ImGui::Button("起草本章")) st.request_ai = "draft";
+    ImGui::SameLine();
+    if (ImGui::Button("改写选中")) st.request_ai = "rewrite";
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    ImGui::BeginDisabled(!running);
+    if (ImGui::Button("停止")) st.request_ai = "stop";
+    if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Esc：停止生成");
+    ImGui::EndDisabled();
+  }
+
+  void handle_requests(UiState& st, bool can_start, bool running) {
+    // Ctrl+Enter / Esc are global shortcuts (app.cpp): they post request_ai and bring this panel to the front.
+    if (st.request_ai.empty()) return;
+    // "ACTION [MAX_TOKENS]" (the script hook may set the length).
+    std::string what = std::move(st.request_ai);
+    st.request_ai.clear();
+    if (const size_t sp = what.find(' '); sp != std::string::npos) {
+      max_tokens_ = std::clamp(std::atoi(what.c_str() + sp + 1), 16, 8192);
+      what.resize(sp);
+    }
+    if (what == "stop") {
+      if (running) {
+        if (Status s = st.assistant->cancel(job_id_); !s.ok()) st.say(s.error(), true);
+      }
+      return;
+    }
+    if (what == "accept" || what == "discard" || what == "diff") return proposal_action(st, what);
+    if (!can_start) {
+      st.say(running ? "正在生成，先停止或等它完成" : "模型尚未就绪", true);
+      return;
+    }
+    if (st.chapter < 0) return st.say("先打开一章", true);
+    // The workflow reads the stored chapter: save the writer's text first (a revision, as always).
+    if (st.dirty() && st.save_now && !st.save_now()) return;
+    const auto& ch = st.book->chapters()[static_cast<size_t>(st.chapter)];
+    studio::WorkflowParams p;
+    p.kind = what;
+    p.ordinal = ch.ordinal;
+    const TextDoc& d = st.editor->doc();
+    if (what == "continue") {
+      p.cursor = code_points_before(d, d.caret());
+      p.max_tokens = max_tokens_;
+    } else if (what == "rewrite") {
+      if (!d.has_selection()) return st.say("先在正文里选中要改写的文字", true);
+      const auto [a, b] = d.selection();
+      p.sel_begin = code_points_before(d, a);
+      p.sel_end = code_points_before(d, b);
+      p.instruction = instr_;
+      p.max_tokens = max_tokens_;
+    } else if (what == "draft") {
+      auto o = st.book->outline(ch.ordinal);
+      if (!o.ok()) return st.say(o.error(), true);
+      if (o->empty()) {
+        st.request_tab = "outline";
+        return st.say("本章还没有大纲：先在“大纲”里写下本章的节拍", true);
+      }
+      p.outline = *o;
+      p.target_chars = target_zi_;
+    } else {
+      return;
+    }
+    auto id = st.assistant->submit(p);
+    if (!id.ok()) return st.say(id.error(), true);
+    job_id_ = *id;
+    st.ai_job = *id;
+    job_chapter_ = st.chapter;
+    finished_seen_ = false;
+    proposal_ = 0;
+    streamed_.clear();
+    st.say("已开始：任务 #" + std::to_string(*id));
+  }
+
+  void proposal_action(UiState& st, const std::string& what) {
+    if (!proposal_) return st.say("没有待定的修订", true);
+    if (what == "diff") {
+      if (st.chapter != proposal_chapter_) st.request_open = proposal_chapter_;
+      st.request_diff_revision = proposal_;
+      return;
+    }
+    if (what == "discard") {
+      st.say("已放弃；该结果仍留在修订历史中，未成为正文");
+      st.request_diff_revision = -1;
+      proposal_ = 0;
+      return;
+    }
+    // accept: the writer's unsaved text is saved first, so that it stays in the history.
+    if (st.chapter == proposal_chapter_ && st.dirty() && st.save_now && !st.save_now()) return;
+    if (Status s = st.book->accept_revision(static_cast<size_t>(proposal_chapter_), proposal_); !s.ok())
+      return st.say(s.error(), true);
+    if (st.chapter == proposal_chapter_)
+      st.request_reload = true;
+    else
+      st.request_open = proposal_chapter_;
+    st.say("已接受 AI 修订，成为本章正文（原文仍在修订历史中）");
+    st.request_diff_revision = -1;
+    proposal_ = 0;
+  }
+
+  char instr_[512] = {};
+  int max_tokens_ = 256;
+  int target_zi_ = 2000;
+  int64_t job_id_ = 0;
+  int job_chapter_ = -1;
+  bool finished_seen_ = true;
+  int64_t proposal_ = 0;
+  int proposal_chapter_ = -1;
+  std::string streamed_;
 };
 
 }  // namespace

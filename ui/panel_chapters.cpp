@@ -62,6 +62,10 @@ class ChaptersPanel final : public Panel {
             std::snprintf(name_, sizeof name_, "%s", c.name.c_str());
             open_rename_ = true;
           }
+          // Reorder: the chapters between shift by one (storage::Chapters::move); the front matter stays first.
+          const bool movable = st.book->has_revisions() && c.ordinal >= 1;
+          if (ImGui::MenuItem("上移", nullptr, false, movable && i > 0 && chs[i - 1].ordinal >= 1)) move_ = {i, i - 1};
+          if (ImGui::MenuItem("下移", nullptr, false, movable && i + 1 < chs.size())) move_ = {i, i + 1};
           ImGui::EndPopup();
         }
         // Title clipped on the left, 字数 right-aligned.
@@ -77,6 +81,7 @@ class ChaptersPanel final : public Panel {
       }
     }
     ImGui::EndChild();
+    if (move_.first != move_.second) do_move(st);
     ImGui::BeginDisabled(!st.book->has_revisions());
     if (ImGui::Button("新建章节")) {
       rename_index_ = -1;
@@ -125,6 +130,21 @@ class ChaptersPanel final : public Panel {
     ImGui::EndPopup();
   }
 
+  void do_move(UiState& st) {
+    const auto [from, to] = move_;
+    move_ = {0, 0};
+    // The open chapter's unsaved text is saved first; it stays open at its new place.
+    if (st.dirty() && st.save_now && !st.save_now()) return;
+    const int open = st.chapter;
+    if (Status s = st.book->move_chapter(from, to); !s.ok()) return st.say(s.error(), true);
+    if (open == static_cast<int>(from))
+      st.chapter = static_cast<int>(to);
+    else if (open == static_cast<int>(to))
+      st.chapter = static_cast<int>(from);
+    st.say("已移动：" + st.book->chapters()[to].title);
+  }
+
+  std::pair<size_t, size_t> move_{0, 0};
   int rename_index_ = -1;
   bool open_rename_ = false;
   bool focus_name_ = false;

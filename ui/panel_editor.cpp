@@ -49,6 +49,21 @@ class EditorPanel final : public Panel {
       }
       draw_revisions(st);
     }
+    if (st.request_diff_revision < 0) {  // the proposal was accepted or discarded: its diff is stale
+      show_diff_ = false;
+      st.request_diff_revision = 0;
+    }
+    if (st.request_diff_revision > 0) {
+      // The AI panel's 对比: what accepting the proposal would change in the current text.
+      if (auto rev = st.book->revision_text(st.request_diff_revision); rev.ok()) {
+        diff_ = diff_text(st.editor->doc().text(), *rev);
+        diff_title_ = "当前正文 → AI 修订（接受后的正文）";
+        show_diff_ = true;
+      } else {
+        st.say(rev.error(), true);
+      }
+      st.request_diff_revision = 0;
+    }
     if (show_diff_) draw_diff(st);
     st.editor->draw("##text", ImVec2(0, 0), *st.atlas);
   }

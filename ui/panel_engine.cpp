@@ -1,8 +1,11 @@
-// The engine panel: model, backend, KV use, prefix-cache hits, tokens/s. Until the engine is wired into studio
-// it shows what this build offers (real data from build_info) and says what is missing.
+// The engine panel: the loaded model (studio::Assistant::status, read under a short lock), backend, threads, KV
+// cache use, prefix reuse of the latest request and tokens/s over time (sampled from the job queue's snapshot).
+// Below: what this build offers (build_info).
 #include <imgui.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "studio/build_info.h"
 #include "ui/panel.h"
@@ -10,40 +13,113 @@
 namespace cj::ui {
 namespace {
 
+std::string mib(double bytes) {
+  char b[32];
+  if (bytes < 1024.0 * 1024.0)
+    std::snprintf(b, sizeof b, "%.0f KiB", bytes / 1024.0);
+  else
+    std::snprintf(b, sizeof b, "%.1f MiB", bytes / (1024.0 * 1024.0));
+  return b;
+}
+
 class EnginePanel final : public Panel {
  public:
   const char* name() const override { return "engine"; }
   const char* title() const override { return "引擎"; }
+  void tick(UiState& st) override { sample(st); }
   void draw(UiState& st) override {
+    if (st.assistant) draw_model(st, st.assistant->status());
+    ImGui::Spacing();
     if (info_.is_null()) info_ = build_info();  // probes CUDA once
     ImGui::TextUnformatted("本机构建");
     ImGui::Separator();
     if (ImGui::BeginTable("build", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) {
-      auto row = [&](const char* k, const std::string& v) {
-        ImGui::TableNextRow();
-        ImGui::TableNextColumn();
-        ImGui::TextDisabled("%s", k);
-        ImGui::TableNextColumn();
-        st.atlas->note(v);
-        ImGui::TextUnformatted(v.c_str());
-      };
-      row("版本", info_.value("version", ""));
-      row("CPU 线程", std::to_string(info_.value("hardware_threads", 0)));
-      row("CUDA", info_.value("cuda_compiled", false) ? "已编译" : "未编译");
+      row(st, "版本", info_.value("version", ""));
+      row(st, "CPU 线程", std::to_string(info_.value("hardware_threads", 0)));
+      row(st, "CUDA", info_.value("cuda_compiled", false) ? "已编译" : "未编译");
       if (info_.contains("cuda_devices"))
         for (const auto& d : info_["cuda_devices"])
-          row("GPU", d.value("name", "") + " (" + std::to_string(d.value("memory_mb", 0)) + " MB)");
-      if (info_.contains("cuda_status")) row("GPU 状态", info_.value("cuda_status", ""));
-      row("SQLite", info_.value("sqlite", ""));
-      row("ICU", info_.value("icu", ""));
+          row(st, "GPU", d.value("name", "") + " (" + std::to_string(d.value("memory_mb", 0)) + " MB)");
+      if (info_.contains("cuda_status")) row(st, "GPU 状态", info_.value("cuda_status", ""));
+      row(st, "SQLite", info_.value("sqlite", ""));
+      row(st, "ICU", info_.value("icu", ""));
       ImGui::EndTable();
     }
-    not_available(st, "模型、后端、显存/内存/磁盘上的KV缓存占用、前缀缓存命中率与每秒令牌数曲线。",
-                  "等待引擎接入写作流程（studio）；加载模型后在此显示。");
   }
 
  private:
+  static void row(UiState& st, const char* k, const std::string& v) {
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    ImGui::TextDisabled("%s", k);
+    ImGui::TableNextColumn();
+    st.atlas->note(v);
+    ImGui::TextUnformatted(v.c_str());
+  }
+
+  // tokens/s of the running job, twice a second (kept while idle: the plot shows the last runs).
+  void sample(UiState& st) {
+    if (!st.assistant || ImGui::GetTime() - last_sample_ < 0.5) return;
+    last_sample_ = ImGui::GetTime();
+    const studio::QueueSnapshot q = st.assistant->snapshot();
+    float v = 0;
+    for (const auto& j : q.jobs)
+      if (j.id == q.running_id) v = static_cast<float>(j.tok_s);
+    if (q.running_id == 0 && (tok_s_.empty() || tok_s_.back() == 0)) return;  // idle: do not scroll zeros
+    tok_s_.push_back(v);
+    if (tok_s_.size() > 240) tok_s_.erase(tok_s_.begin());
+  }
+
+  void draw_model(UiState& st, const studio::EngineFigures& f) {
+    using E = studio::EngineFigures;
+    ImGui::TextUnformatted("模型");
+    ImGui::Separator();
+    if (f.state != E::kReady) {
+      wrapped_text(st, f.state == E::kLoading ? "正在加载 " + f.model_name + " …" : f.message,
+                   f.state == E::kFailed ? IM_COL32(180, 30, 25, 255) : ImGui::GetColorU32(ImGuiCol_TextDisabled));
+      return;
+    }
+    if (ImGui::BeginTable("model", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) {
+      row(st, "模型", f.model_name);
+      char b[160];
+      std::snprintf(b, sizeof b, "%s · %d 层 · 维度 %d · %d/%d 头 · 词表 %d", f.arch.c_str(), f.n_layers, f.n_embd,
+                    f.n_heads, f.n_kv_heads, f.n_vocab);
+      row(st, "结构", b);
+      row(st, "文件", mib(static_cast<double>(f.model_bytes)) + "（内存映射，不复制）");
+      std::snprintf(b, sizeof b, "%s · %d 线程 · 加载 %.2f 秒", f.backend.c_str(), f.threads, f.load_s);
+      row(st, "后端", b);
+      const double used = static_cast<double>(f.kv_tokens) * static_cast<double>(f.kv_bytes_per_token);
+      const double cap = static_cast<double>(f.n_ctx) * static_cast<double>(f.kv_bytes_per_token);
+      std::snprintf(b, sizeof b, "%d / %d 令牌", f.kv_tokens, f.n_ctx);
+      row(st, "KV 缓存", std::string(b) + " · " + mib(used) + " / " + mib(cap) + "（内存）");
+      row(st, "KV 分层", "仅内存：本后端没有显存/磁盘分层");
+      if (f.last_prompt_tokens > 0) {
+        std::snprintf(b, sizeof b, "%d / %d 令牌（%.0f%%）", f.last_reused_tokens, f.last_prompt_tokens,
+                      100.0 * f.last_reused_tokens / f.last_prompt_tokens);
+        row(st, "前缀复用", b);
+      } else {
+        row(st, "前缀复用", "尚无请求");
+      }
+      std::snprintf(b, sizeof b, "%d 令牌", f.context_budget);
+      row(st, "书稿上下文", b);
+      ImGui::EndTable();
+    }
+    const float kv = f.n_ctx > 0 ? static_cast<float>(f.kv_tokens) / static_cast<float>(f.n_ctx) : 0;
+    ImGui::ProgressBar(kv, ImVec2(-1, 0), "KV 缓存占用");
+    ImGui::Spacing();
+    const float peak = tok_s_.empty() ? 0 : *std::max_element(tok_s_.begin(), tok_s_.end());
+    char over[64];
+    std::snprintf(over, sizeof over, "令牌/秒（最高 %.0f）", peak);
+    ImGui::PushStyleColor(ImGuiCol_FrameBg, IM_COL32(250, 248, 242, 255));
+    ImGui::PlotLines("##toks", tok_s_.empty() ? &zero_ : tok_s_.data(), tok_s_.empty() ? 1 : static_cast<int>(tok_s_.size()),
+                     0, over, 0.0f, std::max(1.0f, peak * 1.15f), ImVec2(-1, ImGui::GetFontSize() * 5));
+    ImGui::PopStyleColor();
+  }
+
   nlohmann::json info_;
+  std::vector<float> tok_s_;
+  float zero_ = 0;
+  double last_sample_ = 0;
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Background jobs recorded in the book project (generation, summarizing, checking) with progress. The job runner
-// (studio) has not landed: this panel lists what the database holds and says that nothing runs them yet.
+// Background jobs: the assistant's queue (studio::JobQueue::snapshot, copied under its lock each frame) with
+// progress bar, tokens, tok/s, ETA, and cancel / pause / resume. Without a model the jobs recorded in the project
+// are listed from the database (read at most every 2 s), with the reason nothing runs them.
 #include <imgui.h>
 
 #include <string>
@@ -9,6 +10,25 @@
 
 namespace cj::ui {
 namespace {
+
+const char* status_label(const std::string& s) {
+  if (s == "queued") return "排队中";
+  if (s == "running") return "运行中";
+  if (s == "paused") return "已暂停";
+  if (s == "done") return "已完成";
+  if (s == "failed") return "失败";
+  if (s == "cancelled") return "已取消";
+  return s.c_str();
+}
+
+const char* kind_label(const std::string& k) {
+  if (k == "workflow:continue") return "续写";
+  if (k == "workflow:draft") return "起草";
+  if (k == "workflow:rewrite") return "改写";
+  if (k == "workflow:expand") return "扩写";
+  if (k == "workflow:condense") return "缩写";
+  return k.c_str();
+}
 
 class JobsPanel final : public Panel {
  public:
@@ -20,28 +40,75 @@ class JobsPanel final : public Panel {
       ImGui::TextDisabled("尚未打开书稿");
       return;
     }
+    if (st.assistant && st.assistant->ready()) return draw_queue(st);
     if (loaded_for_ != st.book_generation || ImGui::GetTime() - loaded_at_ > 2.0) reload(st);
     if (!error_.empty()) {
       not_available(st, "后台任务：生成、摘要、检查，带进度条、剩余时间与取消按钮。", error_.c_str());
       return;
     }
-    wrapped_text(st, "任务执行器尚未接入（等待 studio 的任务队列）；此处列出书稿中记录的任务。",
+    wrapped_text(st, "未加载模型，任务不会运行（--model 或 settings.json 的 model_path）；此处列出书稿中记录的任务。",
                  ImGui::GetColorU32(ImGuiCol_TextDisabled));
     ImGui::Separator();
     if (items_.empty()) ImGui::TextDisabled("没有任务");
     for (const auto& j : items_) {
       st.atlas->note(j.message);
-      ImGui::Text("#%lld %s", static_cast<long long>(j.id), j.kind.c_str());
+      ImGui::Text("#%lld %s", static_cast<long long>(j.id), kind_label(j.kind));
       ImGui::SameLine();
-      ImGui::TextDisabled("%s", j.status.c_str());
+      ImGui::TextDisabled("%s", status_label(j.status));
       char pct[32];
       std::snprintf(pct, sizeof pct, "%.0f%%", j.progress * 100);
       ImGui::ProgressBar(static_cast<float>(j.progress), ImVec2(-1, 0), pct);
-      if (!j.message.empty()) ImGui::TextDisabled("%s", j.message.c_str());
+      if (!j.message.empty()) wrapped_text(st, j.message, ImGui::GetColorU32(ImGuiCol_TextDisabled));
     }
   }
 
  private:
+  void draw_queue(UiState& st) {
+    const studio::QueueSnapshot q = st.assistant->snapshot();
+    int active = 0;
+    for (const auto& j : q.jobs) active += j.status == "running" || j.status == "queued" || j.status == "paused";
+    ImGui::Text("%zu 个任务，%d 个未完成", q.jobs.size(), active);
+    ImGui::Separator();
+    if (q.jobs.empty()) ImGui::TextDisabled("没有任务");
+    // Newest first.
+    for (auto it = q.jobs.rbegin(); it != q.jobs.rend(); ++it) {
+      const studio::JobView& j = *it;
+      ImGui::PushID(static_cast<int>(j.id));
+      const bool mine = j.id == st.ai_job;
+      ImGui::Text("#%lld %s%s", static_cast<long long>(j.id), kind_label(j.kind), mine ? "（助手）" : "");
+      ImGui::SameLine();
+      ImGui::TextDisabled("%s", status_label(j.status));
+      const bool running = j.status == "running";
+      char pct[96];
+      if (running && j.eta_s >= 0)
+        std::snprintf(pct, sizeof pct, "%.0f%% · 剩余约 %.0f 秒", j.fraction * 100, j.eta_s);
+      else
+        std::snprintf(pct, sizeof pct, "%.0f%%", j.fraction * 100);
+      ImGui::ProgressBar(static_cast<float>(j.fraction), ImVec2(-1, 0), pct);
+      if (running)
+        ImGui::TextDisabled("%lld 字 · %d 令牌 · %.1f 令牌/秒", static_cast<long long>(j.chars), j.tokens, j.tok_s);
+      else if (!j.message.empty())
+        wrapped_text(st, j.message, ImGui::GetColorU32(ImGuiCol_TextDisabled));
+      if (running || j.status == "queued") {
+        if (ImGui::SmallButton("暂停")) act(st, st.assistant->pause(j.id));
+        ImGui::SameLine();
+        if (ImGui::SmallButton("取消")) act(st, st.assistant->cancel(j.id));
+      } else if (j.status == "paused" || j.status == "cancelled" || j.status == "failed") {
+        if (ImGui::SmallButton("继续")) act(st, st.assistant->resume(j.id));
+        if (j.status == "paused") {
+          ImGui::SameLine();
+          if (ImGui::SmallButton("取消")) act(st, st.assistant->cancel(j.id));
+        }
+      }
+      ImGui::Separator();
+      ImGui::PopID();
+    }
+  }
+
+  static void act(UiState& st, const Status& s) {
+    if (!s.ok()) st.say(s.error(), true);
+  }
+
   void reload(UiState& st) {
     loaded_for_ = st.book_generation;
     loaded_at_ = ImGui::GetTime();

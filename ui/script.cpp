@@ -63,7 +63,7 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
                                "expect-no-text",
                                "expect-selection",
                                "expect-saved",
-                               "quit"};
+                               "quit", "ai", "wait-ai"};
   ScriptRunner r;
   std::istringstream in(text);
   std::string line;
@@ -94,7 +94,7 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
     const size_t need = c.op == "click"  ? 2
                         : c.op == "drag" ? 4
                         : (c.op == "key" || c.op == "wait" || c.op == "sleep" || c.op == "wheel" || c.op == "open" ||
-                           c.op == "panel" || c.op == "screenshot")
+                           c.op == "panel" || c.op == "screenshot" || c.op == "ai" || c.op == "wait-ai")
                             ? 1
                             : 0;
     if (c.args.size() < need)
@@ -175,7 +175,7 @@ ScriptCommand ScriptRunner::step(ImGuiIO& io) {
   } else if (c.op == "wheel") {
     io.MouseWheel += std::strtof(c.args[0].c_str(), nullptr);
   } else {
-    return {c.op, c.op.rfind("expect-", 0) == 0 ? c.rest : c.args.empty() ? "" : c.args[0], c.line};
+    return {c.op, c.op.rfind("expect-", 0) == 0 || c.op == "ai" ? c.rest : c.args.empty() ? "" : c.args[0], c.line};
   }
   return {};
 }

@@ -15,6 +15,9 @@
 //   expect-no-text TEXT    fail if it does
 //   expect-selection TEXT  fail unless the editor's selection is exactly TEXT
 //   expect-saved           fail if the open chapter has unsaved edits
+//   ai ACTION              the AI panel's action, as its button: continue draft rewrite stop accept discard diff
+//   wait-ai STATE          hold the script (frames keep rendering) until: model (loaded or failed),
+//                          streaming (the panel's job has streamed text), or the job's status (done, cancelled…)
 //   quit                   end the run (also at the end of the file)
 // Lines starting with # are comments.
 #pragma once

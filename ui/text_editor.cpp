@@ -107,7 +107,7 @@ void TextEditor::handle_keys(GlyphAtlas& atlas, float page_lines, bool* changed)
   if (!read_only_) {
     if (key(GLFW_KEY_BACKSPACE)) doc_.backspace(ctrl);
     if (key(GLFW_KEY_DELETE)) doc_.delete_forward(ctrl);
-    if (key(GLFW_KEY_ENTER) || key(GLFW_KEY_KP_ENTER)) doc_.insert("\n");
+    if (!ctrl && (key(GLFW_KEY_ENTER) || key(GLFW_KEY_KP_ENTER))) doc_.insert("\n");  // Ctrl+Enter: continue
     // Typed characters and what an input method commits (GLFW delivers committed text as characters).
     if (!ctrl || alt) {
       std::string typed;

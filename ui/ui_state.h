@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "studio/assistant.h"
 #include "studio/book_session.h"
 #include "ui/glyph_atlas.h"
 #include "ui/text_editor.h"
@@ -23,6 +24,10 @@ struct UiState {
   std::string message;                        // one line in the status bar
   bool message_is_error = false;
 
+  // The writing assistant of the open project (model, job queue, context inspector); null for a text file.
+  studio::Assistant* assistant = nullptr;
+  int64_t ai_job = 0;  // the job the AI panel started last (the jobs/engine panels highlight it)
+
   GlyphAtlas* atlas = nullptr;
   TextEditor* editor = nullptr;
 
@@ -32,6 +37,9 @@ struct UiState {
   bool request_reload = false;                              // reload the open chapter (after a restore)
   std::optional<std::pair<size_t, size_t>> request_select;  // byte range in the chapter to open/opened
   std::string request_tab;                                  // right-hand panel to bring to front
+  int64_t request_diff_revision = 0;  // > 0: the editor shows its text against this (AI) revision; < 0: close that
+  // The AI panel's keyboard actions (Ctrl+Enter continue, Esc stop) and the script hook post these.
+  std::string request_ai;  // continue | draft | rewrite | stop | accept | discard | diff
   std::function<bool()> save_now;                           // saves the open chapter now (false on error)
 
   bool dirty() const { return editor && chapter >= 0 && editor->doc().version() != saved_version; }

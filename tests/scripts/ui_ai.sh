@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The AI panel under Xvfb with a tiny random-weight Qwen3 model: continue streams text, Esc cancels it (the job is
+# cancelled, the chapter untouched), a second continue runs to the end and is accepted (a new current revision).
+set -u
+BIN=$1
+SRC=$2
+command -v xvfb-run >/dev/null || { echo "ui_ai: xvfb-run missing"; exit 1; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+export XDG_CONFIG_HOME=$tmp/config
+db=$tmp/p.cjbook
+"$BIN/changjuan-cli" import --db "$db" --file "$SRC/samples/book/hongloumeng-1-20.txt" >/dev/null || { echo "ui_ai: import failed"; exit 1; }
+"$BIN/changjuan-cli" make-model --arch qwen3 --layers 2 --embd 64 --heads 2 --kv-heads 1 --ff 128 --type q8_0 \
+  --tokenizer "$SRC/samples/tokenizer/qwen3/tokenizer.json" --out "$tmp/m.gguf" >/dev/null || { echo "ui_ai: make-model failed"; exit 1; }
+OUT=$(cd "$BIN/.." && pwd)/screenshots; mkdir -p "$OUT"
+cat > "$tmp/a.script" <<S
+wait 3
+open 2
+wait 3
+wait-ai model
+ai continue 4000
+wait-ai streaming
+screenshot $OUT/panel_ai_streaming.png
+key escape
+wait-ai cancelled
+wait 2
+ai continue 64
+wait-ai done
+wait 2
+screenshot $OUT/panel_ai_done.png
+ai accept
+wait 3
+panel context
+sleep 1500
+wait 3
+screenshot $OUT/panel_context_ai.png
+panel engine
+wait 3
+screenshot $OUT/panel_engine_ai.png
+panel jobs
+wait 3
+screenshot $OUT/panel_jobs_ai.png
+quit
+S
+before=$(/usr/bin/python3 -c "import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute('select revision_id from chapters where book_id=1 and ordinal=3').fetchone()[0])" "$db")
+timeout 300 xvfb-run -a -s "-screen 0 1280x800x24" "$BIN/changjuan" --db "$db" --book 1 --model "$tmp/m.gguf" --script "$tmp/a.script" >"$tmp/log" 2>&1
+rc=$?
+[ $rc -eq 0 ] || { echo "FAIL: the script exited $rc"; cat "$tmp/log"; exit 1; }
+/usr/bin/python3 - "$db" "$before" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1]); before = int(sys.argv[2])
+jobs = db.execute("select id, status, result from jobs order by id").fetchall()
+assert [j[1] for j in jobs] == ["cancelled", "done"], jobs
+import json
+rev = json.loads(jobs[1][2])["revision_id"]
+cur, = db.execute("select revision_id from chapters where book_id=1 and ordinal=3").fetchone()
+assert cur == rev and cur != before, (cur, rev, before)
+src, = db.execute("select source from chapter_revisions where id=?", (cur,)).fetchone()
+assert src == "ai", src
+# the cancelled run wrote nothing: the only ai revision is the accepted one
+n, = db.execute("select count(*) from chapter_revisions where source='ai'").fetchone()
+assert n == 1, n
+print("ui_ai: cancelled job left the chapter untouched; accepted revision", cur, "is current")
+PY
