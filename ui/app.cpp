@@ -573,6 +573,7 @@ int App::run() {
   int rc = 0;
   bool quit = false;
   std::vector<double> frame_ms, ui_ms;  // whole frame incl. GL rendering; building the UI (CPU) only
+  std::vector<double> gen_frame_ms;     // the frames drawn while a job was generating (also in frame_ms)
   int rebuild_frames = 0;
   double rebuild_ms = 0;
   for (int frame = 0; !glfwWindowShouldClose(win) && !quit; ++frame) {
@@ -630,8 +631,10 @@ int App::run() {
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (rebuilt)
         ++rebuild_frames, rebuild_ms += ms;
-      else if (frame >= 3)
+      else if (frame >= 3) {
         frame_ms.push_back(ms), ui_ms.push_back(ui_frame_ms);
+        if (st_.assistant && st_.assistant->snapshot().running_id != 0) gen_frame_ms.push_back(ms);
+      }
     }
     if (!shot.empty() || (!opt_.screenshot.empty() && !script && frame + 1 >= opt_.frames))
       std::printf("changjuan: editor shows %d lines (%d bytes of text); %zu characters lack a glyph\n",
@@ -669,6 +672,15 @@ int App::run() {
         v.size(), sum / static_cast<double>(v.size()), v[v.size() / 2], v[v.size() * 95 / 100], v.back(),
         ui_sum / static_cast<double>(ui_ms.size()), ui_ms[ui_ms.size() * 95 / 100], rebuild_frames, rebuild_ms,
         atlas_.noted_count(), editor_.doc().zi_count(), editor_.doc().relayout_count());
+    if (!gen_frame_ms.empty()) {
+      std::sort(gen_frame_ms.begin(), gen_frame_ms.end());
+      double gsum = 0;
+      for (double x : gen_frame_ms) gsum += x;
+      std::printf("frame-stats while generating: frames=%zu mean=%.2f ms p50=%.2f ms p95=%.2f ms max=%.2f ms\n",
+                  gen_frame_ms.size(), gsum / static_cast<double>(gen_frame_ms.size()),
+                  gen_frame_ms[gen_frame_ms.size() / 2], gen_frame_ms[gen_frame_ms.size() * 95 / 100],
+                  gen_frame_ms.back());
+    }
   }
   if (!atlas_.missing().empty()) {
     std::fprintf(stderr, "changjuan: %zu characters have no glyph in %s:", atlas_.missing().size(),

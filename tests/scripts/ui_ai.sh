@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The AI panel under Xvfb with a tiny random-weight Qwen3 model: continue streams text, Esc cancels it (the job is
+# The AI panel under Xvfb with the sample Qwen3 model: continue streams text, Esc cancels it (the job is
 # cancelled, the chapter untouched), a second continue runs to the end and is accepted (a new current revision).
 set -u
 BIN=$1
@@ -9,8 +9,8 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 export XDG_CONFIG_HOME=$tmp/config
 db=$tmp/p.cjbook
 "$BIN/changjuan-cli" import --db "$db" --file "$SRC/samples/book/hongloumeng-1-20.txt" >/dev/null || { echo "ui_ai: import failed"; exit 1; }
-"$BIN/changjuan-cli" make-model --arch qwen3 --layers 2 --embd 64 --heads 2 --kv-heads 1 --ff 128 --type q8_0 \
-  --tokenizer "$SRC/samples/tokenizer/qwen3/tokenizer.json" --out "$tmp/m.gguf" >/dev/null || { echo "ui_ai: make-model failed"; exit 1; }
+# The project's sample model (samples/model): a real Qwen3-architecture model, so the streamed text is Chinese.
+cp "$SRC/samples/model/changjuan-sample-qwen3.gguf" "$tmp/m.gguf" || { echo "ui_ai: the sample model is missing"; exit 1; }
 OUT=$(cd "$BIN/.." && pwd)/screenshots; mkdir -p "$OUT"
 cat > "$tmp/a.script" <<S
 wait 3
@@ -19,6 +19,7 @@ wait 3
 wait-ai model
 ai continue 4000
 wait-ai streaming
+wait 40
 screenshot $OUT/panel_ai_streaming.png
 key escape
 wait-ai cancelled
@@ -42,8 +43,10 @@ screenshot $OUT/panel_jobs_ai.png
 quit
 S
 before=$(/usr/bin/python3 -c "import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute('select revision_id from chapters where book_id=1 and ordinal=3').fetchone()[0])" "$db")
-timeout 300 xvfb-run -a -s "-screen 0 1280x800x24" "$BIN/changjuan" --db "$db" --book 1 --model "$tmp/m.gguf" --script "$tmp/a.script" >"$tmp/log" 2>&1
+timeout 300 xvfb-run -a -s "-screen 0 1280x800x24" "$BIN/changjuan" --db "$db" --book 1 --model "$tmp/m.gguf" --script "$tmp/a.script" \
+  --frame-stats >"$tmp/log" 2>&1
 rc=$?
+grep frame-stats "$tmp/log"
 [ $rc -eq 0 ] || { echo "FAIL: the script exited $rc"; cat "$tmp/log"; exit 1; }
 /usr/bin/python3 - "$db" "$before" <<'PY'
 import sqlite3, sys
