@@ -92,7 +92,7 @@ class EnginePanel final : public Panel {
       const double cap = static_cast<double>(f.n_ctx) * static_cast<double>(f.kv_bytes_per_token);
       std::snprintf(b, sizeof b, "%d / %d 令牌", f.kv_tokens, f.n_ctx);
       row(st, "KV 缓存", std::string(b) + " · " + mib(used) + " / " + mib(cap) + "（内存）");
-      row(st, "KV 分层", "仅内存：本后端没有显存/磁盘分层");
+      row(st, "KV 分层", "主机内存（界面暂不设磁盘分层；命令行可用 --kv-disk）");
       if (f.last_prompt_tokens > 0) {
         std::snprintf(b, sizeof b, "%d / %d 令牌（%.0f%%）", f.last_reused_tokens, f.last_prompt_tokens,
                       100.0 * f.last_reused_tokens / f.last_prompt_tokens);
