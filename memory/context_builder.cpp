@@ -282,6 +282,9 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
                       std::to_string(instr_tok + outline_tok) + " tokens); raise --budget");
   const int64_t current_full_tok = current.empty() || req.book_only ? 0 : ntok(current);
 
+  // When no whole chapter fits verbatim: the end of the chapter right before N (cut at a sentence start), which
+  // matters more for writing on than further passages.
+  std::string last_tail;
   auto assemble = [&](const Plan& p, const std::string& cur, size_t n_passages, Context& out) {
     out = Context{};
     out.budget = req.budget;
@@ -363,8 +366,12 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
         out.verbatim.push_back(verbatim[size_t(v)].chapter);
       }
       while (!body.empty() && body.back() == '\n') body.pop_back();
-      add("verbatim", prompts::kVerbatimHeading, body, chs_,
-          std::to_string(p.verbatim) + " chapters right before chapter " + std::to_string(N));
+      if (p.verbatim == 0 && !last_tail.empty())
+        add("verbatim", prompts::kVerbatimHeading, "……" + last_tail, {verbatim.front().chapter},
+            "the end of chapter " + std::to_string(verbatim.front().chapter) + " (the whole chapter does not fit)");
+      else
+        add("verbatim", prompts::kVerbatimHeading, body, chs_,
+            std::to_string(p.verbatim) + " chapters right before chapter " + std::to_string(N));
     }
     if (!req.book_only) add("outline", prompts::kOutlineHeading, req.outline, {N}, "outline of the chapter");
     add("current_text", prompts::kCurrentHeading, cur, {N},
@@ -388,14 +395,24 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
       cur_tok = cur.empty() ? 0 : ntok(cur);
       steps_taken.push_back("current text cut to its last " + std::to_string(cur_tok) + " tokens");
     }
-    // Fill the room left with passages beyond the reserved ones.
     int64_t est = estimate(plan, cur_tok);
+    last_tail.clear();
+    if (plan.verbatim == 0 && !verbatim.empty()) {
+      const int64_t room = (req.budget - est) / 2 - head_tok - 8;  // the other half for passages
+      if (room >= 32) last_tail = tail_fitting(tok, verbatim.front().full, room);
+      if (!last_tail.empty()) est += ntok(last_tail) + head_tok;
+    }
+    // Fill the room left with passages beyond the reserved ones.
     auto all = passage_list(plan, size_t(req.max_passages));
     size_t n = std::min(all.size(), size_t(std::max(0, plan.reserved)));
     while (n < all.size() && est + ptok(all[n]) + 1 <= req.budget) est += ptok(all[n++]) + 1;
     assemble(plan, cur, n, ctx);
     while (ctx.tokens > req.budget && n > 0) {  // boundaries merged differently: drop passages
       n = n > 4 ? n - n / 8 - 1 : n - 1;
+      assemble(plan, cur, n, ctx);
+    }
+    if (ctx.tokens > req.budget && !last_tail.empty()) {
+      last_tail.clear();
       assemble(plan, cur, n, ctx);
     }
     if (ctx.tokens <= req.budget) break;

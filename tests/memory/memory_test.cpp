@@ -364,6 +364,31 @@ TEST(Context, BookOnlyLeavesOutInstructionsOutlineAndCurrentText) {
   EXPECT_EQ(c->text.substr(0, 200), full->text.substr(full->text.find(prompts::kSynopsisHeading), 200));
 }
 
+TEST(Context, SmallBudgetKeepsTheEndOfThePreviousChapter) {
+  auto& h = hlm();
+  ContextRequest rq;
+  rq.book_id = h.book;
+  rq.chapter = 60;
+  rq.budget = 1024;  // chapter 59 alone is several thousand tokens
+  rq.book_only = true;
+  auto c = build_context(*h.db, qwen(), rq);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_LE(c->tokens, 1024);
+  EXPECT_TRUE(c->verbatim.empty());  // no whole chapter
+  auto it = std::find_if(c->sections.begin(), c->sections.end(), [](const SectionInfo& s) { return s.kind == "verbatim"; });
+  ASSERT_NE(it, c->sections.end());
+  EXPECT_EQ(it->chapters, std::vector<int64_t>{59});
+  EXPECT_GE(it->tokens, 50);
+  // The section is the chapter's last sentences: the context ends the way chapter 59 ends.
+  auto ch59 = storage::Chapters(*h.db).get_by_ordinal(h.book, 59);
+  ASSERT_TRUE(ch59.ok());
+  std::string body = ch59->body, text = c->text;
+  while (!body.empty() && (body.back() == '\n' || body.back() == ' ')) body.pop_back();
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  ASSERT_GE(text.size(), 60u);
+  EXPECT_NE(body.find(text.substr(text.size() - 60)), std::string::npos);
+}
+
 TEST(Context, SameStateAndTaskGiveByteIdenticalText) {
   auto& h = hlm();
   ContextRequest rq;
