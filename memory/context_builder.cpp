@@ -396,16 +396,16 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
       steps_taken.push_back("current text cut to its last " + std::to_string(cur_tok) + " tokens");
     }
     int64_t est = estimate(plan, cur_tok);
-    last_tail.clear();
-    if (plan.verbatim == 0 && !verbatim.empty()) {
-      const int64_t room = (req.budget - est) / 2 - head_tok - 8;  // the other half for passages
-      if (room >= 32) last_tail = tail_fitting(tok, verbatim.front().full, room);
-      if (!last_tail.empty()) est += ntok(last_tail) + head_tok;
-    }
-    // Fill the room left with passages beyond the reserved ones.
+    // Fill the room left with passages beyond the reserved ones (half of it when the end of the previous
+    // chapter is wanted), then give that end whatever room is left.
+    const bool want_tail = plan.verbatim == 0 && !verbatim.empty();
+    const int64_t passage_limit = want_tail ? req.budget - (req.budget - est) / 2 : req.budget;
     auto all = passage_list(plan, size_t(req.max_passages));
     size_t n = std::min(all.size(), size_t(std::max(0, plan.reserved)));
-    while (n < all.size() && est + ptok(all[n]) + 1 <= req.budget) est += ptok(all[n++]) + 1;
+    while (n < all.size() && est + ptok(all[n]) + 1 <= passage_limit) est += ptok(all[n++]) + 1;
+    last_tail.clear();
+    if (want_tail && req.budget - est - head_tok - 8 >= 32)
+      last_tail = tail_fitting(tok, verbatim.front().full, req.budget - est - head_tok - 8);
     assemble(plan, cur, n, ctx);
     while (ctx.tokens > req.budget && n > 0) {  // boundaries merged differently: drop passages
       n = n > 4 ? n - n / 8 - 1 : n - 1;
