@@ -234,7 +234,21 @@ Status Chapters::move(int64_t chapter_id, int64_t to) {
         "UPDATE finding_keys SET chapter = " + mapped("chapter") + " WHERE book_id = ?1",
         "UPDATE check_state SET chapter = -(" + mapped("chapter") + ") WHERE book_id = ?1 AND chapter BETWEEN " + lo +
             " AND " + hi,
-        std::string("UPDATE check_state SET chapter = -chapter WHERE book_id = ?1 AND chapter < 0")}) {
+        std::string("UPDATE check_state SET chapter = -chapter WHERE book_id = ?1 AND chapter < 0"),
+        // Facts: both ends follow their chapters (an open end stays open); a range whose ends cross becomes the
+        // range between them. The chapter it was stated in follows too.
+        "UPDATE facts SET valid_from = CASE WHEN valid_from IS NULL THEN NULL WHEN valid_to IS NULL THEN " +
+            mapped("valid_from") + " ELSE min(" + mapped("valid_from") + ", " + mapped("valid_to") +
+            ") END, valid_to = CASE WHEN valid_to IS NULL THEN NULL WHEN valid_from IS NULL THEN " +
+            mapped("valid_to") + " ELSE max(" + mapped("valid_from") + ", " + mapped("valid_to") +
+            ") END, source_chapter = " + mapped("source_chapter") + " WHERE book_id = ?1",
+        // Scene and chapter summaries describe one chapter's text and move with it (no re-summarizing); arc and
+        // book summaries span ranges and turn stale by their source hashes.
+        "UPDATE summary_nodes SET first_chapter = -(" + mapped("first_chapter") + "), last_chapter = -(" +
+            mapped("first_chapter") + ") WHERE book_id = ?1 AND level <= 1 AND first_chapter BETWEEN " + lo + " AND " +
+            hi,
+        std::string("UPDATE summary_nodes SET first_chapter = -first_chapter, last_chapter = -last_chapter"
+                    " WHERE book_id = ?1 AND first_chapter < 0")}) {
     auto st = db_.prepare(sql);
     if (!st.ok()) return Error{st.error()};
     st->bind(1, cur->book_id);

@@ -78,9 +78,10 @@ class Chapters {
   Result<std::vector<Revision>> revisions(int64_t chapter_id);  // oldest first, bodies not loaded
   Result<Revision> revision(int64_t revision_id);
   // Moves a chapter to ordinal `to` (>= 1, an ordinal the book has); the chapters between shift by one so that
-  // ordinals stay 1..n without gaps. Findings, finding keys and check state name a chapter by ordinal and are
-  // renumbered with it; summary and fact ranges (first..last chapter) are left as they are (rebuild the summary
-  // tree after reordering). One transaction.
+  // ordinals stay 1..n without gaps. Whatever names a chapter by ordinal is renumbered with it: findings, finding
+  // keys, check state, facts (range ends and the chapter they were stated in; ends that cross make the range
+  // between them) and scene/chapter summaries; arc and book summaries span ranges and turn stale by their source
+  // hashes (rebuild the tree after reordering). One transaction.
   Status move(int64_t chapter_id, int64_t to);
   // Deletes a chapter and its revisions.
   Status remove(int64_t chapter_id);

@@ -3,6 +3,9 @@
 #include "storage/books.h"
 #include "storage/chapters.h"
 #include "storage/database.h"
+#include "storage/entities.h"
+#include "storage/facts.h"
+#include "storage/summaries.h"
 #include "storage/findings.h"
 #include "storage_test_util.h"
 
@@ -63,9 +66,70 @@ TEST_F(ChapterMove, FindingsFollowTheirChapter) {
   auto all = fs.list(book);
   ASSERT_OK(all);
   for (const auto& f : *all) {
-    if (f.id == *on_two) EXPECT_EQ(f.chapter, 5);
-    if (f.id == *on_five) EXPECT_EQ(f.chapter, 4);
+    if (f.id == *on_two) {
+      EXPECT_EQ(f.chapter, 5);
+    }
+    if (f.id == *on_five) {
+      EXPECT_EQ(f.chapter, 4);
+    }
   }
+}
+
+TEST_F(ChapterMove, FactsFollowTheirChapters) {
+  auto e = Entities(*db).add(book, "character", "张三");
+  ASSERT_OK(e);
+  Facts fs(*db);
+  auto add = [&](std::optional<int64_t> from, std::optional<int64_t> to, std::optional<int64_t> said) {
+    auto id = fs.add({.book_id = book, .entity_id = *e, .predicate = "状态", .value = "x", .valid_from = from,
+                      .valid_to = to, .source_chapter = said});
+    EXPECT_TRUE(id.ok()) << id.error();
+    return id.ok() ? *id : 0;
+  };
+  const int64_t dead_from_4 = add(4, std::nullopt, 4);  // dies in 四
+  const int64_t until_2 = add(std::nullopt, 2, 1);
+  const int64_t two_to_five = add(2, 5, std::nullopt);
+  const int64_t three_to_four = add(3, 4, 3);
+  ASSERT_OK(Chapters(*db).move(ids[3], 1));  // 四 to the front: 四一二三五
+  EXPECT_EQ(order(), "四一二三五");
+  auto f = [&](int64_t id) { return *fs.get(id); };
+  EXPECT_EQ(f(dead_from_4).valid_from, 1);  // still "from the chapter where he dies"
+  EXPECT_FALSE(f(dead_from_4).valid_to.has_value());
+  EXPECT_EQ(f(dead_from_4).source_chapter, 1);
+  EXPECT_FALSE(f(until_2).valid_from.has_value());
+  EXPECT_EQ(f(until_2).valid_to, 3);  // 二 is now third
+  EXPECT_EQ(f(until_2).source_chapter, 2);
+  EXPECT_EQ(f(two_to_five).valid_from, 3);
+  EXPECT_EQ(f(two_to_five).valid_to, 5);
+  EXPECT_FALSE(f(two_to_five).source_chapter.has_value());
+  // 三 (now 4) .. 四 (now 1): the ends crossed, the range is what lies between them.
+  EXPECT_EQ(f(three_to_four).valid_from, 1);
+  EXPECT_EQ(f(three_to_four).valid_to, 4);
+}
+
+TEST_F(ChapterMove, ChapterSummariesFollowTheirChapters) {
+  Summaries sm(*db);
+  for (int64_t c = 1; c <= 5; ++c) {
+    ASSERT_OK(sm.put({.book_id = book, .level = 1, .first_chapter = c, .last_chapter = c,
+                      .text = "章" + std::to_string(c), .source_hash = "h" + std::to_string(c), .method = "extractive"}));
+    ASSERT_OK(sm.put({.book_id = book, .level = 0, .first_chapter = c, .last_chapter = c, .part = 1,
+                      .text = "景" + std::to_string(c), .source_hash = "s" + std::to_string(c), .method = "extractive"}));
+  }
+  ASSERT_OK(sm.put({.book_id = book, .level = 2, .first_chapter = 1, .last_chapter = 5, .text = "卷",
+                    .source_hash = "a", .method = "extractive"}));
+  ASSERT_OK(Chapters(*db).move(ids[1], 5));  // 二 to the end: 一三四五二
+  auto text_at = [&](int level, int64_t c, int64_t part) {
+    auto n = sm.find(book, level, c, c, part, "extractive");
+    EXPECT_TRUE(n.ok() && n->has_value());
+    return n.ok() && n->has_value() ? (*n)->text : std::string();
+  };
+  EXPECT_EQ(text_at(1, 1, 0), "章1");
+  EXPECT_EQ(text_at(1, 2, 0), "章3");
+  EXPECT_EQ(text_at(1, 4, 0), "章5");
+  EXPECT_EQ(text_at(1, 5, 0), "章2");
+  EXPECT_EQ(text_at(0, 5, 1), "景2");
+  auto arc = sm.find(book, 2, 1, 5, 0, "extractive");  // ranges stay; their source hashes make them stale
+  ASSERT_OK(arc);
+  ASSERT_TRUE(arc->has_value());
 }
 
 TEST_F(ChapterMove, BadTargetsAreErrorsAndChangeNothing) {
