@@ -60,10 +60,11 @@ if has check; then
 fi
 
 step "results"
-echo "project: $DB (open it with: build/bin/changjuan --db $DB --book $BOOK)"
+GUI=(build/bin/changjuan --db "$DB" --book "$BOOK" --model "$MODEL" --chapter 21)
+echo "project: $DB (open it with: ${GUI[*]})"
 if [ -n "${DISPLAY:-}" ] && [ -z "${CI:-}" ]; then
-  build/bin/changjuan --db "$DB" --book "$BOOK" || true
+  "${GUI[@]}" || true
 else
-  xvfb-run -a -s "-screen 0 1280x800x24" build/bin/changjuan --db "$DB" --book "$BOOK" --screenshot "$OUT/window.png" \
+  xvfb-run -a -s "-screen 0 1280x800x24" "${GUI[@]}" --screenshot "$OUT/window.png" \
     && echo "no display: GUI screenshot written to $OUT/window.png"
 fi

@@ -48,7 +48,52 @@ std::string_view strip_markdown(std::string_view line) {
 
 bool is_blank(std::string_view line) { return trim(decode(line), kSeparators).empty(); }
 
+// 1 → 一, 21 → 二十一, 105 → 一百零五, 1010 → 一千零一十 (up to 9999).
+std::u32string chinese_number(int64_t n) {
+  constexpr std::u32string_view kDigits = U"零一二三四五六七八九";
+  constexpr std::u32string_view kPlaces = U"千百十";
+  std::u32string out;
+  bool zero = false;
+  for (int i = 0, div = 1000; div >= 1; ++i, div /= 10) {
+    const int64_t d = n / div % 10;
+    if (d == 0) {
+      zero = !out.empty();
+      continue;
+    }
+    if (zero) out += U'零';
+    zero = false;
+    if (!(div == 10 && d == 1 && out.empty())) out += kDigits[static_cast<size_t>(d)];  // 十一, not 一十一
+    if (div > 1) out += kPlaces[static_cast<size_t>(i)];
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string heading_for(int64_t ordinal, std::string_view prev) {
+  const std::u32string u = decode(strip_markdown(prev));
+  size_t p = 0;
+  while (p < u.size() && is_space(u[p])) ++p;
+  bool digits = true;
+  char32_t unit = U'章';
+  if (p < u.size() && u[p] == U'第') {
+    size_t q = p + 1;
+    while (q < u.size() && in(kNumerals, u[q])) ++q;
+    if (q > p + 1 && q < u.size() && in(kUnits, u[q])) {
+      unit = u[q];
+      digits = u[p + 1] >= U'0' && u[p + 1] <= U'9';
+      if (u[p + 1] >= U'０' && u[p + 1] <= U'９') digits = true;
+    }
+  }
+  std::u32string out = U"第";
+  if (digits || ordinal < 1 || ordinal > 9999) {
+    for (char c : std::to_string(ordinal)) out += static_cast<char32_t>(c);
+  } else {
+    out += chinese_number(ordinal);
+  }
+  out += unit;
+  return encode(out);
+}
 
 std::optional<HeadingMatch> parse_heading(std::string_view raw) {
   std::string_view line = strip_markdown(raw);

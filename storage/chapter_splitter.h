@@ -13,6 +13,7 @@
 // Bodies are kept verbatim (everything after the heading line up to the next heading), so joining
 // preamble + front matter + (heading + "\n" + body)... gives back the input exactly.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,11 @@ struct HeadingMatch {
 
 // Whether `line` (no "\n") is a chapter heading.
 std::optional<HeadingMatch> parse_heading(std::string_view line);
+
+// The heading for a new chapter at `ordinal`, written the way `prev` (the previous chapter's heading) writes its
+// number and unit: after "第二十回 王熙凤正言弹妒意" comes "第二十一回", after "第3章 风起" "第4章". Without such a
+// previous heading (empty, 楔子, …): "第N章".
+std::string heading_for(int64_t ordinal, std::string_view prev);
 
 // `text`: UTF-8 with "\n" line ends. A text without headings yields one chapter (heading "") holding it all.
 SplitBook split_chapters(std::string_view text);

@@ -7,6 +7,7 @@
 #include "engine/base/text.h"
 #include "engine/base/utf8.h"
 #include "storage/books.h"
+#include "storage/chapter_splitter.h"
 #include "storage/chapters.h"
 #include "storage/database.h"
 #include "storage/search_index.h"
@@ -230,10 +231,19 @@ class ProjectBook final : public BookSession {
 
   Result<size_t> add_chapter(const std::string& title) override {
     const std::string t(trim(title));
-    if (t.empty()) return make_error("a chapter title cannot be empty");
+    if (!utf8::valid(t)) return make_error("the chapter title is not valid UTF-8");
     storage::Chapters ch(*db_);
     storage::NewChapter nc;
-    nc.title = t;
+    // Numbered like the chapter before it (第二十一回 after 第二十回), unless the title is a heading itself.
+    if (auto h = storage::parse_heading(t)) {
+      nc.heading = t;
+      nc.title = h->title;
+    } else {
+      const int64_t next = rows_.empty() ? 1 : rows_.back().ordinal + 1;
+      nc.heading = storage::heading_for(next, rows_.empty() ? std::string() : rows_.back().heading);
+      nc.title = t;
+      if (!t.empty()) nc.heading += " " + t;
+    }
     auto id = ch.add(book_.id, nc, storage::RevisionSource::kWriter, "new chapter");
     if (!id.ok()) return Error{id.error()};
     auto c = ch.get(*id);

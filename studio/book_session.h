@@ -69,7 +69,8 @@ class BookSession {
   // Projects only (a text file says it cannot):
   // renames chapter i (a new revision records the title; unsaved editor text must be saved first);
   virtual Status rename_chapter(size_t i, const std::string& title) = 0;
-  // appends an empty chapter and returns its index;
+  // appends an empty chapter, its heading numbered like the chapter before it (第二十一回 after 第二十回) and
+  // followed by `title` ("" = the number alone; a title that is a heading itself is taken as is); returns its index;
   virtual Result<size_t> add_chapter(const std::string& title) = 0;
   // the revisions of chapter i, oldest first, and one revision's text;
   virtual Result<std::vector<RevisionInfo>> revisions(size_t i) = 0;

@@ -4,6 +4,7 @@
 
 #include "engine/base/utf8.h"
 #include "storage/books.h"
+#include "storage/chapter_splitter.h"
 #include "storage/chapters.h"
 #include "engine/tokenizer_load.h"
 #include "memory/bundled_tokenizer.h"
@@ -63,7 +64,8 @@ std::string heading_of(const storage::ChapterInfo& c) {
 
 nlohmann::json to_json(const WorkflowParams& p) {
   return {{"kind", p.kind},           {"book_id", p.book_id},       {"ordinal", p.ordinal},
-          {"cursor", p.cursor},       {"heading", p.heading},       {"outline", p.outline},
+          {"cursor", p.cursor},       {"heading", p.heading},       {"title", p.title},
+          {"outline", p.outline},
           {"target_chars", p.target_chars}, {"sel_begin", p.sel_begin}, {"sel_end", p.sel_end},
           {"instruction", p.instruction},   {"max_tokens", p.max_tokens}, {"context_tokens", p.context_tokens},
           {"temperature", p.temperature},   {"seed", p.seed},
@@ -78,6 +80,7 @@ Result<WorkflowParams> params_from_json(const nlohmann::json& j) {
     p.ordinal = j.value("ordinal", p.ordinal);
     p.cursor = j.value("cursor", p.cursor);
     p.heading = j.value("heading", p.heading);
+    p.title = j.value("title", p.title);
     p.outline = j.value("outline", p.outline);
     p.target_chars = j.value("target_chars", p.target_chars);
     p.sel_begin = j.value("sel_begin", p.sel_begin);
@@ -151,8 +154,14 @@ Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, co
     if (p.kind != "draft") return make_error(ch.error());
     storage::NewChapter nc;
     nc.ordinal = p.ordinal;
-    nc.heading = p.heading.empty() ? "第" + std::to_string(p.ordinal) + "章" : p.heading;
-    nc.title = nc.heading;
+    if (!p.heading.empty()) {
+      nc.heading = nc.title = p.heading;
+    } else {
+      auto prev = chapters.get_by_ordinal(p.book_id, p.ordinal - 1);
+      nc.heading = storage::heading_for(p.ordinal, prev.ok() ? prev->heading : std::string());
+      nc.title = p.title;
+      if (!p.title.empty()) nc.heading += " " + p.title;
+    }
     auto id = chapters.add(p.book_id, nc, storage::RevisionSource::kWriter, "created for an AI draft");
     if (!id.ok()) return make_error(id.error());
     ch = chapters.get(*id);

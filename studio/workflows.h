@@ -26,7 +26,9 @@ struct WorkflowParams {
   int64_t book_id = 0;
   int64_t ordinal = 1;             // chapter ordinal
   int64_t cursor = -1;             // continue: code points into the body; -1 = end
-  std::string heading;             // draft: heading of a chapter that is created ("" = 第N章)
+  std::string heading;             // draft: heading line of a chapter that is created ("" = numbered like the
+                                   // previous chapter's heading, e.g. 第二十一回, then `title`)
+  std::string title;               // draft: title of a chapter that is created, when `heading` is ""
   std::string outline;             // draft
   int target_chars = 3000;         // draft: about this many 字; continue/rewrite: at most max_tokens
   int64_t sel_begin = 0, sel_end = 0;  // rewrite: code points [begin, end) of the selection

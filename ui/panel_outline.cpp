@@ -37,7 +37,7 @@ class OutlinePanel final : public Panel {
     ImGui::SameLine();
     if (ImGui::Button("新建下一章")) {
       if (dirty_) save(st);
-      auto i = st.book->add_chapter("第" + std::to_string(st.book->chapters().size() + 1) + "章");
+      auto i = st.book->add_chapter("");  // numbered like the chapter before it
       if (i.ok())
         st.request_open = static_cast<int>(*i);
       else

@@ -24,7 +24,7 @@ namespace cj::cli {
 namespace {
 
 struct OutlineEntry {
-  std::string heading;
+  std::string title;  // from "## N 标题"; the heading's number follows the book's previous chapter
   std::string text;
 };
 
@@ -48,7 +48,7 @@ Result<std::map<int64_t, OutlineEntry>> parse_outline(const std::string& text, i
       }
       std::string title = sp == std::string::npos ? "" : rest.substr(sp + 1);
       while (!title.empty() && (title.back() == ' ' || title.back() == '\r')) title.pop_back();
-      m[cur].heading = title.empty() ? "" : "第" + std::to_string(cur) + "章 " + title;
+      m[cur].title = title;
       continue;
     }
     if (cur < 0) loose += line + "\n";
@@ -131,7 +131,7 @@ int run_draft(const Args& a) {
     p.kind = "draft";
     p.book_id = *book;
     p.ordinal = n;
-    p.heading = (*outline)[n].heading;
+    p.title = (*outline)[n].title;
     p.outline = (*outline)[n].text;
     p.target_chars = int(*words);
     p.temperature = float(*temp);

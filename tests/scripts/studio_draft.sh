@@ -54,6 +54,7 @@ check "the resumed chapter continues the checkpointed text" '[ "${rev:0:${#ck}}"
 after=$(sqlite3 "$tmp/p.cjdb" "SELECT group_concat(id || ':' || revision_id || ':' || hex(body), ',') FROM chapters WHERE ordinal <= 2")
 check "the writer's chapters are untouched" '[ "$before" = "$after" ]'
 check "drafted chapters exist, empty until accepted" '[ "$(sqlite3 "$tmp/p.cjdb" "SELECT count(*) FROM chapters WHERE ordinal BETWEEN 3 AND 5 AND body = \"\"")" = 3 ]'
+check "drafted chapters are numbered like the book's own headings" '[ "$(sqlite3 "$tmp/p.cjdb" "SELECT group_concat(heading, \"|\") FROM (SELECT heading FROM chapters WHERE ordinal BETWEEN 3 AND 5 ORDER BY ordinal)")" = "第三章 风雪山神庙|第四章 智取生辰纲|第五章 景阳冈" ]'
 check "three AI revisions" '[ "$(sqlite3 "$tmp/p.cjdb" "SELECT count(*) FROM chapter_revisions WHERE source = \"ai\"")" = 3 ]'
 "${DRAFT[@]}" 2> "$tmp/err3.txt"
 check "a third run skips everything" '[ $? -eq 0 ] && [ "$(grep -c "already drafted" "$tmp/err3.txt")" = 3 ]'

@@ -212,6 +212,25 @@ TEST(ChapterSplitter, NoHeadingsIsOneChapter) {
   EXPECT_FALSE(b.front_matter.has_value());
 }
 
+TEST(ChapterSplitter, NewHeadingsFollowThePreviousOnesNumbering) {
+  EXPECT_EQ(heading_for(21, "第二十回 王熙凤正言弹妒意　林黛玉俏语谑娇音"), "第二十一回");
+  EXPECT_EQ(heading_for(10, "第九回"), "第十回");
+  EXPECT_EQ(heading_for(11, "第十回"), "第十一回");
+  EXPECT_EQ(heading_for(100, "第九十九章 终"), "第一百章");
+  EXPECT_EQ(heading_for(105, "第一百零四回"), "第一百零五回");
+  EXPECT_EQ(heading_for(110, "第一百零九回"), "第一百一十回");
+  EXPECT_EQ(heading_for(1010, "第一千零九节"), "第一千零一十节");
+  EXPECT_EQ(heading_for(2000, "第一千九百九十九回"), "第二千回");
+  EXPECT_EQ(heading_for(4, "## 第3章：数字"), "第4章");
+  EXPECT_EQ(heading_for(4, "第３章"), "第4章");
+  EXPECT_EQ(heading_for(2, "楔子"), "第2章");
+  EXPECT_EQ(heading_for(1, ""), "第1章");
+  EXPECT_EQ(heading_for(12000, "第一万一千回"), "第12000回");  // beyond 9999: digits
+  // What it writes is a heading the splitter recognizes.
+  for (int n : {1, 9, 10, 19, 20, 99, 101, 110, 999, 1001, 9999})
+    EXPECT_TRUE(parse_heading(heading_for(n, "第一回")).has_value()) << n;
+}
+
 // ---- import / export ----
 
 TEST(Importer, HongloumengHas120ChaptersWithTitlesAndRoundTrips) {

@@ -141,6 +141,18 @@ TEST(Workflows, DraftCreatesTheChapterAndReachesTheTarget) {
   ASSERT_TRUE(ctx.ok());
   EXPECT_NE(ctx->find(utf8::sanitize(r->generated).substr(0, 30)), std::string::npos);
   EXPECT_NE(ctx->find("宝玉摔玉"), std::string::npos);
+  // Without a heading, a created chapter is numbered like the one before it, followed by the outline's title.
+  p.ordinal = 4;
+  p.heading = "";
+  p.title = "黛玉葬花";
+  p.target_chars = 20;
+  ASSERT_TRUE(params_from_json(to_json(p)).ok());
+  EXPECT_EQ(params_from_json(to_json(p))->title, "黛玉葬花");
+  ASSERT_TRUE(run_workflow(**db, *engine, p, "", {}).ok());
+  auto ch4 = storage::Chapters(**db).get_by_ordinal(book, 4);
+  ASSERT_TRUE(ch4.ok());
+  EXPECT_EQ(ch4->heading, "第四回 黛玉葬花");
+  EXPECT_EQ(ch4->title, "黛玉葬花");
 }
 
 // The child drafts a chapter as a job (slowly, checkpointing every 2 pieces) and is SIGKILLed mid-generation.

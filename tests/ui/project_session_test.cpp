@@ -77,12 +77,17 @@ TEST_F(ProjectSessionTest, RenameAndAddChapters) {
   auto i = s.add_chapter("新的一章");
   ASSERT_TRUE(i.ok()) << i.error();
   EXPECT_EQ(*i, 2u);
-  EXPECT_EQ(s.chapters()[2].title, "新的一章");
+  EXPECT_EQ(s.chapters()[2].title, "第三回  新的一章");  // numbered like the chapters before it
+  ASSERT_TRUE(s.add_chapter("").ok());
+  EXPECT_EQ(s.chapters()[3].title, "第四回");
+  ASSERT_TRUE(s.add_chapter("第五回 风起").ok());      // a heading as the name is taken as it is
+  EXPECT_EQ(s.chapters()[4].title, "第五回  风起");
   ASSERT_TRUE(s.save_chapter(2, "宝玉来了。").ok());
   // Reopened, everything is still there.
   auto again = BookSession::open_project(path_, book_);
   ASSERT_TRUE(again.ok());
-  ASSERT_EQ((*again)->chapters().size(), 3u);
+  ASSERT_EQ((*again)->chapters().size(), 5u);
+  EXPECT_EQ((*again)->chapters()[3].title, "第四回");
   EXPECT_EQ((*again)->chapters()[1].title, "第二回  林如海捐馆扬州城");
   EXPECT_EQ(*(*again)->load_chapter(2), "宝玉来了。");
   EXPECT_EQ((*again)->chapters()[2].zi, 5u);
