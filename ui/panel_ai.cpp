@@ -2,10 +2,12 @@
 // Each runs as a job in studio's queue (studio::Assistant) on its worker thread; this panel only reads the queue's
 // snapshot (copied under its lock) each frame, so the UI never waits for the model. The streamed text shows as it
 // arrives; 停止 (Esc) cancels within one token. A finished job is a revision that is not current: 接受 makes it
-// current (the writer's text stays in the history), 放弃 leaves it unaccepted, 对比 shows the diff.
+// current (the writer's text stays in the history), 放弃 leaves it unaccepted, 对比 shows the diff. Opening a
+// chapter where such a revision waits (a batch draft, or one from an earlier session) offers it the same way.
 #include <imgui.h>
 
 #include <algorithm>
+#include <set>
 #include <string>
 
 #include "engine/base/utf8.h"
@@ -70,10 +72,17 @@ class AiPanel final : public Panel {
       if (snap.running_id == 0) streamed_ = std::string(from_char_boundary(snap.live_text));
       proposal_ = job->status == "done" ? job->revision_id : 0;
       proposal_chapter_ = job_chapter_;
+      proposal_number_ = proposal_ ? revision_number(st, job_chapter_, proposal_) : 0;
       if (!proposal_) {
         if (job->status == "failed") st.say("生成失败：" + job->message, true);
         else if (job->status == "cancelled") st.say("已停止生成；正文未改动");
       }
+    }
+
+    // Opening a chapter offers the AI draft that waits there (made by a batch draft, or in an earlier session).
+    if (st.chapter != seen_chapter_) {
+      seen_chapter_ = st.chapter;
+      if (!running && st.chapter >= 0 && proposal_chapter_ != st.chapter) offer_waiting_draft(st);
     }
 
     // Model line.
@@ -124,7 +133,7 @@ class AiPanel final : public Panel {
       ImGui::SameLine();
       if (ImGui::Button("对比")) st.request_ai = "diff";
       ImGui::SameLine();
-      ImGui::TextDisabled("待定修订 %lld", static_cast<long long>(proposal_));
+      ImGui::TextDisabled("待接受的 AI 修订 #%lld", static_cast<long long>(proposal_number_));
     }
     ImGui::BeginChild("stream", ImVec2(0, 0), true);
     if (!streamed_.empty()) {
@@ -235,6 +244,36 @@ class AiPanel final : public Panel {
     st.say("已开始：任务 #" + std::to_string(*id));
   }
 
+  static int64_t revision_number(UiState& st, int chapter, int64_t id) {
+    auto revs = st.book->revisions(static_cast<size_t>(chapter));
+    if (revs.ok())
+      for (const auto& r : *revs)
+        if (r.id == id) return r.number;
+    return 0;
+  }
+
+  // The newest AI revision made after the chapter's current text (not accepted, not discarded here) becomes the
+  // proposal, its text shown as if just streamed.
+  void offer_waiting_draft(UiState& st) {
+    auto revs = st.book->revisions(static_cast<size_t>(st.chapter));
+    if (!revs.ok()) return;
+    const studio::RevisionInfo* waiting = nullptr;
+    bool after_current = false;
+    for (const auto& r : *revs) {
+      if (r.current) after_current = true;
+      else if (after_current && r.source == "ai" && !discarded_.count(r.id)) waiting = &r;
+    }
+    if (!waiting) return;
+    auto text = st.book->revision_text(waiting->id);
+    if (!text.ok()) return;
+    job_id_ = 0;
+    finished_seen_ = true;
+    proposal_ = waiting->id;
+    proposal_number_ = waiting->number;
+    proposal_chapter_ = st.chapter;
+    streamed_ = *text;
+  }
+
   void proposal_action(UiState& st, const std::string& what) {
     if (!proposal_) return st.say("没有待定的修订", true);
     if (what == "diff") {
@@ -244,6 +283,7 @@ class AiPanel final : public Panel {
     }
     if (what == "discard") {
       st.say("已放弃；该结果仍留在修订历史中，未成为正文");
+      discarded_.insert(proposal_);
       st.request_diff_revision = -1;
       proposal_ = 0;
       return;
@@ -268,7 +308,10 @@ class AiPanel final : public Panel {
   int job_chapter_ = -1;
   bool finished_seen_ = true;
   int64_t proposal_ = 0;
+  int64_t proposal_number_ = 0;
   int proposal_chapter_ = -1;
+  int seen_chapter_ = -2;
+  std::set<int64_t> discarded_;
   std::string streamed_;
 };
 

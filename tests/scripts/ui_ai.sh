@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The AI panel under Xvfb with the sample Qwen3 model: continue streams text, Esc cancels it (the job is
 # cancelled, the chapter untouched), a second continue runs to the end and is accepted (a new current revision).
+# Then a draft made outside the GUI (the CLI) waits in chapter 5: opening that chapter offers it, and 接受 takes it.
 set -u
 BIN=$1
 SRC=$2
@@ -64,3 +65,21 @@ n, = db.execute("select count(*) from chapter_revisions where source='ai'").fetc
 assert n == 1, n
 print("ui_ai: cancelled job left the chapter untouched; accepted revision", cur, "is current")
 PY
+
+# A revision the CLI made waits in chapter 5; the GUI offers it when the chapter opens.
+"$BIN/changjuan-cli" continue --db "$db" --book 1 --chapter 5 --model "$tmp/m.gguf" --tokens 32 --seed 2 --json \
+  > "$tmp/cont.json" || { echo "FAIL: changjuan-cli continue"; exit 1; }
+waiting=$(/usr/bin/python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['revision_id'])" "$tmp/cont.json")
+cat > "$tmp/b.script" <<S
+wait 3
+open 4
+wait 5
+ai accept
+wait 3
+quit
+S
+timeout 120 xvfb-run -a -s "-screen 0 1280x800x24" "$BIN/changjuan" --db "$db" --book 1 --model "$tmp/m.gguf" \
+  --script "$tmp/b.script" >"$tmp/log2" 2>&1 || { echo "FAIL: the second script"; cat "$tmp/log2"; exit 1; }
+cur=$(/usr/bin/python3 -c "import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute('select revision_id from chapters where book_id=1 and ordinal=5').fetchone()[0])" "$db")
+[ "$cur" = "$waiting" ] || { echo "FAIL: the waiting revision $waiting was not offered and accepted (current $cur)"; cat "$tmp/log2"; exit 1; }
+echo "ui_ai: the CLI's waiting revision $waiting was offered on opening chapter 5 and accepted"
