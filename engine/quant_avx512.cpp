@@ -281,6 +281,10 @@ struct KQ4_K {
       // One weight row at a time (its unpacked quants stay in registers), all activation rows inside.
       for (int r = 0; r < NR; ++r) {
         const auto* blk = reinterpret_cast<const BlockQ4_K*>(W + r * ws) + b;
+        // Each row's stream a little ahead, on top of the tile prefetch (quant_tiling.h): the kernel does enough
+        // work per byte that the hardware prefetcher alone leaves it waiting on DRAM.
+        const char* ahead = reinterpret_cast<const char*>(blk) + kQ4KRowPrefetch;
+        for (int l = 0; l < 3; ++l) _mm_prefetch(ahead + 64 * l, _MM_HINT_T0);
         const float d = f16(blk->d), dmin = f16(blk->dmin);
         uint64_t sc8, m8;
         q4k_unpack(blk, &sc8, &m8);
@@ -576,6 +580,9 @@ struct KQ8_0v {
     const __m512i pair_idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
     const int64_t nb = cols / kQK;
     constexpr size_t kB = sizeof(BlockQ8_0);
+    // Long rows (ffn_down) get no tile prefetch (quant_tiling.h); fetching each row's stream a little ahead
+    // keeps more lines in flight than the hardware prefetcher does on NR interleaved streams.
+    const size_t pfd = ws >= kLongRowBytes ? kLongRowPrefetch : 0;
     int64_t b = 0;
     for (; b + 2 <= nb; b += 2) {
       __m512i x[NX], c[NX];
@@ -589,6 +596,7 @@ struct KQ8_0v {
       }
       for (int r = 0; r < NR; ++r) {
         const uint8_t* p = W + r * ws + b * kB;
+        if (pfd) _mm_prefetch(reinterpret_cast<const char*>(p + pfd), _MM_HINT_T0);
         const __m512i w =
             _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2))),
                                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kB + 2)), 1);
@@ -737,6 +745,10 @@ struct KQ4_Kv {
       }
       for (int r = 0; r < NR; ++r) {
         const auto* blk = reinterpret_cast<const BlockQ4_K*>(W + r * ws) + b;
+        // Each row's stream a little ahead, on top of the tile prefetch (quant_tiling.h): the kernel does enough
+        // work per byte that the hardware prefetcher alone leaves it waiting on DRAM.
+        const char* ahead = reinterpret_cast<const char*>(blk) + kQ4KRowPrefetch;
+        for (int l = 0; l < 3; ++l) _mm_prefetch(ahead + 64 * l, _MM_HINT_T0);
         const float d = f16(blk->d), dmin = f16(blk->dmin);
         uint64_t sc8, m8;
         q4k_unpack(blk, &sc8, &m8);

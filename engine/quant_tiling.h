@@ -9,10 +9,18 @@
 
 namespace cj::kern {
 
-// Weight rows of at least this many bytes are left to the hardware prefetcher, which follows a row this long
-// (ffn_down, 4864 columns: 5 KB of q8_0); measured, single thread, CJ_PROFILE decode of a Qwen2.5-0.5B-shaped q8_0
-// model: ffn_down 7.7-8.0 ms/token without software prefetch, 8.6-8.8 ms with the tile prefetch below.
+// Weight rows of at least this many bytes get no tile prefetch (below): the hardware prefetcher follows a row this
+// long (ffn_down, 4864 columns: 5 KB of q8_0); measured, single thread, CJ_PROFILE decode of a Qwen2.5-0.5B-shaped
+// q8_0 model: ffn_down 7.7-8.0 ms/token without software prefetch, 8.6-8.8 ms with the tile prefetch.
 constexpr size_t kLongRowBytes = 4096;
+// ... but with 2 threads streaming NR rows each, fetching each row a little ahead inside the kernel keeps more
+// lines in flight. Measured, 2 threads, CJ_PROFILE decode of that model, five alternating runs (medians):
+// q8_0 ffn_down 4.52 ms/token without, 3.76 with 768 bytes ahead (3.82 at 384).
+constexpr size_t kLongRowPrefetch = 768;
+// q4_K matvec, every row (on top of the tile prefetch for short rows): Qwen2.5-0.5B-shaped q4_K model, q4_K ffn_down,
+// same protocol: 4.16 ms/token without, 2.79 / 2.52 / 2.62 at 256 / 384 / 512 bytes ahead (3.38 at 384 without the
+// tile prefetch); the whole decode 10.30 → 8.24 ms/token.
+constexpr size_t kQ4KRowPrefetch = 384;
 
 template <class K, int NR>
 inline void tile_nx(int nx, const uint8_t* W, size_t ws, const uint8_t* A, size_t as, int64_t cols, float* Y,
