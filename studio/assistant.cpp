@@ -7,6 +7,7 @@
 #include "memory/bundled_tokenizer.h"
 #include "memory/context_builder.h"
 #include "memory/prompts.h"
+#include "studio/check/checker.h"
 
 namespace cj::studio {
 namespace {
@@ -53,13 +54,19 @@ std::vector<std::string> split_context_sections(const std::string& text, const s
 Assistant::Assistant(std::string db_path, int64_t book_id) : db_path_(std::move(db_path)), book_id_(book_id) {
   figures_.message = "未设置模型：启动时加 --model 模型.gguf，或在设置文件 settings.json 中写 model_path";
   ctx_thread_ = std::thread([this] { context_worker(); });
+  check_thread_ = std::thread([this] { check_worker(); });
 }
 
 Assistant::~Assistant() {
   quit_ = true;
+  {
+    std::lock_guard<std::mutex> lk(mu_);  // a worker between its check of quit_ and its wait gets the notify
+  }
   ctx_cv_.notify_all();
+  check_cv_.notify_all();
   if (load_thread_.joinable()) load_thread_.join();
   if (ctx_thread_.joinable()) ctx_thread_.join();
+  if (check_thread_.joinable()) check_thread_.join();
   if (queue_) queue_->shutdown();  // the running job stops at the next token and stays queued
 }
 
@@ -178,6 +185,62 @@ void Assistant::inspect_context(int64_t ordinal, int64_t budget) {
   ctx_pending_ = true;
   ctx_.state = ContextView::kBuilding;
   ctx_cv_.notify_all();
+}
+
+void Assistant::run_check(bool force) {
+  std::lock_guard<std::mutex> lk(mu_);
+  check_pending_ = true;
+  check_force_ = check_force_ || force;
+  check_.state = CheckView::kRunning;
+  check_cv_.notify_all();
+}
+
+CheckView Assistant::check() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return check_;
+}
+
+void Assistant::check_worker() {
+  std::unique_ptr<storage::Database> db;
+  for (;;) {
+    bool force = false;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      check_cv_.wait(lk, [&] { return quit_.load() || check_pending_; });
+      if (quit_) return;
+      check_pending_ = false;
+      force = check_force_;
+      check_force_ = false;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    CheckView v;
+    if (!db) {
+      auto d = storage::Database::open(db_path_, {.create = false});
+      if (d.ok()) db = std::move(*d);
+      else v.message = d.error();
+    }
+    if (db) {
+      check::CheckOptions opts;
+      opts.force = force;
+      auto r = check::check_book(*db, book_id_, opts);
+      if (r.ok()) {
+        v.state = CheckView::kDone;
+        v.message = "检查了 " + std::to_string(r->chapters_checked) + " 章";
+        if (r->chapters_fresh) v.message += "（" + std::to_string(r->chapters_fresh) + " 章未改动，跳过）";
+        v.message += "：新发现 " + std::to_string(r->added) + " 条，仍在 " + std::to_string(r->kept) + " 条，已修正 " +
+                     std::to_string(r->fixed) + " 条";
+        if (r->suppressed) v.message += "，已忽略的 " + std::to_string(r->suppressed) + " 条不再列出";
+      } else {
+        v.message = r.error();
+      }
+    }
+    if (v.state != CheckView::kDone) v.state = CheckView::kFailed;
+    v.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    std::lock_guard<std::mutex> lk(mu_);
+    v.version = check_.version + 1;
+    if (check_pending_) v.state = CheckView::kRunning;  // another request is on its way
+    check_ = std::move(v);
+  }
 }
 
 ContextView Assistant::context() const {

@@ -54,6 +54,15 @@ struct ContextView {
   uint64_t version = 0;       // increases with each result
 };
 
+// The last consistency check run through the assistant.
+struct CheckView {
+  enum State { kNone, kRunning, kDone, kFailed };
+  State state = kNone;
+  std::string message;  // kDone: what was checked and found, in Chinese; kFailed: why
+  double ms = 0;
+  uint64_t version = 0;  // increases with each result
+};
+
 // Splits a context text into its sections (each is heading + body + blank line, in the order of
 // `sections`); the instructions section has no heading. Exposed for the tests.
 std::vector<std::string> split_context_sections(const std::string& text, const std::vector<std::string>& kinds);
@@ -84,25 +93,34 @@ class Assistant {
   void inspect_context(int64_t ordinal, int64_t budget);
   ContextView context() const;
 
+  // Runs the deterministic consistency checks (studio/check) on a worker: the chapters changed since the last
+  // check, or all of them with `force`; the findings land in the project. A request while one runs runs after it.
+  void run_check(bool force);
+  CheckView check() const;
+
  private:
   void load_worker(Settings machine);
   void context_worker();
+  void check_worker();
 
   std::string db_path_;
   int64_t book_id_;
   Settings settings_;  // effective (after load)
 
-  mutable std::mutex mu_;  // guards figures_, ctx_, ctx_request_*
+  mutable std::mutex mu_;  // guards figures_, ctx_, ctx_request_*, check_*
   EngineFigures figures_;
   ContextView ctx_;
   int64_t ctx_req_chapter_ = 0, ctx_req_budget_ = 0;
   bool ctx_pending_ = false;
   std::condition_variable ctx_cv_;
+  CheckView check_;
+  bool check_pending_ = false, check_force_ = false;
+  std::condition_variable check_cv_;
 
   std::unique_ptr<EngineSession> engine_;
   std::unique_ptr<JobQueue> queue_;
   std::atomic<bool> quit_{false};
-  std::thread load_thread_, ctx_thread_;
+  std::thread load_thread_, ctx_thread_, check_thread_;
 };
 
 }  // namespace cj::studio

@@ -30,6 +30,39 @@ const Kind& kind_of(const std::string& k) {
   return kKinds[0];
 }
 
+// The builder's degradation steps (memory/context_builder.cpp's ladder, English in the CLI's manifest) in the
+// writer's words; a step this table does not know shows as it is.
+std::string step_label(const std::string& s) {
+  auto num_after = [&](const std::string& prefix) { return s.substr(prefix.size()); };
+  auto starts = [&](const char* p) { return s.rfind(p, 0) == 0; };
+  if (starts("reserved passages ")) return "检索片段减到 " + num_after("reserved passages ") + " 段";
+  if (starts("verbatim chapters ")) return "前文原文减到 " + num_after("verbatim chapters ") + " 章";
+  if (starts("chapter summaries of arc ")) {
+    const std::string rest = num_after("chapter summaries of arc ");
+    return "第 " + rest.substr(0, rest.find(' ')) + " 卷的章节摘要改用卷摘要";
+  }
+  if (s == "shorter chapter summaries") return "章节摘要改用短版";
+  if (s == "no reserved passages") return "不放检索片段";
+  if (s == "no verbatim chapter") return "不放前文原文";
+  if (s == "shorter arc summaries") return "卷摘要改用短版";
+  if (s == "fewer entity sheets") return "减少人物卡";
+  if (starts("arc summary ")) {
+    const std::string rest = num_after("arc summary ");
+    return "去掉第 " + rest.substr(0, rest.find(' ')) + " 卷摘要";
+  }
+  if (s == "shorter synopsis") return "全书梗概改用短版";
+  if (s == "no synopsis") return "去掉全书梗概";
+  if (starts("oldest chapter summaries dropped (")) {
+    const std::string rest = num_after("oldest chapter summaries dropped (");
+    return "去掉最早的 " + rest.substr(0, rest.find(')')) + " 章摘要";
+  }
+  if (starts("current text cut to its last ")) {
+    const std::string rest = num_after("current text cut to its last ");
+    return "当前正文只留最后 " + rest.substr(0, rest.find(' ')) + " 令牌";
+  }
+  return s;
+}
+
 class ContextPanel final : public Panel {
  public:
   const char* name() const override { return "context"; }
@@ -87,7 +120,7 @@ class ContextPanel final : public Panel {
     }
     if (!v.degradations.empty()) {
       std::string d = "为符合预算：";
-      for (size_t i = 0; i < v.degradations.size(); ++i) d += (i ? "；" : "") + v.degradations[i];
+      for (size_t i = 0; i < v.degradations.size(); ++i) d += (i ? "；" : "") + step_label(v.degradations[i]);
       wrapped_text(st, d, ImGui::GetColorU32(ImGuiCol_TextDisabled));
     }
     ImGui::Separator();

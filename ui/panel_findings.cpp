@@ -1,8 +1,9 @@
 // Consistency findings stored in the book project: click one to open its chapter with the span selected;
-// dismiss or mark fixed. The checker that produces them comes with studio's jobs; this panel lists what is
-// stored.
+// dismiss or mark fixed. 检查 runs the deterministic checks on studio's worker (the chapters changed since the
+// last check; 全部重查 all of them) and the list reloads when it is done.
 #include <imgui.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -19,10 +20,12 @@ const char* status_label(const std::string& s) {
   return "";
 }
 
-const char* kind_label(const std::string& k) {
-  if (k == "contradiction") return "矛盾";
+const char* kind_label(const std::string& k) {  // studio/check/check_types.h
+  if (k == "name_variant") return "名字写法";
+  if (k == "after_death") return "死后出场";
+  if (k == "attribute") return "设定矛盾";
   if (k == "timeline") return "时间线";
-  if (k == "name") return "称谓";
+  if (k == "llm") return "模型发现";
   return k.c_str();
 }
 
@@ -55,11 +58,37 @@ class FindingsPanel final : public Panel {
       not_available(st, "一致性检查的发现：与已知设定矛盾之处，点击跳转到正文中的位置，可忽略或修正。", error_.c_str());
       return;
     }
-    if (ImGui::Button("刷新")) reload(st);
+    const studio::CheckView cv = st.assistant ? st.assistant->check() : studio::CheckView{};
+    if (cv.version != check_seen_) {  // a check finished: its findings are in the project now
+      check_seen_ = cv.version;
+      reload(st);
+    }
+    const bool running = cv.state == studio::CheckView::kRunning;
+    ImGui::BeginDisabled(!st.assistant || running);
+    if (ImGui::Button("检查")) {
+      if (st.dirty() && st.save_now) st.save_now();  // the check reads the saved text
+      st.assistant->run_check(false);
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("全部重查")) {
+      if (st.dirty() && st.save_now) st.save_now();
+      st.assistant->run_check(true);
+    }
+    ImGui::EndDisabled();
     ImGui::SameLine();
     ImGui::Checkbox("显示已处理", &show_closed_);
-    wrapped_text(st, "检查任务尚未接入（等待 studio 的任务队列）；此处列出书稿中已存的发现。",
-                 ImGui::GetColorU32(ImGuiCol_TextDisabled));
+    if (running) {
+      wrapped_text(st, "正在检查…", ImGui::GetColorU32(ImGuiCol_TextDisabled));
+    } else if (cv.state == studio::CheckView::kFailed) {
+      wrapped_text(st, "检查失败：" + cv.message, IM_COL32(180, 40, 30, 255));
+    } else if (cv.state == studio::CheckView::kDone) {
+      char ms[48];
+      std::snprintf(ms, sizeof ms, "（%.0f 毫秒）", cv.ms);
+      wrapped_text(st, cv.message + ms, ImGui::GetColorU32(ImGuiCol_TextDisabled));
+    } else {
+      wrapped_text(st, "检查：名字写法、死后出场、与设定矛盾、时间线倒退（不需要模型）；只查改动过的章节。",
+                   ImGui::GetColorU32(ImGuiCol_TextDisabled));
+    }
     ImGui::Separator();
     int shown = 0;
     for (size_t i = 0; i < items_.size(); ++i) {
@@ -115,6 +144,7 @@ class FindingsPanel final : public Panel {
   }
 
   int loaded_for_ = -1;
+  uint64_t check_seen_ = 0;
   std::string error_;
   std::vector<storage::Finding> items_;
   int selected_ = -1;

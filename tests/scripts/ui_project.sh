@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GUI on a book project (SQLite) under Xvfb: import the sample novel, open 第二回, type Chinese, save with
 # Ctrl+S, type more and let the autosave write it, then check the database: each save is a new revision and the
-# imported text is still there, untouched. Also: a search jumps to a hit, and an unknown book id is an error.
+# imported text is still there, untouched. Also: a search jumps to a hit, F8 to a finding, 检查 finds a misspelled
+# name, and an unknown book id is an error.
 set -u
 BIN=$1
 SRC=$2
@@ -116,6 +117,27 @@ PY
 printf 'wait 3\nkey f8\nwait 3\nexpect-selection 林黛玉\nquit\n' > "$tmp/f8.script"
 log=$(run --db "$db" --book 1 --chapter 1 --script "$tmp/f8.script")
 [ $? -eq 0 ] || { echo "FAIL: F8 did not select the finding's span: $log"; fails=$((fails+1)); }
+# 检查 in the findings panel runs the checker on studio's worker: a misspelled name typed into 第五回 is found.
+"$BIN/changjuan-cli" entity add --db "$db" --book 1 --name 林黛玉 --alias 黛玉 >/dev/null
+cat > "$tmp/check.script" <<'S'
+wait 3
+open 4
+wait 3
+click 560 420
+key ctrl+end
+type \n林黛王笑道：“何必如此。”
+key ctrl+s
+wait 2
+panel findings
+wait 3
+click 878 88
+wait 30
+quit
+S
+log=$(run --db "$db" --book 1 --script "$tmp/check.script")
+[ $? -eq 0 ] || { echo "FAIL: check script: $log"; fails=$((fails+1)); }
+n=$(python3 -c "import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from findings where chapter=5 and kind='name_variant' and evidence like '%林黛王%'\").fetchone()[0])" "$db")
+[ "$n" = 1 ] || { echo "FAIL: the check button did not find 林黛王 in 第五回 ($n findings)"; fails=$((fails+1)); }
 log=$(run --db "$db" --book 99 --screenshot "$tmp/x.png" --frames 2)
 grep -q "no book with id 99" <<<"$log" || { echo "FAIL: a wrong book id did not say so: $log"; fails=$((fails+1)); }
 echo "ui_project: $fails failed"

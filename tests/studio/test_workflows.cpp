@@ -11,7 +11,10 @@
 
 #include "engine/base/utf8.h"
 #include "engine/llama2c.h"
+#include "storage/entities.h"
+#include "storage/findings.h"
 #include "storage/jobs.h"
+#include "studio/assistant.h"
 #include "studio/job_queue.h"
 #include "studio/workflows.h"
 #include "tests/studio/studio_test_util.h"
@@ -367,6 +370,56 @@ TEST(Workflows, PlainDraftOnStories260K) {
   p.kind = "rewrite";
   p.sel_end = 5;
   EXPECT_FALSE(params_from_json(to_json(p)).ok());  // rewriting needs instructions
+}
+
+}  // namespace
+}  // namespace cj::studio
+
+
+namespace cj::studio {
+namespace {
+using testing::make_project;
+using testing::TempDir;
+
+// The GUI's 检查 button: the deterministic check runs on the assistant's worker (no model needed) and its
+// findings land in the project; a second run only re-checks what changed.
+TEST(Workflows, AssistantRunsTheConsistencyCheckOnItsWorker) {
+  TempDir dir;
+  std::string path = dir.file("p.cjdb");
+  int64_t book = make_project(path);
+  {
+    auto db = storage::Database::open(path);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(storage::Entities(**db).add(book, "character", "林黛玉", {"黛玉"}).ok());
+    storage::Chapters ch(**db);
+    auto c2 = ch.get_by_ordinal(book, 2);
+    ASSERT_TRUE(c2.ok());
+    ASSERT_TRUE(ch.save(c2->id, c2->body + "\n林黛玉笑道：“好。”林黛王又道：“何必如此。”\n").ok());
+  }
+  Assistant a(path, book);
+  auto wait_done = [&] {
+    for (int i = 0; i < 3000 && a.check().state == CheckView::kRunning; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return a.check();
+  };
+  EXPECT_EQ(a.check().state, CheckView::kNone);
+  a.run_check(false);
+  CheckView v = wait_done();
+  ASSERT_EQ(v.state, CheckView::kDone) << v.message;
+  EXPECT_NE(v.message.find("检查了 2 章"), std::string::npos) << v.message;
+  EXPECT_EQ(v.version, 1u);
+  auto db = storage::Database::open(path);
+  ASSERT_TRUE(db.ok());
+  auto found = storage::Findings(**db).list(book, 2);
+  ASSERT_TRUE(found.ok());
+  bool variant = false;
+  for (const auto& f : *found) variant = variant || (f.kind == "name_variant" && f.evidence.find("林黛王") != std::string::npos);
+  EXPECT_TRUE(variant);
+  a.run_check(false);  // nothing changed: both chapters are fresh
+  v = wait_done();
+  ASSERT_EQ(v.state, CheckView::kDone) << v.message;
+  EXPECT_NE(v.message.find("检查了 0 章（2 章未改动，跳过）"), std::string::npos) << v.message;
+  EXPECT_EQ(v.version, 2u);
 }
 
 }  // namespace
