@@ -11,6 +11,7 @@
 #include "storage/chapters.h"
 #include "storage/database.h"
 #include "storage/search_index.h"
+#include "storage/transaction.h"
 
 namespace cj::studio {
 namespace {
@@ -309,7 +310,19 @@ class ProjectBook final : public BookSession {
     if (from >= rows_.size() || to >= rows_.size()) return make_error("no such chapter position");
     if (from == to) return Status::Ok();
     storage::Chapters ch(*db_);
-    CJ_TRY(ch.move(rows_[from].id, rows_[to].ordinal));
+    // One transaction: the chapters move (and what storage keys by ordinal), and so do the outlines kept here.
+    auto tx = storage::Transaction::begin(*db_);
+    if (!tx.ok()) return Error{tx.error()};
+    const int64_t a = rows_[from].ordinal, b = rows_[to].ordinal;
+    std::vector<std::pair<int64_t, std::string>> moved;  // (new ordinal, outline)
+    for (int64_t o = std::min(a, b); o <= std::max(a, b); ++o) {
+      auto text = outline(o);
+      if (!text.ok()) return Error{text.error()};
+      moved.push_back({o == a ? b : (a < b ? o - 1 : o + 1), std::move(*text)});
+    }
+    CJ_TRY(ch.move(rows_[from].id, b));
+    for (const auto& [o, text] : moved) CJ_TRY(save_outline(o, text));
+    CJ_TRY(tx->commit());
     auto rows = ch.list(book_.id);
     if (!rows.ok()) return Error{rows.error()};
     rows_ = std::move(*rows);

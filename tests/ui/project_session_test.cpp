@@ -93,6 +93,23 @@ TEST_F(ProjectSessionTest, RenameAndAddChapters) {
   EXPECT_EQ((*again)->chapters()[2].zi, 5u);
 }
 
+TEST_F(ProjectSessionTest, OutlinesMoveWithTheirChapters) {
+  auto b = BookSession::open_project(path_, book_);
+  ASSERT_TRUE(b.ok()) << b.error();
+  BookSession& s = **b;
+  ASSERT_TRUE(s.add_chapter("").ok());  // three chapters: 第一回, 第二回, 第三回
+  ASSERT_EQ(s.chapters().size(), 3u);
+  const std::string first = s.chapters()[0].title, third = s.chapters()[2].title;
+  ASSERT_TRUE(s.save_outline(1, "一的大纲").ok());
+  ASSERT_TRUE(s.save_outline(3, "三的大纲").ok());
+  ASSERT_TRUE(s.move_chapter(2, 0).ok());  // 第三回 to the front
+  EXPECT_EQ(s.chapters()[0].title, third);
+  EXPECT_EQ(s.chapters()[1].title, first);
+  EXPECT_EQ(*s.outline(1), "三的大纲");
+  EXPECT_EQ(*s.outline(2), "一的大纲");
+  EXPECT_EQ(*s.outline(3), "");
+}
+
 TEST_F(ProjectSessionTest, SearchPointsAtTheFirstOccurrence) {
   auto b = BookSession::open_project(path_, book_);
   ASSERT_TRUE(b.ok());
