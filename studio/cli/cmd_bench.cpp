@@ -1,10 +1,13 @@
 // changjuan-cli bench: prefill and decode speed of a model on the CPU, with the bytes each decoded token reads
 // and the machine's memory read bandwidth measured in the same run, so the decode speed can be judged against
-// the hardware's limit (bandwidth_utilization = bytes_per_token * decode_tok_s / bandwidth).
+// the hardware's limit (bandwidth_utilization: the median over repeats of bytes_per_token * decode_tok_s /
+// the bandwidth measured right after that repeat's decode).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <random>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -57,7 +60,12 @@ int run_bench(const Args& a) {
   // Warm-up: touch every weight page once.
   TokenId t0 = prompt[0];
   if (Status s = be.eval(&t0, 1, logits.data(), 1); !s.ok()) return fail(s.error());
-  std::vector<double> pre, dec;
+  // The read bandwidth is measured after each repeat's decode, on a pool of the same size (the backend's workers
+  // sleep by then), so that every decode is compared with the machine as it was at that moment: on a shared
+  // machine both swing by tens of percent within a minute. Utilization is the median of the per-repeat ratios.
+  const bool measure_bw = !a.has("no-bandwidth");
+  std::unique_ptr<ThreadPool> bw_pool = measure_bw ? std::make_unique<ThreadPool>(bo.n_threads) : nullptr;
+  std::vector<double> pre, dec, bws, utils;
   size_t kv_bytes_sum = 0;
   for (long long r = 0; r < *reps; ++r) {
     be.truncate(0);
@@ -73,15 +81,16 @@ int run_bench(const Args& a) {
       next = TokenId(std::max_element(logits.begin(), logits.end()) - logits.begin());
     }
     dec.push_back(double(*n_gen) / seconds_since(t));
+    if (measure_bw) {
+      const double bytes = double(m.weight_bytes_per_token()) + double(kv_bytes_sum) / double(*n_gen);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the backend's workers stop spinning
+      bws.push_back(measure_read_bandwidth_gbs(bw_pool.get()));
+      utils.push_back(bytes * dec.back() / 1e9 / bws.back());
+    }
   }
   const double prefill = median(pre), decode = median(dec);
   const double bytes_per_token = double(m.weight_bytes_per_token()) + double(kv_bytes_sum) / double(*n_gen);
-  be_r.value().reset();  // stop the backend's pool before measuring the bandwidth with a pool of the same size
-  double bw = 0;
-  if (!a.has("no-bandwidth")) {
-    ThreadPool pool(bo.n_threads);
-    bw = measure_read_bandwidth_gbs(&pool);
-  }
+  const double bw = measure_bw ? median(bws) : 0, util = measure_bw ? median(utils) : 0;
   const double decode_gbs = bytes_per_token * decode / 1e9;
   nlohmann::json j = {{"model", *a.get("model")},
                       {"describe", m.describe()},
@@ -97,12 +106,14 @@ int run_bench(const Args& a) {
                       {"bytes_per_token", bytes_per_token},
                       {"decode_gbs", decode_gbs},
                       {"bandwidth_gbs", bw > 0 ? nlohmann::json(bw) : nlohmann::json(nullptr)},
-                      {"bandwidth_utilization", bw > 0 ? nlohmann::json(decode_gbs / bw) : nlohmann::json(nullptr)}};
+                      {"bandwidth_gbs_all", bws},
+                      {"bandwidth_utilization", bw > 0 ? nlohmann::json(util) : nlohmann::json(nullptr)},
+                      {"bandwidth_utilization_all", utils}};
   if (a.has("json")) {
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("%s\nprefill %.1f tok/s, decode %.1f tok/s, %.1f MB/token, %.1f GB/s of %.1f GB/s measured (%.0f%%)\n",
-                m.describe().c_str(), prefill, decode, bytes_per_token / 1e6, decode_gbs, bw, bw > 0 ? 100 * decode_gbs / bw : 0.0);
+                m.describe().c_str(), prefill, decode, bytes_per_token / 1e6, decode_gbs, bw, 100 * util);
   }
   return 0;
 }
