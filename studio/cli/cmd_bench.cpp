@@ -15,6 +15,7 @@
 #include "engine/membw.h"
 #include "engine/thread_pool.h"
 #include "studio/cli/command.h"
+#include "studio/cli/kv_options.h"
 
 namespace cj::cli {
 namespace {
@@ -42,12 +43,7 @@ int run_bench(const Args& a) {
   bo.n_threads = int(*threads);
   bo.n_ctx = int(*n_prompt + *n_gen);
   bo.n_batch = int(std::min<long long>(*n_prompt, 512));
-  if (!kv_type_from_name(a.get_or("kv-type", "f16"), &bo.kv_type)) return fail("--kv-type must be f16, f32 or q8_0");
-  auto kv_host_mb = a.get_int("kv-host-mb", 0);
-  if (!kv_host_mb.ok()) return fail(kv_host_mb.error());
-  if (*kv_host_mb < 0) return fail("--kv-host-mb must be positive");
-  bo.kv_host_bytes = size_t(*kv_host_mb) << 20;
-  bo.kv_disk = a.get_or("kv-disk", "");
+  if (Status s = apply_kv_options(a, &bo); !s.ok()) return fail(s.error());
   auto be_r = make_cpu_backend(m, bo);
   if (!be_r.ok()) return fail(be_r.error());
   Backend& be = **be_r;
@@ -120,16 +116,13 @@ int run_bench(const Args& a) {
 
 Registrar reg({.name = "bench",
                .summary = "measure prefill and decode speed and memory-bandwidth utilization on the CPU",
-               .options = {{"model", "M", "GGUF model file", true},
+               .options = with_kv_options({{"model", "M", "GGUF model file", true},
                            {"threads", "T", "threads (default 1)"},
                            {"prompt", "P", "prompt tokens (default 128)"},
                            {"gen", "G", "decoded tokens (default 64)"},
                            {"repeats", "R", "repeats; medians are reported (default 3)"},
-                           {"kv-type", "T", "KV cache type f16|f32|q8_0 (default f16)"},
-                           {"kv-host-mb", "MB", "KV host-RAM budget in MiB (default: the whole context)"},
-                           {"kv-disk", "F", "KV spill file for blocks beyond the host budget"},
                            {"no-bandwidth", "", "skip the bandwidth measurement (bandwidth fields null)"},
-                           {"json", "", "print one JSON object"}},
+                           {"json", "", "print one JSON object"}}),
                .run = run_bench});
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "engine/generate.h"
 #include "engine/kv_session.h"
 #include "studio/cli/command.h"
+#include "studio/cli/kv_options.h"
 
 namespace cj::cli {
 namespace {
@@ -67,12 +68,7 @@ int run_generate(const Args& a) {
   BackendOptions bo;
   bo.n_threads = int(*threads);
   bo.n_ctx = int(*ctx);
-  if (!kv_type_from_name(a.get_or("kv-type", "f16"), &bo.kv_type)) return fail("--kv-type must be f16, f32 or q8_0");
-  auto kv_host_mb = a.get_int("kv-host-mb", 0);
-  if (!kv_host_mb.ok()) return fail(kv_host_mb.error());
-  if (*kv_host_mb < 0) return fail("--kv-host-mb must be positive");
-  bo.kv_host_bytes = size_t(*kv_host_mb) << 20;
-  bo.kv_disk = a.get_or("kv-disk", "");
+  if (Status s = apply_kv_options(a, &bo); !s.ok()) return fail(s.error());
 
   auto model = Model::load(*a.get("model"));
   if (!model.ok()) return fail(model.error());
@@ -136,7 +132,7 @@ int run_generate(const Args& a) {
 
 Registrar reg({.name = "generate",
                .summary = "generate text from a prompt with a GGUF model (CPU)",
-               .options = {{"model", "M", "GGUF model file", true},
+               .options = with_kv_options({{"model", "M", "GGUF model file", true},
                            {"prompt-file", "F", "UTF-8 prompt file"},
                            {"prompt", "TEXT", "prompt text (instead of --prompt-file)"},
                            {"chat", "", "wrap the prompt as a ChatML user turn"},
@@ -153,12 +149,9 @@ Registrar reg({.name = "generate",
                            {"seed", "S", "sampling seed (default 0)"},
                            {"threads", "T", "threads (default 1)"},
                            {"ctx", "N", "context size in tokens (default 4096)"},
-                           {"kv-type", "T", "KV cache type f16|f32|q8_0 (default f16)"},
-                           {"kv-host-mb", "MB", "KV host-RAM budget in MiB (default: the whole context)"},
-                           {"kv-disk", "F", "KV spill file for blocks beyond the host budget"},
                            {"save-session", "F", "write the KV cache (prompt + output) to F afterwards"},
                            {"load-session", "F", "start from the KV snapshot F (its matching prefix is not prefilled)"},
-                           {"stats-json", "F", "write prompt_tokens, gen_tokens, ttft_ms, prefill_tok_s, decode_tok_s"}},
+                           {"stats-json", "F", "write prompt_tokens, gen_tokens, ttft_ms, prefill_tok_s, decode_tok_s"}}),
                .max_positionals = 2,
                .positional_help = "[-n N]",
                .run = run_generate});

@@ -1,6 +1,7 @@
-// changjuan-cli kv-bench: time to first token of a long prompt from an empty KV cache (cold) and after an edit
-// near its tail (warm: the unchanged prefix comes from the paged cache / prefix cache and only the edited tail is
-// prefilled). Reports wall and process CPU time of both and their ratio, plus the KV tiers' budgets and peaks.
+// changjuan-cli bench-context (alias kv-bench): time to first token of a long prompt from an empty KV cache
+// (cold) and after an edit near its tail (warm: the unchanged prefix comes from the paged cache / prefix cache and
+// only the edited tail is prefilled). Reports wall and process CPU time of both and their ratio, the reused
+// tokens, and the KV tiers' budgets, peaks and bytes per tier.
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -10,6 +11,7 @@
 
 #include "engine/backend.h"
 #include "studio/cli/command.h"
+#include "studio/cli/kv_options.h"
 
 namespace cj::cli {
 namespace {
@@ -22,25 +24,33 @@ double cpu_ms() {
   return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
 }
 
+// --prompt-tokens / --edit-tail, or their short spellings --prompt / --edit (not both).
+Result<long long> int_opt(const Args& a, const char* name, const char* alias, long long def) {
+  if (a.has(name) && a.has(alias)) return make_error(std::string("give --") + name + " or --" + alias + ", not both");
+  return a.get_int(a.has(alias) ? alias : name, def);
+}
+
 int run_kv_bench(const Args& a) {
   auto threads = a.get_int("threads", 1);
-  auto n_prompt = a.get_int("prompt", 120000);
-  auto n_edit = a.get_int("edit", 1000);
-  auto host_mb = a.get_int("kv-host-mb", 0);
-  for (const auto* r : {&threads, &n_prompt, &n_edit, &host_mb})
+  auto n_prompt = int_opt(a, "prompt-tokens", "prompt", 120000);
+  auto n_edit = int_opt(a, "edit-tail", "edit", 1000);
+  for (const auto* r : {&threads, &n_prompt, &n_edit})
     if (!r->ok()) return fail(r->error());
-  if (*n_prompt < 2 || *n_edit < 1 || *n_edit >= *n_prompt || *n_prompt > 1 << 20 || *host_mb < 0)
-    return fail("--prompt must be 2..1048576 and --edit 1..prompt-1");
+  if (*n_prompt < 2 || *n_edit < 1 || *n_edit >= *n_prompt || *n_prompt > 1 << 20)
+    return fail("--prompt-tokens must be 2..1048576 and --edit-tail 1..prompt-tokens-1");
+  auto ctx = a.get_int("ctx", *n_prompt + 1);
+  if (!ctx.ok()) return fail(ctx.error());
+  if (*ctx <= *n_prompt || *ctx > (1 << 20) + 1)
+    return fail("--ctx must hold the prompt and the first token: more than --prompt-tokens (" +
+                std::to_string(*n_prompt) + ")");
   auto model = Model::load(*a.get("model"));
   if (!model.ok()) return fail(model.error());
   const Model& m = **model;
   BackendOptions bo;
   bo.n_threads = int(*threads);
-  bo.n_ctx = int(*n_prompt + 1);
+  bo.n_ctx = int(*ctx);
   bo.n_batch = 256;
-  bo.kv_host_bytes = size_t(*host_mb) << 20;
-  bo.kv_disk = a.get_or("kv-disk", "");
-  if (!kv_type_from_name(a.get_or("kv-type", "f16"), &bo.kv_type)) return fail("--kv-type must be f16, f32 or q8_0");
+  if (Status s = apply_kv_options(a, &bo); !s.ok()) return fail(s.error());
   auto be = make_cpu_backend(m, bo);
   if (!be.ok()) return fail(be.error());
   const int V = m.config().n_vocab, N = int(*n_prompt), E = int(*n_edit);
@@ -70,9 +80,12 @@ int run_kv_bench(const Args& a) {
                       {"cold_cpu_ms", cold_cpu},     {"warm_cpu_ms", warm_cpu},
                       {"cpu_ratio", warm_cpu / cold_cpu}, {"threads", bo.n_threads},
                       {"kv_type", kv_type_name(bo.kv_type)},
+                      {"ctx", bo.n_ctx},
                       {"kv", {{"host_budget", ks.host_budget}, {"host_peak", ks.host_peak},
                               {"disk_budget", ks.disk_budget}, {"disk_peak", ks.disk_peak},
-                              {"demoted", ks.demoted}, {"disk_reads", ks.disk_reads}}}};
+                              {"demoted", ks.demoted}, {"disk_reads", ks.disk_reads}}},
+                      // Peak bytes per tier (the CPU path has no device tier).
+                      {"bytes_per_tier", {{"device", 0}, {"host", ks.host_peak}, {"disk", ks.disk_peak}}}};
   if (a.has("json")) {
     std::printf("%s\n", j.dump(2).c_str());
   } else {
@@ -83,17 +96,22 @@ int run_kv_bench(const Args& a) {
   return 0;
 }
 
-Registrar reg({.name = "kv-bench",
-               .summary = "cold vs warm time to first token of a long prompt edited at its tail (KV reuse)",
-               .options = {{"model", "M", "GGUF model file", true},
-                           {"prompt", "N", "prompt tokens (random; default 120000)"},
-                           {"edit", "N", "tokens changed at the tail for the warm run (default 1000)"},
-                           {"threads", "T", "threads (default 1)"},
-                           {"kv-type", "T", "KV cache type f16|f32|q8_0 (default f16)"},
-                           {"kv-host-mb", "MB", "KV host-RAM budget in MiB (default: the whole context)"},
-                           {"kv-disk", "F", "KV spill file for blocks beyond the host budget"},
-                           {"json", "", "print JSON"}},
-               .run = run_kv_bench});
+Command bench_context_command(const char* name, const char* summary) {
+  return {.name = name,
+          .summary = summary,
+          .options = with_kv_options({{"model", "M", "GGUF model file", true},
+                                      {"ctx", "N", "context size in tokens (default: prompt-tokens + 1)"},
+                                      {"prompt-tokens", "P", "prompt tokens (random; default 120000; also --prompt)"},
+                                      {"prompt", "P", "same as --prompt-tokens"},
+                                      {"edit-tail", "E", "tokens changed at the tail for the warm run (default 1000; also --edit)"},
+                                      {"edit", "E", "same as --edit-tail"},
+                                      {"threads", "T", "threads (default 1)"},
+                                      {"json", "", "print JSON"}}),
+          .run = run_kv_bench};
+}
+Registrar reg(bench_context_command(
+    "bench-context", "cold vs warm time to first token of a long prompt edited at its tail (KV reuse)"));
+Registrar reg_alias(bench_context_command("kv-bench", "same as bench-context"));
 
 }  // namespace
 }  // namespace cj::cli

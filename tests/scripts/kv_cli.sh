@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The paged KV cache end to end: a long prompt under a small host budget with a disk spill file (output equal to
 # the all-host run, budget respected), q8_0 KV, session save → load (no prefill, same output), a refused snapshot,
-# kv-bench --json. The 131072-token run is documented in docs/kv_cache.md (it takes minutes on 2 cores).
+# kv-bench --json, bench-context with the issue's option names. The 131072-token run is documented in docs/kv_cache.md (it takes minutes on 2 cores).
 set -u
 BIN=$1; SRC=$2
 CLI=$BIN/changjuan-cli
@@ -47,6 +47,20 @@ check "a truncated snapshot is refused" '[ $? -ne 0 ] && grep -q "truncated" "$t
 "$CLI" kv-bench --model "$tmp/m.gguf" --prompt 4096 --edit 256 --threads 2 --json > "$tmp/b.json"
 check "kv-bench reuses the unedited prefix" '$PY -c "
 import json,sys; j=json.load(open(sys.argv[1])); assert j[\"reused_tokens\"]==3840 and j[\"cpu_ratio\"]<0.5, j" "$tmp/b.json"'
+
+# The issue's spelling: bench-context with --ctx/--prompt-tokens/--edit-tail, a host budget and a spill folder.
+"$CLI" bench-context --model "$tmp/m.gguf" --ctx 4200 --prompt-tokens 4096 --edit-tail 256 --host-kv-mb 1 \
+  --kv-dir "$tmp/kvd" --threads 2 --json > "$tmp/bc.json"
+check "bench-context reports reuse and bytes per tier" '$PY -c "
+import json,sys; j=json.load(open(sys.argv[1])); t=j[\"bytes_per_tier\"]
+assert j[\"reused_tokens\"]==3840 and j[\"ctx\"]==4200 and j[\"cold_ttft_ms\"]>j[\"warm_ttft_ms\"]>0, j
+assert t[\"device\"]==0 and 0<t[\"host\"]<=1<<20 and t[\"disk\"]>0, t" "$tmp/bc.json"'
+"${G[@]}" --host-kv-mb 1 --kv-dir "$tmp/kvd2" > "$tmp/dir.txt"
+check "generate --host-kv-mb --kv-dir equals the all-host output" 'cmp -s "$tmp/host.txt" "$tmp/dir.txt"'
+"${G[@]}" --device-kv-mb 64 > /dev/null 2> "$tmp/err3.txt"
+check "--device-kv-mb on the CPU path is refused, not ignored" '[ $? -ne 0 ] && grep -q "CUDA backend" "$tmp/err3.txt"'
+"$CLI" bench-context --model "$tmp/m.gguf" --ctx 100 --prompt-tokens 4096 > /dev/null 2> "$tmp/err4.txt"
+check "bench-context refuses a context smaller than the prompt" '[ $? -ne 0 ] && grep -q "ctx must hold" "$tmp/err4.txt"'
 
 [ $fails -eq 0 ] && echo "kv_cli: all passed"
 exit $fails

@@ -1,0 +1,50 @@
+#include "studio/cli/kv_options.h"
+
+#include <filesystem>
+#include <system_error>
+
+namespace cj::cli {
+
+std::vector<OptSpec> kv_option_specs() {
+  return {{"kv-type", "T", "KV cache type f16|f32|q8_0 (default f16)"},
+          {"host-kv-mb", "MB", "KV host-RAM budget in MiB (default: the whole context; also --kv-host-mb)"},
+          {"kv-host-mb", "MB", "same as --host-kv-mb"},
+          {"kv-dir", "D", "spill KV blocks beyond the host budget to a file in folder D"},
+          {"kv-disk", "F", "spill KV blocks beyond the host budget to file F"},
+          {"device-kv-mb", "MB", "GPU KV budget (the CUDA backend's tier; not on the CPU path)"}};
+}
+
+std::vector<OptSpec> with_kv_options(std::vector<OptSpec> base) {
+  for (auto& o : kv_option_specs()) base.push_back(std::move(o));
+  return base;
+}
+
+Status apply_kv_options(const Args& a, BackendOptions* bo) {
+  if (!kv_type_from_name(a.get_or("kv-type", "f16"), &bo->kv_type))
+    return make_error("--kv-type must be f16, f32 or q8_0");
+  if (a.has("host-kv-mb") && a.has("kv-host-mb")) return make_error("give --host-kv-mb or --kv-host-mb, not both");
+  const char* host_opt = a.has("kv-host-mb") ? "kv-host-mb" : "host-kv-mb";
+  auto host_mb = a.get_int(host_opt, 0);
+  if (!host_mb.ok()) return make_error(host_mb.error());
+  if (*host_mb < 0) return make_error(std::string("--") + host_opt + " must be positive");
+  bo->kv_host_bytes = size_t(*host_mb) << 20;
+  auto device_mb = a.get_int("device-kv-mb", 0);
+  if (!device_mb.ok()) return make_error(device_mb.error());
+  if (*device_mb != 0)
+    return make_error("--device-kv-mb sets the GPU tier of the CUDA backend; this command runs on the CPU (use "
+                      "--host-kv-mb and --kv-dir)");
+  if (a.has("kv-dir") && a.has("kv-disk")) return make_error("give --kv-dir or --kv-disk, not both");
+  if (a.has("kv-dir")) {
+    const std::filesystem::path dir(*a.get("kv-dir"));
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || !std::filesystem::is_directory(dir))
+      return make_error("--kv-dir " + dir.string() + ": not a folder that can be created (" + ec.message() + ")");
+    bo->kv_disk = (dir / "changjuan-kv.spill").string();
+  } else {
+    bo->kv_disk = a.get_or("kv-disk", "");
+  }
+  return Status::Ok();
+}
+
+}  // namespace cj::cli
