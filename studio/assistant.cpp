@@ -72,13 +72,14 @@ Assistant::~Assistant() {
 
 void Assistant::load(const Settings& machine) {
   if (load_thread_.joinable()) return;  // one model per assistant
-  if (machine.model_path.empty()) return;
+  const bool remote = machine.backend == "remote";
+  if (machine.model_path.empty() && !remote) return;
   {
     std::lock_guard<std::mutex> lk(mu_);
     figures_.state = EngineFigures::kLoading;
-    figures_.model_path = machine.model_path;
-    figures_.model_name = std::filesystem::path(machine.model_path).filename().string();
-    figures_.message = "正在加载模型…";
+    figures_.model_path = remote ? machine.remote_url : machine.model_path;
+    figures_.model_name = remote ? machine.remote_model : std::filesystem::path(machine.model_path).filename().string();
+    figures_.message = remote ? "正在连接服务器…" : "正在加载模型…";
   }
   load_thread_ = std::thread([this, machine] { load_worker(machine); });
 }
@@ -98,7 +99,32 @@ void Assistant::load_worker(Settings machine) {
     if (!eff.ok()) return fail(eff.error());
     s = *eff;
   }
-  if (s.backend != "cpu") return fail("backend '" + s.backend + "' is not available in the app yet; set backend to cpu");
+  if (s.backend == "remote") {
+    // An OpenAI-compatible server (vLLM, SGLang, llama-server, changjuan-cli serve) runs the jobs.
+    auto g = open_generator(s);
+    if (!g.ok()) return fail("无法连接 " + s.remote_url + "：" + g.error());
+    auto q = std::make_unique<JobQueue>(db_path_, g->get());
+    if (Status st = q->start(); !st.ok()) return fail(st.error());
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::lock_guard<std::mutex> lk(mu_);
+    settings_ = s;
+    remote_ = std::move(*g);
+    queue_ = std::move(q);
+    EngineFigures& f = figures_;
+    f.state = EngineFigures::kReady;
+    f.backend = "remote";
+    f.model_name = remote_->name();
+    f.model_path = s.remote_url;
+    f.n_ctx = remote_->n_ctx();
+    f.load_s = secs;
+    f.context_budget = s.context_budget > 0 ? s.context_budget : s.ctx / 4;
+    char msg[96];
+    std::snprintf(msg, sizeof msg, "已连接服务器（%.2f 秒）", secs);
+    f.message = msg;
+    return;
+  }
+  if (s.backend != "cpu")
+    return fail("后端 “" + s.backend + "” 在应用里还不能用（没有 CUDA 后端）；在设置中把 backend 设为 cpu 或 remote");
   auto es = EngineSession::open(engine_settings(s));
   if (!es.ok()) return fail(es.error());
   auto q = std::make_unique<JobQueue>(db_path_, es->get());
@@ -262,7 +288,8 @@ void Assistant::context_worker() {
       ctx_pending_ = false;
       chapter = ctx_req_chapter_;
       budget = ctx_req_budget_;
-      if (figures_.state == EngineFigures::kReady) model_path = figures_.model_path;
+      // (a remote server's tokenizer is not here: the bundled one measures then)
+      if (figures_.state == EngineFigures::kReady && figures_.backend != "remote") model_path = figures_.model_path;
     }
     const auto t0 = std::chrono::steady_clock::now();
     ContextView v;

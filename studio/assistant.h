@@ -74,8 +74,9 @@ class Assistant {
   Assistant(const Assistant&) = delete;
   Assistant& operator=(const Assistant&) = delete;
 
-  // Loads settings.model_path (the book's overrides applied) on a worker thread and starts the job queue.
-  // An empty model path leaves the assistant without a model (status says how to set one).
+  // Loads settings.model_path (the book's overrides applied) on a worker thread and starts the job queue; with
+  // backend "remote", connects to settings.remote_url instead and the server runs the jobs. An empty model path
+  // (and no remote backend) leaves the assistant without a model (status says how to set one).
   void load(const Settings& machine_settings);
   EngineFigures status() const;
   bool ready() const { return status().state == EngineFigures::kReady; }
@@ -117,7 +118,8 @@ class Assistant {
   bool check_pending_ = false, check_force_ = false;
   std::condition_variable check_cv_;
 
-  std::unique_ptr<EngineSession> engine_;
+  std::unique_ptr<EngineSession> engine_;  // backend cpu
+  std::unique_ptr<Generator> remote_;       // backend remote (an OpenAI-compatible server)
   std::unique_ptr<JobQueue> queue_;
   std::atomic<bool> quit_{false};
   std::thread load_thread_, ctx_thread_, check_thread_;

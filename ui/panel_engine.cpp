@@ -79,6 +79,19 @@ class EnginePanel final : public Panel {
                    f.state == E::kFailed ? IM_COL32(180, 30, 25, 255) : ImGui::GetColorU32(ImGuiCol_TextDisabled));
       return;
     }
+    if (f.backend == "remote") {  // an OpenAI-compatible server runs the model: no weights or KV cache here
+      if (ImGui::BeginTable("model", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) {
+        char b[96];
+        row(st, "模型", f.model_name);
+        row(st, "服务器", f.model_path);
+        std::snprintf(b, sizeof b, "%d 令牌 · 连接 %.2f 秒", f.n_ctx, f.load_s);
+        row(st, "上下文窗口", b);
+        std::snprintf(b, sizeof b, "%d 令牌", f.context_budget);
+        row(st, "书稿上下文", b);
+        ImGui::EndTable();
+      }
+      return;
+    }
     if (ImGui::BeginTable("model", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) {
       row(st, "模型", f.model_name);
       char b[160];

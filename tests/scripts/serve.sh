@@ -2,7 +2,8 @@
 # `changjuan-cli serve` and the workflow commands' --remote, end to end over loopback with a tiny random-weight
 # Qwen3: the server prints its URL, lists its model, answers chat completions (streamed and not) and errors;
 # `continue --remote` gives the same text as `continue --model --chat` (greedy); `draft --remote` drafts a chapter
-# to its target; bad --remote options fail with a message; Ctrl-C stops the server cleanly (exit 0).
+# to its target; the GUI with backend "remote" runs a job on it; bad --remote options fail with a message; Ctrl-C
+# stops the server cleanly (exit 0).
 set -u
 BIN=$1; SRC=$2
 CLI=$BIN/changjuan-cli
@@ -67,6 +68,16 @@ import json,sys
 r=json.load(open(sys.argv[1]))
 assert r[0][\"status\"]==\"done\" and r[0][\"chars\"]>=200, r
 " "$tmp/draft.json" && [ "$(sqlite3 "$tmp/p.cjdb" "SELECT count(*) FROM chapter_revisions WHERE source = \"ai\"")" = 3 ]'
+
+# The GUI with backend "remote" in its settings: the server runs 续写, the result is accepted as a revision.
+if command -v xvfb-run >/dev/null; then
+  mkdir -p "$tmp/config/changjuan"
+  printf '{"backend": "remote", "remote_url": "%s", "ctx": 2048}\n' "$URL" > "$tmp/config/changjuan/settings.json"
+  printf 'wait 3\nopen 1\nwait 3\nwait-ai model\nai continue 12\nwait-ai done\nai accept\nwait 3\nquit\n' > "$tmp/gui.script"
+  XDG_CONFIG_HOME=$tmp/config timeout 120 xvfb-run -a -s "-screen 0 1280x800x24" "$BIN/changjuan" --db "$tmp/p.cjdb" \
+    --book 1 --script "$tmp/gui.script" > "$tmp/gui.log" 2>&1
+  check "the GUI runs a job on the remote server ($(tail -n 1 "$tmp/gui.log"))" '[ $? -eq 0 ] && [ "$(sqlite3 "$tmp/p.cjdb" "SELECT r.source FROM chapters c JOIN chapter_revisions r ON r.id = c.revision_id WHERE c.ordinal = 2")" = ai ]'
+fi
 
 # Bad remote options fail with a message.
 "$CLI" check --db "$tmp/p.cjdb" --book 1 --chapters 2 --force --json --remote "$URL" --ctx 8192 > "$tmp/check.json" 2> "$tmp/check.err"

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <thread>
 
+#include "studio/assistant.h"
 #include "studio/http_server.h"
 #include "studio/openai_client.h"
 #include "studio/remote_generator.h"
@@ -201,6 +202,49 @@ TEST_F(HttpTest, RemoteGeneratorEqualsTheLocalEngine) {
   EXPECT_EQ(st.gen_tokens, 20);
   EXPECT_EQ(st.stop_reason, "length");
   EXPECT_GT(st.prompt_tokens, 0);
+}
+
+// The app's assistant with backend "remote": it connects to the server, which runs the writer's jobs; the
+// result is a revision of the project like a local run's. A server that is not there says so.
+TEST_F(HttpTest, AssistantRunsJobsOnARemoteServer) {
+  testing::TempDir dir;
+  const std::string path = dir.file("p.cjdb");
+  const int64_t book = testing::make_project(path);
+  Settings s;
+  s.backend = "remote";
+  s.remote_url = server_->url();
+  s.ctx = 2048;
+  Assistant a(path, book);
+  a.load(s);
+  ASSERT_TRUE(wait_for([&] { return a.status().state != EngineFigures::kLoading; }));
+  EngineFigures f = a.status();
+  ASSERT_EQ(f.state, EngineFigures::kReady) << f.message;
+  EXPECT_EQ(f.backend, "remote");
+  EXPECT_EQ(f.model_name, "tiny-qwen3.gguf");
+  EXPECT_EQ(f.n_ctx, 2048);
+  WorkflowParams p;
+  p.kind = "continue";
+  p.ordinal = 1;
+  p.max_tokens = 12;
+  auto id = a.submit(p);
+  ASSERT_TRUE(id.ok()) << id.error();
+  auto job = [&] {
+    for (const auto& j : a.snapshot().jobs)
+      if (j.id == *id) return j;
+    return JobView{};
+  };
+  ASSERT_TRUE(wait_for([&] { const auto s = job().status; return s == "done" || s == "failed"; }, 60s));
+  EXPECT_EQ(job().status, "done") << job().message;
+  EXPECT_GT(job().revision_id, 0);
+  EXPECT_GT(job().tokens, 0);
+
+  Settings gone = s;
+  gone.remote_url = "http://127.0.0.1:1/v1";  // nothing listens on port 1
+  Assistant b(path, book);
+  b.load(gone);
+  ASSERT_TRUE(wait_for([&] { return b.status().state != EngineFigures::kLoading; }, 30s));
+  EXPECT_EQ(b.status().state, EngineFigures::kFailed);
+  EXPECT_NE(b.status().message.find("无法连接"), std::string::npos) << b.status().message;
 }
 
 TEST_F(HttpTest, ErrorsCarryTheServersMessageAndStatus) {
