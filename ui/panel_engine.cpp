@@ -40,7 +40,10 @@ class EnginePanel final : public Panel {
       if (info_.contains("cuda_devices"))
         for (const auto& d : info_["cuda_devices"])
           row(st, "GPU", d.value("name", "") + " (" + std::to_string(d.value("memory_mb", 0)) + " MB)");
-      if (info_.contains("cuda_status")) row(st, "GPU 状态", info_.value("cuda_status", ""));
+      if (info_.contains("cuda_status")) {  // CUDA's own words on hover, for a bug report
+        row(st, "GPU", "未找到可用的 NVIDIA GPU，使用 CPU");
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", info_.value("cuda_status", "").c_str());
+      }
       row(st, "SQLite", info_.value("sqlite", ""));
       row(st, "ICU", info_.value("icu", ""));
       ImGui::EndTable();
@@ -120,18 +123,32 @@ class EnginePanel final : public Panel {
     const float kv = f.n_ctx > 0 ? static_cast<float>(f.kv_tokens) / static_cast<float>(f.n_ctx) : 0;
     ImGui::ProgressBar(kv, ImVec2(-1, 0), "KV 缓存占用");
     ImGui::Spacing();
-    const float peak = tok_s_.empty() ? 0 : *std::max_element(tok_s_.begin(), tok_s_.end());
+    if (tok_s_.empty()) {
+      ImGui::TextDisabled("令牌/秒：任务生成时在此绘制");
+      return;
+    }
+    const float peak = *std::max_element(tok_s_.begin(), tok_s_.end());
     char over[64];
-    std::snprintf(over, sizeof over, "令牌/秒（最高 %.0f）", peak);
-    ImGui::PushStyleColor(ImGuiCol_FrameBg, IM_COL32(250, 248, 242, 255));
-    ImGui::PlotLines("##toks", tok_s_.empty() ? &zero_ : tok_s_.data(), tok_s_.empty() ? 1 : static_cast<int>(tok_s_.size()),
-                     0, over, 0.0f, std::max(1.0f, peak * 1.15f), ImVec2(-1, ImGui::GetFontSize() * 5));
-    ImGui::PopStyleColor();
+    std::snprintf(over, sizeof over, "令牌/秒（最高 %.0f，最近 %.0f）", peak, tok_s_.back());
+    ImGui::TextDisabled("%s", over);
+    // Drawn by hand: a line per sample, newest at the right, over a band scaled to 115 % of the peak.
+    const ImVec2 p0 = ImGui::GetCursorScreenPos();
+    const float w = ImGui::GetContentRegionAvail().x, h = ImGui::GetFontSize() * 4;
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->AddRectFilled(p0, ImVec2(p0.x + w, p0.y + h), IM_COL32(236, 233, 225, 255), 3.0f);
+    const float top = std::max(1.0f, peak * 1.15f);
+    const size_t n = tok_s_.size();
+    auto at = [&](size_t i) {
+      const float x = n > 1 ? p0.x + w * static_cast<float>(i) / static_cast<float>(n - 1) : p0.x + w;
+      return ImVec2(x, p0.y + h * (1.0f - std::clamp(tok_s_[i] / top, 0.0f, 1.0f)));
+    };
+    if (n == 1) dl->AddLine(ImVec2(p0.x, at(0).y), at(0), IM_COL32(196, 110, 40, 255), 1.5f);
+    for (size_t i = 1; i < n; ++i) dl->AddLine(at(i - 1), at(i), IM_COL32(196, 110, 40, 255), 1.5f);
+    ImGui::Dummy(ImVec2(w, h));
   }
 
   nlohmann::json info_;
   std::vector<float> tok_s_;
-  float zero_ = 0;
   double last_sample_ = 0;
 };
 
