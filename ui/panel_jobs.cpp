@@ -87,8 +87,8 @@ class JobsPanel final : public Panel {
       ImGui::ProgressBar(static_cast<float>(j.fraction), ImVec2(-1, 0), pct);
       if (running)
         ImGui::TextDisabled("%lld 字 · %d 令牌 · %.1f 令牌/秒", static_cast<long long>(j.chars), j.tokens, j.tok_s);
-      else if (!j.message.empty())
-        wrapped_text(st, j.message, ImGui::GetColorU32(ImGuiCol_TextDisabled));
+      else if (std::string line = outcome(j); !line.empty())
+        wrapped_text(st, line, ImGui::GetColorU32(ImGuiCol_TextDisabled));
       if (running || j.status == "queued") {
         if (ImGui::SmallButton("暂停")) act(st, st.assistant->pause(j.id));
         ImGui::SameLine();
@@ -103,6 +103,18 @@ class JobsPanel final : public Panel {
       ImGui::Separator();
       ImGui::PopID();
     }
+  }
+
+  // The end of a run in the writer's words (the queue's message is English, for the CLI and logs); a failure
+  // keeps the engine's own message.
+  static std::string outcome(const studio::JobView& j) {
+    const std::string zi = std::to_string(j.chars) + " 字";
+    if (j.status == "done") return j.revision_id ? "写了 " + zi + "，存为一个修订（接受之前不改正文）" : "完成";
+    if (j.status == "cancelled") return "已停止，写了 " + zi + "；文字保留在任务里，点“继续”接着写";
+    if (j.status == "paused") return "已暂停，写了 " + zi;
+    if (j.status == "queued" && j.chars > 0) return "中断时写了 " + zi + "，排队后接着写";
+    if (j.status == "failed") return "失败：" + j.message;
+    return j.message;
   }
 
   static void act(UiState& st, const Status& s) {
