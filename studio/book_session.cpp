@@ -95,6 +95,13 @@ class TextFileBook final : public BookSession {
 
   Result<std::vector<storage::Entity>> entities() override { return no_project(); }
   Result<std::vector<storage::Fact>> facts() override { return no_project(); }
+  Result<int64_t> add_entity(const std::string&, const std::string&, const std::vector<std::string>&,
+                             const std::string&) override {
+    return no_project();
+  }
+  Status remove_entity(int64_t) override { return no_project(); }
+  Result<int64_t> add_fact(storage::Fact) override { return no_project(); }
+  Status remove_fact(int64_t) override { return no_project(); }
   Result<std::vector<storage::Finding>> findings() override { return no_project(); }
   Result<std::vector<storage::Job>> jobs() override { return no_project(); }
   Status set_finding_status(int64_t, const std::string&) override { return no_project(); }
@@ -213,6 +220,22 @@ class ProjectBook final : public BookSession {
 
   Result<std::vector<storage::Entity>> entities() override { return storage::Entities(*db_).list(book_.id); }
   Result<std::vector<storage::Fact>> facts() override { return storage::Facts(*db_).list(book_.id); }
+  Result<int64_t> add_entity(const std::string& kind, const std::string& name, const std::vector<std::string>& aliases,
+                             const std::string& description) override {
+    const std::string n(trim(name));
+    if (n.empty()) return make_error("a name cannot be empty");
+    std::vector<std::string> as;
+    for (const auto& a : aliases)
+      if (std::string t(trim(a)); !t.empty() && t != n) as.push_back(t);
+    return storage::Entities(*db_).add(book_.id, kind, n, as, std::string(trim(description)));
+  }
+  Status remove_entity(int64_t id) override { return storage::Entities(*db_).remove(id); }
+  Result<int64_t> add_fact(storage::Fact f) override {
+    f.book_id = book_.id;
+    f.origin = "writer";
+    return storage::Facts(*db_).add(f);
+  }
+  Status remove_fact(int64_t id) override { return storage::Facts(*db_).remove(id); }
   Result<std::vector<storage::Finding>> findings() override { return storage::Findings(*db_).list(book_.id); }
   Status rename_chapter(size_t i, const std::string& title) override {
     if (i >= rows_.size()) return make_error("no chapter " + std::to_string(i + 1) + " in this book");

@@ -91,6 +91,13 @@ class BookSession {
   // What a book project stores besides the text; a text file has none of it (an error says so).
   virtual Result<std::vector<storage::Entity>> entities() = 0;
   virtual Result<std::vector<storage::Fact>> facts() = 0;
+  // Adds a character/place/item/faction/other with aliases; names feed segmentation, search and the checks.
+  virtual Result<int64_t> add_entity(const std::string& kind, const std::string& name,
+                                     const std::vector<std::string>& aliases, const std::string& description) = 0;
+  virtual Status remove_entity(int64_t entity_id) = 0;  // with its facts
+  // Adds a fact (book_id is filled in); errors name what is wrong (empty predicate, inverted range, ...).
+  virtual Result<int64_t> add_fact(storage::Fact f) = 0;
+  virtual Status remove_fact(int64_t fact_id) = 0;
   virtual Result<std::vector<storage::Finding>> findings() = 0;
   virtual Result<std::vector<storage::Job>> jobs() = 0;
   virtual Status set_finding_status(int64_t finding_id, const std::string& status) = 0;

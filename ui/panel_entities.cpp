@@ -1,7 +1,9 @@
-// Characters, places, items with their aliases, and the facts about each with the chapters they hold in. Reads
-// the book project (storage) through studio::BookSession; a plain text file has none and says so.
+// Characters, places, items with their aliases, and the facts about each with the chapters they hold in; 新建
+// adds an entry, 添加事实 a fact with its chapter range, 删除 removes either. Reads and writes the book project
+// (storage) through studio::BookSession; a plain text file has none and says so.
 #include <imgui.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -27,6 +29,31 @@ std::string range_label(const storage::Fact& f) {
   return s;
 }
 
+constexpr const char* kKinds[] = {"character", "place", "item", "faction", "other"};
+
+// "黛玉、颦儿,林妹妹" -> {黛玉, 颦儿, 林妹妹}: split at 、 ， , and spaces.
+std::vector<std::string> split_names(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    if (!cur.empty()) out.push_back(cur);
+    cur.clear();
+  };
+  for (size_t i = 0; i < s.size();) {
+    if (s.compare(i, 3, "、") == 0 || s.compare(i, 3, "，") == 0 || s.compare(i, 3, "　") == 0) {
+      flush();
+      i += 3;
+    } else if (s[i] == ',' || s[i] == ' ') {
+      flush();
+      ++i;
+    } else {
+      cur += s[i++];
+    }
+  }
+  flush();
+  return out;
+}
+
 class EntitiesPanel final : public Panel {
  public:
   const char* name() const override { return "entities"; }
@@ -44,11 +71,14 @@ class EntitiesPanel final : public Panel {
     }
     if (ImGui::Button("刷新")) reload(st);
     ImGui::SameLine();
+    if (ImGui::Button(adding_ ? "收起" : "新建")) adding_ = !adding_;
+    ImGui::SameLine();
     const int64_t here = st.chapter >= 0 ? st.book->chapters()[static_cast<size_t>(st.chapter)].ordinal : -1;
     ImGui::Checkbox("只看本章成立的事实", &as_of_open_);
+    if (adding_ || entities_.empty()) draw_add_entity(st);
     if (entities_.empty()) {
       ImGui::Spacing();
-      wrapped_text(st, "这本书还没有登记人物。用 changjuan-cli entity add 添加（名字与别名也用于分词和搜索）。",
+      wrapped_text(st, "这本书还没有登记人物。上面填名字与别名后点“添加”（名字与别名也用于分词、搜索和一致性检查）。",
                    ImGui::GetColorU32(ImGuiCol_TextDisabled));
       return;
     }
@@ -69,6 +99,10 @@ class EntitiesPanel final : public Panel {
       st.atlas->note(label);
       ImGui::PushID(static_cast<int>(i));
       if (ImGui::Selectable(label.c_str(), selected_ == static_cast<int>(i))) selected_ = static_cast<int>(i);
+      if (scroll_to_selected_ && selected_ == static_cast<int>(i)) {
+        ImGui::SetScrollHereY();
+        scroll_to_selected_ = false;
+      }
       ImGui::PopID();
     }
     ImGui::EndChild();
@@ -77,14 +111,32 @@ class EntitiesPanel final : public Panel {
     st.atlas->note(e.name);
     st.atlas->note(e.description);
     ImGui::TextUnformatted(e.name.c_str());
+    ImGui::SameLine();
+    if (ImGui::SmallButton("删除此条目")) ImGui::OpenPopup("confirm_remove");
+    if (ImGui::BeginPopup("confirm_remove")) {
+      ImGui::Text("删除“%s”及其全部事实？", e.name.c_str());
+      if (ImGui::Button("删除")) {
+        if (Status s = st.book->remove_entity(e.id); !s.ok()) st.say(s.error(), true);
+        else st.say("已删除“" + e.name + "”");
+        ImGui::CloseCurrentPopup();
+        ImGui::EndPopup();
+        reload(st);
+        return;
+      }
+      ImGui::SameLine();
+      if (ImGui::Button("取消")) ImGui::CloseCurrentPopup();
+      ImGui::EndPopup();
+    }
     if (!e.description.empty()) {
       wrapped_text(st, e.description.c_str(), ImGui::GetColorU32(ImGuiCol_TextDisabled));
     }
-    if (ImGui::BeginTable("facts", 3,
+    int64_t remove_fact = 0;
+    if (ImGui::BeginTable("facts", 4,
                           ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_SizingStretchProp)) {
       ImGui::TableSetupColumn("事项");
       ImGui::TableSetupColumn("内容");
       ImGui::TableSetupColumn("有效范围");
+      ImGui::TableSetupColumn("", ImGuiTableColumnFlags_WidthFixed);
       ImGui::TableHeadersRow();
       int shown = 0;
       for (const auto& f : facts_) {
@@ -104,14 +156,93 @@ class EntitiesPanel final : public Panel {
         wrapped_text(st, value);
         ImGui::TableNextColumn();
         ImGui::TextDisabled("%s", range.c_str());
+        ImGui::TableNextColumn();
+        ImGui::PushID(static_cast<int>(f.id));
+        if (ImGui::SmallButton("删除")) remove_fact = f.id;
+        ImGui::PopID();
         ++shown;
       }
       ImGui::EndTable();
       if (shown == 0) ImGui::TextDisabled(as_of_open_ ? "本章没有成立的事实" : "尚无事实");
     }
+    if (remove_fact) {
+      if (Status s = st.book->remove_fact(remove_fact); !s.ok()) st.say(s.error(), true);
+      reload(st);
+      return;
+    }
+    draw_add_fact(st, e.id);
   }
 
  private:
+  // 名字, 类别, 别名, 说明 -> 添加.
+  void draw_add_entity(UiState& st) {
+    ImGui::Separator();
+    const float w = ImGui::GetFontSize() * 12;
+    ImGui::SetNextItemWidth(w);
+    ImGui::InputTextWithHint("名字", "如：林黛玉", name_, sizeof name_);
+    st.atlas->note(name_);
+    ImGui::SetNextItemWidth(w);
+    if (ImGui::BeginCombo("类别", kind_label(kKinds[kind_]))) {
+      for (int k = 0; k < 5; ++k)
+        if (ImGui::Selectable(kind_label(kKinds[k]), k == kind_)) kind_ = k;
+      ImGui::EndCombo();
+    }
+    ImGui::SetNextItemWidth(w);
+    ImGui::InputTextWithHint("别名", "用、或，分隔：黛玉、颦儿", aliases_, sizeof aliases_);
+    st.atlas->note(aliases_);
+    ImGui::SetNextItemWidth(w);
+    ImGui::InputTextWithHint("说明", "可不填", desc_, sizeof desc_);
+    st.atlas->note(desc_);
+    if (ImGui::Button("添加")) {
+      auto id = st.book->add_entity(kKinds[kind_], name_, split_names(aliases_), desc_);
+      if (!id.ok()) {
+        st.say(id.error(), true);
+      } else {
+        st.say(std::string("已添加“") + name_ + "”");
+        name_[0] = aliases_[0] = desc_[0] = 0;
+        reload(st);
+        for (size_t i = 0; i < entities_.size(); ++i)
+          if (entities_[i].id == *id) selected_ = static_cast<int>(i);
+        scroll_to_selected_ = true;
+      }
+    }
+    ImGui::Separator();
+  }
+
+  // 事项, 内容, 从第 N 章, 到第 M 章 -> 添加事实 (0 = open end).
+  void draw_add_fact(UiState& st, int64_t entity_id) {
+    ImGui::Spacing();
+    ImGui::TextDisabled("添加事实（章号为 0 表示从开头 / 到结尾）");
+    const float w = ImGui::GetFontSize() * 12;
+    ImGui::SetNextItemWidth(w);
+    ImGui::InputTextWithHint("事项", "如：状态、年龄、住在", pred_, sizeof pred_);
+    st.atlas->note(pred_);
+    ImGui::SetNextItemWidth(w);
+    ImGui::InputTextWithHint("内容", "如：死亡、十三岁、潇湘馆", value_, sizeof value_);
+    st.atlas->note(value_);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
+    ImGui::InputInt("从第几章", &from_);
+    ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
+    ImGui::InputInt("到第几章", &to_);
+    from_ = std::max(0, from_);
+    to_ = std::max(0, to_);
+    if (ImGui::Button("添加事实")) {
+      storage::Fact f;
+      f.entity_id = entity_id;
+      f.predicate = pred_;
+      f.value = value_;
+      if (from_ > 0) f.valid_from = from_;
+      if (to_ > 0) f.valid_to = to_;
+      if (auto id = st.book->add_fact(f); !id.ok()) {
+        st.say(id.error(), true);
+      } else {
+        st.say("已添加事实：" + std::string(pred_) + " " + value_);
+        pred_[0] = value_[0] = 0;
+        reload(st);
+      }
+    }
+  }
+
   void reload(UiState& st) {
     loaded_for_ = st.book_generation;
     error_.clear();
@@ -147,6 +278,11 @@ class EntitiesPanel final : public Panel {
   std::vector<storage::Fact> facts_;
   int selected_ = -1;
   bool as_of_open_ = false;
+  bool adding_ = false, scroll_to_selected_ = false;
+  char name_[128] = {}, aliases_[512] = {}, desc_[512] = {};
+  int kind_ = 0;
+  char pred_[128] = {}, value_[512] = {};
+  int from_ = 0, to_ = 0;
 };
 
 }  // namespace

@@ -2,7 +2,7 @@
 # The GUI on a book project (SQLite) under Xvfb: import the sample novel, open 第二回, type Chinese, save with
 # Ctrl+S, type more and let the autosave write it, then check the database: each save is a new revision and the
 # imported text is still there, untouched. Also: a search jumps to a hit, F8 to a finding, 检查 finds a misspelled
-# name, and an unknown book id is an error.
+# name, an entity and a fact are added in the entities panel, and an unknown book id is an error.
 set -u
 BIN=$1
 SRC=$2
@@ -138,6 +138,49 @@ log=$(run --db "$db" --book 1 --script "$tmp/check.script")
 [ $? -eq 0 ] || { echo "FAIL: check script: $log"; fails=$((fails+1)); }
 n=$(python3 -c "import sqlite3,sys;print(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from findings where chapter=5 and kind='name_variant' and evidence like '%林黛王%'\").fetchone()[0])" "$db")
 [ "$n" = 1 ] || { echo "FAIL: the check button did not find 林黛王 in 第五回 ($n findings)"; fails=$((fails+1)); }
+# The entities panel: 新建 → a name and aliases → 添加; then a fact with its first chapter → 添加事实.
+cat > "$tmp/entity.script" <<'S'
+wait 3
+panel entities
+wait 3
+click 925 88
+wait 3
+click 960 126
+wait 1
+type 贾蔷
+click 960 188
+wait 1
+type 蔷哥儿、蔷二爷
+click 879 250
+wait 3
+click 960 591
+wait 1
+type 状态
+click 960 622
+wait 1
+type 离府
+click 948 653
+click 948 653
+click 948 653
+wait 1
+click 891 715
+wait 3
+screenshot OUT/ui_entity_added.png
+quit
+S
+sed -i "s|OUT/|$OUT/|" "$tmp/entity.script"
+log=$(run --db "$db" --book 1 --script "$tmp/entity.script")
+[ $? -eq 0 ] || { echo "FAIL: entity script: $log"; fails=$((fails+1)); }
+python3 - "$db" <<'PY' || fails=$((fails+1))
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+row = db.execute("select id from entities where book_id=1 and name='贾蔷'").fetchone()
+assert row, "FAIL: 贾蔷 was not added"
+aliases = sorted(a for (a,) in db.execute("select alias from entity_aliases where entity_id=?", row))
+assert aliases == ['蔷二爷', '蔷哥儿'], "FAIL: aliases %r" % aliases
+facts = db.execute("select predicate, value, valid_from, valid_to from facts where entity_id=?", row).fetchall()
+assert facts == [('状态', '离府', 3, None)], "FAIL: facts %r" % facts
+PY
 log=$(run --db "$db" --book 99 --screenshot "$tmp/x.png" --frames 2)
 grep -q "no book with id 99" <<<"$log" || { echo "FAIL: a wrong book id did not say so: $log"; fails=$((fails+1)); }
 echo "ui_project: $fails failed"

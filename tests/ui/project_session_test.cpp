@@ -149,6 +149,48 @@ TEST_F(ProjectSessionTest, EntitiesFactsFindingsAndErrors) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "missing.cjbook"));  // opening never creates a project
 }
 
+TEST_F(ProjectSessionTest, EntitiesAndFactsAreAddedAndRemovedInTheApp) {
+  auto b = BookSession::open_project(path_, book_);
+  ASSERT_TRUE(b.ok());
+  BookSession& s = **b;
+  auto id = s.add_entity("character", " 贾宝玉 ", {"宝玉", " 宝二爷", "", "贾宝玉"}, "衔玉而生");
+  ASSERT_TRUE(id.ok()) << id.error();
+  auto e = s.entities();
+  ASSERT_EQ(e->size(), 1u);
+  EXPECT_EQ((*e)[0].name, "贾宝玉");  // trimmed; the name itself and empty aliases dropped
+  EXPECT_EQ((*e)[0].aliases, (std::vector<std::string>{"宝二爷", "宝玉"}));
+  EXPECT_FALSE(s.add_entity("character", "  ", {}, "").ok());
+  EXPECT_FALSE(s.add_entity("character", "贾宝玉", {}, "").ok());  // names are unique in a book
+  EXPECT_FALSE(s.add_entity("dragon", "敖丙", {}, "").ok());
+
+  storage::Fact f;
+  f.entity_id = *id;
+  f.predicate = "状态";
+  f.value = "出家";
+  f.valid_from = 2;
+  auto fid = s.add_fact(f);
+  ASSERT_TRUE(fid.ok()) << fid.error();
+  auto facts = s.facts();
+  ASSERT_EQ(facts->size(), 1u);
+  EXPECT_EQ((*facts)[0].book_id, book_);
+  EXPECT_EQ((*facts)[0].origin, "writer");
+  EXPECT_TRUE((*facts)[0].holds_at(2));
+  EXPECT_FALSE((*facts)[0].holds_at(1));
+  f.valid_from = 3;
+  f.valid_to = 1;
+  EXPECT_FALSE(s.add_fact(f).ok());  // inverted range
+  f.valid_to = std::nullopt;
+  f.predicate = "";
+  EXPECT_FALSE(s.add_fact(f).ok());
+
+  ASSERT_TRUE(s.remove_fact(*fid).ok());
+  EXPECT_TRUE(s.facts()->empty());
+  ASSERT_TRUE(s.add_fact({.entity_id = *id, .predicate = "年龄", .value = "十三岁"}).ok());
+  ASSERT_TRUE(s.remove_entity(*id).ok());  // and its facts
+  EXPECT_TRUE(s.entities()->empty());
+  EXPECT_TRUE(s.facts()->empty());
+}
+
 TEST(CodePoints, ByteOffsets) {
   EXPECT_EQ(byte_offset_of_code_point("林黛玉a", 0), 0u);
   EXPECT_EQ(byte_offset_of_code_point("林黛玉a", 2), 6u);
