@@ -420,8 +420,7 @@ void App::draw_ui(bool* quit) {
     st_.request_ai = "continue";
     st_.request_tab = "ai";
   }
-  if (ImGui::IsKeyPressed(GLFW_KEY_ESCAPE, false) && st_.assistant && st_.ai_job &&
-      st_.assistant->snapshot().running_id == st_.ai_job) {
+  if (ImGui::IsKeyPressed(GLFW_KEY_ESCAPE, false) && st_.ai_job && st_.queue.running_id == st_.ai_job) {
     st_.request_ai = "stop";
     st_.request_tab = "ai";
   }
@@ -603,6 +602,7 @@ int App::run() {
     }
     const auto t_ui = std::chrono::steady_clock::now();
     ImGui::NewFrame();
+    st_.queue = st_.assistant ? st_.assistant->snapshot() : studio::QueueSnapshot{};
     for (auto& p : panels_) p->tick(st_);
     draw_ui(&quit);
     ImGui::Render();
@@ -633,7 +633,7 @@ int App::run() {
         ++rebuild_frames, rebuild_ms += ms;
       else if (frame >= 3) {
         frame_ms.push_back(ms), ui_ms.push_back(ui_frame_ms);
-        if (st_.assistant && st_.assistant->snapshot().running_id != 0) gen_frame_ms.push_back(ms);
+        if (st_.queue.running_id != 0) gen_frame_ms.push_back(ms);
       }
     }
     if (!shot.empty() || (!opt_.screenshot.empty() && !script && frame + 1 >= opt_.frames))

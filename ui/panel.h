@@ -13,8 +13,8 @@ class Panel {
   virtual const char* name() const = 0;   // for --panel NAME (ASCII)
   virtual const char* title() const = 0;  // shown on its tab (Chinese)
   virtual void draw(UiState& st) = 0;
-  virtual void on_activate() {}
-  virtual void tick(UiState&) {}  // every frame, drawn or not (e.g. sampling tokens/s for a plot)  // brought to the front by a shortcut (e.g. Ctrl+F focuses search)
+  virtual void on_activate() {}   // brought to the front by a shortcut (e.g. Ctrl+F focuses search)
+  virtual void tick(UiState&) {}  // every frame, drawn or not (e.g. sampling tokens/s for a plot)
 };
 
 std::unique_ptr<Panel> make_chapters_panel();

@@ -32,16 +32,6 @@ std::string_view from_char_boundary(std::string_view s) {
   return s.substr(i);
 }
 
-const char* status_label(const std::string& s) {
-  if (s == "queued") return "排队中";
-  if (s == "running") return "生成中";
-  if (s == "paused") return "已暂停";
-  if (s == "done") return "已完成";
-  if (s == "failed") return "失败";
-  if (s == "cancelled") return "已停止";
-  return s.c_str();
-}
-
 class AiPanel final : public Panel {
  public:
   const char* name() const override { return "ai"; }
@@ -57,7 +47,7 @@ class AiPanel final : public Panel {
       return;
     }
     const studio::EngineFigures eng = st.assistant->status();
-    const studio::QueueSnapshot snap = st.assistant->snapshot();
+    const studio::QueueSnapshot& snap = st.queue;
     const studio::JobView* job = nullptr;
     for (const auto& j : snap.jobs)
       if (j.id == job_id_) job = &j;
@@ -107,7 +97,7 @@ class AiPanel final : public Panel {
     if (job) {
       char line[256];
       std::snprintf(line, sizeof line, "#%lld %s · %s · %lld 字 · %d 令牌 · %.1f 令牌/秒", static_cast<long long>(job->id),
-                    kind_label(job->kind), status_label(job->status), static_cast<long long>(job->chars), job->tokens,
+                    job_kind_label(job->kind), job_status_label(job->status), static_cast<long long>(job->chars), job->tokens,
                     job->tok_s);
       ImGui::TextUnformatted(line);
       if (running) {
@@ -146,13 +136,6 @@ class AiPanel final : public Panel {
   }
 
  private:
-  static const char* kind_label(const std::string& k) {
-    if (k == "workflow:continue") return "续写";
-    if (k == "workflow:draft") return "起草";
-    if (k == "workflow:rewrite") return "改写";
-    return k.c_str();
-  }
-
   void model_line(UiState& st, const studio::EngineFigures& eng) {
     using E = studio::EngineFigures;
     if (eng.state == E::kReady) {

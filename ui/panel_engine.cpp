@@ -64,7 +64,7 @@ class EnginePanel final : public Panel {
   void sample(UiState& st) {
     if (!st.assistant || ImGui::GetTime() - last_sample_ < 0.5) return;
     last_sample_ = ImGui::GetTime();
-    const studio::QueueSnapshot q = st.assistant->snapshot();
+    const studio::QueueSnapshot& q = st.queue;
     float v = 0;
     for (const auto& j : q.jobs)
       if (j.id == q.running_id) v = static_cast<float>(j.tok_s);

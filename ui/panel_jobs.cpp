@@ -11,25 +11,6 @@
 namespace cj::ui {
 namespace {
 
-const char* status_label(const std::string& s) {
-  if (s == "queued") return "排队中";
-  if (s == "running") return "运行中";
-  if (s == "paused") return "已暂停";
-  if (s == "done") return "已完成";
-  if (s == "failed") return "失败";
-  if (s == "cancelled") return "已取消";
-  return s.c_str();
-}
-
-const char* kind_label(const std::string& k) {
-  if (k == "workflow:continue") return "续写";
-  if (k == "workflow:draft") return "起草";
-  if (k == "workflow:rewrite") return "改写";
-  if (k == "workflow:expand") return "扩写";
-  if (k == "workflow:condense") return "缩写";
-  return k.c_str();
-}
-
 class JobsPanel final : public Panel {
  public:
   const char* name() const override { return "jobs"; }
@@ -52,9 +33,9 @@ class JobsPanel final : public Panel {
     if (items_.empty()) ImGui::TextDisabled("没有任务");
     for (const auto& j : items_) {
       st.atlas->note(j.message);
-      ImGui::Text("#%lld %s", static_cast<long long>(j.id), kind_label(j.kind));
+      ImGui::Text("#%lld %s", static_cast<long long>(j.id), job_kind_label(j.kind));
       ImGui::SameLine();
-      ImGui::TextDisabled("%s", status_label(j.status));
+      ImGui::TextDisabled("%s", job_status_label(j.status));
       char pct[32];
       std::snprintf(pct, sizeof pct, "%.0f%%", j.progress * 100);
       ImGui::ProgressBar(static_cast<float>(j.progress), ImVec2(-1, 0), pct);
@@ -64,7 +45,7 @@ class JobsPanel final : public Panel {
 
  private:
   void draw_queue(UiState& st) {
-    const studio::QueueSnapshot q = st.assistant->snapshot();
+    const studio::QueueSnapshot& q = st.queue;
     int active = 0;
     for (const auto& j : q.jobs) active += j.status == "running" || j.status == "queued" || j.status == "paused";
     ImGui::Text("%zu 个任务，%d 个未完成", q.jobs.size(), active);
@@ -75,9 +56,9 @@ class JobsPanel final : public Panel {
       const studio::JobView& j = *it;
       ImGui::PushID(static_cast<int>(j.id));
       const bool mine = j.id == st.ai_job;
-      ImGui::Text("#%lld %s%s", static_cast<long long>(j.id), kind_label(j.kind), mine ? "（助手）" : "");
+      ImGui::Text("#%lld %s%s", static_cast<long long>(j.id), job_kind_label(j.kind), mine ? "（助手）" : "");
       ImGui::SameLine();
-      ImGui::TextDisabled("%s", status_label(j.status));
+      ImGui::TextDisabled("%s", job_status_label(j.status));
       const bool running = j.status == "running";
       char pct[96];
       if (running && j.eta_s >= 0)

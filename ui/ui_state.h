@@ -27,6 +27,9 @@ struct UiState {
   // The writing assistant of the open project (model, job queue, context inspector); null for a text file.
   studio::Assistant* assistant = nullptr;
   int64_t ai_job = 0;  // the job the AI panel started last (the jobs/engine panels highlight it)
+  // The assistant's job queue as of this frame (copied once per frame under the queue's lock; empty without an
+  // assistant), so that every panel sees the same state.
+  studio::QueueSnapshot queue;
 
   GlyphAtlas* atlas = nullptr;
   TextEditor* editor = nullptr;
@@ -54,6 +57,9 @@ void text_noted(UiState& st, const std::string& s);
 // Text wrapped to the available width with the editor's CJK rules (ImGui's own wrapping breaks only at spaces,
 // which splits "等待 studio 的" badly and may start a line with '，'). color 0: the default text color.
 void wrapped_text(UiState& st, std::string_view s, unsigned int color = 0);
+// A job's status and kind (studio::JobQueue's words) as the panels show them.
+const char* job_status_label(const std::string& status);
+const char* job_kind_label(const std::string& kind);
 // The honest placeholder for a panel whose backend has not landed: what it will do and what it waits for.
 void not_available(UiState& st, const char* what, const char* waits_for);
 
