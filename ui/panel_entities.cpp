@@ -54,6 +54,13 @@ std::vector<std::string> split_names(const std::string& s) {
   return out;
 }
 
+// A text field of the add forms; what is typed (an input method's Chinese) gets its glyphs.
+void field(UiState& st, const char* label, const char* hint, char* buf, size_t size, float width) {
+  ImGui::SetNextItemWidth(width);
+  ImGui::InputTextWithHint(label, hint, buf, size);
+  st.atlas->note(buf);
+}
+
 class EntitiesPanel final : public Panel {
  public:
   const char* name() const override { return "entities"; }
@@ -178,21 +185,15 @@ class EntitiesPanel final : public Panel {
   void draw_add_entity(UiState& st) {
     ImGui::Separator();
     const float w = ImGui::GetFontSize() * 12;
-    ImGui::SetNextItemWidth(w);
-    ImGui::InputTextWithHint("名字", "如：林黛玉", name_, sizeof name_);
-    st.atlas->note(name_);
+    field(st, "名字", "如：林黛玉", name_, sizeof name_, w);
     ImGui::SetNextItemWidth(w);
     if (ImGui::BeginCombo("类别", kind_label(kKinds[kind_]))) {
       for (int k = 0; k < 5; ++k)
         if (ImGui::Selectable(kind_label(kKinds[k]), k == kind_)) kind_ = k;
       ImGui::EndCombo();
     }
-    ImGui::SetNextItemWidth(w);
-    ImGui::InputTextWithHint("别名", "用、或，分隔：黛玉、颦儿", aliases_, sizeof aliases_);
-    st.atlas->note(aliases_);
-    ImGui::SetNextItemWidth(w);
-    ImGui::InputTextWithHint("说明", "可不填", desc_, sizeof desc_);
-    st.atlas->note(desc_);
+    field(st, "别名", "用、或，分隔：黛玉、颦儿", aliases_, sizeof aliases_, w);
+    field(st, "说明", "可不填", desc_, sizeof desc_, w);
     if (ImGui::Button("添加")) {
       auto id = st.book->add_entity(kKinds[kind_], name_, split_names(aliases_), desc_);
       if (!id.ok()) {
@@ -214,12 +215,8 @@ class EntitiesPanel final : public Panel {
     ImGui::Spacing();
     ImGui::TextDisabled("添加事实（章号为 0 表示从开头 / 到结尾）");
     const float w = ImGui::GetFontSize() * 12;
-    ImGui::SetNextItemWidth(w);
-    ImGui::InputTextWithHint("事项", "如：状态、年龄、住在", pred_, sizeof pred_);
-    st.atlas->note(pred_);
-    ImGui::SetNextItemWidth(w);
-    ImGui::InputTextWithHint("内容", "如：死亡、十三岁、潇湘馆", value_, sizeof value_);
-    st.atlas->note(value_);
+    field(st, "事项", "如：状态、年龄、住在", pred_, sizeof pred_, w);
+    field(st, "内容", "如：死亡、十三岁、潇湘馆", value_, sizeof value_, w);
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
     ImGui::InputInt("从第几章", &from_);
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
