@@ -99,63 +99,59 @@ void Assistant::load_worker(Settings machine) {
     if (!eff.ok()) return fail(eff.error());
     s = *eff;
   }
-  if (s.backend == "remote") {
-    // An OpenAI-compatible server (vLLM, SGLang, llama-server, changjuan-cli serve) runs the jobs.
+  const bool remote = s.backend == "remote";
+  if (!remote && s.backend != "cpu")
+    return fail("后端 “" + s.backend + "” 在应用里还不能用（没有 CUDA 后端）；在设置中把 backend 设为 cpu 或 remote");
+  // The jobs run on the local engine, or on an OpenAI-compatible server (vLLM, SGLang, llama-server,
+  // changjuan-cli serve).
+  std::unique_ptr<Generator> gen;
+  EngineSession* local = nullptr;
+  if (remote) {
     auto g = open_generator(s);
     if (!g.ok()) return fail("无法连接 " + s.remote_url + "：" + g.error());
-    auto q = std::make_unique<JobQueue>(db_path_, g->get());
-    if (Status st = q->start(); !st.ok()) return fail(st.error());
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::lock_guard<std::mutex> lk(mu_);
-    settings_ = s;
-    remote_ = std::move(*g);
-    queue_ = std::move(q);
-    EngineFigures& f = figures_;
-    f.state = EngineFigures::kReady;
-    f.backend = "remote";
-    f.model_name = remote_->name();
-    f.model_path = s.remote_url;
-    f.n_ctx = remote_->n_ctx();
-    f.load_s = secs;
-    f.context_budget = s.context_budget > 0 ? s.context_budget : s.ctx / 4;
-    char msg[96];
-    std::snprintf(msg, sizeof msg, "已连接服务器（%.2f 秒）", secs);
-    f.message = msg;
-    return;
+    gen = std::move(*g);
+  } else {
+    auto es = EngineSession::open(engine_settings(s));
+    if (!es.ok()) return fail(es.error());
+    local = es->get();
+    gen = std::move(*es);
   }
-  if (s.backend != "cpu")
-    return fail("后端 “" + s.backend + "” 在应用里还不能用（没有 CUDA 后端）；在设置中把 backend 设为 cpu 或 remote");
-  auto es = EngineSession::open(engine_settings(s));
-  if (!es.ok()) return fail(es.error());
-  auto q = std::make_unique<JobQueue>(db_path_, es->get());
+  auto q = std::make_unique<JobQueue>(db_path_, gen.get());
   if (Status st = q->start(); !st.ok()) return fail(st.error());
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::lock_guard<std::mutex> lk(mu_);
   settings_ = s;
-  engine_ = std::move(*es);
-  queue_ = std::move(q);
   EngineFigures& f = figures_;
-  const ModelConfig& c = engine_->model().config();
   f.state = EngineFigures::kReady;
-  f.arch = arch_name(c.arch);
-  f.backend = engine_->backend_name();
-  f.threads = s.threads;
-  f.n_ctx = engine_->n_ctx();
-  f.n_layers = c.n_layers;
-  f.n_embd = c.n_embd;
-  f.n_heads = c.n_heads;
-  f.n_kv_heads = c.n_kv_heads;
-  f.n_vocab = c.n_vocab;
-  std::error_code ec;
-  f.model_bytes = static_cast<int64_t>(std::filesystem::file_size(s.model_path, ec));
-  // Keys and values of every layer for one token, at the cache's element size.
-  const size_t elem = s.kv_type == "f32" ? 4 : 2;
-  f.kv_bytes_per_token = static_cast<size_t>(c.n_layers) * static_cast<size_t>(c.kv_dim() + c.v_dim()) * elem;
+  f.model_name = gen->name();
+  f.n_ctx = gen->n_ctx();
   f.load_s = secs;
   f.context_budget = s.context_budget > 0 ? s.context_budget : s.ctx / 4;
-  char msg[64];
-  std::snprintf(msg, sizeof msg, "已加载（%.2f 秒）", secs);
+  char msg[96];
+  std::snprintf(msg, sizeof msg, remote ? "已连接服务器（%.2f 秒）" : "已加载（%.2f 秒）", secs);
   f.message = msg;
+  if (remote) {
+    f.backend = "remote";
+    f.model_path = s.remote_url;
+  } else {
+    const ModelConfig& c = local->model().config();
+    f.arch = arch_name(c.arch);
+    f.backend = local->backend_name();
+    f.threads = s.threads;
+    f.n_layers = c.n_layers;
+    f.n_embd = c.n_embd;
+    f.n_heads = c.n_heads;
+    f.n_kv_heads = c.n_kv_heads;
+    f.n_vocab = c.n_vocab;
+    std::error_code ec;
+    f.model_bytes = static_cast<int64_t>(std::filesystem::file_size(s.model_path, ec));
+    // Keys and values of every layer for one token, at the cache's element size.
+    const size_t elem = s.kv_type == "f32" ? 4 : 2;
+    f.kv_bytes_per_token = static_cast<size_t>(c.n_layers) * static_cast<size_t>(c.kv_dim() + c.v_dim()) * elem;
+  }
+  generator_ = std::move(gen);
+  engine_ = local;
+  queue_ = std::move(q);
 }
 
 EngineFigures Assistant::status() const {
@@ -210,7 +206,13 @@ void Assistant::inspect_context(int64_t ordinal, int64_t budget) {
   ctx_req_budget_ = budget;
   ctx_pending_ = true;
   ctx_.state = ContextView::kBuilding;
+  ++ctx_.version;
   ctx_cv_.notify_all();
+}
+
+uint64_t Assistant::context_version() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return ctx_.version;
 }
 
 void Assistant::run_check(bool force) {

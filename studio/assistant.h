@@ -51,7 +51,7 @@ struct ContextView {
   std::vector<ContextSectionView> sections;
   std::vector<std::string> degradations;
   double build_ms = 0;
-  uint64_t version = 0;       // increases with each result
+  uint64_t version = 0;       // increases with each change (a request, a result)
 };
 
 // The last consistency check run through the assistant.
@@ -93,6 +93,8 @@ class Assistant {
   // when one is loaded, else the bundled Qwen3 one). A newer request replaces a pending one.
   void inspect_context(int64_t ordinal, int64_t budget);
   ContextView context() const;
+  // context().version without copying the view (its sections hold whole chapters): callers copy on a change.
+  uint64_t context_version() const;
 
   // Runs the deterministic consistency checks (studio/check) on a worker: the chapters changed since the last
   // check, or all of them with `force`; the findings land in the project. A request while one runs runs after it.
@@ -118,8 +120,8 @@ class Assistant {
   bool check_pending_ = false, check_force_ = false;
   std::condition_variable check_cv_;
 
-  std::unique_ptr<EngineSession> engine_;  // backend cpu
-  std::unique_ptr<Generator> remote_;       // backend remote (an OpenAI-compatible server)
+  std::unique_ptr<Generator> generator_;  // what the jobs run on: the local engine or a remote server
+  EngineSession* engine_ = nullptr;       // generator_ when it is the local engine (its KV figures)
   std::unique_ptr<JobQueue> queue_;
   std::atomic<bool> quit_{false};
   std::thread load_thread_, ctx_thread_, check_thread_;
