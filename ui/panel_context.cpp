@@ -75,7 +75,11 @@ class ContextPanel final : public Panel {
     }
     const int64_t ordinal = st.book->chapters()[static_cast<size_t>(st.chapter)].ordinal;
     if (ordinal != requested_ || st.book_generation != generation_) request(st, ordinal);
-    const studio::ContextView v = st.assistant->context();
+    if (const uint64_t ver = st.assistant->context_version(); ver != view_version_) {  // copy only a change
+      view_ = st.assistant->context();
+      view_version_ = view_.version;
+    }
+    const studio::ContextView& v = view_;
     ImGui::Text("第 %lld 章的续写上下文", static_cast<long long>(ordinal));
     ImGui::SameLine();
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
@@ -160,6 +164,8 @@ class ContextPanel final : public Panel {
   }
   int64_t requested_ = -1;
   int generation_ = -1;
+  studio::ContextView view_;  // the assistant's latest view, copied when its version changes
+  uint64_t view_version_ = 0;
   int budget_ = 8192;
 };
 
