@@ -246,11 +246,7 @@ class ProjectBook final : public BookSession {
     if (!cur.ok()) return Error{cur.error()};
     auto rev = ch.save(rows_[i].id, cur->body, storage::RevisionSource::kWriter, "renamed", t);
     if (!rev.ok()) return Error{rev.error()};
-    rows_[i].title = t;
-    chapters_[i].title = display_title(rows_[i]);
-    chapters_[i].name = t;
-    if (auto r = ch.revision(*rev); r.ok()) chapters_[i].revision = r->number;
-    return Status::Ok();
+    return took_revision(ch, i, *rev);
   }
 
   Result<size_t> add_chapter(const std::string& title) override {
@@ -305,12 +301,7 @@ class ProjectBook final : public BookSession {
     auto rev = ch.save(rows_[i].id, r->body, storage::RevisionSource::kRestore,
                        "restored revision " + std::to_string(r->number), r->title);
     if (!rev.ok()) return Error{rev.error()};
-    rows_[i].title = r->title;
-    chapters_[i].title = display_title(rows_[i]);
-    chapters_[i].name = r->title;
-    chapters_[i].zi = text::zishu(r->body);
-    if (auto nr = ch.revision(*rev); nr.ok()) chapters_[i].revision = nr->number;
-    return Status::Ok();
+    return took_revision(ch, i, *rev);
   }
 
   Status accept_revision(size_t i, int64_t id) override {
@@ -320,12 +311,7 @@ class ProjectBook final : public BookSession {
     if (!r.ok()) return Error{r.error()};
     if (r->chapter_id != rows_[i].id) return make_error("that revision belongs to another chapter");
     CJ_TRY(ch.set_current(rows_[i].id, id));
-    rows_[i].title = r->title;
-    chapters_[i].title = display_title(rows_[i]);
-    chapters_[i].name = r->title;
-    auto body = ch.revision(id);
-    if (body.ok()) chapters_[i].zi = text::zishu(body->body);
-    chapters_[i].revision = r->number;
+    took_revision(i, *r);
     return Status::Ok();
   }
 
@@ -400,6 +386,21 @@ class ProjectBook final : public BookSession {
         break;
       }
     return std::string(h.substr(0, cut)) + "  " + r.title;
+  }
+
+  // Chapter i's list entry once revision r is its current text (renamed, restored or an AI revision accepted).
+  void took_revision(size_t i, const storage::Revision& r) {
+    rows_[i].title = r.title;
+    chapters_[i].title = display_title(rows_[i]);
+    chapters_[i].name = r.title;
+    chapters_[i].zi = text::zishu(r.body);
+    chapters_[i].revision = r.number;
+  }
+  Status took_revision(storage::Chapters& ch, size_t i, int64_t revision_id) {
+    auto r = ch.revision(revision_id);
+    if (!r.ok()) return Error{r.error()};
+    took_revision(i, *r);
+    return Status::Ok();
   }
 
   static ChapterInfo info(const storage::ChapterInfo& r, std::string_view body) {
