@@ -2,6 +2,7 @@
 // (BookSession::outline / save_outline); 助手 → 起草本章 drafts the open chapter from it. 新建下一章 appends a
 // chapter and opens it, so that its beats can be written before it is drafted.
 #include <imgui.h>
+#include <imgui_stdlib.h>
 
 #include <string>
 
@@ -26,7 +27,7 @@ class OutlinePanel final : public Panel {
     ImGui::Text("%s · 大纲", ch.title.c_str());
     wrapped_text(st, "每行一个节拍。助手的“起草本章”按这里的节拍写到目标字数。", ImGui::GetColorU32(ImGuiCol_TextDisabled));
     const float bottom = ImGui::GetFrameHeightWithSpacing() * 1.2f;
-    if (ImGui::InputTextMultiline("##beats", buf_, sizeof buf_, ImVec2(-1, -bottom))) {
+    if (ImGui::InputTextMultiline("##beats", &buf_, ImVec2(-1, -bottom))) {
       dirty_ = true;
       st.atlas->note(buf_);
     }
@@ -51,7 +52,7 @@ class OutlinePanel final : public Panel {
     generation_ = st.book_generation;
     dirty_ = false;
     auto o = st.book->outline(ordinal);
-    std::snprintf(buf_, sizeof buf_, "%s", o.ok() ? o->c_str() : "");
+    buf_ = o.ok() ? std::move(*o) : std::string();
     if (!o.ok()) st.say(o.error(), true);
     st.atlas->note(buf_);
   }
@@ -59,7 +60,7 @@ class OutlinePanel final : public Panel {
     dirty_ = false;
     if (Status s = st.book->save_outline(loaded_ordinal_, buf_); !s.ok()) st.say(s.error(), true);
   }
-  char buf_[16384] = {};
+  std::string buf_;  // grows as needed: a long outline is never cut
   int64_t loaded_ordinal_ = -1;
   int generation_ = -1;
   bool dirty_ = false;

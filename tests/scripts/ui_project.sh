@@ -2,7 +2,8 @@
 # The GUI on a book project (SQLite) under Xvfb: import the sample novel, open 第二回, type Chinese, save with
 # Ctrl+S, type more and let the autosave write it, then check the database: each save is a new revision and the
 # imported text is still there, untouched. Also: a search jumps to a hit, F8 to a finding, 检查 finds a misspelled
-# name, an entity and a fact are added in the entities panel, and an unknown book id is an error.
+# name, an entity and a fact are added in the entities panel, a 25 KB outline is edited and saved whole, and an
+# unknown book id is an error.
 set -u
 BIN=$1
 SRC=$2
@@ -180,6 +181,22 @@ aliases = sorted(a for (a,) in db.execute("select alias from entity_aliases wher
 assert aliases == ['蔷二爷', '蔷哥儿'], "FAIL: aliases %r" % aliases
 facts = db.execute("select predicate, value, valid_from, valid_to from facts where entity_id=?", row).fetchall()
 assert facts == [('状态', '离府', 3, None)], "FAIL: facts %r" % facts
+PY
+# A long outline (25,600 bytes, beyond any fixed buffer) is edited in the outline panel and saved whole.
+python3 - "$db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("insert or replace into meta(key, value) values ('studio.outline.book.1.chapter.2', ?)",
+           ('第一拍：宝玉读书，黛玉葬花，众人各有心事。\n' * 400,))
+db.commit()
+PY
+printf 'wait 3\nopen 1\nwait 3\npanel outline\nwait 3\nclick 1060 400\nwait 1\nkey ctrl+end\ntype 又一拍\nwait 1\nclick 560 420\nwait 3\nquit\n' > "$tmp/outline.script"
+log=$(run --db "$db" --book 1 --script "$tmp/outline.script")
+[ $? -eq 0 ] || { echo "FAIL: outline script: $log"; fails=$((fails+1)); }
+python3 - "$db" <<'PY' || fails=$((fails+1))
+import sqlite3, sys
+v = sqlite3.connect(sys.argv[1]).execute("select value from meta where key='studio.outline.book.1.chapter.2'").fetchone()[0]
+assert v == '第一拍：宝玉读书，黛玉葬花，众人各有心事。\n' * 400 + '又一拍', "FAIL: outline saved as %d bytes ending %r" % (len(v.encode()), v[-12:])
 PY
 log=$(run --db "$db" --book 99 --screenshot "$tmp/x.png" --frames 2)
 grep -q "no book with id 99" <<<"$log" || { echo "FAIL: a wrong book id did not say so: $log"; fails=$((fails+1)); }
