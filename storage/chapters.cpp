@@ -22,6 +22,23 @@ ChapterInfo info_row(const Statement& s) {
   return {s.col_int(0), s.col_int(1), s.col_int(2), s.col_text(3), s.col_text(4), s.col_int(5), s.col_int(6), s.col_int(7)};
 }
 
+bool is_space_at(std::string_view s, size_t i, size_t* len) {
+  if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') return *len = 1, true;
+  if (s.compare(i, 3, "\xE3\x80\x80") == 0) return *len = 3, true;  // U+3000
+  return false;
+}
+
+std::string trim_spaces(std::string_view s) {
+  size_t b = 0, e = s.size(), n = 0;
+  while (b < e && is_space_at(s, b, &n)) b += n;
+  for (bool again = true; again && e > b;) {
+    again = false;
+    if (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n') --e, again = true;
+    else if (e - b >= 3 && s.compare(e - 3, 3, "\xE3\x80\x80") == 0) e -= 3, again = true;
+  }
+  return std::string(s.substr(b, e - b));
+}
+
 std::string no_chapter(int64_t id) { return "no chapter with id " + std::to_string(id); }
 }  // namespace
 
@@ -61,6 +78,23 @@ Result<int64_t> Chapters::add(int64_t book_id, const NewChapter& c, RevisionSour
   CJ_TRY(up->bind(1, id).bind(2, *rev).run());
   if (auto s = tx->commit(); !s.ok()) return make_error("cannot add chapter: " + s.error());
   return id;
+}
+
+std::string chapter_label(const ChapterInfo& c) {
+  if (c.ordinal == 0 && c.heading.empty()) return "卷首";
+  std::string_view h = c.heading;
+  if (!c.title.empty() && h.size() >= c.title.size() && h.substr(h.size() - c.title.size()) == c.title &&
+      h.size() > c.title.size())
+    h = h.substr(0, h.size() - c.title.size());
+  std::string label = trim_spaces(h);
+  // Separators between a number and its title ("第一回：", "第3章 - ").
+  for (const char* sep : {"：", ":", "、", "—", "-", ".", "·"}) {
+    const std::string_view sv(sep);
+    while (label.size() > sv.size() && std::string_view(label).substr(label.size() - sv.size()) == sv)
+      label = trim_spaces(std::string_view(label).substr(0, label.size() - sv.size()));
+  }
+  if (label.empty()) return "第" + std::to_string(c.ordinal) + "章";
+  return label;
 }
 
 Result<std::vector<ChapterInfo>> Chapters::list(int64_t book_id) {

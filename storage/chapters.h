@@ -31,6 +31,11 @@ struct ChapterInfo {
   int64_t updated_at = 0;   // ms since epoch
 };
 
+// The chapter's own label as the book writes it: the heading without its title ("第二十二回", "楔子", "第3章"),
+// "卷首" for front matter (ordinal 0), "第N章" (N = ordinal) when the heading carries no label. Every surface that
+// names a chapter to the writer uses this, never the bare ordinal.
+std::string chapter_label(const ChapterInfo& c);
+
 struct Chapter : ChapterInfo {
   std::string body;
 };

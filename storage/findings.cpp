@@ -3,11 +3,13 @@
 namespace cj::storage {
 namespace {
 constexpr const char* kCols =
-    "id, book_id, chapter, span_begin, span_end, kind, message, evidence, status, job_id, created_at, updated_at";
+"id, book_id, chapter, span_begin, span_end, kind, message, evidence, status, job_id, created_at, updated_at, subject";
 
 Finding row(const Statement& s) {
-  return {s.col_int(0), s.col_int(1), s.col_int(2), s.col_int(3), s.col_int(4), s.col_text(5),
-          s.col_text(6), s.col_text(7), s.col_text(8), s.col_opt_int(9), s.col_int(10), s.col_int(11)};
+  Finding f{s.col_int(0), s.col_int(1), s.col_int(2), s.col_int(3), s.col_int(4), s.col_text(5),
+            s.col_text(6), s.col_text(7), "", s.col_text(8), s.col_opt_int(9), s.col_int(10), s.col_int(11)};
+  f.subject = s.col_text(12);
+  return f;
 }
 
 bool valid_status(const std::string& s) { return s == "open" || s == "accepted" || s == "dismissed" || s == "fixed"; }
@@ -19,10 +21,10 @@ Result<int64_t> Findings::add(const Finding& f) {
   if (!valid_status(f.status)) return make_error("unknown finding status '" + f.status + "'");
   auto st = db_.prepare(
       "INSERT INTO findings(book_id, chapter, span_begin, span_end, kind, message, evidence, status, job_id,"
-      " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)");
+      " created_at, updated_at, subject) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)");
   if (!st.ok()) return Error{st.error()};
   st->bind(1, f.book_id).bind(2, f.chapter).bind(3, f.span_begin).bind(4, f.span_end).bind(5, f.kind);
-  st->bind(6, f.message).bind(7, f.evidence).bind(8, f.status).bind(9, f.job_id).bind(10, now_ms());
+  st->bind(6, f.message).bind(7, f.evidence).bind(8, f.status).bind(9, f.job_id).bind(10, now_ms()).bind(11, f.subject);
   if (auto s = st->run(); !s.ok()) return make_error("cannot store finding: " + s.error());
   return db_.last_insert_id();
 }

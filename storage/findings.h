@@ -20,6 +20,7 @@ struct Finding {
   std::string kind;          // "contradiction", "timeline", "name", ...
   std::string message;
   std::string evidence;      // quotes, fact ids
+  std::string subject;       // what it is about: an entity's name, a variant as written ("" if nothing in particular)
   std::string status = "open";  // "open", "accepted", "dismissed", "fixed"
   std::optional<int64_t> job_id;
   int64_t created_at = 0;

@@ -200,10 +200,16 @@ CREATE TABLE check_state(
 ) WITHOUT ROWID, STRICT;
 )SQL";
 
+// Version 3: what a finding is about (the entity's name, the variant as written), so that lists group the findings
+// of one name instead of showing one row per sentence.
+constexpr std::string_view kV3 = R"SQL(
+ALTER TABLE findings ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+)SQL";
+
 }  // namespace
 
 const std::vector<std::string_view>& schema_migrations() {
-  static const std::vector<std::string_view> m = {kV1, kV2};
+  static const std::vector<std::string_view> m = {kV1, kV2, kV3};
   return m;
 }
 

@@ -118,12 +118,13 @@ void AfterDeathCheck::run(const CheckChapter& ch, std::vector<CheckFinding>* out
       fd.start = int64_t(pos);
       fd.end = int64_t(pos + len + alen);
       fd.kind = kKindAfterDeath;
+      fd.subject = to_utf8(e->name);
       const std::string state = it->second.kind == 1 ? "已经死亡" : "已经离开";
-      fd.message = "「" + to_utf8(e->name) + "」按记录在第" + std::to_string(since) + "章" + state + "（" +
-                   f.value + "），此处却在第" + std::to_string(ch.ordinal) + "章" +
+      fd.message = "「" + to_utf8(e->name) + "」按记录在" + k_.label(since) + state + "（" +
+                   f.value + "），此处却在" + k_.label(ch.ordinal) +
                    (verb.find(U'道') != std::u32string::npos || verb == U"说" || verb == U"问" ? "说话" : "行动");
       fd.evidence = to_utf8(sentence) + " ｜ 事实#" + std::to_string(f.id) + "：" + to_utf8(e->name) + " " +
-                    f.predicate + "=" + f.value + "（自第" + std::to_string(since) + "章）";
+                    f.predicate + "=" + f.value + "（自" + k_.label(since) + "）";
       out->push_back(std::move(fd));
       last_entity = e->id;
       last_sentence_end = se;

@@ -55,8 +55,8 @@ std::string AttributeCheck::fact_text(const storage::Fact& f) const {
     s += f.value;
   }
   if (f.valid_from || f.valid_to) {
-    s += "（第" + (f.valid_from ? std::to_string(*f.valid_from) : std::string("开头")) + "至" +
-         (f.valid_to ? std::to_string(*f.valid_to) : std::string("最后")) + "章）";
+    s += "（" + (f.valid_from ? k_.label(*f.valid_from) : std::string("开头")) + "至" +
+         (f.valid_to ? k_.label(*f.valid_to) : std::string("最后")) + "）";
   }
   return s;
 }
@@ -68,6 +68,7 @@ void AttributeCheck::emit(const CheckChapter& ch, size_t b, size_t e, const std:
   fd.start = int64_t(b);
   fd.end = int64_t(e);
   fd.kind = kKindAttribute;
+  if (const KnownEntity* ke = k_.entity(f.entity_id)) fd.subject = to_utf8(ke->name);
   fd.message = msg;
   auto [sb, se] = sentence_around(ch.body, b, e);
   fd.evidence = to_utf8(std::u32string_view(ch.body).substr(sb, se - sb)) + " ｜ " + fact_text(f);

@@ -12,6 +12,12 @@ const KnownEntity* BookKnowledge::entity(int64_t id) const {
   return nullptr;
 }
 
+std::string BookKnowledge::label(int64_t ordinal) const {
+  auto it = labels.find(ordinal);
+  if (it != labels.end() && !it->second.empty()) return it->second;
+  return "第" + std::to_string(ordinal) + "章";
+}
+
 std::vector<const storage::Fact*> BookKnowledge::facts_at(int64_t ent, int64_t chapter,
                                                           const std::vector<std::string_view>& predicates) const {
   std::vector<const storage::Fact*> out;

@@ -3,6 +3,7 @@
 // offsets are code points into the chapter body, the unit storage uses for findings.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,7 @@ struct CheckFinding {
   std::string kind;
   std::string message;    // Chinese, for the writer
   std::string evidence;   // the quoted text and the fact / name it contradicts
+  std::string subject;    // what it is about (storage::Finding::subject): the entity's name, the variant as written
 };
 
 // Chapter text as code points.
@@ -47,6 +49,11 @@ struct KnownEntity {
 struct BookKnowledge {
   std::vector<KnownEntity> entities;
   std::vector<storage::Fact> facts;
+  std::map<int64_t, std::string> labels;  // chapter ordinal -> the book's own label (storage::chapter_label)
+
+  // The book's own label of a chapter ("第二十二回", "楔子"); "第N章" for an ordinal without one. Messages to the
+  // writer name chapters with this, never with the bare ordinal.
+  std::string label(int64_t ordinal) const;
 
   const KnownEntity* entity(int64_t id) const;
   // Facts of `entity` holding at `chapter` with one of the predicates (empty = any).

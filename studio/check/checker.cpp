@@ -90,6 +90,7 @@ Result<CheckReport> check_book(storage::Database& db, int64_t book_id, const Che
     if (!ch.ok()) return Error{ch.error()};
     all.push_back(CheckChapter{info.ordinal, to_u32(ch->body)});
     titles[info.ordinal] = info.heading;
+    k.labels[info.ordinal] = storage::chapter_label(info);
   }
   TimelineCheck tl(k, names);
   tl.prepare(all);
@@ -130,7 +131,7 @@ Result<CheckReport> check_book(storage::Database& db, int64_t book_id, const Che
         if (o < ch.ordinal && o >= ch.ordinal - 5) in.summary_before += t + "\n";
       LlmCheckResult r = llm_check(*opts.llm, in);
       rep.llm_dropped_unverified += r.dropped_unverified;
-      if (!r.error.empty()) rep.llm_errors.push_back("第" + std::to_string(ch.ordinal) + "章：" + r.error);
+      if (!r.error.empty()) rep.llm_errors.push_back(k.label(ch.ordinal) + "：" + r.error);
       else kinds_run.insert(kKindLlm);
       for (auto& f : r.findings) found.push_back(std::move(f));
     }
@@ -164,20 +165,20 @@ Result<CheckReport> check_book(storage::Database& db, int64_t book_id, const Che
           continue;
         }
         auto st = db.prepare(
-            "UPDATE findings SET span_begin=?2, span_end=?3, message=?4, evidence=?5, updated_at=?6, "
+            "UPDATE findings SET span_begin=?2, span_end=?3, message=?4, evidence=?5, updated_at=?6, subject=?7, "
             "status = CASE status WHEN 'fixed' THEN 'open' ELSE status END WHERE id=?1");
         if (!st.ok()) return Error{st.error()};
-        st->bind(1, it->second.id).bind(2, f.start).bind(3, f.end).bind(4, f.message).bind(5, f.evidence).bind(6, now);
+        st->bind(1, it->second.id).bind(2, f.start).bind(3, f.end).bind(4, f.message).bind(5, f.evidence).bind(6, now).bind(7, f.subject);
         CJ_TRY(st->run());
         ++rep.kept;
         continue;
       }
       auto st = db.prepare(
           "INSERT INTO findings(book_id, chapter, span_begin, span_end, kind, message, evidence, status, created_at, "
-          "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?8)");
+          "updated_at, subject) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open', ?8, ?8, ?9)");
       if (!st.ok()) return Error{st.error()};
       st->bind(1, book_id).bind(2, f.chapter).bind(3, f.start).bind(4, f.end).bind(5, f.kind).bind(6, f.message)
-          .bind(7, f.evidence).bind(8, now);
+          .bind(7, f.evidence).bind(8, now).bind(9, f.subject);
       CJ_TRY(st->run());
       int64_t fid = db.last_insert_id();
       auto kst = db.prepare("INSERT INTO finding_keys(finding_id, book_id, chapter, finding_key) VALUES (?1,?2,?3,?4)");

@@ -142,7 +142,7 @@ std::string entity_sheets_for(const BookKnowledge& k, const NameIndex& names, co
       } else {
         out += f->value;
       }
-      if (f->valid_from) out += "（自第" + std::to_string(*f->valid_from) + "章）";
+      if (f->valid_from) out += "（自" + k.label(*f->valid_from) + "）";
     }
     out += "\n";
   }

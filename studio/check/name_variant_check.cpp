@@ -93,6 +93,7 @@ void NameVariantCheck::run(const CheckChapter& ch, std::vector<CheckFinding>* ou
     f.start = int64_t(pos);
     f.end = int64_t(pos + l);
     f.kind = kKindName;
+    f.subject = to_utf8(key);
     std::u32string wrong(1, key[v.pos]), right(1, v.name[v.pos]);
     f.message = "「" + to_utf8(key) + "」疑为「" + to_utf8(v.name) + "」的误写（“" + to_utf8(wrong) + "”与“" +
                 to_utf8(right) + "”形近或音近），且不是「" + to_utf8(v.entity->name) + "」的已知别名";

@@ -255,9 +255,9 @@ void TimelineCheck::run(const CheckChapter& ch, std::vector<CheckFinding>* out) 
       if (!returns && prev.year && (*m.year + 2 < *prev.year || (*m.year == *prev.year && m.month && prev.month &&
                                                  m.month < prev.month && m.season < month_season(prev.month)))) {
         emit(m,
-             "时间倒流：此处写作「" + to_utf8(m.text) + "」，早于前文第" + std::to_string(prev.chapter) + "章已到的「" +
+             "时间倒流：此处写作「" + to_utf8(m.text) + "」，早于前文" + k_.label(prev.chapter) + "已到的「" +
                  prev.quote + "」",
-             "前文时间：第" + std::to_string(prev.chapter) + "章「" + prev.quote + "」");
+             "前文时间：" + k_.label(prev.chapter) + "「" + prev.quote + "」");
         continue;
       }
     }
@@ -272,7 +272,7 @@ void TimelineCheck::run(const CheckChapter& ch, std::vector<CheckFinding>* out) 
           if (!rec) rec = season_of(c);
         if (rec && rec != m.season)
           emit(m,
-               std::string("季节不符：第") + std::to_string(ch.ordinal) + "章记录为" + season_name(rec) + "季，此处写作「" +
+               "季节不符：" + k_.label(ch.ordinal) + "记录为" + season_name(rec) + "季，此处写作「" +
                    to_utf8(m.text) + "」",
                ev);
       } else if ((f->predicate == "月份" || f->predicate == "month") && m.month) {
@@ -280,7 +280,7 @@ void TimelineCheck::run(const CheckChapter& ch, std::vector<CheckFinding>* out) 
         month_at(v + U"月", 0, &rec);
         if (!rec) month_at(v, 0, &rec);
         if (rec && rec != m.month && !(m.month == season_month(m.season) && month_season(rec) == m.season))
-          emit(m, "月份不符：第" + std::to_string(ch.ordinal) + "章记录为" + f->value + "，此处写作「" + to_utf8(m.text) + "」",
+          emit(m, "月份不符：" + k_.label(ch.ordinal) + "记录为" + f->value + "，此处写作「" + to_utf8(m.text) + "」",
                ev);
       } else if ((f->predicate == "年份" || f->predicate == "year") && m.year) {
         auto rm = extract_time_markers(v);
@@ -288,7 +288,7 @@ void TimelineCheck::run(const CheckChapter& ch, std::vector<CheckFinding>* out) 
         if (!rm.empty() && rm[0].year) rec = rm[0].year;
         else if (auto n = parse_number(v)) rec = n;
         if (rec && *rec != *m.year)
-          emit(m, "年份不符：第" + std::to_string(ch.ordinal) + "章记录为" + f->value + "，此处写作「" + to_utf8(m.text) + "」",
+          emit(m, "年份不符：" + k_.label(ch.ordinal) + "记录为" + f->value + "，此处写作「" + to_utf8(m.text) + "」",
                ev);
       }
     }

@@ -55,7 +55,7 @@ int run_check(const Args& a) {
     if (f.status == "dismissed" || f.status == "fixed") continue;
     if ((opts.first && f.chapter < *opts.first) || (opts.last && f.chapter > *opts.last)) continue;
     j.push_back({{"id", f.id}, {"chapter", f.chapter}, {"start", f.span_begin}, {"end", f.span_end}, {"kind", f.kind},
-                 {"message", f.message}, {"evidence", f.evidence}, {"status", f.status}});
+                 {"message", f.message}, {"evidence", f.evidence}, {"status", f.status}, {"subject", f.subject}});
   }
   for (const auto& e : rep->llm_errors) std::fprintf(stderr, "LLM check: %s\n", e.c_str());
   if (rep->llm_dropped_unverified > 0)

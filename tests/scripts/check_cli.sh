@@ -72,7 +72,7 @@ check "unchanged book: nothing re-checked ($msg)" 'printf "%s" "$msg" | grep -q 
 "$CLI" make-model --arch qwen3 --layers 1 --embd 32 --heads 2 --kv-heads 1 --ff 64 --type q8_0 \
   --tokenizer "$SRC/samples/tokenizer/qwen3/tokenizer.json" --out "$tmp/tiny.gguf" >/dev/null
 llm=$("$CLI" check --db "$DB" --book 1 --chapters 100-100 --force --json --model "$tmp/tiny.gguf" 2>"$tmp/llm.err")
-check "LLM check runs on the local engine" '[ $? -eq 0 ] && grep -q "LLM check: 第100章" "$tmp/llm.err"'
+check "LLM check runs on the local engine" '[ $? -eq 0 ] && grep -q "LLM check: 第一百回" "$tmp/llm.err"'
 check "deterministic findings kept with --model" 'printf "%s" "$llm" | grep -q "\"chapter\":100"'
 
 echo "check_cli: $fails failed"

@@ -81,7 +81,7 @@ fi
 
 # Bad remote options fail with a message.
 "$CLI" check --db "$tmp/p.cjdb" --book 1 --chapters 2 --force --json --remote "$URL" --ctx 8192 > "$tmp/check.json" 2> "$tmp/check.err"
-check "check --remote runs the LLM check on the server ($(tail -n 1 "$tmp/check.err"))" '[ $? -eq 0 ] && grep -q "LLM check: 第2章" "$tmp/check.err"'
+check "check --remote runs the LLM check on the server ($(tail -n 1 "$tmp/check.err"))" '[ $? -eq 0 ] && grep -q "LLM check: 第二章" "$tmp/check.err"'
 "$CLI" continue --db "$tmp/p.cjdb" --book 1 --chapter 2 --remote "$URL" --remote-model nope --tokens 4 2> "$tmp/e1.txt" >/dev/null
 check "an unknown remote model fails with the server's message" '[ $? -ne 0 ] && grep -q "HTTP 404" "$tmp/e1.txt" && grep -q "nope" "$tmp/e1.txt"'
 "$CLI" continue --db "$tmp/p.cjdb" --book 1 --chapter 2 --remote "localhost:1" --tokens 4 2> "$tmp/e2.txt" >/dev/null

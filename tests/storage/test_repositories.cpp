@@ -157,8 +157,9 @@ TEST_F(Repos, FindingsJobsAndKvSnapshots) {
   ASSERT_EQ((*claimed)->id, *j1);
   Findings fs(*db);
   auto f = fs.add({.book_id = book, .chapter = 41, .span_begin = 10, .span_end = 14, .kind = "contradiction",
-                   .message = "张三第40回已死", .evidence = "fact 2", .job_id = *j1});
+                   .message = "张三第40回已死", .evidence = "fact 2", .subject = "张三", .job_id = *j1});
   ASSERT_OK(f);
+  EXPECT_EQ(fs.get(*f)->subject, "张三");
   ASSERT_OK(jobs.finish(*j1, "done", "1 finding", "{\"findings\":1}"));
   EXPECT_EQ(jobs.get(*j1)->progress, 1.0);
   EXPECT_FALSE(jobs.finish(*j1, "running").ok());
@@ -183,4 +184,23 @@ TEST_F(Repos, FindingsJobsAndKvSnapshots) {
   EXPECT_FALSE(kv.find("m", "nope")->has_value());
   ASSERT_OK(kv.remove(*b));
   EXPECT_EQ(*kv.total_bytes(), 1000);
+}
+
+TEST(ChapterLabel, TheBooksOwnLabelNotTheOrdinal) {
+  ChapterInfo c;
+  c.ordinal = 23;
+  c.heading = "第二十二回　横海郡柴进留宾";
+  c.title = "横海郡柴进留宾";
+  EXPECT_EQ(chapter_label(c), "第二十二回");
+  c.heading = "第3章：风起";
+  c.title = "风起";
+  EXPECT_EQ(chapter_label(c), "第3章");
+  c.heading = "楔子";
+  c.title = "楔子";
+  EXPECT_EQ(chapter_label(c), "楔子");
+  c.heading = "";
+  c.title = "";
+  EXPECT_EQ(chapter_label(c), "第23章");
+  c.ordinal = 0;
+  EXPECT_EQ(chapter_label(c), "卷首");
 }
