@@ -22,6 +22,7 @@ struct Table {
   std::vector<ReignEra> eras;
   std::unordered_map<std::u32string, std::vector<size_t>> by_name;
   size_t max_len = 0;
+  size_t distinct = 0;
 };
 
 int64_t astronomical(int64_t historical) { return historical < 0 ? historical + 1 : historical; }
@@ -48,20 +49,28 @@ const Table& table() {
       if (words[0][0] == '@') {
         Regime r;
         r.name = words[0].substr(1);
+        if (!r.name.empty() && r.name.back() == '*') r.minor = true, r.name.pop_back();
         for (size_t i = 1; i < words.size(); ++i) r.prefixes.push_back(fold_han(to_u32(words[i])));
         t.regimes.push_back(std::move(r));
         continue;
       }
       CJ_ASSERT(words.size() == 3 && !t.regimes.empty());
       ReignEra e;
-      e.name = fold_han(to_u32(words[0]));
       e.regime = int(t.regimes.size()) - 1;
       e.first = astronomical(std::stoll(words[1]));
       e.last = astronomical(std::stoll(words[2]));
+      e.index = int(t.distinct++);
       CJ_ASSERT(e.last >= e.first);
-      t.by_name[e.name].push_back(t.eras.size());
-      t.max_len = std::max(t.max_len, e.name.size());
-      t.eras.push_back(std::move(e));
+      for (size_t b = 0; b <= words[0].size();) {  // 大和/太和: one era, two spellings
+        size_t slash = std::min(words[0].find('/', b), words[0].size());
+        e.name = fold_han(to_u32(words[0].substr(b, slash - b)));
+        b = slash + 1;
+        auto& same = t.by_name[e.name];
+        if (!same.empty() && t.eras[same.back()].index == e.index) continue;  // 昇明/升明 fold to one spelling
+        same.push_back(t.eras.size());
+        t.max_len = std::max(t.max_len, e.name.size());
+        t.eras.push_back(e);
+      }
     }
     return t;
   }();

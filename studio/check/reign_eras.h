@@ -12,6 +12,7 @@ namespace cj::check {
 struct Regime {
   std::string name;                     // 北宋, 明, 前秦 …
   std::vector<std::u32string> prefixes; // words naming it before an era: 宋, 大宋, 北宋 (folded)
+  bool minor = false;                   // a short-lived or rebel regime (元末's 天启 loses to 明's)
 };
 
 struct ReignEra {
@@ -19,10 +20,11 @@ struct ReignEra {
   int regime = 0;       // index into reign_regimes()
   int64_t first = 0;    // astronomical year of 元年 (1 BC = 0, 2 BC = -1)
   int64_t last = 0;     // astronomical year of its last year
+  int index = 0;        // the era's number in the table: two spellings of one era (大和/太和) share it
 };
 
 const std::vector<Regime>& reign_regimes();
-// In table order (historical order within each regime).
+// In table order (historical order within each regime); an era written two ways has an entry per spelling.
 const std::vector<ReignEra>& reign_eras();
 // All eras named `name` (folded), in table order; empty if none.
 std::vector<const ReignEra*> eras_named(std::u32string_view name);

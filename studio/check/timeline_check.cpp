@@ -269,6 +269,9 @@ std::vector<const ReignEra*> era_candidates(const TimeMarker& m) {
     });
   if (m.era_number > 0) filter([&](const ReignEra& e) { return m.era_number <= e.last - e.first + 2; });
   if (m.ganzhi >= 0) filter([&](const ReignEra& e) { return era_mention_year(e, m).has_value(); });
+  std::stable_sort(all.begin(), all.end(), [](const ReignEra* a, const ReignEra* b) {
+    return !reign_regimes()[size_t(a->regime)].minor && reign_regimes()[size_t(b->regime)].minor;
+  });
   return all;
 }
 
@@ -283,11 +286,12 @@ std::u32string year_in_style(int style, int64_t year) {
   const auto& eras = reign_eras();
   if (style >= 0 && size_t(style) < eras.size()) {
     const ReignEra& e = eras[size_t(style)];
-    if (year >= e.first && year <= e.last + 3) return era_year_text(e, year);
-    for (const ReignEra& o : eras)
+    if (year >= e.first && year <= e.last) return era_year_text(e, year);
+    for (const ReignEra& o : eras)  // the era of that year in the same dynasty (宣和 → 靖康)
       if (o.regime == e.regime && year >= o.first && year <= o.last) return era_year_text(o, year);
+    if (year >= e.first && year <= e.last + 3) return era_year_text(e, year);
     for (const ReignEra& o : eras)  // another dynasty's era of that year (建安 before 章武)
-      if (year >= o.first && year <= o.last) return era_year_text(o, year);
+      if (year >= o.first && year <= o.last && !reign_regimes()[size_t(o.regime)].minor) return era_year_text(o, year);
   }
   if (style == -2 && year > 1911) return U"民国" + (year == 1912 ? std::u32string(U"元") : chinese_number(year - 1911)) + U"年";
   if (year <= 0) return U"公元前" + to_u32(std::to_string(1 - year)) + U"年";
@@ -518,6 +522,8 @@ void TimelineCheck::prepare(const std::vector<CheckChapter>& chapters) {
             int va = regime_votes_.count(a->regime) ? regime_votes_.at(a->regime) : 0;
             int vb = regime_votes_.count(b->regime) ? regime_votes_.at(b->regime) : 0;
             if (va != vb) return va > vb;
+            const bool ma = reign_regimes()[size_t(a->regime)].minor, mb = reign_regimes()[size_t(b->regime)].minor;
+            if (ma != mb) return mb;
             return dist(a) < dist(b);
           };
           for (const ReignEra* e : c)
@@ -592,7 +598,9 @@ void TimelineCheck::prepare(const std::vector<CheckChapter>& chapters) {
         }
         // Earlier than the clock.
         rejected_paragraph = paragraph_of(m.start);
-        if (first_year_ && y < *first_year_) continue;  // a historical reference before the story began
+        // A year well before the story's first one is a historical reference (a house built under 乾隆 in a
+        // book set in 2019), not the story's time.
+        if (first_year_ && y < *first_year_ - kHistoryYears) continue;
         // A year framed as the present (时值宣和元年) is checked as it stands. Otherwise it may be a recap: the
         // text returns to a year at least as late within kRecapSpan, or it is one of several earlier years close
         // together (建安七年…建安八年…, a biography); and a year only one earlier than the last one stated is

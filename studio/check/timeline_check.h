@@ -11,8 +11,10 @@
 // Findings (one per contradiction, subject 时间线):
 //   - a year going backwards: an absolute marker earlier than the year the previous text reached — by an absolute
 //     marker (上文第N回已到宣和五年，此处却是宣和元年) or by relative moves after it (…其后又过了一年（次年），应在
-//     宣和六年或之后…). Exempt: recaps (a year at least as late follows within kRecapSpan code points), and years
-//     before the story's first year (historical references: 乾隆年间 in a book set in 2019);
+//     宣和六年或之后…). Exempt: recaps (a year at least as late follows within kRecapSpan code points, or several
+//     earlier years stand close together, or the year is only one before the last one stated and not framed as
+//     the present with 时值/正值…), and years well before the story's first year (historical references:
+//     乾隆四十年 in a book set in 2019);
 //   - the same year and an earlier season;
 //   - a marker that contradicts the time the book records for that chapter: facts on an entity named 时间线
 //     (or 时间, timeline) with predicates 季节 (春/夏/秋/冬), 月份 (1–12 or 正月…腊月) or 年份 (建安十三年, 2024).
@@ -57,6 +59,8 @@ class TimelineCheck {
  public:
   // Code points after a year marker within which a year at least as late makes it a recap.
   static constexpr size_t kRecapSpan = 600;
+  // Years more than this before the story's first stated year are historical references, not story time.
+  static constexpr int64_t kHistoryYears = 10;
 
   TimelineCheck(const BookKnowledge& k, const NameIndex& names);
   // Reads every chapter in reading order (all of them, so that a re-check of chapter N knows what came before)
