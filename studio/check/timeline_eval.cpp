@@ -9,10 +9,11 @@ namespace cj::check {
 
 namespace {
 
+// A chapter of text, not a heading left without one (a table of contents imported as chapters) or a title page.
 bool has_text(std::u32string_view s) {
-  for (char32_t c : s)
-    if (is_han(c) || (c >= U'0' && c <= U'9') || (c >= U'A' && c <= U'z')) return true;
-  return false;
+  size_t han = 0;
+  for (char32_t c : s) han += is_han(c) ? 1 : 0;
+  return han >= 50;
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ struct TimelineInjection {
 };
 
 struct TimelineEvalResult {
-  int chapters = 0;            // chapters with text
+  int chapters = 0;            // chapters with text (at least 50 汉字)
   int dated_chapters = 0;      // chapters with at least one narrative year marker of their own
   int year_markers = 0;        // narrative year markers in the book
   std::vector<TimelineInjection> injections;
@@ -38,7 +38,8 @@ struct TimelineEvalResult {
   }
 };
 
-// `chapters` in reading order (ordinals as in `k.labels`); chapters without text are skipped.
+// `chapters` in reading order (ordinals as in `k.labels`); chapters with fewer than 50 汉字 (headings of a table
+// of contents imported as chapters, a title page) are skipped.
 TimelineEvalResult eval_timeline(const std::vector<CheckChapter>& chapters, const BookKnowledge& k,
                                  const TimelineEvalOptions& opts);
 
