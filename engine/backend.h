@@ -6,6 +6,7 @@
 
 #include "engine/base/result.h"
 #include "engine/kv_cache.h"
+#include "engine/kv_select.h"
 #include "engine/model.h"
 #include "engine/tokenizer.h"
 
@@ -19,6 +20,7 @@ struct BackendOptions {
   size_t kv_host_bytes = 0;  // KV host tier budget (0: room for n_ctx tokens)
   std::string kv_disk;       // KV spill file ("": none)
   size_t kv_disk_bytes = 0;  // KV disk tier budget (0 with kv_disk: room for n_ctx tokens)
+  KVSelectOptions kv_select; // page selection in decode (off: exact attention)
 };
 
 // A fingerprint of a model (shape, tensor names and types, sampled weight bytes): seeds the prefix cache's hash

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <limits>
 
+#include "engine/attention_flash.h"
+#include "engine/kv_select.h"
 #include "engine/base/result.h"
 #include "engine/thread_pool.h"
 
@@ -283,6 +285,10 @@ void run_tasks(ThreadPool* pool, int n, F&& f) {
 }  // namespace
 
 void attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* pool, int n_threads) {
+  // The flash kernels (engine/attention_flash.h) take every shape they support; this path is the fallback.
+  // A decode step with page selection attends the selected keys only (engine/kv_select.h).
+  const KeySelection* sel = a.select ? select_keys(a, *a.select, pool, n_threads) : nullptr;
+  if (flash_attention(a, s, pool, n_threads, sel)) return;
   const int G = a.n_heads / a.n_kv_heads, Dv = a.head_dim_v;
   const int n_blocks = (a.pos0 + a.n_q + KVCache::kBlockTokens - 1) / KVCache::kBlockTokens;
   CJ_ASSERT(G == s.group_ && Dv == s.head_dim_v_);

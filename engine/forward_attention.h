@@ -9,6 +9,7 @@
 namespace cj {
 
 class ThreadPool;
+struct KVSelectOptions;
 
 struct AttentionArgs {
   const KVCache* kv = nullptr;
@@ -19,6 +20,7 @@ struct AttentionArgs {
   int pos0 = 0;        // position of query 0; query i attends keys 0 .. pos0 + i
   const float* q = nullptr;  // [n_q, n_heads * head_dim]
   float* out = nullptr;      // [n_q, n_heads * head_dim_v]
+  const KVSelectOptions* select = nullptr;  // decode: page selection (engine/kv_select.h); nullptr: exact
 };
 
 // Scratch the attention needs, sized once per backend; nothing allocates per call. A task handles a tile of up

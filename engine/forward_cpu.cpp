@@ -9,6 +9,7 @@
 #include <ctime>
 #include <vector>
 
+#include "engine/attention_flash.h"
 #include "engine/backend.h"
 #include "engine/forward_attention.h"
 #include "engine/forward_ops.h"
@@ -110,7 +111,7 @@ class CpuBackend final : public Backend {
     kv_->truncate(n);
   }
   KVCache& kv_cache() override { return *kv_; }
-  size_t kv_bytes_per_token() const override { return kv_->bytes_read_per_token(kv_->n_tokens()); }
+  size_t kv_bytes_per_token() const override { return kv_bytes_read_per_token(*kv_, o_.kv_select, kv_->n_tokens()); }
 
   Status eval(const TokenId* tokens, int n, float* logits, int n_logits) override {
     if (n <= 0) return make_error("eval: no tokens");
@@ -261,6 +262,7 @@ class CpuBackend final : public Backend {
       a.pos0 = pos0;
       a.q = q_.data();
       a.out = att_.data();
+      a.select = o_.kv_select.enabled() ? &o_.kv_select : nullptr;
       attention(a, ascratch_, pool_.get(), o_.n_threads);
       prof_.lap(kAttn);
       linear(L.wo, att_.data(), n, tmp_.data());
@@ -356,6 +358,12 @@ Result<std::unique_ptr<Backend>> make_cpu_backend(const Model& m, const BackendO
   ko.pool.disk_path = o.kv_disk;
   ko.pool.disk_bytes = o.kv_disk_bytes;
   ko.model_id = model_fingerprint(m);
+  if (o.kv_select.enabled()) {
+    if (!flash_supported(m.config().head_dim, m.config().head_dim_v))
+      return make_error("--kv-select needs the flash attention kernels (head sizes 32, 64 or 128 and AVX2); this "
+                        "model has head size " + std::to_string(m.config().head_dim));
+    ko.summaries = true;
+  }
   auto kv = KVCache::create(m.config(), ko);
   if (!kv.ok()) return make_error(kv.error());
   return std::unique_ptr<Backend>(new CpuBackend(m, oo, std::move(kv.value())));

@@ -124,6 +124,10 @@ Result<std::unique_ptr<KVPool>> KVPool::create(const KVLayout& layout, const KVP
   for (int i = n_pages - 1; i >= 0; --i) p->free_pages_.push_back(i);
   for (int i = p->n_host_ - 1; i >= 0; --i) p->free_host_.push_back(i);
   for (int i = p->n_disk_ - 1; i >= 0; --i) p->free_disk_.push_back(i);
+  if (o.summaries) {
+    p->summary_stride_ = size_t(2) * size_t(layout.head_dim) * kSummaryUnits;
+    p->summaries_.assign(size_t(n_pages) * size_t(layout.n_kv_heads) * p->summary_stride_, 0);
+  }
   size_t cap = 16;
   while (cap < 2 * size_t(n_pages / layout.n_layers + 1)) cap *= 2;
   p->keys_.assign(cap, 0);
@@ -334,7 +338,8 @@ KVPoolStats KVPool::stats() const {
   s.host_peak = host_peak_;
   s.disk_peak = disk_peak_;
   s.meta_bytes = pages_.size() * sizeof(Page) + keys_.size() * 8 + map_pages_.size() * 4 +
-                 (free_pages_.capacity() + free_host_.capacity() + free_disk_.capacity()) * 4;
+                 (free_pages_.capacity() + free_host_.capacity() + free_disk_.capacity()) * 4 +
+                 summaries_.size() * 2;
   s.demoted = demoted_;
   s.promoted = promoted_;
   s.dropped = dropped_;

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/attention_flash.h"
 #include "engine/backend.h"
 #include "engine/membw.h"
 #include "engine/thread_pool.h"
@@ -27,15 +28,44 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : (v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]));
 }
 
+// Fills positions [0, n) of every layer with random keys and values (--depth-fill random): a context of the
+// given depth in seconds instead of an hour of prefill, for decode-speed measurements at 128k tokens. The keys
+// are normal(0, 1) per channel; nothing is learned from them (page selection still reads and scores them all).
+Status fill_random(Backend& be, int n, std::mt19937& rng) {
+  const ModelConfig& c = be.model().config();
+  KVCache& kv = be.kv_cache();
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> k(static_cast<size_t>(c.kv_dim())), v(static_cast<size_t>(c.v_dim()));
+  std::vector<int32_t> toks(KVCache::kBlockTokens);
+  for (int p0 = 0; p0 < n; p0 += KVCache::kBlockTokens) {
+    const int cnt = std::min(KVCache::kBlockTokens, n - p0);
+    CJ_TRY(kv.prepare(p0, cnt));
+    for (int p = p0; p < p0 + cnt; ++p)
+      for (int l = 0; l < c.n_layers; ++l) {
+        for (float& x : k) x = nd(rng);
+        for (float& x : v) x = nd(rng);
+        kv.store(l, p, k.data(), v.data());
+      }
+    for (int i = 0; i < cnt; ++i) toks[size_t(i)] = TokenId(rng() % uint32_t(c.n_vocab));
+    kv.commit(p0, toks.data(), cnt);
+  }
+  return {};
+}
+
 int run_bench(const Args& a) {
   auto threads = a.get_int("threads", 1);
-  auto n_prompt = a.get_int("prompt", 128);
+  // --depth D: the prompt is D tokens (prefill of D measured), then decode at depth D (llama-bench -p D / -d D).
+  auto n_prompt = a.get_int(a.has("depth") ? "depth" : "prompt", 128);
   auto n_gen = a.get_int("gen", 64);
   auto reps = a.get_int("repeats", 3);
   for (const auto* r : {&threads, &n_prompt, &n_gen, &reps})
     if (!r->ok()) return fail(r->error());
+  if (a.has("depth") && a.has("prompt")) return fail("give --depth or --prompt, not both");
   if (*n_prompt < 1 || *n_gen < 1 || *reps < 1 || *n_prompt + *n_gen > 1 << 20)
-    return fail("--prompt, --gen and --repeats must be positive");
+    return fail("--prompt/--depth, --gen and --repeats must be positive (and their sum at most 1048576)");
+  const std::string fill = a.get_or("depth-fill", "prefill");
+  if (fill != "prefill" && fill != "random") return fail("--depth-fill must be prefill or random");
+  const bool random_fill = fill == "random";
   auto model = Model::load(*a.get("model"));
   if (!model.ok()) return fail(model.error());
   const Model& m = **model;
@@ -66,8 +96,14 @@ int run_bench(const Args& a) {
   for (long long r = 0; r < *reps; ++r) {
     be.truncate(0);
     auto t = Clock::now();
-    if (Status s = be.eval(prompt.data(), int(prompt.size()), logits.data(), 1); !s.ok()) return fail(s.error());
-    pre.push_back(double(prompt.size()) / seconds_since(t));
+    if (random_fill) {  // all but the last prompt token written directly; the last one is evaluated for logits
+      if (Status s = fill_random(be, int(prompt.size()) - 1, rng); !s.ok()) return fail(s.error());
+      t = Clock::now();
+      if (Status s = be.eval(prompt.data() + prompt.size() - 1, 1, logits.data(), 1); !s.ok()) return fail(s.error());
+    } else {
+      if (Status s = be.eval(prompt.data(), int(prompt.size()), logits.data(), 1); !s.ok()) return fail(s.error());
+      pre.push_back(double(prompt.size()) / seconds_since(t));
+    }
     TokenId next = TokenId(std::max_element(logits.begin(), logits.end()) - logits.begin());
     kv_bytes_sum = 0;
     t = Clock::now();
@@ -85,21 +121,28 @@ int run_bench(const Args& a) {
     }
   }
   const double prefill = median(pre), decode = median(dec);
-  const double bytes_per_token = double(m.weight_bytes_per_token()) + double(kv_bytes_sum) / double(*n_gen);
+  const double kv_bytes = double(kv_bytes_sum) / double(*n_gen);
+  const double bytes_per_token = double(m.weight_bytes_per_token()) + kv_bytes;
   const double bw = measure_bw ? median(bws) : 0, util = measure_bw ? median(utils) : 0;
   const double decode_gbs = bytes_per_token * decode / 1e9;
   nlohmann::json j = {{"model", *a.get("model")},
                       {"describe", m.describe()},
                       {"threads", bo.n_threads},
                       {"prompt", *n_prompt},
+                      {"depth", *n_prompt},
+                      {"depth_fill", fill},
+                      {"kv_select", describe_kv_select(bo.kv_select)},
+                      {"attention", flash_isa_name(flash_isa())},
                       {"gen", *n_gen},
                       {"repeats", *reps},
                       {"kv_type", kv_type_name(bo.kv_type)},
-                      {"prefill_tok_s", prefill},
+                      {"prefill_tok_s", random_fill ? nlohmann::json(nullptr) : nlohmann::json(prefill)},
                       {"decode_tok_s", decode},
                       {"prefill_tok_s_all", pre},
                       {"decode_tok_s_all", dec},
                       {"bytes_per_token", bytes_per_token},
+                      {"weight_bytes_per_token", double(m.weight_bytes_per_token())},
+                      {"kv_bytes_per_token", kv_bytes},
                       {"decode_gbs", decode_gbs},
                       {"bandwidth_gbs", bw > 0 ? nlohmann::json(bw) : nlohmann::json(nullptr)},
                       {"bandwidth_gbs_all", bws},
@@ -108,8 +151,12 @@ int run_bench(const Args& a) {
   if (a.has("json")) {
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("%s\nprefill %.1f tok/s, decode %.1f tok/s, %.1f MB/token, %.1f GB/s of %.1f GB/s measured (%.0f%%)\n",
-                m.describe().c_str(), prefill, decode, bytes_per_token / 1e6, decode_gbs, bw, 100 * util);
+    std::printf("%s\nprefill %.1f tok/s (%lld tokens%s), decode %.1f tok/s at depth %lld, %.1f MB/token (weights %.1f + "
+                "KV %.1f), %.1f GB/s of %.1f GB/s measured (%.0f%%)\n",
+                m.describe().c_str(), random_fill ? 0.0 : prefill, static_cast<long long>(*n_prompt),
+                random_fill ? ", not measured: --depth-fill random" : "", decode, static_cast<long long>(*n_prompt),
+                bytes_per_token / 1e6, double(m.weight_bytes_per_token()) / 1e6, kv_bytes / 1e6, decode_gbs, bw,
+                100 * util);
   }
   return 0;
 }
@@ -119,6 +166,9 @@ Registrar reg({.name = "bench",
                .options = with_kv_options({{"model", "M", "GGUF model file", true},
                            {"threads", "T", "threads (default 1)"},
                            {"prompt", "P", "prompt tokens (default 128)"},
+                           {"depth", "D", "context depth: prefill of D tokens, then decode at depth D"},
+                           {"depth-fill", "F", "prefill (default) or random: write random keys/values for the "
+                                               "depth instead of prefilling (decode speed only)"},
                            {"gen", "G", "decoded tokens (default 64)"},
                            {"repeats", "R", "repeats; medians are reported (default 3)"},
                            {"no-bandwidth", "", "skip the bandwidth measurement (bandwidth fields null)"},

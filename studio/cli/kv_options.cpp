@@ -11,7 +11,9 @@ std::vector<OptSpec> kv_option_specs() {
           {"kv-host-mb", "MB", "same as --host-kv-mb"},
           {"kv-dir", "D", "spill KV blocks beyond the host budget to a file in folder D"},
           {"kv-disk", "F", "spill KV blocks beyond the host budget to file F"},
-          {"device-kv-mb", "MB", "GPU KV budget (the CUDA backend's tier; not on the CPU path)"}};
+          {"device-kv-mb", "MB", "GPU KV budget (the CUDA backend's tier; not on the CPU path)"},
+          {"kv-select", "K", "decode attends only the best K pages of 32 tokens (1/8, 0.125 or a count) plus sinks "
+                             "and the recent window (default off: exact)"}};
 }
 
 std::vector<OptSpec> with_kv_options(std::vector<OptSpec> base) {
@@ -44,6 +46,7 @@ Status apply_kv_options(const Args& a, BackendOptions* bo) {
   } else {
     bo->kv_disk = a.get_or("kv-disk", "");
   }
+  if (Status s = parse_kv_select(a.get_or("kv-select", "off"), &bo->kv_select); !s.ok()) return s;
   return Status::Ok();
 }
 

@@ -1,0 +1,56 @@
+// Flash attention over the paged KV cache for the CPU backend (issue 25): one kernel for prefill tiles and for
+// split-K decode, plus the scalar reference every SIMD path is tested against.
+//
+// A work item is (KV head g, a tile of consecutive queries, a run of keys). Its rows are the tile's (query, head of
+// the GQA group) pairs, m = query * G + head, so every K/V block a work item loads serves all query heads of the
+// group. Keys are visited in chunks of kChunk (64) inside one 256-token page: the chunk's keys are packed once
+// (AVX-512: bf16, keys transposed into pairs of channels so that 16 keys fill a vector; AVX2: f32), then for
+// blocks of rows the scores S = Q·Kᵀ are small matrix products (VDPBF16PS / FMA), an online softmax keeps each
+// row's running max m and sum l, and O += P·V is a second small product (values packed as pairs of keys).
+// Chunks after a tile's last query are skipped (causal); the diagonal chunks are masked per row.
+// Decode is the same kernel with a tile of one query (G rows); its keys are split across tasks and the partial
+// states (m, l, O) are merged by log-sum-exp. Keys may be given as ranges of positions (page selection attends
+// only the selected pages, sinks and the recent window).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/kv_cache.h"
+
+namespace cj {
+
+class ThreadPool;
+struct AttentionArgs;
+class AttentionScratch;
+
+// Key positions [t0, t1) of the cache.
+struct KeyRange {
+  int t0 = 0, t1 = 0;
+};
+
+// Keys attended by a decode step, per KV head: ranges[g * stride .. + count[g]) (sorted, disjoint). nullptr: all.
+struct KeySelection {
+  const KeyRange* ranges = nullptr;
+  const int* count = nullptr;  // [n_kv_heads]
+  int stride = 0;
+};
+
+enum class FlashIsa { None, Avx2, Avx512Bf16 };
+// The instruction set the flash kernel uses on this CPU (CJ_FLASH=avx2 or CJ_FLASH=off force a lower one, for
+// A/B measurements and tests).
+FlashIsa flash_isa();
+const char* flash_isa_name(FlashIsa isa);
+// Whether the flash kernel handles this shape (head sizes 32, 64 or 128; any GQA group) on this CPU.
+bool flash_supported(int head_dim, int head_dim_v);
+
+// Causal attention of a.n_q queries at a.pos0 (keys 0 .. pos0 + i for query i), or, for one query with sel, over
+// the selected keys only. Uses s.stage() for disk pages and s.partial() for decode splits. Returns false (and
+// does nothing) when the shape is not supported.
+bool flash_attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* pool, int n_threads,
+                     const KeySelection* sel = nullptr, FlashIsa isa = flash_isa());
+
+// The scalar reference: two-pass softmax in double precision over keys decoded to f32. With sel (one query),
+// only the selected keys.
+void attention_reference(const AttentionArgs& a, const KeySelection* sel = nullptr);
+
+}  // namespace cj
