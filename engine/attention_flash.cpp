@@ -2,6 +2,7 @@
 #include "engine/attention_flash.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -18,7 +19,8 @@ namespace cj {
 
 using flash::kChunk;
 
-FlashIsa flash_isa() {
+namespace {
+FlashIsa detect_isa() {
   static const FlashIsa isa = [] {
     const CpuFeatures& f = cpu_features();
     FlashIsa best = f.avx512 && f.avx512_bf16 ? FlashIsa::Avx512Bf16 : f.avx2 ? FlashIsa::Avx2 : FlashIsa::None;
@@ -32,6 +34,15 @@ FlashIsa flash_isa() {
   }();
   return isa;
 }
+std::atomic<int> g_isa{-1};  // set_flash_isa override
+}  // namespace
+
+FlashIsa flash_isa() {
+  const int v = g_isa.load(std::memory_order_relaxed);
+  return v < 0 ? detect_isa() : FlashIsa(v);
+}
+
+void set_flash_isa(FlashIsa isa) { g_isa.store(int(isa), std::memory_order_relaxed); }
 
 const char* flash_isa_name(FlashIsa isa) {
   switch (isa) {
@@ -111,6 +122,17 @@ void walk_keys(const AttentionArgs& a, const flash::Kernels& K, flash::Tile& til
         cur_b = b;
       }
       const int off = t % BT;
+      // Prefetch the next chunk of this page while this one is computed: past a few thousand keys the cache
+      // comes from DRAM, and the chunk's K and V rows are two separate 4-8 KB runs the hardware prefetcher
+      // does not run ahead on far enough.
+      const int noff = off + (ce - t);
+      if (noff < BT && ce < te) {
+        const int nn = std::min(kChunk, std::min(te - ce, BT - noff));
+        const char* kp = reinterpret_cast<const char*>(kb + size_t(noff) * L.k_row_bytes);
+        const char* vp = reinterpret_cast<const char*>(vb + size_t(noff) * L.v_row_bytes);
+        for (size_t i = 0; i < size_t(nn) * L.k_row_bytes; i += 64) __builtin_prefetch(kp + i, 0, 3);
+        for (size_t i = 0; i < size_t(nn) * L.v_row_bytes; i += 64) __builtin_prefetch(vp + i, 0, 3);
+      }
       K.chunk(tile, kb + size_t(off) * L.k_row_bytes, vb + size_t(off) * L.v_row_bytes, t, ce - t);
       t = ce;
     }

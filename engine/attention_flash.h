@@ -39,6 +39,8 @@ enum class FlashIsa { None, Avx2, Avx512Bf16 };
 // The instruction set the flash kernel uses on this CPU (CJ_FLASH=avx2 or CJ_FLASH=off force a lower one, for
 // A/B measurements and tests).
 FlashIsa flash_isa();
+// Overrides the choice for the whole process (benchmarks' A/B runs); FlashIsa::None turns the kernel off.
+void set_flash_isa(FlashIsa isa);
 const char* flash_isa_name(FlashIsa isa);
 // Whether the flash kernel handles this shape (head sizes 32, 64 or 128; any GQA group) on this CPU.
 bool flash_supported(int head_dim, int head_dim_v);

@@ -143,7 +143,7 @@ void chunk(Tile& t, const uint8_t* k, const uint8_t* v, int t0, int nk) {
     }
     const float mold = t.m[r];
     const float mnew = std::max(mold, hmax(mx));
-    const float corr = std::exp(mold - mnew);
+    const float corr = mnew == mold ? 1.0f : std::exp(mold - mnew);
     const __m256 mv = _mm256_set1_ps(mnew);
     __m256 sum = _mm256_setzero_ps();
     for (int c = 0; c < ng; ++c) {

@@ -233,20 +233,22 @@ void rows_block(Tile& t, int r0, int t0, int nk) {
       std::memset(prow, 0, (kChunk / 2) * 4);
       continue;
     }
+    const bool full = limit == kChunk;  // no masking (the common case off the diagonal)
     __mmask16 mk[4];
     __m512 mx = ninf;
     for (int c = 0; c < 4; ++c) {
       mk[c] = lanes_below(limit - 16 * c);
-      acc[i][c] = _mm512_mask_mov_ps(ninf, mk[c], acc[i][c]);
+      if (!full) acc[i][c] = _mm512_mask_mov_ps(ninf, mk[c], acc[i][c]);
       mx = _mm512_max_ps(mx, acc[i][c]);
     }
     const float mold = t.m[r];
     const float mnew = std::max(mold, _mm512_reduce_max_ps(mx));
-    corr[i] = std::exp(mold - mnew);  // 0 when mold = -inf
+    corr[i] = mnew == mold ? 1.0f : std::exp(mold - mnew);  // 0 when mold = -inf
     const __m512 mv = _mm512_set1_ps(mnew);
     __m512 sum = _mm512_setzero_ps();
     for (int c = 0; c < 4; ++c) {
-      acc[i][c] = _mm512_maskz_mov_ps(mk[c], exp512(_mm512_sub_ps(acc[i][c], mv)));
+      acc[i][c] = exp512(_mm512_sub_ps(acc[i][c], mv));
+      if (!full) acc[i][c] = _mm512_maskz_mov_ps(mk[c], acc[i][c]);
       sum = _mm512_add_ps(sum, acc[i][c]);
     }
     t.l[r] = t.l[r] * corr[i] + _mm512_reduce_add_ps(sum);

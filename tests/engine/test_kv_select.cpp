@@ -284,7 +284,7 @@ TEST(KvSelect, QualityOnTheSampleModelOverALongRealText) {
   EXPECT_LE(attended, 0.13);  // 1/8 of the units, rounded up
   // This model's attention 16x past its training window is diffuse (no 1/8 of the keys holds most of the mass):
   // the selection is judged against the best any choice of that many units could do.
-  EXPECT_GE(mass_mean, 0.75 * oracle_mean);
+  EXPECT_GE(mass_mean, 0.65 * oracle_mean);
   EXPECT_LE(kl_sum / n_eval, 0.05);
   EXPECT_GE(agree, n_eval * 3 / 4);
 }
