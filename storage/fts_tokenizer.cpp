@@ -43,6 +43,10 @@ CharClass classify(uint32_t cp) {
   return cp < 0x10000 ? bmp[cp] : classify_slow(cp);
 }
 
+// Full-width forms of ASCII (Ａ１！, U+FF01–U+FF5E) are the same letters as their half-width ones: 阿Ｑ and 阿Q
+// index alike.
+uint32_t fold_width(uint32_t cp) { return cp >= 0xFF01 && cp <= 0xFF5E ? cp - 0xFEE0 : cp; }
+
 bool all_han(std::string_view w) {
   for (size_t i = 0; i < w.size();) {
     uint32_t cp;
@@ -86,6 +90,7 @@ int tokenize_text(SearchTokenizerState& st, std::string_view text, TokenizeMode 
       n = 1;
       cls = CharClass::kPunct;
     } else {
+      cp = fold_width(cp);
       cls = classify(cp);
     }
     if (cls == CharClass::kAlnum) {
