@@ -287,7 +287,16 @@ std::optional<HeadingMatch> parse_heading(std::string_view raw) {
         break;
       }
     }
-    if (special.empty()) return std::nullopt;
+    if (special.empty()) {
+      // A Markdown chapter heading ("## 狂人日记", as export writes a story's title): short, not a sentence.
+      if (raw.rfind("## ", 0) != 0) return std::nullopt;
+      const std::u32string_view t = trim(u, kSeparators);
+      if (t.empty() || t.size() > 40 || t.find_first_of(U"。！？") != std::u32string_view::npos) return std::nullopt;
+      HeadingMatch m;
+      m.heading = encode(t);
+      m.title = m.heading;
+      return m;
+    }
   }
   std::u32string_view rest(u);
   rest.remove_prefix(after);
@@ -314,6 +323,14 @@ SplitBook split_chapters(std::string_view text) {
     blank[li] = is_blank(line_at(li));
     if (blank[li]) continue;
     if (auto m = parse_heading(line_at(li))) heads.emplace_back(li, std::move(*m));
+  }
+  // Markdown: when chapters are "## " headings, deeper ones ("### 第一章", a story's section) are body text.
+  if (std::any_of(heads.begin(), heads.end(), [&](const auto& h) { return line_at(h.first).rfind("## ", 0) == 0; })) {
+    const size_t before = heads.size();
+    heads.erase(std::remove_if(heads.begin(), heads.end(),
+                               [&](const auto& h) { return line_at(h.first).rfind("###", 0) == 0; }),
+                heads.end());
+    book.sections += static_cast<int64_t>(before - heads.size());
   }
 
   // ---- A story collection: centred title lines, each followed by its text. ----

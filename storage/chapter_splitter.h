@@ -6,7 +6,8 @@
 //   or one of 楔子 序章 序言 序幕 序 引子 引言 前言 尾声 终章 后记 番外
 // followed by the end of the line, or by a separator (spaces, 　, ：, :, 、, ., ·, —, -) and a title. Without a
 // separator ("第一章风起") the line must be short and unpunctuated. A title longer than 40 characters or one
-// containing 。 makes the line body text: a paragraph that merely begins with 第三回 is not a heading.
+// containing 。 makes the line body text: a paragraph that merely begins with 第三回 is not a heading. After a
+// Markdown "## ", any short line that is not a sentence is a heading too (a story's title, as export writes it).
 //
 // Before the first heading: a title line (《书名》作者, or Markdown "# 书名") with an optional 作者：X line is the
 // book's title/author (kept verbatim as the preamble); any other text becomes the front-matter chapter.
