@@ -10,6 +10,7 @@
 #include "memory/entity_sheets.h"
 #include "memory/retrieval.h"
 #include "storage/books.h"
+#include "storage/chapter_numbering.h"
 #include "storage/chapters.h"
 #include "storage/summaries.h"
 
@@ -62,10 +63,15 @@ std::string tail_fitting(const Tokenizer& tok, const std::string& s, int64_t max
   return lo < cps.size() ? s.substr(cps[lo]) : "";
 }
 
-// The heading as the author wrote it (第一回 宴桃园豪杰三结义…), else 第N章 + title.
-std::string chapter_label(int64_t ordinal, const std::string& heading, const std::string& title) {
-  if (!heading.empty()) return heading;
-  return "第" + std::to_string(ordinal) + "章" + (title.empty() ? "" : " " + title);
+// The heading as the author wrote it (第一回 宴桃园豪杰三结义…, a story's title without its centring), else the
+// book's label (storage::chapter_label) + title.
+std::string heading_line(const storage::ChapterInfo& c) {
+  std::string_view h = c.heading;
+  while (!h.empty() && (h.front() == ' ' || h.front() == '\t')) h.remove_prefix(1);
+  while (h.size() >= 3 && h.compare(0, 3, "\u3000") == 0) h.remove_prefix(3);
+  if (!h.empty()) return std::string(h);
+  const std::string label = storage::chapter_label(c);
+  return label + (c.title.empty() || c.title == label ? "" : " " + c.title);
 }
 
 struct Item {
@@ -85,6 +91,7 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
   if (!infos.ok()) return Error{infos.error()};
   std::map<int64_t, storage::ChapterInfo> by_ord;
   for (const auto& i : *infos) by_ord[i.ordinal] = i;
+  const storage::ChapterNumbering numbering(*infos);  // chapters named as the book names them (第二十二回)
   const int64_t N = req.chapter;
 
   // ---- Gather the material ----------------------------------------------------------------------------------
@@ -110,16 +117,16 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
     } else if (n.level == 2 && n.last_chapter < N) {
       Item it;
       it.chapter = n.first_chapter;
-      it.full = "第" + std::to_string(n.first_chapter) + "–" + std::to_string(n.last_chapter) + "章：" + n.text;
-      it.brief = "第" + std::to_string(n.first_chapter) + "–" + std::to_string(n.last_chapter) + "章：" + shorter(n.text);
+      const std::string range = numbering.label(n.first_chapter) + "–" + numbering.label(n.last_chapter);
+      it.full = range + "：" + n.text;
+      it.brief = range + "：" + shorter(n.text);
       arcs.push_back(std::move(it));
       arc_ranges.push_back({n.first_chapter, n.last_chapter});
     } else if (n.level == 1 && n.first_chapter < N) {
       Item it;
       it.chapter = n.first_chapter;
-      std::string label = by_ord.count(n.first_chapter)
-                              ? chapter_label(n.first_chapter, by_ord[n.first_chapter].heading, by_ord[n.first_chapter].title)
-                              : chapter_label(n.first_chapter, "", "");
+      std::string label = by_ord.count(n.first_chapter) ? heading_line(by_ord[n.first_chapter])
+                                                         : numbering.label(n.first_chapter);
       it.full = label + "：" + n.text;
       it.brief = label + "：" + shorter(n.text);
       chapter_sum_at[n.first_chapter] = chapter_sums.size();
@@ -158,7 +165,7 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
     if (text::zishu(c->body) == 0) continue;
     Item v;
     v.chapter = it->first;
-    v.full = chapter_label(it->first, c->heading, c->title) + "\n" + c->body;
+    v.full = heading_line(*c) + "\n" + c->body;
     while (!v.full.empty() && v.full.back() == '\n') v.full.pop_back();
     v.full_tok = ntok(v.full);
     verbatim.push_back(std::move(v));
@@ -200,7 +207,7 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
   }
   std::vector<int64_t> passage_tok(passages.size(), -1);
   auto ptok = [&](size_t i) {
-    if (passage_tok[i] < 0) passage_tok[i] = ntok(passages[i].text) + 12;  // + its "第N章·offset" label
+    if (passage_tok[i] < 0) passage_tok[i] = ntok(passages[i].text) + 12;  // + its "第二十二回·offset" label
     return passage_tok[i];
   };
 
@@ -309,7 +316,7 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
       }
       if (!body.empty()) body.pop_back();
       add("arc_summaries", prompts::kArcsHeading, body, chs_,
-          std::string("arcs finished before chapter ") + std::to_string(N) + (p.short_arcs ? ", shortened" : "") +
+          std::string("arcs finished before ") + numbering.label(N) + (p.short_arcs ? ", shortened" : "") +
               (p.arcs_dropped ? ", oldest " + std::to_string(p.arcs_dropped) + " dropped for the budget" : ""));
     }
     auto vset = verbatim_set(p);
@@ -323,7 +330,7 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
         }
       if (!body.empty()) body.pop_back();
       add("chapter_summaries", prompts::kChaptersHeading, body, chs_,
-          std::string("chapters before ") + std::to_string(N) + " not shown verbatim" +
+          std::string("chapters before ") + numbering.label(N) + " not shown verbatim" +
               (p.short_chapters ? ", shortened" : "") +
               (p.arc_chapters_dropped ? "; chapters of the oldest " + std::to_string(p.arc_chapters_dropped) + " arcs left to their arc summary" : ""));
     }
@@ -337,7 +344,7 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
       if (!body.empty()) body.pop_back();
       add("entity_sheets", prompts::kEntitiesHeading, body, {N},
           std::to_string(chosen.size()) + " of " + std::to_string(sheet_items.size()) +
-              " entities mentioned in the working text, facts as of chapter " + std::to_string(N));
+              " entities mentioned in the working text, facts as of " + numbering.label(N));
     }
     {
       auto idx = passage_list(p, n_passages);
@@ -349,7 +356,7 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
       std::vector<int64_t> chs_;
       for (size_t i : idx) {
         const auto& ps = passages[i];
-        body += "〔第" + std::to_string(ps.chapter) + "章·" + std::to_string(ps.offset) + "〕" + ps.text + "\n";
+        body += "〔" + numbering.label(ps.chapter) + "·" + std::to_string(ps.offset) + "〕" + ps.text + "\n";
         if (chs_.empty() || chs_.back() != ps.chapter) chs_.push_back(ps.chapter);
         out.passages.push_back({ps.chapter, ps.offset, ps.length});
       }
@@ -368,10 +375,10 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
       while (!body.empty() && body.back() == '\n') body.pop_back();
       if (p.verbatim == 0 && !last_tail.empty())
         add("verbatim", prompts::kVerbatimHeading, "……" + last_tail, {verbatim.front().chapter},
-            "the end of chapter " + std::to_string(verbatim.front().chapter) + " (the whole chapter does not fit)");
+            "the end of " + numbering.label(verbatim.front().chapter) + " (the whole chapter does not fit)");
       else
         add("verbatim", prompts::kVerbatimHeading, body, chs_,
-            std::to_string(p.verbatim) + " chapters right before chapter " + std::to_string(N));
+            std::to_string(p.verbatim) + " chapters right before " + numbering.label(N));
     }
     if (!req.book_only) add("outline", prompts::kOutlineHeading, req.outline, {N}, "outline of the chapter");
     add("current_text", prompts::kCurrentHeading, cur, {N},

@@ -92,7 +92,13 @@ std::string ChapterNumbering::label(int64_t ordinal) const {
 }
 
 std::string ChapterNumbering::heading_for_new(int64_t ordinal) const {
-  if (const Entry* ln = last_numbered()) return heading_for(*ln->number + (ordinal - last_ordinal()), ln->heading);
+  if (ordinal > last_ordinal()) {
+    if (const Entry* ln = last_numbered()) return heading_for(*ln->number + (ordinal - last_ordinal()), ln->heading);
+    return heading_for(ordinal, "");
+  }
+  // A gap inside the book: after the nearest numbered chapter before it.
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it)
+    if (it->ordinal < ordinal && it->number) return heading_for(*it->number + (ordinal - it->ordinal), it->heading);
   return heading_for(ordinal, "");
 }
 
@@ -198,10 +204,7 @@ Result<std::pair<int64_t, int64_t>> ChapterNumbering::resolve_range(std::string_
       if (first_error.empty()) first_error = a.ok() ? b.error() : a.error();
       continue;
     }
-    if (*b < *a)
-      return make_error("chapter range «" + std::string(ref) + "» runs backwards (" + label(*a) + " comes after " +
-                        label(*b) + ")");
-    return std::pair{*a, *b};
+    return std::pair{*a, *b};  // B before A: an empty range
   }
   auto one = resolve_impl(ref, max_new);
   if (one.ok()) return std::pair{*one, *one};

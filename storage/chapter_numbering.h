@@ -52,12 +52,14 @@ class ChapterNumbering {
   Result<int64_t> resolve(std::string_view ref) const;
   // As resolve(), but also a chapter up to `max_new` past the last one (第一百二十一回, 121, #122): for drafting.
   Result<int64_t> resolve_new(std::string_view ref, int64_t max_new = 1000) const;
-  // "A-B" (also A–B, A~B, A至B) or one reference; first <= last. allow_new: resolve_new for both ends.
+  // "A-B" (also A–B, A~B, A至B) or one reference (first == last); B before A is an empty range (last < first).
+  // allow_new: resolve_new for both ends.
   Result<std::pair<int64_t, int64_t>> resolve_range(std::string_view ref, bool allow_new = false) const;
   // What the book has, for messages: "卷首、楔子、第一回–第一百二十回".
   std::string range_text() const;
 
-  // The heading of a new chapter at `ordinal` (after the last one): the book's next number in its own style.
+  // The heading of a new chapter at `ordinal`: after the last one, the book's next numbers in its own style; at a
+  // gap inside the book, the number after the nearest numbered chapter before it.
   std::string heading_for_new(int64_t ordinal) const;
   std::string next_heading() const { return heading_for_new(last_ordinal() + 1); }
 

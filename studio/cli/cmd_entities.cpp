@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "storage/books.h"
+#include "storage/chapter_numbering.h"
 #include "storage/chapters.h"
 #include "storage/database.h"
 #include "storage/entities.h"
@@ -59,12 +60,14 @@ int run_discover(const Args& a) {
   if (!ents.ok()) return fail(ents.error());
   auto k = check::make_knowledge(*ents, {});
   auto found = check::discover_names(chapters, k, {.min_count = *min_count, .limit = size_t(*limit)});
+  const storage::ChapterNumbering numbering(*infos);
   if (a.has("json")) {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& d : found) {
       nlohmann::json o = {{"name", d.name},          {"kind", d.kind},
                           {"count", d.count},        {"speech_count", d.speech_count},
-                          {"first_chapter", d.first_chapter}, {"first_offset", d.first_offset},
+                          {"first_chapter", d.first_chapter}, {"first_label", numbering.label(d.first_chapter)},
+                          {"first_offset", d.first_offset},
                           {"source", d.source}};
       if (!d.alias_of.empty()) o["alias_of"] = d.alias_of;
       j.push_back(o);
@@ -72,8 +75,8 @@ int run_discover(const Args& a) {
     std::printf("%s\n", j.dump().c_str());
   } else {
     for (const auto& d : found)
-      std::printf("%-8s %6lld 次  首见第%lld章%s%s\n", d.name.c_str(), static_cast<long long>(d.count),
-                  static_cast<long long>(d.first_chapter), d.alias_of.empty() ? "" : "  可能是别名：",
+      std::printf("%-8s %6lld 次  首见%s%s%s\n", d.name.c_str(), static_cast<long long>(d.count),
+                  numbering.label(d.first_chapter).c_str(), d.alias_of.empty() ? "" : "  可能是别名：",
                   d.alias_of.c_str());
   }
   return 0;

@@ -311,7 +311,7 @@ TEST(Context, BudgetRespectedToTheTokenFrom2kTo256k) {
       if (task == prompts::Task::kDraft) {
         EXPECT_EQ(c->sections.back().kind, "outline");
         // 林黛玉 died in chapter 98 (a fact): her sheet as of chapter 100 says so.
-        if (budget >= 16384) { EXPECT_NE(c->text.find("林黛玉（人物；又名：颦儿、黛玉）已故（第98章起）"), std::string::npos); }
+        if (budget >= 16384) { EXPECT_NE(c->text.find("林黛玉（人物；又名：颦儿、黛玉）已故（第九十八回起）"), std::string::npos); }
       }
     }
   }
@@ -479,4 +479,55 @@ TEST(Abstractive, PromptsInChineseWithTargetAndCleansAnswer) {
   ASSERT_TRUE(nodes.ok());
   ASSERT_FALSE(nodes->empty());
   for (auto& n : *nodes) EXPECT_EQ(n.method, "abstractive:fake");
+}
+
+// A book with a 楔子 numbers its chapters one off from their positions (第二十二回 is ordinal 23): every chapter the
+// context names — sheets, summaries, passages, verbatim chapters, the manifest's reasons — is named as the book
+// names it, never by ordinal.
+TEST(Context, NamesChaptersAsTheBookNumbersThem) {
+  auto db = memdb();
+  auto r = storage::import_file(*db, std::string(CJ_TEST_DATA) + "/books/shuihu-like.txt");
+  ASSERT_TRUE(r.ok()) << r.error();
+  const int64_t book = r->book_id;
+  storage::Entities ents(*db);
+  auto sj = ents.add(book, "character", "宋江", {"及时雨"});
+  auto cg = ents.add(book, "character", "晁盖");
+  ASSERT_TRUE(sj.ok() && cg.ok());
+  storage::Fact f;
+  f.book_id = book;
+  f.entity_id = *sj;
+  f.predicate = "职务";
+  f.value = "押司";
+  f.valid_from = 18;  // 第十七回
+  ASSERT_TRUE(storage::Facts(*db).add(f).ok());
+  f.entity_id = *cg;
+  f.predicate = "状态";
+  f.value = "死亡";
+  f.valid_from = 21;  // 第二十回
+  ASSERT_TRUE(storage::Facts(*db).add(f).ok());
+  TreeOptions o;
+  o.arc_size = 5;
+  SummaryTree tree(*db, &qwen(), o);
+  ExtractiveSummarizer ex;
+  ASSERT_TRUE(tree.build(book, ex).ok());
+  ContextRequest rq;
+  rq.book_id = book;
+  rq.chapter = 24;  // 第二十三回
+  rq.budget = 16384;
+  rq.task = prompts::Task::kDraft;
+  rq.outline = "宋江与晁盖的旧事，武松回到阳谷县。";
+  auto c = build_context(*db, qwen(), rq);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_NE(c->text.find("职务：押司（自第十七回）"), std::string::npos) << c->text;
+  EXPECT_NE(c->text.find("晁盖（人物）已故（第二十回起）"), std::string::npos);
+  EXPECT_NE(c->text.find("第二十二回　横海郡柴进留宾"), std::string::npos);  // the chapter before, verbatim
+  EXPECT_NE(c->text.find("楔子–第四回："), std::string::npos);              // an arc's range
+  for (const char* wrong : {"自第18章", "第21章起", "第23章", "第24章", "第18章", "第22章"})
+    EXPECT_EQ(c->text.find(wrong), std::string::npos) << wrong;
+  bool reason_named = false;
+  for (const auto& s : c->sections) {
+    EXPECT_EQ(s.reason.find("chapter 24"), std::string::npos) << s.reason;
+    reason_named = reason_named || s.reason.find("第二十三回") != std::string::npos;
+  }
+  EXPECT_TRUE(reason_named);
 }

@@ -118,7 +118,8 @@ TEST(ChapterNumbering, ABareNumberIsTheBooksOwnNumber) {
   EXPECT_EQ(fresh->first, 26);
   EXPECT_EQ(fresh->second, 27);
   EXPECT_EQ(*n.resolve_range("第二十一回至第二十二回"), std::make_pair(int64_t{22}, int64_t{23}));
-  EXPECT_FALSE(n.resolve_range("22-21").ok());
+  EXPECT_EQ(*n.resolve_range("22-21"), std::make_pair(int64_t{23}, int64_t{22}));  // empty, not an error
+  EXPECT_FALSE(n.resolve_range("22-30").ok());
 }
 
 TEST(ChapterNumbering, UnnumberedBooksCountInReadingOrder) {
