@@ -494,3 +494,24 @@ TEST(Search, RepeatedTermsAreOneAndTheExpressionIsBounded) {
   EXPECT_LE(bp->phrases, kMaxSearchTerms * (kMaxSearchTermChars + 2));
   ASSERT_OK(idx.search(sample().book, big));
 }
+
+TEST(Search, TraditionalAndSimplifiedAreOneCharacter) {
+  auto db = Database::open(":memory:");
+  ASSERT_OK(db);
+  auto r = import_bytes(**db, "第一回 甲\n範進中舉，胡屠戶行兇。\n第二回 乙\n范进又来了，胡屠户也来了。\n第三回 丙\n没有他。\n", "t.txt");
+  ASSERT_OK(r);
+  ASSERT_OK(Entities(**db).add(r->book_id, "character", "范进"));  // a lexicon word in simplified
+  for (const char* q : {"范进", "範進", "胡屠户", "胡屠戶"}) {
+    auto hits = SearchIndex(**db).search(r->book_id, q);
+    ASSERT_OK(hits);
+    std::set<int64_t> got;
+    for (const auto& h : *hits) {
+      got.insert(h.ordinal);
+      // What is marked is the text as written.
+      const auto m = marked(h.snippet);
+      ASSERT_EQ(m.size(), 1u) << h.snippet;
+      EXPECT_TRUE(h.ordinal == 1 ? (m[0] == "範進" || m[0] == "胡屠戶") : (m[0] == "范进" || m[0] == "胡屠户")) << h.snippet;
+    }
+    EXPECT_EQ(got, (std::set<int64_t>{1, 2})) << q;
+  }
+}
