@@ -15,49 +15,67 @@
 namespace cj::memory {
 namespace {
 
-// Words of 2+ code points with at least one letter (no punctuation, numbers, spaces).
-std::vector<std::string> terms(const Segmenter& seg, std::string_view text, bool single_chars = true) {
+// Word segments (no punctuation, numbers or spaces) of `text`.
+std::vector<std::string> terms(const Segmenter& seg, std::string_view text) {
   std::vector<std::string> out;
   for (const auto& s : seg.segment(text)) {
     if (s.kind != Segment::kWord) continue;
-    std::string_view w = text.substr(s.begin, s.end - s.begin);
-    if (single_chars == false && utf8::count_code_points(w) < 2) continue;
-    out.emplace_back(w);
+    out.emplace_back(text.substr(s.begin, s.end - s.begin));
   }
   return out;
 }
 
-struct RawPassage {
+// A unit of text a window is made of: a sentence, or a piece of a sentence too long to be one.
+struct Unit {
   size_t begin, end;  // bytes in the body
+  size_t zi;
 };
 
-std::vector<RawPassage> cut(std::string_view body, size_t passage_zi) {
-  std::vector<RawPassage> out;
-  size_t start = 0, zi = 0;
-  auto flush = [&](size_t end) {
-    if (end > start && text::zishu(body.substr(start, end - start)) > 0) out.push_back({start, end});
-    start = end;
-    zi = 0;
-  };
-  size_t pos = 0;
-  while (pos < body.size()) {
-    size_t nl = body.find('\n', pos);
-    size_t end = nl == std::string_view::npos ? body.size() : nl + 1;
-    std::string_view para = body.substr(pos, end - pos);
-    size_t pz = text::zishu(para);
-    if (zi > 0 && zi + pz > passage_zi) flush(pos);
-    if (pz > passage_zi) {  // a long paragraph: cut at sentence ends
-      for (auto sp : text::split_sentences(para)) {
-        size_t se = pos + sp.end;
-        zi += text::zishu(para.substr(sp.begin, sp.end - sp.begin));
-        if (zi >= passage_zi) flush(se);
-      }
-    } else {
-      zi += pz;
+std::vector<Unit> units(std::string_view body, size_t passage_zi) {
+  std::vector<Unit> out;
+  for (auto sp : text::split_sentences(body)) {
+    std::string_view s = body.substr(sp.begin, sp.end - sp.begin);
+    size_t zi = text::zishu(s);
+    if (zi == 0) continue;
+    if (zi <= 2 * passage_zi) {
+      out.push_back({sp.begin, sp.end, zi});
+      continue;
     }
-    pos = end;
+    // Cut a run-on sentence into pieces of about passage_zi 字, between code points.
+    size_t start = 0, count = 0;
+    for (size_t i = 0; i < s.size();) {
+      uint32_t cp;
+      int n = utf8::decode(s, i, &cp);
+      size_t len = size_t(n > 0 ? n : 1);
+      count += text::zishu(s.substr(i, len));
+      i += len;
+      if (count >= passage_zi || i == s.size()) {
+        if (count > 0) out.push_back({sp.begin + start, sp.begin + i, count});
+        start = i;
+        count = 0;
+      }
+    }
   }
-  flush(body.size());
+  return out;
+}
+
+struct Window {
+  size_t first, last;  // units [first, last]
+};
+
+// Windows of about passage_zi 字; each next window starts about half a window after the previous one.
+std::vector<Window> windows(const std::vector<Unit>& u, size_t passage_zi) {
+  std::vector<Window> out;
+  size_t i = 0;
+  while (i < u.size()) {
+    size_t j = i, zi = u[i].zi;
+    while (zi < passage_zi && j + 1 < u.size()) zi += u[++j].zi;
+    out.push_back({i, j});
+    if (j + 1 >= u.size()) break;
+    size_t next = i + 1, half = u[i].zi;
+    while (half < passage_zi / 2 && next < j) half += u[next++].zi;
+    i = next;
+  }
   return out;
 }
 
@@ -67,6 +85,7 @@ Result<std::unique_ptr<PassageIndex>> PassageIndex::build(storage::Database& db,
                                                           int64_t before_chapter, const RetrievalOptions& o) {
   std::unique_ptr<PassageIndex> ix(new PassageIndex());
   ix->o_ = o;
+  ix->o_.passage_zi = std::max<size_t>(1, o.passage_zi);
   storage::Chapters chs(db);
   auto infos = chs.list(book_id);
   if (!infos.ok()) return Error{infos.error()};
@@ -85,25 +104,45 @@ Result<std::unique_ptr<PassageIndex>> PassageIndex::build(storage::Database& db,
     if (!c.ok()) return Error{c.error()};
     chapters.push_back(std::move(*c));
   }
-  // Cut and segment chapters in parallel (one Segmenter per thread).
+  // Cut and segment chapters in parallel (one Segmenter per thread); each unit is segmented once.
   std::vector<std::vector<Passage>> per_ch(chapters.size());
-  std::vector<std::vector<std::vector<std::string>>> words(chapters.size());
+  std::vector<std::vector<std::map<std::string, uint32_t>>> tfs(chapters.size());
+  std::vector<std::vector<uint32_t>> lens(chapters.size());
   Lexicon lex;
   for (const auto& w : ix->lexicon_) lex.add(w);
+  const size_t pz = ix->o_.passage_zi;
   std::atomic<size_t> next{0};
   auto worker = [&] {
     Segmenter seg;
     seg.set_lexicon(&lex);
     for (size_t i; (i = next.fetch_add(1)) < chapters.size();) {
       const std::string& body = chapters[i].body;
-      for (auto [b, e] : cut(body, o.passage_zi)) {
+      auto us = units(body, pz);
+      std::vector<std::vector<std::string>> uw(us.size());
+      for (size_t k = 0; k < us.size(); ++k) uw[k] = terms(seg, std::string_view(body).substr(us[k].begin, us[k].end - us[k].begin));
+      // Code-point offsets of the unit starts, computed in one pass.
+      std::vector<int64_t> cp_at(us.size() + 1, 0);
+      {
+        size_t pos = 0;
+        int64_t cps = 0;
+        for (size_t k = 0; k < us.size(); ++k) {
+          cps += int64_t(utf8::count_code_points(std::string_view(body).substr(pos, us[k].begin - pos)));
+          pos = us[k].begin;
+          cp_at[k] = cps;
+        }
+      }
+      for (auto w : windows(us, pz)) {
         Passage p;
         p.chapter = chapters[i].ordinal;
-        p.offset = int64_t(utf8::count_code_points(std::string_view(body).substr(0, b)));
-        p.text = body.substr(b, e - b);
-        while (!p.text.empty() && (p.text.back() == '\n' || p.text.back() == ' ')) p.text.pop_back();
+        p.offset = cp_at[w.first];
+        p.text = body.substr(us[w.first].begin, us[w.last].end - us[w.first].begin);
         p.length = int64_t(utf8::count_code_points(p.text));
-        words[i].push_back(terms(seg, p.text));
+        std::map<std::string, uint32_t> tf;
+        uint32_t n = 0;
+        for (size_t k = w.first; k <= w.last; ++k)
+          for (const auto& t : uw[k]) ++tf[t], ++n;
+        tfs[i].push_back(std::move(tf));
+        lens[i].push_back(n);
         per_ch[i].push_back(std::move(p));
       }
     }
@@ -117,35 +156,53 @@ Result<std::unique_ptr<PassageIndex>> PassageIndex::build(storage::Database& db,
     for (size_t k = 0; k < per_ch[i].size(); ++k) {
       uint32_t id = uint32_t(ix->passages_.size());
       ix->passages_.push_back(std::move(per_ch[i][k]));
-      std::map<std::string, uint32_t> tf;
-      for (auto& w : words[i][k]) ++tf[w];
-      for (auto& [w, n] : tf) ix->postings_[w].push_back({id, n});
-      ix->lengths_.push_back(uint32_t(words[i][k].size()));
-      total += double(words[i][k].size());
+      for (auto& [w, n] : tfs[i][k]) ix->postings_[w].push_back({id, n});
+      ix->lengths_.push_back(lens[i][k]);
+      total += double(lens[i][k]);
     }
   ix->avg_len_ = ix->passages_.empty() ? 1 : std::max(1.0, total / double(ix->passages_.size()));
   return ix;
 }
 
-std::vector<Passage> PassageIndex::search(const std::string& query, size_t k) const {
-  if (passages_.empty() || k == 0) return {};
+std::vector<std::string> PassageIndex::words(const std::string& text) const {
   Lexicon lex;
   for (const auto& w : lexicon_) lex.add(w);
   Segmenter seg;
   seg.set_lexicon(&lex);
+  return terms(seg, text);
+}
+
+double PassageIndex::idf(size_t df) const {
+  const double N = double(passages_.size()), d = double(df);
+  return std::log(1 + (N - d + 0.5) / (d + 0.5));
+}
+
+std::vector<QueryTerm> PassageIndex::query_terms(const std::string& query) const {
+  std::map<std::string, int> seen;
+  for (auto& w : words(query)) seen[w] = 1;
+  std::vector<QueryTerm> out;
+  for (const auto& [w, _] : seen) {
+    auto it = postings_.find(w);
+    if (it == postings_.end()) continue;
+    out.push_back({w, uint32_t(it->second.size()), idf(it->second.size())});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const QueryTerm& a, const QueryTerm& b) { return a.df < b.df; });
+  return out;
+}
+
+std::vector<Passage> PassageIndex::search(const std::string& query, size_t k) const {
+  if (passages_.empty() || k == 0) return {};
   std::map<std::string, uint32_t> qtf;
-  for (auto& w : terms(seg, query)) ++qtf[w];
-  const double N = double(passages_.size());
+  for (auto& w : words(query)) ++qtf[w];
   std::vector<double> score(passages_.size(), 0);
   for (const auto& [w, qn] : qtf) {
     auto it = postings_.find(w);
     if (it == postings_.end()) continue;
-    const double df = double(it->second.size());
-    const double idf = std::log(1 + (N - df + 0.5) / (df + 0.5));
+    const double wt = idf(it->second.size()) * std::sqrt(double(qn));
     for (const auto& p : it->second) {
       const double tf = p.tf;
       const double norm = o_.k1 * (1 - o_.b + o_.b * lengths_[p.passage] / avg_len_);
-      score[p.passage] += idf * tf * (o_.k1 + 1) / (tf + norm) * std::sqrt(double(qn));
+      score[p.passage] += wt * tf * (o_.k1 + 1) / (tf + norm);
     }
   }
   // Entities the query mentions.
@@ -168,14 +225,26 @@ std::vector<Passage> PassageIndex::search(const std::string& query, size_t k) co
     if (score[a] != score[b]) return score[a] > score[b];
     return a < b;  // passages are stored in chapter, offset order
   };
-  if (cand.size() > k) {
-    std::partial_sort(cand.begin(), cand.begin() + long(k), cand.end(), better);
-    cand.resize(k);
-  } else {
-    std::sort(cand.begin(), cand.end(), better);
-  }
+  // Overlapping windows: at most about three times k candidates are needed before k non-overlapping ones are
+  // found (each window overlaps two neighbours on either side at most).
+  size_t want = std::min(cand.size(), k * 4 + 8);
+  std::partial_sort(cand.begin(), cand.begin() + long(want), cand.end(), better);
   std::vector<Passage> out;
-  for (uint32_t i : cand) {
+  std::vector<uint32_t> taken;
+  auto overlaps = [&](uint32_t a, uint32_t b) {
+    const Passage &x = passages_[a], &y = passages_[b];
+    return x.chapter == y.chapter && x.offset < y.offset + y.length && y.offset < x.offset + x.length;
+  };
+  for (size_t c = 0; c < cand.size() && out.size() < k; ++c) {
+    if (c == want) {  // not enough yet: sort the rest too
+      std::sort(cand.begin() + long(want), cand.end(), better);
+      want = cand.size();
+    }
+    uint32_t i = cand[c];
+    bool clash = false;
+    for (uint32_t t : taken) clash = clash || overlaps(i, t);
+    if (clash) continue;
+    taken.push_back(i);
     out.push_back(passages_[i]);
     out.back().score = score[i];
   }
