@@ -4,7 +4,10 @@
 #include <atomic>
 #include <cmath>
 #include <map>
+#include <set>
 #include <thread>
+
+#include <unicode/uscript.h>
 
 #include "engine/base/segmenter.h"
 #include "engine/base/text.h"
@@ -15,12 +18,35 @@
 namespace cj::memory {
 namespace {
 
-// Word segments (no punctuation, numbers or spaces) of `text`.
-std::vector<std::string> terms(const Segmenter& seg, std::string_view text) {
-  std::vector<std::string> out;
+bool is_han(uint32_t cp) {
+  UErrorCode st = U_ZERO_ERROR;
+  return uscript_getScript(UChar32(cp), &st) == USCRIPT_HAN && U_SUCCESS(st);
+}
+
+// The terms of a text: its words (ICU word breaks + the book's lexicon; no punctuation, numbers or spaces) and
+// the bigrams of consecutive Han characters. Bigrams make matching independent of how the dictionary happened to
+// cut a phrase (一件事情 → 一件|事情 but 那件事情 → 那件事|情; both hold the bigram 事情).
+struct Terms {
+  std::vector<std::string> words;
+  std::vector<uint64_t> bigrams;  // (first code point << 21) | second
+};
+Terms terms(const Segmenter& seg, std::string_view text) {
+  Terms out;
   for (const auto& s : seg.segment(text)) {
     if (s.kind != Segment::kWord) continue;
-    out.emplace_back(text.substr(s.begin, s.end - s.begin));
+    out.words.emplace_back(text.substr(s.begin, s.end - s.begin));
+  }
+  uint32_t prev = 0;
+  for (size_t i = 0; i < text.size();) {
+    uint32_t cp = 0;
+    int n = utf8::decode(text, i, &cp);
+    i += size_t(n > 0 ? n : 1);
+    if (n <= 0 || !is_han(cp)) {
+      prev = 0;
+      continue;
+    }
+    if (prev) out.bigrams.push_back((uint64_t(prev) << 21) | cp);
+    prev = cp;
   }
   return out;
 }
@@ -105,9 +131,13 @@ Result<std::unique_ptr<PassageIndex>> PassageIndex::build(storage::Database& db,
     chapters.push_back(std::move(*c));
   }
   // Cut and segment chapters in parallel (one Segmenter per thread); each unit is segmented once.
-  std::vector<std::vector<Passage>> per_ch(chapters.size());
-  std::vector<std::vector<std::map<std::string, uint32_t>>> tfs(chapters.size());
-  std::vector<std::vector<uint32_t>> lens(chapters.size());
+  struct ChapterWork {
+    std::vector<Unit> units;
+    std::vector<Terms> terms;      // per unit
+    std::vector<int64_t> cp_at;    // code-point offset of each unit
+    std::vector<Window> windows;
+  };
+  std::vector<ChapterWork> work(chapters.size());
   Lexicon lex;
   for (const auto& w : ix->lexicon_) lex.add(w);
   const size_t pz = ix->o_.passage_zi;
@@ -116,60 +146,88 @@ Result<std::unique_ptr<PassageIndex>> PassageIndex::build(storage::Database& db,
     Segmenter seg;
     seg.set_lexicon(&lex);
     for (size_t i; (i = next.fetch_add(1)) < chapters.size();) {
-      const std::string& body = chapters[i].body;
-      auto us = units(body, pz);
-      std::vector<std::vector<std::string>> uw(us.size());
-      for (size_t k = 0; k < us.size(); ++k) uw[k] = terms(seg, std::string_view(body).substr(us[k].begin, us[k].end - us[k].begin));
-      // Code-point offsets of the unit starts, computed in one pass.
-      std::vector<int64_t> cp_at(us.size() + 1, 0);
-      {
-        size_t pos = 0;
-        int64_t cps = 0;
-        for (size_t k = 0; k < us.size(); ++k) {
-          cps += int64_t(utf8::count_code_points(std::string_view(body).substr(pos, us[k].begin - pos)));
-          pos = us[k].begin;
-          cp_at[k] = cps;
-        }
+      const std::string_view body = chapters[i].body;
+      ChapterWork& cw = work[i];
+      cw.units = units(body, pz);
+      cw.terms.resize(cw.units.size());
+      cw.cp_at.resize(cw.units.size());
+      size_t pos = 0;
+      int64_t cps = 0;
+      for (size_t k = 0; k < cw.units.size(); ++k) {
+        cw.terms[k] = terms(seg, body.substr(cw.units[k].begin, cw.units[k].end - cw.units[k].begin));
+        cps += int64_t(utf8::count_code_points(body.substr(pos, cw.units[k].begin - pos)));
+        pos = cw.units[k].begin;
+        cw.cp_at[k] = cps;
       }
-      for (auto w : windows(us, pz)) {
-        Passage p;
-        p.chapter = chapters[i].ordinal;
-        p.offset = cp_at[w.first];
-        p.text = body.substr(us[w.first].begin, us[w.last].end - us[w.first].begin);
-        p.length = int64_t(utf8::count_code_points(p.text));
-        std::map<std::string, uint32_t> tf;
-        uint32_t n = 0;
-        for (size_t k = w.first; k <= w.last; ++k)
-          for (const auto& t : uw[k]) ++tf[t], ++n;
-        tfs[i].push_back(std::move(tf));
-        lens[i].push_back(n);
-        per_ch[i].push_back(std::move(p));
-      }
+      cw.windows = windows(cw.units, pz);
     }
   };
   std::vector<std::thread> pool;
   for (int t = 1; t < std::max(1, o.threads); ++t) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
+  // Term ids per unit, then one posting per term and window.
   double total = 0;
-  for (size_t i = 0; i < chapters.size(); ++i)
-    for (size_t k = 0; k < per_ch[i].size(); ++k) {
-      uint32_t id = uint32_t(ix->passages_.size());
-      ix->passages_.push_back(std::move(per_ch[i][k]));
-      for (auto& [w, n] : tfs[i][k]) ix->postings_[w].push_back({id, n});
-      ix->lengths_.push_back(lens[i][k]);
-      total += double(lens[i][k]);
+  std::vector<uint32_t> ids;
+  for (size_t i = 0; i < chapters.size(); ++i) {
+    ChapterWork& cw = work[i];
+    std::vector<std::vector<uint32_t>> unit_ids(cw.units.size());
+    for (size_t k = 0; k < cw.units.size(); ++k) {
+      for (auto& w : cw.terms[k].words) unit_ids[k].push_back(ix->intern(w));
+      for (uint64_t bg : cw.terms[k].bigrams) unit_ids[k].push_back(ix->intern(bg));
+      cw.terms[k] = Terms{};
     }
+    const std::string& body = chapters[i].body;
+    for (auto w : cw.windows) {
+      Passage p;
+      p.chapter = chapters[i].ordinal;
+      p.offset = cw.cp_at[w.first];
+      p.text = body.substr(cw.units[w.first].begin, cw.units[w.last].end - cw.units[w.first].begin);
+      p.length = int64_t(utf8::count_code_points(p.text));
+      ids.clear();
+      for (size_t k = w.first; k <= w.last; ++k) ids.insert(ids.end(), unit_ids[k].begin(), unit_ids[k].end());
+      std::sort(ids.begin(), ids.end());
+      const uint32_t id = uint32_t(ix->passages_.size());
+      for (size_t a = 0; a < ids.size();) {
+        size_t b = a;
+        while (b < ids.size() && ids[b] == ids[a]) ++b;
+        ix->postings_[ids[a]].push_back({id, uint32_t(b - a)});
+        a = b;
+      }
+      ix->lengths_.push_back(uint32_t(ids.size()));
+      total += double(ids.size());
+      ix->passages_.push_back(std::move(p));
+    }
+  }
   ix->avg_len_ = ix->passages_.empty() ? 1 : std::max(1.0, total / double(ix->passages_.size()));
   return ix;
 }
 
-std::vector<std::string> PassageIndex::words(const std::string& text) const {
+uint32_t PassageIndex::intern(const std::string& word) {
+  auto [it, added] = word_ids_.try_emplace(word, uint32_t(postings_.size()));
+  if (added) postings_.emplace_back();
+  return it->second;
+}
+
+uint32_t PassageIndex::intern(uint64_t bigram) {
+  auto [it, added] = bigram_ids_.try_emplace(bigram, uint32_t(postings_.size()));
+  if (added) postings_.emplace_back();
+  return it->second;
+}
+
+// The distinct terms of `text` that the index knows, with how often each occurs in it.
+std::vector<std::pair<uint32_t, uint32_t>> PassageIndex::lookup(const std::string& text) const {
   Lexicon lex;
   for (const auto& w : lexicon_) lex.add(w);
   Segmenter seg;
   seg.set_lexicon(&lex);
-  return terms(seg, text);
+  Terms t = terms(seg, text);
+  std::map<uint32_t, uint32_t> tf;
+  for (const auto& w : t.words)
+    if (auto it = word_ids_.find(w); it != word_ids_.end()) ++tf[it->second];
+  for (uint64_t b : t.bigrams)
+    if (auto it = bigram_ids_.find(b); it != bigram_ids_.end()) ++tf[it->second];
+  return {tf.begin(), tf.end()};
 }
 
 double PassageIndex::idf(size_t df) const {
@@ -178,13 +236,18 @@ double PassageIndex::idf(size_t df) const {
 }
 
 std::vector<QueryTerm> PassageIndex::query_terms(const std::string& query) const {
-  std::map<std::string, int> seen;
-  for (auto& w : words(query)) seen[w] = 1;
+  Lexicon lex;
+  for (const auto& w : lexicon_) lex.add(w);
+  Segmenter seg;
+  seg.set_lexicon(&lex);
+  std::set<std::string> seen;
+  for (auto& w : terms(seg, query).words) seen.insert(w);
   std::vector<QueryTerm> out;
-  for (const auto& [w, _] : seen) {
-    auto it = postings_.find(w);
-    if (it == postings_.end()) continue;
-    out.push_back({w, uint32_t(it->second.size()), idf(it->second.size())});
+  for (const auto& w : seen) {
+    auto it = word_ids_.find(w);
+    if (it == word_ids_.end()) continue;
+    const size_t df = postings_[it->second].size();
+    out.push_back({w, uint32_t(df), idf(df)});
   }
   std::stable_sort(out.begin(), out.end(), [](const QueryTerm& a, const QueryTerm& b) { return a.df < b.df; });
   return out;
@@ -192,14 +255,11 @@ std::vector<QueryTerm> PassageIndex::query_terms(const std::string& query) const
 
 std::vector<Passage> PassageIndex::search(const std::string& query, size_t k) const {
   if (passages_.empty() || k == 0) return {};
-  std::map<std::string, uint32_t> qtf;
-  for (auto& w : words(query)) ++qtf[w];
   std::vector<double> score(passages_.size(), 0);
-  for (const auto& [w, qn] : qtf) {
-    auto it = postings_.find(w);
-    if (it == postings_.end()) continue;
-    const double wt = idf(it->second.size()) * std::sqrt(double(qn));
-    for (const auto& p : it->second) {
+  for (const auto& [term, qn] : lookup(query)) {
+    const auto& plist = postings_[term];
+    const double wt = idf(plist.size()) * std::sqrt(double(qn));
+    for (const auto& p : plist) {
       const double tf = p.tf;
       const double norm = o_.k1 * (1 - o_.b + o_.b * lengths_[p.passage] / avg_len_);
       score[p.passage] += wt * tf * (o_.k1 + 1) / (tf + norm);

@@ -5,8 +5,10 @@
 // about `passage_zi` 字, and the next window starts half a window later, so every pair of neighbouring sentences
 // shares at least one window. Windows never cross chapters; they may cross paragraphs (dialogue lines are short).
 //
-// Words come from ICU word breaks overlaid with the book's lexicon of names and aliases (engine/base/segmenter.h);
-// every word counts, single characters included. Ranking is BM25 over the windows, so a word's weight is its
+// Terms are the words from ICU word breaks overlaid with the book's lexicon of names and aliases
+// (engine/base/segmenter.h; every word counts, single characters included) plus the bigrams of consecutive Han
+// characters, so that a phrase the dictionary cuts differently in the query and in the book (一件事情 = 一件|事情,
+// 那件事情 = 那件事|情) still matches. Ranking is BM25 over the windows, so a term's weight is its
 // inverse document frequency over the book's passages: a rare object noun found in a dozen passages outweighs a
 // name found in a thousand. A window that mentions entities the query mentions (by name or alias) is boosted:
 // score × (1 + entity_boost × shared entities). search() returns windows that do not overlap each other (a
@@ -61,7 +63,9 @@ class PassageIndex {
 
  private:
   PassageIndex() = default;
-  std::vector<std::string> words(const std::string& text) const;
+  uint32_t intern(const std::string& word);
+  uint32_t intern(uint64_t bigram);
+  std::vector<std::pair<uint32_t, uint32_t>> lookup(const std::string& text) const;  // (term, count in text)
   double idf(size_t df) const;
   struct Posting {
     uint32_t passage;
@@ -69,9 +73,11 @@ class PassageIndex {
   };
   RetrievalOptions o_;
   std::vector<Passage> passages_;  // in chapter, offset order
-  std::vector<uint32_t> lengths_;  // words per passage
+  std::vector<uint32_t> lengths_;  // terms per passage
   double avg_len_ = 1;
-  std::unordered_map<std::string, std::vector<Posting>> postings_;
+  std::unordered_map<std::string, uint32_t> word_ids_;   // word -> term id
+  std::unordered_map<uint64_t, uint32_t> bigram_ids_;    // Han bigram -> term id
+  std::vector<std::vector<Posting>> postings_;           // by term id, passages ascending
   std::vector<std::vector<std::string>> entity_forms_;  // per entity: name + aliases
   std::vector<std::string> lexicon_;
 };
