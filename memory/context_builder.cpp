@@ -205,7 +205,7 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
     while (from < cur.size() && (uint8_t(cur[from]) & 0xC0) == 0x80) ++from;
     query += "\n" + std::string(cur.substr(from));
     if (text::zishu(query) > 0) {
-      auto ix = PassageIndex::build(db, req.book_id, N);
+      auto ix = PassageIndex::shared(db, req.book_id, N);
       if (!ix.ok()) return Error{ix.error()};
       passages = (*ix)->search(query, size_t(std::max(0, req.max_passages)) + size_t(std::max(0, req.max_verbatim)) * 40);
       named = (*ix)->query_terms(query);

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -107,11 +109,20 @@ std::vector<Window> windows(const std::vector<Unit>& u, size_t passage_zi) {
 
 }  // namespace
 
-Result<std::unique_ptr<PassageIndex>> PassageIndex::build(storage::Database& db, int64_t book_id,
-                                                          int64_t before_chapter, const RetrievalOptions& o) {
-  std::unique_ptr<PassageIndex> ix(new PassageIndex());
-  ix->o_ = o;
-  ix->o_.passage_zi = std::max<size_t>(1, o.passage_zi);
+struct PassageIndex::Source {
+  std::vector<std::vector<std::string>> entity_forms;  // per entity: name + aliases
+  std::vector<storage::Chapter> chapters;
+  uint64_t hash = 0;  // FNV-1a over all of it
+};
+
+Result<PassageIndex::Source> PassageIndex::read(storage::Database& db, int64_t book_id, int64_t before_chapter) {
+  Source src;
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](std::string_view s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xFF) * 1099511628211ull;  // separator
+  };
+  mix(std::to_string(book_id));
   storage::Chapters chs(db);
   auto infos = chs.list(book_id);
   if (!infos.ok()) return Error{infos.error()};
@@ -120,16 +131,63 @@ Result<std::unique_ptr<PassageIndex>> PassageIndex::build(storage::Database& db,
   for (const auto& e : *ents) {
     std::vector<std::string> forms{e.name};
     for (const auto& a : e.aliases) forms.push_back(a);
-    ix->lexicon_.insert(ix->lexicon_.end(), forms.begin(), forms.end());
-    ix->entity_forms_.push_back(std::move(forms));
+    for (const auto& f : forms) mix(f);
+    src.entity_forms.push_back(std::move(forms));
   }
-  std::vector<storage::Chapter> chapters;
   for (const auto& info : *infos) {
     if (before_chapter > 0 && info.ordinal >= before_chapter) continue;
     auto c = chs.get(info.id);
     if (!c.ok()) return Error{c.error()};
-    chapters.push_back(std::move(*c));
+    mix(std::to_string(c->ordinal));
+    mix(c->body);
+    src.chapters.push_back(std::move(*c));
   }
+  src.hash = h;
+  return src;
+}
+
+Result<std::unique_ptr<PassageIndex>> PassageIndex::build(storage::Database& db, int64_t book_id,
+                                                          int64_t before_chapter, const RetrievalOptions& o) {
+  auto src = read(db, book_id, before_chapter);
+  if (!src.ok()) return Error{src.error()};
+  return make(std::move(*src), o);
+}
+
+Result<std::shared_ptr<const PassageIndex>> PassageIndex::shared(storage::Database& db, int64_t book_id,
+                                                                 int64_t before_chapter, const RetrievalOptions& o) {
+  auto src = read(db, book_id, before_chapter);
+  if (!src.ok()) return Error{src.error()};
+  char opts[128];
+  std::snprintf(opts, sizeof opts, "%zu|%g|%g|%g", o.passage_zi, o.k1, o.b, o.entity_boost);
+  const std::string key = std::to_string(src->hash) + "|" + opts;
+  static std::mutex mu;
+  static std::vector<std::pair<std::string, std::shared_ptr<const PassageIndex>>> cache;  // most recent last
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (size_t i = 0; i < cache.size(); ++i)
+      if (cache[i].first == key) {
+        auto hit = cache[i];
+        cache.erase(cache.begin() + long(i));
+        cache.push_back(hit);
+        return hit.second;
+      }
+  }
+  std::shared_ptr<const PassageIndex> ix = make(std::move(*src), o);
+  std::lock_guard<std::mutex> lock(mu);
+  cache.push_back({key, ix});
+  if (cache.size() > 2) cache.erase(cache.begin());
+  return ix;
+}
+
+std::unique_ptr<PassageIndex> PassageIndex::make(Source src, const RetrievalOptions& o) {
+  std::unique_ptr<PassageIndex> ix(new PassageIndex());
+  ix->o_ = o;
+  ix->o_.passage_zi = std::max<size_t>(1, o.passage_zi);
+  for (auto& forms : src.entity_forms) {
+    ix->lexicon_.insert(ix->lexicon_.end(), forms.begin(), forms.end());
+    ix->entity_forms_.push_back(std::move(forms));
+  }
+  std::vector<storage::Chapter>& chapters = src.chapters;
   // Cut and segment chapters in parallel (one Segmenter per thread); each unit is segmented once.
   struct ChapterWork {
     std::vector<Unit> units;

@@ -53,6 +53,12 @@ class PassageIndex {
   // Indexes the chapters with ordinal < before_chapter (all chapters when before_chapter <= 0).
   static Result<std::unique_ptr<PassageIndex>> build(storage::Database& db, int64_t book_id, int64_t before_chapter,
                                                      const RetrievalOptions& o = {});
+  // The same index, shared: the last two indexes built through shared() are kept, keyed by a hash of everything
+  // the index is made of (the chapters' ordinals and text, the lexicon, the options), so that building contexts
+  // for one chapter again and again (the assistant, an evaluation) segments the book once; any edit, a new
+  // entity or alias, or another chapter N makes a new key. Thread-safe.
+  static Result<std::shared_ptr<const PassageIndex>> shared(storage::Database& db, int64_t book_id,
+                                                            int64_t before_chapter, const RetrievalOptions& o = {});
   // The best `k` non-overlapping passages for `query`, best first (ties: earlier chapter, then offset).
   // Passages that share no word with the query are never returned.
   std::vector<Passage> search(const std::string& query, size_t k) const;
@@ -63,6 +69,9 @@ class PassageIndex {
 
  private:
   PassageIndex() = default;
+  struct Source;  // what an index is made of, read from the database
+  static Result<Source> read(storage::Database& db, int64_t book_id, int64_t before_chapter);
+  static std::unique_ptr<PassageIndex> make(Source src, const RetrievalOptions& o);
   uint32_t intern(const std::string& word);
   uint32_t intern(uint64_t bigram);
   std::vector<std::pair<uint32_t, uint32_t>> lookup(const std::string& text) const;  // (term, count in text)

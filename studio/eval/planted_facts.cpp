@@ -362,7 +362,7 @@ Result<PlantedFactsReport> run_planted_facts(storage::Database& db, int64_t book
       {"passages", memory::prompts::kPassagesHeading},     {"verbatim", memory::prompts::kVerbatimHeading},
       {"outline", memory::prompts::kOutlineHeading},       {"current_text", memory::prompts::kCurrentHeading}};
   // Where retrieval alone ranks the planted sentence (the same index the context builder builds).
-  auto ix = memory::PassageIndex::build(db, book_id, rep.ask_ordinal, {.threads = o.threads});
+  auto ix = memory::PassageIndex::shared(db, book_id, rep.ask_ordinal);
   if (!ix.ok()) return Error{ix.error()};
   for (size_t i = 0; i < rep.facts.size(); ++i) {
     PlantedFact& f = rep.facts[i];

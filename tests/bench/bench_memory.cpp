@@ -2,6 +2,8 @@
 //   build/bin/changjuan-bench --benchmark_filter=Memory
 // BM_MemoryExtractiveTree: the whole extractive tree (scenes, 120 chapters, 12 arcs, book) of 红楼梦 on 2 threads,
 //   from an empty tree (token counts with the Qwen3 tokenizer included).
+// BM_MemoryPassageIndex: the passage index of the whole of 红楼梦 (built per context request) and one search, on 1
+//   and 2 threads.
 // BM_MemoryRetrievalRecall32k: for each question of tests/data/retrieval/三国演义_questions.json, a 32k-token
 //   "draft chapter 121" context with the question as outline; counters: recall (a passage of an expected chapter
 //   is in the context) and recall_any (also counting chapters shown verbatim).
@@ -15,6 +17,7 @@
 #include "engine/tokenizer.h"
 #include "memory/context_builder.h"
 #include "memory/extractive_summarizer.h"
+#include "memory/retrieval.h"
 #include "memory/summary_tree.h"
 #include "storage/database.h"
 #include "storage/importer.h"
@@ -56,6 +59,24 @@ void BM_MemoryExtractiveTree(benchmark::State& state) {
   state.counters["nodes"] = double(nodes);
 }
 BENCHMARK(BM_MemoryExtractiveTree)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+void BM_MemoryPassageIndex(benchmark::State& state) {
+  auto db = storage::Database::open(":memory:");
+  CJ_ASSERT(db.ok());
+  auto r = storage::import_file(**db, std::string(CJ_TEST_DATA) + "/novels/红楼梦.txt");
+  CJ_ASSERT(r.ok() && r->chapters == 120);
+  memory::RetrievalOptions o;
+  o.threads = int(state.range(0));
+  size_t passages = 0;
+  for (auto _ : state) {
+    auto ix = memory::PassageIndex::build(**db, r->book_id, 0, o);
+    CJ_ASSERT(ix.ok());
+    passages = (*ix)->size();
+    benchmark::DoNotOptimize((*ix)->search("宝玉想起当年黛玉葬花时吟的那首葬花词", 200));
+  }
+  state.counters["passages"] = double(passages);
+}
+BENCHMARK(BM_MemoryPassageIndex)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 void BM_MemoryRetrievalRecall32k(benchmark::State& state) {
   auto db = storage::Database::open(":memory:");

@@ -594,3 +594,79 @@ TEST(Context, NothingFromChapterNOrLaterReachesTheContextForN) {
   ASSERT_NE(arcs, std::string::npos);
   EXPECT_NE(c->text.substr(syn, arcs - syn).find(word), std::string::npos);
 }
+
+// The dictionary cuts the same phrase differently in different company (一件事情 → 一件|事情, 那件事情 →
+// 那件事|情): retrieval still matches the passage through the Han bigrams they share, above a passage that shares
+// only the query's other words (夜里, 把, 放在), which words alone rank first.
+TEST(Retrieval, MatchesAPhraseTheDictionaryCutsDifferently) {
+  auto db = memdb();
+  int64_t book = add_book(*db, 6);
+  const std::string query = "夜里平儿把那件事情放在心上。";
+  auto before = PassageIndex::shared(*db, book, 6);
+  ASSERT_TRUE(before.ok());
+  for (const auto& p : (*before)->search(query, 5)) EXPECT_EQ(p.text.find("事情"), std::string::npos);
+  auto ch = storage::Chapters(*db).get_by_ordinal(book, 3);
+  ASSERT_TRUE(ch.ok());
+  std::string body = ch->body;
+  body.insert(body.find('\n') + 1, "　　平儿贴身带着一件事情，不肯说与旁人知道。\n");
+  ASSERT_TRUE(storage::Chapters(*db).save(ch->id, body).ok());
+  auto ch4 = storage::Chapters(*db).get_by_ordinal(book, 4);  // shares words with the query, not the phrase
+  ASSERT_TRUE(ch4.ok());
+  ASSERT_TRUE(storage::Chapters(*db).save(ch4->id, "　　夜里李四把茶碗放在桌上。\n" + ch4->body).ok());
+  // The shared index sees the edit (its key is the text), and so does a fresh one.
+  for (int shared = 0; shared < 2; ++shared) {
+    std::shared_ptr<const PassageIndex> ix;
+    if (shared) {
+      auto s = PassageIndex::shared(*db, book, 6);
+      ASSERT_TRUE(s.ok());
+      ix = *s;
+    } else {
+      auto b = PassageIndex::build(*db, book, 6);
+      ASSERT_TRUE(b.ok());
+      ix = std::move(*b);
+    }
+    auto r = ix->search(query, 1);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].chapter, 3);
+    EXPECT_NE(r[0].text.find("一件事情"), std::string::npos) << r[0].text;
+  }
+}
+
+// Chapter summaries do not crowd out the evidence: when the outline names rare things of earlier chapters, a
+// real share of a 32k context goes to passages (before: 6 passages, about 1,700 tokens, beside 17,000 tokens of
+// summaries), and the manifest says what each share was and why.
+TEST(Context, PassagesGetTheirShareWhenTheTaskNamesEarlierThings) {
+  auto& h = hlm();
+  ContextRequest rq;
+  rq.book_id = h.book;
+  rq.chapter = 100;
+  rq.task = prompts::Task::kDraft;
+  rq.budget = 32768;
+  rq.outline = "宝玉想起当年黛玉葬花时吟的那首葬花词，又想起海棠诗社里众人咏白海棠的诗。";
+  auto c = build_context(*h.db, qwen(), rq);
+  ASSERT_TRUE(c.ok()) << c.error();
+  ASSERT_EQ(c->shares.size(), 5u);
+  std::vector<std::string> kinds;
+  for (const auto& s : c->shares) kinds.push_back(s.kind);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"fixed", "summaries", "entity_sheets", "verbatim", "passages"}));
+  const auto& p = c->shares.back();
+  EXPECT_GE(p.reserved, c->room * 29 / 100);
+  EXPECT_GE(p.tokens, p.reserved * 9 / 10);
+  EXPECT_GE(c->passages.size(), 30u);
+  EXPECT_NE(p.reason.find("30%"), std::string::npos) << p.reason;
+  EXPECT_NE(p.reason.find("海棠 ("), std::string::npos) << p.reason;  // the rare words it names, with their counts
+  int64_t summaries = c->shares[1].tokens;
+  EXPECT_LE(summaries, c->room * 71 / 100);
+  int64_t sum = 0;
+  for (const auto& s : c->shares) sum += s.tokens;
+  EXPECT_NEAR(double(sum), double(c->tokens), double(c->tokens) * 0.01 + 16);
+  // 葬花吟 (chapter 27) is among the passages.
+  bool ch27 = false;
+  for (const auto& ps : c->passages) ch27 = ch27 || ps.chapter == 27;
+  EXPECT_TRUE(ch27);
+  // A task that names nothing of earlier chapters reserves nothing.
+  rq.outline = "ＡＢＣ";
+  auto none = build_context(*h.db, qwen(), rq);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->shares.back().reserved, 0);
+}
