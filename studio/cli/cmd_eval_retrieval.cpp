@@ -56,7 +56,7 @@ int run_eval_retrieval(const Args& a) {
   const std::string dbpath = a.get_or("keep-db", ":memory:");
   auto db = storage::Database::open(dbpath);
   if (!db.ok()) return fail(db.error());
-  const bool quiet = a.has("json");
+  const bool quiet = !a.has("verbose");
   if (!quiet) std::fprintf(stderr, "importing %s\n", a.get("file")->c_str());
   auto imp = storage::import_file(**db, *a.get("file"));
   if (!imp.ok()) return fail(imp.error());
@@ -148,6 +148,7 @@ Registrar reg({.name = "eval retrieval",
                            {"threads", "N", "threads for the summary tree and the index (default 2)"},
                            {"tokenizer", "T", "tokenizer.json (default: the bundled Qwen3 one)"},
                            {"keep-db", "F", "keep the planted book in this project file instead of memory"},
+                           {"verbose", "", "say on stderr what it is doing (import, tree, each context)"},
                            {"json", "", "print the report as JSON"}},
                .run = run_eval_retrieval});
 
