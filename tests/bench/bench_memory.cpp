@@ -6,7 +6,8 @@
 //   and 2 threads.
 // BM_MemoryRetrievalRecall32k: for each question of tests/data/retrieval/三国演义_questions.json, a 32k-token
 //   "draft chapter 121" context with the question as outline; counters: recall (a passage of an expected chapter
-//   is in the context) and recall_any (also counting chapters shown verbatim).
+//   is in the context), recall_any (also counting chapters shown verbatim), and per context the mean number of
+//   passages and the tokens of the passages and of the summaries (the budget plan's shares).
 #include <benchmark/benchmark.h>
 
 #include <fstream>
@@ -89,8 +90,10 @@ void BM_MemoryRetrievalRecall32k(benchmark::State& state) {
   std::ifstream f(std::string(CJ_TEST_DATA) + "/retrieval/三国演义_questions.json");
   nlohmann::json qs = nlohmann::json::parse(f)["questions"];
   int hit = 0, hit_any = 0, n = 0;
+  double passages = 0, passage_tokens = 0, summary_tokens = 0;
   for (auto _ : state) {
     hit = hit_any = n = 0;
+    passages = passage_tokens = summary_tokens = 0;
     for (const auto& q : qs) {
       memory::ContextRequest rq;
       rq.book_id = r->book_id;
@@ -105,6 +108,11 @@ void BM_MemoryRetrievalRecall32k(benchmark::State& state) {
         for (auto& p : c->passages) in_passages = in_passages || p.chapter == ch;
         for (auto v : c->verbatim) in_verbatim = in_verbatim || v == ch;
       }
+      passages += double(c->passages.size());
+      for (const auto& sh : c->shares) {
+        if (sh.kind == "passages") passage_tokens += double(sh.tokens);
+        if (sh.kind == "summaries") summary_tokens += double(sh.tokens);
+      }
       hit += in_passages;
       hit_any += in_passages || in_verbatim;
       ++n;
@@ -114,6 +122,9 @@ void BM_MemoryRetrievalRecall32k(benchmark::State& state) {
   state.counters["questions"] = n;
   state.counters["recall"] = double(hit) / n;
   state.counters["recall_any"] = double(hit_any) / n;
+  state.counters["passages"] = passages / n;          // mean per context
+  state.counters["passage_tokens"] = passage_tokens / n;
+  state.counters["summary_tokens"] = summary_tokens / n;
 }
 BENCHMARK(BM_MemoryRetrievalRecall32k)->Unit(benchmark::kMillisecond)->Iterations(1);
 
