@@ -137,6 +137,7 @@ Result<SearchIndex::Query> SearchIndex::build_query(std::string_view query) {
     ++term_no;
   }
   q.terms = static_cast<size_t>(term_no);
+  q.term_list = terms;
   if (q.expr.empty()) return make_error("empty search: type some words or 汉字 to look for");
   return q;
 }
@@ -151,7 +152,7 @@ Result<SearchPlan> SearchIndex::plan(std::string_view query) {
   CJ_TRY(db_.sync_search_lexicon());
   auto q = build_query(query);
   if (!q.ok()) return Error{q.error()};
-  return SearchPlan{q->expr, q->terms, q->phrases};
+  return SearchPlan{q->expr, q->terms, q->phrases, q->term_list};
 }
 
 Result<std::vector<SearchHit>> SearchIndex::search(int64_t book_id, std::string_view query, const SearchOptions& o) {

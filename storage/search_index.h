@@ -47,6 +47,7 @@ struct SearchPlan {
   std::string expr;
   size_t terms = 0;
   size_t phrases = 0;
+  std::vector<std::string> term_list;  // the distinct terms, as typed (first spelling), in query order
 };
 
 // Limits on a query: terms are deduplicated first (阿Q and 阿Ｑ are the same term); more distinct terms, or a
@@ -94,6 +95,7 @@ class SearchIndex {
     std::string phrase_terms;  // term index of each phrase in expression order, "-" for ranking-only ones ("0,-,-,1")
     size_t terms = 0;
     size_t phrases = 0;
+    std::vector<std::string> term_list;
   };
   Result<Query> build_query(std::string_view query);
 

@@ -34,20 +34,26 @@ int run_search(const Args& a) {
   if (!count.ok()) return fail(count.error());
   auto numbering = storage::ChapterNumbering::load(**db, *book);
   if (!numbering.ok()) return fail(numbering.error());
+  // The query as searched: its distinct terms (a pasted query may repeat one term thousands of times).
+  auto plan = idx.plan(query);
+  if (!plan.ok()) return fail(plan.error());
+  std::string shown;
+  for (const auto& t : plan->term_list) shown += (shown.empty() ? "" : " ") + t;
   if (a.has("json")) {
     nlohmann::json results = nlohmann::json::array();
     for (const auto& h : *hits)
       results.push_back({{"ordinal", h.ordinal}, {"chapter", h.ordinal}, {"label", numbering->label(h.ordinal)},
                          {"title", h.title}, {"snippet", h.snippet}, {"score", h.score}, {"hits", h.hits}});
-    nlohmann::json j = {{"query", query}, {"hits", count->hits}, {"chapters", count->chapters}, {"results", results}};
+    nlohmann::json j = {{"query", shown},   {"terms", plan->term_list}, {"hits", count->hits},
+                        {"chapters", count->chapters}, {"results", results}};
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
   if (hits->empty()) {
-    std::printf("没有找到「%s」（0 处）\n", query.c_str());
+    std::printf("没有找到「%s」（0 处）\n", shown.c_str());
     return 0;
   }
-  std::printf("「%s」：%lld 处，%lld 章%s\n", query.c_str(), static_cast<long long>(count->hits),
+  std::printf("「%s」：%lld 处，%lld 章%s\n", shown.c_str(), static_cast<long long>(count->hits),
               static_cast<long long>(count->chapters),
               static_cast<int64_t>(hits->size()) < count->chapters
                   ? ("（列出最相关的 " + std::to_string(hits->size()) + " 章）").c_str()

@@ -83,7 +83,9 @@ out=$("$CLI" search --db "$tmp/s.cjbook" --book 1 阿Q --json)
 check "阿Q finds 阿Ｑ ($out)" 'printf "%s" "$out" | json "assert j[\"hits\"] == 4 and j[\"chapters\"] == 1 and j[\"results\"][0][\"label\"] == \"阿Ｑ的邻居\" and \"【阿Ｑ】\" in j[\"results\"][0][\"snippet\"]"'
 q=$($PY -c "print(' '.join(['武松'] * 5000))")
 out=$("$CLI" search --db "$D" --book 1 --json "$q")
-check "5,000 repeated terms are one" 'printf "%s" "$out" | json "assert j[\"hits\"] == 4"'
+check "5,000 repeated terms are one" 'printf "%s" "$out" | json "assert j[\"hits\"] == 4 and j[\"terms\"] == [\"武松\"]"'
+out=$("$CLI" search --db "$D" --book 1 "$q")
+check "…and the header shows the term once" '[ "$(printf "%s" "$out" | head -1)" = "「武松」：4 处，3 章" ]'
 
 # ---- context: the manifest and the prompt text name chapters as the book does ----
 "$CLI" summarize --db "$D" --book 1 >/dev/null 2>&1
