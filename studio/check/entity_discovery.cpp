@@ -194,4 +194,27 @@ std::vector<DiscoveredName> discover_names(const std::vector<CheckChapter>& chap
   return kept;
 }
 
+std::string discovered_line(const DiscoveredName& d, const BookKnowledge& k) {
+  std::string s = d.name + "  " + std::to_string(d.count) + " 次  首见" + k.label(d.first_chapter);
+  if (d.role) s += "  （称谓）";
+  if (!d.alias_of.empty()) s += "  可能是别名：" + d.alias_of;
+  for (const auto& e : d.examples) s += "\n      例：" + e;
+  return s;
+}
+
+nlohmann::json discovered_json(const DiscoveredName& d, const BookKnowledge& k) {
+  nlohmann::json o = {{"name", d.name},
+                      {"kind", d.kind},
+                      {"role", d.role},
+                      {"count", d.count},
+                      {"speech_count", d.speech_count},
+                      {"first_chapter", d.first_chapter},
+                      {"first_label", k.label(d.first_chapter)},
+                      {"first_offset", d.first_offset},
+                      {"source", d.source},
+                      {"examples", d.examples}};
+  if (!d.alias_of.empty()) o["alias_of"] = d.alias_of;
+  return o;
+}
+
 }  // namespace cj::check
