@@ -101,11 +101,12 @@ Result<CheckReport> check_book(storage::Database& db, int64_t book_id, const Che
 
   const std::string checker = opts.llm ? "llm:" + opts.llm->name() : std::string("deterministic");
   CheckReport rep;
+  if (std::string n = nv.note(); !n.empty()) rep.notes.push_back(n);
   for (const auto& ch : all) {
     if ((opts.first && ch.ordinal < *opts.first) || (opts.last && ch.ordinal > *opts.last)) continue;
-    // Name variants are a whole-book result (counts, first occurrences): their digest is part of every chapter's.
+    // Name variants are a whole-book result (counts, every occurrence): the digest of those anchored here.
     const std::string hash = storage::content_hash(to_utf8(ch.body) + "\x1f" + kdigest + "\x1f" +
-                                                   tl.state_before(ch.ordinal) + "\x1f" + nv.digest() + "\x1f" +
+                                                   tl.state_before(ch.ordinal) + "\x1f" + nv.digest(ch.ordinal) + "\x1f" +
                                                    kCheckerVersion);
     if (!opts.force) {
       auto st = db.prepare("SELECT input_hash FROM check_state WHERE book_id=?1 AND chapter=?2 AND checker=?3");

@@ -98,8 +98,7 @@ std::string cjk_font_path() {
   return "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
 }
 
-GlyphShapes::GlyphShapes() : impl_(new Impl) {
-  const std::string path = cjk_font_path();
+GlyphShapes::GlyphShapes(const std::string& path) : impl_(new Impl) {
   auto bytes = read_file(path);
   if (!bytes.ok()) {
     impl_->note = "形近规则未启用：找不到中文字体 " + path + "（安装 fonts-noto-cjk），只按读音检查";
@@ -122,8 +121,12 @@ GlyphShapes::GlyphShapes() : impl_(new Impl) {
 GlyphShapes::~GlyphShapes() { delete impl_; }
 
 GlyphShapes& GlyphShapes::shared() {
-  static GlyphShapes s;
+  static GlyphShapes s(cjk_font_path());
   return s;
+}
+
+std::unique_ptr<GlyphShapes> GlyphShapes::open(const std::string& path) {
+  return std::unique_ptr<GlyphShapes>(new GlyphShapes(path));
 }
 
 bool GlyphShapes::available() const { return impl_->ok; }

@@ -10,14 +10,17 @@
 // (512 bytes each); pair scores are cached. Without the font file (CJ_CJK_FONT overrides the path) the shape
 // rule is off and note() says so in one line; callers fall back to sound only. Thread-safe.
 #pragma once
+#include <memory>
 #include <string>
 
 namespace cj::check {
 
 class GlyphShapes {
  public:
-  // The process-wide instance (loads the font on first use).
+  // The process-wide instance (loads the font at cjk_font_path() on first use).
   static GlyphShapes& shared();
+  // An instance for another font file (tests: a missing font).
+  static std::unique_ptr<GlyphShapes> open(const std::string& path);
 
   bool available() const;
   // "" when available, else one line for the writer: why the shape rule is off.
@@ -30,7 +33,7 @@ class GlyphShapes {
   ~GlyphShapes();
 
  private:
-  GlyphShapes();
+  explicit GlyphShapes(const std::string& path);
   Impl* impl_;
 };
 

@@ -180,7 +180,11 @@ void NameVariantCheck::prepare(const std::vector<CheckChapter>& all) {
     Cand& c = *cp;
     const int64_t count = int64_t(c.occ.size());
     const int64_t ncount = name_count[c.name];
-    if (count > kMaxVariantUses || count * kNameToVariant > ncount) continue;  // not rare where the name is frequent
+    // Rare where the name is frequent: against all the entity's names (林黛王 beside 林黛玉 and 黛玉).
+    int64_t ecount = 0;
+    for (size_t i = 0; i < names_.size(); ++i)
+      if (owners_[i] == owners_[c.name]) ecount += name_count[i];
+    if (count > kMaxVariantUses || count * kNameToVariant > ecount) continue;
     const std::u32string& nm = names_[c.name];
     // How well the text around an occurrence fits the name: the larger of P(x next to the name) / P(x) for the
     // character just before and just after (1 = no better than chance).
@@ -295,14 +299,11 @@ void NameVariantCheck::run(const CheckChapter& ch, std::vector<CheckFinding>* ou
     if (f.chapter == ch.ordinal) out->push_back(f);
 }
 
-std::string NameVariantCheck::digest() const {
+std::string NameVariantCheck::digest(int64_t chapter) const {
   std::string s;
-  for (const auto& v : variants_) {
-    s += to_utf8(v.text) + "\x1f" + to_utf8(v.name);
-    for (const auto& o : v.occurrences) s += "\x1f" + std::to_string(o.chapter) + ":" + std::to_string(o.start);
-    s += "\x1e";
-  }
-  return storage::content_hash(s);
+  for (const auto& f : findings_)
+    if (f.chapter == chapter) s += f.subject + "\x1f" + f.message + "\x1f" + f.evidence + "\x1e";
+  return s.empty() ? std::string() : storage::content_hash(s);
 }
 
 std::string NameVariantCheck::note() const { return shape_rule_note(); }

@@ -5,7 +5,8 @@
 // A string of the book is a variant of a known name or alias (2–8 characters) when
 //   - it has the name's length and differs from it in exactly one character, by one of the three rules;
 //   - it is not itself a known name or alias, and does not overlap a correctly written known name;
-//   - it is rare where the name is frequent: the name occurs at least kNameToVariant times as often;
+//   - it is rare where the name is frequent: the entity's names occur at least kNameToVariant times as often, and
+//     it is written at most kMaxVariantUses times;
 //   - it is not a character of its own: a string that character discovery (entity_discovery.h) proposes as a
 //     name (宋清 beside 宋江) is a different person, not a slip;
 //   - where it stands, it reads as a name and not as part of ordinary words: at each occurrence the text is
@@ -52,9 +53,9 @@ class NameVariantCheck {
   void run(const CheckChapter& ch, std::vector<CheckFinding>* out) const;
 
   const std::vector<NameVariant>& variants() const { return variants_; }
-  // A hash of every variant and its occurrences: a chapter's findings depend on the whole book's, so the
-  // checker's staleness hash includes it.
-  std::string digest() const;
+  // A hash of the findings anchored in `chapter` ("" if none): they depend on the whole book (counts, every
+  // occurrence), so the checker's staleness hash of the chapter includes it.
+  std::string digest(int64_t chapter) const;
   // The writer's note when a rule could not run (the shape rule without the font), else "".
   std::string note() const;
 

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "engine/base/result.h"
+#include "studio/check/check_types.h"
 
 namespace cj::check {
 
@@ -66,6 +67,7 @@ SoundTable& table() {
 }  // namespace
 
 std::string pinyin_of(char32_t c) {
+  if (!is_han(c)) return "";
   SoundTable& t = table();
   std::lock_guard<std::mutex> lock(t.mu);
   return t.lookup(c);
@@ -81,6 +83,7 @@ std::string near_sound_key(std::string_view s) {
 }
 
 SoundIds sound_ids(char32_t c) {
+  if (!is_han(c)) return {};
   SoundTable& t = table();
   std::lock_guard<std::mutex> lock(t.mu);
   const std::string& syl = t.lookup(c);
