@@ -70,7 +70,7 @@ constexpr size_t kMinLen = 2, kMaxLen = 5;
 
 struct Stats {
   int64_t gen_speech = 0, gen_naming = 0, gen_surname = 0;  // how it was proposed
-  int64_t count = 0, speech = 0, naming = 0, demo = 0, initial = 0, after_surname = 0;
+  int64_t count = 0, speech = 0, naming = 0, demo = 0, initial = 0, after_surname = 0, in_known = 0;
   std::unordered_map<char32_t, int64_t> left, right;
   int64_t first_chapter = -1, first_offset = 0;
   std::u32string original;  // as written at its first occurrence
@@ -172,6 +172,18 @@ std::vector<DiscoveredName> discover_names(const std::vector<CheckChapter>& chap
     }
     for (size_t ci = 0; ci < folded.size(); ++ci) {
       const std::u32string& t = folded[ci];
+      // Where known names stand (a candidate mostly overlapping them is a piece of text around a known name).
+      std::vector<uint8_t> known_at(t.size() + 1, 0);
+      if (known.max_len() > 0)
+        for (size_t p = 0; p < t.size();) {
+          size_t len = 0;
+          if (known.match(chapters[ci].body, p, &len)) {
+            std::fill(known_at.begin() + long(p), known_at.begin() + long(p + len), 1);
+            p += len;
+          } else {
+            ++p;
+          }
+        }
       for (size_t p = 0; p < t.size(); ++p) {
         if (!name_char(t[p])) continue;
         for (size_t l = kMinLen; l <= kMaxLen && p + l <= t.size(); ++l) {
@@ -181,6 +193,8 @@ std::vector<DiscoveredName> discover_names(const std::vector<CheckChapter>& chap
           for (auto& [c, s] : it->second) {
             if (*c != w) continue;
             ++s->count;
+            if (std::find(known_at.begin() + long(p), known_at.begin() + long(p + l), 1) != known_at.begin() + long(p + l))
+              ++s->in_known;
             const char32_t before = p > 0 ? t[p - 1] : U'\n';
             const char32_t after = p + l < t.size() ? t[p + l] : U'\n';
             ++s->left[before];
@@ -276,7 +290,7 @@ std::vector<DiscoveredName> discover_names(const std::vector<CheckChapter>& chap
   };
   for (const auto& [c, sp] : kept) {
     const Stats& s = *sp;
-    if (known_folded.count(c)) continue;
+    if (known_folded.count(c) || s.in_known * 2 >= s.count) continue;  // 飞大 of 张飞大笑 with 张飞 known
     if (covered_by_longer(c, s) || context_extended(c, s)) continue;
     // Function characters do not begin or end a name (便说, 一面, 说着).
     if (in(kNotBegin, c.front()) || in(kNotEnd, c.back())) continue;

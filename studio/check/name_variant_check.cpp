@@ -1,6 +1,7 @@
 #include "studio/check/name_variant_check.h"
 
 #include <algorithm>
+#include <map>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -76,6 +77,16 @@ void NameVariantCheck::prepare(const std::vector<CheckChapter>& all) {
   variants_.clear();
   findings_.clear();
   if (names_.empty()) return;
+  // The book's other characters, as discovery proposes them: a variant that is one of them is a different
+  // person, and an occurrence inside one of their names is part of that name.
+  BookKnowledge discovered_k;
+  for (const auto& d : discover_names(all, k_)) {
+    if (d.role) continue;  // 夫人 is no other person: 于夫人 may still be 王夫人 miswritten
+    const int64_t id = int64_t(discovered_k.entities.size()) + 1;
+    discovered_k.entities.push_back(KnownEntity{id, "character", to_u32(d.name), {to_u32(d.name)}});
+  }
+  const NameIndex discovered(discovered_k);
+
   std::unordered_map<std::u32string, size_t> name_id;
   for (size_t i = 0; i < names_.size(); ++i) name_id.emplace(names_[i], i);
   std::vector<int64_t> name_count(names_.size(), 0);
@@ -83,6 +94,7 @@ void NameVariantCheck::prepare(const std::vector<CheckChapter>& all) {
   std::vector<std::vector<int64_t>> slot(names_.size());  // [name][pos]: windows equal to the name but at pos
   for (size_t i = 0; i < names_.size(); ++i) slot[i].assign(names_[i].size(), 0);
   std::unordered_map<char32_t, int64_t> freq;  // characters of the book
+  std::map<std::pair<int64_t, const KnownEntity*>, std::vector<int64_t>> near_names;  // (chapter, entity) -> starts
   int64_t total = 0;                           // all characters of the book
 
   struct Cand {
@@ -119,6 +131,7 @@ void NameVariantCheck::prepare(const std::vector<CheckChapter>& all) {
       std::fill(covered.begin() + long(p), covered.begin() + long(p + len), 1);
       if (auto it = name_id.find(std::u32string(t.substr(p, len))); it != name_id.end()) {
         ++name_count[it->second];
+        near_names[{ch.ordinal, owners_[it->second]}].push_back(int64_t(p));
         if (p > 0) ++left[it->second][t[p - 1]];
         if (p + len < n) ++right[it->second][t[p + len]];
       }
@@ -167,8 +180,6 @@ void NameVariantCheck::prepare(const std::vector<CheckChapter>& all) {
   // The rules that need the whole book.
   static const bool debug = std::getenv("CJ_VARIANT_DEBUG") != nullptr;
   Segmenter seg;
-  BookKnowledge discovered_k;
-  std::unique_ptr<NameIndex> discovered;  // names discovery proposes (built at the first candidate)
   std::vector<std::pair<std::u32string, Cand*>> order;
   for (auto& [v, c] : cands) order.push_back({v, &c});
   std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
@@ -203,20 +214,7 @@ void NameVariantCheck::prepare(const std::vector<CheckChapter>& all) {
     }();
     // A character of its own (discovery proposes it) is a different person (宋清 beside 宋江); an occurrence
     // that overlaps a discovered name is part of that name (召|云长 is not 赵云 miswritten).
-    if (!discovered) {
-      BookKnowledge dk;
-      int64_t id = 0;
-      for (const auto& d : discover_names(all, k_)) {
-        storage::Entity e;
-        e.id = ++id;
-        e.kind = "character";
-        e.name = d.name;
-        dk.entities.push_back(KnownEntity{e.id, e.kind, to_u32(e.name), {to_u32(e.name)}});
-      }
-      discovered_k = std::move(dk);
-      discovered = std::make_unique<NameIndex>(discovered_k);
-    }
-    if (discovered->is_known(v)) continue;
+    if (discovered.is_known(v)) continue;
     std::vector<VariantOccurrence> kept;
     for (const auto& o : c.occ) {
       const std::u32string& t = by_ordinal[o.chapter]->body;
@@ -231,7 +229,12 @@ void NameVariantCheck::prepare(const std::vector<CheckChapter>& all) {
         if (b < e && f > e) cross_r = true;
       }
       // The odds that a window with the name's other characters is the name, times how well the neighbours fit
-      // it (no evidence counts as half: a name in an unusual place), must reach 1.
+      // it (no evidence counts as half: a name in an unusual place), times how present the character is around
+      // it (its names within 1,500 characters, 4 counting as even: a slip of the pen happens where the story is
+      // about that character), must reach 1.
+      int64_t nearby = 0;
+      if (auto it = near_names.find({o.chapter, owners_[c.name]}); it != near_names.end())
+        for (int64_t q : it->second) nearby += (q > o.start - 1500 && q < o.start + 1500) ? 1 : 0;
       // A changed first (last) character that the book often writes just before (after) the name is that word
       // next to a short form of the name (见|维 where the book calls 姜维 维), not the name miswritten.
       const double edge = c.pos == 0               ? lift(left[c.name], v[0], 3)
@@ -239,17 +242,18 @@ void NameVariantCheck::prepare(const std::vector<CheckChapter>& all) {
                                                   : 0.0;
       const bool ok = !(cross_l && ll < 1.0) && !(cross_r && lr < 1.0) && edge < 2.0 &&
                       (!word || std::max(ll, lr) >= 5.0) &&
-                      specific / std::max(1e-9, 1.0 - specific) * std::max({0.5, ll, lr}) >= 1.0;
-      if (debug)
-        std::fprintf(stderr, "[nv] %s~%s n=%lld v=%lld rules=%d word=%d spec=%.3f ll=%.2f lr=%.2f edge=%.2f xl=%d xr=%d ok=%d %s\n",
-                     to_utf8(v).c_str(), to_utf8(nm).c_str(), (long long)ncount, (long long)count, int(c.rules),
-                     int(word), specific, ll, lr, edge, int(cross_l), int(cross_r), int(ok),
-                     to_utf8(std::u32string_view(t).substr(wb, we - wb)).c_str());
+                      specific / std::max(1e-9, 1.0 - specific) * std::max({0.5, ll, lr}) *
+                              std::clamp(double(nearby) / 4.0, 0.25, 4.0) >= 1.0;
       bool inside_other = false;
-      for (size_t q = s >= discovered->max_len() ? s - discovered->max_len() + 1 : 0; q < e && !inside_other; ++q) {
+      for (size_t q = s >= discovered.max_len() ? s - discovered.max_len() + 1 : 0; q < e && !inside_other; ++q) {
         size_t len = 0;
-        if (discovered->match(t, q, &len) && q + len > s) inside_other = true;
+        if (discovered.match(t, q, &len) && q + len > s) inside_other = true;
       }
+      if (debug)
+        std::fprintf(stderr, "[nv] %s~%s n=%lld v=%lld rules=%d word=%d spec=%.3f ll=%.2f lr=%.2f edge=%.2f xl=%d xr=%d other=%d near=%lld ok=%d %s\n",
+                     to_utf8(v).c_str(), to_utf8(nm).c_str(), (long long)ncount, (long long)count, int(c.rules),
+                     int(word), specific, ll, lr, edge, int(cross_l), int(cross_r), int(inside_other), (long long)nearby, int(ok),
+                     to_utf8(std::u32string_view(t).substr(wb, we - wb)).c_str());
       if (ok && !inside_other) kept.push_back(o);
     }
     if (kept.empty()) continue;

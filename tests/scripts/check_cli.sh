@@ -11,11 +11,11 @@ check() { if ! eval "$2"; then echo "FAIL: $1"; fails=$((fails+1)); fi; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 DB=$tmp/b.db
 
-# The novel with two injections: 关羽 speaks in chapter 100 (dead since 77) and 刘倍 (for 刘备) in chapter 30.
+# The novel with two injections: 关羽 speaks in chapter 100 (dead since 77) and 张非 (for 张飞) in chapter 30.
 $PY - "$SRC/tests/data/novels/三国演义.txt" "$tmp/sg.txt" <<'PY'
 import sys
 t = open(sys.argv[1], encoding='utf-8').read().replace('\r', '')
-for head, line in (('第一百回', '关羽笑道：“吾来也。”'), ('第三十回', '刘倍引兵而去。')):
+for head, line in (('第一百回', '关羽笑道：“吾来也。”'), ('第三十回', '张非大怒，挺枪而出。')):
     i = t.index('\n' + head) + 1
     j = t.index('\n', i) + 1
     t = t[:j] + line + '\n' + t[j:]
@@ -49,7 +49,7 @@ for f in res:
     assert set(f) >= {'chapter', 'start', 'end', 'kind', 'message', 'evidence'}
 PY
 check "injected findings reported in chapters 100 and 30" '[ $? -eq 0 ]'
-# offsets: the span of the chapter-30 finding is 刘倍 in the chapter body
+# offsets: the span of the chapter-30 finding is 张非 in the chapter body
 $PY - "$tmp/res.json" <<'PY' > "$tmp/ids"
 import json, sys
 for f in json.load(open(sys.argv[1])):
