@@ -167,7 +167,9 @@ TEST(Discovery, FoldsMergesAndLeavesWordsAndRolesOut) {
   EXPECT_FALSE(by.count("门庆")) << "only ever inside 西门庆";
   EXPECT_FALSE(by.count("起身")) << "a word";
   EXPECT_TRUE(by.count("七斤"));
-  if (by.count("知府")) EXPECT_TRUE(by["知府"]->role);
+  if (by.count("知府")) {
+    EXPECT_TRUE(by["知府"]->role);
+  }
   const DiscoveredName& q = *by["阿Q"];
   EXPECT_EQ(q.first_chapter, 1);
   ASSERT_EQ(q.examples.size(), 2u);
