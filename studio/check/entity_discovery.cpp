@@ -74,7 +74,8 @@ struct Stats {
   std::unordered_map<char32_t, int64_t> left, right;
   int64_t first_chapter = -1, first_offset = 0;
   std::u32string original;  // as written at its first occurrence
-  std::vector<std::string> examples;
+  std::vector<std::string> examples;  // sentences where it speaks
+  std::vector<std::string> fallback;  // its first sentences, for one that never speaks
 };
 
 uint64_t window_hash(std::u32string_view s) {
@@ -214,7 +215,8 @@ std::vector<DiscoveredName> discover_names(const std::vector<CheckChapter>& chap
               s->first_offset = int64_t(p);
               s->original = chapters[ci].body.substr(p, l);
             }
-            if (s->examples.size() < 2 && speech_at(t, p + l)) {
+            const bool speaks = speech_at(t, p + l) > 0;
+            if (s->examples.size() < 2 && (speaks || s->fallback.size() < 2)) {
               auto [sb, se] = sentence_around(chapters[ci].body, p, p + l);
               // not the closing quote of the sentence before
               while (sb < p && std::u32string_view(U"”’」』\"'　 ").find(chapters[ci].body[sb]) != std::u32string_view::npos) ++sb;
@@ -222,7 +224,8 @@ std::vector<DiscoveredName> discover_names(const std::vector<CheckChapter>& chap
                 sb = std::max(sb, p >= 25 ? p - 25 : 0);
                 se = std::min(se, p + l + 25);
               }
-              s->examples.push_back(to_utf8(std::u32string_view(chapters[ci].body).substr(sb, se - sb)));
+              (speaks ? s->examples : s->fallback)
+                  .push_back(to_utf8(std::u32string_view(chapters[ci].body).substr(sb, se - sb)));
             }
           }
         }
@@ -336,6 +339,7 @@ std::vector<DiscoveredName> discover_names(const std::vector<CheckChapter>& chap
     d.source = s.gen_naming ? "naming" : s.gen_speech ? "speech" : "surname";
     d.role = role;
     d.examples = s.examples;
+    for (size_t i = 0; d.examples.size() < 2 && i < s.fallback.size(); ++i) d.examples.push_back(s.fallback[i]);
     out.push_back(std::move(d));
   }
   // Alias hints: a two-character name that ends a three-character 姓+名 name (黛玉 → 林黛玉) or a known name.

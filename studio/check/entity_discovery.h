@@ -28,7 +28,7 @@ struct DiscoveredName {
   std::string alias_of;       // a longer proposed (or known) name this one is probably an alias of
   std::string source;         // "speech", "surname", "honorific"
   bool role = false;          // a role or title (知府, 太公, 妇人), not a name
-  std::vector<std::string> examples;  // up to two sentences where it stands (evidence for the writer)
+  std::vector<std::string> examples;  // two sentences where it stands, speaking if it does (evidence for the writer)
 };
 
 struct DiscoveryOptions {
