@@ -1,7 +1,7 @@
 #include "studio/check/glyph_shape.h"
 
 #define STB_TRUETYPE_IMPLEMENTATION
-#define STB_TRUETYPE_STATIC  // private to this file: the UI links Debian's libstb, which has its own copy
+#define STBTT_STATIC  // private to this file: the UI links Debian's libstb, whose stbtt_* the GUI calls
 #include <stb/stb_truetype.h>
 
 #include <array>
