@@ -56,6 +56,7 @@ int run_check(const Args& a) {
                  {"end", f.span_end}, {"kind", f.kind}, {"message", f.message}, {"evidence", f.evidence},
                  {"status", f.status}, {"subject", f.subject}});
   }
+  for (const auto& n : rep->notes) std::fprintf(stderr, "note: %s\n", n.c_str());
   for (const auto& e : rep->llm_errors) std::fprintf(stderr, "LLM check: %s\n", e.c_str());
   if (rep->llm_dropped_unverified > 0)
     std::fprintf(stderr, "LLM check: %d findings dropped (their quote is not in the chapter)\n",
