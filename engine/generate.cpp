@@ -64,7 +64,7 @@ std::vector<TokenId> tokenize_prompt(const Tokenizer& tok, const std::string& te
   return ids;
 }
 
-Result<GenerateStats> generate(Backend& be, const Tokenizer& tok, const std::vector<TokenId>& prompt,
+Result<GenerateStats> generate(Sequence& be, const Tokenizer& tok, const std::vector<TokenId>& prompt,
                                const GenerateParams& p, const std::function<void(std::string_view)>& on_text,
                                const std::atomic<bool>* cancel) {
   if (prompt.empty()) return make_error("the prompt is empty (not even a BOS token)");

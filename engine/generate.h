@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/backend.h"
+#include "engine/engine.h"
 #include "engine/sampler.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace cj {
 
@@ -35,7 +35,7 @@ struct GenerateStats {
 
 // on_text receives each piece of text as it becomes final (whole UTF-8 characters; text that might be the start
 // of a stop string is held back until it is not). The backend continues from its current cache.
-Result<GenerateStats> generate(Backend& be, const Tokenizer& tok, const std::vector<TokenId>& prompt,
+Result<GenerateStats> generate(Sequence& be, const Tokenizer& tok, const std::vector<TokenId>& prompt,
                                const GenerateParams& p, const std::function<void(std::string_view)>& on_text,
                                const std::atomic<bool>* cancel = nullptr);
 

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <filesystem>
 
-#include "engine/kv_session.h"
+#include "engine/kv/kv_session.h"
 
 namespace cj::studio {
 
@@ -30,11 +30,11 @@ Result<std::unique_ptr<EngineSession>> EngineSession::open(const EngineSettings&
   es->tok_ = es->model_->tokenizer();
   if (!es->tok_)
     return make_error(s.model_path + ": the model has no usable tokenizer (" + es->model_->tokenizer_error() + ")");
-  BackendOptions bo;
+  EngineOptions bo;
   bo.n_threads = s.threads;
   bo.n_ctx = s.ctx;
   bo.kv_type = s.kv_type;
-  auto be = make_cpu_backend(*es->model_, bo);
+  auto be = open_sequence(*es->model_, bo);
   if (!be.ok()) return make_error(be.error());
   es->be_ = std::move(be.value());
   return es;

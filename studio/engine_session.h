@@ -14,10 +14,10 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/backend.h"
+#include "engine/engine.h"
 #include "engine/base/result.h"
 #include "engine/generate.h"
-#include "engine/model.h"
+#include "engine/model/model.h"
 #include "studio/generator.h"
 
 namespace cj::studio {
@@ -70,7 +70,7 @@ class EngineSession : public Generator {
   EngineSettings settings_;
   std::unique_ptr<Model> model_;
   const Tokenizer* tok_ = nullptr;
-  std::unique_ptr<Backend> be_;
+  std::unique_ptr<Sequence> be_;
   std::vector<TokenId> cached_;      // the tokens whose keys/values are in be_'s cache, in order
   std::atomic<int> kv_tokens_{0}, last_prompt_{0}, last_reused_{0};
 };

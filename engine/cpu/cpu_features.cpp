@@ -1,4 +1,4 @@
-#include "engine/cpu_features.h"
+#include "engine/cpu/cpu_features.h"
 
 namespace cj {
 

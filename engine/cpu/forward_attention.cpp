@@ -1,4 +1,4 @@
-#include "engine/forward_attention.h"
+#include "engine/cpu/forward_attention.h"
 
 #include <immintrin.h>
 
@@ -8,7 +8,8 @@
 #include <limits>
 
 #include "engine/base/result.h"
-#include "engine/thread_pool.h"
+#include "engine/kv/attn_state.h"
+#include "engine/cpu/thread_pool.h"
 
 namespace cj {
 
@@ -165,7 +166,7 @@ void axpy_q8(float* y, float alpha, const uint8_t* x, int n) { kernels().axpy8(y
 
 // ---- attention ------------------------------------------------------------------------------------------------
 
-void AttentionScratch::reserve(int n_heads, int n_kv_heads, int head_dim_v, size_t stage_bytes) {
+void AttentionScratch::reserve(int n_heads, int n_kv_heads, int head_dim_v, size_t stage_bytes, int max_groups) {
   stage_bytes_ = (stage_bytes + 63) / 64 * 64;
   stage_.assign(stage_bytes_ * kMaxTasks, 0);
   group_ = n_heads / n_kv_heads;
@@ -173,7 +174,8 @@ void AttentionScratch::reserve(int n_heads, int n_kv_heads, int head_dim_v, size
   per_task_ = size_t(kTileQ) * group_ * (kSubKeys + head_dim_v + 2);
   per_task_ = (per_task_ + 15) / 16 * 16;
   buf_.assign(per_task_ * kMaxTasks, 0.0f);
-  partial_.assign(size_t(kMaxSplits) * n_heads * (head_dim_v + 2), 0.0f);
+  max_partials_ = std::max(kMaxSplits * n_kv_heads, std::max(1, max_groups) * n_kv_heads);
+  partial_.assign(size_t(max_partials_) * group_ * attn::state_floats(head_dim_v), 0.0f);
 }
 
 namespace {
@@ -194,9 +196,11 @@ struct TileState {
   }
 };
 
-// Queries [q0, q0 + nq) of KV head g against key blocks [b0, b1), causal (query i sees keys <= pos0 + i).
-void attend_tile(const AttentionArgs& a, int g, int q0, int nq, int b0, int b1, const TileState& ts, uint8_t* stage) {
-  const KVCache& kv = *a.kv;
+// Queries [q0, q0 + nq) of group `grp` and KV head g against key blocks [b0, b1), causal (query i sees keys
+// <= pos0 + i).
+void attend_tile(const AttentionArgs& a, const AttentionGroup& grp, int g, int q0, int nq, int b0, int b1,
+                 const TileState& ts, uint8_t* stage) {
+  const KVCache& kv = *grp.kv;
   const int G = a.n_heads / a.n_kv_heads, D = a.head_dim, Dv = a.head_dim_v;
   constexpr int KB = AttentionScratch::kSubKeys;
   const int npairs = nq * G;
@@ -208,7 +212,7 @@ void attend_tile(const AttentionArgs& a, int g, int q0, int nq, int b0, int b1, 
   const KVType type = kv.type();
   const KVLayout& KL = kv.layout();
   const Kernels& K = kernels();
-  const int last_of_tile = a.pos0 + q0 + nq - 1;
+  const int last_of_tile = grp.pos0 + q0 + nq - 1;
   for (int b = b0; b < b1; ++b) {
     const int bt0 = b * KVCache::kBlockTokens;
     if (bt0 > last_of_tile) break;
@@ -220,10 +224,10 @@ void attend_tile(const AttentionArgs& a, int g, int q0, int nq, int b0, int b1, 
       const int t0 = bt0 + s0;  // position of the first key of the sub-block
       if (t0 > last_of_tile) break;
       for (int qi = 0; qi < nq; ++qi) {
-        const int last = a.pos0 + q0 + qi;
+        const int last = grp.pos0 + q0 + qi;
         const int nk = std::min(KB, last - t0 + 1);
         if (nk <= 0) continue;
-        const float* q = a.q + size_t(q0 + qi) * a.n_heads * D + size_t(g) * G * D;  // [G, D]
+        const float* q = a.q + size_t(grp.row0 + q0 + qi) * a.n_heads * D + size_t(g) * G * D;  // [G, D]
         float* sc = ts.scores + size_t(qi) * G * KB;                                   // [G, KB]
         for (int t = 0; t < nk; ++t) {
           const uint8_t* kr = kb + size_t(s0 + t) * krb;
@@ -282,77 +286,106 @@ void run_tasks(ThreadPool* pool, int n, F&& f) {
 
 }  // namespace
 
+// One dispatch over every group of the batch. Work items: for a prefill run, (KV head, tile of kTileQ queries),
+// latest tiles first (they see the most keys); for a decode step (one query), (KV head, range of key blocks), the
+// ranges' partial states merged afterwards by log-sum-exp. Decode steps are split only as far as needed to give
+// every thread work (one step of many sequences already does). Task t of T (T <= kMaxTasks, each owning a scratch
+// slot) takes items t, t + T, t + 2T, ...
 void attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* pool, int n_threads) {
-  const int G = a.n_heads / a.n_kv_heads, Dv = a.head_dim_v;
-  const int n_blocks = (a.pos0 + a.n_q + KVCache::kBlockTokens - 1) / KVCache::kBlockTokens;
+  const int G = a.n_heads / a.n_kv_heads, Dv = a.head_dim_v, H = a.n_kv_heads;
   CJ_ASSERT(G == s.group_ && Dv == s.head_dim_v_);
-  if (a.n_q == 1) {
-    // Decode: split the key blocks of each KV head so that every thread has work; merge by log-sum-exp.
-    int splits = std::max(1, (2 * n_threads + a.n_kv_heads - 1) / a.n_kv_heads);
-    splits = std::min({splits, n_blocks, AttentionScratch::kMaxSplits,
-                       std::max(1, AttentionScratch::kMaxTasks / a.n_kv_heads)});
-    const int per = (n_blocks + splits - 1) / splits;
-    splits = (n_blocks + per - 1) / per;
-    const size_t pstride = size_t(Dv) + 2;
-    const int n_tasks = a.n_kv_heads * splits;
-    auto one = [&](int task) {
-      const int g = task / splits, sp = task % splits;
-      TileState ts(s.task(task % AttentionScratch::kMaxTasks), 1, G, Dv);
-      attend_tile(a, g, 0, 1, sp * per, std::min(n_blocks, (sp + 1) * per), ts,
-                  s.stage(task % AttentionScratch::kMaxTasks));
-      for (int h = 0; h < G; ++h) {
-        float* p = s.partial() + (size_t(sp) * a.n_heads + g * G + h) * pstride;
-        p[0] = ts.m[h];
-        p[1] = ts.l[h];
-        std::copy(ts.acc + h * Dv, ts.acc + (h + 1) * Dv, p + 2);
-      }
-    };
-    if (n_tasks <= AttentionScratch::kMaxTasks) {
-      run_tasks(pool, n_tasks, one);
-    } else {  // more KV heads than task slots: run them in rounds
-      for (int r0 = 0; r0 < n_tasks; r0 += AttentionScratch::kMaxTasks)
-        run_tasks(pool, std::min(AttentionScratch::kMaxTasks, n_tasks - r0), [&](int t) { one(r0 + t); });
-    }
-    for (int h = 0; h < a.n_heads; ++h) {
-      float M = -std::numeric_limits<float>::infinity();
-      for (int sp = 0; sp < splits; ++sp) M = std::max(M, s.partial()[(size_t(sp) * a.n_heads + h) * pstride]);
-      float L = 0;
-      float* out = a.out + size_t(h) * Dv;
-      std::fill(out, out + Dv, 0.0f);
-      for (int sp = 0; sp < splits; ++sp) {
-        const float* p = s.partial() + (size_t(sp) * a.n_heads + h) * pstride;
-        if (p[1] == 0) continue;  // a split with no keys
-        const float w = std::exp(p[0] - M);
-        L += p[1] * w;
-        for (int i = 0; i < Dv; ++i) out[i] += w * p[2 + i];
-      }
-      const float inv = 1.0f / L;
-      for (int i = 0; i < Dv; ++i) out[i] *= inv;
-    }
-    return;
-  }
-  // Prefill: work items (KV head, tile of kTileQ queries), heaviest (latest) tiles first; task t takes items
-  // t, t + T, t + 2T, … so that T tasks (T <= kMaxTasks) each own one scratch slot.
   constexpr int TQ = AttentionScratch::kTileQ;
-  const int n_tiles = (a.n_q + TQ - 1) / TQ;
-  const int n_items = n_tiles * a.n_kv_heads;
-  const int T = std::min(n_items, AttentionScratch::kMaxTasks);
-  (void)n_threads;
-  run_tasks(pool, T, [&](int task) {
-    for (int item = task; item < n_items; item += T) {
-      const int tile = n_tiles - 1 - item / a.n_kv_heads, g = item % a.n_kv_heads;
-      const int q0 = tile * TQ, nq = std::min(TQ, a.n_q - q0);
-      TileState ts(s.task(task), nq, G, Dv);
-      attend_tile(a, g, q0, nq, 0, n_blocks, ts, s.stage(task));
-      for (int qi = 0; qi < nq; ++qi)
-        for (int h = 0; h < G; ++h) {
-          const int pi = qi * G + h;
-          float* out = a.out + size_t(q0 + qi) * a.n_heads * Dv + size_t(g * G + h) * Dv;
-          const float inv = 1.0f / ts.l[pi];
-          for (int i = 0; i < Dv; ++i) out[i] = ts.acc[size_t(pi) * Dv + i] * inv;
-        }
+  constexpr int BT = KVCache::kBlockTokens;
+  const int SF = attn::state_floats(Dv);
+  int n_decode = 0, n_prefill_items = 0, max_blocks = 1;
+  for (int i = 0; i < a.n_groups; ++i) {
+    const AttentionGroup& g = a.groups[i];
+    if (g.n_q == 1) {
+      ++n_decode;
+      max_blocks = std::max(max_blocks, (g.pos0 + 1 + BT - 1) / BT);
+    } else {
+      n_prefill_items += (g.n_q + TQ - 1) / TQ * H;
     }
+  }
+  int splits = 1;
+  if (n_decode > 0) {
+    splits = std::max(1, (2 * n_threads + n_decode * H - 1) / (n_decode * H));
+    splits = std::min({splits, max_blocks, AttentionScratch::kMaxSplits, std::max(1, s.max_partials_ / (n_decode * H))});
+  }
+  CJ_ASSERT(n_decode * H * splits <= s.max_partials_);
+  const int n_decode_items = n_decode * H * splits;
+  const int n_items = n_prefill_items + n_decode_items;
+  // Item -> work: prefill items first (heaviest first within a group), then decode items.
+  auto run_item = [&](int item, int task) {
+    float* st = s.task(task);
+    uint8_t* stage = s.stage(task);
+    if (item < n_prefill_items) {
+      for (int gi = 0; gi < a.n_groups; ++gi) {
+        const AttentionGroup& grp = a.groups[gi];
+        if (grp.n_q == 1) continue;
+        const int n_tiles = (grp.n_q + TQ - 1) / TQ;
+        if (item >= n_tiles * H) {
+          item -= n_tiles * H;
+          continue;
+        }
+        const int tile = n_tiles - 1 - item / H, g = item % H;
+        const int q0 = tile * TQ, nq = std::min(TQ, grp.n_q - q0);
+        const int n_blocks = (grp.pos0 + grp.n_q + BT - 1) / BT;
+        TileState ts(st, nq, G, Dv);
+        attend_tile(a, grp, g, q0, nq, 0, n_blocks, ts, stage);
+        for (int qi = 0; qi < nq; ++qi)
+          for (int h = 0; h < G; ++h) {
+            const int pi = qi * G + h;
+            float* out = a.out + size_t(grp.row0 + q0 + qi) * a.n_heads * Dv + size_t(g * G + h) * Dv;
+            const float inv = 1.0f / ts.l[pi];
+            for (int i = 0; i < Dv; ++i) out[i] = ts.acc[size_t(pi) * Dv + i] * inv;
+          }
+        return;
+      }
+      return;
+    }
+    const int d = item - n_prefill_items;  // decode item: (decode group, KV head, split)
+    const int di = d / (H * splits), g = (d / splits) % H, sp = d % splits;
+    int seen = -1, gi = 0;
+    for (; gi < a.n_groups; ++gi)
+      if (a.groups[gi].n_q == 1 && ++seen == di) break;
+    const AttentionGroup& grp = a.groups[gi];
+    const int n_blocks = (grp.pos0 + 1 + BT - 1) / BT;
+    const int per = (n_blocks + splits - 1) / splits;
+    const int b0 = std::min(n_blocks, sp * per), b1 = std::min(n_blocks, (sp + 1) * per);
+    TileState ts(st, 1, G, Dv);
+    float* p = s.partial() + size_t(d) * G * SF;
+    if (b0 >= b1) {
+      for (int h = 0; h < G; ++h) attn::state_init(p + size_t(h) * SF, Dv);
+      return;
+    }
+    attend_tile(a, grp, g, 0, 1, b0, b1, ts, stage);
+    for (int h = 0; h < G; ++h) {
+      float* ph = p + size_t(h) * SF;
+      ph[0] = ts.m[h];
+      ph[1] = ts.l[h];
+      std::copy(ts.acc + h * Dv, ts.acc + (h + 1) * Dv, ph + 2);
+    }
+  };
+  const int T = std::min(n_items, AttentionScratch::kMaxTasks);
+  run_tasks(pool, T, [&](int task) {
+    for (int item = task; item < n_items; item += T) run_item(item, task);
   });
+  // Merge each decode query's splits (log-sum-exp) into its output.
+  if (n_decode == 0) return;
+  int di = 0;
+  for (int gi = 0; gi < a.n_groups; ++gi) {
+    const AttentionGroup& grp = a.groups[gi];
+    if (grp.n_q != 1) continue;
+    for (int g = 0; g < H; ++g)
+      for (int h = 0; h < G; ++h) {
+        float* acc = s.partial() + (size_t((di * H + g) * splits) * G + size_t(h)) * SF;
+        for (int sp = 1; sp < splits; ++sp)
+          attn::state_merge(acc, s.partial() + (size_t((di * H + g) * splits + sp) * G + size_t(h)) * SF, Dv);
+        attn::state_output(acc, a.out + size_t(grp.row0) * a.n_heads * Dv + size_t(g * G + h) * Dv, Dv);
+      }
+    ++di;
+  }
 }
 
 }  // namespace cj

@@ -1,5 +1,7 @@
-// The CPU backend: the reference forward pass for llama / qwen2 / qwen3. Prefill runs a chunk of tokens through
-// matmul; decode (one token) through matvec. All scratch is allocated when the backend is made.
+// The CPU backend: the reference executor of the forward recipe (engine/model/recipe.h) for a batch of tokens of
+// several sequences. Rows of the batch go through matmul together (the weights are read once for all sequences);
+// a single token goes through matvec (fused q/k/v and gate/up dispatches). All scratch is allocated when the
+// backend is made.
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -10,11 +12,11 @@
 #include <vector>
 
 #include "engine/backend.h"
-#include "engine/forward_attention.h"
-#include "engine/forward_ops.h"
-#include "engine/quant.h"
-#include "engine/rope.h"
-#include "engine/thread_pool.h"
+#include "engine/cpu/forward_attention.h"
+#include "engine/cpu/forward_ops.h"
+#include "engine/cpu/quant.h"
+#include "engine/model/rope.h"
+#include "engine/cpu/thread_pool.h"
 
 namespace cj {
 
@@ -75,73 +77,63 @@ struct Profile {
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend(const Model& m, const BackendOptions& o, std::unique_ptr<KVCache> kv)
-      : m_(m), c_(m.config()), o_(o), kv_(std::move(kv)), rope_(m.config().rope, m.rope_freqs.present() ? w32(m.rope_freqs) : nullptr) {
+  CpuBackend(const Model& m, const Recipe& r, const KVLayout& kvl, const BackendOptions& o)
+      : m_(m), R_(r), o_(o) {
     if (o_.n_threads > 1) pool_ = std::make_unique<ThreadPool>(o_.n_threads);
     const int B = o_.n_batch;
-    x_.assign(size_t(B) * c_.n_embd, 0);
-    xn_.assign(size_t(B) * std::max(c_.n_embd, c_.attn_out_dim()), 0);
-    q_.assign(size_t(B) * c_.q_dim(), 0);
-    k_.assign(size_t(B) * c_.kv_dim(), 0);
-    v_.assign(size_t(B) * c_.v_dim(), 0);
-    att_.assign(size_t(B) * c_.attn_out_dim(), 0);
-    gate_.assign(size_t(B) * c_.n_ff, 0);
-    up_.assign(size_t(B) * c_.n_ff, 0);
-    tmp_.assign(size_t(B) * c_.n_embd, 0);
-    cos_.assign(size_t(B) * (c_.rope.n_dims / 2), 0);
-    sin_.assign(size_t(B) * (c_.rope.n_dims / 2), 0);
-    ascratch_.reserve(c_.n_heads, c_.n_kv_heads, c_.head_dim_v, kv_->layout().k_head_bytes + kv_->layout().v_head_bytes);
+    x_.assign(size_t(B) * R_.n_embd, 0);
+    xn_.assign(size_t(B) * std::max(R_.n_embd, R_.attn_out_dim()), 0);
+    q_.assign(size_t(B) * R_.q_dim(), 0);
+    k_.assign(size_t(B) * R_.kv_dim(), 0);
+    v_.assign(size_t(B) * R_.v_dim(), 0);
+    att_.assign(size_t(B) * R_.attn_out_dim(), 0);
+    gate_.assign(size_t(B) * R_.n_ff, 0);
+    up_.assign(size_t(B) * R_.n_ff, 0);
+    tmp_.assign(size_t(B) * R_.n_embd, 0);
+    cos_.assign(size_t(B) * (R_.rope.n_dims() / 2), 0);
+    sin_.assign(size_t(B) * (R_.rope.n_dims() / 2), 0);
+    groups_.resize(size_t(B));
+    logit_rows_.resize(size_t(B));
+    logit_scratch_.assign(size_t(kLogitBlock) * R_.n_vocab, 0);
+    ascratch_.reserve(R_.n_heads, R_.n_kv_heads, R_.head_dim_v, kvl.k_head_bytes + kvl.v_head_bytes,
+                      std::max(1, o_.max_sequences));
     // The fused decode matrices all take n_embd inputs; f32 (4 bytes per value) is the largest prepared form.
-    prep_stride_ = (size_t(c_.n_embd) * 4 + 63) / 64 * 64;
+    prep_stride_ = (size_t(R_.n_embd) * 4 + 63) / 64 * 64;
     for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K})
-      if (c_.n_embd % dtype_traits(t).block_elems == 0)
-        prep_stride_ = std::max(prep_stride_, matvec_prep_bytes(t, c_.n_embd));
+      if (R_.n_embd % dtype_traits(t).block_elems == 0)
+        prep_stride_ = std::max(prep_stride_, matvec_prep_bytes(t, R_.n_embd));
     prep_.resize(prep_stride_ * kMaxFused + 64);
   }
 
   ~CpuBackend() override { prof_.print(); }
 
   const char* name() const override { return "cpu"; }
-  const Model& model() const override { return m_; }
-  int n_ctx() const override { return kv_->capacity(); }
-  int n_past() const override { return kv_->n_tokens(); }
-  void truncate(int n) override {
-    CJ_ASSERT(n >= 0 && n <= kv_->n_tokens());
-    kv_->truncate(n);
-  }
-  KVCache& kv_cache() override { return *kv_; }
-  size_t kv_bytes_per_token() const override { return kv_->bytes_read_per_token(kv_->n_tokens()); }
+  int n_batch() const override { return o_.n_batch; }
 
-  Status eval(const TokenId* tokens, int n, float* logits, int n_logits) override {
-    if (n <= 0) return make_error("eval: no tokens");
-    if (n_logits < 0 || n_logits > n) return make_error("eval: n_logits out of range");
-    if (kv_->n_tokens() + n > kv_->capacity())
-      return make_error("the context is full: " + std::to_string(kv_->n_tokens()) + " + " + std::to_string(n) +
-                        " tokens exceed the context size " + std::to_string(kv_->capacity()) + " (raise --ctx)");
-    for (int i = 0; i < n; ++i)
-      if (tokens[i] < 0 || tokens[i] >= c_.n_vocab)
-        return make_error("token id " + std::to_string(tokens[i]) + " is outside the vocabulary (" +
-                          std::to_string(c_.n_vocab) + ")");
-    const int first_logit = n - n_logits;
-    prof_.start(n == 1);
-    for (int b0 = 0; b0 < n; b0 += o_.n_batch) {
-      const int nb = std::min(o_.n_batch, n - b0);
-      const int pos0 = kv_->n_tokens();
-      CJ_TRY(kv_->prepare(pos0, nb));
-      forward_chunk(tokens + b0, nb);
-      kv_->commit(pos0, tokens + b0, nb);
-      if (kv_->pool().has_io_error()) return make_error(kv_->pool().io_error());
-      // Logits of the rows of this chunk at or after first_logit.
-      const int r0 = std::max(b0, first_logit);
-      if (r0 < b0 + nb) {
-        const int nr = b0 + nb - r0;
-        const float* xs = x_.data() + size_t(r0 - b0) * c_.n_embd;
-        for (int r = 0; r < nr; ++r)
-          rmsnorm(xs + size_t(r) * c_.n_embd, w32(m_.output_norm), xn_.data() + size_t(r) * c_.n_embd, c_.n_embd,
-                  c_.rms_eps);
-        linear(m_.output, xn_.data(), nr, logits + size_t(r0 - first_logit) * c_.n_vocab);
+  Status forward(const Batch& b) override {
+    const int n = b.n_tokens;
+    if (n <= 0 || n > o_.n_batch) return make_error("forward: the batch holds " + std::to_string(n) + " tokens");
+    // Attention groups: runs of one sequence at consecutive positions.
+    int n_groups = 0;
+    for (int i = 0; i < n; ++i) {
+      if (i > 0 && b.seq[i] == b.seq[i - 1] && b.pos[i] == b.pos[i - 1] + 1) {
+        ++groups_[size_t(n_groups - 1)].n_q;
+        continue;
       }
+      AttentionGroup& g = groups_[size_t(n_groups++)];
+      g.kv = b.kv[b.seq[i]];
+      g.pos0 = b.pos[i];
+      g.n_q = 1;
+      g.row0 = i;
     }
+    if (n_groups > std::max(1, o_.max_sequences) && n_groups > 1) {
+      // More runs than the attention scratch was sized for (a sequence split in two runs, or too many sequences).
+      return make_error("forward: " + std::to_string(n_groups) + " sequence runs in one batch exceed " +
+                        std::to_string(o_.max_sequences));
+    }
+    prof_.start(n == 1);
+    forward_layers(b, n, n_groups);
+    logits(b, n);
     prof_.lap(kOut);
     if (prof_.on) ++prof_.tokens;
     return {};
@@ -149,10 +141,37 @@ class CpuBackend final : public Backend {
 
  private:
   static const float* w32(const WeightView& w) { return static_cast<const float*>(w.data); }
+  static constexpr int kLogitBlock = 16;  // rows of logits computed together when their outputs are scattered
 
   void linear(const WeightView& w, const float* x, int n, float* y) {
     if (n == 1) matvec(w.type, w.data, w.rows, w.cols, x, y, pool_.get());
     else matmul(w.type, w.data, w.rows, w.cols, x, n, y, pool_.get());
+  }
+
+  // The logits of the rows that want them: runs of rows whose outputs are adjacent go straight into the caller's
+  // memory in one product (one sequence's prefill, or a decode batch the scheduler laid out contiguously); the rest
+  // in blocks of kLogitBlock rows through scratch, so the output matrix is read once per block, not once per row.
+  void logits(const Batch& b, int n) {
+    const int E = R_.n_embd, V = R_.n_vocab;
+    int nr = 0;
+    for (int i = 0; i < n; ++i)
+      if (b.logits[i]) logit_rows_[size_t(nr++)] = i;
+    if (nr == 0) return;
+    bool adjacent = true;
+    for (int j = 1; j < nr; ++j) adjacent = adjacent && b.logits[logit_rows_[size_t(j)]] ==
+                                                            b.logits[logit_rows_[size_t(j - 1)]] + V;
+    for (int j0 = 0; j0 < nr; j0 += adjacent ? nr : kLogitBlock) {
+      const int cnt = adjacent ? nr : std::min(kLogitBlock, nr - j0);
+      for (int j = 0; j < cnt; ++j) {
+        const int r = logit_rows_[size_t(j0 + j)];
+        rmsnorm(x_.data() + size_t(r) * E, w32(m_.output_norm), xn_.data() + size_t(j) * E, E, R_.rms_eps);
+      }
+      float* out = adjacent ? b.logits[logit_rows_[0]] : logit_scratch_.data();
+      linear(m_.output, xn_.data(), cnt, out);
+      if (!adjacent)
+        for (int j = 0; j < cnt; ++j)
+          std::memcpy(b.logits[logit_rows_[size_t(j0 + j)]], out + size_t(j) * V, size_t(V) * 4);
+    }
   }
 
   // Several matrices applied to the same input vector (q/k/v, gate/up) in one dispatch of the pool: the input is
@@ -205,22 +224,23 @@ class CpuBackend final : public Backend {
     });
   }
 
-  // Runs n (<= n_batch) tokens through all layers; leaves the final hidden states in x_ and K/V in the cache.
-  void forward_chunk(const TokenId* tokens, int n) {
-    const int E = c_.n_embd, pos0 = kv_->n_tokens();
+  // Runs the n tokens of the batch through all layers; leaves the final hidden states in x_ and K/V in the
+  // sequences' slots.
+  void forward_layers(const Batch& b, int n, int n_groups) {
+    const int E = R_.n_embd;
     for (int i = 0; i < n; ++i) {
       float* xi = x_.data() + size_t(i) * E;
-      if (m_.token_embd.type == DType::F32) std::memcpy(xi, m_.token_embd.row(tokens[i]), size_t(E) * 4);
-      else dequantize_row(m_.token_embd.type, m_.token_embd.row(tokens[i]), xi, E);
+      if (m_.token_embd.type == DType::F32) std::memcpy(xi, m_.token_embd.row(b.token[i]), size_t(E) * 4);
+      else dequantize_row(m_.token_embd.type, m_.token_embd.row(b.token[i]), xi, E);
     }
-    const int half = c_.rope.n_dims / 2;
-    rows(n, [&](int i) { rope_.cos_sin(pos0 + i, cos_.data() + size_t(i) * half, sin_.data() + size_t(i) * half); });
+    const int half = R_.rope.n_dims() / 2;
+    rows(n, [&](int i) { R_.rope.cos_sin(b.pos[i], cos_.data() + size_t(i) * half, sin_.data() + size_t(i) * half); });
     prof_.lap(kEmbd);
 
-    for (int l = 0; l < c_.n_layers; ++l) {
+    for (int l = 0; l < R_.n_layers; ++l) {
       const LayerWeights& L = m_.layers[l];
       rows(n, [&](int i) {
-        rmsnorm(x_.data() + size_t(i) * E, w32(L.attn_norm), xn_.data() + size_t(i) * E, E, c_.rms_eps);
+        rmsnorm(x_.data() + size_t(i) * E, w32(L.attn_norm), xn_.data() + size_t(i) * E, E, R_.rms_eps);
       });
       prof_.lap(kNorm);
       if (n == 1 && kFuse) {
@@ -232,33 +252,32 @@ class CpuBackend final : public Backend {
       }
       prof_.lap(kQkv);
       rows(n, [&](int i) {
-        float* q = q_.data() + size_t(i) * c_.q_dim();
-        float* k = k_.data() + size_t(i) * c_.kv_dim();
-        float* v = v_.data() + size_t(i) * c_.v_dim();
-        if (L.bq.present()) add(q, w32(L.bq), c_.q_dim());
-        if (L.bk.present()) add(k, w32(L.bk), c_.kv_dim());
-        if (L.bv.present()) add(v, w32(L.bv), c_.v_dim());
-        if (L.q_norm.present())
-          for (int h = 0; h < c_.n_heads; ++h)
-            rmsnorm(q + h * c_.head_dim, w32(L.q_norm), q + h * c_.head_dim, c_.head_dim, c_.rms_eps);
-        if (L.k_norm.present())
-          for (int h = 0; h < c_.n_kv_heads; ++h)
-            rmsnorm(k + h * c_.head_dim, w32(L.k_norm), k + h * c_.head_dim, c_.head_dim, c_.rms_eps);
-        rope_.apply(q, c_.n_heads, c_.head_dim, cos_.data() + size_t(i) * half, sin_.data() + size_t(i) * half);
-        rope_.apply(k, c_.n_kv_heads, c_.head_dim, cos_.data() + size_t(i) * half, sin_.data() + size_t(i) * half);
-        kv_->store(l, pos0 + i, k, v);
+        float* q = q_.data() + size_t(i) * R_.q_dim();
+        float* k = k_.data() + size_t(i) * R_.kv_dim();
+        float* v = v_.data() + size_t(i) * R_.v_dim();
+        if (R_.q_bias && L.bq.present()) add(q, w32(L.bq), R_.q_dim());
+        if (R_.k_bias && L.bk.present()) add(k, w32(L.bk), R_.kv_dim());
+        if (R_.v_bias && L.bv.present()) add(v, w32(L.bv), R_.v_dim());
+        if (R_.qk_norm) {
+          for (int h = 0; h < R_.n_heads; ++h)
+            rmsnorm(q + h * R_.head_dim, w32(L.q_norm), q + h * R_.head_dim, R_.head_dim, R_.rms_eps);
+          for (int h = 0; h < R_.n_kv_heads; ++h)
+            rmsnorm(k + h * R_.head_dim, w32(L.k_norm), k + h * R_.head_dim, R_.head_dim, R_.rms_eps);
+        }
+        R_.rope.apply(q, R_.n_heads, R_.head_dim, cos_.data() + size_t(i) * half, sin_.data() + size_t(i) * half);
+        R_.rope.apply(k, R_.n_kv_heads, R_.head_dim, cos_.data() + size_t(i) * half, sin_.data() + size_t(i) * half);
+        b.kv[b.seq[i]]->store(l, b.pos[i], k, v);  // through the slot the engine prepared
       });
       prof_.lap(kRope);
       AttentionArgs a;
-      a.kv = kv_.get();
       a.layer = l;
-      a.n_heads = c_.n_heads;
-      a.n_kv_heads = c_.n_kv_heads;
-      a.head_dim = c_.head_dim;
-      a.head_dim_v = c_.head_dim_v;
-      a.scale = 1.0f / std::sqrt(float(c_.head_dim));
-      a.n_q = n;
-      a.pos0 = pos0;
+      a.n_heads = R_.n_heads;
+      a.n_kv_heads = R_.n_kv_heads;
+      a.head_dim = R_.head_dim;
+      a.head_dim_v = R_.head_dim_v;
+      a.scale = R_.attn_scale;
+      a.groups = groups_.data();
+      a.n_groups = n_groups;
       a.q = q_.data();
       a.out = att_.data();
       attention(a, ascratch_, pool_.get(), o_.n_threads);
@@ -268,7 +287,7 @@ class CpuBackend final : public Backend {
       prof_.lap(kWo);
 
       rows(n, [&](int i) {
-        rmsnorm(x_.data() + size_t(i) * E, w32(L.ffn_norm), xn_.data() + size_t(i) * E, E, c_.rms_eps);
+        rmsnorm(x_.data() + size_t(i) * E, w32(L.ffn_norm), xn_.data() + size_t(i) * E, E, R_.rms_eps);
       });
       prof_.lap(kNorm);
       if (n == 1 && kFuse) {
@@ -279,7 +298,7 @@ class CpuBackend final : public Backend {
       }
       prof_.lap(kGateUp);
       rows(n, [&](int i) {
-        silu_mul(gate_.data() + size_t(i) * c_.n_ff, up_.data() + size_t(i) * c_.n_ff, size_t(c_.n_ff));
+        silu_mul(gate_.data() + size_t(i) * R_.n_ff, up_.data() + size_t(i) * R_.n_ff, size_t(R_.n_ff));
       });
       prof_.lap(kSilu);
       linear(L.w_down, gate_.data(), n, tmp_.data());
@@ -306,10 +325,8 @@ class CpuBackend final : public Backend {
   }
 
   const Model& m_;
-  const ModelConfig& c_;
+  const Recipe R_;
   BackendOptions o_;
-  std::unique_ptr<KVCache> kv_;
-  Rope rope_;
   std::unique_ptr<ThreadPool> pool_;
   AttentionScratch ascratch_;
   Profile prof_;
@@ -324,41 +341,21 @@ class CpuBackend final : public Backend {
   std::vector<float> up_;    // [B, n_ff]
   std::vector<float> tmp_;   // [B, n_embd] matmul output before the residual add
   std::vector<float> cos_, sin_;  // [B, n_dims / 2]
+  std::vector<AttentionGroup> groups_;  // [B] runs of one sequence in the batch
+  std::vector<int> logit_rows_;         // [B] rows that want logits
+  std::vector<float> logit_scratch_;    // [kLogitBlock, n_vocab] logits of scattered rows
   std::vector<uint8_t> prep_;     // [kMaxFused, prep_stride_] (+ 64 to align) a fused matvec's input, prepared per type
   size_t prep_stride_ = 0;
 };
 
 }  // namespace
 
-uint64_t model_fingerprint(const Model& m) {
-  const gguf::File& f = m.file();
-  const ModelConfig& c = m.config();
-  const int shape[] = {c.n_layers, c.n_embd, c.n_heads, c.n_kv_heads, c.head_dim, c.head_dim_v, c.n_ff, c.n_vocab};
-  uint64_t h = hash_bytes(shape, sizeof shape, uint64_t(f.file_size()));
-  for (const gguf::TensorInfo& t : f.tensors()) {
-    h = hash_bytes(t.name.data(), t.name.size(), h);
-    h = hash_bytes(f.tensor_data(t), std::min<size_t>(t.bytes, 256), h ^ uint64_t(t.type));
-    if (t.bytes > 256) h = hash_bytes(f.tensor_data(t) + t.bytes - 256, 256, h);
-  }
-  return h;
-}
-
-Result<std::unique_ptr<Backend>> make_cpu_backend(const Model& m, const BackendOptions& o) {
+Result<std::unique_ptr<Backend>> make_cpu_backend(const Model& m, const Recipe& r, const KVLayout& kv,
+                                                  const BackendOptions& o) {
   if (o.n_threads < 1 || o.n_threads > 256) return make_error("threads must be between 1 and 256");
-  if (o.n_ctx < 1) return make_error("the context size must be positive");
   if (o.n_batch < 1) return make_error("the batch size must be positive");
-  BackendOptions oo = o;
-  oo.n_batch = std::min(o.n_batch, o.n_ctx);
-  KVCacheOptions ko;
-  ko.type = o.kv_type;
-  ko.n_ctx = o.n_ctx;
-  ko.pool.host_bytes = o.kv_host_bytes;
-  ko.pool.disk_path = o.kv_disk;
-  ko.pool.disk_bytes = o.kv_disk_bytes;
-  ko.model_id = model_fingerprint(m);
-  auto kv = KVCache::create(m.config(), ko);
-  if (!kv.ok()) return make_error(kv.error());
-  return std::unique_ptr<Backend>(new CpuBackend(m, oo, std::move(kv.value())));
+  if (o.max_sequences < 1) return make_error("the number of sequences must be positive");
+  return std::unique_ptr<Backend>(new CpuBackend(m, r, kv, o));
 }
 
 }  // namespace cj

@@ -1,4 +1,4 @@
-#include "engine/forward_ops.h"
+#include "engine/cpu/forward_ops.h"
 
 #include <immintrin.h>
 

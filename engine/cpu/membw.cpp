@@ -1,4 +1,4 @@
-#include "engine/membw.h"
+#include "engine/cpu/membw.h"
 
 #include <emmintrin.h>
 
@@ -10,7 +10,7 @@
 #include <memory>
 #include <new>
 
-#include "engine/thread_pool.h"
+#include "engine/cpu/thread_pool.h"
 
 namespace cj {
 

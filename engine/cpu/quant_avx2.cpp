@@ -8,8 +8,8 @@
 
 #include <cstring>
 
-#include "engine/quant_kernels.h"
-#include "engine/quant_tiling.h"
+#include "engine/cpu/quant_kernels.h"
+#include "engine/cpu/quant_tiling.h"
 
 namespace cj::kern {
 

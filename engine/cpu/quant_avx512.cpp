@@ -20,9 +20,9 @@
 #include <cstring>
 #include <new>
 
-#include "engine/cpu_features.h"
-#include "engine/quant_kernels.h"
-#include "engine/quant_tiling.h"
+#include "engine/cpu/cpu_features.h"
+#include "engine/cpu/quant_kernels.h"
+#include "engine/cpu/quant_tiling.h"
 
 namespace cj::kern {
 

@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "engine/quant.h"
-#include "engine/quant_blocks.h"
+#include "engine/cpu/quant.h"
+#include "engine/format/quant_blocks.h"
 
 namespace cj::kern {
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "engine/quant_kernels.h"
+#include "engine/cpu/quant_kernels.h"
 
 namespace cj::kern {
 

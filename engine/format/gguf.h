@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "engine/base/result.h"
-#include "engine/quant.h"
-#include "engine/tokenizer.h"
+#include "engine/format/dtype.h"
+#include "engine/format/vocab_spec.h"
 
 namespace cj::gguf {
 

@@ -1,4 +1,4 @@
-#include "engine/kv_cache.h"
+#include "engine/kv/kv_cache.h"
 
 #include <algorithm>
 #include <cmath>
@@ -92,15 +92,28 @@ void kv_decode_row(KVType t, const uint8_t* src, int n, float* y) {
 
 Result<std::unique_ptr<KVCache>> KVCache::create(const ModelConfig& c, const KVCacheOptions& o) {
   std::unique_ptr<KVCache> kv(new KVCache());
-  CJ_TRY(kv->init(c, o));
+  CJ_TRY(kv->init(c, o, nullptr));
   return kv;
+}
+
+Result<std::unique_ptr<KVCache>> KVCache::create(const ModelConfig& c, const KVCacheOptions& o, KVPool* shared) {
+  CJ_ASSERT(shared);
+  std::unique_ptr<KVCache> kv(new KVCache());
+  CJ_TRY(kv->init(c, o, shared));
+  return kv;
+}
+
+int KVCache::n_pages_held() const {
+  int n = 0;
+  for (int32_t p : table_) n += p >= 0;
+  return n;
 }
 
 KVCache::KVCache(const ModelConfig& c, int n_ctx, KVType type) {
   KVCacheOptions o;
   o.type = type;
   o.n_ctx = n_ctx;
-  Status s = init(c, o);
+  Status s = init(c, o, nullptr);
   CJ_ASSERT_MSG(s.ok(), s.ok() ? "" : s.error().c_str());
 }
 
@@ -108,7 +121,7 @@ KVCache::~KVCache() {
   if (pool_ && !table_.empty()) truncate(0);
 }
 
-Status KVCache::init(const ModelConfig& c, const KVCacheOptions& o) {
+Status KVCache::init(const ModelConfig& c, const KVCacheOptions& o, KVPool* shared) {
   if (o.n_ctx < 1) return make_error("the context size must be positive");
   if (o.sink_blocks < 0 || o.recent_blocks < 2) return make_error("KV cache: at least two recent blocks stay hot");
   o_ = o;
@@ -117,10 +130,17 @@ Status KVCache::init(const ModelConfig& c, const KVCacheOptions& o) {
   L_ = *L;
   n_ctx_ = o.n_ctx;
   max_blocks_ = (n_ctx_ + kBlockTokens - 1) / kBlockTokens;
-  o_.pool.n_ctx = n_ctx_;
-  auto p = KVPool::create(L_, o_.pool);
-  if (!p.ok()) return make_error(p.error());
-  pool_ = std::move(p.value());
+  if (shared) {
+    if (shared->layout().page_bytes != L_.page_bytes || shared->layout().type != L_.type)
+      return make_error("KV cache: the shared pool has another layout");
+    pool_ = shared;
+  } else {
+    o_.pool.n_ctx = n_ctx_;
+    auto p = KVPool::create(L_, o_.pool);
+    if (!p.ok()) return make_error(p.error());
+    owned_pool_ = std::move(p.value());
+    pool_ = owned_pool_.get();
+  }
   const size_t hot_pages = size_t(std::min(o_.sink_blocks + o_.recent_blocks + 1, max_blocks_)) * L_.n_layers;
   if (pool_->stats().host_capacity < hot_pages * L_.page_bytes)
     return make_error("the KV host budget (" + std::to_string(pool_->stats().host_budget >> 10) + " KiB) is smaller " +
@@ -251,6 +271,22 @@ int KVCache::reuse_prefix(const int32_t* toks, int n) {
   n_tokens_ = keep;
   update_hot(n_blocks_used(), n_blocks_used());
   return keep;
+}
+
+void KVCache::share_from(const KVCache& other) {
+  CJ_ASSERT(other.pool_ == pool_ && other.n_tokens_ <= n_ctx_);
+  truncate(0);
+  const int nb = other.n_blocks_used();
+  for (int b = 0; b < nb; ++b)
+    for (int l = 0; l < L_.n_layers; ++l) {
+      const int p = other.page(l, b);
+      pool_->ref(p);  // held by this table
+      assign(l, b, p);
+    }
+  std::copy(other.tokens_.begin(), other.tokens_.begin() + other.n_tokens_, tokens_.begin());
+  std::copy(other.hashes_.begin(), other.hashes_.begin() + nb, hashes_.begin());
+  n_tokens_ = other.n_tokens_;
+  update_hot(n_blocks_used(), n_blocks_used());
 }
 
 }  // namespace cj

@@ -13,10 +13,18 @@
 #include <vector>
 
 #include "engine/base/result.h"
-#include "engine/kv_pool.h"
-#include "engine/model_config.h"
+#include "engine/kv/kv_pool.h"
+#include "engine/model/model_config.h"
 
 namespace cj {
+
+// Where a position's keys and values are stored: row `row` of the pool page `page` (one layer of one block).
+// The engine prepares the slots of a batch (allocation, copy-on-write, the page on the home tier); each backend then
+// writes K/V there with its own code (the CPU through KVPool::host, a device backend through its own tier).
+struct KVSlot {
+  int page = -1;
+  int row = 0;
+};
 
 struct KVCacheOptions {
   KVType type = KVType::F16;
@@ -31,7 +39,10 @@ class KVCache {
  public:
   static constexpr int kBlockTokens = KVLayout::kBlockTokens;
 
+  // A sequence with a pool of its own (o.pool sets the budgets).
   static Result<std::unique_ptr<KVCache>> create(const ModelConfig& c, const KVCacheOptions& o);
+  // A sequence over a shared pool (the engine's): o.type must be the pool's; o.pool is ignored.
+  static Result<std::unique_ptr<KVCache>> create(const ModelConfig& c, const KVCacheOptions& o, KVPool* shared);
   // A host-only cache with room for n_ctx tokens (asserts on an invalid shape; tests and tools).
   KVCache(const ModelConfig& c, int n_ctx, KVType type);
   ~KVCache();
@@ -45,6 +56,8 @@ class KVCache {
   int n_blocks_used() const { return (n_tokens_ + kBlockTokens - 1) / kBlockTokens; }
   uint64_t model_id() const { return o_.model_id; }
   size_t bytes_allocated() const { return pool_->stats().host_capacity; }
+  // Pages of the pool the table holds (several sequences may hold the same page).
+  int n_pages_held() const;
   // Bytes of keys and values one decoded token reads when n tokens are cached.
   size_t bytes_read_per_token(int n) const;
 
@@ -53,6 +66,8 @@ class KVCache {
   Status prepare(int pos0, int n);
   // Stores position pos of one layer (prepared): k [n_kv_heads * head_dim], v [n_kv_heads * head_dim_v] (f32).
   void store(int layer, int pos, const float* k, const float* v);
+  // The slot of position pos of one layer (prepared: host-resident on the CPU path).
+  KVSlot slot(int layer, int pos) const { return {page(layer, pos / kBlockTokens), pos % kBlockTokens}; }
   // After storing: the token ids of positions [pos0, pos0 + n); sets n_tokens to pos0 + n and publishes the
   // blocks that became full to the prefix cache.
   void commit(int pos0, const int32_t* tokens, int n);
@@ -63,6 +78,8 @@ class KVCache {
   // Keeps the longest prefix of toks[0..n) found in this sequence or, block by block, in the prefix cache, and
   // returns its length (the cache then holds that many tokens; the caller evaluates the rest).
   int reuse_prefix(const int32_t* toks, int n);
+  // Holds every block of `other` (same pool) by reference, copy-on-write: this cache then holds other's tokens.
+  void share_from(const KVCache& other);
 
   // Keys / values of one KV head in logical block b: [kBlockTokens] rows of layout().k_row_bytes. stage must
   // hold layout().k_head_bytes (v_head_bytes) when the page is on disk.
@@ -85,14 +102,15 @@ class KVCache {
 
  private:
   KVCache() = default;
-  Status init(const ModelConfig& c, const KVCacheOptions& o);
+  Status init(const ModelConfig& c, const KVCacheOptions& o, KVPool* shared);
   void assign(int layer, int b, int p);  // replaces the table entry (dropping the old page's reference)
   void set_hot(int layer, int b, bool hot);
   void update_hot(int first_written, int n_blocks);
 
   KVCacheOptions o_;
   KVLayout L_;
-  std::unique_ptr<KVPool> pool_;
+  std::unique_ptr<KVPool> owned_pool_;  // null when the pool is shared
+  KVPool* pool_ = nullptr;
   int n_ctx_ = 0, max_blocks_ = 0, n_tokens_ = 0;
   std::vector<int32_t> table_;     // [max_blocks, n_layers] page ids (-1: none)
   std::vector<uint8_t> hot_;       // [max_blocks, n_layers] whether this sequence marked the page hot

@@ -1,4 +1,4 @@
-#include "engine/kv_pool.h"
+#include "engine/kv/kv_pool.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -70,20 +70,6 @@ inline uint64_t mix64(uint64_t x) {  // splitmix64 finalizer
   return x;
 }
 }  // namespace
-
-uint64_t hash_bytes(const void* data, size_t n, uint64_t seed) {
-  const auto* p = static_cast<const uint8_t*>(data);
-  uint64_t h = mix64(seed ^ (0x9e3779b97f4a7c15ull + n));
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    h = mix64(h ^ w) + 0x9e3779b97f4a7c15ull;
-  }
-  uint64_t tail = 0;
-  std::memcpy(&tail, p + i, n - i);
-  return mix64(h ^ tail ^ (uint64_t(n - i) << 56));
-}
 
 uint64_t kv_block_hash(uint64_t prev, uint64_t model_id, const int32_t* tokens, int n) {
   uint64_t h = hash_bytes(tokens, size_t(n) * 4, prev ^ mix64(model_id));

@@ -22,8 +22,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/base/hash.h"
 #include "engine/base/result.h"
-#include "engine/model_config.h"
+#include "engine/model/model_config.h"
 
 namespace cj {
 
@@ -145,8 +146,6 @@ class KVPool {
   std::string error_;
 };
 
-// 64-bit hashing used for the prefix chain and the session header (not cryptographic).
-uint64_t hash_bytes(const void* data, size_t n, uint64_t seed);
 // h_b = hash(h_{b-1}, model id, tokens of block b); h_{-1} = model id. Never 0 or 1 (the map's empty/tomb).
 uint64_t kv_block_hash(uint64_t prev, uint64_t model_id, const int32_t* tokens, int n);
 

@@ -1,4 +1,4 @@
-#include "engine/kv_session.h"
+#include "engine/kv/kv_session.h"
 
 #include <cstdio>
 #include <cstring>

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "engine/base/result.h"
-#include "engine/kv_cache.h"
-#include "engine/tokenizer.h"
+#include "engine/kv/kv_cache.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace cj {
 

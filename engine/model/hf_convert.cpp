@@ -1,4 +1,4 @@
-#include "engine/hf_convert.h"
+#include "engine/model/hf_convert.h"
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "engine/base/file.h"
-#include "engine/gguf.h"
-#include "engine/safetensors.h"
-#include "engine/tokenizer.h"
+#include "engine/format/gguf.h"
+#include "engine/format/safetensors.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace cj {
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "engine/base/result.h"
-#include "engine/quant.h"
+#include "engine/format/dtype.h"
 
 namespace cj {
 

@@ -1,11 +1,11 @@
-#include "engine/llama2c.h"
+#include "engine/model/llama2c.h"
 
 #include <cstring>
 #include <vector>
 
 #include "engine/base/file.h"
-#include "engine/gguf.h"
-#include "engine/tokenizer.h"
+#include "engine/format/gguf.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace cj {
 

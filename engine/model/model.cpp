@@ -1,4 +1,6 @@
-#include "engine/model.h"
+#include "engine/model/model.h"
+
+#include "engine/base/hash.h"
 
 #include <map>
 
@@ -107,6 +109,19 @@ std::string Model::describe() const {
          " heads=" + std::to_string(c.n_heads) + "/" + std::to_string(c.n_kv_heads) + " head_dim=" +
          std::to_string(c.head_dim) + " ff=" + std::to_string(c.n_ff) + " vocab=" + std::to_string(c.n_vocab) +
          (c.tied_output ? " tied" : "") + " tensors=" + ts;
+}
+
+uint64_t model_fingerprint(const Model& m) {
+  const gguf::File& f = m.file();
+  const ModelConfig& c = m.config();
+  const int shape[] = {c.n_layers, c.n_embd, c.n_heads, c.n_kv_heads, c.head_dim, c.head_dim_v, c.n_ff, c.n_vocab};
+  uint64_t h = hash_bytes(shape, sizeof shape, uint64_t(f.file_size()));
+  for (const gguf::TensorInfo& t : f.tensors()) {
+    h = hash_bytes(t.name.data(), t.name.size(), h);
+    h = hash_bytes(f.tensor_data(t), std::min<size_t>(t.bytes, 256), h ^ uint64_t(t.type));
+    if (t.bytes > 256) h = hash_bytes(f.tensor_data(t) + t.bytes - 256, 256, h);
+  }
+  return h;
 }
 
 }  // namespace cj

@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "engine/base/result.h"
-#include "engine/gguf.h"
-#include "engine/model_config.h"
-#include "engine/quant.h"
-#include "engine/tokenizer.h"
+#include "engine/format/gguf.h"
+#include "engine/model/model_config.h"
+#include "engine/format/dtype.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace cj {
 
@@ -63,5 +63,9 @@ class Model {
   std::unique_ptr<Tokenizer> tok_;
   std::string tok_error_;
 };
+
+// A fingerprint of a model (shape, tensor names and types, sampled weight bytes): seeds the prefix cache's hash
+// chain and is checked when a session snapshot is loaded.
+uint64_t model_fingerprint(const Model& m);
 
 }  // namespace cj

@@ -1,8 +1,8 @@
-#include "engine/model_config.h"
+#include "engine/model/model_config.h"
 
 #include <cmath>
 
-#include "engine/gguf.h"
+#include "engine/format/gguf.h"
 
 namespace cj {
 

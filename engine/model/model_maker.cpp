@@ -1,9 +1,9 @@
-#include "engine/model_maker.h"
+#include "engine/model/model_maker.h"
 
 #include <cmath>
 #include <vector>
 
-#include "engine/gguf.h"
+#include "engine/format/gguf.h"
 
 namespace cj {
 

@@ -6,9 +6,9 @@
 #include <string>
 
 #include "engine/base/result.h"
-#include "engine/model_config.h"
-#include "engine/quant.h"
-#include "engine/tokenizer.h"
+#include "engine/model/model_config.h"
+#include "engine/format/dtype.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace cj {
 

@@ -4,7 +4,7 @@
 #pragma once
 #include <vector>
 
-#include "engine/model_config.h"
+#include "engine/model/model_config.h"
 
 namespace cj {
 

@@ -1,10 +1,10 @@
-#include "engine/tokenizer_load.h"
+#include "engine/tokenizer/tokenizer_load.h"
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
-#include "engine/gguf.h"
+#include "engine/format/gguf.h"
 
 namespace cj {
 

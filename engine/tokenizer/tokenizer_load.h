@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace cj {
 

@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/backend.h"
-#include "engine/membw.h"
-#include "engine/thread_pool.h"
+#include "engine/engine.h"
+#include "engine/cpu/membw.h"
+#include "engine/cpu/thread_pool.h"
 #include "studio/cli/command.h"
 #include "studio/cli/kv_options.h"
 
@@ -39,14 +39,14 @@ int run_bench(const Args& a) {
   auto model = Model::load(*a.get("model"));
   if (!model.ok()) return fail(model.error());
   const Model& m = **model;
-  BackendOptions bo;
+  EngineOptions bo;
   bo.n_threads = int(*threads);
   bo.n_ctx = int(*n_prompt + *n_gen);
   bo.n_batch = int(std::min<long long>(*n_prompt, 512));
   if (Status s = apply_kv_options(a, &bo); !s.ok()) return fail(s.error());
-  auto be_r = make_cpu_backend(m, bo);
+  auto be_r = open_sequence(m, bo);
   if (!be_r.ok()) return fail(be_r.error());
-  Backend& be = **be_r;
+  Sequence& be = **be_r;
   const int V = m.config().n_vocab;
   std::mt19937 rng(42);
   std::vector<TokenId> prompt(static_cast<size_t>(*n_prompt));

@@ -10,11 +10,11 @@
 #include <random>
 #include <vector>
 
-#include "engine/membw.h"
-#include "engine/quant.h"
-#include "engine/quant_blocks.h"
-#include "engine/quant_kernels.h"
-#include "engine/thread_pool.h"
+#include "engine/cpu/membw.h"
+#include "engine/cpu/quant.h"
+#include "engine/format/quant_blocks.h"
+#include "engine/cpu/quant_kernels.h"
+#include "engine/cpu/thread_pool.h"
 
 namespace {
 

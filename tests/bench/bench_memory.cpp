@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "memory/context_builder.h"
 #include "memory/extractive_summarizer.h"
 #include "memory/summary_tree.h"

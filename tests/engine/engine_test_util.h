@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/backend.h"
-#include "engine/model_maker.h"
+#include "engine/engine.h"
+#include "engine/model/model_maker.h"
 
 namespace cj::test {
 
@@ -71,8 +71,8 @@ inline std::vector<TokenId> some_tokens(int n, int n_vocab, uint32_t seed = 7) {
 }
 
 // Engine logits for every position, evaluated in one call.
-inline std::vector<float> engine_logits(const Model& m, const std::vector<TokenId>& toks, BackendOptions o) {
-  auto be = make_cpu_backend(m, o);
+inline std::vector<float> engine_logits(const Model& m, const std::vector<TokenId>& toks, EngineOptions o) {
+  auto be = open_sequence(m, o);
   EXPECT_TRUE(be.ok());
   std::vector<float> out(toks.size() * size_t(m.config().n_vocab));
   Status s = (*be)->eval(toks.data(), int(toks.size()), out.data(), int(toks.size()));

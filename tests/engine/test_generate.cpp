@@ -43,7 +43,7 @@ class ToyTokenizer : public Tokenizer {
 
 struct Fixture {
   std::unique_ptr<Model> model;
-  std::unique_ptr<Backend> be;
+  std::unique_ptr<Sequence> be;
   ToyTokenizer tok;
   Fixture() {
     MakeModelSpec s;
@@ -57,9 +57,9 @@ struct Fixture {
     auto m = Model::load(make_tiny("gen", s));
     EXPECT_TRUE(m.ok());
     model = std::move(m.value());
-    BackendOptions o;
+    EngineOptions o;
     o.n_ctx = 256;
-    auto b = make_cpu_backend(*model, o);
+    auto b = open_sequence(*model, o);
     EXPECT_TRUE(b.ok());
     be = std::move(b.value());
   }

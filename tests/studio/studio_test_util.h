@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-#include "engine/model_maker.h"
+#include "engine/model/model_maker.h"
 #include "storage/books.h"
 #include "storage/chapters.h"
 #include "storage/database.h"
