@@ -52,10 +52,13 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& m, const EngineOptio
   e->model_id_ = model_fingerprint(m);
   auto L = KVLayout::make(m.config(), o.kv_type);
   if (!L.ok()) return make_error(L.error());
+  // Defaults: room for n_ctx tokens in whole blocks for every sequence.
+  const size_t seq_bytes = size_t((o.n_ctx + KVLayout::kBlockTokens - 1) / KVLayout::kBlockTokens) *
+                           size_t(L->n_layers) * L->page_bytes;
   KVPoolOptions po;
-  po.host_bytes = o.kv_host_bytes;
+  po.host_bytes = o.kv_host_bytes ? o.kv_host_bytes : seq_bytes * size_t(o.max_sequences);
   po.disk_path = o.kv_disk;
-  po.disk_bytes = o.kv_disk_bytes;
+  po.disk_bytes = o.kv_disk.empty() ? 0 : o.kv_disk_bytes ? o.kv_disk_bytes : seq_bytes * size_t(o.max_sequences);
   po.n_ctx = int(std::min<int64_t>(int64_t(o.n_ctx) * o.max_sequences, int64_t(1) << 30));
   auto pool = KVPool::create(*L, po);
   if (!pool.ok()) return make_error(pool.error());
