@@ -47,6 +47,9 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& m, const EngineOptio
   if (o.n_ctx < 1) return make_error("the context size must be positive");
   if (o.n_batch < 1) return make_error("the batch size must be positive");
   if (o.max_sequences < 1 || o.max_sequences > 4096) return make_error("sequences must be between 1 and 4096");
+  const std::vector<std::string> kinds = available_backends();
+  if (std::find(kinds.begin(), kinds.end(), o.backend) == kinds.end())
+    return make_error("the backend '" + o.backend + "' is not in this build (it has: cpu)");
   std::unique_ptr<Engine> e(new Engine(m, o));
   e->recipe_ = make_recipe(m);
   e->model_id_ = model_fingerprint(m);
@@ -63,15 +66,6 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& m, const EngineOptio
   auto pool = KVPool::create(*L, po);
   if (!pool.ok()) return make_error(pool.error());
   e->pool_ = std::move(pool.value());
-  // Every live sequence keeps its attention sinks and recent window on the host.
-  const KVCacheOptions ko;
-  const size_t ctx_blocks = size_t((o.n_ctx + KVLayout::kBlockTokens - 1) / KVLayout::kBlockTokens);
-  const size_t hot = std::min<size_t>(size_t(ko.sink_blocks + ko.recent_blocks + 1), ctx_blocks) * size_t(L->n_layers) *
-                     L->page_bytes * size_t(o.max_sequences);
-  if (o.max_sequences > 1 && e->pool_->stats().host_capacity < hot)
-    return make_error("the KV host budget (" + std::to_string(e->pool_->stats().host_budget >> 20) + " MiB) is smaller than "
-                      "the blocks " + std::to_string(o.max_sequences) + " sequences keep hot (" + std::to_string(hot >> 20) +
-                      " MiB: attention sinks + recent window); raise --kv-host-mb or run fewer sequences");
   BackendOptions bo;
   bo.n_threads = o.n_threads;
   bo.n_batch = int(std::min<int64_t>(o.n_batch, int64_t(o.n_ctx) * o.max_sequences));
@@ -196,6 +190,8 @@ Status Engine::eval(SeqTokens* seqs, int n_seqs) {
   }
   return {};
 }
+
+std::vector<std::string> available_backends() { return {"cpu"}; }
 
 Result<std::unique_ptr<Sequence>> open_sequence(const Model& m, const EngineOptions& o) {
   EngineOptions oo = o;

@@ -23,6 +23,7 @@
 namespace cj {
 
 struct EngineOptions {
+  std::string backend = "cpu";  // one of available_backends()
   int n_threads = 1;
   int n_ctx = 4096;          // tokens one sequence holds
   int n_batch = 256;         // tokens per forward pass (the backend's scratch is sized for this)
@@ -131,6 +132,9 @@ class Engine {
   std::vector<KVCache*> kvs_;
   std::vector<int> done_;  // [max_sequences] tokens of each SeqTokens already evaluated
 };
+
+// The backends this build can run ("cpu"; "cuda" when the CUDA backend is built and a device is present).
+std::vector<std::string> available_backends();
 
 // An engine with one sequence (tools, tests, perplexity): the sequence owns its engine.
 Result<std::unique_ptr<Sequence>> open_sequence(const Model& m, const EngineOptions& o);
