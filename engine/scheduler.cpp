@@ -144,6 +144,7 @@ void Scheduler::run() {
   auto finish = [&](Job& j, const std::string& reason, const std::string& error) {
     j.gen.finish(reason, emit_for(j));
     j.res.stats = j.gen.stats();
+    if (j.seq && error.empty() && j.seq->n_past() > 0) idle_.push_back(std::move(j.seq));
     j.seq.reset();
     j.out->end_choice(j.choice, std::move(j.res), error);
     hold_ = false;  // its blocks are free
@@ -177,7 +178,7 @@ void Scheduler::run() {
       }
     }
     // Admission: waiting requests join while sequences are free.
-    while (!hold_ && engine_.live_sequences() < engine_.options().max_sequences) {
+    while (!hold_ && int(active.size()) < engine_.options().max_sequences) {
       std::unique_ptr<Job> j;
       {
         std::lock_guard<std::mutex> lk(mu_);
@@ -193,13 +194,34 @@ void Scheduler::run() {
                                                std::to_string(engine_.options().n_ctx) + " tokens (raise --ctx)");
         continue;
       }
-      auto s = engine_.new_sequence();
-      if (!s.ok()) {
-        finish(*j, "error", s.error());
-        continue;
+      // The idle sequence sharing the longest prefix with the history, else a new one (dropping an idle one when
+      // every slot is taken).
+      size_t best = idle_.size();
+      int best_common = 0;
+      for (size_t i = 0; i < idle_.size(); ++i) {
+        const KVCache& kv = idle_[i]->kv_cache();
+        int c = 0;
+        while (c < kv.n_tokens() && c < int(hist.size()) && kv.tokens()[c] == hist[size_t(c)]) ++c;
+        if (c > best_common) {
+          best_common = c;
+          best = i;
+        }
       }
-      j->seq = std::move(s.value());
-      if (!j->admitted_once && !j->load_session.empty() && std::filesystem::exists(j->load_session)) {
+      if (best == idle_.size() && engine_.live_sequences() >= engine_.options().max_sequences && !idle_.empty()) best = 0;
+      if (best < idle_.size()) {
+        j->seq = std::move(idle_[best]);
+        idle_.erase(idle_.begin() + long(best));
+      } else {
+        auto s = engine_.new_sequence();
+        if (!s.ok()) {
+          finish(*j, "error", s.error());
+          continue;
+        }
+        j->seq = std::move(s.value());
+      }
+      if (!j->admitted_once && !j->load_session.empty() && std::filesystem::exists(j->load_session) &&
+          best_common == 0) {
+        j->seq->truncate(0);
         Status ls = load_kv_session(j->load_session, j->seq->kv_cache(), j->tokenizer_hash);
         if (ls.ok()) j->res.session_loaded_tokens = j->seq->n_past();
         else j->res.session_note = ls.error();
@@ -230,6 +252,7 @@ void Scheduler::run() {
     stats_.waiting = int(waiting_.size());
   }
   for (auto& j : active) finish(*j, "cancelled", "");
+  idle_.clear();
   std::lock_guard<std::mutex> lk(mu_);
   for (auto& j : waiting_) finish(*j, "cancelled", "");
   waiting_.clear();
@@ -289,6 +312,10 @@ void Scheduler::step(std::vector<std::unique_ptr<Job>>& active) {
   if (!st.ok()) {
     bool kv_full = false;
     for (const SeqTokens& s : e) kv_full = kv_full || s.kv_full;
+    if (kv_full && !idle_.empty()) {  // idle sequences' blocks go first
+      idle_.erase(idle_.begin());
+      return;
+    }
     if (kv_full && active.size() > 1) {
       // Preempt the most recently admitted sequence: it is recomputed when there is room again.
       std::unique_ptr<Job> victim = std::move(active.back());

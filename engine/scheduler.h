@@ -5,7 +5,8 @@
 // share a book context hold its KV once. When the KV pool is full, the most recently admitted sequence is
 // preempted: its blocks go back to the pool (full ones stay in the prefix cache, possibly spilled to disk) and it is
 // recomputed later from its prompt and the tokens it generated; the others never see an error. Each request can be
-// cancelled (its flag, or RequestStream::cancel) and ends within one step.
+// cancelled (its flag, or RequestStream::cancel) and ends within one step. A finished request's sequence stays
+// (idle, with its KV) until its slot is needed, so a follow-up request that continues the text reuses all of it.
 //
 // The scheduler owns its thread and is the only user of the engine while it runs. Text comes back through a
 // RequestStream that the submitting thread reads (so a slow reader never stalls the batch).
@@ -119,6 +120,10 @@ class Scheduler {
   std::vector<Job*> who_;
   std::vector<uint64_t> claimed_;      // prefix blocks being computed this step
   bool hold_ = false;                  // after a preemption: admit nobody until a running request leaves
+  // Sequences of finished requests, kept with their KV: a new request takes the one sharing the longest prefix
+  // with its prompt (the partial last block included, which the prefix cache does not hold). Dropped first when
+  // the pool is full or a sequence is needed.
+  std::vector<std::unique_ptr<Sequence>> idle_;
   std::thread thread_;
 };
 
