@@ -307,10 +307,11 @@ class CpuBackend final : public Backend {
     }
   }
 
-  // f(i) for each of n rows: on the pool in prefill (n > 1), inline for one token.
+  // f(i) for each of n rows: on the pool in prefill, inline for a few rows (one token, or a decode step of a few
+  // sequences: a fork/join costs more than the work, and much more on a busy machine).
   template <typename F>
   void rows(int n, F&& f) {
-    if (pool_ && n >= 4) {
+    if (pool_ && n > 16) {
       const int tasks = std::min(n, o_.n_threads * 4);
       pool_->parallel_for(tasks, [&](int t) {
         for (int i = t; i < n; i += tasks) f(i);

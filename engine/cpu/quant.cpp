@@ -92,6 +92,8 @@ struct Scratch {
 };
 thread_local Scratch t_scratch;
 
+constexpr int64_t kInlinePrepRows = 16;
+
 struct PrepCtx {
   PrepFn prep;
   const float* X;
@@ -140,7 +142,7 @@ void matmul_isa(Isa isa, DType t, const void* W, int64_t rows, int64_t cols, con
       const int64_t i0 = task * p->rows_per_task, i1 = std::min(p->n, i0 + p->rows_per_task);
       for (int64_t i = i0; i < i1; ++i) p->prep(p->X + i * p->cols, p->A + static_cast<size_t>(i) * p->a_stride, p->cols);
     };
-    if (pool && n > 1) {
+    if (pool && n > kInlinePrepRows) {  // a few rows (a decode step of several sequences): not worth a dispatch
       pool->run(tasks, prep_task, &pc);
     } else {
       for (int i = 0; i < tasks; ++i) prep_task(&pc, i);

@@ -26,7 +26,6 @@ bool kv_type_from_name(const std::string& s, KVType* out) {
   else return false;
   return true;
 }
-const char* kv_tier_name(KVTier t) { return t == KVTier::Host ? "host" : t == KVTier::Disk ? "disk" : "none"; }
 
 size_t kv_row_bytes(KVType t, int n) {
   switch (t) {
@@ -79,37 +78,49 @@ uint64_t kv_block_hash(uint64_t prev, uint64_t model_id, const int32_t* tokens, 
 // ---- pool ------------------------------------------------------------------------------------------------------
 
 Result<std::unique_ptr<KVPool>> KVPool::create(const KVLayout& layout, const KVPoolOptions& o) {
-  std::unique_ptr<KVPool> p(new KVPool());
-  p->L_ = layout;
   const size_t pb = layout.page_bytes;
   const size_t ctx_blocks = size_t((std::max(o.n_ctx, 1) + KVLayout::kBlockTokens - 1) / KVLayout::kBlockTokens);
   const size_t full = ctx_blocks * size_t(layout.n_layers) * pb;
-  p->host_budget_ = o.host_bytes ? o.host_bytes : full;
-  p->disk_budget_ = o.disk_path.empty() ? 0 : (o.disk_bytes ? o.disk_bytes : full);
-  p->n_host_ = int(std::min<size_t>(p->host_budget_ / pb, size_t(1) << 30));
-  p->n_disk_ = int(std::min<size_t>(p->disk_budget_ / pb, size_t(1) << 30));
-  if (p->n_host_ > 0) {
-    void* mem = std::aligned_alloc(64, size_t(p->n_host_) * pb);
-    if (!mem)
-      return make_error("out of memory for the KV host tier (" + std::to_string((size_t(p->n_host_) * pb) >> 20) +
-                        " MiB); lower --kv-host-mb");
-    std::memset(mem, 0, size_t(p->n_host_) * pb);
-    p->host_base_ = static_cast<uint8_t*>(mem);
-  }
+  const size_t host_budget = o.host_bytes ? o.host_bytes : full;
+  const size_t disk_budget = o.disk_path.empty() ? 0 : (o.disk_bytes ? o.disk_bytes : full);
+  std::vector<std::unique_ptr<KVArena>> tiers;
+  auto host = make_host_arena(pb, int(std::min<size_t>(host_budget / pb, size_t(1) << 30)));
+  if (!host.ok()) return make_error(host.error());
+  tiers.push_back(std::move(host.value()));
   if (!o.disk_path.empty()) {
-    p->disk_fd_ = ::open(o.disk_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (p->disk_fd_ < 0)
-      return make_error("cannot create the KV spill file " + o.disk_path + ": " + std::strerror(errno));
-    p->disk_path_ = o.disk_path;
-    if (::ftruncate(p->disk_fd_, off_t(size_t(p->n_disk_) * pb)) != 0)
-      return make_error("cannot size the KV spill file " + o.disk_path + ": " + std::strerror(errno));
+    auto disk = make_disk_arena(pb, int(std::min<size_t>(disk_budget / pb, size_t(1) << 30)), o.disk_path);
+    if (!disk.ok()) return make_error(disk.error());
+    tiers.push_back(std::move(disk.value()));
   }
-  const int n_pages = p->n_host_ + p->n_disk_;
+  auto p = create(layout, std::move(tiers), 0);
+  if (!p.ok()) return p;
+  (*p)->host_budget_ = host_budget;
+  (*p)->disk_budget_ = disk_budget;
+  return p;
+}
+
+Result<std::unique_ptr<KVPool>> KVPool::create(const KVLayout& layout, std::vector<std::unique_ptr<KVArena>> tiers,
+                                               int home) {
+  if (tiers.empty() || tiers.size() > 8 || home < 0 || home >= int(tiers.size()))
+    return make_error("KV pool: bad tier list");
+  std::unique_ptr<KVPool> p(new KVPool());
+  p->L_ = layout;
+  p->home_ = home;
+  int n_pages = 0;
+  for (auto& t : tiers) {
+    if (t->page_bytes() != layout.page_bytes) return make_error("KV pool: a tier has another page size");
+    n_pages += t->capacity();
+    p->host_budget_ += t->kind() == KVTier::Host ? size_t(t->capacity()) * layout.page_bytes : 0;
+    p->disk_budget_ += t->kind() == KVTier::Disk ? size_t(t->capacity()) * layout.page_bytes : 0;
+  }
+  p->tiers_ = std::move(tiers);
   p->pages_.resize(size_t(n_pages));
   p->free_pages_.reserve(size_t(n_pages));
   for (int i = n_pages - 1; i >= 0; --i) p->free_pages_.push_back(i);
-  for (int i = p->n_host_ - 1; i >= 0; --i) p->free_host_.push_back(i);
-  for (int i = p->n_disk_ - 1; i >= 0; --i) p->free_disk_.push_back(i);
+  p->head_.assign(p->tiers_.size() * 2, -1);
+  p->tail_.assign(p->tiers_.size() * 2, -1);
+  p->peak_.assign(p->tiers_.size(), 0);
+  p->staging_.resize(layout.page_bytes);
   size_t cap = 16;
   while (cap < 2 * size_t(n_pages / layout.n_layers + 1)) cap *= 2;
   p->keys_.assign(cap, 0);
@@ -117,104 +128,135 @@ Result<std::unique_ptr<KVPool>> KVPool::create(const KVLayout& layout, const KVP
   return p;
 }
 
-KVPool::~KVPool() {
-  std::free(host_base_);
-  if (disk_fd_ >= 0) {
-    ::close(disk_fd_);
-    ::unlink(disk_path_.c_str());
-  }
-}
+KVPool::~KVPool() = default;
 
-void KVPool::fail_io(const char* what) const {
+void KVPool::fail_io(const std::string& what) const {
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
-  if (!io_failed_.exchange(true)) io_error_ = std::string("KV spill file ") + disk_path_ + ": " + what + ": " + std::strerror(errno);
+  if (!io_failed_.exchange(true)) io_error_ = what + ": " + std::strerror(errno);
 }
 
-int KVPool::take_host_slot() {
-  if (!free_host_.empty()) {
-    int s = free_host_.back();
-    free_host_.pop_back();
-    return s;
-  }
-  // Demote the least recently written page that is not hot (live or cache-only alike: LRU by write stamp). When
-  // the disk tier has no room, a page only the prefix cache holds is dropped first (a live one cannot go).
-  int victim = -1;
-  for (int pass = free_disk_.empty() ? 0 : 1; pass < 2 && victim < 0; ++pass)
-    for (int p = 0; p < int(pages_.size()); ++p) {
-      const Page& g = pages_[p];
-      if (g.tier != KVTier::Host || g.hot > 0 || (pass == 0 && g.refs > 0)) continue;
-      if (victim < 0 || g.stamp < pages_[victim].stamp) victim = p;
-    }
-  if (victim < 0 || !demote(victim)) return -1;
-  int s = free_host_.back();
-  free_host_.pop_back();
-  return s;
+void KVPool::note_peak(int t) {
+  peak_[size_t(t)] = std::max(peak_[size_t(t)], size_t(tiers_[size_t(t)]->used()) * L_.page_bytes);
 }
 
-bool KVPool::demote(int p) {
+// ---- LRU lists --------------------------------------------------------------------------------------------------
+
+int KVPool::list_of(const Page& g) const {
+  if (g.tier < 0 || g.hot > 0) return -1;
+  if (g.refs > 0) return 2 * g.tier;
+  return g.key_slot >= 0 ? 2 * g.tier + 1 : -1;
+}
+
+void KVPool::unlink(int p) {
   Page& g = pages_[p];
-  if (free_disk_.empty()) {
-    // Make room on disk: drop the oldest cache-only disk page.
-    int old = -1;
-    for (int q = 0; q < int(pages_.size()); ++q)
-      if (pages_[q].tier == KVTier::Disk && pages_[q].refs == 0 && (old < 0 || pages_[q].stamp < pages_[old].stamp))
-        old = q;
-    if (old >= 0) drop_cached(pages_[old].key_slot);
-  }
-  if (g.tier != KVTier::Host) return true;  // dropped together with its block just now
-  if (free_disk_.empty()) {
-    if (g.refs == 0) {  // cache-only: drop it
-      drop_cached(g.key_slot);
-      return true;
-    }
-    error_ = "the KV budgets are full: host " + std::to_string(host_budget_ >> 20) + " MiB, disk " +
-             std::to_string(disk_budget_ >> 20) + " MiB hold " + std::to_string(n_host_ + n_disk_) +
-             " layer-blocks; raise --kv-host-mb or give --kv-disk with more room";
-    return false;
-  }
-  const int ds = free_disk_.back();
-  const size_t pb = L_.page_bytes;
-  if (::pwrite(disk_fd_, host(p), pb, off_t(size_t(ds) * pb)) != ssize_t(pb)) {
-    fail_io("write");
+  if (g.list < 0) return;
+  if (g.prev >= 0) pages_[g.prev].next = g.next;
+  else head_[size_t(g.list)] = g.next;
+  if (g.next >= 0) pages_[g.next].prev = g.prev;
+  else tail_[size_t(g.list)] = g.prev;
+  g.list = -1;
+  g.prev = g.next = -1;
+}
+
+void KVPool::relist(int p) {
+  unlink(p);
+  Page& g = pages_[p];
+  const int l = list_of(g);
+  if (l < 0) return;
+  g.list = int8_t(l);
+  g.prev = tail_[size_t(l)];
+  g.next = -1;
+  if (g.prev >= 0) pages_[g.prev].next = p;
+  else head_[size_t(l)] = p;
+  tail_[size_t(l)] = p;
+}
+
+void KVPool::ref(int p) {
+  if (pages_[p].refs++ == 0) relist(p);
+}
+
+void KVPool::set_hot(int p, bool hot) {
+  Page& g = pages_[p];
+  const bool was = g.hot > 0;
+  g.hot += hot ? 1 : -1;
+  if (was != (g.hot > 0)) relist(p);  // cooling down counts as a use: it joins its list as the newest
+}
+
+// ---- slots ------------------------------------------------------------------------------------------------------
+
+bool KVPool::move_page(int p, int to) {
+  Page& g = pages_[p];
+  const int s = tiers_[size_t(to)]->allocate();
+  CJ_ASSERT(s >= 0);
+  if (!kv_copy(*tiers_[size_t(g.tier)], g.slot, *tiers_[size_t(to)], s, staging_.data())) {
+    tiers_[size_t(to)]->release(s);
+    fail_io(tiers_[size_t(to)]->describe() + " / " + tiers_[size_t(g.tier)]->describe());
     error_ = io_error_;
     return false;
   }
-  free_disk_.pop_back();
-  free_host_.push_back(g.slot);
-  g.slot = ds;
-  g.tier = KVTier::Disk;
-  ++demoted_;
-  disk_peak_ = std::max(disk_peak_, size_t(n_disk_ - int(free_disk_.size())) * pb);
+  tiers_[size_t(g.tier)]->release(g.slot);
+  if (to > g.tier) ++demoted_;
+  else ++promoted_;
+  g.tier = int8_t(to);
+  g.slot = s;
+  note_peak(to);
+  relist(p);
   return true;
+}
+
+int KVPool::take_slot(int t, int keep) {
+  KVArena& a = *tiers_[size_t(t)];
+  if (!a.full()) return 0;
+  // The least recently used cold page of this tier moves to the next tier (which makes room the same way).
+  // Pages only the prefix cache holds go before cold pages of live sequences. `keep` is hot, so on no list.
+  if (t + 1 < int(tiers_.size())) {
+    const int victim = head_[size_t(2 * t + 1)] >= 0 ? head_[size_t(2 * t + 1)] : head_[size_t(2 * t)];
+    if (victim >= 0 && take_slot(t + 1, keep) == 0) {
+      if (!a.full()) return 0;  // making room below dropped a cached block that had a page here
+      return move_page(victim, t + 1) ? 0 : -1;
+    }
+  }
+  // Nowhere to move: drop a page only the prefix cache holds (with its whole block).
+  const int victim = head_[size_t(2 * t + 1)];
+  if (victim >= 0 && victim != keep) {
+    drop_cached(pages_[victim].key_slot);
+    if (!a.full()) return 0;
+  }
+  if (error_.empty()) {
+    if (head_[size_t(2 * t)] >= 0)
+      error_ = "the KV budgets are full: host " + std::to_string(host_budget_ >> 20) + " MiB, disk " +
+               std::to_string(disk_budget_ >> 20) + " MiB hold " + std::to_string(pages_.size()) +
+               " layer-blocks; raise --kv-host-mb or give --kv-disk with more room";
+    else
+      error_ = "the KV " + std::string(kv_tier_name(a.kind())) + " budget (" +
+               std::to_string((size_t(a.capacity()) * L_.page_bytes) >> 20) +
+               " MiB) is full of hot blocks (attention sinks and the recent window of every sequence); raise "
+               "--kv-host-mb or run fewer sequences";
+  }
+  return -1;
 }
 
 int KVPool::alloc() {
   error_.clear();
-  const int s = take_host_slot();  // may drop cached pages, which frees page ids too
-  if (s < 0) {
-    if (error_.empty())
-      error_ = "the KV host budget (" + std::to_string(host_budget_ >> 20) +
-               " MiB) is full of hot blocks (attention sinks and the recent window); raise --kv-host-mb";
-    return -1;
-  }
-  CJ_ASSERT(!free_pages_.empty());  // pages <= host slots + disk slots
+  if (take_slot(home_, -1) < 0) return -1;
+  CJ_ASSERT(!free_pages_.empty());  // pages <= slots of all tiers
   const int p = free_pages_.back();
   free_pages_.pop_back();
   Page& g = pages_[p];
   g = Page();
   g.refs = 1;
-  g.slot = s;
-  g.tier = KVTier::Host;
-  g.stamp = ++clock_;
-  host_peak_ = std::max(host_peak_, size_t(n_host_ - int(free_host_.size())) * L_.page_bytes);
+  g.tier = int8_t(home_);
+  g.slot = tiers_[size_t(home_)]->allocate();
+  note_peak(home_);
+  relist(p);
   return p;
 }
 
 void KVPool::release(int p) {
+  unlink(p);
   Page& g = pages_[p];
-  if (g.tier == KVTier::Host) free_host_.push_back(g.slot);
-  else if (g.tier == KVTier::Disk) free_disk_.push_back(g.slot);
+  if (g.tier >= 0) tiers_[size_t(g.tier)]->release(g.slot);
   g = Page();
   free_pages_.push_back(p);
 }
@@ -222,39 +264,35 @@ void KVPool::release(int p) {
 void KVPool::unref(int p) {
   Page& g = pages_[p];
   CJ_ASSERT(g.refs > 0);
-  if (--g.refs == 0 && g.key_slot < 0) release(p);
+  if (--g.refs == 0) {
+    if (g.key_slot < 0) release(p);
+    else relist(p);  // now only the prefix cache holds it
+  }
 }
 
 bool KVPool::make_writable(int p) {
   Page& g = pages_[p];
-  if (g.tier == KVTier::Disk) {
-    ++g.hot;  // keep it from being chosen while we make room
-    const int s = take_host_slot();
+  error_.clear();
+  if (g.tier != home_) {
+    ++g.hot;  // keep it from being chosen while room is made
+    relist(p);
+    const bool ok = take_slot(home_, p) == 0 && move_page(p, home_);
     --g.hot;
-    if (s < 0) return false;
-    const size_t pb = L_.page_bytes;
-    if (::pread(disk_fd_, host_base_ + size_t(s) * pb, pb, off_t(size_t(g.slot) * pb)) != ssize_t(pb)) {
-      fail_io("read");
-      error_ = io_error_;
-      free_host_.push_back(s);
-      return false;
-    }
-    free_disk_.push_back(g.slot);
-    g.slot = s;
-    g.tier = KVTier::Host;
-    ++promoted_;
-    host_peak_ = std::max(host_peak_, size_t(n_host_ - int(free_host_.size())) * pb);
+    relist(p);
+    if (!ok) return false;
+    return true;
   }
-  g.stamp = ++clock_;
+  relist(p);  // just written: the newest of its list
   return true;
 }
 
 const uint8_t* KVPool::read(int p, size_t off, size_t n, uint8_t* dst) const {
   const Page& g = pages_[p];
-  if (g.tier == KVTier::Host) return host(p) + off;
+  KVArena& a = *tiers_[size_t(g.tier)];
+  if (uint8_t* h = a.host_ptr(g.slot)) return h + off;
   disk_reads_.fetch_add(1, std::memory_order_relaxed);
-  if (::pread(disk_fd_, dst, n, off_t(size_t(g.slot) * L_.page_bytes + off)) != ssize_t(n)) {
-    fail_io("read");
+  if (!a.read(g.slot, off, n, dst)) {
+    fail_io(a.describe() + ": read");
     std::memset(dst, 0, n);
   }
   return dst;
@@ -290,6 +328,7 @@ void KVPool::insert(uint64_t key, const int* pages) {
   for (int l = 0; l < L_.n_layers; ++l) {
     map_pages_[size_t(free_at) * L_.n_layers + l] = pages[l];
     pages_[pages[l]].key_slot = free_at;
+    relist(pages[l]);
   }
   ++cached_;
 }
@@ -313,14 +352,25 @@ KVPoolStats KVPool::stats() const {
   s.page_bytes = pb;
   s.host_budget = host_budget_;
   s.disk_budget = disk_budget_;
-  s.host_capacity = size_t(n_host_) * pb;
-  s.disk_capacity = size_t(n_disk_) * pb;
-  s.host_used = size_t(n_host_ - int(free_host_.size())) * pb;
-  s.disk_used = size_t(n_disk_ - int(free_disk_.size())) * pb;
-  s.host_peak = host_peak_;
-  s.disk_peak = disk_peak_;
-  s.meta_bytes = pages_.size() * sizeof(Page) + keys_.size() * 8 + map_pages_.size() * 4 +
-                 (free_pages_.capacity() + free_host_.capacity() + free_disk_.capacity()) * 4;
+  for (size_t t = 0; t < tiers_.size(); ++t) {
+    const KVArena& a = *tiers_[t];
+    KVPoolStats::Tier ts;
+    ts.kind = a.kind();
+    ts.capacity = size_t(a.capacity()) * pb;
+    ts.used = size_t(a.used()) * pb;
+    ts.peak = peak_[t];
+    s.tiers.push_back(ts);
+    if (a.kind() == KVTier::Host) {
+      s.host_capacity += ts.capacity;
+      s.host_used += ts.used;
+      s.host_peak += ts.peak;
+    } else if (a.kind() == KVTier::Disk) {
+      s.disk_capacity += ts.capacity;
+      s.disk_used += ts.used;
+      s.disk_peak += ts.peak;
+    }
+  }
+  s.meta_bytes = pages_.size() * sizeof(Page) + keys_.size() * 8 + map_pages_.size() * 4 + free_pages_.capacity() * 4;
   s.demoted = demoted_;
   s.promoted = promoted_;
   s.dropped = dropped_;

@@ -325,3 +325,65 @@ TEST(KvSession, SaveRestoreContinueEqualsUninterrupted) {
 
 }  // namespace
 }  // namespace cj
+
+namespace cj {
+namespace {
+
+// A tier the CPU cannot address (as GPU memory is), backed by a vector: what a device tier implements.
+class FakeDeviceArena final : public KVArena {
+ public:
+  FakeDeviceArena(size_t pb, int slots) : KVArena(pb, slots), mem_(pb * size_t(slots)) {}
+  KVTier kind() const override { return KVTier::Device; }
+  bool read(int slot, size_t off, size_t n, uint8_t* dst) const override {
+    std::memcpy(dst, mem_.data() + size_t(slot) * page_bytes() + off, n);
+    return true;
+  }
+  bool write(int slot, size_t off, const uint8_t* src, size_t n) override {
+    std::memcpy(mem_.data() + size_t(slot) * page_bytes() + off, src, n);
+    return true;
+  }
+  std::string describe() const override { return "fake device"; }
+  std::vector<uint8_t> mem_;
+};
+
+// A device tier in front of host and disk, as the home of written pages: the pool's logic is unchanged; the least
+// recently used cold page moves down one tier at a time, and reads of non-addressable tiers are staged.
+TEST(KvPool, ADeviceTierPlugsInFrontWithoutChangingThePool) {
+  auto L = KVLayout::make(small_cfg(), KVType::F16);
+  ASSERT_TRUE(L.ok());
+  const size_t pb = L->page_bytes;
+  std::vector<std::unique_ptr<KVArena>> tiers;
+  auto* dev = new FakeDeviceArena(pb, 2);
+  tiers.emplace_back(dev);
+  tiers.push_back(std::move(make_host_arena(pb, 1).value()));
+  tiers.push_back(std::move(make_disk_arena(pb, 2, temp_path("kv_dev.spill")).value()));
+  auto pool = KVPool::create(*L, std::move(tiers), /*home=*/0);
+  ASSERT_TRUE(pool.ok()) << pool.error();
+  KVPool& p = **pool;
+  const int a = p.alloc(), b = p.alloc();
+  ASSERT_GE(b, 0);
+  EXPECT_EQ(p.tier(a), KVTier::Device);
+  std::memset(dev->mem_.data(), 0x5a, pb);  // a's bytes (slot 0)
+  const int c = p.alloc();                   // a (oldest) moves to the host
+  ASSERT_GE(c, 0);
+  EXPECT_EQ(p.tier(a), KVTier::Host);
+  EXPECT_EQ(p.host(a)[7], 0x5a);
+  const int d = p.alloc();  // b to the host, a on to disk
+  ASSERT_GE(d, 0);
+  EXPECT_EQ(p.tier(b), KVTier::Host);
+  EXPECT_EQ(p.tier(a), KVTier::Disk);
+  std::vector<uint8_t> stage(pb);
+  EXPECT_EQ(p.read(a, 0, 16, stage.data())[3], 0x5a);
+  ASSERT_TRUE(p.make_writable(a));  // back home, through the tiers
+  EXPECT_EQ(p.tier(a), KVTier::Device);
+  EXPECT_EQ(p.read(a, 0, 16, stage.data())[0], 0x5a);
+  const KVPoolStats s = p.stats();
+  ASSERT_EQ(s.tiers.size(), 3u);
+  EXPECT_EQ(s.tiers[0].kind, KVTier::Device);
+  EXPECT_EQ(s.tiers[0].used, 2 * pb);
+  EXPECT_GE(s.demoted, 3u);
+  EXPECT_EQ(s.promoted, 1u);
+}
+
+}  // namespace
+}  // namespace cj
