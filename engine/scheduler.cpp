@@ -20,6 +20,7 @@ bool RequestStream::next(Piece* out, std::chrono::milliseconds timeout) {
   if (pieces_.empty()) return false;
   *out = std::move(pieces_.front());
   pieces_.pop_front();
+  --unread_[size_t(out->choice)];
   return true;
 }
 
@@ -48,8 +49,14 @@ void RequestStream::push(int choice, std::string_view text) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     pieces_.push_back({choice, std::string(text)});
+    ++unread_[size_t(choice)];
   }
   cv_.notify_all();
+}
+
+int RequestStream::unread(int choice) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return unread_[size_t(choice)];
 }
 
 void RequestStream::end_choice(int choice, ChoiceResult r, const std::string& error) {
@@ -70,6 +77,7 @@ struct Scheduler::Job {
   std::shared_ptr<RequestStream> out;
   int choice = 0;
   const std::atomic<bool>* cancel = nullptr;
+  int max_unread = 0;
   std::string load_session, save_session;
   uint64_t tokenizer_hash = 0;
   Generation gen;
@@ -100,6 +108,7 @@ std::shared_ptr<RequestStream> Scheduler::submit(GenRequest r) {
   auto out = std::make_shared<RequestStream>();
   const int n = std::max(1, r.n);
   out->results_.resize(size_t(n));
+  out->unread_.assign(size_t(n), 0);
   out->open_ = n;
   const int V = engine_.recipe().n_vocab;
   // The prompt's block keys, as the prefix cache computes them.
@@ -115,6 +124,7 @@ std::shared_ptr<RequestStream> Scheduler::submit(GenRequest r) {
     p.sampling.seed += uint64_t(c);
     auto j = std::make_unique<Job>(out, c, Generation(tok_, r.prompt, p, V));
     j->cancel = r.cancel;
+    j->max_unread = r.max_unread;
     j->tokenizer_hash = r.tokenizer_hash;
     j->block_keys = keys;
     if (c == 0) {
@@ -274,6 +284,7 @@ void Scheduler::step(std::vector<std::unique_ptr<Job>>& active) {
   for (auto& jp : active) {
     Job& j = *jp;
     if (j.need() != 1 || budget == 0) continue;
+    if (j.max_unread > 0 && j.out->unread(j.choice) >= j.max_unread) continue;  // its reader is behind
     if (j.seq->n_past() + 1 > n_ctx) {
       j.gen.finish("context_full", emit_for(j));
       continue;
@@ -305,7 +316,10 @@ void Scheduler::step(std::vector<std::unique_ptr<Job>>& active) {
     who.push_back(&j);
     budget -= cnt;
   }
-  if (e.empty()) return;
+  if (e.empty()) {  // every running request waits for its reader: do not spin
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return;
+  }
   const auto t0 = Clock::now();
   Status st = engine_.eval(e.data(), int(e.size()));
   const double ms = ms_since(t0);

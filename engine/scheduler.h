@@ -36,6 +36,9 @@ struct GenRequest {
   // last token) once that is prefilled, when that is at least one block.
   std::string load_session, save_session;
   uint64_t tokenizer_hash = 0;     // for the session files
+  // Flow control: a choice with this many pieces not yet read by RequestStream::next sits out the decode steps
+  // (the others go on), so a reader that stops on a piece finds at most one more token generated. 0: unbounded.
+  int max_unread = 0;
 };
 
 struct ChoiceResult {
@@ -69,10 +72,12 @@ class RequestStream {
  private:
   friend class Scheduler;
   void push(int choice, std::string_view text);
+  int unread(int choice) const;
   void end_choice(int choice, ChoiceResult r, const std::string& error);
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   std::deque<Piece> pieces_;
+  std::vector<int> unread_;  // per choice: pieces in pieces_
   std::vector<ChoiceResult> results_;
   int open_ = 0;
   std::string error_;

@@ -96,6 +96,7 @@ Result<std::vector<std::string>> EngineSession::generate_choices(
   g.params.n_predict = std::max(0, std::min(req.max_tokens, n_ctx - int(prompt.size()) - 1));
   g.n = n;
   g.cancel = stop;  // polled by the scheduler every step; outlives the request (we wait for its end below)
+  g.max_unread = 1;  // decode no further ahead of on_text than one piece: a stop takes effect within a token
   g.load_session = req.kv_session;
   g.save_session = req.kv_session;
   g.tokenizer_hash = tokenizer_hash_;
@@ -105,12 +106,19 @@ Result<std::vector<std::string>> EngineSession::generate_choices(
   // caller's flag is left as it was).
   std::vector<std::string> out(static_cast<size_t>(n));
   std::vector<int> pieces(static_cast<size_t>(n), 0);
+  // Once the caller said stop (on_text false, or its flag), pieces the scheduler produced meanwhile are dropped: the
+  // text ends where the caller stopped it, as if generation had stopped at once.
   RequestStream::Piece p;
+  bool cut = false;
   while (!stream->done()) {
     if (!stream->next(&p, std::chrono::milliseconds(50))) continue;
+    if (cut || (stop && stop->load(std::memory_order_relaxed))) continue;
     out[size_t(p.choice)].append(p.text);
     kv_tokens_.store(int(prompt.size()) + ++pieces[size_t(p.choice)], std::memory_order_relaxed);
-    if (on_text && !on_text(p.choice, p.text)) stream->cancel();
+    if (on_text && !on_text(p.choice, p.text)) {
+      cut = true;
+      stream->cancel();
+    }
   }
   const std::vector<ChoiceResult> res = stream->results();
   last_reused_ = res[0].reused_tokens;
