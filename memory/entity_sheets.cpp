@@ -39,7 +39,8 @@ bool is_death_fact(const std::string& predicate, const std::string& value) {
   return false;
 }
 
-Result<std::vector<EntitySheet>> entity_sheets(storage::Database& db, int64_t book_id, int64_t ordinal) {
+Result<std::vector<EntitySheet>> entity_sheets(storage::Database& db, int64_t book_id, int64_t ordinal,
+                                               bool known_before) {
   storage::Entities ents(db);
   auto list = ents.list(book_id);
   if (!list.ok()) return Error{list.error()};
@@ -60,6 +61,8 @@ Result<std::vector<EntitySheet>> entity_sheets(storage::Database& db, int64_t bo
   for (const auto& f : *facts) {
     auto it = sheets.find(f.entity_id);
     if (it == sheets.end() || !f.holds_at(ordinal)) continue;
+    if (known_before && ((f.valid_from && *f.valid_from >= ordinal) || (f.source_chapter && *f.source_chapter >= ordinal)))
+      continue;
     EntitySheet& s = it->second;
     if (is_death_fact(f.predicate, f.value)) {
       s.dead = true;

@@ -35,7 +35,12 @@ struct EntitySheet {
 bool is_death_fact(const std::string& predicate, const std::string& value);
 
 // Sheets of every entity of the book as of chapter `ordinal` (entities by name).
-Result<std::vector<EntitySheet>> entity_sheets(storage::Database& db, int64_t book_id, int64_t ordinal);
+// known_before: only facts the book established before chapter `ordinal` — a fact that starts to hold in it or
+// later (valid_from >= ordinal) or that was stated in it or later (source_chapter >= ordinal) is left out. This
+// is what a context for writing chapter N may know (time runs one way): 张三 dies in chapter N only once chapter
+// N is written, and a fact read from chapter N+5 must not leak into a draft of chapter N.
+Result<std::vector<EntitySheet>> entity_sheets(storage::Database& db, int64_t book_id, int64_t ordinal,
+                                               bool known_before = false);
 
 // The text of a sheet, e.g. "林黛玉（人物；又名：黛玉、颦儿）已故（第98章起）\n  住在：潇湘馆\n".
 std::string render_sheet(const EntitySheet& s);

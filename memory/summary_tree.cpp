@@ -31,7 +31,9 @@ struct Layout {
   std::vector<ChapterText> chapters;
   std::vector<std::pair<size_t, size_t>> arcs;  // [begin, end) indices into chapters
   std::vector<std::string> arc_hashes;
-  std::string book_hash;
+  // The book synopsis as of the end of each arc: synopsis_hashes[k] covers arcs 0..k (the last one is the whole
+  // book). A context for chapter N uses the one of the last arc finished before N.
+  std::vector<std::string> synopsis_hashes;
 };
 
 Result<Layout> layout(storage::Database& db, int64_t book, const TreeOptions& o) {
@@ -65,8 +67,8 @@ Result<Layout> layout(storage::Database& db, int64_t book, const TreeOptions& o)
     L.arcs.push_back({b, e});
     L.arc_hashes.push_back(storage::content_hash(src));
     book_src += "|" + L.arc_hashes.back();
+    L.synopsis_hashes.push_back(storage::content_hash(book_src));
   }
-  L.book_hash = storage::content_hash(book_src);
   return L;
 }
 
@@ -79,8 +81,9 @@ std::vector<PlannedNode> planned(const Layout& L) {
   for (size_t a = 0; a < L.arcs.size(); ++a)
     out.push_back({2, L.chapters[L.arcs[a].first].ordinal, L.chapters[L.arcs[a].second - 1].ordinal, 0,
                    L.arc_hashes[a], true});
-  if (!L.chapters.empty())
-    out.push_back({3, L.chapters.front().ordinal, L.chapters.back().ordinal, 0, L.book_hash, true});
+  for (size_t a = 0; a < L.arcs.size(); ++a)
+    out.push_back({3, L.chapters.front().ordinal, L.chapters[L.arcs[a].second - 1].ordinal, 0, L.synopsis_hashes[a],
+                   true});
   return out;
 }
 
@@ -98,7 +101,7 @@ std::string range_name(int level, int64_t first, int64_t last, int64_t part) {
     case 0: return "第" + std::to_string(first) + "章 场景" + std::to_string(part + 1);
     case 1: return "第" + std::to_string(first) + "章";
     case 2: return "卷 " + std::to_string(first) + "–" + std::to_string(last);
-    default: return "全书";
+    default: return "全书（至第" + std::to_string(last) + "章）";
   }
 }
 
@@ -311,26 +314,26 @@ Result<BuildStats> SummaryTree::build(int64_t book_id, Summarizer& s,
     pr.what = rq.title;
     if (progress && !progress(pr)) { st.cancelled = true; return st; }
   }
-  if (!L.chapters.empty()) {
-    int64_t f = L.chapters.front().ordinal, l = L.chapters.back().ordinal;
-    if (is_stale(3, f, l, 0, L.book_hash)) {
-      SummaryRequest rq;
-      rq.level = SummaryLevel::kBook;
-      rq.names = *names;
-      rq.target_zi = o_.book_target_zi;
-      rq.title = "全书";
-      for (size_t a = 0; a < L.arcs.size(); ++a) {
-        int64_t af = L.chapters[L.arcs[a].first].ordinal, al = L.chapters[L.arcs[a].second - 1].ordinal;
-        rq.text += child_text(2, af, al, range_name(2, af, al, 0));
-      }
-      auto r = s.summarize(rq);
-      if (!r.ok()) return Error{r.error()};
-      CJ_TRY(save(3, f, l, 0, *r, count_tokens(*r), L.book_hash));
-      ++st.built;
-      pr.done = st.built;
-      pr.what = "全书";
-      if (progress) progress(pr);
+  // The synopsis as of the end of each arc, from the summaries of the arcs up to it (the last is the whole book).
+  for (size_t k = 0; k < L.arcs.size(); ++k) {
+    int64_t f = L.chapters.front().ordinal, l = L.chapters[L.arcs[k].second - 1].ordinal;
+    if (!is_stale(3, f, l, 0, L.synopsis_hashes[k])) continue;
+    SummaryRequest rq;
+    rq.level = SummaryLevel::kBook;
+    rq.names = *names;
+    rq.target_zi = o_.book_target_zi;
+    rq.title = range_name(3, f, l, 0);
+    for (size_t a = 0; a <= k; ++a) {
+      int64_t af = L.chapters[L.arcs[a].first].ordinal, al = L.chapters[L.arcs[a].second - 1].ordinal;
+      rq.text += child_text(2, af, al, range_name(2, af, al, 0));
     }
+    auto r = s.summarize(rq);
+    if (!r.ok()) return Error{r.error()};
+    CJ_TRY(save(3, f, l, 0, *r, count_tokens(*r), L.synopsis_hashes[k]));
+    ++st.built;
+    pr.done = st.built;
+    pr.what = rq.title;
+    if (progress && !progress(pr) && k + 1 < L.arcs.size()) { st.cancelled = true; return st; }
   }
   return st;
 }

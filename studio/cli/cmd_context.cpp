@@ -1,5 +1,6 @@
 // changjuan-cli context: assembles the context for a task at chapter N within a token budget and prints its
-// manifest as JSON; the text goes to --out (default: context-<book>-<N>.txt in the current directory).
+// manifest (sections, the budget plan's shares, the passages) — as JSON with --json; the text goes to --out
+// (default: context-<book>-<N>.txt in the current directory).
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -63,13 +64,22 @@ int run_context(const Args& a) {
   nlohmann::json sections = nlohmann::json::array();
   for (const auto& s : ctx->sections)
     sections.push_back({{"kind", s.kind}, {"tokens", s.tokens}, {"chapters", s.chapters}, {"reason", s.reason}});
-  nlohmann::json j = {{"tokens", ctx->tokens}, {"budget", ctx->budget}, {"sections", sections},
-                      {"text_file", out}, {"degradations", ctx->degradations}};
+  nlohmann::json shares = nlohmann::json::array();
+  for (const auto& s : ctx->shares)
+    shares.push_back({{"kind", s.kind}, {"tokens", s.tokens}, {"reserved", s.reserved}, {"reason", s.reason}});
+  nlohmann::json passages = nlohmann::json::array();
+  for (const auto& p : ctx->passages) passages.push_back({{"chapter", p.chapter}, {"offset", p.offset}, {"length", p.length}});
+  nlohmann::json j = {{"tokens", ctx->tokens}, {"budget", ctx->budget},   {"room", ctx->room},
+                      {"shares", shares},      {"sections", sections},    {"passages", passages},
+                      {"text_file", out},      {"degradations", ctx->degradations}};
   if (a.has("json")) {
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("%lld of %lld tokens -> %s\n", (long long)ctx->tokens, (long long)ctx->budget, out.c_str());
     for (const auto& s : ctx->sections)
+      std::printf("  %-18s %8lld  %s\n", s.kind.c_str(), (long long)s.tokens, s.reason.c_str());
+    std::printf("budget plan (%lld tokens of room for the book):\n", (long long)ctx->room);
+    for (const auto& s : ctx->shares)
       std::printf("  %-18s %8lld  %s\n", s.kind.c_str(), (long long)s.tokens, s.reason.c_str());
   }
   return 0;
