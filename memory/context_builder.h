@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "engine/base/result.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "memory/prompts.h"
 #include "storage/database.h"
 

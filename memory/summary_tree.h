@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "engine/base/result.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "memory/summarizer.h"
 #include "storage/database.h"
 

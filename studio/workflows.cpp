@@ -8,7 +8,7 @@
 #include "storage/chapter_numbering.h"
 #include "storage/chapter_splitter.h"
 #include "storage/chapters.h"
-#include "engine/tokenizer_load.h"
+#include "engine/tokenizer/tokenizer_load.h"
 #include "memory/bundled_tokenizer.h"
 #include "memory/context_builder.h"
 #include "studio/prompts.h"

@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/file.h"
-#include "engine/tokenizer.h"
-#include "engine/tokenizer_load.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/tokenizer/tokenizer_load.h"
 #include "memory/bundled_tokenizer.h"
 #include "memory/context_builder.h"
 #include "storage/chapter_numbering.h"

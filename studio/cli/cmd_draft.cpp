@@ -3,6 +3,9 @@
 // revision that is not current. Each chapter is a job in the project's jobs table: Ctrl-C / SIGTERM stops at the
 // next token with the text checkpointed, and running the same command again continues where it stopped
 // (finished chapters are skipped, the interrupted one goes on from its text).
+// --parallel N drafts N chapters at once, each on its own thread and database connection, all decoded in one batch
+// by the local engine (a remote server gets N concurrent requests). A chapter's context then holds the drafts that
+// were finished when it started, not those of the chapters drafted alongside it.
 //
 // Chapters are named in the book's own numbers (storage/chapter_numbering.h): after 第一百二十回, --chapters 121-122
 // drafts 第一百二十一回 and 第一百二十二回 even when a 楔子 precedes them. Outline file: a line "## N" or "## N 标题"
@@ -11,6 +14,8 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -75,9 +80,11 @@ int run_draft(const Args& a) {
   auto words = a.get_int("words", 3000);
   auto every = a.get_int("checkpoint-every", 32);
   auto seed = a.get_int("seed", 0);
-  for (const auto* r : {&book, &words, &every, &seed})
+  auto parallel = a.get_int("parallel", 1);
+  for (const auto* r : {&book, &words, &every, &seed, &parallel})
     if (!r->ok()) return fail(r->error());
   if (*words < 10 || *words > 200000) return fail("--words must be between 10 and 200000 (字: 汉字 + full-width punctuation)");
+  if (*parallel < 1 || *parallel > 64) return fail("--parallel must be between 1 and 64");
   auto outline_text = read_file(*a.get("outline-file"));
   if (!outline_text.ok()) return fail(outline_text.error());
   auto temp = a.get_double("temp", 0.8);
@@ -152,43 +159,73 @@ int run_draft(const Args& a) {
                a.has("remote") ? ("on " + a.get_or("remote", "")).c_str() : "loaded", load_s, (*engine)->n_ctx());
   studio_cli::install_signals();
 
-  nlohmann::json report = nlohmann::json::array();
+  // Workers take the chapters in order; each runs its chapter's job to the end on its own connection.
+  std::mutex mu;
+  size_t next_item = 0;
+  std::vector<nlohmann::json> rows(items.size());
   int rc = 0;
-  for (const auto& it : items) {
-    if (it.done) {
-      auto j = jobs.get(it.job_id);
-      std::fprintf(stderr, "%s: already drafted (%s)\n", numbering->label(it.ordinal).c_str(),
-                   j.ok() ? j->message.c_str() : "");
-      report.push_back({{"chapter", it.ordinal}, {"label", numbering->label(it.ordinal)}, {"job", it.job_id},
-                        {"status", "done"}, {"skipped", true}});
-      continue;
+  bool stopped = false;
+  auto worker = [&](storage::Database& wdb) {
+    for (;;) {
+      size_t k;
+      {
+        std::lock_guard<std::mutex> lk(mu);
+        if (next_item >= items.size() || stopped || rc == 1) return;
+        k = next_item++;
+      }
+      const Item& it = items[k];
+      const std::string label = numbering->label(it.ordinal);
+      if (it.done) {
+        auto j = storage::Jobs(wdb).get(it.job_id);
+        std::fprintf(stderr, "%s: already drafted (%s)\n", label.c_str(), j.ok() ? j->message.c_str() : "");
+        std::lock_guard<std::mutex> lk(mu);
+        rows[k] = {{"chapter", it.ordinal}, {"label", label}, {"job", it.job_id}, {"status", "done"}, {"skipped", true}};
+        continue;
+      }
+      if (studio_cli::g_stop.load() || studio_cli::g_why.load() != 0) {
+        std::lock_guard<std::mutex> lk(mu);
+        stopped = true;
+        return;
+      }
+      auto t0 = std::chrono::steady_clock::now();
+      auto out = studio_cli::run_here(wdb, **engine, it.job_id, label, int(*every), false);
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const auto& r = out.result;
+      std::fprintf(stderr, "%s: %s — %s; %d tokens in %.2f s (%.1f tok/s), prompt %d tokens (%d reused)\n",
+                   label.c_str(), out.status.c_str(), out.message.c_str(), r.gen_tokens, secs,
+                   r.gen_tokens / std::max(secs, 1e-9), r.prompt_tokens, r.reused_tokens);
+      std::lock_guard<std::mutex> lk(mu);
+      rows[k] = {{"chapter", it.ordinal}, {"label", label}, {"job", it.job_id}, {"status", out.status},
+                 {"revision_id", r.revision_id}, {"chars", r.chars}, {"gen_tokens", r.gen_tokens},
+                 {"seconds", secs}, {"message", out.message}};
+      if (out.status == "failed") rc = 1;
+      else if (out.status != "done") stopped = true;
     }
-    if (studio_cli::g_stop.load() || studio_cli::g_why.load() != 0) {
-      std::fprintf(stderr, "draft: interrupted; run the same command again to continue from %s\n",
-                   numbering->label(it.ordinal).c_str());
-      rc = 130;
-      break;
+  };
+  const int n_workers = int(std::min<long long>(*parallel, (long long)items.size()));
+  if (n_workers <= 1) {
+    worker(db);
+  } else {
+    std::vector<std::unique_ptr<storage::Database>> conns;
+    for (int w = 0; w < n_workers; ++w) {
+      auto c = storage::Database::open(*a.get("db"), {.create = false});
+      if (!c.ok()) return fail(c.error());
+      conns.push_back(std::move(c.value()));
     }
-    auto t0 = std::chrono::steady_clock::now();
-    auto out = studio_cli::run_here(db, **engine, it.job_id, numbering->label(it.ordinal), int(*every), false);
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const auto& r = out.result;
-    std::fprintf(stderr, "%s: %s — %s; %d tokens in %.2f s (%.1f tok/s), prompt %d tokens (%d reused)\n",
-                 numbering->label(it.ordinal).c_str(), out.status.c_str(), out.message.c_str(), r.gen_tokens, secs,
-                 r.gen_tokens / std::max(secs, 1e-9), r.prompt_tokens, r.reused_tokens);
-    report.push_back({{"chapter", it.ordinal}, {"label", numbering->label(it.ordinal)}, {"job", it.job_id}, {"status", out.status},
-                      {"revision_id", r.revision_id}, {"chars", r.chars}, {"gen_tokens", r.gen_tokens},
-                      {"seconds", secs}, {"message", out.message}});
-    if (out.status == "failed") {
-      rc = 1;
-      break;
-    }
-    if (out.status != "done") {
-      std::fprintf(stderr, "draft: interrupted; run the same command again to continue from %s\n",
-                   numbering->label(it.ordinal).c_str());
-      rc = 130;
-      break;
-    }
+    std::vector<std::thread> threads;
+    for (int w = 0; w < n_workers; ++w) threads.emplace_back([&, w] { worker(*conns[size_t(w)]); });
+    for (auto& t : threads) t.join();
+  }
+  nlohmann::json report = nlohmann::json::array();
+  for (auto& r : rows)
+    if (!r.is_null()) report.push_back(r);
+  if (rc == 0 && (stopped || report.size() < items.size())) {
+    size_t first_left = 0;
+    while (first_left < rows.size() && !rows[first_left].is_null() && rows[first_left].value("status", "") == "done")
+      ++first_left;
+    std::fprintf(stderr, "draft: interrupted; run the same command again to continue from %s\n",
+                 numbering->label(first_left < items.size() ? items[first_left].ordinal : items.back().ordinal).c_str());
+    rc = 130;
   }
   if (a.has("json")) std::printf("%s\n", report.dump().c_str());
   return rc;
@@ -203,6 +240,7 @@ std::vector<OptSpec> draft_options() {
                              true},
                             {"outline-file", "F", "outline: '## N [标题]' sections (N as in --chapters), one per chapter", true},
                             {"words", "N", "target length of each chapter in 字 (汉字 + full-width punctuation; default 3000)"},
+                            {"parallel", "N", "draft N chapters at once, decoded in one batch (default 1)"},
                             {"json", "", "print a JSON report of each chapter on stdout"}};
   for (auto& e : studio_cli::engine_options()) o.push_back(e);
   return o;

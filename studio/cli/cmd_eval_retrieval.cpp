@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/tokenizer.h"
-#include "engine/tokenizer_load.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/tokenizer/tokenizer_load.h"
 #include "memory/bundled_tokenizer.h"
 #include "storage/database.h"
 #include "storage/importer.h"

@@ -53,6 +53,9 @@ inline Result<studio::EngineSettings> engine_settings(const Args& a, int default
   s.ctx = int(*ctx);
   s.sampling.temperature = float(*temp);
   s.chat = a.has("chat");
+  auto parallel = a.get_int("parallel", 1);  // commands that offer --parallel (draft)
+  if (!parallel.ok()) return make_error(parallel.error());
+  s.parallel = int(*parallel);
   CJ_TRY(studio::validate(s));
   return s;
 }

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "engine/base/result.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "memory/context_builder.h"
 #include "storage/database.h"
 

@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "memory/context_builder.h"
 #include "memory/extractive_summarizer.h"
 #include "memory/retrieval.h"

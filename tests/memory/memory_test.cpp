@@ -10,7 +10,7 @@
 #include "engine/base/text.h"
 #include "engine/base/utf8.h"
 #include "storage/summaries.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "memory/abstractive_summarizer.h"
 #include "memory/context_builder.h"
 #include "memory/entity_sheets.h"

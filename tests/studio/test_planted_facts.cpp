@@ -8,7 +8,7 @@
 #include <string>
 
 #include "engine/base/file.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "storage/chapters.h"
 #include "storage/database.h"
 #include "storage/importer.h"

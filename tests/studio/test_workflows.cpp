@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "engine/base/utf8.h"
-#include "engine/llama2c.h"
+#include "engine/model/llama2c.h"
 #include "storage/entities.h"
 #include "storage/findings.h"
 #include "storage/jobs.h"
