@@ -22,8 +22,10 @@ TimelineEvalResult eval_timeline(const std::vector<CheckChapter>& all, const Boo
                                  const TimelineEvalOptions& opts) {
   TimelineEvalResult r;
   std::vector<CheckChapter> chs;
+  // The front matter (ordinal 0: a title page, a preface, the table of contents the importer keeps there) is not
+  // a chapter of the story.
   for (const auto& c : all)
-    if (has_text(c.body)) chs.push_back(c);
+    if (c.ordinal > 0 && has_text(c.body)) chs.push_back(c);
   r.chapters = int(chs.size());
 
   NameIndex names(k);

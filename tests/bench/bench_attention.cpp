@@ -12,9 +12,9 @@
 #include <random>
 #include <vector>
 
-#include "engine/attention_flash.h"
-#include "engine/forward_attention.h"
-#include "engine/thread_pool.h"
+#include "engine/cpu/attention_flash.h"
+#include "engine/cpu/forward_attention.h"
+#include "engine/cpu/thread_pool.h"
 
 namespace {
 
@@ -31,6 +31,7 @@ struct Setup {
   AttentionScratch s;
   std::vector<float> q, out;
   std::unique_ptr<ThreadPool> pool;
+  AttentionGroup grp;
   Setup(KVType type, int n_tokens, int n_q) {
     c.n_layers = 1;
     c.n_heads = 14;
@@ -56,15 +57,15 @@ struct Setup {
     if (threads() > 1) pool = std::make_unique<ThreadPool>(threads());
   }
   AttentionArgs args(int pos0, int n_q) {
+    grp = AttentionGroup{kv.get(), pos0, n_q, 0};
     AttentionArgs a;
-    a.kv = kv.get();
+    a.groups = &grp;
+    a.n_groups = 1;
     a.n_heads = c.n_heads;
     a.n_kv_heads = c.n_kv_heads;
     a.head_dim = c.head_dim;
     a.head_dim_v = c.head_dim_v;
     a.scale = 0.125f;
-    a.n_q = n_q;
-    a.pos0 = pos0;
     a.q = q.data();
     a.out = out.data();
     return a;

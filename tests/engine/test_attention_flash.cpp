@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/attention_flash.h"
-#include "engine/cpu_features.h"
-#include "engine/forward_attention.h"
-#include "engine/thread_pool.h"
+#include "engine/cpu/attention_flash.h"
+#include "engine/cpu/cpu_features.h"
+#include "engine/cpu/forward_attention.h"
+#include "engine/cpu/thread_pool.h"
 #include "engine_test_util.h"
 
 namespace cj::test {
@@ -92,28 +92,31 @@ std::vector<double> run_case(const Case& cs, uint32_t seed, const KeySelection* 
   std::vector<float> q(static_cast<size_t>(cs.n_q) * c.q_dim());
   for (float& x : q) x = nd(rng);
   std::vector<float> out(static_cast<size_t>(cs.n_q) * c.attn_out_dim(), NAN), ref(out.size(), 0.0f);
+  AttentionGroup grp;
+  grp.kv = kv;
+  grp.pos0 = cs.pos0;
+  grp.n_q = cs.n_q;
   AttentionArgs a;
-  a.kv = kv;
+  a.groups = &grp;
+  a.n_groups = 1;
   a.layer = 0;
   a.n_heads = c.n_heads;
   a.n_kv_heads = c.n_kv_heads;
   a.head_dim = c.head_dim;
   a.head_dim_v = c.head_dim_v;
   a.scale = 1.0f / std::sqrt(float(c.head_dim));
-  a.n_q = cs.n_q;
-  a.pos0 = cs.pos0;
   a.q = q.data();
   a.out = out.data();
   AttentionScratch s;
   s.reserve(c.n_heads, c.n_kv_heads, c.head_dim_v, kv->layout().k_head_bytes + kv->layout().v_head_bytes);
   std::unique_ptr<ThreadPool> pool = cs.threads > 1 ? std::make_unique<ThreadPool>(cs.threads) : nullptr;
   a.out = ref.data();
-  attention_reference(a, sel);
+  attention_reference(a, sel ? &sel : nullptr);
   std::vector<double> errs;
   for (FlashIsa isa : isas()) {
     std::fill(out.begin(), out.end(), NAN);
     a.out = out.data();
-    EXPECT_TRUE(flash_attention(a, s, pool.get(), cs.threads, sel, isa));
+    EXPECT_TRUE(flash_attention(a, s, pool.get(), cs.threads, sel ? &sel : nullptr, isa));
     for (float x : out) EXPECT_TRUE(std::isfinite(x));
     errs.push_back(norm_err(out, ref));
   }
@@ -225,6 +228,55 @@ TEST(FlashAttention, DiskPagesAreStaged) {
   const Case dec{sh, KVType::F16, 15 * 256 + 199, 1, 2};
   expect_close(dec, run_case(dec, 2, nullptr, kv->get()));
   EXPECT_GT((*kv)->pool().stats().disk_reads, 0u);
+}
+
+// One batch of several sequences (engine batches): a prefill run, two decode steps at different depths (one of
+// them with selected keys) and a second prefill run, over separate caches, against the reference.
+TEST(FlashAttention, BatchOfSequencesMatchesReference) {
+  if (isas().empty()) GTEST_SKIP() << "no AVX2";
+  const Shape sh{14, 2, 64};
+  const ModelConfig c = config_of(sh);
+  std::mt19937 rng(77);
+  const int lens[4] = {300, 1500, 40, 700};  // tokens in each cache (the run's queries are the last ones)
+  const int nq[4] = {60, 1, 40, 1};
+  std::vector<std::unique_ptr<KVCache>> kvs;
+  std::vector<AttentionGroup> groups(4);
+  int rows = 0;
+  for (int i = 0; i < 4; ++i) {
+    kvs.push_back(std::make_unique<KVCache>(c, lens[i], KVType::F16));
+    fill(*kvs.back(), c, lens[i], rng);
+    groups[size_t(i)] = AttentionGroup{kvs.back().get(), lens[i] - nq[i], nq[i], rows};
+    rows += nq[i];
+  }
+  std::normal_distribution<float> nd(0.0f, 1.5f);
+  std::vector<float> q(size_t(rows) * c.q_dim());
+  for (float& x : q) x = nd(rng);
+  std::vector<float> out(size_t(rows) * c.attn_out_dim()), ref(out.size());
+  std::vector<KeyRange> rg = {{0, 64}, {512, 700}, {1400, 1500}, {0, 32}, {900, 1500}, {0, 0}};
+  const int count[] = {3, 2};
+  KeySelection one{rg.data(), count, 3};
+  const KeySelection* sels[2] = {nullptr, &one};  // the decode steps in batch order: exact, then selected
+  AttentionArgs a;
+  a.n_heads = c.n_heads;
+  a.n_kv_heads = c.n_kv_heads;
+  a.head_dim = a.head_dim_v = c.head_dim;
+  a.scale = 0.125f;
+  a.groups = groups.data();
+  a.n_groups = 4;
+  a.q = q.data();
+  a.out = ref.data();
+  // Second decode step (group 3, 700 keys) selects from its own cache: clamp the ranges to it.
+  rg[1] = {512, 700};
+  rg[2] = {650, 700};
+  attention_reference(a, sels);
+  AttentionScratch s;
+  s.reserve(c.n_heads, c.n_kv_heads, c.head_dim_v, kvs[0]->layout().k_head_bytes + kvs[0]->layout().v_head_bytes, 4);
+  ThreadPool pool(2);
+  for (size_t i = 0; i < isas().size(); ++i) {
+    a.out = out.data();
+    ASSERT_TRUE(flash_attention(a, s, &pool, 2, sels, isas()[i]));
+    EXPECT_LE(norm_err(out, ref), tolerance(isas()[i])) << flash_isa_name(isas()[i]);
+  }
 }
 
 }  // namespace

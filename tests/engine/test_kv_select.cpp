@@ -10,10 +10,12 @@
 #include <random>
 #include <sstream>
 
-#include "engine/attention_flash.h"
-#include "engine/forward_attention.h"
-#include "engine/kv_select.h"
-#include "engine/kv_session.h"
+#include "engine/cpu/attention_flash.h"
+#include "engine/cpu/forward_attention.h"
+#include "engine/cpu/page_select.h"
+#include "engine/engine.h"
+#include "engine/kv/kv_select.h"
+#include "engine/kv/kv_session.h"
 #include "engine_test_util.h"
 
 namespace cj::test {
@@ -137,23 +139,24 @@ Step decode_step(KVCache& kv, const ModelConfig& c, const KVSelectOptions& o, st
   st.q = std::move(q);
   st.out_exact.assign(size_t(c.attn_out_dim()), 0);
   st.out_sel.assign(size_t(c.attn_out_dim()), 0);
+  AttentionGroup grp{&kv, kv.n_tokens() - 1, 1, 0};
   AttentionArgs a;
-  a.kv = &kv;
+  a.groups = &grp;
+  a.n_groups = 1;
   a.layer = 0;
   a.n_heads = c.n_heads;
   a.n_kv_heads = c.n_kv_heads;
   a.head_dim = c.head_dim;
   a.head_dim_v = c.head_dim_v;
   a.scale = 1.0f / std::sqrt(float(c.head_dim));
-  a.n_q = 1;
-  a.pos0 = kv.n_tokens() - 1;
   a.q = st.q.data();
   a.out = st.out_exact.data();
   attention_reference(a);
   a.out = st.out_sel.data();
-  const KeySelection* sel = select_keys(a, o, nullptr, 1);
+  SelectQuery sq{&kv, 0, c.n_heads, c.n_kv_heads, c.head_dim, a.scale, kv.n_tokens() - 1, st.q.data()};
+  const KeySelection* sel = select_keys(sq, o, nullptr, 1);
   if (sel_out) *sel_out = sel;
-  attention_reference(a, sel);
+  attention_reference(a, &sel);
   return st;
 }
 
@@ -232,15 +235,15 @@ TEST(KvSelect, QualityOnTheSampleModelOverALongRealText) {
   const int n_ctx = 8192, n_eval = 24;
   ASSERT_GE(int(ids.size()), n_ctx + n_eval);
   const int V = (*m)->config().n_vocab;
-  BackendOptions o;
+  EngineOptions o;
   o.n_threads = 2;
   o.n_ctx = n_ctx + n_eval;
   o.n_batch = 512;
-  BackendOptions os = o;
+  EngineOptions os = o;
   ASSERT_TRUE(parse_kv_select("1/8", &os.kv_select).ok());
   os.kv_select.stats = true;
-  auto exact = make_cpu_backend(**m, o);
-  auto sel = make_cpu_backend(**m, os);
+  auto exact = open_sequence(**m, o);
+  auto sel = open_sequence(**m, os);
   ASSERT_TRUE(exact.ok() && sel.ok());
   std::vector<float> le(static_cast<size_t>(V)), ls(static_cast<size_t>(V));
   ASSERT_TRUE((*exact)->eval(ids.data(), n_ctx, le.data(), 1).ok());
