@@ -252,7 +252,8 @@ TEST(FlashAttention, BatchOfSequencesMatchesReference) {
   std::vector<float> q(size_t(rows) * c.q_dim());
   for (float& x : q) x = nd(rng);
   std::vector<float> out(size_t(rows) * c.attn_out_dim()), ref(out.size());
-  std::vector<KeyRange> rg = {{0, 64}, {512, 700}, {1400, 1500}, {0, 32}, {900, 1500}, {0, 0}};
+  // The selected step (group 3) has 700 keys: per KV head its own ranges inside them, the last key included.
+  std::vector<KeyRange> rg = {{0, 64}, {300, 420}, {650, 700}, {0, 32}, {400, 700}, {0, 0}};
   const int count[] = {3, 2};
   KeySelection one{rg.data(), count, 3};
   const KeySelection* sels[2] = {nullptr, &one};  // the decode steps in batch order: exact, then selected
@@ -265,9 +266,6 @@ TEST(FlashAttention, BatchOfSequencesMatchesReference) {
   a.n_groups = 4;
   a.q = q.data();
   a.out = ref.data();
-  // Second decode step (group 3, 700 keys) selects from its own cache: clamp the ranges to it.
-  rg[1] = {512, 700};
-  rg[2] = {650, 700};
   attention_reference(a, sels);
   AttentionScratch s;
   s.reserve(c.n_heads, c.n_kv_heads, c.head_dim_v, kvs[0]->layout().k_head_bytes + kvs[0]->layout().v_head_bytes, 4);
