@@ -182,8 +182,13 @@ bool flash_supported(int head_dim, int head_dim_v) {
 // t of T (T <= kMaxTasks, each owning a disk-stage slot) takes items t, t + T, ...
 bool flash_attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* pool, int n_threads,
                      const KeySelection* const* given, FlashIsa isa) {
+  if (a.n_groups < 1) return false;
+  // F32 KV is the precision choice: its keys and values are not rounded to bf16 (the f32 kernel serves them).
+  if (isa == FlashIsa::Avx512Bf16)
+    for (int i = 0; i < a.n_groups; ++i)
+      if (a.groups[i].kv->layout().type == KVType::F32) isa = FlashIsa::Avx2;
   const flash::Kernels* Kp = kernels_for(isa);
-  if (!Kp || !size_ok(a.head_dim) || !size_ok(a.head_dim_v) || a.n_groups < 1) return false;
+  if (!Kp || !size_ok(a.head_dim) || !size_ok(a.head_dim_v)) return false;
   // Rows of a work item: at most 128 (prefill tiles) or G (decode); task slots: one per KV head at least.
   const int G = a.n_heads / a.n_kv_heads, D = a.head_dim, Dv = a.head_dim_v, H = a.n_kv_heads;
   if (G > 256 || H > AttentionScratch::kMaxTasks) return false;

@@ -38,6 +38,7 @@ bool flash_supported(int head_dim, int head_dim_v);
 // sequence's keys 0 .. pos0 + i). With a.select, each decode step (a run of one query) attends the keys page
 // selection chooses (engine/cpu/page_select.h). Uses s.stage() for disk pages and s.partial() for decode splits.
 // sel (tests, tools): per decode step of the batch, in order, the keys it attends, instead of a.select's choice.
+// A cache of F32 KV is never rounded to bf16: with isa Avx512Bf16 it runs the f32 (AVX2) kernel.
 // Returns false (and does nothing) when the shape is not supported.
 bool flash_attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* pool, int n_threads,
                      const KeySelection* const* sel = nullptr, FlashIsa isa = flash_isa());
