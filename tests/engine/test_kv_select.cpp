@@ -36,7 +36,9 @@ TEST(KvSelect, ParsesFractionsAndCounts) {
   for (const char* bad : {"abc", "1/0", "3/2", "1.5", "-4", "0.0", "1/", "/8", "8x"}) {
     Status s = parse_kv_select(bad, &o);
     EXPECT_FALSE(s.ok()) << bad;
-    if (!s.ok()) EXPECT_NE(s.error().find("--kv-select"), std::string::npos);
+    if (!s.ok()) {
+      EXPECT_NE(s.error().find("--kv-select"), std::string::npos);
+    }
   }
 }
 
@@ -124,7 +126,9 @@ TEST(KvSelect, SummariesBoundEveryKeyThroughCopyOnWriteAndSessions) {
         // Units fully written once in both (the rewritten ones may keep older extremes in the first cache).
         for (int d = 0; d < 2 * c.head_dim; ++d)
           for (int u = 0; u < (b < 2 ? KVPool::kSummaryUnits : 0); ++u)
-            if (b * 256 + (u + 1) * 32 <= 600) EXPECT_EQ(a[d * KVPool::kSummaryUnits + u], z[d * KVPool::kSummaryUnits + u]);
+            if (b * 256 + (u + 1) * 32 <= 600) {
+              EXPECT_EQ(a[d * KVPool::kSummaryUnits + u], z[d * KVPool::kSummaryUnits + u]);
+            }
       }
 }
 
