@@ -13,6 +13,7 @@
 
 #include "engine/backend.h"
 #include "engine/cpu/forward_attention.h"
+#include "engine/cpu/forward_moe.h"
 #include "engine/cpu/forward_ops.h"
 #include "engine/cpu/quant.h"
 #include "engine/model/rope.h"
@@ -103,6 +104,7 @@ class CpuBackend final : public Backend {
       if (R_.n_embd % dtype_traits(t).block_elems == 0)
         prep_stride_ = std::max(prep_stride_, matvec_prep_bytes(t, R_.n_embd));
     prep_.resize(prep_stride_ * kMaxFused + 64);
+    moe_.reserve(R_, B);
   }
 
   ~CpuBackend() override { prof_.print(); }
@@ -290,6 +292,11 @@ class CpuBackend final : public Backend {
         rmsnorm(x_.data() + size_t(i) * E, w32(L.ffn_norm), xn_.data() + size_t(i) * E, E, R_.rms_eps);
       });
       prof_.lap(kNorm);
+      if (R_.ffn[size_t(l)] == FfnKind::Moe) {
+        moe_ffn(L, R_, xn_.data(), n, x_.data(), moe_, pool_.get());
+        prof_.lap(kDown);
+        continue;
+      }
       if (n == 1 && kFuse) {
         fused_matvec({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data());
       } else {
@@ -330,6 +337,7 @@ class CpuBackend final : public Backend {
   BackendOptions o_;
   std::unique_ptr<ThreadPool> pool_;
   AttentionScratch ascratch_;
+  MoeScratch moe_;  // the mixture-of-experts blocks' routing and expert products
   Profile prof_;
   // Scratch, B = n_batch rows:
   std::vector<float> x_;     // [B, n_embd] residual stream
@@ -356,6 +364,9 @@ Result<std::unique_ptr<Backend>> make_cpu_backend(const Model& m, const Recipe& 
   if (o.n_threads < 1 || o.n_threads > 256) return make_error("threads must be between 1 and 256");
   if (o.n_batch < 1) return make_error("the batch size must be positive");
   if (o.max_sequences < 1) return make_error("the number of sequences must be positive");
+  if (r.attn != AttnKind::Gqa)
+    return make_error(std::string("the CPU backend does not run the latent attention (MLA) of ") + arch_name(r.arch) +
+                      " yet");
   return std::unique_ptr<Backend>(new CpuBackend(m, r, kv, o));
 }
 

@@ -52,7 +52,13 @@ Status make_model(const MakeModelSpec& s, const std::string& out_path) {
   if (s.vocab && size_t(n_vocab) < vocab.tokens.size())
     return make_error("make-model: --vocab " + std::to_string(n_vocab) + " is smaller than the tokenizer (" +
                       std::to_string(vocab.tokens.size()) + " tokens)");
-  for (int64_t c : {int64_t(s.n_embd), int64_t(s.n_ff), int64_t(s.n_heads) * hd})
+  const bool moe = s.arch == Arch::Qwen3Moe;
+  const int ffe = s.n_ff_exp > 0 ? s.n_ff_exp : s.n_ff;
+  if (moe && (s.n_expert < 1 || s.n_expert > kMaxExperts || s.n_expert_used < 1 || s.n_expert_used > s.n_expert ||
+              s.n_dense_lead < 0 || s.n_dense_lead > s.n_layers))
+    return make_error("make-model: experts must be in [1, 1024], experts-used in [1, experts], dense-lead in [0, layers]");
+  if (s.arch == Arch::Deepseek2) return make_error("make-model: deepseek2 is not written yet");
+  for (int64_t c : {int64_t(s.n_embd), int64_t(s.n_ff), int64_t(s.n_heads) * hd, int64_t(moe ? ffe : s.n_ff)})
     if (c % 32 != 0 && s.type != DType::F32 && s.type != DType::F16 && s.type != DType::BF16)
       return make_error("make-model: quantized types need embd, ff and heads*head_dim to be multiples of 32");
 
@@ -70,6 +76,12 @@ Status make_model(const MakeModelSpec& s, const std::string& out_path) {
   w.set_u32(a + ".attention.value_length", uint32_t(hd));
   w.set_f32(a + ".attention.layer_norm_rms_epsilon", s.rms_eps);
   w.set_f32(a + ".rope.freq_base", s.freq_base);
+  if (moe) {
+    w.set_u32(a + ".expert_count", uint32_t(s.n_expert));
+    w.set_u32(a + ".expert_used_count", uint32_t(s.n_expert_used));
+    w.set_u32(a + ".expert_feed_forward_length", uint32_t(ffe));
+    if (s.n_dense_lead > 0) w.set_u32(a + ".leading_dense_block_count", uint32_t(s.n_dense_lead));
+  }
   if (!s.rope_scaling.empty()) {
     w.set_string(a + ".rope.scaling.type", s.rope_scaling);
     w.set_f32(a + ".rope.scaling.factor", s.rope_factor);
@@ -97,6 +109,17 @@ Status make_model(const MakeModelSpec& s, const std::string& out_path) {
     }
     w.add_tensor(name, t, {cols, rows}, q.data());
   };
+  // A stack of `mats` matrices (ggml dims {cols, rows, mats}): the experts of a MoE block.
+  auto matrices = [&](const std::string& name, int64_t cols, int64_t rows, int64_t mats, float std) {
+    DType t = effective_type(s.type, cols);
+    f.resize(size_t(cols));
+    q.resize(row_bytes(t, cols) * size_t(rows) * size_t(mats));
+    for (int64_t r = 0; r < rows * mats; ++r) {
+      rng.fill(f.data(), f.size(), 0.0f, std);
+      quantize_row(t, f.data(), q.data() + size_t(r) * row_bytes(t, cols), cols);
+    }
+    w.add_tensor(name, t, {cols, rows, mats}, q.data());
+  };
   auto vec = [&](const std::string& name, int64_t n, float mean, float std) {
     f.resize(size_t(n));
     rng.fill(f.data(), f.size(), mean, std);
@@ -116,12 +139,23 @@ Status make_model(const MakeModelSpec& s, const std::string& out_path) {
       vec(p + "attn_k.bias", KD, 0.0f, 0.1f);
       vec(p + "attn_v.bias", KD, 0.0f, 0.1f);
     }
-    if (s.arch == Arch::Qwen3) {
+    if (s.arch == Arch::Qwen3 || s.arch == Arch::Qwen3Moe) {
       vec(p + "attn_q_norm.weight", hd, 1.0f, 0.1f);
       vec(p + "attn_k_norm.weight", hd, 1.0f, 0.1f);
     }
     matrix(p + "attn_output.weight", QD, E, 0.5f / std::sqrt(float(QD)));
     vec(p + "ffn_norm.weight", E, 1.0f, 0.1f);
+    if (moe && l >= s.n_dense_lead) {
+      // The router stays f32 (llama.cpp's quantizer leaves ffn_gate_inp alone); logits of std ~2 make the top-k
+      // choice clear-cut and different from token to token.
+      f.resize(size_t(E) * s.n_expert);
+      rng.fill(f.data(), f.size(), 0.0f, 2.0f / std::sqrt(float(E)));
+      w.add_tensor(p + "ffn_gate_inp.weight", DType::F32, {E, s.n_expert}, f.data());
+      matrices(p + "ffn_gate_exps.weight", E, ffe, s.n_expert, 1.0f / std::sqrt(float(E)));
+      matrices(p + "ffn_up_exps.weight", E, ffe, s.n_expert, 1.0f / std::sqrt(float(E)));
+      matrices(p + "ffn_down_exps.weight", ffe, E, s.n_expert, 0.5f / std::sqrt(float(ffe)));
+      continue;
+    }
     matrix(p + "ffn_gate.weight", E, F, 1.0f / std::sqrt(float(E)));
     matrix(p + "ffn_up.weight", E, F, 1.0f / std::sqrt(float(E)));
     matrix(p + "ffn_down.weight", F, E, 0.5f / std::sqrt(float(F)));

@@ -28,6 +28,10 @@ struct MakeModelSpec {
   int rope_orig_ctx = 0;
   bool rope_freqs = false;   // write rope_freqs.weight (Llama 3.1-style per-pair angle divisors, random in [1, 8])
   const VocabSpec* vocab = nullptr;  // optional tokenizer to embed
+  // Mixture of experts (qwen3moe): n_expert SwiGLU experts of width n_ff_exp, n_expert_used active per token; the
+  // first n_dense_lead blocks keep the dense SwiGLU of width n_ff.
+  int n_expert = 8, n_expert_used = 2, n_ff_exp = 0;  // n_ff_exp 0: n_ff
+  int n_dense_lead = 0;
 };
 
 // Writes the model. k-quant types need rows that are multiples of 256 elements: a matrix whose row length is

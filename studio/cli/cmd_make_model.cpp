@@ -9,7 +9,7 @@ namespace {
 
 int run_make_model(const Args& a) {
   MakeModelSpec s;
-  if (!arch_from_name(*a.get("arch"), &s.arch)) return fail("--arch must be llama, qwen2 or qwen3");
+  if (!arch_from_name(*a.get("arch"), &s.arch)) return fail("--arch must be llama, qwen2, qwen3 or qwen3moe");
   auto geti = [&](const char* name, int def, int* out) -> bool {
     auto v = a.get_int(name, def);
     if (!v.ok()) {
@@ -26,7 +26,9 @@ int run_make_model(const Args& a) {
   if (!geti("layers", 2, &s.n_layers) || !geti("embd", 64, &s.n_embd) || !geti("heads", 4, &s.n_heads) ||
       !geti("kv-heads", -1 + 1, &s.n_kv_heads) || !geti("ff", 0, &s.n_ff) || !geti("head-dim", 0, &s.head_dim) ||
       !geti("vocab", 0, &s.n_vocab) || !geti("ctx-train", 32768, &s.n_ctx_train) ||
-      !geti("rope-orig-ctx", 0, &s.rope_orig_ctx))
+      !geti("rope-orig-ctx", 0, &s.rope_orig_ctx) || !geti("experts", 8, &s.n_expert) ||
+      !geti("experts-used", 2, &s.n_expert_used) || !geti("expert-ff", 0, &s.n_ff_exp) ||
+      !geti("dense-lead", 0, &s.n_dense_lead))
     return 1;
   if (s.n_kv_heads == 0) s.n_kv_heads = s.n_heads;
   if (s.n_ff == 0) s.n_ff = 4 * s.n_embd;
@@ -60,7 +62,7 @@ int run_make_model(const Args& a) {
 
 Registrar reg({.name = "make-model",
                .summary = "write a random-weight GGUF model of a chosen shape and type (for tests and benchmarks)",
-               .options = {{"arch", "A", "qwen2, qwen3 or llama", true},
+               .options = {{"arch", "A", "qwen2, qwen3, qwen3moe or llama", true},
                            {"layers", "N", "transformer blocks (default 2)"},
                            {"embd", "N", "embedding width (default 64)"},
                            {"heads", "N", "query heads (default 4)"},
@@ -76,6 +78,10 @@ Registrar reg({.name = "make-model",
                            {"rope-scaling", "S", "yarn or linear"},
                            {"rope-factor", "X", "rope.scaling.factor"},
                            {"rope-orig-ctx", "N", "rope.scaling.original_context_length"},
+                           {"experts", "N", "qwen3moe: experts per block (default 8)"},
+                           {"experts-used", "N", "qwen3moe: experts active per token (default 2)"},
+                           {"expert-ff", "N", "qwen3moe: width of one expert (default: ff)"},
+                           {"dense-lead", "N", "qwen3moe: leading blocks with a dense feed-forward (default 0)"},
                            {"seed", "S", "random seed (default 1)"},
                            {"out", "M.gguf", "output file", true}},
                .run = run_make_model});

@@ -56,6 +56,88 @@ TEST(Forward, Qwen3F32MatchesReference) {
   check_against_reference("qwen3_f32", s, 9, 1e-4);
 }
 
+MakeModelSpec tiny_moe() {
+  auto s = tiny(Arch::Qwen3Moe);
+  s.head_dim = 32;
+  s.n_expert = 8;
+  s.n_expert_used = 3;
+  s.n_ff_exp = 48;
+  return s;
+}
+
+TEST(Forward, Qwen3MoeF32MatchesReference) {
+  // Prefill of 9 tokens: the rows are grouped by expert (several rows per expert) and each expert's products run
+  // on exactly its rows; the reference runs every token through its own top-k experts one by one.
+  check_against_reference("qwen3moe_f32", tiny_moe(), 9, 1e-4);
+}
+
+TEST(Forward, Qwen3MoeLeadingDenseBlockMatchesReference) {
+  auto s = tiny_moe();
+  s.n_layers = 3;
+  s.n_dense_lead = 1;
+  s.n_expert_used = 1;
+  s.tied = false;
+  check_against_reference("qwen3moe_dense_lead", s, 9, 1e-4);
+}
+
+TEST(Forward, Qwen3MoeQuantizedMatchesDequantizedReference) {
+  auto s = tiny_moe();
+  s.n_embd = 256;
+  s.n_ff_exp = 256;
+  s.n_layers = 1;
+  // The quantized attention moves the router's input by ~1%, which can swap two experts whose probabilities nearly
+  // tie (then that position differs by ~15%, as it does for one of these 8 with q4_k): every position but one must
+  // be within the kernels' error, and none may be wrong (a broken kernel or expert offset gives errors ~1).
+  for (const char* t : {"q8_0", "q4_k", "f16"}) {
+    ASSERT_TRUE(dtype_from_name(t, &s.type));
+    std::string path = make_tiny(std::string("qwen3moe_") + t, s);
+    auto m = Model::load(path);
+    ASSERT_TRUE(m.ok()) << m.error();
+    const int V = (*m)->config().n_vocab;
+    auto toks = some_tokens(8, V);
+    auto ref = reference_logits(path, toks, V);
+    ASSERT_FALSE(ref.empty());
+    auto got = engine_logits(**m, toks, f32_opts());
+    int over = 0;
+    for (size_t r = 0; r < toks.size(); ++r) {
+      const double e = rel_err(got.data() + r * V, ref.data() + r * V, V);
+      EXPECT_LE(e, 0.3) << t << " position " << r;
+      over += e > (s.type == DType::F16 ? 1e-5 : 3e-2);
+    }
+    EXPECT_LE(over, 1) << t;
+  }
+}
+
+TEST(Forward, Qwen3MoeDecodeEqualsPrefill) {
+  // Token-by-token decode (one row: the experts read straight from the input, fused dispatch) against one prefill
+  // (rows grouped by expert), 2 threads.
+  std::string path = make_tiny("qwen3moe_decode", tiny_moe());
+  auto m = Model::load(path);
+  ASSERT_TRUE(m.ok()) << m.error();
+  const int V = (*m)->config().n_vocab;
+  auto toks = some_tokens(40, V, 7);
+  auto all = engine_logits(**m, toks, f32_opts(1, 256, 512));
+  auto be = open_sequence(**m, f32_opts(2, 5, 512));
+  ASSERT_TRUE(be.ok());
+  std::vector<float> one(static_cast<size_t>(V));
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE((*be)->eval(&toks[size_t(i)], 1, one.data(), 1).ok());
+    EXPECT_LE(rel_err(one.data(), all.data() + size_t(i) * V, V), 1e-5) << "position " << i;
+  }
+}
+
+TEST(Forward, Qwen3MoeBytesPerTokenCountActiveExperts) {
+  auto s = tiny_moe();
+  std::string path = make_tiny("qwen3moe_bytes", s);
+  auto m = Model::load(path);
+  ASSERT_TRUE(m.ok()) << m.error();
+  const size_t expert = size_t(3) * s.n_embd * s.n_ff_exp * 4;  // gate, up, down of one f32 expert
+  // Every expert stored, n_used of them read per token. Tied output: the total counts token_embd once, a token
+  // reads all of it (logits) plus its own embedding row.
+  const int64_t diff = int64_t((*m)->weight_bytes_total()) - int64_t((*m)->weight_bytes_per_token());
+  EXPECT_EQ(diff, int64_t(s.n_layers) * (s.n_expert - s.n_expert_used) * int64_t(expert) - int64_t(s.n_embd) * 4);
+}
+
 TEST(Forward, YarnMatchesReference) {
   auto s = tiny(Arch::Qwen2);
   s.rope_scaling = "yarn";

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Independent numpy reference of the forward pass for GGUF llama / qwen2 / qwen3 models.
+"""Independent numpy reference of the forward pass for GGUF llama / qwen2 / qwen3 / qwen3moe models.
 
 Reads the GGUF file itself (its own small parser; it shares no code with the C++ engine), dequantizes every
 tensor to float64 (f32, f16, bf16, q8_0, q4_0, q4_k, q6_k with the ggml block layouts), and runs the tokens
@@ -166,7 +166,9 @@ class Model:
         self.eps = m.get(a + 'attention.layer_norm_rms_epsilon', 1e-5)
         self.base = m.get(a + 'rope.freq_base', 10000.0)
         self.n_rot = m.get(a + 'rope.dimension_count', self.hd)
-        self.neox = self.arch in ('qwen2', 'qwen3')
+        self.neox = self.arch in ('qwen2', 'qwen3', 'qwen3moe')
+        self.n_expert = m.get(a + 'expert_count', 0)
+        self.n_expert_used = m.get(a + 'expert_used_count', 0)
         self.n_ctx_train = m.get(a + 'context_length', 2048)
         st = m.get(a + 'rope.scaling.type', 'none')
         fac = m.get(a + 'rope.scaling.factor', 0.0)
@@ -221,6 +223,23 @@ class Model:
     def rmsnorm(self, x, w):
         return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + self.eps) * w
 
+    def moe(self, p, h):
+        # qwen3moe: softmax over the router logits, the top k experts by probability, their probabilities
+        # renormalised to sum 1 weigh the experts' SwiGLU outputs.
+        logits = h @ self.w(p + 'ffn_gate_inp.weight').T
+        prob = np.exp(logits - logits.max(axis=1, keepdims=True))
+        prob /= prob.sum(axis=1, keepdims=True)
+        wg, wu, wd = (self.w(p + 'ffn_%s_exps.weight' % k) for k in ('gate', 'up', 'down'))  # [E, out, in]
+        out = np.zeros_like(h)
+        for i in range(h.shape[0]):
+            top = np.argsort(-prob[i], kind='stable')[:self.n_expert_used]
+            wts = prob[i, top] / prob[i, top].sum()
+            for e, wt in zip(top, wts):
+                gt = wg[e] @ h[i]
+                up = wu[e] @ h[i]
+                out[i] += wt * (wd[e] @ (gt / (1 + np.exp(-gt)) * up))
+        return out
+
     def forward(self, tokens):
         n = len(tokens)
         emb = self.w('token_embd.weight')
@@ -254,6 +273,9 @@ class Model:
                 out[:, hh, :] = s @ v[:, g, :]
             x = x + out.reshape(n, -1) @ self.w(p + 'attn_output.weight').T
             h = self.rmsnorm(x, self.w(p + 'ffn_norm.weight'))
+            if self.has(p + 'ffn_gate_inp.weight'):
+                x = x + self.moe(p, h)
+                continue
             gt = h @ self.w(p + 'ffn_gate.weight').T
             up = h @ self.w(p + 'ffn_up.weight').T
             x = x + (gt / (1 + np.exp(-gt)) * up) @ self.w(p + 'ffn_down.weight').T
