@@ -138,6 +138,74 @@ TEST(Forward, Qwen3MoeBytesPerTokenCountActiveExperts) {
   EXPECT_EQ(diff, int64_t(s.n_layers) * (s.n_expert - s.n_expert_used) * int64_t(expert) - int64_t(s.n_embd) * 4);
 }
 
+MakeModelSpec tiny_deepseek2() {
+  auto s = tiny(Arch::Deepseek2);
+  s.freq_base = 10000;
+  s.n_layers = 3;
+  s.n_dense_lead = 1;
+  s.n_heads = 4;
+  s.n_expert = 8;
+  s.n_expert_used = 2;
+  s.n_ff_exp = 32;
+  s.n_expert_shared = 1;
+  s.q_lora_rank = 48;
+  s.kv_lora_rank = 32;
+  s.qk_nope = 16;
+  s.qk_rope = 8;
+  s.v_head = 24;
+  return s;
+}
+
+TEST(Forward, Deepseek2F32MatchesReference) {
+  // Latent attention in the absorbed form against the reference's decompressed per-head keys and values; a dense
+  // leading block, softmax routing without renormalisation, one shared expert.
+  check_against_reference("deepseek2_f32", tiny_deepseek2(), 9, 1e-4);
+}
+
+TEST(Forward, Deepseek2SigmoidGatingMatchesReference) {
+  auto s = tiny_deepseek2();
+  s.sigmoid_gating = true;  // with the selection bias exp_probs_b
+  s.expert_weights_norm = true;
+  s.expert_weights_scale = 2.5f;
+  s.n_expert_shared = 2;
+  s.tied = false;
+  check_against_reference("deepseek2_sigmoid", s, 9, 1e-4);
+}
+
+TEST(Forward, Deepseek2DecodeEqualsPrefillOverTwoBlocks) {
+  // 300 positions: the latent rows cross a KV page; decode splits the keys across 2 threads.
+  auto s = tiny_deepseek2();
+  s.n_layers = 2;
+  std::string path = make_tiny("deepseek2_decode", s);
+  auto m = Model::load(path);
+  ASSERT_TRUE(m.ok()) << m.error();
+  const int V = (*m)->config().n_vocab;
+  auto toks = some_tokens(300, V, 9);
+  auto all = engine_logits(**m, toks, f32_opts(1, 256, 512));
+  auto be = open_sequence(**m, f32_opts(2, 64, 512));
+  ASSERT_TRUE(be.ok());
+  std::vector<float> out(size_t(V) * 4);
+  ASSERT_TRUE((*be)->eval(toks.data(), 280, out.data(), 4).ok());
+  std::vector<float> one(static_cast<size_t>(V));
+  for (int i = 280; i < 300; ++i) {
+    ASSERT_TRUE((*be)->eval(&toks[size_t(i)], 1, one.data(), 1).ok());
+    EXPECT_LE(rel_err(one.data(), all.data() + size_t(i) * V, V), 1e-5) << "position " << i;
+  }
+}
+
+TEST(Forward, Deepseek2CachesOneLatentRowPerTokenAndLayer) {
+  auto s = tiny_deepseek2();
+  std::string path = make_tiny("deepseek2_kv", s);
+  auto m = Model::load(path);
+  ASSERT_TRUE(m.ok()) << m.error();
+  for (KVType t : {KVType::F32, KVType::F16}) {
+    auto L = KVLayout::make((*m)->config(), t);
+    ASSERT_TRUE(L.ok()) << L.error();
+    const size_t el = t == KVType::F32 ? 4 : 2;
+    EXPECT_EQ(L->token_bytes(), size_t(s.kv_lora_rank + s.qk_rope) * el * size_t(s.n_layers));
+  }
+}
+
 TEST(Forward, YarnMatchesReference) {
   auto s = tiny(Arch::Qwen2);
   s.rope_scaling = "yarn";
