@@ -58,9 +58,9 @@ Status make_model(const MakeModelSpec& s, const std::string& out_path) {
   if (moe && (s.n_expert < 1 || s.n_expert > kMaxExperts || s.n_expert_used < 1 || s.n_expert_used > s.n_expert ||
               s.n_dense_lead < 0 || s.n_dense_lead > s.n_layers))
     return make_error("make-model: experts must be in [1, 1024], experts-used in [1, experts], dense-lead in [0, layers]");
-  if (mla && (s.q_lora_rank < 1 || s.kv_lora_rank < 1 || s.qk_nope < 1 || s.qk_rope < 2 || s.qk_rope % 2 ||
+  if (mla && (s.q_lora_rank < 0 || s.kv_lora_rank < 1 || s.qk_nope < 1 || s.qk_rope < 2 || s.qk_rope % 2 ||
               s.v_head < 1 || s.n_expert_shared < 0))
-    return make_error("make-model: deepseek2 needs positive q-lora, kv-lora, qk-nope, v-head and an even qk-rope");
+    return make_error("make-model: deepseek2 needs q-lora >= 0 and positive kv-lora, qk-nope, v-head and an even qk-rope");
   for (int64_t c : {int64_t(s.n_embd), int64_t(s.n_ff), int64_t(s.n_heads) * hd, int64_t(moe ? ffe : s.n_ff)})
     if (c % 32 != 0 && s.type != DType::F32 && s.type != DType::F16 && s.type != DType::BF16)
       return make_error("make-model: quantized types need embd, ff and heads*head_dim to be multiples of 32");
@@ -81,7 +81,7 @@ Status make_model(const MakeModelSpec& s, const std::string& out_path) {
     w.set_u32(a + ".attention.value_length", uint32_t(s.kv_lora_rank));
     w.set_u32(a + ".attention.key_length_mla", uint32_t(s.qk_nope + s.qk_rope));
     w.set_u32(a + ".attention.value_length_mla", uint32_t(s.v_head));
-    w.set_u32(a + ".attention.q_lora_rank", uint32_t(s.q_lora_rank));
+    if (s.q_lora_rank > 0) w.set_u32(a + ".attention.q_lora_rank", uint32_t(s.q_lora_rank));
     w.set_u32(a + ".attention.kv_lora_rank", uint32_t(s.kv_lora_rank));
     w.set_u32(a + ".rope.dimension_count", uint32_t(s.qk_rope));
     w.set_u32(a + ".expert_shared_count", uint32_t(s.n_expert_shared));
@@ -152,9 +152,13 @@ Status make_model(const MakeModelSpec& s, const std::string& out_path) {
     vec(p + "attn_norm.weight", E, 1.0f, 0.1f);
     if (mla) {
       const int64_t H = s.n_heads, QL = s.q_lora_rank, KL = s.kv_lora_rank, Dq = s.qk_nope + s.qk_rope;
-      matrix(p + "attn_q_a.weight", E, QL, 1.0f / std::sqrt(float(E)));
-      vec(p + "attn_q_a_norm.weight", QL, 1.0f, 0.1f);
-      matrix(p + "attn_q_b.weight", QL, H * Dq, 1.0f / std::sqrt(float(QL)));
+      if (QL > 0) {
+        matrix(p + "attn_q_a.weight", E, QL, 1.0f / std::sqrt(float(E)));
+        vec(p + "attn_q_a_norm.weight", QL, 1.0f, 0.1f);
+        matrix(p + "attn_q_b.weight", QL, H * Dq, 1.0f / std::sqrt(float(QL)));
+      } else {  // DeepSeek-V2-Lite: q directly (llama.cpp accepts that only for its 26/27-layer lite shapes)
+        matrix(p + "attn_q.weight", E, H * Dq, 1.0f / std::sqrt(float(E)));
+      }
       matrix(p + "attn_kv_a_mqa.weight", E, KL + s.qk_rope, 1.0f / std::sqrt(float(E)));
       vec(p + "attn_kv_a_norm.weight", KL, 1.0f, 0.1f);
       matrices(p + "attn_k_b.weight", s.qk_nope, KL, H, 1.0f / std::sqrt(float(KL)));

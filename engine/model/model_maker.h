@@ -32,7 +32,7 @@ struct MakeModelSpec {
   // first n_dense_lead blocks keep the dense SwiGLU of width n_ff.
   int n_expert = 8, n_expert_used = 2, n_ff_exp = 0;  // n_ff_exp 0: n_ff
   int n_dense_lead = 0;
-  // deepseek2: multi-head latent attention (q through a low-rank q_lora; a cached latent of kv_lora values and one
+  // deepseek2: multi-head latent attention (q through a low-rank q_lora, or directly with q_lora_rank 0; a cached latent of kv_lora values and one
   // RoPE key of qk_rope values; per-head keys of qk_nope + qk_rope, values of v_head, attn_k_b / attn_v_b written
   // split as newer converters do), n_expert_shared shared experts, expert weights scale/normalisation, the gating
   // function (sigmoid also writes the selection bias exp_probs_b).

@@ -169,6 +169,7 @@ TEST(Forward, Deepseek2SigmoidGatingMatchesReference) {
   s.expert_weights_scale = 2.5f;
   s.n_expert_shared = 2;
   s.tied = false;
+  s.q_lora_rank = 0;  // attn_q directly, as DeepSeek-V2-Lite
   check_against_reference("deepseek2_sigmoid", s, 9, 1e-4);
 }
 
