@@ -2,6 +2,7 @@
 # Perplexity of synthetic qwen3moe and deepseek2 models (written by make-model, with the stories260K SentencePiece
 # tokenizer embedded so both tools tokenize the same text into the same ids) computed by changjuan-cli and by
 # llama.cpp's llama-perplexity side by side, same chunking (ctx 128, 20 chunks), f16 KV cache in both.
+# llama-perplexity runs with OMP_WAIT_POLICY=PASSIVE (on a loaded machine its spinning threads crawl otherwise).
 # usage: scripts/moe_ppl_vs_llamacpp.sh CHANGJUAN_BIN_DIR LLAMA_CPP_BIN_DIR [WORK_DIR]
 # Prints, per model: both PPLs and |Δ ln PPL|.
 set -euo pipefail
@@ -26,7 +27,7 @@ run() {  # name, make-model args
   "$CJ" make-model $2 --tokenizer "$TOK" --out "$m" 2>/dev/null
   local a b
   for try in 1 2 3; do  # llama-perplexity has been seen to stop early (exit 0, no estimate) on the loaded machine
-    a=$("$LP" -m "$m" -f "$W/text.txt" -c 128 -b 128 -t 2 --chunks 20 2>&1 | sed -n 's/.*Final estimate: PPL = \([0-9.]*\).*/\1/p' || true)
+    a=$(OMP_WAIT_POLICY=PASSIVE "$LP" -m "$m" -f "$W/text.txt" -c 128 -b 128 -t 2 --chunks 20 2>&1 | sed -n 's/.*Final estimate: PPL = \([0-9.]*\).*/\1/p' || true)
     [ -n "$a" ] && break
   done
   b=$("$CJ" perplexity --model "$m" --file "$W/text.txt" --ctx 128 --threads 2 --chunks 20 2>&1 | sed -n 's/^PPL = \([0-9.]*\).*/\1/p')
@@ -37,3 +38,4 @@ for t in ${TYPES:-f32 f16 q8_0 q4_k}; do
   run "deepseek2_$t" "$DS2 --type $t"
 done
 [ -n "${TYPES:-}" ] || run "deepseek2_sigmoid_f32" "$DS2S --type f32"
+[ -n "${TYPES:-}" ] || run "deepseek2_yarn_f32" "$DS2 --type f32 --rope-scaling yarn --rope-factor 4 --rope-orig-ctx 64"
