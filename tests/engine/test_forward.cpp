@@ -404,3 +404,79 @@ TEST(Forward, QuantizedFusedDecodeMatchesSingleThread) {
 
 }  // namespace
 }  // namespace cj::test
+
+namespace cj::test {
+namespace {
+
+// Older deepseek2 converters write one attn_kv_b [kv_lora -> H * (qk_nope + v_head)] (per head: the key rows, then
+// the value rows) and the per-head sizes in key_length / value_length; the loader splits it into the absorbed
+// form's attn_k_b / attn_v_b. The same weights written both ways give the same logits.
+TEST(Forward, Deepseek2OlderKvBEqualsSplitKAndVB) {
+  MakeModelSpec s = tiny_deepseek2();
+  const std::string split = make_tiny("deepseek2_split", s);
+  auto f = gguf::File::open(split);
+  ASSERT_TRUE(f.ok()) << f.error();
+  const int H = s.n_heads, R = s.kv_lora_rank, N = s.qk_nope, V = s.v_head;
+  gguf::Writer w;
+  for (const auto& [k, v] : f->metadata()) {
+    if (k.find("length_mla") != std::string::npos || k == "deepseek2.attention.key_length" ||
+        k == "deepseek2.attention.value_length" || k == "deepseek2.attention.head_count_kv")
+      continue;
+    switch (v.type) {
+      case gguf::ValueType::STRING: w.set_string(k, v.s); break;
+      case gguf::ValueType::UINT32: w.set_u32(k, uint32_t(v.i)); break;
+      case gguf::ValueType::INT32: w.set_i32(k, int32_t(v.i)); break;
+      case gguf::ValueType::FLOAT32: w.set_f32(k, float(v.f)); break;
+      case gguf::ValueType::BOOL: w.set_bool(k, v.i != 0); break;
+      default: break;
+    }
+  }
+  w.set_u32("deepseek2.attention.key_length", uint32_t(N + s.qk_rope));
+  w.set_u32("deepseek2.attention.value_length", uint32_t(V));
+  w.set_u32("deepseek2.attention.head_count_kv", uint32_t(H));
+  std::vector<std::vector<float>> keep;
+  for (const auto& t : f->tensors()) {
+    const auto* src = reinterpret_cast<const float*>(f->tensor_data(t));
+    ASSERT_EQ(t.type, DType::F32);
+    if (t.name.find("attn_v_b") != std::string::npos) continue;
+    if (t.name.find("attn_k_b") == std::string::npos) {
+      w.add_tensor(t.name, t.type, t.dims, src);
+      continue;
+    }
+    const std::string p = t.name.substr(0, t.name.find("attn_k_b"));
+    const auto* vt = f->find_tensor(p + "attn_v_b.weight");
+    ASSERT_NE(vt, nullptr);
+    const auto* vb = reinterpret_cast<const float*>(f->tensor_data(*vt));
+    std::vector<float> kvb(size_t(H) * (N + V) * R);
+    for (int h = 0; h < H; ++h) {
+      for (int i = 0; i < N; ++i)
+        for (int r = 0; r < R; ++r)  // attn_k_b[h] is [R rows, N cols]
+          kvb[(size_t(h) * (N + V) + i) * R + r] = src[(size_t(h) * R + r) * N + i];
+      for (int j = 0; j < V; ++j)
+        for (int r = 0; r < R; ++r)  // attn_v_b[h] is [V rows, R cols]
+          kvb[(size_t(h) * (N + V) + N + j) * R + r] = vb[(size_t(h) * V + j) * R + r];
+    }
+    keep.push_back(std::move(kvb));
+    w.add_tensor(p + "attn_kv_b.weight", DType::F32, {R, int64_t(H) * (N + V)}, keep.back().data());
+  }
+  const std::string older = temp_path("deepseek2_kv_b.gguf");
+  ASSERT_TRUE(w.write(older).ok());
+  auto a = Model::load(split);
+  auto b = Model::load(older);
+  ASSERT_TRUE(a.ok()) << a.error();
+  ASSERT_TRUE(b.ok()) << b.error();
+  EXPECT_TRUE((*a)->config().mla.split_kv_b);
+  EXPECT_FALSE((*b)->config().mla.split_kv_b);
+  const int NV = (*a)->config().n_vocab;
+  auto toks = some_tokens(12, NV, 4);
+  auto la = engine_logits(**a, toks, f32_opts());
+  auto lb = engine_logits(**b, toks, f32_opts());
+  EXPECT_LE(max_row_rel_err(lb, la, NV), 1e-5);
+  // And the older file against the reference, which reads attn_kv_b itself.
+  auto ref = reference_logits(older, toks, NV);
+  ASSERT_FALSE(ref.empty());
+  EXPECT_LE(max_row_rel_err(lb, ref, NV), 1e-4);
+}
+
+}  // namespace
+}  // namespace cj::test

@@ -178,8 +178,9 @@ class Model:
         self.w_scale = m.get(a + 'expert_weights_scale', 1.0) or 1.0
         if self.mla:
             self.kv_lora = m[a + 'attention.kv_lora_rank']
-            self.dq = m[a + 'attention.key_length_mla']
-            self.dv = m[a + 'attention.value_length_mla']
+            # Older converters: per-head sizes in key_length / value_length (and one attn_kv_b).
+            self.dq = m.get(a + 'attention.key_length_mla', m[a + 'attention.key_length'])
+            self.dv = m.get(a + 'attention.value_length_mla', m[a + 'attention.value_length'])
             self.n_rot = m[a + 'rope.dimension_count']
             self.nope = self.dq - self.n_rot
         self.n_ctx_train = m.get(a + 'context_length', 2048)
@@ -278,8 +279,13 @@ class Model:
         c = self.rmsnorm(kva[:, :self.kv_lora], self.w(p + 'attn_kv_a_norm.weight'))
         k_pe = np.stack([self.rope(kva[i:i + 1, self.kv_lora:], i)[0] for i in range(n)])  # [n, rope]
         q_pe = np.stack([self.rope(q[i, :, self.nope:], i) for i in range(n)])  # [n, H, rope]
-        wkb = self.w(p + 'attn_k_b.weight')  # [H, kv_lora, nope]
-        wvb = self.w(p + 'attn_v_b.weight')  # [H, dv, kv_lora]
+        if self.has(p + 'attn_kv_b.weight'):  # [H * (nope + dv), kv_lora]: per head the key rows, then the value rows
+            kvb = self.w(p + 'attn_kv_b.weight').reshape(H, self.nope + self.dv, self.kv_lora)
+            wkb = kvb[:, :self.nope, :].transpose(0, 2, 1)
+            wvb = kvb[:, self.nope:, :]
+        else:
+            wkb = self.w(p + 'attn_k_b.weight')  # [H, kv_lora, nope]
+            wvb = self.w(p + 'attn_v_b.weight')  # [H, dv, kv_lora]
         mask = np.triu(np.full((n, n), -np.inf), 1)
         out = np.zeros((n, H, self.dv))
         for hh in range(H):
