@@ -480,3 +480,40 @@ TEST(Forward, Deepseek2OlderKvBEqualsSplitKAndVB) {
 
 }  // namespace
 }  // namespace cj::test
+
+namespace cj::test {
+namespace {
+
+// The grouped expert products cut rows into items across threads and share each prepared (quantized) input row
+// between experts: 2 threads give the single thread's logits for quantized MoE models, in prefill (rows grouped by
+// expert, several rows per expert) and in decode (one row, the matrix-vector kernels; these quantize the input
+// differently from the prefill kernels, so decode is compared with decode).
+TEST(Forward, MoeQuantizedThreadsMatchOneThread) {
+  for (Arch a : {Arch::Qwen3Moe, Arch::Deepseek2}) {
+    MakeModelSpec s = a == Arch::Qwen3Moe ? tiny_moe() : tiny_deepseek2();
+    s.n_embd = 256;
+    s.n_ff = 256;
+    s.n_ff_exp = 256;
+    s.type = DType::Q4_K;
+    std::string path = make_tiny(std::string("moe_threads_") + arch_name(a), s);
+    auto m = Model::load(path);
+    ASSERT_TRUE(m.ok()) << m.error();
+    const int V = (*m)->config().n_vocab;
+    auto toks = some_tokens(40, V, 12);
+    std::vector<float> out[2];
+    for (int t = 1; t <= 2; ++t) {
+      auto be = open_sequence(**m, f32_opts(t, 64, 128));
+      ASSERT_TRUE(be.ok());
+      std::vector<float>& o = out[t - 1];
+      o.assign(size_t(V) * 40, 0.0f);
+      ASSERT_TRUE((*be)->eval(toks.data(), 36, o.data(), 36).ok());
+      for (int i = 36; i < 40; ++i) ASSERT_TRUE((*be)->eval(&toks[size_t(i)], 1, o.data() + size_t(i) * V, 1).ok());
+    }
+    for (int i = 0; i < 40; ++i)
+      EXPECT_LE(rel_err(out[1].data() + size_t(i) * V, out[0].data() + size_t(i) * V, V), 1e-5)
+          << arch_name(a) << " position " << i;
+  }
+}
+
+}  // namespace
+}  // namespace cj::test
