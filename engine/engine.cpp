@@ -1,5 +1,7 @@
 #include "engine/engine.h"
 
+#include "engine/model/placement.h"
+
 #include <algorithm>
 
 namespace cj {
@@ -47,6 +49,8 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& m, const EngineOptio
   if (o.n_ctx < 1) return make_error("the context size must be positive");
   if (o.n_batch < 1) return make_error("the batch size must be positive");
   if (o.max_sequences < 1 || o.max_sequences > 4096) return make_error("sequences must be between 1 and 4096");
+  if (auto rules = parse_placement(o.placement.empty() ? kDefaultPlacement : o.placement); !rules.ok())
+    return make_error(rules.error());
   const std::vector<std::string> kinds = available_backends();
   if (std::find(kinds.begin(), kinds.end(), o.backend) == kinds.end())
     return make_error("the backend '" + o.backend + "' is not in this build (it has: cpu)");

@@ -32,6 +32,10 @@ struct EngineOptions {
   size_t kv_host_bytes = 0;  // KV host tier budget, all sequences together (0: n_ctx tokens per sequence)
   std::string kv_disk;       // KV spill file ("": none)
   size_t kv_disk_bytes = 0;  // KV disk tier budget (0 with kv_disk: n_ctx tokens per sequence)
+  // Per-tensor placement for a backend with an accelerator (engine/model/placement.h; "" = kDefaultPlacement:
+  // routed experts in host RAM computed by the CPU, attention, router and shared experts on the device). The CPU
+  // backend keeps everything in host RAM and only checks that the rule parses.
+  std::string placement;
 };
 
 class Engine;
