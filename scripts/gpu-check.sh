@@ -15,9 +15,13 @@
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DEPS_PKGS=(libicu-dev libicu72 icu-devtools libsqlite3-dev libsqlite3-0 libgtest-dev libgmock-dev googletest
-           libbenchmark-dev libbenchmark1debian nlohmann-json3-dev libcurl4-openssl-dev libcurl4)
+           libbenchmark-dev libbenchmark1debian nlohmann-json3-dev libcurl4-openssl-dev libcurl4 pkgconf pkgconf-bin
+           libpkgconf3)
 
 if [ "${1:-}" = "--fetch-deps" ]; then
+  # All of them are 24 MB (ICU alone 20): with the 48 MB tracked tree that exceeds the device tool's 64 MiB, so
+  # name only the packages the device image lacks: scripts/gpu-check.sh --fetch-deps libgtest-dev libgmock-dev …
+  [ $# -gt 1 ] && { shift; DEPS_PKGS=("$@"); }
   mkdir -p "$ROOT/.gpu-deps" && cd "$ROOT/.gpu-deps" || exit 1
   apt-get download "${DEPS_PKGS[@]}" || { echo "gpu-check: apt-get download failed" >&2; exit 1; }
   ls -1 "$ROOT/.gpu-deps"
@@ -50,6 +54,7 @@ if compgen -G "$ROOT/.gpu-deps/*.deb" >/dev/null; then
   export PKG_CONFIG_PATH=$P/usr/lib/x86_64-linux-gnu/pkgconfig:$P/usr/share/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
   export LD_LIBRARY_PATH=$P/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   export CPATH=$P/usr/include${CPATH:+:$CPATH}
+  export PATH=$PATH:$P/usr/bin
   say "using the carried packages in .gpu-deps ($(ls "$ROOT"/.gpu-deps/*.deb | wc -l) files)"
 fi
 

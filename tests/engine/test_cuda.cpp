@@ -19,6 +19,8 @@
 namespace cj {
 namespace {
 
+#ifdef CHANGJUAN_HAVE_CUDA
+
 std::vector<float> randn(size_t n, uint32_t seed, float scale = 1) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> nd;
@@ -45,8 +47,6 @@ class Cuda : public ::testing::Test {
     if (std::string why = backend_unavailable("cuda"); !why.empty()) GTEST_SKIP() << why;
   }
 };
-
-#ifdef CHANGJUAN_HAVE_CUDA
 
 // A device buffer of floats (or bytes) for one test, poisoned with NaN.
 struct Dev {
@@ -342,9 +342,9 @@ TEST_P(CudaForward, LogitsMatchTheCpuBackend) {
   s.seed = 3 + int(fc.arch);
   auto m = Model::load(test::make_tiny("cuda_fwd_" + std::to_string(int(fc.arch)) + "_" + std::to_string(int(fc.type)), s));
   ASSERT_TRUE(m.ok()) << m.error();
-  const auto toks = test::some_tokens(600, 64, 5);
+  const auto toks = test::some_tokens(1600, 64, 5);  // 7 blocks
   EngineOptions o;
-  o.n_ctx = 1024;
+  o.n_ctx = 2048;
   o.n_batch = 128;
   o.kv_type = fc.kv;
   auto ref = test::engine_logits(**m, toks, o);
@@ -352,12 +352,16 @@ TEST_P(CudaForward, LogitsMatchTheCpuBackend) {
   auto got = test::engine_logits(**m, toks, o);
   const double tol = fc.type == DType::F32 && fc.kv == KVType::F32 ? 1e-4 : 2e-3;
   EXPECT_LE(test::max_row_rel_err(got, ref, 64), tol);
-  // A device budget of 4 blocks of 2 layers: the first blocks go to the host and are attended there.
-  auto probe = Engine::create(**m, o);
-  ASSERT_TRUE(probe.ok()) << probe.error();
-  o.device_kv_bytes = 4 * 2 * (*probe)->pool().layout().page_bytes;
-  probe->reset();
-  auto split = test::engine_logits(**m, toks, o);
+  // A device budget of 6 blocks (of 2 layers): the sink and the recent window stay, a middle block moves to the
+  // host and the CPU attends it.
+  auto L = KVLayout::make((*m)->config(), fc.kv);
+  ASSERT_TRUE(L.ok());
+  o.device_kv_bytes = 6 * 2 * L->page_bytes;
+  auto seq = open_sequence(**m, o);
+  ASSERT_TRUE(seq.ok()) << seq.error();
+  std::vector<float> split(toks.size() * 64);
+  ASSERT_TRUE((*seq)->eval(toks.data(), int(toks.size()), split.data(), int(toks.size())).ok());
+  EXPECT_GT((*seq)->engine().pool().stats().demoted, 0u) << "no page left the device: the CPU part was not used";
   EXPECT_LE(test::max_row_rel_err(split, ref, 64), tol);
 }
 
