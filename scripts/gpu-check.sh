@@ -3,8 +3,8 @@
 #   1. configures and builds for the local GPU's architecture (build-gpu/, Release, no GUI),
 #   2. runs the CUDA tests (kernels against the CPU, attention with pages off the device, whole forward of tiny
 #      models of each architecture and type, the backend-parameterised batch tests) and the host-side device tests,
-#   3. benchmarks a random-weight Qwen2.5-7B-shaped model (make-model) in Q8_0 (and Q4_K, which the backend
-#      refuses today: the refusal is recorded) with the device bandwidth measured in the same run; 8 batched
+#   3. benchmarks a random-weight Qwen2.5-7B-shaped model (make-model) in Q8_0 and Q4_K (element-by-element GEMV
+#      today) with the device bandwidth measured in the same run; 8 batched
 #      sequences vs one; 8k tokens with a 2k-token device KV budget (pages attended on the CPU) vs all on the device,
 #   4. prints a short table last; the full log is OUTDIR/gpu-check.log, JSON results OUTDIR/*.json.
 # Sized for an H100/H200 (under 8 minutes with the build). Needs nvcc, cmake and the project's libraries (ICU,

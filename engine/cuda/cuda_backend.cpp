@@ -79,7 +79,7 @@ class CudaBackend final : public Backend {
     auto up = [&](const WeightView& w, DevWeight* d) {
       if (!w.present() || !err.empty()) return;
       if (!gemv_supported(w.type)) {
-        err = std::string("the CUDA backend runs f32, f16 and q8_0 weights; this model has ") + dtype_traits(w.type).name;
+        err = std::string("the CUDA backend has no kernel for ") + dtype_traits(w.type).name + " weights";
         return;
       }
       void* p = dev_alloc(w.bytes(), &err);

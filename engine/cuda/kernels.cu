@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "engine/cuda/elem.h"
 #include "engine/cuda/kernels.h"
 
 namespace cj::cuda {
@@ -28,16 +29,9 @@ __device__ __forceinline__ float warp_max(float v) {
 }
 __device__ __forceinline__ float f16(const uint8_t* p) { return __half2float(*reinterpret_cast<const __half*>(p)); }
 
-// Element c of a row of type t.
-__device__ __forceinline__ float load_elem(int t, const uint8_t* row, int c) {
-  if (t == 0) return reinterpret_cast<const float*>(row)[c];
-  if (t == 1) return __half2float(reinterpret_cast<const __half*>(row)[c]);
-  const uint8_t* b = row + (c / kQ8) * kQ8Bytes;
-  return f16(b) * float(reinterpret_cast<const int8_t*>(b + 2)[c % kQ8]);
-}
+__device__ __forceinline__ float load_elem(int t, const uint8_t* row, int c) { return elem(t, row, c); }
 
-// DType to the row code above (0 f32, 1 f16, 2 q8_0; -1 unsupported).
-int code(DType t) { return t == DType::F32 ? 0 : t == DType::F16 ? 1 : t == DType::Q8_0 ? 2 : -1; }
+int code(DType t) { return elem_code(t); }
 
 __global__ void k_embed(int t, const uint8_t* table, size_t row_bytes, int E, const int32_t* tokens, float* x) {
   const int i = blockIdx.x;
@@ -148,6 +142,27 @@ __global__ void k_gemv(const uint8_t* W, size_t row_bytes, int rows, int cols, c
 #pragma unroll
       for (int j = 0; j < kMaxX; ++j) acc[j] += d * part[j];
     }
+  }
+#pragma unroll
+  for (int j = 0; j < kMaxX; ++j) {
+    if (j >= nx) break;
+    const float v = warp_sum(acc[j]);
+    if (lane == 0) y[size_t(j) * rows + r] = v;
+  }
+}
+
+// Any other type (bf16, q4_0, q4_K, q6_K): element by element through elem.h (lanes read neighbouring elements).
+__global__ void k_gemv_any(int t, const uint8_t* W, size_t row_bytes, int rows, int cols, const float* x, int nx,
+                           float* y) {
+  const int r = blockIdx.x * 4 + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+  if (r >= rows) return;
+  const uint8_t* w = W + size_t(r) * row_bytes;
+  float acc[kMaxX] = {};
+  for (int c = lane; c < cols; c += 32) {
+    const float wv = elem(t, w, c);
+#pragma unroll
+    for (int j = 0; j < kMaxX; ++j)
+      if (j < nx) acc[j] += wv * x[size_t(j) * cols + c];
   }
 #pragma unroll
   for (int j = 0; j < kMaxX; ++j) {
@@ -336,7 +351,7 @@ void gemv(DType t, const void* W, int rows, int cols, const float* x, int n_x, f
       case 0: k_gemv<0><<<blocks, 128, 0, st(s)>>>(w, rb, rows, cols, xj, nx, yj); break;
       case 1: k_gemv<1><<<blocks, 128, 0, st(s)>>>(w, rb, rows, cols, xj, nx, yj); break;
       case 2: k_gemv<2><<<blocks, 128, 0, st(s)>>>(w, rb, rows, cols, xj, nx, yj); break;
-      default: break;
+      default: k_gemv_any<<<blocks, 128, 0, st(s)>>>(code(t), w, rb, rows, cols, xj, nx, yj); break;
     }
   }
 }

@@ -1,6 +1,7 @@
 // The CUDA kernels of the decode path, behind plain C++ declarations (no CUDA header), so that the backend's host
 // code and the tests call them with device pointers. Every launch is asynchronous on `stream` (a cudaStream_t;
-// null: the default stream). Weight types: F32, F16, Q8_0 (gemv_supported() says which).
+// null: the default stream). Weight types: f32, f16 and q8_0 with their own GEMV paths; bf16, q4_0, q4_K and
+// q6_K element by element through elem.h (correct, not yet fast).
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -10,6 +10,7 @@
 #include "engine/kv/attn_pages.h"
 #include "engine/kv/attn_state.h"
 #include "engine/kv/device_plan.h"
+#include "engine/cuda/elem.h"
 #include "engine/model/rope.h"
 #include "engine_test_util.h"
 #ifdef CHANGJUAN_HAVE_CUDA
@@ -92,8 +93,8 @@ class CudaTypes : public ::testing::TestWithParam<DType> {
 };
 
 TEST_P(CudaTypes, EmbeddingMatchesDequantizedRows) {
-  const int V = 50, E = 96, n = 7;
   const DType t = GetParam();
+  const int V = 50, E = dtype_traits(t).block_elems == 256 ? 512 : 96, n = 7;
   auto q = quantized(t, randn(size_t(V) * E, 1), V, E);
   const std::vector<int32_t> toks = {3, 0, 49, 3, 17, 8, 22};
   std::vector<float> ref(size_t(n) * E);
@@ -107,7 +108,8 @@ TEST_P(CudaTypes, EmbeddingMatchesDequantizedRows) {
 // two passes of the 8-vector kernel).
 TEST_P(CudaTypes, GemvMatchesTheCpuProduct) {
   const DType t = GetParam();
-  for (int cols : {64, 96, 4096}) {
+  for (int cols : {64, 96, 256, 4096}) {
+    if (cols % dtype_traits(t).block_elems) continue;
     for (int rows : {1, 37, 260}) {
       for (int nx : {1, 3, 11}) {
         auto wq = quantized(t, randn(size_t(rows) * cols, uint32_t(rows + cols)), rows, cols);
@@ -128,7 +130,9 @@ TEST_P(CudaTypes, GemvMatchesTheCpuProduct) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, CudaTypes, ::testing::Values(DType::F32, DType::F16, DType::Q8_0),
+INSTANTIATE_TEST_SUITE_P(Types, CudaTypes,
+                         ::testing::Values(DType::F32, DType::F16, DType::Q8_0, DType::BF16, DType::Q4_0, DType::Q4_K,
+                                           DType::Q6_K),
                          [](const auto& info) { return std::string(dtype_traits(info.param).name); });
 
 TEST_F(Cuda, RmsNormMatchesTheCpu) {
@@ -374,6 +378,34 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(arch_name(info.param.arch)) + "_" + dtype_traits(info.param.type).name + "_kv_" +
              kv_type_name(info.param.kv);
     });
+
+// The element decoder the kernels read every row through (engine/cuda/elem.h), run on the CPU: bit for bit the
+// reference dequantisation of each type, on random rows with a wide range of magnitudes (every block layout and
+// scale packing is exercised without a GPU).
+TEST(CudaElem, DecodesEveryTypeExactlyAsTheReference) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd;
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
+    const int n = 1024;
+    std::vector<float> x(n), ref(n);
+    for (int i = 0; i < n; ++i) x[size_t(i)] = nd(rng) * std::exp2(float(i % 7) - 3);
+    x[5] = 0;
+    x[6] = 1e-6f;  // an f16 subnormal
+    std::vector<uint8_t> q(row_bytes(t, n));
+    quantize_row(t, x.data(), q.data(), n);
+    dequantize_row(t, q.data(), ref.data(), n);
+    const int code = cuda::elem_code(t);
+    ASSERT_GE(code, 0);
+    int bad = 0;
+    for (int c = 0; c < n; ++c) {
+      const float v = cuda::elem(code, q.data(), c);
+      if (std::memcmp(&v, &ref[size_t(c)], 4) != 0 && ++bad <= 3)
+        ADD_FAILURE() << dtype_traits(t).name << " element " << c << ": " << v << " vs " << ref[size_t(c)];
+    }
+    EXPECT_EQ(bad, 0) << dtype_traits(t).name;
+  }
+  EXPECT_EQ(cuda::elem_code(DType(99)), -1);
+}
 
 // Without a device (or without nvcc) --backend cuda is one clear line, not a crash or a silent CPU run.
 TEST(CudaAvailability, BackendCudaWithoutADeviceIsAClearError) {
