@@ -338,10 +338,10 @@ TEST_P(CudaForward, LogitsMatchTheCpuBackend) {
   s.arch = fc.arch;
   s.type = fc.type;
   s.n_layers = 2;
-  s.n_embd = 128;
+  s.n_embd = 256;  // k-quant rows need multiples of 256
   s.n_heads = 4;
   s.n_kv_heads = 2;
-  s.n_ff = 192;
+  s.n_ff = 512;
   s.n_vocab = 64;
   s.seed = 3 + int(fc.arch);
   auto m = Model::load(test::make_tiny("cuda_fwd_" + std::to_string(int(fc.arch)) + "_" + std::to_string(int(fc.type)), s));
@@ -354,7 +354,9 @@ TEST_P(CudaForward, LogitsMatchTheCpuBackend) {
   auto ref = test::engine_logits(**m, toks, o);
   o.backend = "cuda";
   auto got = test::engine_logits(**m, toks, o);
-  const double tol = fc.type == DType::F32 && fc.kv == KVType::F32 ? 1e-4 : 2e-3;
+  // The CPU multiplies quantised weights with 8-bit activations (engine/cpu/quant.h); the GPU keeps f32 ones.
+  const bool q8_act = fc.type == DType::Q8_0 || fc.type == DType::Q4_0 || fc.type == DType::Q4_K || fc.type == DType::Q6_K;
+  const double tol = q8_act ? 3e-2 : fc.kv == KVType::F32 ? 1e-4 : fc.kv == KVType::Q8_0 ? 1e-2 : 2e-3;
   EXPECT_LE(test::max_row_rel_err(got, ref, 64), tol);
   // A device budget of 6 blocks (of 2 layers): the sink and the recent window stay, a middle block moves to the
   // host and the CPU attends it.
@@ -373,7 +375,9 @@ INSTANTIATE_TEST_SUITE_P(
     Models, CudaForward,
     ::testing::Values(FwdCase{Arch::Llama, DType::F32, KVType::F32}, FwdCase{Arch::Qwen2, DType::F16, KVType::F16},
                       FwdCase{Arch::Qwen3, DType::Q8_0, KVType::F16}, FwdCase{Arch::Llama, DType::Q8_0, KVType::Q8_0},
-                      FwdCase{Arch::Qwen2, DType::Q8_0, KVType::F32}, FwdCase{Arch::Qwen3, DType::F16, KVType::Q8_0}),
+                      FwdCase{Arch::Qwen2, DType::Q8_0, KVType::F32}, FwdCase{Arch::Qwen3, DType::F16, KVType::Q8_0},
+                      FwdCase{Arch::Qwen2, DType::Q4_K, KVType::F16}, FwdCase{Arch::Llama, DType::Q6_K, KVType::F16},
+                      FwdCase{Arch::Qwen3, DType::BF16, KVType::F32}, FwdCase{Arch::Qwen2, DType::Q4_0, KVType::F16}),
     [](const auto& info) {
       return std::string(arch_name(info.param.arch)) + "_" + dtype_traits(info.param.type).name + "_kv_" +
              kv_type_name(info.param.kv);

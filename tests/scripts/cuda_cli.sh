@@ -23,6 +23,11 @@ if [ $runs_cuda -eq 0 ]; then
     check "$cmd --backend cuda: one line naming why" '[ "$(grep -c . "$tmp/err")" -eq 1 ] && grep -q "backend cuda" "$tmp/err" || { cat "$tmp/err"; false; }'
     check "$cmd --backend cuda stops at once" '[ $(( $(date +%s) - start )) -lt 20 ]'
   done
+  start=$(date +%s)
+  timeout 30 "$CLI" serve --model "$tmp/m.gguf" --backend cuda --port 0 > "$tmp/out" 2> "$tmp/err"
+  rc=$?
+  check "serve --backend cuda fails at once (rc $rc)" '[ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $(( $(date +%s) - start )) -lt 20 ]'
+  check "serve --backend cuda: one line naming why" 'grep -q "backend cuda" "$tmp/err" || { cat "$tmp/err"; false; }'
 else
   echo "cuda_cli: cuda runs here; the refusals without a device are not reachable"
 fi
