@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "engine/cuda/device_info.h"
@@ -161,8 +162,9 @@ class CudaBackend final : public Backend {
     h_q_.assign(B * size_t(R_.q_dim()), 0);
     h_states_.assign(B * size_t(R_.n_heads) * size_t(S), 0);
     h_off_.assign(size_t(R_.n_layers), 0);
-    work_.assign(attn::page_attn_work_floats(L_), 0);
-    stage_.assign(attn::page_attn_stage_bytes(L_), 0);
+    const size_t T = size_t(std::max(1, o_.n_threads));
+    work_.assign(T, std::vector<float>(attn::page_attn_work_floats(L_)));
+    stage_.assign(T, std::vector<uint8_t>(attn::page_attn_stage_bytes(L_)));
     return "";
   }
 
@@ -259,9 +261,18 @@ class CudaBackend final : public Backend {
         a.head_dim_v = R_.head_dim_v;
         a.scale = R_.attn_scale;
         a.pages = attn::PageSet::OffDevice;
-        for (int i = 0; i < n; ++i)
-          attn::attend_pages(*b.kv[b.seq[i]], a, h_q_.data() + size_t(i) * R_.q_dim(), b.pos[i] + 1,
-                             h_states_.data() + size_t(i) * R_.n_heads * S, work_.data(), stage_.data());
+        // Tokens split over the backend's threads (each with its own row buffers and staging).
+        const int T = std::max(1, std::min(int(work_.size()), n));
+        auto part = [&](int t) {
+          for (int i = t; i < n; i += T)
+            attn::attend_pages(*b.kv[b.seq[i]], a, h_q_.data() + size_t(i) * R_.q_dim(), b.pos[i] + 1,
+                               h_states_.data() + size_t(i) * R_.n_heads * S, work_[size_t(t)].data(),
+                               stage_[size_t(t)].data());
+        };
+        std::vector<std::thread> helpers;
+        for (int t = 1; t < T; ++t) helpers.emplace_back(part, t);
+        part(0);
+        for (auto& h : helpers) h.join();
         if (!to_device(hstates_, h_states_.data(), size_t(n) * R_.n_heads * S * 4))
           return make_error("cuda: uploading the host attention failed: " + last_error());
         host_part = hstates_;
@@ -324,9 +335,10 @@ class CudaBackend final : public Backend {
   size_t ints_n_ = 0, table_ints_ = 0;
   int half_ = 0, max_blocks_ = 0;
   std::vector<int32_t> h_ints_;
-  std::vector<float> h_cos_, h_sin_, h_q_, h_states_, work_;
+  std::vector<float> h_cos_, h_sin_, h_q_, h_states_;
   std::vector<int> h_off_;
-  std::vector<uint8_t> stage_;
+  std::vector<std::vector<float>> work_;     // [n_threads] row buffers of the CPU's part of the attention
+  std::vector<std::vector<uint8_t>> stage_;  // [n_threads] staging of pages not in host memory
 };
 
 size_t layer_bytes(const LayerWeights& W) {
