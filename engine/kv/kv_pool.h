@@ -99,6 +99,8 @@ class KVPool {
   void ref(int p);
   void unref(int p);
   int refs(int p) const { return pages_[p].refs; }
+  // The slot of page p in its tier (a device backend addresses its own arena by slot).
+  int slot_of(int p) const { return pages_[p].slot; }
   bool cached(int p) const { return pages_[p].key_slot >= 0; }
   KVTier tier(int p) const { return pages_[p].tier < 0 ? KVTier::None : tiers_[size_t(pages_[p].tier)]->kind(); }
   // Hot pages (sinks, recent window) are never demoted; counted, so several sequences may mark one page.
