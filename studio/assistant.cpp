@@ -145,9 +145,8 @@ void Assistant::load_worker(Settings machine) {
     f.n_vocab = c.n_vocab;
     std::error_code ec;
     f.model_bytes = static_cast<int64_t>(std::filesystem::file_size(s.model_path, ec));
-    // Keys and values of every layer for one token, at the cache's element size.
-    const size_t elem = s.kv_type == "f32" ? 4 : 2;
-    f.kv_bytes_per_token = static_cast<size_t>(c.n_layers) * static_cast<size_t>(c.kv_dim() + c.v_dim()) * elem;
+    // Keys and values of every layer for one token, in the cache's storage type.
+    f.kv_bytes_per_token = local->model_info().kv_bytes_per_token(local->settings().kv_type);
   }
   generator_ = std::move(gen);
   engine_ = local;

@@ -8,18 +8,6 @@
 
 namespace cj::studio {
 
-Status validate(const EngineSettings& s) {
-  if (s.model_path.empty()) return make_error("no model file is set (settings: model path)");
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(s.model_path, ec))
-    return make_error("the model file " + s.model_path + " does not exist or is not a file (settings: model path)");
-  if (s.threads < 1 || s.threads > 256) return make_error("threads must be between 1 and 256");
-  if (s.ctx < 64 || s.ctx > (1 << 20)) return make_error("the context size must be between 64 and 1048576 tokens");
-  if (s.sampling.top_p <= 0) return make_error("top-p must be greater than 0");
-  if (s.sampling.temperature > 5) return make_error("temperature above 5 gives noise; use 0..2");
-  return Status();
-}
-
 Result<std::unique_ptr<EngineSession>> EngineSession::open(const EngineSettings& s) {
   CJ_TRY(validate(s));
   std::unique_ptr<EngineSession> es(new EngineSession());
@@ -30,11 +18,9 @@ Result<std::unique_ptr<EngineSession>> EngineSession::open(const EngineSettings&
   es->tok_ = es->model_->tokenizer();
   if (!es->tok_)
     return make_error(s.model_path + ": the model has no usable tokenizer (" + es->model_->tokenizer_error() + ")");
-  BackendOptions bo;
-  bo.n_threads = s.threads;
-  bo.n_ctx = s.ctx;
-  bo.kv_type = s.kv_type;
-  auto be = make_cpu_backend(*es->model_, bo);
+  es->info_ = studio::model_info(*es->model_);
+  es->settings_.ctx = resolved_context(es->info_, s, probe_machine());
+  auto be = make_cpu_backend(*es->model_, backend_options(es->settings_, es->settings_.ctx));
   if (!be.ok()) return make_error(be.error());
   es->be_ = std::move(be.value());
   return es;

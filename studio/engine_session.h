@@ -18,21 +18,10 @@
 #include "engine/base/result.h"
 #include "engine/generate.h"
 #include "engine/model.h"
+#include "studio/engine_config.h"
 #include "studio/generator.h"
 
 namespace cj::studio {
-
-struct EngineSettings {
-  std::string model_path;
-  int threads = 1;
-  int ctx = 4096;              // tokens the KV cache holds
-  KVType kv_type = KVType::F16;
-  SamplerParams sampling;      // defaults for requests that do not set their own
-  bool chat = false;           // wrap prompts as a ChatML user turn (instruction-tuned models)
-};
-
-// Checks the settings before anything is loaded; the message names the setting.
-Status validate(const EngineSettings& s);
 
 class EngineSession : public Generator {
  public:
@@ -54,6 +43,7 @@ class EngineSession : public Generator {
   const Tokenizer* own_tokenizer() const override { return tok_; }
   const Model& model() const { return *model_; }
   const EngineSettings& settings() const { return settings_; }
+  const ModelInfo& model_info() const { return info_; }
   int n_ctx() const override { return be_->n_ctx(); }
   std::string name() const override;  // file name of the model
   int cached_tokens() const { return int(cached_.size()); }
@@ -64,10 +54,13 @@ class EngineSession : public Generator {
   int last_prompt_tokens() const { return last_prompt_.load(std::memory_order_relaxed); }
   int last_reused_tokens() const { return last_reused_.load(std::memory_order_relaxed); }
   const char* backend_name() const { return be_->name(); }
+  // The KV pool's budgets and use (host and disk tiers). Read it between generations, or accept a torn figure.
+  KVPoolStats kv_stats() const { return be_->kv_cache().pool().stats(); }
 
  private:
   EngineSession() = default;
-  EngineSettings settings_;
+  EngineSettings settings_;  // ctx resolved (never 0 once open)
+  ModelInfo info_;
   std::unique_ptr<Model> model_;
   const Tokenizer* tok_ = nullptr;
   std::unique_ptr<Backend> be_;

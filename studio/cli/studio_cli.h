@@ -14,6 +14,7 @@
 #include "storage/jobs.h"
 #include "studio/args.h"
 #include "studio/cli/command.h"
+#include "studio/cli/kv_options.h"
 #include "studio/engine_session.h"
 #include "studio/remote_generator.h"
 #include "studio/job_queue.h"
@@ -24,24 +25,30 @@
 namespace cj::cli::studio_cli {
 
 inline std::vector<OptSpec> engine_options() {
-  return {{"model", "M", "GGUF model file (or --remote)"},
+  std::vector<OptSpec> o = {{"model", "M", "GGUF model file (or --remote)"},
           {"remote", "URL", "OpenAI-compatible server instead of --model (vLLM, SGLang, llama-server, serve)"},
           {"remote-model", "NAME", "the server's model id (default: the first in its /v1/models)"},
           {"api-key-env", "VAR", "send the API key in environment variable VAR (remote)"},
           {"threads", "T", "threads (default 2)"},
-          {"ctx", "N", "context size in tokens (default 4096; remote: the server's window)"},
+          {"ctx", "N", "context size in tokens (default: what this machine holds, up to the model's trained "
+                       "length; remote: the server's window, default 8192)"},
           {"temp", "T", "temperature (default 0.8; 0 = greedy)"},
-          {"seed", "S", "sampling seed (default 0)"},
+          {"seed", "S", "sampling seed (default: a fresh one each run, printed and stored with the revision)"},
           {"chat", "", "wrap prompts as a ChatML user turn (instruction-tuned models; --remote: always)"},
           {"prompt-style", "S",
            "instruct (default: Chinese instructions) or plain (base models: context + text only; --remote: raw "
            "text to /v1/completions)"},
           {"checkpoint-every", "N", "checkpoint the text every N pieces (default 32)"}};
+  for (auto& k : engine_kv_option_specs()) o.push_back(std::move(k));
+  return o;
 }
 
-inline Result<studio::EngineSettings> engine_settings(const Args& a, int default_ctx = 4096) {
+// The studio's one engine configuration (studio/engine_config.h) from the command line: the same struct that
+// settings.json and the GUI fill. default_ctx 0 = what the machine holds, up to the model's trained length.
+inline Result<studio::EngineSettings> engine_settings(const Args& a, int default_ctx = 0) {
   studio::EngineSettings s;
   s.model_path = a.get_or("model", "");
+  CJ_TRY(apply_kv_options(a, &s));
   auto threads = a.get_int("threads", 2);
   auto ctx = a.get_int("ctx", default_ctx);
   auto temp = a.get_double("temp", 0.8);
@@ -58,7 +65,7 @@ inline Result<studio::EngineSettings> engine_settings(const Args& a, int default
 
 // --model M (local engine) or --remote URL [--remote-model NAME] [--api-key-env VAR] (an OpenAI-compatible
 // server), with the shared options; the model is loaded / the server asked for its models here.
-inline Result<std::unique_ptr<studio::Generator>> open_generator(const Args& a, int default_ctx = 4096) {
+inline Result<std::unique_ptr<studio::Generator>> open_generator(const Args& a, int default_ctx = 0) {
   if (a.has("remote")) {
     if (a.has("model")) return make_error("give either --model (local) or --remote (a server), not both");
     studio::RemoteSettings r;
@@ -70,7 +77,7 @@ inline Result<std::unique_ptr<studio::Generator>> open_generator(const Args& a, 
       if (!key || !*key) return make_error("--api-key-env " + var + ": that environment variable is not set");
       r.api_key = key;
     }
-    auto ctx = a.get_int("ctx", default_ctx);
+    auto ctx = a.get_int("ctx", default_ctx > 0 ? default_ctx : 8192);
     auto temp = a.get_double("temp", 0.8);
     if (!ctx.ok()) return make_error(ctx.error());
     if (!temp.ok()) return make_error(temp.error());
