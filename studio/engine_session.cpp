@@ -104,7 +104,7 @@ Result<std::string> EngineSession::generate(const SessionRequest& req,
   gp.sampling = settings_.sampling;
   if (req.temperature >= 0) gp.sampling.temperature = req.temperature;
   if (req.top_p > 0) gp.sampling.top_p = req.top_p;
-  gp.sampling.seed = req.seed;
+  gp.sampling.seed = req.seed ? *req.seed : fresh_seed();
   gp.stop = req.stop;
   gp.n_predict = std::max(0, std::min(req.max_tokens, n_ctx - int(prompt.size()) - 1));
 
@@ -140,6 +140,7 @@ Result<std::string> EngineSession::generate(const SessionRequest& req,
     stats->decode_ms = st->decode_ms;
     stats->decode_tok_s = st->decode_tok_s;
     stats->stop_reason = st->stop_reason;
+    stats->seed = gp.sampling.seed;
     stats->tokens = st->tokens;
   }
   return out;

@@ -549,12 +549,15 @@ void HttpServer::serve(Conn* c) {
   const std::string fr = finish_reason(stats.stop_reason);
   if (g.stream) {
     if (!headers_sent && !start_stream()) return;
-    std::string tail = sse(chunk(chat ? json{{"index", 0}, {"delta", json::object()}, {"finish_reason", fr}}
-                                      : json{{"index", 0}, {"text", ""}, {"finish_reason", fr}}));
+    json fin = chunk(chat ? json{{"index", 0}, {"delta", json::object()}, {"finish_reason", fr}}
+                          : json{{"index", 0}, {"text", ""}, {"finish_reason", fr}});
+    fin["seed"] = stats.seed;  // the sampling seed used
+    std::string tail = sse(fin);
     if (g.include_usage) {
       json u = chunk(json::object());
       u["choices"] = json::array();
       u["usage"] = usage_json(stats);
+      u["seed"] = stats.seed;
       tail += sse(u);
     }
     tail += "data: [DONE]\n\n";
@@ -568,6 +571,7 @@ void HttpServer::serve(Conn* c) {
                {"object", chat ? "chat.completion" : "text_completion"},
                {"created", created},
                {"model", name_},
+               {"seed", stats.seed},  // the sampling seed used: send it back to reproduce this text
                {"choices", json::array({choice})},
                {"usage", usage_json(stats)}};
   send_response(fd, 200, resp.dump(-1, ' ', false, json::error_handler_t::replace));

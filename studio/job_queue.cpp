@@ -66,6 +66,7 @@ RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job&
   out.result = r.value();
   if (r->completed) {
     nlohmann::json res = {{"chapter_id", r->chapter_id}, {"revision_id", r->revision_id}, {"chars", r->chars},
+                          {"seed", r->seed},
                           {"gen_tokens", r->gen_tokens},  {"reused_tokens", r->reused_tokens},
                           {"prompt_tokens", r->prompt_tokens},
                           {"stop_reason", r->stop_reason}};
@@ -131,7 +132,11 @@ void JobQueue::shutdown() {
   refresh();
 }
 
-Result<int64_t> JobQueue::submit(const WorkflowParams& p) {
+Result<int64_t> JobQueue::submit(const WorkflowParams& params) {
+  // The seed is drawn now and kept in the job, so that a resumed job samples as it began and the revision says
+  // which seed made it; each request gets a fresh one, so trying again gives another text.
+  WorkflowParams p = params;
+  if (!p.seed) p.seed = fresh_seed();
   auto v = params_from_json(to_json(p));
   if (!v.ok()) return make_error(v.error());
   Result<int64_t> id = make_error("the job queue is not started");

@@ -135,7 +135,7 @@ int run_draft(const Args& a) {
     p.outline = (*outline)[n].text;
     p.target_chars = int(*words);
     p.temperature = float(*temp);
-    p.seed = uint64_t(*seed) + uint64_t(n);
+    p.seed = a.has("seed") ? uint64_t(*seed) + uint64_t(n) : studio::fresh_seed();  // kept in the job
     p.prompt_style = a.get_or("prompt-style", "instruct");
     auto id = jobs.create(studio::job_kind(p), studio::to_json(p).dump(), *book);
     if (!id.ok()) return fail(id.error());

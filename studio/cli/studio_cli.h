@@ -155,13 +155,14 @@ inline int run_workflow_cmd(const Args& a, studio::WorkflowParams p) {
   auto seed = a.get_int("seed", 0);
   for (const auto* r : {&book, &ch, &tokens, &every, &seed})
     if (!r->ok()) return fail(r->error());
+  if (*seed < 0) return fail("--seed must be 0 or more");
   auto temp = a.get_double("temp", 0.8);
   if (!temp.ok()) return fail(temp.error());
   p.book_id = *book;
   p.ordinal = *ch;
   p.max_tokens = int(*tokens);
   p.temperature = float(*temp);
-  p.seed = uint64_t(*seed);
+  p.seed = a.has("seed") ? uint64_t(*seed) : studio::fresh_seed();  // kept in the job and the revision
   p.prompt_style = a.get_or("prompt-style", "instruct");
   auto valid = studio::params_from_json(studio::to_json(p));
   if (!valid.ok()) return fail(valid.error());
