@@ -227,9 +227,12 @@ Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, co
   }
   if (!stopped) {
     // Cut back to the last sentence end: a draft that ran 10 % over, a text stopped by its length limit.
+    // (Not when the last end leaves less than half the text: a model that writes no sentence ends at all.)
     const bool cut = (is_draft && over) || (!is_draft && r.stop_reason == "length");
-    if (cut && ends.best_end() > 0 && ends.best_end() < r.generated.size()) {
-      r.generated.resize(ends.best_end());
+    const size_t end = ends.best_end();
+    if (cut && end > 0 && end < r.generated.size() &&
+        count_zi(std::string_view(r.generated).substr(0, end)) * 2 >= (is_draft ? target_zi : r.chars)) {
+      r.generated.resize(end);
       r.chars = count_zi(r.generated);
       prog.chars = r.chars;
     }
