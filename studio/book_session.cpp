@@ -1,4 +1,5 @@
 #include "studio/book_session.h"
+#include "studio/revisions.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -298,8 +299,7 @@ class ProjectBook final : public BookSession {
     auto r = ch.revision(id);
     if (!r.ok()) return Error{r.error()};
     if (r->chapter_id != rows_[i].id) return make_error("that revision belongs to another chapter");
-    auto rev = ch.save(rows_[i].id, r->body, storage::RevisionSource::kRestore,
-                       "restored revision " + std::to_string(r->number), r->title);
+    auto rev = studio::restore_revision(*db_, id);
     if (!rev.ok()) return Error{rev.error()};
     return took_revision(ch, i, *rev);
   }
@@ -310,7 +310,7 @@ class ProjectBook final : public BookSession {
     auto r = ch.revision(id);
     if (!r.ok()) return Error{r.error()};
     if (r->chapter_id != rows_[i].id) return make_error("that revision belongs to another chapter");
-    CJ_TRY(ch.set_current(rows_[i].id, id));
+    CJ_TRY(studio::accept_revision(*db_, id));
     took_revision(i, *r);
     return Status::Ok();
   }
@@ -338,24 +338,9 @@ class ProjectBook final : public BookSession {
     return load_infos();
   }
 
-  Result<std::string> outline(int64_t ordinal) override {
-    auto st = db_->prepare("SELECT value FROM meta WHERE key = ?1");
-    if (!st.ok()) return Error{st.error()};
-    st->bind(1, outline_key(ordinal));
-    auto row = st->step();
-    if (!row.ok()) return Error{row.error()};
-    if (!*row) return std::string();
-    return st->col_text(0);
-  }
-
+  Result<std::string> outline(int64_t ordinal) override { return load_outline(*db_, book_.id, ordinal); }
   Status save_outline(int64_t ordinal, const std::string& text) override {
-    if (!utf8::valid(text)) return make_error("the outline is not valid UTF-8");
-    auto st = db_->prepare("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2");
-    if (!st.ok()) return Error{st.error()};
-    st->bind(1, outline_key(ordinal)).bind(2, text);
-    auto r = st->step();
-    if (!r.ok()) return Error{r.error()};
-    return Status::Ok();
+    return studio::save_outline(*db_, book_.id, ordinal, text);
   }
 
   std::string db_path() const override { return db_->path(); }
@@ -413,10 +398,6 @@ class ProjectBook final : public BookSession {
     return ci;
   }
 
-  // Outlines live in the project's meta table, one row per chapter ordinal of this book.
-  std::string outline_key(int64_t ordinal) const {
-    return "studio.outline.book." + std::to_string(book_.id) + ".chapter." + std::to_string(ordinal);
-  }
 
   std::unique_ptr<storage::Database> db_;
   storage::Book book_;

@@ -11,25 +11,6 @@ void text_noted(UiState& st, const std::string& s) {
   ImGui::TextUnformatted(s.c_str(), s.c_str() + s.size());
 }
 
-const char* job_status_label(const std::string& s) {
-  if (s == "queued") return "排队中";
-  if (s == "running") return "生成中";
-  if (s == "paused") return "已暂停";
-  if (s == "done") return "已完成";
-  if (s == "failed") return "失败";
-  if (s == "cancelled") return "已停止";
-  return s.c_str();
-}
-
-const char* job_kind_label(const std::string& k) {
-  if (k == "workflow:continue") return "续写";
-  if (k == "workflow:draft") return "起草";
-  if (k == "workflow:rewrite") return "改写";
-  if (k == "workflow:expand") return "扩写";
-  if (k == "workflow:condense") return "缩写";
-  return k.c_str();
-}
-
 void wrapped_text(UiState& st, std::string_view s, unsigned int color) {
   st.atlas->note(s);
   ImFont* font = ImGui::GetFont();

@@ -57,9 +57,9 @@ void text_noted(UiState& st, const std::string& s);
 // Text wrapped to the available width with the editor's CJK rules (ImGui's own wrapping breaks only at spaces,
 // which splits "等待 studio 的" badly and may start a line with '，'). color 0: the default text color.
 void wrapped_text(UiState& st, std::string_view s, unsigned int color = 0);
-// A job's status and kind (studio::JobQueue's words) as the panels show them.
-const char* job_status_label(const std::string& status);
-const char* job_kind_label(const std::string& kind);
+// A job's status and kind as every surface shows them (studio/job_queue.h).
+using studio::job_kind_label;
+using studio::job_status_label;
 // The honest placeholder for a panel whose backend has not landed: what it will do and what it waits for.
 void not_available(UiState& st, const char* what, const char* waits_for);
 

@@ -5,7 +5,9 @@
 // (finished chapters are skipped, the interrupted one goes on from its text).
 //
 // Outline file: a line "## N" or "## N 标题" starts the outline of chapter N (the title names a chapter that
-// is created); a file without such lines is the outline of every chapter in the range.
+// is created); a file without such lines is the outline of every chapter in the range. Without --outline-file
+// each chapter's stored outline is used (changjuan-cli outline set, the GUI's 大纲 panel).
+// When it is done it prints (stdout) which revisions wait and the command that accepts them.
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -19,6 +21,7 @@
 #include "storage/database.h"
 #include "storage/jobs.h"
 #include "studio/cli/studio_cli.h"
+#include "studio/revisions.h"
 
 namespace cj::cli {
 namespace {
@@ -83,10 +86,6 @@ int run_draft(const Args& a) {
   for (const auto* r : {&book, &words, &every, &seed})
     if (!r->ok()) return fail(r->error());
   if (*words < 10 || *words > 200000) return fail("--words must be between 10 and 200000");
-  auto outline_text = read_file(*a.get("outline-file"));
-  if (!outline_text.ok()) return fail(outline_text.error());
-  auto outline = parse_outline(*outline_text, first, last);
-  if (!outline.ok()) return fail(outline.error());
   auto temp = a.get_double("temp", 0.8);
   if (!temp.ok()) return fail(temp.error());
   if (std::string ps = a.get_or("prompt-style", "instruct"); ps != "instruct" && ps != "plain")
@@ -96,6 +95,23 @@ int run_draft(const Args& a) {
   if (!dbr.ok()) return fail(dbr.error());
   storage::Database& db = **dbr;
   if (auto b = storage::Books(db).get(*book); !b.ok()) return fail(b.error());
+  Result<std::map<int64_t, OutlineEntry>> outline = std::map<int64_t, OutlineEntry>{};
+  if (auto f = a.get("outline-file")) {
+    auto outline_text = read_file(*f);
+    if (!outline_text.ok()) return fail(outline_text.error());
+    outline = parse_outline(*outline_text, first, last);
+  } else {
+    for (int64_t n = first; n <= last && outline.ok(); ++n) {
+      auto t = studio::load_outline(db, *book, n);
+      if (!t.ok()) return fail(t.error());
+      if (t->find_first_not_of(" \n\r\t") == std::string::npos)
+        outline = make_error("chapter " + std::to_string(n) + " has no stored outline: give --outline-file, or save one "
+                             "with changjuan-cli outline set --db … --book … --chapter " + std::to_string(n) + " --file F");
+      else
+        (*outline)[n].text = *t;
+    }
+  }
+  if (!outline.ok()) return fail(outline.error());
   storage::Jobs jobs(db);
   // A previous run killed mid-chapter left its job "running".
   if (auto n = jobs.requeue_interrupted(); !n.ok()) return fail(n.error());
@@ -187,7 +203,36 @@ int run_draft(const Args& a) {
       break;
     }
   }
-  if (a.has("json")) std::printf("%s\n", report.dump().c_str());
+  if (a.has("json")) {
+    std::printf("%s\n", report.dump().c_str());
+    return rc;
+  }
+  // What was written and how to take it: the drafts are proposals until accepted.
+  std::vector<std::pair<int64_t, int64_t>> waiting;  // (ordinal, revision id)
+  for (const auto& it : items) {
+    auto j = jobs.get(it.job_id);
+    if (!j.ok() || j->status != "done" || !j->result) continue;
+    auto res = nlohmann::json::parse(*j->result, nullptr, false);
+    const int64_t rev = res.is_object() ? res.value("revision_id", int64_t{0}) : 0;
+    if (!rev) continue;
+    auto ch = storage::Chapters(db).get_by_ordinal(*book, it.ordinal);
+    if (ch.ok() && ch->revision_id == rev) continue;  // already accepted
+    waiting.push_back({it.ordinal, rev});
+    std::printf("%s：AI 草稿 修订 id %lld，%lld 字，待接受\n",
+                ch.ok() ? storage::chapter_label(*ch).c_str() : ("第" + std::to_string(it.ordinal) + "章").c_str(),
+                static_cast<long long>(rev), static_cast<long long>(res.value("chars", int64_t{0})));
+  }
+  if (!waiting.empty()) {
+    const std::string db_arg = *a.get("db");
+    std::printf("\n草稿不会改动正文，接受后才成为章节正文：\n");
+    std::printf("  看一章：changjuan-cli revisions show --db %s --id %lld\n", db_arg.c_str(),
+                static_cast<long long>(waiting.front().second));
+    std::printf("  接受：  ");
+    for (size_t i = 0; i < waiting.size(); ++i)
+      std::printf("%schangjuan-cli revisions accept --db %s --id %lld", i ? " && " : "", db_arg.c_str(),
+                  static_cast<long long>(waiting[i].second));
+    std::printf("\n");
+  }
   return rc;
 }
 
@@ -195,7 +240,8 @@ std::vector<OptSpec> draft_options() {
   std::vector<OptSpec> o = {{"db", "D", "project database", true},
                             {"book", "ID", "book id", true},
                             {"chapters", "A-B", "chapter ordinals to draft (e.g. 12-15)", true},
-                            {"outline-file", "F", "outline: '## N [标题]' sections, one per chapter", true},
+                            {"outline-file", "F", "outline: '## N [标题]' sections, one per chapter (default: each chapter's stored "
+                                                     "outline, changjuan-cli outline set)"},
                             {"words", "N", "target length of each chapter in 字 (default 3000)"},
                             {"json", "", "print a JSON report of each chapter on stdout"}};
   for (auto& e : studio_cli::engine_options()) o.push_back(e);

@@ -182,11 +182,17 @@ inline int run_workflow_cmd(const Args& a, studio::WorkflowParams p) {
   const auto& r = out.result;
   if (json) {
     nlohmann::json j = {{"job", *id},          {"status", out.status}, {"chapter_id", r.chapter_id},
-                        {"revision_id", r.revision_id}, {"text", r.generated}, {"chars", r.chars},
+                        {"revision_id", r.revision_id}, {"text", r.generated}, {"chars", r.chars}, {"seed", r.seed},
                         {"gen_tokens", r.gen_tokens},   {"message", out.message}};
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::fprintf(stderr, "job %lld: %s — %s\n", static_cast<long long>(*id), out.status.c_str(), out.message.c_str());
+    if (out.status == "done" && r.revision_id)
+      std::fprintf(stderr,
+                   "the chapter is unchanged until you accept: changjuan-cli revisions accept --db %s --id %lld  "
+                   "(compare first: changjuan-cli revisions diff --db %s --id %lld)\n",
+                   a.get("db")->c_str(), static_cast<long long>(r.revision_id), a.get("db")->c_str(),
+                   static_cast<long long>(r.revision_id));
   }
   if (out.status == "failed") return 1;
   return out.status == "done" ? 0 : 130;

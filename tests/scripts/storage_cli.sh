@@ -11,9 +11,9 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 D=$tmp/p.db
 json() { python3 -c "import json,sys; j=json.load(sys.stdin); $1"; }
 
-out=$("$CLI" import --db "$D" --file "$N/红楼梦.txt"); check "import 红楼梦 ($out)" '[ $? -eq 0 ]'
+out=$("$CLI" import --db "$D" --file "$N/红楼梦.txt" --json); check "import 红楼梦 ($out)" '[ $? -eq 0 ]'
 check "红楼梦: 120 chapters" 'printf "%s" "$out" | json "assert j[\"chapters\"] == 120 and j[\"book_id\"] == 1"'
-out=$("$CLI" import --db "$D" --file "$N/三国演义.txt")
+out=$("$CLI" import --db "$D" --file "$N/三国演义.txt" --json)
 check "三国演义: 120 chapters ($out)" 'printf "%s" "$out" | json "assert j[\"chapters\"] == 120 and j[\"book_id\"] == 2"'
 err=$("$CLI" import --db "$D" --file "$N/红楼梦.txt" 2>&1 >/dev/null); rc=$?
 check "re-import refused (rc=$rc)" '[ $rc -eq 1 ]'
@@ -62,7 +62,7 @@ check "search did not create a database" '[ ! -e "$tmp/none.db" ]'
 check "export round-trips 红楼梦 (up to CRLF)" 'tr -d "\r" < "$N/红楼梦.txt" | cmp -s - "$tmp/hlm.txt"'
 "$CLI" export --db "$D" --book 2 --format md --out "$tmp/sg.md"; check "export md" '[ $? -eq 0 ]'
 check "md has headings" 'grep -q "^## 第一回 宴桃园豪杰三结义" "$tmp/sg.md"'
-out=$("$CLI" import --db "$tmp/md.db" --file "$tmp/sg.md")
+out=$("$CLI" import --db "$tmp/md.db" --file "$tmp/sg.md" --json)
 check "md re-imports to 120 chapters ($out)" 'printf "%s" "$out" | json "assert j[\"chapters\"] == 120 and j[\"title\"] == \"三国演义\""'
 "$CLI" export --db "$D" --book 1 --format pdf --out "$tmp/x" >/dev/null 2>&1; check "unknown format is an error" '[ $? -eq 1 ]'
 
@@ -91,7 +91,7 @@ check "binary file refused ($err)" '[ $rc -eq 1 ] && printf "%s" "$err" | grep -
 : > "$tmp/empty.txt"
 err=$("$CLI" import --db "$D" --file "$tmp/empty.txt" 2>&1 >/dev/null); rc=$?
 check "empty file refused ($err)" '[ $rc -eq 1 ] && printf "%s" "$err" | grep -q "empty"'
-out=$("$CLI" import --db "$D" --file "$N/红楼梦.txt" --replace --title 石头记)
+out=$("$CLI" import --db "$D" --file "$N/红楼梦.txt" --replace --title 石头记 --json)
 check "--replace ($out)" 'printf "%s" "$out" | json "assert j[\"replaced_book_id\"] == 1 and j[\"book_id\"] == 3 and j[\"title\"] == \"石头记\""'
 check "integrity ok" '[ "$(python3 -c "import sqlite3; print(sqlite3.connect(\"$D\").execute(\"PRAGMA integrity_check\").fetchone()[0])")" = ok ]'
 
