@@ -16,15 +16,6 @@
 namespace cj::ui {
 namespace {
 
-// Code points of the document's text before p (paragraphs joined by '\n'), as the workflows count offsets.
-int64_t code_points_before(const TextDoc& d, TextPos p) {
-  int64_t n = 0;
-  for (int i = 0; i < p.para && i < d.para_count(); ++i) n += static_cast<int64_t>(utf8::count_code_points(d.para(i))) + 1;
-  if (p.para < d.para_count())
-    n += static_cast<int64_t>(utf8::count_code_points(std::string_view(d.para(p.para)).substr(0, static_cast<size_t>(p.byte))));
-  return n;
-}
-
 // The tail of the queue's preview may start inside a UTF-8 sequence (it is cut by bytes); skip to a boundary.
 std::string_view from_char_boundary(std::string_view s) {
   size_t i = 0;
@@ -88,6 +79,7 @@ class AiPanel final : public Panel {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
     ImGui::InputInt("续写/改写上限（令牌）", &max_tokens_, 64, 256);
     max_tokens_ = std::clamp(max_tokens_, 16, 8192);
+    st.ai_max_tokens = max_tokens_;
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
     ImGui::InputInt("起草目标（字）", &target_zi_, 500, 1000);
     target_zi_ = std::clamp(target_zi_, 10, 200000);

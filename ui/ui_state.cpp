@@ -4,7 +4,21 @@
 
 #include <algorithm>
 
+#include "engine/base/utf8.h"
+
 namespace cj::ui {
+
+int64_t code_points_before(const TextDoc& d, TextPos p) {
+  int64_t n = 0;
+  for (int i = 0; i < p.para && i < d.para_count(); ++i)
+    n += static_cast<int64_t>(utf8::count_code_points(d.para(i))) + 1;
+  if (p.para < d.para_count())
+    n += static_cast<int64_t>(
+        utf8::count_code_points(std::string_view(d.para(p.para)).substr(0, static_cast<size_t>(p.byte))));
+  return n;
+}
+
+int64_t caret_code_points(const TextDoc& d) { return code_points_before(d, d.caret()); }
 
 void text_noted(UiState& st, const std::string& s) {
   st.atlas->note(s);

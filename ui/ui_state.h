@@ -27,6 +27,7 @@ struct UiState {
   // The writing assistant of the open project (model, job queue, context inspector); null for a text file.
   studio::Assistant* assistant = nullptr;
   int64_t ai_job = 0;  // the job the AI panel started last (the jobs/engine panels highlight it)
+  int ai_max_tokens = 256;  // the AI panel's length for 续写/改写 (the context panel plans the same request)
   // The assistant's job queue as of this frame (copied once per frame under the queue's lock; empty without an
   // assistant), so that every panel sees the same state.
   studio::QueueSnapshot queue;
@@ -51,6 +52,11 @@ struct UiState {
     message_is_error = error;
   }
 };
+
+// Code points of the document's text before its caret (paragraphs joined by '\n'), as the workflows count
+// offsets into a chapter.
+int64_t caret_code_points(const TextDoc& d);
+int64_t code_points_before(const TextDoc& d, TextPos p);
 
 // Shows text in the UI font, noting its characters in the atlas first (so that data-driven strings render).
 void text_noted(UiState& st, const std::string& s);

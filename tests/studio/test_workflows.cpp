@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 #include <cctype>
+#include <set>
 #include <thread>
 
 #include "engine/base/utf8.h"
@@ -535,6 +536,99 @@ TEST(Workflows, FreshSeedPerRequestAndTheStoredSeedReproduces) {
   auto res = nlohmann::json::parse(*job->result);
   EXPECT_EQ(res["seed"].get<uint64_t>(), *params->seed);
   q.shutdown();
+}
+
+}  // namespace
+}  // namespace cj::studio
+
+#include "studio/book_import.h"
+
+namespace cj::studio {
+namespace {
+
+// The context panel shows exactly what the model receives: the assistant's inspected prompt (the panel's text)
+// equals the prompt of the 续写 it then runs, byte for byte. With the sample model and a 32k-token window the
+// plan holds the book's synopsis, summaries, entity sheets and retrieved passages, in shares it states.
+TEST(Workflows, ContextPanelShowsThePromptTheModelReceives) {
+  testing::TempDir dir;
+  const std::string path = dir.file("hlm.cjbook");
+  auto imported = import_novel(path, std::string(CJ_SOURCE_DIR) + "/samples/book/hongloumeng-1-20.txt");
+  ASSERT_TRUE(imported.ok()) << imported.error();
+  ASSERT_TRUE(imported->summaries_built) << imported->summary_note;
+  const int64_t book = imported->result.book_id;
+  {
+    auto db = storage::Database::open(path);
+    ASSERT_TRUE(db.ok());
+    storage::Entities e(**db);
+    ASSERT_TRUE(e.add(book, "character", "林黛玉", {"黛玉", "颦儿"}, "贾母的外孙女").ok());
+    ASSERT_TRUE(e.add(book, "character", "贾宝玉", {"宝玉"}, "衔玉而生").ok());
+    ASSERT_TRUE(e.add(book, "character", "王熙凤", {"凤姐"}, "").ok());
+  }
+  Settings s;
+  s.model_path = sample_model();
+  s.ctx = 32768;
+  s.threads = 2;
+  Assistant a(path, book);
+  a.load(s);
+  for (int i = 0; i < 3000 && a.status().state == EngineFigures::kLoading; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(a.status().state, EngineFigures::kReady) << a.status().message;
+  EXPECT_EQ(a.status().n_ctx, 32768);
+
+  ContextQuery q;
+  q.ordinal = 12;
+  q.cursor = 200;  // in the middle of the chapter: text before and after the caret
+  q.max_tokens = 24;
+  a.inspect_context(q);
+  ContextView v;
+  for (int i = 0; i < 6000; ++i) {
+    v = a.context();
+    if (v.state == ContextView::kReady || v.state == ContextView::kFailed) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(v.state, ContextView::kReady) << v.message;
+  std::string joined;
+  std::set<std::string> kinds;
+  for (const auto& sec : v.sections) joined += sec.text, kinds.insert(sec.kind);
+  EXPECT_EQ(joined, v.prompt);
+  for (const char* k : {"synopsis", "chapter_summaries", "entity_sheets", "passages", "after_cursor", "current_text"})
+    EXPECT_TRUE(kinds.count(k)) << "no " << k << " section";
+  EXPECT_EQ(v.n_ctx, 32768);
+  EXPECT_GT(v.tokens, 10000) << "a 32k window should carry far more than the 1,024 tokens of before";
+  bool shares = false;
+  for (const auto& m : v.manifest) shares = shares || m.find("书稿上下文份额") != std::string::npos;
+  EXPECT_TRUE(shares);
+
+  // The same with a 4k window (prefilling 20k tokens of the 32k plan takes minutes on 2 cores), after loading the
+  // model again with the new settings, as the settings dialog does: the panel's prompt, then the job's.
+  s.ctx = 4096;
+  a.load(s);
+  for (int i = 0; i < 3000 && a.status().state == EngineFigures::kLoading; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(a.status().state, EngineFigures::kReady) << a.status().message;
+  EXPECT_EQ(a.status().n_ctx, 4096);
+  a.inspect_context(q);
+  for (int i = 0; i < 6000; ++i) {
+    v = a.context();
+    if ((v.state == ContextView::kReady && v.n_ctx == 4096) || v.state == ContextView::kFailed) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(v.state, ContextView::kReady) << v.message;
+  ASSERT_EQ(v.n_ctx, 4096);
+  WorkflowParams p;
+  p.kind = "continue";
+  p.ordinal = 12;
+  p.cursor = 200;
+  p.max_tokens = 24;
+  auto id = a.submit(p);
+  ASSERT_TRUE(id.ok()) << id.error();
+  for (int i = 0; i < 12000; ++i) {
+    bool done = false;
+    for (const auto& j : a.snapshot().jobs) done = done || (j.id == *id && (j.status == "done" || j.status == "failed"));
+    if (done) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(a.last_prompt(), v.prompt) << "the panel showed another prompt than the model received";
 }
 
 }  // namespace
