@@ -1,12 +1,14 @@
 #include "studio/book_import.h"
 
 #include <cstdio>
+#include <filesystem>
 
 #include "engine/base/text.h"
 #include "engine/tokenizer_load.h"
 #include "memory/bundled_tokenizer.h"
 #include "memory/extractive_summarizer.h"
 #include "memory/summary_tree.h"
+#include "storage/books.h"
 #include "storage/chapters.h"
 #include "storage/database.h"
 
@@ -49,6 +51,26 @@ Result<ImportSummary> import_novel(const std::string& db_path, const std::string
     }
   }
   return s;
+}
+
+Result<int64_t> create_project(const std::string& db_path, const std::string& title) {
+  std::string t = title;
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\n')) t.pop_back();
+  if (t.empty()) return make_error("a book needs a title");
+  std::error_code ec;
+  if (std::filesystem::exists(db_path, ec)) return make_error(db_path + " already exists; open it, or choose another name");
+  auto db = storage::Database::open(db_path, {.create = true});
+  if (!db.ok()) return make_error(db.error());
+  storage::Book b;
+  b.title = t;
+  auto id = storage::Books(**db).create(b);
+  if (!id.ok()) return make_error(id.error());
+  storage::NewChapter c;
+  c.ordinal = 1;
+  c.heading = "第一章";
+  auto ch = storage::Chapters(**db).add(*id, c, storage::RevisionSource::kWriter, "new book");
+  if (!ch.ok()) return make_error(ch.error());
+  return *id;
 }
 
 namespace {

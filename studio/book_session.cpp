@@ -363,14 +363,31 @@ class ProjectBook final : public BookSession {
   static std::string display_title(const storage::ChapterInfo& r) {
     std::string_view h = trim(r.heading);
     if (h.empty()) return r.ordinal == 0 && r.title.empty() ? std::string("（卷首）") : r.title;
-    if (r.title.empty()) return std::string(h);
+    if (r.title.empty()) return collapse_spaces(h);
     size_t cut = h.size();
     for (size_t k = 0; k < h.size(); ++k)
       if (h[k] == ' ' || h[k] == '\t' || h.substr(k, 3) == "\u3000") {
         cut = k;
         break;
       }
-    return std::string(h.substr(0, cut)) + "  " + r.title;
+    return std::string(h.substr(0, cut)) + "  " + collapse_spaces(r.title);
+  }
+  // Runs of spaces and full-width spaces (儒林外史's 「說楔子敷陳大義　　　　借名流隱括全文」) as one full-width space.
+  static std::string collapse_spaces(std::string_view t) {
+    std::string out;
+    bool gap = false;
+    for (size_t i = 0; i < t.size();) {
+      const bool ideo = t.compare(i, 3, "\u3000") == 0;
+      if (ideo || t[i] == ' ' || t[i] == '\t') {
+        gap = true;
+        i += ideo ? 3 : 1;
+        continue;
+      }
+      if (gap && !out.empty()) out += "\u3000";
+      gap = false;
+      out += t[i++];
+    }
+    return out;
   }
 
   // Chapter i's list entry once revision r is its current text (renamed, restored or an AI revision accepted).

@@ -58,6 +58,7 @@ void SentenceEnds::step(char32_t c, size_t end_byte) {
       in_end_ = false;
     }
   } else if (c == U'\n') {
+    if (in_end_ && term_at_ > 0) para_end_ = term_at_;
     open_.clear();  // a paragraph break ends every quote
     straight_open_ = false;
     prev_ = c;
@@ -71,6 +72,7 @@ void SentenceEnds::step(char32_t c, size_t end_byte) {
     in_end_ = false;
   }
   prev_ = c;
+  if (in_end_) term_at_ = end_byte;
   if (in_end_ && open_.empty()) {
     if (!straight_open_) last_end_ = end_byte;
     if (!straight_open_ || straight_in_cjk_) loose_end_ = end_byte;

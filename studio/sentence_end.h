@@ -25,6 +25,9 @@ class SentenceEnds {
   // last_end(), or when a straight " opened right after a CJK character was left open (models write stray
   // ones: 说"那…), the last end outside the curly quotes.
   size_t best_end() const;
+  // The end of the last paragraph whose last character ends a sentence (quotes left open or not): where a text
+  // whose quotes never close (a weak model's) can still stop at a full sentence.
+  size_t paragraph_end() const { return para_end_; }
   size_t size() const { return size_; }
 
  private:
@@ -38,6 +41,8 @@ class SentenceEnds {
   char32_t prev_ = 0;
   size_t last_end_ = 0;
   size_t loose_end_ = 0;  // the last end outside curly quotes, whatever the straight ones
+  size_t para_end_ = 0;
+  size_t term_at_ = 0;    // byte just past the last sentence end (+ closers), quotes aside
   size_t dot_at_ = 0;     // a '.' after a letter that ends a sentence if a space or the end follows
 };
 

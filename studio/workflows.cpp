@@ -227,11 +227,16 @@ Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, co
   }
   if (!stopped) {
     // Cut back to the last sentence end: a draft that ran 10 % over, a text stopped by its length limit.
-    // (Not when the last end leaves less than half the text: a model that writes no sentence ends at all.)
+    // Failing that (its quotes never close), the end of the last paragraph that ends a sentence; not when that
+    // leaves less than half the text (a model that writes no sentence ends at all keeps its text).
     const bool cut = (is_draft && over) || (!is_draft && r.stop_reason == "length");
-    const size_t end = ends.best_end();
-    if (cut && end > 0 && end < r.generated.size() &&
-        count_zi(std::string_view(r.generated).substr(0, end)) * 2 >= (is_draft ? target_zi : r.chars)) {
+    const int64_t half = is_draft ? target_zi : r.chars;
+    auto keeps_half = [&](size_t e) {
+      return e > 0 && e < r.generated.size() && count_zi(std::string_view(r.generated).substr(0, e)) * 2 >= half;
+    };
+    size_t end = ends.best_end();
+    if (!keeps_half(end)) end = ends.paragraph_end();
+    if (cut && keeps_half(end)) {
       r.generated.resize(end);
       r.chars = count_zi(r.generated);
       prog.chars = r.chars;

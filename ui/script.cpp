@@ -63,7 +63,8 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
                                "expect-no-text",
                                "expect-selection",
                                "expect-saved",
-                               "quit", "ai", "wait-ai"};
+                               "quit", "ai", "wait-ai", "click-label", "expect-context-prompt", "expect-label",
+                               "expect-no-label"};
   ScriptRunner r;
   std::istringstream in(text);
   std::string line;
@@ -94,7 +95,8 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
     const size_t need = c.op == "click"  ? 2
                         : c.op == "drag" ? 4
                         : (c.op == "key" || c.op == "wait" || c.op == "sleep" || c.op == "wheel" || c.op == "open" ||
-                           c.op == "panel" || c.op == "screenshot" || c.op == "ai" || c.op == "wait-ai")
+                           c.op == "panel" || c.op == "screenshot" || c.op == "ai" || c.op == "wait-ai" ||
+                           c.op == "click-label" || c.op == "expect-label" || c.op == "expect-no-label")
                             ? 1
                             : 0;
     if (c.args.size() < need)
@@ -175,9 +177,20 @@ ScriptCommand ScriptRunner::step(ImGuiIO& io) {
   } else if (c.op == "wheel") {
     io.MouseWheel += std::strtof(c.args[0].c_str(), nullptr);
   } else {
-    return {c.op, c.op.rfind("expect-", 0) == 0 || c.op == "ai" ? c.rest : c.args.empty() ? "" : c.args[0], c.line};
+    return {c.op,
+            c.op.rfind("expect-", 0) == 0 || c.op == "ai" || c.op == "click-label" ? c.rest
+            : c.args.empty()                                                      ? ""
+                                                                                  : c.args[0],
+            c.line};
   }
   return {};
+}
+
+void ScriptRunner::click(ImGuiIO& io, ImVec2 at) {
+  mouse_ = at;
+  io.MousePos = at;
+  io.MouseDown[0] = true;
+  mouse_up_next_ = true;
 }
 
 }  // namespace cj::ui

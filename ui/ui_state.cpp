@@ -20,6 +20,35 @@ int64_t code_points_before(const TextDoc& d, TextPos p) {
 
 int64_t caret_code_points(const TextDoc& d) { return code_points_before(d, d.caret()); }
 
+void note_item(UiState& st, const char* label) {
+  std::string key(label);
+  if (const size_t h = key.find("##"); h != std::string::npos) key.resize(h);
+  const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+  st.items_drawn[key] = {a.x, a.y, b.x, b.y};
+}
+
+bool button(UiState& st, const char* label, float width) {
+  const bool r = ImGui::Button(label, ImVec2(width, 0));
+  note_item(st, label);
+  return r;
+}
+
+bool small_button(UiState& st, const char* label) {
+  const bool r = ImGui::SmallButton(label);
+  note_item(st, label);
+  return r;
+}
+
+bool menu_item(UiState& st, const char* label, const char* shortcut, bool selected, bool enabled) {
+  const bool r = ImGui::MenuItem(label, shortcut, selected, enabled);
+  note_item(st, label);
+  return r;
+}
+
+void center_next_window() {
+  ImGui::SetNextWindowPos(ImGui::GetMainViewport()->GetCenter(), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+}
+
 void text_noted(UiState& st, const std::string& s) {
   st.atlas->note(s);
   ImGui::TextUnformatted(s.c_str(), s.c_str() + s.size());

@@ -2,6 +2,7 @@
 // and requests that panels post for the app to carry out between panels (open a chapter, save, select a span).
 #pragma once
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,15 @@ struct UiState {
   // The AI panel's keyboard actions (Ctrl+Enter continue, Esc stop) and the script hook post these.
   std::string request_ai;  // continue | draft | rewrite | stop | accept | discard | diff
   std::function<bool()> save_now;                           // saves the open chapter now (false on error)
+  // App-level actions panels ask for (the AI panel's 模型与设置…, the welcome page's buttons): settings,
+  // new_project, import, open_project, import_text (the open text file as a project), recent:N.
+  std::string request_action;
+
+  // Test hook (the script's click-label): where each labelled button or menu item was drawn this frame.
+  struct ItemRect {
+    float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  };
+  std::map<std::string, ItemRect> items_drawn;
 
   bool dirty() const { return editor && chapter >= 0 && editor->doc().version() != saved_version; }
   void say(std::string m, bool error = false) {
@@ -57,6 +67,16 @@ struct UiState {
 // offsets into a chapter.
 int64_t caret_code_points(const TextDoc& d);
 int64_t code_points_before(const TextDoc& d, TextPos p);
+
+// A button / menu item / selectable that also records where it was drawn (for the script's click-label; the
+// label up to "##" is the key).
+bool button(UiState& st, const char* label, float width = 0);
+bool small_button(UiState& st, const char* label);
+bool menu_item(UiState& st, const char* label, const char* shortcut = nullptr, bool selected = false, bool enabled = true);
+void note_item(UiState& st, const char* label);  // the last item drawn, under this label
+
+// Centers the next window (a dialog) on the screen when it appears.
+void center_next_window();
 
 // Shows text in the UI font, noting its characters in the atlas first (so that data-driven strings render).
 void text_noted(UiState& st, const std::string& s);

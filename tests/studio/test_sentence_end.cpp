@@ -65,3 +65,17 @@ TEST(SentenceEnds, PiecesMaySplitCharactersAndTrailingSpaceKeepsTheEnd) {
 
 }  // namespace
 }  // namespace cj::studio
+
+namespace cj::studio {
+namespace {
+// A weak model's quotes that never close: the paragraph that ends a sentence is still a place to stop.
+TEST(SentenceEnds, ParagraphEndWhenQuotesNeverClose) {
+  const std::string p1 = "说：“你们，一言是．宝玉也和你，只见林芳儿．";
+  const std::string text = "他走了。\n" + p1 + "\n话说宝玉，便说：“今日";
+  SentenceEnds e;
+  e.append(text);
+  EXPECT_EQ(e.best_end(), std::string("他走了。").size());
+  EXPECT_EQ(e.paragraph_end(), std::string("他走了。\n").size() + p1.size());
+}
+}  // namespace
+}  // namespace cj::studio
