@@ -106,6 +106,7 @@ class TextFileBook final : public BookSession {
   Result<std::vector<storage::Finding>> findings() override { return no_project(); }
   Result<std::vector<storage::Job>> jobs() override { return no_project(); }
   Status set_finding_status(int64_t, const std::string&) override { return no_project(); }
+  Status set_findings_status(const std::vector<int64_t>&, const std::string&) override { return no_project(); }
   Status rename_chapter(size_t, const std::string&) override { return no_project(); }
   Result<size_t> add_chapter(const std::string&) override { return no_project(); }
   Result<std::vector<RevisionInfo>> revisions(size_t) override { return no_project(); }
@@ -347,6 +348,13 @@ class ProjectBook final : public BookSession {
 
   Status set_finding_status(int64_t id, const std::string& status) override {
     return storage::Findings(*db_).set_status(id, status);
+  }
+  Status set_findings_status(const std::vector<int64_t>& ids, const std::string& status) override {
+    auto tx = storage::Transaction::begin(*db_);
+    if (!tx.ok()) return Error{tx.error()};
+    storage::Findings f(*db_);
+    for (int64_t id : ids) CJ_TRY(f.set_status(id, status));
+    return tx->commit();
   }
   Result<std::vector<storage::Job>> jobs() override {
     auto all = storage::Jobs(*db_).list();

@@ -101,6 +101,8 @@ class BookSession {
   virtual Result<std::vector<storage::Finding>> findings() = 0;
   virtual Result<std::vector<storage::Job>> jobs() = 0;
   virtual Status set_finding_status(int64_t finding_id, const std::string& status) = 0;
+  // The same for many findings in one transaction (a whole group: 全部忽略 / 全部已修正).
+  virtual Status set_findings_status(const std::vector<int64_t>& ids, const std::string& status) = 0;
   // Index into chapters() of the chapter with this ordinal, or -1.
   int chapter_index_of_ordinal(int64_t ordinal) const {
     for (size_t i = 0; i < chapters_.size(); ++i)

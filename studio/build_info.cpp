@@ -17,6 +17,10 @@ nlohmann::json build_info() {
   j["sqlite"] = sqlite3_libversion();
   j["icu"] = U_ICU_VERSION;
   j["hardware_threads"] = std::thread::hardware_concurrency();
+  // The backends generation runs on. CUDA counts only when a CUDA compute backend exists in this build (the
+  // device query alone, cuda_compiled, cannot run a model): none yet, so the engine runs on the CPU.
+  j["backends"] = nlohmann::json::array({"cpu"});
+  j["cuda_backend"] = false;
 #ifdef CHANGJUAN_HAVE_CUDA
   j["cuda_compiled"] = true;
   std::string why;

@@ -128,7 +128,7 @@ bool SettingsDialog::draw(UiState& st, FileDialog& files) {
                   m.n_kv_heads);
     row(st, "结构", b);
     row(st, "参数", count_text(m.params));
-    row(st, "文件", bytes_text(m.file_bytes));
+    row(st, "文件", fs::path(m.path).filename().string() + " · " + bytes_text(m.file_bytes));
     row(st, "量化", m.quant);
     row(st, "训练上下文", m.n_ctx_train > 0 ? std::to_string(m.n_ctx_train) + " 令牌" : "文件里没写");
     row(st, "分词器", m.has_tokenizer ? "有（词表 " + std::to_string(m.n_vocab) + "）" : "没有");

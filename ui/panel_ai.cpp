@@ -66,8 +66,11 @@ class AiPanel final : public Panel {
         if (auto t = st.book->revision_text(proposal_); t.ok()) streamed_ = added_text(*t);
       }
       if (!proposal_) {
-        if (job->status == "failed") st.say("生成失败：" + job->message, true);
+        if (job->status == "failed") st.say("生成失败：" + studio::job_failure_reason(job->message), true);
         else if (job->status == "cancelled") st.say("已停止生成；正文未改动");
+      } else {
+        st.say(std::string(job_kind_label(job->kind)) + "完成：写了 " + std::to_string(job->chars) +
+               " 字，接受后才成为正文（也可以放弃或重新生成）");
       }
     }
 

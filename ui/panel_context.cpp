@@ -97,7 +97,7 @@ class ContextPanel final : public Panel {
       lines_.clear();
     }
     const studio::ContextView& v = view_;
-    ImGui::Text("续写时模型收到的提示（%s，光标处）", st.book->chapters()[static_cast<size_t>(st.chapter)].title.c_str());
+    wrapped_text(st, "续写时模型收到的提示（" + st.book->chapters()[static_cast<size_t>(st.chapter)].title + "，光标处）");
     if (ImGui::SmallButton("重新计算")) request(st, ordinal);
     ImGui::SameLine();
     ImGui::BeginDisabled(v.prompt.empty());
