@@ -200,9 +200,11 @@ class App {
   std::string import_src_;
   bool summary_popup_ = false;
   std::string summary_text_;
-  // Script: click-label waits (up to a few seconds of frames) for its label to be drawn.
+  // Script: click-label waits (up to 30 s) for its label to be drawn.
   std::string script_click_label_;
-  int script_click_frames_ = 0;
+  double script_click_until_ = 0;
+  bool script_click_seen_ = false;
+  UiState::ItemRect script_click_rect_;
   ScriptRunner* script_ = nullptr;
 };
 
@@ -246,6 +248,7 @@ void App::open_project(const std::string& path, long long book_id, int chapter) 
 }
 
 void App::adopt(std::unique_ptr<studio::BookSession> book, int chapter) {
+  remember_caret_of_open_chapter();  // the book being left (its keys name it)
   st_.assistant = nullptr;
   assistant_.reset();  // a running job stops at the next token and stays queued for next time
   st_.book = std::move(book);
@@ -255,7 +258,6 @@ void App::adopt(std::unique_ptr<studio::BookSession> book, int chapter) {
     st_.assistant = assistant_.get();
     assistant_->load(machine_settings());
   }
-  if (st_.chapter >= 0) remember_caret_of_open_chapter();
   st_.chapter = -1;
   caret_memory_.clear();
   st_.book_generation++;
@@ -433,6 +435,7 @@ void App::draw_status_bar() {
   ImGui::Separator();
   if (!st_.message.empty()) {
     atlas_.note(st_.message);
+    st_.texts_drawn.push_back(st_.message);
     if (st_.message_is_error)
       ImGui::TextColored(ImVec4(0.72f, 0.12f, 0.1f, 1), "%s", st_.message.c_str());
     else
@@ -811,10 +814,23 @@ bool App::run_script_command(const ScriptCommand& c, bool* quit, std::string* sh
     script_hold_until_ = ImGui::GetTime() + 60;
   } else if (c.op == "click-label") {
     script_click_label_ = c.arg;
-    script_click_frames_ = 0;
+    script_click_until_ = ImGui::GetTime() + 30;
+    script_click_seen_ = false;
   } else if (c.op == "expect-label" || c.op == "expect-no-label") {
     const bool drawn = st_.items_drawn.count(c.arg) > 0;
     if (drawn != (c.op == "expect-label")) return fail(std::string(drawn ? "there is" : "there is no") + " item '" + c.arg + "'");
+  } else if (c.op == "expect-caret") {
+    const TextDoc& d = editor_.doc();
+    const TextPos at = d.caret();
+    const TextPos end{d.para_count() - 1, static_cast<int>(d.para(d.para_count() - 1).size())};
+    const TextPos want = c.arg == "end" ? end : TextPos{0, 0};
+    if (at != want)
+      return fail("the caret is at paragraph " + std::to_string(at.para + 1) + ", byte " + std::to_string(at.byte) +
+                  ", not at the " + c.arg);
+  } else if (c.op == "expect-ui-text") {
+    bool found = false;
+    for (const auto& t : st_.texts_drawn) found = found || t.find(c.arg) != std::string::npos;
+    if (!found) return fail("no text shown contains '" + c.arg + "'");
   } else if (c.op == "expect-context-prompt") {
     if (!assistant_) return fail("no assistant (open a project)");
     const std::string shown = assistant_->context().prompt, sent = assistant_->last_prompt();
@@ -930,11 +946,17 @@ int App::run() {
       }
     } else if (script && !script_click_label_.empty()) {
       // click-label: the item as drawn in the last frame.
-      if (auto it = st_.items_drawn.find(script_click_label_); it != st_.items_drawn.end()) {
+      // Clicked once it stands still for two frames (a dialog's first frame places it before sizing it).
+      auto it = st_.items_drawn.find(script_click_label_);
+      const bool steady = it != st_.items_drawn.end() && script_click_seen_ && it->second.x0 == script_click_rect_.x0 &&
+                          it->second.y0 == script_click_rect_.y0 && it->second.x1 == script_click_rect_.x1;
+      if (it != st_.items_drawn.end()) script_click_rect_ = it->second, script_click_seen_ = true;
+      if (steady) {
         const auto& r = it->second;
         script->click(ImGui::GetIO(), ImVec2((r.x0 + r.x1) / 2, (r.y0 + r.y1) / 2));
         script_click_label_.clear();
-      } else if (++script_click_frames_ > 300) {
+        script_click_seen_ = false;
+      } else if (ImGui::GetTime() > script_click_until_) {
         std::fprintf(stderr, "changjuan: script: click-label: nothing labelled '%s' was drawn\n",
                      script_click_label_.c_str());
         ++script_failures_;
@@ -948,6 +970,7 @@ int App::run() {
     const auto t_ui = std::chrono::steady_clock::now();
     ImGui::NewFrame();
     st_.items_drawn.clear();
+    st_.texts_drawn.clear();
     st_.queue = st_.assistant ? st_.assistant->snapshot() : studio::QueueSnapshot{};
     for (auto& p : panels_) p->tick(st_);
     draw_ui(&quit);

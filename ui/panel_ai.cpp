@@ -334,6 +334,12 @@ class AiPanel final : public Panel {
       st.request_reload = true;
     else
       st.request_open = proposal_chapter_;
+    // The caret goes to the end of what was added, where the writer (or the next 续写) goes on.
+    if (auto t = st.book->revision_text(proposal_); t.ok() && !before_text_.empty()) {
+      const std::string added = added_text(*t);
+      const size_t at = t->find(added);
+      if (!added.empty() && at != std::string::npos) st.request_select = std::pair{at + added.size(), at + added.size()};
+    }
     st.say("已接受 AI 修订，成为本章正文（原文仍在修订历史中）");
     st.request_diff_revision = -1;
     proposal_ = 0;

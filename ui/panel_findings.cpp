@@ -140,9 +140,11 @@ class FindingsPanel final : public Panel {
     // Bulk actions on the open findings of the group.
     if (g.open > 0) {
       ImGui::SameLine(ImGui::GetContentRegionMax().x - ImGui::GetFontSize() * 9.5f);
-      if (small_button(st, ("全部忽略##" + k.kind + std::to_string(gi)).c_str())) set_group(st, g, "dismissed");
+      if (ImGui::SmallButton(("全部忽略##" + k.kind + std::to_string(gi)).c_str())) set_group(st, g, "dismissed");
+      note_item(st, ("全部忽略 " + subject).c_str());
       ImGui::SameLine();
-      if (small_button(st, ("全部已修正##" + k.kind + std::to_string(gi)).c_str())) set_group(st, g, "fixed");
+      if (ImGui::SmallButton(("全部已修正##" + k.kind + std::to_string(gi)).c_str())) set_group(st, g, "fixed");
+      note_item(st, ("全部已修正 " + subject).c_str());
     }
     if (opened) {
       // One line per occurrence (the message on hover), drawn through a clipper: a group may hold hundreds.

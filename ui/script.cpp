@@ -64,7 +64,7 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
                                "expect-selection",
                                "expect-saved",
                                "quit", "ai", "wait-ai", "click-label", "expect-context-prompt", "expect-label",
-                               "expect-no-label"};
+                               "expect-no-label", "expect-ui-text", "expect-caret"};
   ScriptRunner r;
   std::istringstream in(text);
   std::string line;
@@ -96,7 +96,8 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
                         : c.op == "drag" ? 4
                         : (c.op == "key" || c.op == "wait" || c.op == "sleep" || c.op == "wheel" || c.op == "open" ||
                            c.op == "panel" || c.op == "screenshot" || c.op == "ai" || c.op == "wait-ai" ||
-                           c.op == "click-label" || c.op == "expect-label" || c.op == "expect-no-label")
+                           c.op == "click-label" || c.op == "expect-label" || c.op == "expect-no-label" ||
+                           c.op == "expect-ui-text" || c.op == "expect-caret")
                             ? 1
                             : 0;
     if (c.args.size() < need)

@@ -19,9 +19,11 @@
 //   wait-ai STATE          hold the script (frames keep rendering) until: model (loaded or failed), ready (loaded;
 //                          a failure fails the script), streaming (the panel's job has streamed text), or the
 //                          job's status (done, cancelled…)
-//   click-label LABEL      click the button / menu item / list entry drawn with this label (waits up to 300
-//                          frames for it to appear: a menu opening, a dialog, an import finishing)
+//   click-label LABEL      click the button / menu item / list entry drawn with this label (waits up to 30 s
+//                          for it to appear: a menu opening, a dialog, an import finishing)
 //   expect-label LABEL     fail unless an item with this label was drawn in the last frame (expect-no-label: if)
+//   expect-caret end|start fail unless the editor's caret is at the end (start) of the chapter's text
+//   expect-ui-text TEXT    fail unless a text drawn in the last frame (a panel's wrapped text) contains TEXT
 //   expect-context-prompt  fail unless the context panel's prompt equals the prompt the model last received
 //   quit                   end the run (also at the end of the file)
 // Lines starting with # are comments.

@@ -51,11 +51,13 @@ void center_next_window() {
 
 void text_noted(UiState& st, const std::string& s) {
   st.atlas->note(s);
+  st.texts_drawn.push_back(s);
   ImGui::TextUnformatted(s.c_str(), s.c_str() + s.size());
 }
 
 void wrapped_text(UiState& st, std::string_view s, unsigned int color) {
   st.atlas->note(s);
+  st.texts_drawn.emplace_back(s);
   ImFont* font = ImGui::GetFont();
   // One em is kept free on the right for punctuation that hangs past the line end.
   const float width = std::max(40.0f, ImGui::GetContentRegionAvail().x - ImGui::GetFontSize());

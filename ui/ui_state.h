@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "studio/assistant.h"
 #include "studio/book_session.h"
@@ -55,6 +56,7 @@ struct UiState {
     float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
   };
   std::map<std::string, ItemRect> items_drawn;
+  std::vector<std::string> texts_drawn;  // the data-driven texts drawn this frame (wrapped_text, text_noted)
 
   bool dirty() const { return editor && chapter >= 0 && editor->doc().version() != saved_version; }
   void say(std::string m, bool error = false) {
