@@ -94,7 +94,7 @@ class FindingsPanel final : public Panel {
       ImGui::TextDisabled(items_.empty() ? "还没有发现（点“检查”）" : "没有待处理的发现");
       return;
     }
-    ImGui::TextDisabled("%zu 条待处理，按类别和名字分组", open);
+    wrapped_text(st, std::to_string(open) + " 条待处理，按类别和名字分组", ImGui::GetColorU32(ImGuiCol_TextDisabled));
     ImGui::BeginChild("groups");
     for (const auto& k : groups) {
       const std::string head = studio::finding_kind_label(k.kind) + "（" + std::to_string(k.count) + " 条）###kind_" + k.kind;
@@ -134,7 +134,8 @@ class FindingsPanel final : public Panel {
     const std::string label = count + (chapters > 1 ? " · " + std::to_string(chapters) + " 章" : " · " + where) + "###g";
     st.atlas->note(label);
     st.atlas->note(where);
-    const bool opened = ImGui::TreeNodeEx(label.c_str(), ImGuiTreeNodeFlags_SpanAvailWidth);
+    const bool opened =
+        ImGui::TreeNodeEx(label.c_str(), ImGuiTreeNodeFlags_SpanAvailWidth | ImGuiTreeNodeFlags_AllowItemOverlap);
     note_item(st, count.c_str());
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", where.c_str());
     // Bulk actions on the open findings of the group.
@@ -166,6 +167,7 @@ class FindingsPanel final : public Panel {
           // The label is clipped to the row (Selectable clips its text); the whole message on hover.
           if (ImGui::Selectable((line + "##f" + std::to_string(f.id)).c_str(), selected_id_ == f.id, 0, ImVec2(w, 0)))
             jump(st, i);
+          note_item(st, ("finding " + std::to_string(f.id)).c_str());
           if (ImGui::IsItemHovered()) {
             ImGui::BeginTooltip();
             ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
@@ -218,6 +220,10 @@ class FindingsPanel final : public Panel {
     auto r = st.book->findings();
     error_ = r.ok() ? "" : r.error();
     items_ = r.ok() ? std::move(*r) : std::vector<storage::Finding>{};
+    // Every character the list may show, noted at once: one atlas rebuild, not one per row scrolled into view.
+    std::string all;
+    for (const auto& f : items_) all += f.message + f.evidence + f.subject;
+    st.atlas->note(all);
   }
 
   int loaded_for_ = -1;
