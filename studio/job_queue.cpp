@@ -155,7 +155,7 @@ RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job&
   out.result = r.value();
   if (r->completed) {
     nlohmann::json res = {{"chapter_id", r->chapter_id}, {"revision_id", r->revision_id}, {"chars", r->chars},
-                          {"seed", r->seed},
+                          {"seed", r->seed},           {"ending", r->ending},
                           {"gen_tokens", r->gen_tokens},  {"reused_tokens", r->reused_tokens},
                           {"prompt_tokens", r->prompt_tokens},
                           {"stop_reason", r->stop_reason}};

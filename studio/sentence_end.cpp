@@ -34,6 +34,12 @@ char32_t decode(std::string_view s) {
 
 }  // namespace
 
+// An end followed by closers moves forward ("好。" then "好。”"): the entry is replaced, not added.
+void SentenceEnds::push(std::vector<size_t>& v, size_t at) {
+  if (!v.empty() && v.back() == prev_end_) v.back() = at;
+  else v.push_back(at);
+}
+
 void SentenceEnds::step(char32_t c, size_t end_byte) {
   if (terminal(c) || (c == U'.' && ascii_letter(prev_))) {
     in_end_ = true;
@@ -58,25 +64,36 @@ void SentenceEnds::step(char32_t c, size_t end_byte) {
       in_end_ = false;
     }
   } else if (c == U'\n') {
-    if (in_end_ && term_at_ > 0) para_end_ = term_at_;
+    if (in_end_ && term_at_ > 0 && para_end_ != term_at_) para_end_ = term_at_, para_ends_.push_back(term_at_);
     open_.clear();  // a paragraph break ends every quote
     straight_open_ = false;
     prev_ = c;
+    prev_end_ = SIZE_MAX;
     return;
   } else if (bracket_close(c)) {
     // closes what the sentence end was inside of: the end stands
   } else if (space(c)) {
     prev_ = c;
+    prev_end_ = SIZE_MAX;
     return;  // trailing white space neither makes nor breaks an end
   } else {
     in_end_ = false;
   }
   prev_ = c;
-  if (in_end_) term_at_ = end_byte;
-  if (in_end_ && open_.empty()) {
-    if (!straight_open_) last_end_ = end_byte;
-    if (!straight_open_ || straight_in_cjk_) loose_end_ = end_byte;
+  if (!in_end_) {
+    prev_end_ = SIZE_MAX;
+    return;
   }
+  term_at_ = end_byte;
+  push(any_ends_, end_byte);
+  if (open_.empty()) {
+    if (!straight_open_) last_end_ = end_byte;
+    if (!straight_open_ || straight_in_cjk_) {
+      loose_end_ = end_byte;
+      push(best_ends_, end_byte);
+    }
+  }
+  prev_end_ = end_byte;
 }
 
 void SentenceEnds::append(std::string_view piece) {

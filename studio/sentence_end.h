@@ -10,8 +10,10 @@
 // a quote); a paragraph break ends every quote (a quote running over paragraphs is re-opened on each).
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cj::studio {
 
@@ -28,6 +30,13 @@ class SentenceEnds {
   // The end of the last paragraph whose last character ends a sentence (quotes left open or not): where a text
   // whose quotes never close (a weak model's) can still stop at a full sentence.
   size_t paragraph_end() const { return para_end_; }
+  // The last sentence end whatever the quotes (a model whose quotes never close at all): at least not mid-word.
+  size_t any_end() const { return term_at_; }
+  // Every end of each kind so far, in order (best_end(), paragraph_end() and any_end() are their last ones), for
+  // a caller that needs the last one before some length.
+  const std::vector<size_t>& best_ends() const { return best_ends_; }
+  const std::vector<size_t>& paragraph_ends() const { return para_ends_; }
+  const std::vector<size_t>& any_ends() const { return any_ends_; }
   size_t size() const { return size_; }
 
  private:
@@ -43,6 +52,9 @@ class SentenceEnds {
   size_t loose_end_ = 0;  // the last end outside curly quotes, whatever the straight ones
   size_t para_end_ = 0;
   size_t term_at_ = 0;    // byte just past the last sentence end (+ closers), quotes aside
+  std::vector<size_t> best_ends_, para_ends_, any_ends_;
+  void push(std::vector<size_t>& v, size_t at);
+  size_t prev_end_ = SIZE_MAX;  // the end the last character made (closers after it extend it)
   size_t dot_at_ = 0;     // a '.' after a letter that ends a sentence if a space or the end follows
 };
 

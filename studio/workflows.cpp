@@ -226,23 +226,48 @@ Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, co
     if (ss.gen_tokens == 0) break;  // the model can say nothing more
   }
   if (!stopped) {
-    // Cut back to the last sentence end: a draft that ran 10 % over, a text stopped by its length limit.
-    // Failing that (its quotes never close), the end of the last paragraph that ends a sentence; not when that
-    // leaves less than half the text (a model that writes no sentence ends at all keeps its text).
-    const bool cut = (is_draft && over) || (!is_draft && r.stop_reason == "length");
+    // Where the text may end, best first: a sentence end outside quotes; the end of a paragraph that ends a
+    // sentence (its quotes left open: a weak model's quotes may never close); a sentence end inside a quote (at
+    // least not mid-word). A draft that did not stop at the first kind (it ran 10 % over, or the model stopped
+    // by itself) and a text stopped by its length limit are cut back to the best one that keeps at least half
+    // the text; a model that writes no sentence end at all keeps its text.
+    auto trimmed = [&](size_t n) {
+      while (n > 0 && (r.generated[n - 1] == '\n' || r.generated[n - 1] == ' ')) --n;
+      return n;
+    };
+    const size_t len = trimmed(r.generated.size());
+    const bool ended_well = len > 0 && ends.best_end() == len;
+    const bool cut = is_draft ? !ended_well : r.stop_reason == "length" && !ended_well;
     const int64_t half = is_draft ? target_zi : r.chars;
     auto keeps_half = [&](size_t e) {
       return e > 0 && e < r.generated.size() && count_zi(std::string_view(r.generated).substr(0, e)) * 2 >= half;
     };
-    size_t end = ends.best_end();
-    if (!keeps_half(end)) end = ends.paragraph_end();
-    if (cut && keeps_half(end)) {
-      r.generated.resize(end);
-      r.chars = count_zi(r.generated);
-      prog.chars = r.chars;
+    const bool too_long = is_draft && r.chars > limit_zi;
+    if (cut || too_long) {
+      // The last end of each kind, best kind first, that keeps the draft within 10 % over its target.
+      auto last_fitting = [&](const std::vector<size_t>& v) -> size_t {
+        for (auto it = v.rbegin(); it != v.rend(); ++it)
+          if (!is_draft || count_zi(std::string_view(r.generated).substr(0, *it)) <= limit_zi) return *it;
+        return 0;
+      };
+      for (const auto* v : {&ends.best_ends(), &ends.paragraph_ends(), &ends.any_ends()})
+        if (const size_t e = last_fitting(*v); keeps_half(e)) {
+          r.generated.resize(e);
+          r.chars = count_zi(r.generated);
+          prog.chars = r.chars;
+          break;
+        }
     }
     while (is_draft && !r.generated.empty() && (r.generated.back() == '\n' || r.generated.back() == ' '))
       r.generated.pop_back();
+    SentenceEnds e;
+    e.append(r.generated);
+    const size_t n = trimmed(r.generated.size());
+    r.ending = n == 0                   ? "open"
+               : e.best_end() == n      ? "sentence"
+               : e.paragraph_end() == n ? "paragraph"
+               : e.any_end() == n       ? "in_quote"
+                                        : "open";
   }
   if (hooks.on_checkpoint) hooks.on_checkpoint(r.generated, prog);
   if (stopped) return r;

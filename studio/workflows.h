@@ -71,6 +71,10 @@ struct WorkflowResult {
   int prompt_tokens = 0;
   std::string stop_reason;
   uint64_t seed = 0;           // the sampling seed used (round k: seed + k)
+  // How the text ends: "sentence" (a sentence end outside quotes), "paragraph" (a paragraph that ends a sentence,
+  // its quotes left open), "in_quote" (a sentence end inside a quote that never closes), "open" (none of them:
+  // a model that wrote no sentence end, or a continue the model stopped itself).
+  std::string ending;
 };
 
 // The seed a workflow revision was sampled with, from its note (" · seed N"); none for other revisions.

@@ -191,6 +191,7 @@ int run_draft(const Args& a) {
                  r.gen_tokens / std::max(secs, 1e-9), r.prompt_tokens, r.reused_tokens);
     report.push_back({{"chapter", it.ordinal}, {"job", it.job_id}, {"status", out.status},
                       {"revision_id", r.revision_id}, {"chars", r.chars}, {"gen_tokens", r.gen_tokens},
+                      {"ending", r.ending}, {"seed", r.seed},
                       {"seconds", secs}, {"message", out.message}});
     if (out.status == "failed") {
       rc = 1;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "studio/sentence_end.h"
 
@@ -76,6 +77,30 @@ TEST(SentenceEnds, ParagraphEndWhenQuotesNeverClose) {
   e.append(text);
   EXPECT_EQ(e.best_end(), std::string("他走了。").size());
   EXPECT_EQ(e.paragraph_end(), std::string("他走了。\n").size() + p1.size());
+}
+}  // namespace
+}  // namespace cj::studio
+
+namespace cj::studio {
+namespace {
+// Every end of each kind, in order, so a draft can be cut back to the last one under its limit; an end followed
+// by closers is one end (it moves past them), not two.
+TEST(SentenceEnds, EveryEndOfEachKindInOrder) {
+  const std::string a = "他走了。";
+  const std::string b = "她说：“好。”";
+  const std::string c = "\n道：“来了。又去。";
+  SentenceEnds e;
+  e.append(a + b + c);
+  const std::vector<size_t> best = {a.size(), (a + b).size()};
+  EXPECT_EQ(e.best_ends(), best);
+  // Inside the quote that never closes: ends, but not outside quotes.
+  const size_t lai = (a + b).size() + std::string("\n道：“来了。").size();
+  const std::vector<size_t> any = {a.size(), (a + b).size(),
+                                   lai, (a + b + c).size()};
+  EXPECT_EQ(e.any_ends(), any);
+  EXPECT_EQ(e.any_end(), (a + b + c).size());
+  // Only the first paragraph ends a sentence at its break.
+  EXPECT_EQ(e.paragraph_ends(), std::vector<size_t>{(a + b).size()});
 }
 }  // namespace
 }  // namespace cj::studio

@@ -480,6 +480,7 @@ TEST(Workflows, DraftsEndAtSentenceEndsOverTwentySeeds) {
     ASSERT_TRUE(r->completed);
     const std::string& t = r->generated;
     EXPECT_EQ(last_sentence_end(t), t.size()) << "seed " << seed << " ends mid-sentence or in a quote: " << t;
+    EXPECT_EQ(r->ending, "sentence") << "seed " << seed;
     EXPECT_LE(r->chars, 132) << "seed " << seed << ": more than 10 % over";
     // Cut back to the last sentence end when the model's sentence runs past 10 % over: the sample model writes
     // long dialogue, so this happens to about half the drafts, never by more than a sentence or two.
