@@ -206,10 +206,19 @@ constexpr std::string_view kV3 = R"SQL(
 ALTER TABLE findings ADD COLUMN subject TEXT NOT NULL DEFAULT '';
 )SQL";
 
+// Version 4: every surface shows one 字数 (engine/base/text.h zishu: 汉字 + full-width punctuation), stored with the
+// text so that listings need not read the bodies. cj_zishu() is registered by Database.
+constexpr std::string_view kV4 = R"SQL(
+ALTER TABLE chapters ADD COLUMN zi INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE chapter_revisions ADD COLUMN zi INTEGER NOT NULL DEFAULT 0;
+UPDATE chapters SET zi = cj_zishu(body);
+UPDATE chapter_revisions SET zi = cj_zishu(body);
+)SQL";
+
 }  // namespace
 
 const std::vector<std::string_view>& schema_migrations() {
-  static const std::vector<std::string_view> m = {kV1, kV2, kV3};
+  static const std::vector<std::string_view> m = {kV1, kV2, kV3, kV4};
   return m;
 }
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "engine/base/text.h"
-#include "engine/tokenizer_load.h"
+#include "engine/tokenizer/tokenizer_load.h"
 #include "memory/bundled_tokenizer.h"
 #include "memory/extractive_summarizer.h"
 #include "memory/summary_tree.h"
@@ -87,10 +87,22 @@ std::string describe(const ImportSummary& s) {
   const int64_t n = r.chapters - (r.front_matter ? 1 : 0);
   std::string out = "已导入《" + r.title + "》：" + std::to_string(n) + " 章";
   if (!s.first_label.empty()) out += "（" + s.first_label + (n > 1 ? " 至 " + s.last_label : "") + "）";
-  out += "，共 " + wan(s.zi) + "；文件编码 " + r.encoding + "。\n";
+  out += "；文件编码 " + r.encoding + "。\n";
   if (r.front_matter) out += "第一个章节标题之前的文字（书名、目录、序）单独放在“卷首”。\n";
-  if (!s.longest_label.empty()) out += "最长的一章是" + s.longest_label + "，" + wan(s.longest_zi) + "。\n";
+  if (r.toc_lines > 0) out += "开头的目录（" + std::to_string(r.toc_lines) + " 行）留在卷首，没有当成章节。\n";
+  if (r.stories && r.sections > 0)
+    out += "全书是 " + std::to_string(n) + " 篇故事；故事里的 " + std::to_string(r.sections) + " 个小标题留作各篇的小节。\n";
+  if (r.reflowed > 0)
+    out += "原文每 " + std::to_string(r.wrap_width) + " 列硬换行：段落里的 " + std::to_string(r.reflowed) +
+           " 处换行已去掉。\n";
   if (r.replaced_book_id) out += "同一文本以前导入过，旧的那本已替换。\n";
+  return out + describe_more(s);
+}
+
+std::string describe_more(const ImportSummary& s) {
+  std::string out = "全书 " + wan(s.zi);
+  if (!s.longest_label.empty()) out += "，最长的一章是" + s.longest_label + "，" + wan(s.longest_zi);
+  out += "。\n";
   if (s.summaries_built) out += "已生成全书与各章的摘要（抽取式，不用模型），写作时作为上下文。\n";
   else if (!s.summary_note.empty()) out += "摘要尚未生成：" + s.summary_note + "\n";
   return out;

@@ -12,10 +12,10 @@
 #include <string>
 #include <thread>
 
-#include "engine/gguf.h"
-#include "engine/model.h"
-#include "engine/model_config.h"
-#include "engine/quant.h"
+#include "engine/format/gguf.h"
+#include "engine/model/model.h"
+#include "engine/model/model_config.h"
+#include "engine/cpu/quant.h"
 
 namespace cj::studio {
 namespace {
@@ -40,6 +40,7 @@ Status validate(const EngineSettings& s) {
   if (!std::filesystem::is_regular_file(s.model_path, ec))
     return make_error("the model file " + s.model_path + " does not exist or is not a file (settings: model path)");
   if (s.threads < 1 || s.threads > 256) return make_error("threads must be between 1 and 256");
+  if (s.parallel < 1 || s.parallel > 64) return make_error("parallel requests must be between 1 and 64");
   if (s.ctx != 0 && (s.ctx < 64 || s.ctx > (1 << 20)))
     return make_error("the context size must be 0 (automatic) or between 64 and 1048576 tokens");
   if (s.kv_host_mb < 0 || s.kv_disk_mb < 0 || s.kv_gpu_mb < 0) return make_error("KV budgets cannot be negative");
@@ -208,9 +209,10 @@ MachineCheck validate_for_machine(const EngineSettings& s, const ModelInfo& m, c
   return r;
 }
 
-BackendOptions backend_options(const EngineSettings& s, int ctx) {
-  BackendOptions bo;
+EngineOptions engine_options(const EngineSettings& s, int ctx) {
+  EngineOptions bo;
   bo.n_threads = s.threads;
+  bo.max_sequences = s.parallel;
   bo.n_ctx = ctx;
   bo.kv_type = s.kv_type;
   bo.kv_host_bytes = size_t(s.kv_host_mb) * size_t(kMiB);

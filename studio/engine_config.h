@@ -1,6 +1,6 @@
 // One engine configuration, from the writer's choice to the KV pool. The same struct (EngineSettings) is filled
 // by settings.json (studio/settings.h: engine_settings(Settings)), by the GUI's 模型与设置 dialog (which edits
-// a Settings) and by the CLI's engine options (studio/cli/studio_cli.h), and backend_options() is the one place
+// a Settings) and by the CLI's engine options (studio/cli/studio_cli.h), and engine_options() is the one place
 // where it becomes the engine's options. Nothing else reads a context size or a KV budget.
 //
 // A context size of 0 means "what this machine can hold": the model's trained length, lowered until the KV
@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/backend.h"
 #include "engine/base/result.h"
-#include "engine/kv_pool.h"
-#include "engine/model.h"
+#include "engine/engine.h"
+#include "engine/kv/kv_pool.h"
+#include "engine/model/model.h"
 #include "engine/sampler.h"
 
 namespace cj::studio {
@@ -31,6 +31,7 @@ struct EngineSettings {
   int64_t kv_gpu_mb = 0;       // the GPU tier (CUDA backend only; refused on the CPU path)
   SamplerParams sampling;      // defaults for requests that do not set their own
   bool chat = false;           // wrap prompts as a ChatML user turn (instruction-tuned models)
+  int parallel = 1;            // requests decoded together (sequences of the engine; the KV budgets are shared)
 };
 
 // Checks the settings before anything is loaded; the message names the setting.
@@ -86,6 +87,6 @@ MachineCheck validate_for_machine(const EngineSettings& s, const ModelInfo& m, c
 
 // THE mapping from the studio's configuration to the engine's options (context `ctx` already resolved). The
 // disk tier's spill file is named per process inside kv_disk_dir.
-BackendOptions backend_options(const EngineSettings& s, int ctx);
+EngineOptions engine_options(const EngineSettings& s, int ctx);
 
 }  // namespace cj::studio

@@ -188,6 +188,7 @@ void drain(int fd) {
 
 // A validated completion request.
 struct GenRequest {
+  int n = 1;  // choices
   bool chat = true;
   bool stream = false;
   bool include_usage = false;
@@ -281,8 +282,11 @@ std::string parse_gen_request(const json& j, bool chat, const std::string& model
       return "'stop' must be a string or a list of up to 16 non-empty strings";
     }
   }
-  if (auto it = j.find("n"); it != j.end() && !it->is_null() && (!it->is_number_integer() || it->get<int64_t>() != 1))
-    return "only n = 1 is supported";
+  if (auto it = j.find("n"); it != j.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 16)
+      return "'n' must be an integer between 1 and 16";
+    g->n = int(it->get<int64_t>());
+  }
   if (auto it = j.find("stream"); it != j.end() && !it->is_null()) {
     if (!it->is_boolean()) return "'stream' must be true or false";
     g->stream = *it;
@@ -342,7 +346,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(Generator& gen, const Serv
   return s;
 }
 
-HttpServer::HttpServer(Generator& gen, const ServerOptions& opts) : gen_(gen), opts_(opts) {}
+HttpServer::HttpServer(Generator& gen, const ServerOptions& opts)
+    : gen_(gen), opts_(opts), free_slots_(std::max(1, gen.max_parallel())) {}
 HttpServer::~HttpServer() { stop(); }
 
 std::string HttpServer::last_stop_reason() const {
@@ -352,7 +357,11 @@ std::string HttpServer::last_stop_reason() const {
 
 void HttpServer::stop() {
   if (quit_.exchange(true)) return;
-  gen_stop_.store(true);
+  {
+    std::lock_guard<std::mutex> l(slot_mu_);
+    for (auto* f : running_stops_) f->store(true);
+  }
+  slot_cv_.notify_all();
   if (acceptor_.joinable()) acceptor_.join();
   {
     std::lock_guard<std::mutex> l(conns_mu_);
@@ -464,15 +473,34 @@ void HttpServer::serve(Conn* c) {
     return;
   }
 
-  std::unique_lock<std::timed_mutex> lock(gen_mu_, std::defer_lock);
-  if (!lock.try_lock_for(std::chrono::milliseconds(opts_.queue_wait_ms))) {
-    counters_.busy_rejects.fetch_add(1);
-    send_error(fd, 503, "the server is busy with another generation (one at a time); retry later", "busy",
-               "Retry-After: 5\r\n");
-    return;
+  // A generation slot; this request's stop flag is registered so that stop() reaches it.
+  std::atomic<bool> gen_stop{false};
+  {
+    std::unique_lock<std::mutex> l(slot_mu_);
+    if (!slot_cv_.wait_for(l, std::chrono::milliseconds(opts_.queue_wait_ms),
+                           [&] { return free_slots_ > 0 || quit_.load(); })) {
+      counters_.busy_rejects.fetch_add(1);
+      l.unlock();
+      send_error(fd, 503, "the server is busy (all " + std::to_string(std::max(1, gen_.max_parallel())) +
+                              " generation slots are taken); retry later", "busy", "Retry-After: 5\r\n");
+      return;
+    }
+    if (quit_.load()) {
+      l.unlock();
+      return (void)send_error(fd, 503, "the server is stopping", "shutting_down");
+    }
+    --free_slots_;
+    running_stops_.push_back(&gen_stop);
   }
-  if (quit_.load()) return (void)send_error(fd, 503, "the server is stopping", "shutting_down");
-  gen_stop_.store(false);
+  auto release_slot = [&] {
+    {
+      std::lock_guard<std::mutex> l(slot_mu_);
+      ++free_slots_;
+      running_stops_.erase(std::find(running_stops_.begin(), running_stops_.end(), &gen_stop));
+    }
+    slot_cv_.notify_one();
+  };
+  counters_.running.fetch_add(1);
   counters_.generating.store(true);
 
   // The watcher: a peer that closes (or resets) the connection stops the generation within one token.
@@ -487,7 +515,7 @@ void HttpServer::serve(Conn* c) {
       if (!closed && (p.revents & POLLIN)) closed = ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) == 0;
       if (closed) {
         gone.store(true);
-        gen_stop_.store(true);
+        gen_stop.store(true);
         return;
       }
     }
@@ -511,28 +539,37 @@ void HttpServer::serve(Conn* c) {
       h += sse(chunk({{"index", 0}, {"delta", {{"role", "assistant"}, {"content", ""}}}, {"finish_reason", nullptr}}));
     return send_all(fd, h);
   };
-  auto on_text = [&](std::string_view piece) {
+  auto on_text = [&](int index, std::string_view piece) {
     if (gone.load()) return false;
     if (!g.stream) return true;
     if (!headers_sent && !start_stream()) return gone.store(true), false;
-    json choice = chat ? json{{"index", 0}, {"delta", {{"content", piece}}}, {"finish_reason", nullptr}}
-                       : json{{"index", 0}, {"text", piece}, {"finish_reason", nullptr}};
+    json choice = chat ? json{{"index", index}, {"delta", {{"content", piece}}}, {"finish_reason", nullptr}}
+                       : json{{"index", index}, {"text", piece}, {"finish_reason", nullptr}};
     if (!send_all(fd, sse(chunk(choice)))) return gone.store(true), false;
     return true;
   };
-  SessionStats stats;
-  auto out = gen_.generate(g.req, on_text, &gen_stop_, &stats);
+  std::vector<SessionStats> all_stats;
+  auto outs = gen_.generate_choices(g.req, g.n, on_text, &gen_stop, &all_stats);
   watching.store(false);
   watcher.join();
-  counters_.generating.store(false);
+  release_slot();
+  if (counters_.running.fetch_sub(1) == 1) counters_.generating.store(false);
+  SessionStats stats;  // all choices together: the prompt once, every choice's tokens
+  for (const SessionStats& s : all_stats) {
+    stats.gen_tokens += s.gen_tokens;
+    stats.prompt_tokens = s.prompt_tokens;
+    stats.reused_tokens = s.reused_tokens;
+    stats.stop_reason = s.stop_reason;
+  }
+  if (!all_stats.empty()) stats.seed = all_stats[0].seed;
   counters_.generations.fetch_add(1);
   counters_.tokens.fetch_add(stats.gen_tokens);
   counters_.last_gen_tokens.store(stats.gen_tokens);
   {
     std::lock_guard<std::mutex> l(last_mu_);
-    last_stop_ = out.ok() ? stats.stop_reason : "error";
+    last_stop_ = outs.ok() ? stats.stop_reason : "error";
   }
-  lock.unlock();
+  auto& out = outs;
 
   if (gone.load()) {
     counters_.disconnects.fetch_add(1);
@@ -546,13 +583,16 @@ void HttpServer::serve(Conn* c) {
     return;
   }
   if (quit_.load() && stats.stop_reason == "cancelled") return;  // stopped by shutdown: close the stream
-  const std::string fr = finish_reason(stats.stop_reason);
   if (g.stream) {
     if (!headers_sent && !start_stream()) return;
-    json fin = chunk(chat ? json{{"index", 0}, {"delta", json::object()}, {"finish_reason", fr}}
-                          : json{{"index", 0}, {"text", ""}, {"finish_reason", fr}});
-    fin["seed"] = stats.seed;  // the sampling seed used
-    std::string tail = sse(fin);
+    std::string tail;
+    for (int i = 0; i < int(all_stats.size()); ++i) {
+      const std::string fr = finish_reason(all_stats[size_t(i)].stop_reason);
+      json fin = chunk(chat ? json{{"index", i}, {"delta", json::object()}, {"finish_reason", fr}}
+                            : json{{"index", i}, {"text", ""}, {"finish_reason", fr}});
+      fin["seed"] = stats.seed;  // the sampling seed used (choice i: seed + i)
+      tail += sse(fin);
+    }
     if (g.include_usage) {
       json u = chunk(json::object());
       u["choices"] = json::array();
@@ -564,15 +604,19 @@ void HttpServer::serve(Conn* c) {
     send_all(fd, tail);
     return;
   }
-  json choice = chat
-                    ? json{{"index", 0}, {"message", {{"role", "assistant"}, {"content", *out}}}, {"finish_reason", fr}}
-                    : json{{"index", 0}, {"text", *out}, {"finish_reason", fr}};
+  json choices = json::array();
+  for (int i = 0; i < int(out->size()); ++i) {
+    const std::string fr = finish_reason(all_stats[size_t(i)].stop_reason);
+    const std::string& text = (*out)[size_t(i)];
+    choices.push_back(chat ? json{{"index", i}, {"message", {{"role", "assistant"}, {"content", text}}}, {"finish_reason", fr}}
+                           : json{{"index", i}, {"text", text}, {"finish_reason", fr}});
+  }
   json resp = {{"id", id},
                {"object", chat ? "chat.completion" : "text_completion"},
                {"created", created},
                {"model", name_},
-               {"seed", stats.seed},  // the sampling seed used: send it back to reproduce this text
-               {"choices", json::array({choice})},
+               {"seed", stats.seed},  // the sampling seed used (choice i: seed + i): send it back to reproduce
+               {"choices", choices},
                {"usage", usage_json(stats)}};
   send_response(fd, 200, resp.dump(-1, ' ', false, json::error_handler_t::replace));
 }

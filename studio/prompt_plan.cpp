@@ -1,5 +1,8 @@
 #include "studio/prompt_plan.h"
 
+#include "storage/chapter_numbering.h"
+#include "studio/context_words.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -7,7 +10,9 @@
 #include "memory/context_builder.h"
 #include "memory/prompts.h"
 #include "storage/books.h"
+#include "storage/chapter_numbering.h"
 #include "storage/chapter_splitter.h"
+#include "studio/context_words.h"
 #include "studio/prompts.h"
 
 namespace cj::studio {
@@ -51,7 +56,8 @@ const char* book_heading(const std::string& kind) {
 
 // The builder's text cut into its sections at their headings (each section is heading + body + blank line, in
 // the manifest's order). When a heading cannot be found where it should be, the text stays one section.
-std::vector<PromptSection> split_book_context(const memory::Context& c) {
+std::vector<PromptSection> split_book_context(const memory::Context& c, const storage::ChapterNumbering& numbering,
+                                             int64_t ordinal) {
   std::vector<size_t> starts;
   size_t from = 0;
   bool ok = !c.sections.empty();
@@ -81,7 +87,7 @@ std::vector<PromptSection> split_book_context(const memory::Context& c) {
     s.kind = c.sections[i].kind;
     s.text = c.text.substr(starts[i], end - starts[i]);
     s.chapters = c.sections[i].chapters;
-    s.reason = c.sections[i].reason;
+    s.reason = section_reason(c.sections[i], c, numbering, ordinal);  // in the writer's words
     out.push_back(std::move(s));
   }
   return out;
@@ -106,8 +112,14 @@ std::string num(int64_t n) {  // 32,768
 std::string fit_tail(const CountFn& count, const std::string& text, int budget) { return fit_part(count, text, budget, true); }
 std::string fit_head(const CountFn& count, const std::string& text, int budget) { return fit_part(count, text, budget, false); }
 
+// The chapter's heading as the prompt names it: the heading line without indentation (a story's centred title),
+// else its title, else the book's label (storage::chapter_label).
 std::string prompt_heading(const storage::ChapterInfo& c) {
-  if (!c.heading.empty()) return c.heading;
+  std::string_view h = c.heading;
+  while (!h.empty() && (h.front() == ' ' || h.front() == '\t')) h.remove_prefix(1);
+  while (h.size() >= 3 && h.compare(0, 3, "\u3000") == 0) h.remove_prefix(3);
+  while (!h.empty() && (h.back() == ' ' || h.back() == '\t')) h.remove_suffix(1);
+  if (!h.empty()) return std::string(h);
   return c.title.empty() ? storage::chapter_label(c) : c.title;
 }
 
@@ -226,8 +238,10 @@ Result<PromptPlan> compose_prompt(storage::Database& db, const std::string& book
       if (!c.ok()) return make_error(c.error());
       const int64_t used = target.count ? count(c->text) : c->tokens;
       if (used <= plan.book_budget || c->text.empty()) {
-        book = split_book_context(*c);
-        plan.degradations = c->degradations;
+        auto numbering = storage::ChapterNumbering::load(db, p.book_id);
+        if (!numbering.ok()) return make_error(numbering.error());
+        book = split_book_context(*c, *numbering, p.ordinal);
+        for (const auto& st : c->degradations) plan.degradations.push_back(step_words(st, *c, *numbering));
         break;
       }
       // A server's count is an over-estimate of the tokenizer's: shrink the builder's budget and build again.

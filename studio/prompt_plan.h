@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "engine/base/result.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "storage/chapters.h"
 #include "storage/database.h"
 #include "studio/workflows.h"
@@ -46,7 +46,8 @@ struct PromptPlan {
   int text_budget = 0;                 // tokens the writer's text may take (before + after / selection / so far)
   int64_t book_tokens = 0;             // tokens the book context took
   int64_t prompt_tokens = 0;           // the whole prompt, counted as the generator counts it
-  std::vector<std::string> degradations;  // the context builder's steps to fit its share
+  std::vector<std::string> degradations;  // the context builder's steps to fit its share, in the writer's words
+                                       // (studio/context_words.h)
   std::vector<std::string> manifest;   // the window's shares, one line each, in the writer's words
   // What the workflow needs around the generated text: the chapter's text before and after the cursor or the
   // selection (whole, not cut), the selection, and the heading.

@@ -1,12 +1,15 @@
 #include "studio/workflows.h"
 
 #include <algorithm>
+#include <cctype>
 
+#include "engine/base/text.h"
 #include "engine/base/utf8.h"
 #include "storage/books.h"
+#include "storage/chapter_numbering.h"
 #include "storage/chapter_splitter.h"
 #include "storage/chapters.h"
-#include "engine/tokenizer_load.h"
+#include "engine/tokenizer/tokenizer_load.h"
 #include "memory/bundled_tokenizer.h"
 #include "memory/context_builder.h"
 #include "engine/base/text.h"
@@ -94,14 +97,29 @@ Result<WorkflowParams> params_from_json(const nlohmann::json& j) {
   return p;
 }
 
-int64_t count_zi(std::string_view text) { return int64_t(text::count_chars(text).word_processor_count()); }
+int64_t count_zi(std::string_view text) { return int64_t(text::zishu(text)); }
 
 std::string draft_heading(storage::Database& db, const WorkflowParams& p) {
   if (!p.heading.empty()) return p.heading;
-  auto prev = storage::Chapters(db).get_by_ordinal(p.book_id, p.ordinal - 1);
-  std::string h = storage::heading_for(p.ordinal, prev.ok() ? prev->heading : std::string());
+  // The book's own next number and style (第一百二十一回 after 第一百二十回, a 楔子 before them or not).
+  auto numbering = storage::ChapterNumbering::load(db, p.book_id);
+  std::string h = numbering.ok() ? numbering->heading_for_new(p.ordinal) : storage::heading_for(p.ordinal, "");
   if (!p.title.empty()) h += " " + p.title;
   return h;
+}
+
+Status check_no_gap(const storage::ChapterNumbering& numbering, int64_t first, bool chinese) {
+  const int64_t next = numbering.last_ordinal() + 1;
+  if (first <= next) return Status();
+  const auto num = numbering.number(next);
+  const std::string next_ref = num ? std::to_string(*num) : "#" + std::to_string(next);
+  if (chinese)
+    return make_error((numbering.empty() ? std::string("书里还没有章节") : "书稿最后一章是" + numbering.label(next - 1)) +
+                      "，下一章是" + numbering.label(next) + "：新章节接在最后一章之后，不能空号");
+  return make_error((numbering.empty() ? std::string("the book has no chapters yet")
+                                       : "the book ends at " + numbering.label(next - 1)) +
+                    "; the next chapter is " + numbering.label(next) + " (" + next_ref +
+                    "): new chapters follow the last one without a gap");
 }
 
 std::optional<uint64_t> seed_of_note(const std::string& note) {
@@ -162,7 +180,26 @@ Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, co
   WorkflowResult r;
   r.chapter_id = chapter.id;
   r.generated = resume_text;
-  r.chars = count_zi(resume_text);
+  // 字数 as every surface counts it (text::zishu), counted as pieces come, over complete code points and words only
+  // (a piece may end inside either); the whole text is counted again at the end.
+  size_t counted = 0;
+  auto count_new = [&] {
+    size_t end = r.generated.size();
+    while (end > counted && (static_cast<unsigned char>(r.generated[end - 1]) & 0xC0) == 0x80) --end;
+    if (end > counted && static_cast<unsigned char>(r.generated[end - 1]) >= 0xC0) {
+      const unsigned char lead = static_cast<unsigned char>(r.generated[end - 1]);
+      const size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+      if (r.generated.size() - (end - 1) >= need) end = r.generated.size();  // complete
+      else --end;                                                           // wait for the rest
+    } else {
+      end = r.generated.size();
+    }
+    // A western word may go on in the next piece: count up to the last character that is not a letter or digit.
+    while (end > counted && std::isalnum(static_cast<unsigned char>(r.generated[end - 1]))) --end;
+    r.chars += count_zi(std::string_view(r.generated).substr(counted, end - counted));
+    counted = end;
+  };
+  count_new();
   r.seed = p.seed ? *p.seed : fresh_seed();
   // Drafts end at a sentence end outside quotes: the first one at or after the target, else (10 % over) the last
   // one before; the 字 are counted as the writer's 字数 is.
@@ -197,7 +234,7 @@ Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, co
     auto out = engine.generate(req, [&](std::string_view piece) {
       r.generated.append(piece);
       ends.append(piece);
-      r.chars = count_zi(r.generated);
+      count_new();
       ++prog.tokens;
       prog.chars = r.chars;
       prog.fraction = is_draft ? std::min(1.0, double(r.chars) / double(target_zi))
@@ -260,6 +297,8 @@ Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, co
     }
     while (is_draft && !r.generated.empty() && (r.generated.back() == '\n' || r.generated.back() == ' '))
       r.generated.pop_back();
+    r.chars = count_zi(r.generated);  // the whole text at once (a word split over pieces counts once)
+    prog.chars = r.chars;
     SentenceEnds e;
     e.append(r.generated);
     const size_t n = trimmed(r.generated.size());

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/result.h"
+#include "storage/chapter_numbering.h"
 #include "storage/database.h"
 #include "studio/generator.h"
 
@@ -31,7 +32,8 @@ struct WorkflowParams {
                                    // previous chapter's heading, e.g. 第二十一回, then `title`)
   std::string title;               // draft: title of a chapter that is created, when `heading` is ""
   std::string outline;             // draft
-  int target_chars = 3000;         // draft: about this many 字; continue/rewrite: at most max_tokens
+  int target_chars = 3000;         // draft: about this many 字 (text::zishu: 汉字 + full-width punctuation);
+                                   // continue/rewrite: at most max_tokens
   int64_t sel_begin = 0, sel_end = 0;  // rewrite: code points [begin, end) of the selection
   std::string instruction;         // rewrite: the writer's instruction ("" = the mode's default)
   int max_tokens = 512;            // continue / rewrite
@@ -47,7 +49,7 @@ Result<WorkflowParams> params_from_json(const nlohmann::json& j);  // validated,
 
 struct WorkflowProgress {
   int tokens = 0;        // generated in this run
-  int64_t chars = 0;     // 字 (count_zi) generated so far, including resumed text
+  int64_t chars = 0;     // 字数 (count_zi = text::zishu) generated so far, including resumed text
   double fraction = 0;   // 0..1 of the target
 };
 
@@ -65,7 +67,7 @@ struct WorkflowResult {
   int64_t chapter_id = 0;
   int64_t revision_id = 0;     // the new (not current) revision when completed
   std::string generated;       // all generated text (resume_text + new)
-  int64_t chars = 0;           // 字 (count_zi)
+  int64_t chars = 0;           // 字数 (count_zi = text::zishu)
   int gen_tokens = 0;          // this run
   int reused_tokens = 0;       // prompt tokens found in the KV cache
   int prompt_tokens = 0;
@@ -88,6 +90,10 @@ Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, co
 // The heading a chapter created by a draft gets: params.heading, else numbered like the chapter before it
 // (第二十一回 after 第二十回) and followed by params.title.
 std::string draft_heading(storage::Database& db, const WorkflowParams& p);
+// New chapters follow the book's last one without a gap: drafting (or adding) from ordinal `first` is refused when it
+// lies past the chapter right after the last, with a one-line error naming that next chapter
+// ("the book ends at 第一百二十回; the next chapter is 第一百二十一回 (121)"; in Chinese for the GUI with chinese).
+Status check_no_gap(const storage::ChapterNumbering& numbering, int64_t first, bool chinese = false);
 
 // The 字 a draft's target and the progress figures count (CJK characters and full-width punctuation, plus one
 // per Western word, so that a book in English is counted in words).

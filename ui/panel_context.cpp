@@ -10,63 +10,26 @@
 #include <string>
 #include <vector>
 
+#include "studio/context_words.h"
 #include "ui/panel.h"
 
 namespace cj::ui {
 namespace {
 
-struct Kind {
-  const char* id;
-  const char* label;
-  ImU32 color;
-};
-constexpr Kind kKinds[] = {
-    {"instructions", "写作要求", IM_COL32(120, 120, 130, 255)},    {"synopsis", "全书梗概", IM_COL32(86, 130, 190, 255)},
-    {"arc_summaries", "卷摘要", IM_COL32(110, 170, 210, 255)},     {"chapter_summaries", "章节摘要", IM_COL32(90, 170, 140, 255)},
-    {"entity_sheets", "人物卡", IM_COL32(200, 150, 70, 255)},      {"passages", "检索片段", IM_COL32(170, 110, 180, 255)},
-    {"verbatim", "前文原文", IM_COL32(210, 110, 100, 255)},        {"book_context", "书稿上下文", IM_COL32(150, 150, 190, 255)},
-    {"after_cursor", "光标之后", IM_COL32(150, 160, 80, 255)},     {"outline", "大纲", IM_COL32(150, 160, 80, 255)},
-    {"before_selection", "选段之前", IM_COL32(110, 110, 120, 255)}, {"after_selection", "选段之后", IM_COL32(150, 160, 80, 255)},
-    {"selection", "选段", IM_COL32(200, 90, 60, 255)},             {"task", "任务", IM_COL32(120, 120, 130, 255)},
-    {"current_text", "当前正文", IM_COL32(60, 60, 70, 255)},
-};
-const Kind& kind_of(const std::string& k) {
-  for (const auto& x : kKinds)
-    if (k == x.id) return x;
-  return kKinds[0];
-}
-
-// The builder's degradation steps (memory/context_builder.cpp's ladder, English in the CLI's manifest) in the
-// writer's words; a step this table does not know shows as it is.
-std::string step_label(const std::string& s) {
-  auto num_after = [&](const std::string& prefix) { return s.substr(prefix.size()); };
-  auto starts = [&](const char* p) { return s.rfind(p, 0) == 0; };
-  if (starts("reserved passages ")) return "检索片段减到 " + num_after("reserved passages ") + " 段";
-  if (starts("verbatim chapters ")) return "前文原文减到 " + num_after("verbatim chapters ") + " 章";
-  if (starts("chapter summaries of arc ")) {
-    const std::string rest = num_after("chapter summaries of arc ");
-    return "第 " + rest.substr(0, rest.find(' ')) + " 卷的章节摘要改用卷摘要";
-  }
-  if (s == "shorter chapter summaries") return "章节摘要改用短版";
-  if (s == "no reserved passages") return "不放检索片段";
-  if (s == "no verbatim chapter") return "不放前文原文";
-  if (s == "shorter arc summaries") return "卷摘要改用短版";
-  if (s == "fewer entity sheets") return "减少人物卡";
-  if (starts("arc summary ")) {
-    const std::string rest = num_after("arc summary ");
-    return "去掉第 " + rest.substr(0, rest.find(' ')) + " 卷摘要";
-  }
-  if (s == "shorter synopsis") return "全书梗概改用短版";
-  if (s == "no synopsis") return "去掉全书梗概";
-  if (starts("oldest chapter summaries dropped (")) {
-    const std::string rest = num_after("oldest chapter summaries dropped (");
-    return "去掉最早的 " + rest.substr(0, rest.find(')')) + " 章摘要";
-  }
-  if (starts("current text cut to its last ")) {
-    const std::string rest = num_after("current text cut to its last ");
-    return "当前正文只留最后 " + rest.substr(0, rest.find(' ')) + " 令牌";
-  }
-  return s;
+// Each section's colour in the bar; its name is studio::section_name (one naming for the panel and the CLI).
+ImU32 color_of(const std::string& k) {
+  static const std::map<std::string, ImU32> colors = {
+      {"instructions", IM_COL32(120, 120, 130, 255)},     {"synopsis", IM_COL32(86, 130, 190, 255)},
+      {"arc_summaries", IM_COL32(110, 170, 210, 255)},    {"chapter_summaries", IM_COL32(90, 170, 140, 255)},
+      {"entity_sheets", IM_COL32(200, 150, 70, 255)},     {"passages", IM_COL32(170, 110, 180, 255)},
+      {"verbatim", IM_COL32(210, 110, 100, 255)},         {"book_context", IM_COL32(150, 150, 190, 255)},
+      {"after_cursor", IM_COL32(150, 160, 80, 255)},      {"outline", IM_COL32(150, 160, 80, 255)},
+      {"before_selection", IM_COL32(110, 110, 120, 255)}, {"after_selection", IM_COL32(150, 160, 80, 255)},
+      {"selection", IM_COL32(200, 90, 60, 255)},          {"task", IM_COL32(120, 120, 130, 255)},
+      {"current_text", IM_COL32(60, 60, 70, 255)},
+  };
+  auto it = colors.find(k);
+  return it != colors.end() ? it->second : IM_COL32(120, 120, 130, 255);
 }
 
 class ContextPanel final : public Panel {
@@ -97,7 +60,8 @@ class ContextPanel final : public Panel {
       lines_.clear();
     }
     const studio::ContextView& v = view_;
-    wrapped_text(st, "续写时模型收到的提示（" + st.book->chapters()[static_cast<size_t>(st.chapter)].title + "，光标处）");
+    // The chapter as the book labels it (第二十二回, 楔子), not its position.
+    wrapped_text(st, "续写时模型收到的提示（" + st.book->chapter_label(ordinal) + "，光标处）");
     if (ImGui::SmallButton("重新计算")) request(st, ordinal);
     ImGui::SameLine();
     ImGui::BeginDisabled(v.prompt.empty());
@@ -128,7 +92,7 @@ class ContextPanel final : public Panel {
     for (const auto& m : v.manifest) wrapped_text(st, "· " + m, ImGui::GetColorU32(ImGuiCol_TextDisabled));
     if (!v.degradations.empty()) {
       std::string d = "书稿上下文为放进份额：";
-      for (size_t i = 0; i < v.degradations.size(); ++i) d += (i ? "；" : "") + step_label(v.degradations[i]);
+      for (size_t i = 0; i < v.degradations.size(); ++i) d += (i ? "；" : "") + v.degradations[i];
       wrapped_text(st, d, ImGui::GetColorU32(ImGuiCol_TextDisabled));
     }
     ImGui::Separator();
@@ -137,21 +101,17 @@ class ContextPanel final : public Panel {
       const auto& s = v.sections[i];
       ImGui::PushID(static_cast<int>(i));
       char head[160];
-      std::snprintf(head, sizeof head, "%s · %lld 令牌", kind_of(s.kind).label, static_cast<long long>(s.tokens));
+      std::snprintf(head, sizeof head, "%s · %lld 令牌", studio::section_name(s.kind).c_str(),
+                    static_cast<long long>(s.tokens));
       const ImVec2 c = ImGui::GetCursorScreenPos();
       const float sz = ImGui::GetFontSize() * 0.7f;
       ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(c.x, c.y + sz * 0.4f), ImVec2(c.x + sz, c.y + sz * 1.4f),
-                                                kind_of(s.kind).color, 2);
+                                                color_of(s.kind), 2);
       ImGui::Dummy(ImVec2(sz, sz));
       ImGui::SameLine();
       if (ImGui::TreeNode(head)) {
-        std::string why = s.reason;
-        if (!s.chapters.empty()) {
-          why += "（章节";
-          for (size_t k = 0; k < s.chapters.size() && k < 12; ++k) why += " " + std::to_string(s.chapters[k]);
-          if (s.chapters.size() > 12) why += " …";
-          why += "）";
-        }
+        // The reason names its chapters by the book's labels (studio/context_words.h).
+        const std::string& why = s.reason;
         if (!why.empty()) wrapped_text(st, why, ImGui::GetColorU32(ImGuiCol_TextDisabled));
         draw_text(st, i, s.text);
         ImGui::TreePop();
@@ -172,7 +132,7 @@ class ContextPanel final : public Panel {
     float x = p0.x;
     for (const auto& s : v.sections) {
       const float sw = static_cast<float>(w * static_cast<double>(s.tokens) / total);
-      dl->AddRectFilled(ImVec2(x, p0.y), ImVec2(x + std::max(1.0f, sw), p0.y + h), kind_of(s.kind).color);
+      dl->AddRectFilled(ImVec2(x, p0.y), ImVec2(x + std::max(1.0f, sw), p0.y + h), color_of(s.kind));
       x += sw;
     }
     const float gw = static_cast<float>(w * v.query.max_tokens / total);

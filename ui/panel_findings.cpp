@@ -108,14 +108,8 @@ class FindingsPanel final : public Panel {
   }
 
  private:
-  std::string chapter_name(UiState& st, int64_t ordinal) const {
-    const int ch = st.book->chapter_index_of_ordinal(ordinal);
-    if (ch < 0) return "第 " + std::to_string(ordinal) + " 章";
-    // The chapter's own label: the heading's number (第二十二回), not its title.
-    const std::string& t = st.book->chapters()[static_cast<size_t>(ch)].title;
-    const size_t sp = t.find("  ");
-    return sp == std::string::npos ? t : t.substr(0, sp);
-  }
+  // The chapter's own label (第二十二回, 楔子), not its title or ordinal.
+  std::string chapter_name(UiState& st, int64_t ordinal) const { return st.book->chapter_label(ordinal); }
 
   void draw_group(UiState& st, const studio::KindGroup& k, const studio::SubjectGroup& g, size_t gi) {
     ImGui::PushID(static_cast<int>(gi));
@@ -146,6 +140,24 @@ class FindingsPanel final : public Panel {
       ImGui::SameLine();
       if (ImGui::SmallButton(("全部已修正##" + k.kind + std::to_string(gi)).c_str())) set_group(st, g, "fixed");
       note_item(st, ("全部已修正 " + subject).c_str());
+    }
+    // What the group is about, without opening it: the first finding's message on one line (clipped; whole on
+    // hover) — "「晁盖」按记录在第二十回已经死亡（死亡），此处却在第二十二回说话".
+    if (!g.items.empty()) {
+      const std::string& msg = items_[g.items.front()].message;
+      st.atlas->note(msg);
+      ImGui::Indent(ImGui::GetFontSize());
+      ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetColorU32(ImGuiCol_TextDisabled));
+      ImGui::TextUnformatted(msg.c_str());
+      ImGui::PopStyleColor();
+      if (ImGui::IsItemHovered()) {
+        ImGui::BeginTooltip();
+        ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
+        ImGui::TextUnformatted(msg.c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::EndTooltip();
+      }
+      ImGui::Unindent(ImGui::GetFontSize());
     }
     if (opened) {
       // One line per occurrence (the message on hover), drawn through a clipper: a group may hold hundreds.

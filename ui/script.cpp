@@ -63,6 +63,8 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
                                "expect-no-text",
                                "expect-selection",
                                "expect-saved",
+                               "expect-shown",
+                               "expect-not-shown",
                                "quit", "ai", "wait-ai", "click-label", "expect-context-prompt", "expect-label",
                                "expect-no-label", "expect-ui-text", "expect-caret"};
   ScriptRunner r;

@@ -7,7 +7,7 @@
 #include <unordered_map>
 
 #include "engine/base/file.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "engine/tokenizer/impl.h"
 #include "engine/tokenizer/json_cursor.h"
 

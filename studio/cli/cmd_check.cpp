@@ -25,16 +25,6 @@ int run_check(const Args& a) {
   auto book = a.get_int("book", 0);
   if (!book.ok()) return fail(book.error());
   check::CheckOptions opts;
-  if (auto r = a.get("chapters")) {
-    const std::string& s = *r;
-    size_t dash = s.find('-');
-    try {
-      opts.first = std::stoll(s.substr(0, dash));
-      opts.last = dash == std::string::npos ? *opts.first : std::stoll(s.substr(dash + 1));
-    } catch (...) {
-      return fail("--chapters wants A-B or N (chapter ordinals), got '" + s + "'");
-    }
-  }
   opts.force = a.has("force");
   // With --model (local engine) or --remote (a server) the LLM check runs too, greedy (llm_check.cpp), so a
   // re-check of the same chapter gives the same answer.
@@ -50,6 +40,14 @@ int run_check(const Args& a) {
   auto db = storage::Database::open(*a.get("db"), {.create = false});
   if (!db.ok()) return fail(db.error());
   if (auto b = storage::Books(**db).get(*book); !b.ok()) return fail(b.error());
+  auto numbering = storage::ChapterNumbering::load(**db, *book);
+  if (!numbering.ok()) return fail(numbering.error());
+  auto range = chapter_range_option(*numbering, a, "chapters");
+  if (!range.ok()) return fail(range.error());
+  if (*range) {
+    opts.first = (*range)->first;
+    opts.last = (*range)->second;
+  }
   auto rep = check::check_book(**db, *book, opts);
   if (!rep.ok()) return fail(rep.error());
   auto list = storage::Findings(**db).list(*book);
@@ -60,6 +58,7 @@ int run_check(const Args& a) {
     if ((opts.first && f.chapter < *opts.first) || (opts.last && f.chapter > *opts.last)) continue;
     shown.push_back(std::move(f));
   }
+  for (const auto& n : rep->notes) std::fprintf(stderr, "note: %s\n", n.c_str());
   for (const auto& e : rep->llm_errors) std::fprintf(stderr, "LLM check: %s\n", e.c_str());
   if (rep->llm_dropped_unverified > 0)
     std::fprintf(stderr, "LLM check: %d findings dropped (their quote is not in the chapter)\n",
@@ -67,19 +66,14 @@ int run_check(const Args& a) {
   if (a.has("json")) {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& f : shown)
-      j.push_back({{"id", f.id}, {"chapter", f.chapter}, {"start", f.span_begin}, {"end", f.span_end}, {"kind", f.kind},
-                   {"message", f.message}, {"evidence", f.evidence}, {"status", f.status}, {"subject", f.subject}});
+      j.push_back({{"id", f.id}, {"chapter", f.chapter}, {"label", numbering->label(f.chapter)}, {"start", f.span_begin},
+                   {"end", f.span_end}, {"kind", f.kind}, {"message", f.message}, {"evidence", f.evidence},
+                   {"status", f.status}, {"subject", f.subject}});
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
   // Grouped by kind and by the name it is about, with the book's own chapter labels.
-  std::map<int64_t, std::string> labels;
-  if (auto chs = storage::Chapters(**db).list(*book); chs.ok())
-    for (const auto& c : *chs) labels[c.ordinal] = storage::chapter_label(c);
-  auto label = [&](int64_t ordinal) {
-    auto it = labels.find(ordinal);
-    return it != labels.end() ? it->second : "第" + std::to_string(ordinal) + "章";
-  };
+  auto label = [&](int64_t ordinal) { return numbering->label(ordinal); };
   std::printf("检查了 %d 章（%d 章未改动，跳过）：新发现 %d 条，仍在 %d 条，已修正 %d 条", rep->chapters_checked,
               rep->chapters_fresh, rep->added, rep->kept, rep->fixed);
   if (rep->suppressed) std::printf("，已忽略的 %d 条不再列出", rep->suppressed);
@@ -133,7 +127,7 @@ Registrar reg({.name = "check",
                .summary = "consistency checks: name variants, after death, attributes, timeline (stale chapters only)",
                .options = {{"db", "D", "project database", true},
                            {"book", "ID", "book id", true},
-                           {"chapters", "A-B", "only these chapter ordinals"},
+                           {"chapters", "A-B", "only these chapters, in the book's own numbers (21-22, 第二十一回至第二十二回, #N)"},
                            {"model", "M", "also run the LLM check with this GGUF model (local engine)"},
                            {"remote", "URL", "also run the LLM check on an OpenAI-compatible server"},
                            {"remote-model", "NAME", "the server's model id (default: the first it lists)"},
@@ -142,7 +136,7 @@ Registrar reg({.name = "check",
                            {"ctx", "N", "context in tokens with --model/--remote (default 16384)"},
                            {"force", "", "re-check chapters that have not changed"},
                            {"all", "", "list every occurrence (by default 5 per name)"},
-                           {"json", "", "print [{\"chapter\",\"start\",\"end\",\"kind\",\"message\",\"evidence\"}]"}},
+                           {"json", "", "print [{\"chapter\" (ordinal),\"label\",\"start\",\"end\",\"kind\",\"message\",\"evidence\"}]"}},
                .run = run_check});
 Registrar reg_dismiss({.name = "check set-status",
                        .summary = "set a finding's status (dismissed by default; open, accepted, fixed)",

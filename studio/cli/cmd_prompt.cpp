@@ -7,10 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/file.h"
-#include "engine/model.h"
-#include "engine/tokenizer_load.h"
+#include "engine/model/model.h"
+#include "engine/tokenizer/tokenizer_load.h"
 #include "memory/bundled_tokenizer.h"
 #include "storage/database.h"
+#include "studio/context_words.h"
 #include "studio/cli/command.h"
 #include "studio/engine_config.h"
 #include "studio/prompt_plan.h"
@@ -100,7 +101,14 @@ int run_prompt(const Args& a) {
   for (const auto& m : plan->manifest) std::printf("%s\n", m.c_str());
   std::printf("\n");
   for (const auto& s : plan->sections)
-    std::printf("  %-18s %8lld 令牌  %s\n", s.kind.c_str(), static_cast<long long>(s.tokens), s.reason.c_str());
+    std::printf("  %-10s %8lld 令牌  %s\n", studio::section_name(s.kind).c_str(), static_cast<long long>(s.tokens),
+                s.reason.c_str());
+  if (!plan->degradations.empty()) {
+    std::printf("\n书稿上下文为放进份额：");
+    for (size_t i = 0; i < plan->degradations.size(); ++i)
+      std::printf("%s%s", i ? "；" : "", plan->degradations[i].c_str());
+    std::printf("\n");
+  }
   std::printf("\n（--text 输出提示全文）\n");
   return 0;
 }

@@ -1,5 +1,6 @@
 // changjuan-cli serve: the local engine as an OpenAI-compatible server on 127.0.0.1 (studio/http_server.h), so
-// other tools (and `--remote` of the workflow commands) can use it. Prints the URL on stdout; Ctrl-C / SIGTERM
+// other tools (and `--remote` of the workflow commands) can use it. Concurrent requests (up to --parallel) are
+// decoded in one batch by the engine's scheduler. Prints the URL on stdout; Ctrl-C / SIGTERM
 // stops a running generation within one token and exits cleanly.
 #include <poll.h>
 
@@ -27,8 +28,12 @@ int run_serve(const Args& a) {
   if (*max_body < 1 || *max_body > 1024) return fail("--max-body-mb must be between 1 and 1024");
   if (*wait_s < 0 || *wait_s > 3600) return fail("--queue-wait must be between 0 and 3600 seconds");
   if (*max_tokens < 1) return fail("--max-tokens must be at least 1");
+  auto parallel = a.get_int("parallel", 4);
+  if (!parallel.ok()) return fail(parallel.error());
   auto settings = studio_cli::engine_settings(a);
   if (!settings.ok()) return fail(settings.error());
+  settings->parallel = int(*parallel);
+  if (Status v = studio::validate(*settings); !v.ok()) return fail(v.error());
   auto engine = studio::EngineSession::open(*settings);
   if (!engine.ok()) return fail(engine.error());
 
@@ -45,9 +50,10 @@ int run_serve(const Args& a) {
   std::printf("%s\n", (*server)->url().c_str());
   std::fflush(stdout);
   std::fprintf(stderr,
-               "serve: model '%s' (ctx %d, %d threads) on %s — POST /chat/completions, /completions; GET /models. "
+               "serve: model '%s' (ctx %d, %d threads, %d requests at once) on %s — POST /chat/completions, /completions; GET /models. "
                "Ctrl-C stops.\n",
-               (*server)->model_name().c_str(), (*engine)->n_ctx(), settings->threads, (*server)->url().c_str());
+               (*server)->model_name().c_str(), (*engine)->n_ctx(), settings->threads, settings->parallel,
+               (*server)->url().c_str());
   while (!g_quit.load()) ::poll(nullptr, 0, 100);
   (*server)->stop();
   auto& c = (*server)->counters();
@@ -66,6 +72,7 @@ std::vector<OptSpec> serve_options() {
                            {"name", "ID", "model id clients use (default: the file name)"},
                            {"threads", "T", "threads (default 2)"},
                            {"ctx", "N", "context size in tokens (default: what this machine holds, up to the model's trained length)"},
+                           {"parallel", "N", "requests decoded together in one batch (default 4; more wait)"},
                            {"temp", "T", "default temperature for requests that set none (default 0.8)"},
                            {"chat", "", "(ignored: chat completions always use the chat format)"},
                            {"max-tokens", "N", "max_tokens for requests that set none (default 512)"},

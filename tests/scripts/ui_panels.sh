@@ -16,11 +16,13 @@ MODEL=$SRC/samples/model/changjuan-sample-qwen3.gguf
 db=$tmp/p.cjbook
 OUT=$(cd "$BIN/.." && pwd)/screenshots; mkdir -p "$OUT"
 "$CLI" import --db "$db" --file "$SRC/samples/book/hongloumeng-1-20.txt" --no-summaries --json >/dev/null || { echo "FAIL: import"; exit 1; }
-# Jobs made from the command line: a 续写, a draft of a new chapter, and one that fails (no such chapter).
+# Jobs made from the command line: a 续写, a draft of a new chapter, and one that fails (a 128-token window cannot
+# hold the request).
 "$CLI" continue --db "$db" --book 1 --chapter 3 --model "$MODEL" --tokens 40 --seed 5 >/dev/null 2>&1 || { echo "FAIL: continue"; exit 1; }
 "$CLI" draft --db "$db" --book 1 --chapters 21 --outline-file "$SRC/samples/book/outline-21.txt" --words 150 \
   --model "$MODEL" --seed 7 >/dev/null 2>&1 || { echo "FAIL: draft"; exit 1; }
-"$CLI" continue --db "$db" --book 1 --chapter 99 --model "$MODEL" --tokens 8 >/dev/null 2>&1 && { echo "FAIL: chapter 99 should fail"; exit 1; }
+"$CLI" continue --db "$db" --book 1 --chapter 3 --ctx 128 --model "$MODEL" --tokens 8 >/dev/null 2>&1
+[ "$(sqlite3 "$db" "select count(*) from jobs where status='failed'")" = 1 ] || { echo "FAIL: the 128-token job should fail"; exit 1; }
 # Hundreds of findings (as a checker run on a long book leaves them): five names and two kinds, at real spans.
 /usr/bin/python3 - "$db" > "$tmp/facts.txt" <<'PY'
 import random, sqlite3, sys, time
@@ -54,7 +56,7 @@ panel jobs
 wait 5
 expect-ui-text 写了 $cont_zi 字
 expect-ui-text 写了 $draft_zi 字
-expect-ui-text 这一章已经不在书里了
+expect-ui-text 上下文窗口放不下这个请求
 screenshot $OUT/panels_jobs_no_model.png
 panel findings
 wait 5
@@ -99,7 +101,7 @@ panel jobs
 wait 5
 expect-ui-text 写了 $cont_zi 字
 expect-ui-text 写了 $draft_zi 字
-expect-ui-text 这一章已经不在书里了
+expect-ui-text 上下文窗口放不下这个请求
 expect-no-label 继续
 expect-no-label 接着写
 screenshot $OUT/panels_jobs_model.png

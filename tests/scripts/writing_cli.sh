@@ -16,7 +16,7 @@ cd "$tmp"
 
 out=$("$CLI" import --db "$D" --file "$SRC/samples/book/hongloumeng-1-20.txt"); rc=$?
 check "import exits 0" '[ $rc -eq 0 ]'
-check "import says what it did in words ($out)" 'printf "%s" "$out" | grep -q "已导入《红楼梦》：20 章（第一回 至 第二十回）"'
+check "import says what it did in words ($out)" 'printf "%s" "$out" | grep -q "imported «红楼梦» as book 1: 20 chapters (第一回 … 第二十回)" && printf "%s" "$out" | grep -q "^全书 .* 万字，最长的一章是第"'
 check "import builds the summaries" 'printf "%s" "$out" | grep -q "已生成全书与各章的摘要"'
 check "import is not JSON by default" '! printf "%s" "$out" | grep -q "^{"'
 out=$("$CLI" import --db "$tmp/j.cjbook" --file "$SRC/samples/book/hongloumeng-1-20.txt" --json --no-summaries)
@@ -24,11 +24,15 @@ check "import --json" 'printf "%s" "$out" | $PY -c "import json,sys; j=json.load
 
 # Outlines, as the GUI's 大纲 keeps them.
 "$CLI" outline set --db "$D" --book 1 --chapter 21 --file "$SRC/samples/book/outline-21.txt" > "$tmp/o.txt"; rc=$?
-check "outline set ($(cat "$tmp/o.txt"))" '[ $rc -eq 0 ] && grep -q "第 21 章的大纲" "$tmp/o.txt"'
+check "outline set ($(cat "$tmp/o.txt"))" '[ $rc -eq 0 ] && grep -q "第二十一回的大纲" "$tmp/o.txt"'
 check "outline get returns it" '"$CLI" outline get --db "$D" --book 1 --chapter 21 | cmp -s - "$SRC/samples/book/outline-21.txt"'
 check "outline get --json" '"$CLI" outline get --db "$D" --book 1 --chapter 21 --json | $PY -c "import json,sys; assert \"湘云\" in json.load(sys.stdin)[\"outline\"]"'
 check "outline of a chapter without one is empty" '[ -z "$("$CLI" outline get --db "$D" --book 1 --chapter 5 2>/dev/null)" ]'
 
+# A range after the book's last chapter that leaves a gap is refused, naming the next chapter; nothing is made.
+"$CLI" draft --db "$D" --book 1 --chapters 22-23 --words 120 --model "$MODEL" --outline-file "$SRC/samples/book/outline-21.txt" > /dev/null 2> "$tmp/gap.txt"; rc=$?
+check "draft --chapters 22-23 after 第二十回 is refused ($(cat "$tmp/gap.txt"))" '[ $rc -eq 1 ] && [ $(wc -l < "$tmp/gap.txt") -eq 1 ] && grep -q "the next chapter is 第二十一回 (21)" "$tmp/gap.txt"'
+check "the refused draft made no chapter" '[ "$($PY -c "import sqlite3; print(sqlite3.connect(\"$D\").execute(\"select count(*) from chapters where book_id=1\").fetchone()[0])")" = 20 ]'
 # draft with no --outline-file: the stored outline; it says how to accept (--seed S drafts chapter N with S + N).
 "$CLI" draft --db "$D" --book 1 --chapters 21 --words 120 --model "$MODEL" --seed 11 > "$tmp/draft.txt" 2> "$tmp/draft.err"; rc=$?
 check "draft from the stored outline (rc $rc: $(tail -1 "$tmp/draft.err"))" '[ $rc -eq 0 ]'
@@ -67,6 +71,9 @@ check "the stored seed reproduces the text" '$PY -c "import json; a,c=[json.load
 # jobs list / cancel in words.
 out=$("$CLI" jobs list --db "$D")
 check "jobs list in words with 字 ($out)" 'printf "%s" "$out" | grep -q "起草 .*已完成 .*写了 [1-9][0-9]* 字"'
+"$CLI" continue --db "$D" --book 1 --chapter 3 --ctx 128 --model "$MODEL" --tokens 8 > /dev/null 2>&1
+out=$("$CLI" jobs list --db "$D")
+check "a failed job says why in words ($out)" 'printf "%s" "$out" | grep -q "续写 第三回 失败 .*失败：上下文窗口放不下这个请求"'
 "$CLI" jobs resume --db "$D" --id 1 >/dev/null 2>&1  # done: refused
 $PY -c "import sqlite3; c=sqlite3.connect('$D'); c.execute(\"insert into jobs(kind,params,status,progress,message,created_at,updated_at,book_id,checkpoint) values('workflow:draft','{\\\"kind\\\":\\\"draft\\\",\\\"book_id\\\":1,\\\"ordinal\\\":23,\\\"target_chars\\\":500}','paused',0.2,'',0,0,1,'{\\\"text\\\":\\\"x\\\",\\\"chars\\\":100}')\"); c.commit()" 2>/dev/null
 jid=$($PY -c "import sqlite3; print(sqlite3.connect('$D').execute(\"select max(id) from jobs\").fetchone()[0])")

@@ -116,7 +116,7 @@ TEST(EngineConfig, SettingsReachTheKvPool) {
   EXPECT_EQ(e.kv_host_mb, 1);
   EXPECT_EQ(e.kv_disk_dir, dir.file(""));
   EXPECT_EQ(e.kv_disk_mb, 8);
-  BackendOptions bo = backend_options(e, 1024);
+  EngineOptions bo = engine_options(e, 1024);
   EXPECT_EQ(bo.n_ctx, 1024);
   EXPECT_EQ(bo.kv_type, KVType::Q8_0);
   EXPECT_EQ(bo.kv_host_bytes, size_t(1) << 20);
