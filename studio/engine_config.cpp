@@ -101,6 +101,8 @@ Result<ModelInfo> inspect_model(const std::string& path) {
 MachineInfo probe_machine() {
   MachineInfo m;
   m.hardware_threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  const auto backends = available_backends();  // the engine's own answer: a CUDA backend built and a device present
+  m.cuda_backend = std::find(backends.begin(), backends.end(), "cuda") != backends.end();
   std::ifstream in("/proc/meminfo");
   std::string key;
   int64_t kb = 0;

@@ -59,7 +59,7 @@ struct MachineInfo {
   int64_t ram_total_bytes = 0;
   int64_t ram_available_bytes = 0;  // MemAvailable: what can be used without swapping
   int hardware_threads = 1;
-  bool cuda_backend = false;        // a CUDA backend can run here (never yet: there is none in this build)
+  bool cuda_backend = false;        // a CUDA backend can run here (engine's available_backends())
 };
 MachineInfo probe_machine();
 // Free bytes on the file system holding `dir` (-1 when unknown).

@@ -97,5 +97,9 @@ check "prompt --json states the window's shares" 'printf "%s" "$out" | $PY -c "i
 "$CLI" prompt --db "$D" --book 1 --chapter 12 --cursor 200 --model "$MODEL" --ctx 8192 --text > "$tmp/prompt.txt"
 check "prompt --text ends with the text before the cursor" '[ -s "$tmp/prompt.txt" ] && grep -q "【任务】从光标处接着写下去。" "$tmp/prompt.txt"'
 
+# CUDA is said to be available only when the engine has a CUDA backend to run on (a device seen is not enough).
+check "info: cuda_backend is the engine's answer" '"$CLI" info --json | $PY -c "import json,sys; j=json.load(sys.stdin); assert j[\"cuda_backend\"] == (\"cuda\" in j[\"backends\"]), j"'
+check "info in words says where generation runs" '"$CLI" info | grep -q "generation runs on the CPU\|CUDA backend: "'
+
 echo "writing_cli: $fails failed"
 [ $fails -eq 0 ]
