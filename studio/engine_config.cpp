@@ -44,9 +44,9 @@ Status validate(const EngineSettings& s) {
   if (s.ctx != 0 && (s.ctx < 64 || s.ctx > (1 << 20)))
     return make_error("the context size must be 0 (automatic) or between 64 and 1048576 tokens");
   if (s.kv_host_mb < 0 || s.kv_disk_mb < 0 || s.kv_gpu_mb < 0) return make_error("KV budgets cannot be negative");
-  if (s.kv_gpu_mb > 0)
-    return make_error("kv_gpu_mb sets the GPU tier of the CUDA backend, which this build does not have; use "
-                      "kv_host_mb and kv_disk_dir");
+  if (s.backend != "cpu" && s.backend != "cuda") return make_error("the backend must be cpu or cuda, not '" + s.backend + "'");
+  if (s.kv_gpu_mb > 0 && s.backend != "cuda")
+    return make_error("kv_gpu_mb sets the device tier of the CUDA backend; with backend cpu use kv_host_mb and kv_disk_dir");
   if (s.kv_disk_mb > 0 && s.kv_disk_dir.empty()) return make_error("kv_disk_mb needs kv_disk_dir (the folder)");
   if (s.sampling.top_p <= 0) return make_error("top-p must be greater than 0");
   if (s.sampling.temperature > 5) return make_error("temperature above 5 gives noise; use 0..2");
@@ -213,11 +213,13 @@ MachineCheck validate_for_machine(const EngineSettings& s, const ModelInfo& m, c
 
 EngineOptions engine_options(const EngineSettings& s, int ctx) {
   EngineOptions bo;
+  bo.backend = s.backend;
   bo.n_threads = s.threads;
   bo.max_sequences = s.parallel;
   bo.n_ctx = ctx;
   bo.kv_type = s.kv_type;
   bo.kv_host_bytes = size_t(s.kv_host_mb) * size_t(kMiB);
+  bo.device_kv_bytes = size_t(s.kv_gpu_mb) * size_t(kMiB);
   if (!s.kv_disk_dir.empty()) {
     static std::atomic<int> n{0};  // one spill file per engine, also within one process
     bo.kv_disk = (std::filesystem::path(s.kv_disk_dir) /

@@ -28,10 +28,11 @@ struct EngineSettings {
   int64_t kv_host_mb = 0;      // KV host-RAM budget in MiB; 0 = room for the whole context
   std::string kv_disk_dir;     // folder for the KV disk tier ("" = none): blocks beyond the host budget spill there
   int64_t kv_disk_mb = 0;      // disk tier budget in MiB; 0 with a folder = room for the whole context
-  int64_t kv_gpu_mb = 0;       // the GPU tier (CUDA backend only; refused on the CPU path)
+  int64_t kv_gpu_mb = 0;       // the device tier of the CUDA backend (refused with backend cpu)
   SamplerParams sampling;      // defaults for requests that do not set their own
   bool chat = false;           // wrap prompts as a ChatML user turn (instruction-tuned models)
   int parallel = 1;            // requests decoded together (sequences of the engine; the KV budgets are shared)
+  std::string backend = "cpu"; // cpu | cuda (engine/engine.h available_backends)
 };
 
 // Checks the settings before anything is loaded; the message names the setting.

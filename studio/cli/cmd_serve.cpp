@@ -70,6 +70,7 @@ std::vector<OptSpec> serve_options() {
   std::vector<OptSpec> o = {{"model", "M", "GGUF model file", true},
                            {"port", "P", "port on 127.0.0.1 (default 8080; 0 = any free port)"},
                            {"name", "ID", "model id clients use (default: the file name)"},
+                           {"backend", "B", "cpu|cuda: where the model runs (default cpu)"},
                            {"threads", "T", "threads (default 2)"},
                            {"ctx", "N", "context size in tokens (default: what this machine holds, up to the model's trained length)"},
                            {"parallel", "N", "requests decoded together in one batch (default 4; more wait)"},
