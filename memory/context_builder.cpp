@@ -492,6 +492,8 @@ Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const
     cur_tok = cur.empty() ? 0 : ntok(cur);
   }
   ctx.degradations = steps_taken;
+  ctx.arcs = arc_ranges;
+  ctx.synopsis_last = have_synopsis ? synopsis_last : -1;
 
   // ---- The manifest's budget plan ---------------------------------------------------------------------------
   ctx.room = room;

@@ -31,6 +31,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/base/result.h"
@@ -93,6 +94,11 @@ struct Context {
   int64_t room = 0;                       // budget minus instructions, outline and current text (as planned)
   std::vector<BudgetShare> shares;        // the budget plan, in the order fixed, summaries, entity_sheets,
                                           // verbatim, passages
+  // What the steps and reasons refer to, for a caller that words them itself (studio's context inspector): the
+  // arcs finished before N, oldest first, as (first, last) chapter ordinals ("arc 2" in a step is arcs[1]); the last
+  // chapter the synopsis covers (-1: no synopsis).
+  std::vector<std::pair<int64_t, int64_t>> arcs;
+  int64_t synopsis_last = -1;
 };
 
 Result<Context> build_context(storage::Database& db, const Tokenizer& tok, const ContextRequest& req);

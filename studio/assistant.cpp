@@ -12,47 +12,34 @@
 namespace cj::studio {
 namespace {
 
-const char* heading_of(const std::string& kind) {
-  namespace p = memory::prompts;
-  if (kind == "synopsis") return p::kSynopsisHeading;
-  if (kind == "arc_summaries") return p::kArcsHeading;
-  if (kind == "chapter_summaries") return p::kChaptersHeading;
-  if (kind == "entity_sheets") return p::kEntitiesHeading;
-  if (kind == "passages") return p::kPassagesHeading;
-  if (kind == "verbatim") return p::kVerbatimHeading;
-  if (kind == "outline") return p::kOutlineHeading;
-  if (kind == "current_text") return p::kCurrentHeading;
-  return nullptr;  // instructions
-}
+// The generator the jobs run on, seen through a wrapper that keeps the last prompt it was given.
+class RecordingGenerator final : public Generator {
+ public:
+  RecordingGenerator(Generator& inner, std::mutex& mu, std::string& last) : inner_(inner), mu_(mu), last_(last) {}
+  Result<std::string> generate(const SessionRequest& req, const std::function<bool(std::string_view)>& on_text,
+                               std::atomic<bool>* stop, SessionStats* stats) override {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      last_ = req.prompt;
+    }
+    return inner_.generate(req, on_text, stop, stats);
+  }
+  int count_tokens(const std::string& text) const override { return inner_.count_tokens(text); }
+  int n_ctx() const override { return inner_.n_ctx(); }
+  bool has_chat_tokens() const override { return inner_.has_chat_tokens(); }
+  std::string name() const override { return inner_.name(); }
+  const Tokenizer* own_tokenizer() const override { return inner_.own_tokenizer(); }
+
+ private:
+  Generator& inner_;
+  std::mutex& mu_;
+  std::string& last_;
+};
 
 }  // namespace
 
-std::vector<std::string> split_context_sections(const std::string& text, const std::vector<std::string>& kinds) {
-  // Start of each section: the instructions at 0, every other one at its heading (searched in order).
-  std::vector<size_t> starts;
-  size_t from = 0;
-  for (const auto& k : kinds) {
-    const char* h = heading_of(k);
-    size_t at = from;
-    if (h && *h) {
-      at = text.find(h, from);
-      if (at == std::string::npos) at = from;  // not found: an empty slice rather than a wrong one
-    }
-    starts.push_back(at);
-    from = at + (h ? std::char_traits<char>::length(h) : 0);
-  }
-  std::vector<std::string> out;
-  for (size_t i = 0; i < starts.size(); ++i) {
-    const size_t end = i + 1 < starts.size() ? starts[i + 1] : text.size();
-    std::string s = end > starts[i] ? text.substr(starts[i], end - starts[i]) : std::string();
-    while (!s.empty() && (s.back() == '\n')) s.pop_back();
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
 Assistant::Assistant(std::string db_path, int64_t book_id) : db_path_(std::move(db_path)), book_id_(book_id) {
-  figures_.message = "未设置模型：启动时加 --model 模型.gguf，或在设置文件 settings.json 中写 model_path";
+  figures_.message = "未设置模型：在“模型与设置”里选一个 GGUF 模型文件";
   ctx_thread_ = std::thread([this] { context_worker(); });
   check_thread_ = std::thread([this] { check_worker(); });
 }
@@ -70,9 +57,29 @@ Assistant::~Assistant() {
   if (queue_) queue_->shutdown();  // the running job stops at the next token and stays queued
 }
 
+void Assistant::unload() {
+  if (load_thread_.joinable()) load_thread_.join();
+  std::unique_ptr<JobQueue> q;
+  std::unique_ptr<Generator> rec, gen;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    q = std::move(queue_);
+    rec = std::move(recorder_);
+    gen = std::move(generator_);
+    engine_ = nullptr;
+    figures_ = EngineFigures{};
+    figures_.message = "未设置模型：在“模型与设置”里选一个 GGUF 模型文件";
+  }
+  if (q) q->shutdown();  // the running job stops at the next token and stays queued
+}
+
 void Assistant::load(const Settings& machine) {
-  if (load_thread_.joinable()) return;  // one model per assistant
+  unload();
   const bool remote = machine.backend == "remote";
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    settings_ = machine;  // until the worker applies the book's overrides
+  }
   if (machine.model_path.empty() && !remote) return;
   {
     std::lock_guard<std::mutex> lk(mu_);
@@ -116,7 +123,8 @@ void Assistant::load_worker(Settings machine) {
     local = es->get();
     gen = std::move(*es);
   }
-  auto q = std::make_unique<JobQueue>(db_path_, gen.get());
+  auto rec = std::make_unique<RecordingGenerator>(*gen, prompt_mu_, last_prompt_);
+  auto q = std::make_unique<JobQueue>(db_path_, rec.get());
   if (Status st = q->start(); !st.ok()) return fail(st.error());
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::lock_guard<std::mutex> lk(mu_);
@@ -126,7 +134,7 @@ void Assistant::load_worker(Settings machine) {
   f.model_name = gen->name();
   f.n_ctx = gen->n_ctx();
   f.load_s = secs;
-  f.context_budget = s.context_budget > 0 ? s.context_budget : s.ctx / 4;
+  f.context_budget = s.context_budget;
   char msg[96];
   std::snprintf(msg, sizeof msg, remote ? "已连接服务器（%.2f 秒）" : "已加载（%.2f 秒）", secs);
   f.message = msg;
@@ -145,13 +153,34 @@ void Assistant::load_worker(Settings machine) {
     f.n_vocab = c.n_vocab;
     std::error_code ec;
     f.model_bytes = static_cast<int64_t>(std::filesystem::file_size(s.model_path, ec));
-    // Keys and values of every layer for one token, at the cache's element size.
-    const size_t elem = s.kv_type == "f32" ? 4 : 2;
-    f.kv_bytes_per_token = static_cast<size_t>(c.n_layers) * static_cast<size_t>(c.kv_dim() + c.v_dim()) * elem;
+    // Keys and values of every layer for one token, in the cache's storage type; the pool's tiers.
+    const ModelInfo& mi = local->model_info();
+    f.kv_bytes_per_token = mi.kv_bytes_per_token(local->settings().kv_type);
+    f.n_ctx_train = mi.n_ctx_train;
+    f.quant = mi.quant;
+    f.ctx_automatic = s.ctx == 0;
+    f.kv_type = kv_type_name(local->settings().kv_type);
+    const KVPoolStats ks = local->kv_stats();
+    f.kv_host_budget = int64_t(ks.host_budget);
+    f.kv_disk_budget = int64_t(ks.disk_budget);
+    f.kv_disk_dir = s.kv_disk_dir;
   }
   generator_ = std::move(gen);
+  recorder_ = std::move(rec);
   engine_ = local;
   queue_ = std::move(q);
+}
+
+std::string Assistant::last_prompt() const {
+  std::lock_guard<std::mutex> lk(prompt_mu_);
+  return last_prompt_;
+}
+
+void Assistant::prepare_locked(WorkflowParams& p) const {
+  p.book_id = book_id_;
+  if (p.context_tokens == 0) p.context_tokens = settings_.context_budget;
+  p.prompt_style = settings_.prompt_style;
+  p.temperature = settings_.temperature;
 }
 
 EngineFigures Assistant::status() const {
@@ -168,10 +197,7 @@ EngineFigures Assistant::status() const {
 Result<int64_t> Assistant::submit(WorkflowParams p) {
   std::lock_guard<std::mutex> lk(mu_);
   if (!queue_) return make_error(figures_.state == EngineFigures::kLoading ? "the model is still loading" : figures_.message);
-  p.book_id = book_id_;
-  if (p.context_tokens == 0) p.context_tokens = figures_.context_budget;
-  p.prompt_style = settings_.prompt_style;
-  p.temperature = settings_.temperature;
+  prepare_locked(p);
   return queue_->submit(p);
 }
 
@@ -200,10 +226,9 @@ QueueSnapshot Assistant::snapshot() const {
   return q ? q->snapshot() : QueueSnapshot{};  // the queue lives until the assistant is destroyed
 }
 
-void Assistant::inspect_context(int64_t ordinal, int64_t budget) {
+void Assistant::inspect_context(const ContextQuery& q) {
   std::lock_guard<std::mutex> lk(mu_);
-  ctx_req_chapter_ = ordinal;
-  ctx_req_budget_ = budget;
+  ctx_req_ = q;
   ctx_pending_ = true;
   ctx_.state = ContextView::kBuilding;
   ++ctx_.version;
@@ -281,21 +306,31 @@ void Assistant::context_worker() {
   std::string tok_path;
   std::unique_ptr<storage::Database> db;
   for (;;) {
-    int64_t chapter = 0, budget = 0;
-    std::string model_path;
+    ContextQuery q;
+    std::string model_path, model_name;
+    int n_ctx = 0;
+    WorkflowParams p;
     {
       std::unique_lock<std::mutex> lk(mu_);
       ctx_cv_.wait(lk, [&] { return quit_.load() || ctx_pending_; });
       if (quit_) return;
       ctx_pending_ = false;
-      chapter = ctx_req_chapter_;
-      budget = ctx_req_budget_;
-      // (a remote server's tokenizer is not here: the bundled one measures then)
-      if (figures_.state == EngineFigures::kReady && figures_.backend != "remote") model_path = figures_.model_path;
+      q = ctx_req_;
+      // The window and tokenizer of the loaded model (a server's tokenizer is not here: the bundled one, as the
+      // workflow does); without a model the settings' window (else 8192) and the bundled tokenizer.
+      const bool ready = figures_.state == EngineFigures::kReady;
+      if (ready && figures_.backend != "remote") model_path = figures_.model_path;
+      n_ctx = ready ? figures_.n_ctx : settings_.ctx > 0 ? settings_.ctx : 8192;
+      model_name = ready ? figures_.model_name : "";
+      p.kind = q.kind;
+      p.ordinal = q.ordinal;
+      p.cursor = q.cursor;
+      p.max_tokens = q.max_tokens;
+      prepare_locked(p);
     }
     const auto t0 = std::chrono::steady_clock::now();
     ContextView v;
-    v.chapter = chapter;
+    v.query = q;
     auto done = [&] {
       v.build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       std::lock_guard<std::mutex> lk(mu_);
@@ -303,25 +338,25 @@ void Assistant::context_worker() {
       if (ctx_pending_) v.state = ContextView::kBuilding;  // a newer request is on its way
       ctx_ = std::move(v);
     };
-    // The model's own tokenizer measures the budget when a model is loaded (a separate instance: this thread
-    // must not share one with the generating worker); otherwise the bundled Qwen3 tokenizer.
+    auto failed = [&](const std::string& why) {
+      v.state = ContextView::kFailed;
+      v.message = why;
+      done();
+    };
+    // A separate tokenizer instance: this thread must not share one with the generating worker.
     std::string want = model_path;
     if (want.empty()) {
-      auto p = memory::bundled_tokenizer_path();
-      if (!p.ok()) {
-        v.state = ContextView::kFailed;
-        v.message = p.error();
-        done();
+      auto path = memory::bundled_tokenizer_path();
+      if (!path.ok()) {
+        failed(path.error());
         continue;
       }
-      want = *p;
+      want = *path;
     }
     if (!tok || tok_path != want) {
       auto t = load_tokenizer(want);
       if (!t.ok()) {
-        v.state = ContextView::kFailed;
-        v.message = t.error();
-        done();
+        failed(t.error());
         continue;
       }
       tok = std::move(*t);
@@ -330,35 +365,29 @@ void Assistant::context_worker() {
     if (!db) {
       auto d = storage::Database::open(db_path_, {.create = false, .read_only = true});
       if (!d.ok()) {
-        v.state = ContextView::kFailed;
-        v.message = d.error();
-        done();
+        failed(d.error());
         continue;
       }
       db = std::move(*d);
     }
-    memory::ContextRequest rq;
-    rq.book_id = book_id_;
-    rq.chapter = chapter;
-    rq.task = memory::prompts::Task::kContinue;
-    rq.budget = budget;
-    auto c = memory::build_context(*db, *tok, rq);
-    if (!c.ok()) {
-      v.state = ContextView::kFailed;
-      v.message = c.error();
-      done();
+    PromptTarget target;
+    target.tokenizer = tok.get();
+    target.n_ctx = n_ctx;
+    target.model = model_name;
+    auto plan = compose_prompt(*db, p, target);
+    if (!plan.ok()) {
+      failed(plan.error());
       continue;
     }
-    std::vector<std::string> kinds;
-    for (const auto& s : c->sections) kinds.push_back(s.kind);
-    auto texts = split_context_sections(c->text, kinds);
-    for (size_t i = 0; i < c->sections.size(); ++i) {
-      const auto& s = c->sections[i];
-      v.sections.push_back({s.kind, s.tokens, s.chapters, s.reason, texts[i]});
-    }
-    v.tokens = c->tokens;
-    v.budget = c->budget;
-    v.degradations = c->degradations;
+    v.prompt = std::move(plan->prompt);
+    v.sections = std::move(plan->sections);
+    v.manifest = std::move(plan->manifest);
+    v.degradations = std::move(plan->degradations);
+    v.n_ctx = plan->n_ctx;
+    v.tokens = plan->prompt_tokens;
+    v.basis = model_path.empty() ? (model_name.empty() ? "未加载模型：按 " + std::to_string(n_ctx) + " 令牌的窗口和 Qwen3 分词器估算"
+                                                       : "服务器的窗口；令牌按 Qwen3 分词器估算")
+                                 : "按已加载的模型计算";
     v.state = ContextView::kReady;
     done();
   }

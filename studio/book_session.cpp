@@ -1,4 +1,6 @@
 #include "studio/book_session.h"
+#include "studio/revisions.h"
+#include "studio/workflows.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -114,6 +116,7 @@ class TextFileBook final : public BookSession {
   Result<std::vector<storage::Finding>> findings() override { return no_project(); }
   Result<std::vector<storage::Job>> jobs() override { return no_project(); }
   Status set_finding_status(int64_t, const std::string&) override { return no_project(); }
+  Status set_findings_status(const std::vector<int64_t>&, const std::string&) override { return no_project(); }
   Status rename_chapter(size_t, const std::string&) override { return no_project(); }
   Result<size_t> add_chapter(const std::string&) override { return no_project(); }
   Result<std::vector<RevisionInfo>> revisions(size_t) override { return no_project(); }
@@ -278,6 +281,17 @@ class ProjectBook final : public BookSession {
     // The book's next number in its own style (第一百二十一回 after 第一百二十回, also after a 楔子), unless the
     // title is a heading itself.
     if (auto h = storage::parse_heading(t); h && storage::heading_label(t)) {
+      // A heading the writer typed goes at the end too, so its number must be the book's next one: a number further
+      // on would leave a gap, one the book has would be a second chapter with that number.
+      const auto lb = storage::heading_label(t);
+      if (lb->number) {
+        const auto want = numbering_.number(numbering_.last_ordinal() + 1);
+        if (want && *lb->number != *want) {
+          if (*lb->number > *want)
+            return Error{check_no_gap(numbering_, numbering_.last_ordinal() + 1 + (*lb->number - *want), true).error()};
+          return make_error("书里已经有" + lb->label + "，下一章是" + numbering_.next_heading() + "：新章节接在最后一章之后");
+        }
+      }
       nc.heading = t;
       nc.title = h->title;
     } else {
@@ -320,8 +334,7 @@ class ProjectBook final : public BookSession {
     auto r = ch.revision(id);
     if (!r.ok()) return Error{r.error()};
     if (r->chapter_id != rows_[i].id) return make_error("that revision belongs to another chapter");
-    auto rev = ch.save(rows_[i].id, r->body, storage::RevisionSource::kRestore,
-                       "restored revision " + std::to_string(r->number), r->title);
+    auto rev = studio::restore_revision(*db_, id);
     if (!rev.ok()) return Error{rev.error()};
     return took_revision(ch, i, *rev);
   }
@@ -332,7 +345,7 @@ class ProjectBook final : public BookSession {
     auto r = ch.revision(id);
     if (!r.ok()) return Error{r.error()};
     if (r->chapter_id != rows_[i].id) return make_error("that revision belongs to another chapter");
-    CJ_TRY(ch.set_current(rows_[i].id, id));
+    CJ_TRY(studio::accept_revision(*db_, id));
     took_revision(i, *r);
     return Status::Ok();
   }
@@ -360,30 +373,22 @@ class ProjectBook final : public BookSession {
     return load_infos();
   }
 
-  Result<std::string> outline(int64_t ordinal) override {
-    auto st = db_->prepare("SELECT value FROM meta WHERE key = ?1");
-    if (!st.ok()) return Error{st.error()};
-    st->bind(1, outline_key(ordinal));
-    auto row = st->step();
-    if (!row.ok()) return Error{row.error()};
-    if (!*row) return std::string();
-    return st->col_text(0);
-  }
-
+  Result<std::string> outline(int64_t ordinal) override { return load_outline(*db_, book_.id, ordinal); }
   Status save_outline(int64_t ordinal, const std::string& text) override {
-    if (!utf8::valid(text)) return make_error("the outline is not valid UTF-8");
-    auto st = db_->prepare("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2");
-    if (!st.ok()) return Error{st.error()};
-    st->bind(1, outline_key(ordinal)).bind(2, text);
-    auto r = st->step();
-    if (!r.ok()) return Error{r.error()};
-    return Status::Ok();
+    return studio::save_outline(*db_, book_.id, ordinal, text);
   }
 
   std::string db_path() const override { return db_->path(); }
 
   Status set_finding_status(int64_t id, const std::string& status) override {
     return storage::Findings(*db_).set_status(id, status);
+  }
+  Status set_findings_status(const std::vector<int64_t>& ids, const std::string& status) override {
+    auto tx = storage::Transaction::begin(*db_);
+    if (!tx.ok()) return Error{tx.error()};
+    storage::Findings f(*db_);
+    for (int64_t id : ids) CJ_TRY(f.set_status(id, status));
+    return tx->commit();
   }
   Result<std::vector<storage::Job>> jobs() override {
     auto all = storage::Jobs(*db_).list();
@@ -400,9 +405,26 @@ class ProjectBook final : public BookSession {
   static std::string display_title(const storage::ChapterInfo& r) {
     if (r.ordinal == 0 && trim(r.heading).empty() && r.title.empty()) return "（卷首）";
     const std::string label = storage::chapter_label(r);
-    const std::string title(trim(r.title));
+    const std::string title = collapse_spaces(trim(r.title));
     if (title.empty() || title == label) return label;
     return label + "  " + title;
+  }
+  // Runs of spaces and full-width spaces (儒林外史's 「說楔子敷陳大義　　　　借名流隱括全文」) as one full-width space.
+  static std::string collapse_spaces(std::string_view t) {
+    std::string out;
+    bool gap = false;
+    for (size_t i = 0; i < t.size();) {
+      const bool ideo = t.compare(i, 3, "\u3000") == 0;
+      if (ideo || t[i] == ' ' || t[i] == '\t') {
+        gap = true;
+        i += ideo ? 3 : 1;
+        continue;
+      }
+      if (gap && !out.empty()) out += "\u3000";
+      gap = false;
+      out += t[i++];
+    }
+    return out;
   }
 
   // Chapter i's list entry once revision r is its current text (renamed, restored or an AI revision accepted).
@@ -432,10 +454,6 @@ class ProjectBook final : public BookSession {
     return ci;
   }
 
-  // Outlines live in the project's meta table, one row per chapter ordinal of this book.
-  std::string outline_key(int64_t ordinal) const {
-    return "studio.outline.book." + std::to_string(book_.id) + ".chapter." + std::to_string(ordinal);
-  }
 
   std::unique_ptr<storage::Database> db_;
   storage::Book book_;

@@ -107,6 +107,8 @@ class BookSession {
   virtual Result<std::vector<storage::Finding>> findings() = 0;
   virtual Result<std::vector<storage::Job>> jobs() = 0;
   virtual Status set_finding_status(int64_t finding_id, const std::string& status) = 0;
+  // The same for many findings in one transaction (a whole group: 全部忽略 / 全部已修正).
+  virtual Status set_findings_status(const std::vector<int64_t>& ids, const std::string& status) = 0;
   // The book's chapter identity over chapters() (storage/chapter_numbering.h): labels, numbers, and what the writer
   // types. resolve_chapter() reads a reference by the CLI's one rule (22 or 第二十二回 = the chapter the book numbers
   // 22, 楔子, a title, #N = ordinal N) and returns its index into chapters(); errors name what the book has.

@@ -3,7 +3,9 @@
 #include <sqlite3.h>
 #include <unicode/uversion.h>
 
+#include <algorithm>
 #include <thread>
+#include <vector>
 
 #include "engine/engine.h"
 
@@ -19,7 +21,12 @@ nlohmann::json build_info() {
   j["sqlite"] = sqlite3_libversion();
   j["icu"] = U_ICU_VERSION;
   j["hardware_threads"] = std::thread::hardware_concurrency();
-  j["backends"] = available_backends();  // what runs here, not what was compiled
+  // The backends generation runs on, as the engine says (engine/engine.h available_backends). CUDA counts only when
+  // a CUDA compute backend exists in this build and a device is there (the device query alone, cuda_compiled, cannot
+  // run a model).
+  const std::vector<std::string> backends = available_backends();
+  j["backends"] = backends;
+  j["cuda_backend"] = std::find(backends.begin(), backends.end(), "cuda") != backends.end();
 #ifdef CHANGJUAN_HAVE_CUDA
   j["cuda_compiled"] = true;
   std::string why;

@@ -8,20 +8,6 @@
 
 namespace cj::studio {
 
-Status validate(const EngineSettings& s) {
-  if (s.model_path.empty()) return make_error("no model file is set (settings: model path)");
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(s.model_path, ec))
-    return make_error("the model file " + s.model_path + " does not exist or is not a file (settings: model path)");
-  if (s.threads < 1 || s.threads > 256) return make_error("threads must be between 1 and 256");
-  if (s.parallel < 1 || s.parallel > 64) return make_error("parallel requests must be between 1 and 64");
-  if (s.backend != "cpu" && s.backend != "cuda") return make_error("the backend must be cpu or cuda, not '" + s.backend + "'");
-  if (s.ctx < 64 || s.ctx > (1 << 20)) return make_error("the context size must be between 64 and 1048576 tokens");
-  if (s.sampling.top_p <= 0) return make_error("top-p must be greater than 0");
-  if (s.sampling.temperature > 5) return make_error("temperature above 5 gives noise; use 0..2");
-  return Status();
-}
-
 Result<std::unique_ptr<EngineSession>> EngineSession::open(const EngineSettings& s) {
   CJ_TRY(validate(s));
   std::unique_ptr<EngineSession> es(new EngineSession());
@@ -32,13 +18,9 @@ Result<std::unique_ptr<EngineSession>> EngineSession::open(const EngineSettings&
   es->tok_ = es->model_->tokenizer();
   if (!es->tok_)
     return make_error(s.model_path + ": the model has no usable tokenizer (" + es->model_->tokenizer_error() + ")");
-  EngineOptions eo;
-  eo.n_threads = s.threads;
-  eo.n_ctx = s.ctx;
-  eo.max_sequences = s.parallel;
-  eo.kv_type = s.kv_type;
-  eo.backend = s.backend;
-  auto eng = Engine::create(*es->model_, eo);
+  es->info_ = studio::model_info(*es->model_);
+  es->settings_.ctx = resolved_context(es->info_, s, probe_machine());
+  auto eng = Engine::create(*es->model_, engine_options(es->settings_, es->settings_.ctx));
   if (!eng.ok()) return make_error(eng.error());
   es->engine_ = std::move(eng.value());
   es->sched_ = std::make_unique<Scheduler>(*es->engine_, *es->tok_);
@@ -93,7 +75,7 @@ Result<std::vector<std::string>> EngineSession::generate_choices(
   g.params.sampling = settings_.sampling;
   if (req.temperature >= 0) g.params.sampling.temperature = req.temperature;
   if (req.top_p > 0) g.params.sampling.top_p = req.top_p;
-  g.params.sampling.seed = req.seed;
+  g.params.sampling.seed = req.seed ? *req.seed : fresh_seed();
   g.params.stop = req.stop;
   g.params.n_predict = std::max(0, std::min(req.max_tokens, n_ctx - int(prompt.size()) - 1));
   g.n = n;
@@ -103,6 +85,7 @@ Result<std::vector<std::string>> EngineSession::generate_choices(
   g.save_session = req.kv_session;
   g.tokenizer_hash = tokenizer_hash_;
   last_prompt_ = int(prompt.size());
+  const uint64_t g_seed = g.params.sampling.seed;
   auto stream = sched_->submit(std::move(g));
   // Pieces are handed to on_text here, on the caller's thread; on_text returning false ends this request (the
   // caller's flag is left as it was).
@@ -141,6 +124,7 @@ Result<std::vector<std::string>> EngineSession::generate_choices(
       s.decode_tok_s = r.stats.decode_tok_s;
       s.stop_reason = r.stats.stop_reason;
       s.tokens = r.stats.tokens;
+      s.seed = g_seed + uint64_t(stats->size());  // choice k is sampled with seed + k
       stats->push_back(std::move(s));
     }
   }

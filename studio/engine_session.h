@@ -18,23 +18,10 @@
 #include "engine/base/result.h"
 #include "engine/generate.h"
 #include "engine/model/model.h"
+#include "studio/engine_config.h"
 #include "studio/generator.h"
 
 namespace cj::studio {
-
-struct EngineSettings {
-  std::string model_path;
-  int threads = 1;
-  int ctx = 4096;              // tokens the KV cache holds
-  KVType kv_type = KVType::F16;
-  SamplerParams sampling;      // defaults for requests that do not set their own
-  bool chat = false;           // wrap prompts as a ChatML user turn (instruction-tuned models)
-  int parallel = 1;            // requests decoded together (sequences of the engine)
-  std::string backend = "cpu"; // cpu | cuda (engine/engine.h)
-};
-
-// Checks the settings before anything is loaded; the message names the setting.
-Status validate(const EngineSettings& s);
 
 class EngineSession : public Generator {
  public:
@@ -61,6 +48,7 @@ class EngineSession : public Generator {
   const Tokenizer* own_tokenizer() const override { return tok_; }
   const Model& model() const { return *model_; }
   const EngineSettings& settings() const { return settings_; }
+  const ModelInfo& model_info() const { return info_; }
   int n_ctx() const override { return settings_.ctx; }
   std::string name() const override;  // file name of the model
 
@@ -71,10 +59,13 @@ class EngineSession : public Generator {
   int last_reused_tokens() const { return last_reused_.load(std::memory_order_relaxed); }
   const char* backend_name() const { return engine_->backend().name(); }
   SchedulerStats scheduler_stats() const { return sched_->stats(); }
+  // The KV pool's budgets and use (host and disk tiers). Read it between generations, or accept a torn figure.
+  KVPoolStats kv_stats() const { return engine_->pool().stats(); }
 
  private:
   EngineSession() = default;
-  EngineSettings settings_;
+  EngineSettings settings_;  // ctx resolved (never 0 once open)
+  ModelInfo info_;
   std::unique_ptr<Model> model_;
   const Tokenizer* tok_ = nullptr;
   std::unique_ptr<Engine> engine_;

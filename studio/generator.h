@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,7 +22,9 @@ struct SessionRequest {
   int max_tokens = 512;
   float temperature = -1;  // < 0: the generator's default
   float top_p = -1;        // < 0: the generator's default
-  uint64_t seed = 0;
+  // Sampling seed. None: a fresh one for this request (fresh_seed()), reported in SessionStats::seed, so that
+  // trying again gives another text and any result can be reproduced with the seed it reports.
+  std::optional<uint64_t> seed;
   std::vector<std::string> stop;
   int chat = -1;  // 1: chat user turn, 0: plain text, -1: the generator's default
   // Local engine: a KV session file for this request (a job's resume point). Before the prompt, when the file
@@ -38,11 +41,16 @@ struct SessionStats {
   double prefill_ms = 0, decode_ms = 0;  // remote: time to the first piece, and from there to the end
   double decode_tok_s = 0;
   std::string stop_reason;      // "eog", "stop_string", "length", "cancelled", "context_full" (remote: "stop")
+  uint64_t seed = 0;            // the sampling seed used (the request's, or the fresh one drawn for it)
   std::vector<TokenId> tokens;  // generated ids (local engine only)
   int session_loaded_tokens = 0;  // tokens read from req.kv_session (local engine)
   bool session_saved = false;     // the prompt's KV was written to req.kv_session
   std::string session_note;       // why a session file was not used or not written
 };
+
+// A seed no earlier call in this process returned (random device, time and a counter mixed; 63 bits, so that it
+// travels through JSON and OpenAI-style APIs as a non-negative integer).
+uint64_t fresh_seed();
 
 class Generator {
  public:
@@ -58,9 +66,10 @@ class Generator {
                                                            std::atomic<bool>* stop, std::vector<SessionStats>* stats) {
     std::vector<std::string> out;
     if (stats) stats->clear();
+    const uint64_t base = req.seed ? *req.seed : fresh_seed();
     for (int i = 0; i < n; ++i) {
       SessionRequest r = req;
-      r.seed = req.seed + uint64_t(i);
+      r.seed = base + uint64_t(i);
       SessionStats st;
       auto t = generate(r, [&](std::string_view p) { return on_text ? on_text(i, p) : true; }, stop, &st);
       if (!t.ok()) return make_error(t.error());

@@ -561,6 +561,7 @@ void HttpServer::serve(Conn* c) {
     stats.reused_tokens = s.reused_tokens;
     stats.stop_reason = s.stop_reason;
   }
+  if (!all_stats.empty()) stats.seed = all_stats[0].seed;
   counters_.generations.fetch_add(1);
   counters_.tokens.fetch_add(stats.gen_tokens);
   counters_.last_gen_tokens.store(stats.gen_tokens);
@@ -587,13 +588,16 @@ void HttpServer::serve(Conn* c) {
     std::string tail;
     for (int i = 0; i < int(all_stats.size()); ++i) {
       const std::string fr = finish_reason(all_stats[size_t(i)].stop_reason);
-      tail += sse(chunk(chat ? json{{"index", i}, {"delta", json::object()}, {"finish_reason", fr}}
-                             : json{{"index", i}, {"text", ""}, {"finish_reason", fr}}));
+      json fin = chunk(chat ? json{{"index", i}, {"delta", json::object()}, {"finish_reason", fr}}
+                            : json{{"index", i}, {"text", ""}, {"finish_reason", fr}});
+      fin["seed"] = stats.seed;  // the sampling seed used (choice i: seed + i)
+      tail += sse(fin);
     }
     if (g.include_usage) {
       json u = chunk(json::object());
       u["choices"] = json::array();
       u["usage"] = usage_json(stats);
+      u["seed"] = stats.seed;
       tail += sse(u);
     }
     tail += "data: [DONE]\n\n";
@@ -611,6 +615,7 @@ void HttpServer::serve(Conn* c) {
                {"object", chat ? "chat.completion" : "text_completion"},
                {"created", created},
                {"model", name_},
+               {"seed", stats.seed},  // the sampling seed used (choice i: seed + i): send it back to reproduce
                {"choices", choices},
                {"usage", usage_json(stats)}};
   send_response(fd, 200, resp.dump(-1, ' ', false, json::error_handler_t::replace));

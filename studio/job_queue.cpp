@@ -10,6 +10,95 @@ namespace cj::studio {
 
 std::string job_kind(const WorkflowParams& p) { return "workflow:" + p.kind; }
 
+JobFigures job_figures(const storage::Job& j) {
+  JobFigures f;
+  auto pj = nlohmann::json::parse(j.params, nullptr, false);
+  if (pj.is_object()) {
+    f.chapter = pj.value("ordinal", int64_t{-1});
+    if (pj.value("kind", std::string()) == "draft") f.target = pj.value("target_chars", int64_t{0});
+    if (auto it = pj.find("seed"); it != pj.end() && it->is_number_integer()) f.seed = it->get<uint64_t>();
+  }
+  if (j.checkpoint) {
+    auto c = nlohmann::json::parse(*j.checkpoint, nullptr, false);
+    if (c.is_object()) f.chars = c.value("chars", int64_t{0});
+  }
+  if (j.result) {
+    auto r = nlohmann::json::parse(*j.result, nullptr, false);
+    if (r.is_object()) {
+      f.chars = r.value("chars", f.chars);
+      f.revision_id = r.value("revision_id", int64_t{0});
+      f.gen_tokens = r.value("gen_tokens", 0);
+      f.prompt_tokens = r.value("prompt_tokens", 0);
+      f.reused_tokens = r.value("reused_tokens", 0);
+      if (auto it = r.find("seed"); it != r.end() && it->is_number_integer()) f.seed = it->get<uint64_t>();
+    }
+  }
+  return f;
+}
+
+const char* job_status_label(const std::string& s) {
+  if (s == "queued") return "排队中";
+  if (s == "running") return "生成中";
+  if (s == "paused") return "已暂停";
+  if (s == "done") return "已完成";
+  if (s == "failed") return "失败";
+  if (s == "cancelled") return "已停止";
+  return s.c_str();
+}
+
+const char* job_kind_label(const std::string& k) {
+  if (k == "workflow:continue") return "续写";
+  if (k == "workflow:draft") return "起草";
+  if (k == "workflow:rewrite") return "改写";
+  if (k == "workflow:expand") return "扩写";
+  if (k == "workflow:condense") return "精简";
+  return k.c_str();
+}
+
+namespace {
+std::string zi_text(int64_t n) {
+  std::string s = std::to_string(n), out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i && (s.size() - i) % 3 == 0) out += ',';
+    out += s[i];
+  }
+  return out + " 字";
+}
+bool has(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+}  // namespace
+
+std::string job_outcome(const std::string& status, const JobFigures& f, const std::string& message) {
+  const std::string of_target = f.target > 0 ? " / " + zi_text(f.target) : "";
+  if (status == "done")
+    return f.revision_id ? "写了 " + zi_text(f.chars) + "，存为修订 id " + std::to_string(f.revision_id) + "（接受之前不改正文）"
+                         : "完成";
+  if (status == "cancelled")
+    return f.chars > 0 ? "已停止，写了 " + zi_text(f.chars) + of_target + "；文字留在任务里，继续时接着写" : "已停止，还没写";
+  if (status == "paused") return "已暂停，写了 " + zi_text(f.chars) + of_target;
+  if (status == "running") return "正在写，已写 " + zi_text(f.chars) + of_target;
+  if (status == "queued")
+    return f.chars > 0 ? "中断时写了 " + zi_text(f.chars) + of_target + "，排队后接着写" : "排队等待";
+  if (status == "failed") return "失败：" + job_failure_reason(message);
+  return message;
+}
+
+std::string job_failure_reason(const std::string& e) {
+  if (e.empty()) return "原因不明";
+  if (has(e, "is too small for this request") || has(e, "but the context holds") || has(e, "does not fit the context"))
+    return "上下文窗口放不下这个请求：在“模型与设置”里调大上下文，或写短一些";
+  if (has(e, "the selection is outside") || has(e, "the selection is empty"))
+    return "选中的文字已不在本章（正文改过了）：重新选中再试";
+  if (has(e, "has no chapter")) return "这一章已经不在书里了";
+  if (has(e, "no model file") || has(e, "does not exist or is not a file")) return "找不到模型文件：在“模型与设置”里重新选";
+  if (has(e, "HTTP ")) return "服务器返回错误（" + e + "）";
+  if (has(e, "connect") || has(e, "Couldn't") || has(e, "timed out") || has(e, "idle"))
+    return "连不上服务器或服务器没有回应（" + e + "）";
+  if (has(e, "not valid JSON") || has(e, "workflow") || has(e, "max_tokens") || has(e, "target length"))
+    return "任务的参数有误（" + e + "）";
+  if (has(e, "database is locked") || has(e, "SQLITE_BUSY")) return "书稿文件正被别的程序占用，稍后再试";
+  return "出错了（" + e + "）";
+}
+
 namespace {
 constexpr const char* kPrefix = "workflow:";
 bool is_workflow(const std::string& kind) { return kind.rfind(kPrefix, 0) == 0; }
@@ -22,7 +111,7 @@ RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job&
   RunOutcome out;
   auto fail = [&](const std::string& msg) {
     out.status = "failed";
-    out.message = msg;
+    out.message = msg;  // the error as it is (the CLI prints it); surfaces say job_failure_reason(msg)
     (void)jobs.finish(job.id, "failed", msg);
     return out;
   };
@@ -49,7 +138,7 @@ RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job&
   hooks.kv_session = kv_file;
   hooks.on_checkpoint = [&](const std::string& text, const WorkflowProgress& pr) {
     nlohmann::json c = {{"text", text}, {"chars", pr.chars}};
-    std::string msg = std::to_string(pr.chars) + " 字";
+    std::string msg = "已写 " + std::to_string(pr.chars) + " 字";
     if (params->kind == "draft") msg += " / " + std::to_string(params->target_chars) + " 字";
     last_fraction = pr.fraction;
     (void)jobs.set_progress(job.id, pr.fraction, msg, c.dump());
@@ -66,11 +155,12 @@ RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job&
   out.result = r.value();
   if (r->completed) {
     nlohmann::json res = {{"chapter_id", r->chapter_id}, {"revision_id", r->revision_id}, {"chars", r->chars},
+                          {"seed", r->seed},           {"ending", r->ending},
                           {"gen_tokens", r->gen_tokens},  {"reused_tokens", r->reused_tokens},
                           {"prompt_tokens", r->prompt_tokens},
                           {"stop_reason", r->stop_reason}};
     out.status = "done";
-    out.message = "revision " + std::to_string(r->revision_id) + ", " + std::to_string(r->chars) + " 字 (not yet accepted)";
+    out.message = "写了 " + std::to_string(r->chars) + " 字，存为修订 id " + std::to_string(r->revision_id) + "（尚未接受）";
     (void)jobs.finish(job.id, "done", out.message, res.dump());
     if (!kv_file.empty()) {
       std::error_code ec;
@@ -82,18 +172,18 @@ RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job&
   switch (StopRequest(why.load())) {
     case StopRequest::kCancel:
       out.status = "cancelled";
-      out.message = "cancelled after " + std::to_string(r->chars) + " 字 (the text is kept in the job; resume to continue)";
+      out.message = "写了 " + std::to_string(r->chars) + " 字后停止；文字留在任务里，继续时接着写";
       (void)jobs.finish(job.id, "cancelled", out.message);
       break;
     case StopRequest::kPause:
       out.status = "paused";
-      out.message = "paused after " + std::to_string(r->chars) + " 字";
+      out.message = "写了 " + std::to_string(r->chars) + " 字后暂停";
       (void)jobs.set_progress(job.id, last_fraction, out.message);
       (void)jobs.set_status(job.id, "paused");
       break;
     default:
       out.status = "queued";
-      out.message = "interrupted after " + std::to_string(r->chars) + " 字; continues on the next run";
+      out.message = "写了 " + std::to_string(r->chars) + " 字时中断；下次运行接着写";
       (void)jobs.set_progress(job.id, last_fraction, out.message);
       (void)jobs.set_status(job.id, "queued");
       break;
@@ -131,7 +221,11 @@ void JobQueue::shutdown() {
   refresh();
 }
 
-Result<int64_t> JobQueue::submit(const WorkflowParams& p) {
+Result<int64_t> JobQueue::submit(const WorkflowParams& params) {
+  // The seed is drawn now and kept in the job, so that a resumed job samples as it began and the revision says
+  // which seed made it; each request gets a fresh one, so trying again gives another text.
+  WorkflowParams p = params;
+  if (!p.seed) p.seed = fresh_seed();
   auto v = params_from_json(to_json(p));
   if (!v.ok()) return make_error(v.error());
   Result<int64_t> id = make_error("the job queue is not started");
@@ -159,7 +253,7 @@ Status JobQueue::cancel(int64_t id) {
     if (!j.ok()) return make_error(j.error());
     if (j->status == "done" || j->status == "failed" || j->status == "cancelled")
       return make_error("job " + std::to_string(id) + " is already " + j->status);
-    CJ_TRY(jobs.finish(id, "cancelled", "cancelled before it ran to the end"));
+    CJ_TRY(jobs.finish(id, "cancelled", "运行完之前取消"));
   }
   refresh();
   return Status();
@@ -222,14 +316,19 @@ void JobQueue::refresh() {
     v.kind = j.kind;
     v.status = j.status;
     v.message = j.message;
-    if (j.id != snap_.running_id) v.fraction = j.progress;
-    if (j.result) {
-      nlohmann::json r = nlohmann::json::parse(*j.result, nullptr, false);
-      if (r.is_object()) {
-        v.revision_id = r.value("revision_id", int64_t{0});
-        v.prompt_tokens = r.value("prompt_tokens", 0);
-        v.reused_tokens = r.value("reused_tokens", 0);
-      }
+    // The figures of the row, whoever ran the job (this queue, the CLI, another process); the running job's
+    // live figures (kept above) are newer.
+    const JobFigures f = job_figures(j);
+    v.target = f.target;
+    v.chapter = f.chapter;
+    v.seed = f.seed;
+    v.revision_id = f.revision_id;
+    v.prompt_tokens = f.prompt_tokens;
+    v.reused_tokens = f.reused_tokens;
+    if (j.id != snap_.running_id) {
+      v.fraction = j.progress;
+      v.chars = f.chars;
+      if (j.status == "done" && v.tokens == 0) v.tokens = f.gen_tokens;
     }
     views.push_back(std::move(v));
   }

@@ -46,6 +46,9 @@ struct JobView {
   int64_t revision_id = 0;      // done: the proposal (a revision that is not current yet)
   int prompt_tokens = 0;        // done: the prompt, of which reused_tokens came from the KV cache
   int reused_tokens = 0;
+  int64_t target = 0;           // draft: the target in 字
+  int64_t chapter = -1;         // chapter ordinal
+  std::optional<uint64_t> seed;
 };
 
 struct QueueSnapshot {
@@ -57,6 +60,27 @@ struct QueueSnapshot {
 
 // Job kinds for workflows are "workflow:<kind>"; params are to_json(WorkflowParams).
 std::string job_kind(const WorkflowParams& p);
+
+// A job's figures as every surface shows them, read from its row whatever started it (the GUI's queue, the
+// CLI's draft/continue/rewrite, another process): 字 written (the result when done, else the checkpoint), the
+// draft's target, the revision it made, its seed, the chapter.
+struct JobFigures {
+  int64_t chars = 0;          // 字 written so far (or in the end)
+  int64_t target = 0;         // draft: the target in 字 (0 for the other kinds)
+  int64_t revision_id = 0;    // done: the proposal
+  int64_t chapter = -1;       // chapter ordinal (-1: unknown)
+  int gen_tokens = 0, prompt_tokens = 0, reused_tokens = 0;  // done
+  std::optional<uint64_t> seed;
+};
+JobFigures job_figures(const storage::Job& j);
+// The writer's words: a job's kind (续写, 起草, …), its status (排队中, 生成中, …), and what came of it (a line:
+// "写了 3,012 字，存为修订 #58（接受之前不改正文）", "失败：上下文窗口放不下…").
+const char* job_kind_label(const std::string& kind);
+const char* job_status_label(const std::string& status);
+std::string job_outcome(const std::string& status, const JobFigures& f, const std::string& message = "");
+// A failure's reason in Chinese (the engine's and storage's errors are English): the known causes said with
+// what to do, anything else kept as it is after a Chinese lead.
+std::string job_failure_reason(const std::string& error);
 
 struct RunOutcome {
   std::string status;           // done, failed, cancelled, paused, queued (stopped by shutdown)

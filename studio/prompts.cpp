@@ -1,54 +1,54 @@
-// Every Chinese prompt the workflows send to the model. Keep the fixed part first (see prompts.h).
+// Every Chinese text the workflows send to the model. The order they are put together in is prompt_plan.cpp's.
 #include "studio/prompts.h"
 
 namespace cj::studio::prompts {
 
-namespace {
-std::string header(const std::string& book_title, const std::string& context) {
+const char* const kBookContextLabel = "【前文与设定】\n";
+
+std::string role(const std::string& book_title) {
   std::string s = "你是一位经验丰富的中文长篇小说作者，正在协助作者续写《" + book_title + "》。\n";
   s += "保持人物性格、称谓、时间线和文风与前文一致；只输出正文，不加解释、标题或评论。\n\n";
-  if (!context.empty()) s += "【前文与设定】\n" + context + "\n\n";
   return s;
 }
+
+std::string after_cursor(const std::string& after) {
+  return after.empty() ? std::string() : "【光标之后的原文（续写须能自然衔接）】\n" + after + "\n\n";
+}
+
+std::string continue_task() { return "【任务】从光标处接着写下去。\n\n"; }
+
+std::string chapter_line(const std::string& heading) { return "【" + heading + "】\n"; }
+
+std::string outline_block(const std::string& outline) { return "【本章大纲】\n" + outline + "\n\n"; }
+
+std::string draft_task(int target_chars) {
+  return "【任务】按大纲写出本章正文，约" + std::to_string(target_chars) +
+         "字，依次写到每个情节点，场景要具体，有对话和细节；写到一句话的结尾为止。\n\n";
+}
+
+std::string before_selection(const std::string& before) {
+  return before.empty() ? std::string() : "【选段之前】\n" + before + "\n\n";
+}
+std::string after_selection(const std::string& after) {
+  return after.empty() ? std::string() : "【选段之后】\n" + after + "\n\n";
+}
+std::string selection_block(const std::string& selection) { return "【选段】\n" + selection + "\n\n"; }
+
+namespace {
+std::string verb(const std::string& mode) { return mode == "expand" ? "扩写" : mode == "condense" ? "精简" : "改写"; }
 }  // namespace
 
-std::string continue_prompt(const std::string& book_title, const std::string& context, const std::string& chapter_heading,
-                            const std::string& before, const std::string& after) {
-  std::string s = header(book_title, context);
-  if (!after.empty()) s += "【光标之后的原文（续写须能自然衔接）】\n" + after + "\n\n";
-  s += "【任务】从光标处接着写下去。\n\n【" + chapter_heading + "】\n" + before;
-  return s;
+std::string rewrite_task(const std::string& mode, const std::string& instruction) {
+  const std::string what = verb(mode);
+  return "【任务】" + what + "上面的选段。要求：" + (instruction.empty() ? default_instruction(mode) : instruction) +
+         "\n只输出" + what + "后的选段。\n\n";
 }
 
-std::string draft_prompt(const std::string& book_title, const std::string& context, const std::string& chapter_heading,
-                         const std::string& outline, int target_chars) {
-  std::string s = header(book_title, context);
-  s += "【本章大纲】\n" + outline + "\n\n";
-  s += "【任务】按大纲写出本章正文，约" + std::to_string(target_chars) + "字，依次写到每个情节点，场景要具体，有对话和细节。\n\n";
-  s += "【" + chapter_heading + "】\n";
-  return s;
-}
+std::string rewrite_result_label(const std::string& mode) { return "【" + verb(mode) + "结果】\n"; }
 
-std::string rewrite_prompt(const std::string& mode, const std::string& book_title, const std::string& context,
-                           const std::string& surrounding_before, const std::string& selection,
-                           const std::string& surrounding_after, const std::string& instruction) {
-  std::string s = header(book_title, context);
-  if (!surrounding_before.empty()) s += "【选段之前】\n" + surrounding_before + "\n\n";
-  if (!surrounding_after.empty()) s += "【选段之后】\n" + surrounding_after + "\n\n";
-  s += "【选段】\n" + selection + "\n\n";
-  std::string what = mode == "expand" ? "扩写" : mode == "condense" ? "精简" : "改写";
-  s += "【任务】" + what + "上面的选段。要求：" + (instruction.empty() ? default_instruction(mode) : instruction) +
-       "\n只输出" + what + "后的选段。\n\n【" + what + "结果】\n";
-  return s;
-}
-
-std::string plain_prompt(const std::string& context, const std::string& chapter_heading, const std::string& outline,
-                         const std::string& before) {
-  std::string s = context;
-  if (!s.empty() && s.back() != '\n') s += "\n";
-  if (!chapter_heading.empty()) s += chapter_heading + "\n";
-  if (!outline.empty()) s += outline + (outline.back() == '\n' ? "" : "\n");
-  return s + before;
+std::string plain_line(const std::string& line) {
+  if (line.empty()) return "";
+  return line.back() == '\n' ? line : line + "\n";
 }
 
 std::string default_instruction(const std::string& mode) {

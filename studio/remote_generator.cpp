@@ -64,7 +64,8 @@ Result<std::string> RemoteGenerator::generate(const SessionRequest& req,
   cr.max_tokens = std::max(1, req.max_tokens);
   cr.temperature = req.temperature >= 0 ? req.temperature : settings_.temperature;
   cr.top_p = req.top_p;
-  cr.seed = int64_t(req.seed & 0x7fffffffffffffffULL);
+  const uint64_t seed = req.seed ? *req.seed : fresh_seed();  // sent, so that the result can be reproduced
+  cr.seed = int64_t(seed & 0x7fffffffffffffffULL);
   cr.stop = req.stop;
   cr.stream = true;
   auto r = client_->complete(cr, on_text, stop);
@@ -78,6 +79,7 @@ Result<std::string> RemoteGenerator::generate(const SessionRequest& req,
     stats->decode_ms = r->total_ms - r->first_piece_ms;
     stats->decode_tok_s = stats->decode_ms > 0 ? 1000.0 * std::max(0, stats->gen_tokens - 1) / stats->decode_ms : 0;
     stats->stop_reason = r->finish_reason == "length" ? "length" : r->finish_reason;
+    stats->seed = uint64_t(cr.seed);
   }
   return std::move(r->text);
 }

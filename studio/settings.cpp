@@ -14,6 +14,7 @@ nlohmann::json to_json(const Settings& s) {
           {"remote_model", s.remote_model}, {"remote_api_key_env", s.remote_api_key_env},
           {"threads", s.threads},       {"ctx", s.ctx},                 {"context_budget", s.context_budget},
           {"kv_gpu_mb", s.kv_gpu_mb},   {"kv_host_mb", s.kv_host_mb},   {"kv_type", s.kv_type},
+          {"kv_disk_dir", s.kv_disk_dir}, {"kv_disk_mb", s.kv_disk_mb},
           {"temperature", s.temperature}, {"top_k", s.top_k},           {"top_p", s.top_p},
           {"min_p", s.min_p},           {"repeat_penalty", s.repeat_penalty}, {"chat", s.chat},
           {"prompt_style", s.prompt_style}};
@@ -55,6 +56,8 @@ Result<Settings> apply_json(const Settings& base, const nlohmann::json& j) {
   CJ_TRY(take(j, "kv_gpu_mb", &s.kv_gpu_mb));
   CJ_TRY(take(j, "kv_host_mb", &s.kv_host_mb));
   CJ_TRY(take(j, "kv_type", &s.kv_type));
+  CJ_TRY(take(j, "kv_disk_dir", &s.kv_disk_dir));
+  CJ_TRY(take(j, "kv_disk_mb", &s.kv_disk_mb));
   CJ_TRY(take(j, "temperature", &s.temperature));
   CJ_TRY(take(j, "top_k", &s.top_k));
   CJ_TRY(take(j, "top_p", &s.top_p));
@@ -80,10 +83,15 @@ Status validate(const Settings& s) {
   } else {
     CJ_TRY(validate(engine_settings(s)));
   }
-  if (s.context_budget < 0 || (s.context_budget > 0 && s.context_budget >= s.ctx))
+  if (s.ctx != 0 && (s.ctx < 64 || s.ctx > (1 << 20)))
+    return make_error("setting ctx must be 0 (automatic) or between 64 and 1048576 tokens");
+  if (s.context_budget < 0 || (s.context_budget > 0 && s.ctx > 0 && s.context_budget >= s.ctx))
     return make_error("setting context_budget must be 0 (automatic) or less than ctx (" + std::to_string(s.ctx) + ")");
-  if (s.kv_gpu_mb < 0 || s.kv_host_mb < 0) return make_error("KV budgets (kv_gpu_mb, kv_host_mb) cannot be negative");
-  if (s.kv_type != "f16" && s.kv_type != "f32") return make_error("setting kv_type must be f16 or f32");
+  if (s.kv_gpu_mb < 0 || s.kv_host_mb < 0 || s.kv_disk_mb < 0)
+    return make_error("KV budgets (kv_gpu_mb, kv_host_mb, kv_disk_mb) cannot be negative");
+  if (s.kv_disk_mb > 0 && s.kv_disk_dir.empty()) return make_error("setting kv_disk_mb needs kv_disk_dir (a folder)");
+  KVType kt;
+  if (!kv_type_from_name(s.kv_type, &kt)) return make_error("setting kv_type must be f16, f32 or q8_0");
   if (s.temperature < 0 || s.temperature > 5) return make_error("setting temperature must be between 0 and 5");
   if (s.top_k < 0) return make_error("setting top_k cannot be negative (0 = off)");
   if (s.top_p <= 0 || s.top_p > 1) return make_error("setting top_p must be in (0, 1]");
@@ -100,7 +108,11 @@ EngineSettings engine_settings(const Settings& s) {
   e.model_path = s.model_path;
   e.threads = s.threads;
   e.ctx = s.ctx;
-  e.kv_type = s.kv_type == "f32" ? KVType::F32 : KVType::F16;
+  if (!kv_type_from_name(s.kv_type, &e.kv_type)) e.kv_type = KVType::F16;  // validate() names a bad one
+  e.kv_host_mb = s.kv_host_mb;
+  e.kv_disk_dir = s.kv_disk_dir;
+  e.kv_disk_mb = s.kv_disk_mb;
+  e.kv_gpu_mb = s.kv_gpu_mb;
   e.sampling.temperature = s.temperature;
   e.sampling.top_k = s.top_k;
   e.sampling.top_p = s.top_p;
@@ -172,7 +184,7 @@ RemoteSettings remote_settings(const Settings& s) {
   r.model = s.remote_model;
   if (!s.remote_api_key_env.empty())
     if (const char* key = std::getenv(s.remote_api_key_env.c_str())) r.api_key = key;
-  r.ctx = s.ctx;
+  r.ctx = s.ctx > 0 ? s.ctx : 8192;
   r.temperature = s.temperature;
   r.chat = s.prompt_style != "plain";
   return r;

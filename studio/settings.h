@@ -22,11 +22,15 @@ struct Settings {
   std::string remote_model;        // backend remote: the server's model id ("" = the first it lists)
   std::string remote_api_key_env;  // backend remote: environment variable holding the API key ("" = none)
   int threads = 2;
-  int ctx = 4096;                  // KV cache size in tokens
-  int context_budget = 0;          // tokens of book context per request; 0 = a quarter of ctx
-  int64_t kv_gpu_mb = 0;           // KV budgets (0 = automatic)
+  int ctx = 0;                     // KV cache size in tokens; 0 = what the machine holds, up to the model's
+                                   // trained length (remote: 0 = 8192, say the server's window)
+  int context_budget = 0;          // at most this many tokens of book context per request; 0 = the prompt plan's
+                                   // share of the context (studio/prompt_plan.h)
+  int64_t kv_gpu_mb = 0;           // KV budgets in MiB (0 = room for the whole context)
   int64_t kv_host_mb = 0;
-  std::string kv_type = "f16";     // f16 | f32
+  std::string kv_disk_dir;         // KV disk tier: a folder for the spill file ("" = none)
+  int64_t kv_disk_mb = 0;          // its budget (0 = room for the whole context)
+  std::string kv_type = "f16";     // f16 | f32 | q8_0
   float temperature = 0.8f;
   int top_k = 40;
   float top_p = 0.95f;
@@ -40,6 +44,7 @@ nlohmann::json to_json(const Settings& s);
 // Applies the keys of j over base. Unknown keys and wrong types are errors naming the key.
 Result<Settings> apply_json(const Settings& base, const nlohmann::json& j);
 Status validate(const Settings& s);
+// The engine configuration these settings describe (studio/engine_config.h): every engine field comes from here.
 EngineSettings engine_settings(const Settings& s);
 RemoteSettings remote_settings(const Settings& s);  // backend remote (the API key read from its variable)
 // The generator the settings describe: the local engine (model loaded) or the remote server (backend remote).

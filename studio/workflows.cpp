@@ -1,6 +1,7 @@
 #include "studio/workflows.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "engine/base/text.h"
 #include "engine/base/utf8.h"
@@ -11,7 +12,9 @@
 #include "engine/tokenizer/tokenizer_load.h"
 #include "memory/bundled_tokenizer.h"
 #include "memory/context_builder.h"
-#include "studio/prompts.h"
+#include "engine/base/text.h"
+#include "studio/prompt_plan.h"
+#include "studio/sentence_end.h"
 
 namespace cj::studio {
 
@@ -29,43 +32,15 @@ size_t byte_offset_of(std::string_view s, int64_t cp) {
 
 namespace {
 
-int64_t cps(std::string_view s) { return int64_t(utf8::count_code_points(s)); }
-
-// The last `max_cp` code points of s.
-std::string tail_cp(const std::string& s, int64_t max_cp) {
-  int64_t n = cps(s);
-  return n <= max_cp ? s : s.substr(byte_offset_of(s, n - max_cp));
-}
-std::string head_cp(const std::string& s, int64_t max_cp) { return s.substr(0, byte_offset_of(s, max_cp)); }
-
-// The longest tail (fit_tail) or head (fit_head) of text with at most `budget` tokens: a binary search over the
-// cut point in code points (token density varies along a text, so a proportional cut is not enough).
-std::string fit_part(Generator& e, const std::string& text, int budget, bool tail) {
-  if (budget <= 0) return "";
-  if (e.count_tokens(text) <= budget) return text;
-  int64_t n = cps(text);
-  int64_t lo = 0, hi = std::min<int64_t>(n, int64_t(budget) * 8);  // keep lo code points: fits; hi: too many
-  auto part = [&](int64_t k) { return tail ? tail_cp(text, k) : head_cp(text, k); };
-  if (e.count_tokens(part(hi)) <= budget) return part(hi);
-  while (hi - lo > 1) {
-    int64_t mid = lo + (hi - lo) / 2;
-    if (e.count_tokens(part(mid)) <= budget) lo = mid;
-    else hi = mid;
-  }
-  return part(lo);
-}
-std::string fit_tail(Generator& e, const std::string& text, int budget) { return fit_part(e, text, budget, true); }
-std::string fit_head(Generator& e, const std::string& text, int budget) { return fit_part(e, text, budget, false); }
-
-// The chapter's heading as the prompt names it: the heading line without indentation (a story's centred title),
-// else the book's label (storage::chapter_label).
-std::string heading_of(const storage::ChapterInfo& c) {
-  std::string_view h = c.heading;
-  while (!h.empty() && (h.front() == ' ' || h.front() == '\t')) h.remove_prefix(1);
-  while (h.size() >= 3 && h.compare(0, 3, "\u3000") == 0) h.remove_prefix(3);
-  while (!h.empty() && (h.back() == ' ' || h.back() == '\t')) h.remove_suffix(1);
-  if (!h.empty()) return std::string(h);
-  return storage::chapter_label(c);
+// The bundled Qwen tokenizer: measures the book context for a server, whose tokenizer is not here.
+Result<const Tokenizer*> bundled_tokenizer() {
+  static const Result<std::unique_ptr<Tokenizer>> bundled = []() -> Result<std::unique_ptr<Tokenizer>> {
+    auto path = memory::bundled_tokenizer_path();
+    if (!path.ok()) return make_error(path.error());
+    return load_tokenizer(*path);
+  }();
+  if (!bundled.ok()) return make_error("book context: " + bundled.error());
+  return bundled->get();
 }
 
 }  // namespace
@@ -76,7 +51,7 @@ nlohmann::json to_json(const WorkflowParams& p) {
           {"outline", p.outline},
           {"target_chars", p.target_chars}, {"sel_begin", p.sel_begin}, {"sel_end", p.sel_end},
           {"instruction", p.instruction},   {"max_tokens", p.max_tokens}, {"context_tokens", p.context_tokens},
-          {"temperature", p.temperature},   {"seed", p.seed},
+          {"temperature", p.temperature},   {"seed", p.seed ? nlohmann::json(*p.seed) : nlohmann::json(nullptr)},
           {"prompt_style", p.prompt_style}};
 }
 
@@ -97,7 +72,10 @@ Result<WorkflowParams> params_from_json(const nlohmann::json& j) {
     p.max_tokens = j.value("max_tokens", p.max_tokens);
     p.context_tokens = j.value("context_tokens", p.context_tokens);
     p.temperature = j.value("temperature", p.temperature);
-    p.seed = j.value("seed", p.seed);
+    if (auto it = j.find("seed"); it != j.end() && !it->is_null()) {
+      if (!it->is_number_integer()) return make_error("workflow: the seed must be a whole number");
+      p.seed = it->is_number_unsigned() ? it->get<uint64_t>() : uint64_t(it->get<int64_t>());
+    }
     p.prompt_style = j.value("prompt_style", p.prompt_style);
   } catch (const std::exception& e) {
     return make_error(std::string("bad workflow parameters: ") + e.what());
@@ -119,36 +97,54 @@ Result<WorkflowParams> params_from_json(const nlohmann::json& j) {
   return p;
 }
 
-Result<std::string> book_context(storage::Database& db, Generator& engine, int64_t book_id, int64_t ordinal,
-                                 int budget_tokens, const std::string& outline, const std::string& current_text) {
-  // Token counts come from the model's own tokenizer; for a remote server (whose tokenizer is not here) from the
-  // bundled Qwen tokenizer, and the result is then fitted again with the server's over-counting estimate.
-  const Tokenizer* tok = engine.own_tokenizer();
-  if (!tok) {
-    static const Result<std::unique_ptr<Tokenizer>> bundled = []() -> Result<std::unique_ptr<Tokenizer>> {
-      auto path = memory::bundled_tokenizer_path();
-      if (!path.ok()) return make_error(path.error());
-      return load_tokenizer(*path);
-    }();
-    if (!bundled.ok()) return make_error("book context: " + bundled.error());
-    tok = bundled->get();
+int64_t count_zi(std::string_view text) { return int64_t(text::zishu(text)); }
+
+std::string draft_heading(storage::Database& db, const WorkflowParams& p) {
+  if (!p.heading.empty()) return p.heading;
+  // The book's own next number and style (第一百二十一回 after 第一百二十回, a 楔子 before them or not).
+  auto numbering = storage::ChapterNumbering::load(db, p.book_id);
+  std::string h = numbering.ok() ? numbering->heading_for_new(p.ordinal) : storage::heading_for(p.ordinal, "");
+  if (!p.title.empty()) h += " " + p.title;
+  return h;
+}
+
+Status check_no_gap(const storage::ChapterNumbering& numbering, int64_t first, bool chinese) {
+  const int64_t next = numbering.last_ordinal() + 1;
+  if (first <= next) return Status();
+  const auto num = numbering.number(next);
+  const std::string next_ref = num ? std::to_string(*num) : "#" + std::to_string(next);
+  if (chinese)
+    return make_error((numbering.empty() ? std::string("书里还没有章节") : "书稿最后一章是" + numbering.label(next - 1)) +
+                      "，下一章是" + numbering.label(next) + "：新章节接在最后一章之后，不能空号");
+  return make_error((numbering.empty() ? std::string("the book has no chapters yet")
+                                       : "the book ends at " + numbering.label(next - 1)) +
+                    "; the next chapter is " + numbering.label(next) + " (" + next_ref +
+                    "): new chapters follow the last one without a gap");
+}
+
+std::optional<uint64_t> seed_of_note(const std::string& note) {
+  static const std::string key = " · seed ";
+  const size_t at = note.rfind(key);
+  if (at == std::string::npos) return std::nullopt;
+  uint64_t v = 0;
+  size_t i = at + key.size();
+  if (i >= note.size() || note[i] < '0' || note[i] > '9') return std::nullopt;
+  for (; i < note.size() && note[i] >= '0' && note[i] <= '9'; ++i) v = v * 10 + uint64_t(note[i] - '0');
+  return v;
+}
+
+Result<PromptTarget> prompt_target(Generator& engine) {
+  PromptTarget t;
+  t.n_ctx = engine.n_ctx();
+  t.model = engine.name();
+  t.tokenizer = engine.own_tokenizer();
+  if (!t.tokenizer) {  // a server: the bundled tokenizer builds, the server's estimate fits
+    auto b = bundled_tokenizer();
+    if (!b.ok()) return make_error(b.error());
+    t.tokenizer = *b;
+    t.count = [&engine](const std::string& s) { return engine.count_tokens(s); };
   }
-  memory::ContextRequest rq;
-  rq.book_id = book_id;
-  rq.chapter = ordinal;
-  rq.task = outline.empty() ? memory::prompts::Task::kContinue : memory::prompts::Task::kDraft;
-  rq.outline = outline;
-  rq.current_text = current_text;
-  rq.use_stored_current = false;
-  rq.budget = std::max(0, budget_tokens);
-  rq.book_only = true;
-  auto ctx = memory::build_context(db, *tok, rq);
-  if (!ctx.ok()) return make_error(ctx.error());
-  std::string text = std::move(ctx->text);
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  if (!text.empty()) text += "\n";
-  if (!engine.own_tokenizer()) text = fit_tail(engine, text, budget_tokens);
-  return text;
+  return t;
 }
 
 Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, const WorkflowParams& p,
@@ -162,72 +158,30 @@ Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, co
     if (p.kind != "draft") return make_error(ch.error());
     storage::NewChapter nc;
     nc.ordinal = p.ordinal;
-    if (!p.heading.empty()) {
-      nc.heading = nc.title = p.heading;
-    } else {
-      // The book's own next number and style (第一百二十一回 after 第一百二十回, a 楔子 before them or not).
-      auto numbering = storage::ChapterNumbering::load(db, p.book_id);
-      if (!numbering.ok()) return make_error(numbering.error());
-      nc.heading = numbering->heading_for_new(p.ordinal);
-      nc.title = p.title;
-      if (!p.title.empty()) nc.heading += " " + p.title;
-    }
+    nc.heading = draft_heading(db, p);
+    nc.title = p.heading.empty() ? p.title : p.heading;
     auto id = chapters.add(p.book_id, nc, storage::RevisionSource::kWriter, "created for an AI draft");
     if (!id.ok()) return make_error(id.error());
     ch = chapters.get(*id);
     if (!ch.ok()) return make_error(ch.error());
   }
   const storage::Chapter chapter = std::move(ch.value());
-  const std::string heading = heading_of(chapter);
 
-  const int n_ctx = engine.n_ctx();
+  // The prompt: the same plan the context panel shows (studio/prompt_plan.h).
+  auto target = prompt_target(engine);
+  if (!target.ok()) return make_error(target.error());
+  auto planned = compose_prompt(db, book->title, chapter, p, *target);
+  if (!planned.ok()) return make_error(planned.error());
+  const PromptPlan& plan = *planned;
+  const auto count = [&engine](const std::string& s) { return engine.count_tokens(s); };
+
   const bool is_draft = p.kind == "draft";
-  const bool plain = p.prompt_style == "plain";
-  // Tokens to generate in one request; the rest of the window is prompt.
-  int gen_budget = is_draft ? std::min(n_ctx / 2, std::max(64, p.target_chars * 2)) : std::min(p.max_tokens, n_ctx / 2);
-  int ctx_budget = p.context_tokens > 0 ? std::min(p.context_tokens, n_ctx / 2) : n_ctx / 4;
-  // What is being written picks the entity sheets and passages: the text before the cursor, the selection with
-  // what precedes it, or (draft) the outline.
-  std::string working;
-  if (p.kind == "continue")
-    working = chapter.body.substr(0, p.cursor < 0 ? chapter.body.size() : byte_offset_of(chapter.body, p.cursor));
-  else if (!is_draft)
-    working = chapter.body.substr(0, byte_offset_of(chapter.body, p.sel_end));
-  auto context = book_context(db, engine, p.book_id, p.ordinal, ctx_budget, is_draft ? p.outline : "", working);
-  if (!context.ok()) return make_error(context.error());
-
-  const std::string& body = chapter.body;
-  std::string fixed;   // the prompt without the generated text
-  std::string before_sel, selection, after_sel;
-  if (p.kind == "continue") {
-    size_t cur = p.cursor < 0 ? body.size() : byte_offset_of(body, p.cursor);
-    before_sel = body.substr(0, cur);
-    after_sel = body.substr(cur);
-    int room = std::max(64, n_ctx - gen_budget - engine.count_tokens(*context) - 200);
-    std::string after = fit_head(engine, after_sel, room / 4);
-    std::string before = fit_tail(engine, before_sel, room - engine.count_tokens(after));
-    fixed = plain ? prompts::plain_prompt(*context, heading, "", before)
-                  : prompts::continue_prompt(book->title, *context, heading, before, after);
-  } else if (is_draft) {
-    fixed = plain ? prompts::plain_prompt(*context, heading, p.outline, "")
-                  : prompts::draft_prompt(book->title, *context, heading, p.outline, p.target_chars);
-  } else {
-    size_t b = byte_offset_of(body, p.sel_begin), e = byte_offset_of(body, p.sel_end);
-    if (b >= e) return make_error(p.kind + ": the selection is outside the chapter's text");
-    before_sel = body.substr(0, b);
-    selection = body.substr(b, e - b);
-    after_sel = body.substr(e);
-    int sel_tokens = engine.count_tokens(selection);
-    gen_budget = std::min(n_ctx / 2, std::max(p.max_tokens, p.kind == "expand" ? sel_tokens * 3 : sel_tokens * 2));
-    int room = std::max(0, n_ctx - gen_budget - sel_tokens - engine.count_tokens(*context) - 300);
-    fixed = prompts::rewrite_prompt(p.kind, book->title, *context, fit_tail(engine, before_sel, room / 2), selection,
-                                    fit_head(engine, after_sel, room / 2), p.instruction);
-  }
-
+  const int n_ctx = engine.n_ctx();
   WorkflowResult r;
   r.chapter_id = chapter.id;
   r.generated = resume_text;
-  // 字数 as every surface counts it (text::zishu), over complete code points: a piece may end inside one.
+  // 字数 as every surface counts it (text::zishu), counted as pieces come, over complete code points and words only
+  // (a piece may end inside either); the whole text is counted again at the end.
   size_t counted = 0;
   auto count_new = [&] {
     size_t end = r.generated.size();
@@ -240,53 +194,58 @@ Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, co
     } else {
       end = r.generated.size();
     }
-    r.chars += static_cast<int64_t>(text::zishu(std::string_view(r.generated).substr(counted, end - counted)));
+    // A western word may go on in the next piece: count up to the last character that is not a letter or digit.
+    while (end > counted && std::isalnum(static_cast<unsigned char>(r.generated[end - 1]))) --end;
+    r.chars += count_zi(std::string_view(r.generated).substr(counted, end - counted));
     counted = end;
   };
   count_new();
-  const int64_t target = is_draft ? p.target_chars : 0;
+  r.seed = p.seed ? *p.seed : fresh_seed();
+  // Drafts end at a sentence end outside quotes: the first one at or after the target, else (10 % over) the last
+  // one before; the 字 are counted as the writer's 字数 is.
+  const int64_t target_zi = is_draft ? p.target_chars : 0;
+  const int64_t limit_zi = target_zi + std::max<int64_t>(1, target_zi / 10);
+  SentenceEnds ends;
+  ends.append(resume_text);
+  bool reached = is_draft && r.chars >= target_zi && ends.at_end();
+  bool over = is_draft && r.chars >= limit_zi;
   WorkflowProgress prog;
   prog.chars = r.chars;
   int since_checkpoint = 0;
   bool stopped = false;
 
-  // Draft: rounds until the target length (the model may end early); others: one request.
-  for (int round = 0; round < (is_draft ? 64 : 1); ++round) {
-    if (is_draft && r.chars >= target) break;
+  // Draft: rounds until the target (the model may end early); others: one request.
+  for (int round = 0; round < (is_draft ? 64 : 1) && !reached && !over; ++round) {
     if (hooks.stop && hooks.stop->load()) {
       stopped = true;
       r.stop_reason = "cancelled";
       break;
     }
-    // The text so far goes after the fixed part; keep its tail within the window.
-    int fixed_tokens = engine.count_tokens(fixed);
-    int room = n_ctx - gen_budget - fixed_tokens - 8;
-    if (room < 16) return make_error("the context window (" + std::to_string(n_ctx) + " tokens) is too small for this request");
-    std::string so_far = fit_tail(engine, r.generated, room);
+    // The text so far (a draft's earlier rounds, a resumed job's checkpoint) follows the plan's prompt.
+    const int room = n_ctx - plan.gen_reserve - int(plan.prompt_tokens) - 16;
+    if (room < 0) return make_error("the context window (" + std::to_string(n_ctx) + " tokens) is too small for this request");
     SessionRequest req;
-    req.prompt = fixed + so_far;
-    req.max_tokens = gen_budget;
+    req.prompt = plan.prompt + fit_tail(count, r.generated, room);
+    req.max_tokens = plan.gen_reserve;
     req.temperature = p.temperature;
-    req.seed = p.seed + uint64_t(round);
+    req.seed = r.seed + uint64_t(round);
     req.kv_session = hooks.kv_session;
-    bool reached = false;
     SessionStats ss;
     auto out = engine.generate(req, [&](std::string_view piece) {
       r.generated.append(piece);
+      ends.append(piece);
       count_new();
       ++prog.tokens;
       prog.chars = r.chars;
-      prog.fraction = is_draft ? std::min(1.0, double(r.chars) / double(target))
-                               : std::min(1.0, double(prog.tokens) / double(gen_budget));
+      prog.fraction = is_draft ? std::min(1.0, double(r.chars) / double(target_zi))
+                               : std::min(1.0, double(prog.tokens) / double(plan.gen_reserve));
       if (hooks.on_text) hooks.on_text(piece, prog);
       if (hooks.on_checkpoint && ++since_checkpoint >= std::max(1, hooks.checkpoint_every)) {
         since_checkpoint = 0;
         hooks.on_checkpoint(r.generated, prog);
       }
-      if (is_draft && r.chars >= target) {
-        reached = true;
-        return false;
-      }
+      if (is_draft && r.chars >= target_zi && ends.at_end()) return reached = true, false;
+      if (is_draft && r.chars >= limit_zi) return over = true, false;
       return true;
     }, hooks.stop, &ss);
     if (!out.ok()) return make_error(out.error());
@@ -295,13 +254,59 @@ Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, co
       r.reused_tokens = ss.reused_tokens;
       r.prompt_tokens = ss.prompt_tokens;
     }
-    r.stop_reason = reached ? "target" : ss.stop_reason;
-    if (ss.stop_reason == "cancelled" && !reached) {
+    r.stop_reason = reached || over ? "target" : ss.stop_reason;
+    if (ss.stop_reason == "cancelled" && !reached && !over) {
       stopped = true;
       break;
     }
     if (!is_draft) break;
     if (ss.gen_tokens == 0) break;  // the model can say nothing more
+  }
+  if (!stopped) {
+    // Where the text may end, best first: a sentence end outside quotes; the end of a paragraph that ends a
+    // sentence (its quotes left open: a weak model's quotes may never close); a sentence end inside a quote (at
+    // least not mid-word). A draft that did not stop at the first kind (it ran 10 % over, or the model stopped
+    // by itself) and a text stopped by its length limit are cut back to the best one that keeps at least half
+    // the text; a model that writes no sentence end at all keeps its text.
+    auto trimmed = [&](size_t n) {
+      while (n > 0 && (r.generated[n - 1] == '\n' || r.generated[n - 1] == ' ')) --n;
+      return n;
+    };
+    const size_t len = trimmed(r.generated.size());
+    const bool ended_well = len > 0 && ends.best_end() == len;
+    const bool cut = is_draft ? !ended_well : r.stop_reason == "length" && !ended_well;
+    const int64_t half = is_draft ? target_zi : r.chars;
+    auto keeps_half = [&](size_t e) {
+      return e > 0 && e < r.generated.size() && count_zi(std::string_view(r.generated).substr(0, e)) * 2 >= half;
+    };
+    const bool too_long = is_draft && r.chars > limit_zi;
+    if (cut || too_long) {
+      // The last end of each kind, best kind first, that keeps the draft within 10 % over its target.
+      auto last_fitting = [&](const std::vector<size_t>& v) -> size_t {
+        for (auto it = v.rbegin(); it != v.rend(); ++it)
+          if (!is_draft || count_zi(std::string_view(r.generated).substr(0, *it)) <= limit_zi) return *it;
+        return 0;
+      };
+      for (const auto* v : {&ends.best_ends(), &ends.paragraph_ends(), &ends.any_ends()})
+        if (const size_t e = last_fitting(*v); keeps_half(e)) {
+          r.generated.resize(e);
+          r.chars = count_zi(r.generated);
+          prog.chars = r.chars;
+          break;
+        }
+    }
+    while (is_draft && !r.generated.empty() && (r.generated.back() == '\n' || r.generated.back() == ' '))
+      r.generated.pop_back();
+    r.chars = count_zi(r.generated);  // the whole text at once (a word split over pieces counts once)
+    prog.chars = r.chars;
+    SentenceEnds e;
+    e.append(r.generated);
+    const size_t n = trimmed(r.generated.size());
+    r.ending = n == 0                   ? "open"
+               : e.best_end() == n      ? "sentence"
+               : e.paragraph_end() == n ? "paragraph"
+               : e.any_end() == n       ? "in_quote"
+                                        : "open";
   }
   if (hooks.on_checkpoint) hooks.on_checkpoint(r.generated, prog);
   if (stopped) return r;
@@ -309,18 +314,19 @@ Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, co
   // Save the proposal as a revision that is not current.
   std::string proposal;
   std::string note;
+  const std::string seed_note = " · seed " + std::to_string(r.seed);
   if (p.kind == "continue") {
-    proposal = before_sel + r.generated + after_sel;
-    note = "AI continue at " + std::to_string(p.cursor < 0 ? cps(body) : p.cursor);
+    proposal = plan.before + r.generated + plan.after;
+    note = "AI continue at " + std::to_string(p.cursor < 0 ? int64_t(utf8::count_code_points(chapter.body)) : p.cursor);
   } else if (is_draft) {
     proposal = r.generated;
     note = "AI draft from outline, " + std::to_string(r.chars) + " 字";
   } else {
-    proposal = before_sel + r.generated + after_sel;
+    proposal = plan.before + r.generated + plan.after;
     note = "AI " + p.kind + " of [" + std::to_string(p.sel_begin) + "," + std::to_string(p.sel_end) + ")";
   }
   proposal = utf8::sanitize(proposal);
-  auto rev = chapters.add_revision(chapter.id, proposal, storage::RevisionSource::kAi, note);
+  auto rev = chapters.add_revision(chapter.id, proposal, storage::RevisionSource::kAi, note + seed_note);
   if (!rev.ok()) return make_error(rev.error());
   r.revision_id = *rev;
   r.completed = true;

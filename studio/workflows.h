@@ -10,12 +10,14 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/base/result.h"
+#include "storage/chapter_numbering.h"
 #include "storage/database.h"
 #include "studio/generator.h"
 
@@ -37,7 +39,9 @@ struct WorkflowParams {
   int max_tokens = 512;            // continue / rewrite
   int context_tokens = 0;          // budget for the book context; 0 = half the context window
   float temperature = 0.8f;
-  uint64_t seed = 0;
+  // Sampling seed; none = a fresh one (the job queue and the CLI draw it when the job is made, so a resumed job
+  // keeps it). Round k of a draft samples with seed + k. Stored with the revision (its note: "… · seed N").
+  std::optional<uint64_t> seed;
   std::string prompt_style = "instruct";  // instruct (Chinese instructions) | plain (base models: text only)
 };
 nlohmann::json to_json(const WorkflowParams& p);
@@ -45,7 +49,7 @@ Result<WorkflowParams> params_from_json(const nlohmann::json& j);  // validated,
 
 struct WorkflowProgress {
   int tokens = 0;        // generated in this run
-  int64_t chars = 0;     // 字数 generated so far (text::zishu, including resumed text)
+  int64_t chars = 0;     // 字数 (count_zi = text::zishu) generated so far, including resumed text
   double fraction = 0;   // 0..1 of the target
 };
 
@@ -63,25 +67,37 @@ struct WorkflowResult {
   int64_t chapter_id = 0;
   int64_t revision_id = 0;     // the new (not current) revision when completed
   std::string generated;       // all generated text (resume_text + new)
-  int64_t chars = 0;           // 字数 (text::zishu) of `generated`
+  int64_t chars = 0;           // 字数 (count_zi = text::zishu)
   int gen_tokens = 0;          // this run
   int reused_tokens = 0;       // prompt tokens found in the KV cache
   int prompt_tokens = 0;
   std::string stop_reason;
+  uint64_t seed = 0;           // the sampling seed used (round k: seed + k)
+  // How the text ends: "sentence" (a sentence end outside quotes), "paragraph" (a paragraph that ends a sentence,
+  // its quotes left open), "in_quote" (a sentence end inside a quote that never closes), "open" (none of them:
+  // a model that wrote no sentence end, or a continue the model stopped itself).
+  std::string ending;
 };
+
+// The seed a workflow revision was sampled with, from its note (" · seed N"); none for other revisions.
+std::optional<uint64_t> seed_of_note(const std::string& note);
 
 // Runs one workflow on `db` (the caller's connection) with `engine`. Drafting a chapter that does not exist
 // creates it (empty body, heading from params) first.
 Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, const WorkflowParams& p,
                                     const std::string& resume_text, const WorkflowHooks& hooks);
 
-// The book context for chapter `ordinal` within budget_tokens, from memory's context builder (book sections only:
-// synopsis, arc and chapter summaries of the summary tree when it is built, entity sheets as of the chapter,
-// passages retrieved for the outline / current text, the last chapters verbatim — an undrafted chapter through
-// its latest AI draft). Same book state and request → byte-identical text, so the KV prefix is reused.
-Result<std::string> book_context(storage::Database& db, Generator& engine, int64_t book_id, int64_t ordinal,
-                                 int budget_tokens, const std::string& outline = "",
-                                 const std::string& current_text = "");
+// The heading a chapter created by a draft gets: params.heading, else numbered like the chapter before it
+// (第二十一回 after 第二十回) and followed by params.title.
+std::string draft_heading(storage::Database& db, const WorkflowParams& p);
+// New chapters follow the book's last one without a gap: drafting (or adding) from ordinal `first` is refused when it
+// lies past the chapter right after the last, with a one-line error naming that next chapter
+// ("the book ends at 第一百二十回; the next chapter is 第一百二十一回 (121)"; in Chinese for the GUI with chinese).
+Status check_no_gap(const storage::ChapterNumbering& numbering, int64_t first, bool chinese = false);
+
+// The 字 a draft's target and the progress figures count (CJK characters and full-width punctuation, plus one
+// per Western word, so that a book in English is counted in words).
+int64_t count_zi(std::string_view text);
 
 // Byte offset of code point `cp` in s (s.size() when past the end).
 size_t byte_offset_of(std::string_view s, int64_t cp);

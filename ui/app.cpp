@@ -15,7 +15,16 @@
 #include <string>
 #include <vector>
 
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <imgui_stdlib.h>
+
+#include "studio/book_import.h"
 #include "studio/settings.h"
+#include "ui/dialog_settings.h"
+#include "ui/file_dialog.h"
 #include "ui/panel.h"
 #include "ui/script.h"
 #include "ui/settings.h"
@@ -93,6 +102,7 @@ class App {
  public:
   explicit App(const AppOptions& opt) : opt_(opt), settings_(load_settings()), atlas_(font_config()) {
     st_.atlas = &atlas_;
+    if (opt_.no_restore) settings_.recent.clear();
     st_.editor = &editor_;
     st_.save_now = [this] { return save(); };
     panels_.push_back(make_chapters_panel());
@@ -110,6 +120,9 @@ class App {
   }
 
   int run();
+  ~App() {
+    if (import_thread_.joinable()) import_thread_.join();
+  }
 
  private:
   FontConfig font_config() const {
@@ -167,6 +180,35 @@ class App {
   bool ai_state_reached(const std::string& want);
   bool open_dialog_ = false;
   char open_path_[1024] = {};
+
+  // First run and project handling: the welcome page, 新建项目, 导入小说 (on a worker), 打开项目, the settings.
+  void draw_welcome();
+  void draw_dialogs();
+  void do_action(const std::string& action);
+  void start_import(const std::string& src, const std::string& dst);
+  void reload_model();
+  studio::Settings machine_settings();
+  std::string caret_key(int index) const;
+  void remember_caret_of_open_chapter();
+  FileDialog files_;
+  SettingsDialog settings_dialog_;
+  bool new_project_popup_ = false;
+  std::string new_title_, new_path_;
+  bool new_path_chosen_ = false;
+  std::string new_error_;
+  std::thread import_thread_;
+  std::atomic<bool> importing_{false};
+  std::mutex import_mu_;
+  std::optional<Result<studio::ImportSummary>> import_done_;  // set by the worker, taken by the UI
+  std::string import_src_;
+  bool summary_popup_ = false;
+  std::string summary_text_;
+  // Script: click-label waits (up to 30 s) for its label to be drawn.
+  std::string script_click_label_;
+  double script_click_until_ = 0;
+  bool script_click_seen_ = false;
+  UiState::ItemRect script_click_rect_;
+  ScriptRunner* script_ = nullptr;
 };
 
 void App::open_text(const std::string& path, int chapter) {
@@ -205,9 +247,11 @@ void App::open_project(const std::string& path, long long book_id, int chapter) 
   settings_.last_db = std::filesystem::absolute(path).string();
   settings_.last_book = st_.book->book_id();
   settings_.last_text.clear();
+  remember_recent(settings_, {settings_.last_db, settings_.last_book, st_.book->title()});
 }
 
 void App::adopt(std::unique_ptr<studio::BookSession> book, int chapter) {
+  remember_caret_of_open_chapter();  // the book being left (its keys name it)
   st_.assistant = nullptr;
   assistant_.reset();  // a running job stops at the next token and stays queued for next time
   st_.book = std::move(book);
@@ -215,17 +259,7 @@ void App::adopt(std::unique_ptr<studio::BookSession> book, int chapter) {
     // The model loads on the assistant's worker thread; the UI keeps drawing meanwhile.
     assistant_ = std::make_unique<studio::Assistant>(st_.book->db_path(), st_.book->book_id());
     st_.assistant = assistant_.get();
-    const std::string dir = config_dir();
-    studio::Settings machine;
-    if (!dir.empty()) {
-      auto m = studio::load_machine_settings(dir + "/settings.json");
-      if (m.ok())
-        machine = *m;
-      else
-        st_.say(m.error(), true);
-    }
-    if (!opt_.model.empty()) machine.model_path = opt_.model;
-    assistant_->load(machine);
+    assistant_->load(machine_settings());
   }
   // --chapter names a chapter as the book numbers it (the CLI's rule); a bad one is a one-line error naming the range.
   if (!opt_.chapter_ref.empty() && !chapter_ref_done_) {
@@ -248,6 +282,38 @@ void App::adopt(std::unique_ptr<studio::BookSession> book, int chapter) {
   st_.say(chapter_ref_error_.empty() ? "已打开 " + st_.book->source() : chapter_ref_error_, !chapter_ref_error_.empty());
 }
 
+studio::Settings App::machine_settings() {
+  const std::string dir = config_dir();
+  studio::Settings machine;
+  if (!dir.empty()) {
+    auto m = studio::load_machine_settings(dir + "/settings.json");
+    if (m.ok())
+      machine = *m;
+    else
+      st_.say(m.error(), true);
+  }
+  if (!opt_.model.empty()) machine.model_path = opt_.model;
+  return machine;
+}
+
+void App::reload_model() {
+  if (assistant_) assistant_->load(machine_settings());
+}
+
+std::string App::caret_key(int index) const {
+  if (!st_.book || index < 0 || index >= static_cast<int>(st_.book->chapters().size())) return "";
+  if (st_.book->db_path().empty()) return st_.book->source() + "#" + std::to_string(index);
+  std::error_code ec;
+  return std::filesystem::absolute(st_.book->db_path(), ec).string() + "#" + std::to_string(st_.book->book_id()) + "#" +
+         std::to_string(st_.book->chapters()[static_cast<size_t>(index)].id);
+}
+
+void App::remember_caret_of_open_chapter() {
+  if (st_.chapter < 0) return;
+  const std::string key = caret_key(st_.chapter);
+  if (!key.empty()) remember_caret(settings_, key, caret_code_points(editor_.doc()));
+}
+
 void App::open_chapter(int index, bool reload) {
   if (!st_.book || index < 0 || index >= static_cast<int>(st_.book->chapters().size())) return;
   if ((index != st_.chapter || reload) && st_.dirty() && !save()) return;  // never drop unsaved text
@@ -257,14 +323,31 @@ void App::open_chapter(int index, bool reload) {
     return;
   }
   if (index != st_.chapter || reload) {
-    // Each chapter reopens where the writer left it (this session).
-    if (st_.chapter >= 0) caret_memory_[st_.chapter] = editor_.doc().caret();
+    // Each chapter reopens where the writer left it (this session, or remembered from an earlier one); a chapter
+    // opened for the first time puts the caret at the end of its text, where 续写 goes on.
+    if (st_.chapter >= 0) {
+      caret_memory_[st_.chapter] = editor_.doc().caret();
+      remember_caret_of_open_chapter();
+    }
+    const bool same = index == st_.chapter;
+    const TextPos keep = editor_.doc().caret();
     editor_.open(*text, atlas_);
     st_.chapter = index;
     st_.saved_version = editor_.doc().version();
     settings_.last_chapter = index;
-    if (auto it = caret_memory_.find(index); it != caret_memory_.end() && !st_.request_select)
-      editor_.select_range(it->second, it->second);
+    if (!st_.request_select) {
+      TextPos at = pos_from_offset(*text, text->size());
+      if (same) {
+        at = keep;  // a reload (an accepted revision) keeps the caret where it was
+      } else if (auto it = caret_memory_.find(index); it != caret_memory_.end()) {
+        at = it->second;
+      } else if (auto c = settings_.carets.find(caret_key(index)); c != settings_.carets.end()) {
+        at = pos_from_offset(*text, studio::byte_offset_of_code_point(*text, c->second));
+      }
+      at.para = std::min(at.para, std::max(0, editor_.doc().para_count() - 1));
+      at.byte = std::min(at.byte, static_cast<int>(editor_.doc().para(at.para).size()));
+      editor_.select_range(at, at);
+    }
   }
   if (st_.request_select) {
     const auto [a, b] = *st_.request_select;
@@ -309,11 +392,31 @@ void App::splitter(const char* id, float* width, float sign, float height) {
 
 void App::draw_menu(bool* quit) {
   if (!ImGui::BeginMenuBar()) return;
-  if (ImGui::BeginMenu("文件")) {
-    if (ImGui::MenuItem("打开文本…", "Ctrl+O")) open_dialog_ = true;
-    if (ImGui::MenuItem("保存", "Ctrl+S", false, st_.dirty())) save();
+  const bool file_menu = ImGui::BeginMenu("文件");
+  note_item(st_, "文件");
+  if (file_menu) {
+    if (menu_item(st_, "新建项目…")) do_action("new_project");
+    if (menu_item(st_, "导入小说…")) do_action("import");
+    if (menu_item(st_, "打开项目…", "Ctrl+O")) do_action("open_project");
+    if (ImGui::BeginMenu("最近的项目", !settings_.recent.empty())) {
+      for (size_t i = 0; i < settings_.recent.size(); ++i) {
+        const auto& r = settings_.recent[i];
+        atlas_.note(r.title);
+        atlas_.note(r.path);
+        const std::string label = (r.title.empty() ? r.path : r.title + "  —  " + r.path) + "##recent" + std::to_string(i);
+        if (menu_item(st_, label.c_str())) do_action("recent:" + std::to_string(i));
+      }
+      ImGui::EndMenu();
+    }
     ImGui::Separator();
-    if (ImGui::MenuItem("退出", "Ctrl+Q")) *quit = true;
+    if (menu_item(st_, "打开文本文件…")) open_dialog_ = true;
+    if (menu_item(st_, "把文本导入为书稿项目…", nullptr, false, st_.book && !st_.book->has_revisions()))
+      do_action("import_text");
+    if (menu_item(st_, "保存", "Ctrl+S", false, st_.dirty())) save();
+    ImGui::Separator();
+    if (menu_item(st_, "模型与设置…")) do_action("settings");
+    ImGui::Separator();
+    if (menu_item(st_, "退出", "Ctrl+Q")) *quit = true;
     ImGui::EndMenu();
   }
   if (ImGui::BeginMenu("编辑")) {
@@ -346,6 +449,7 @@ void App::draw_status_bar() {
   ImGui::Separator();
   if (!st_.message.empty()) {
     atlas_.note(st_.message);
+    st_.texts_drawn.push_back(st_.message);
     if (st_.message_is_error)
       ImGui::TextColored(ImVec4(0.72f, 0.12f, 0.1f, 1), "%s", st_.message.c_str());
     else
@@ -384,7 +488,10 @@ void App::draw_ui(bool* quit) {
   ImGui::SameLine();
   ImGui::BeginChild("center", ImVec2(center, h), false,
                     ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
-  panels_[1]->draw(st_);
+  if (st_.book)
+    panels_[1]->draw(st_);
+  else
+    draw_welcome();
   ImGui::EndChild();
   ImGui::SameLine();
   splitter("##split_right", &settings_.right_w, -1, h);
@@ -409,21 +516,11 @@ void App::draw_ui(bool* quit) {
   draw_status_bar();
 
   if (open_dialog_) {
-    ImGui::OpenPopup("打开文本");
     open_dialog_ = false;
+    files_.open("open_text", "打开文本文件（UTF-8，按“第X回/第X章”分章；不保留修订）", FileDialog::Mode::kOpen,
+                {".txt", ".md"}, settings_.last_text);
   }
-  if (ImGui::BeginPopupModal("打开文本", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
-    ImGui::TextUnformatted("UTF-8 文本文件的路径（按“第X回/第X章”分章）：");
-    ImGui::SetNextItemWidth(560 * scale);
-    const bool enter = ImGui::InputText("##path", open_path_, sizeof open_path_, ImGuiInputTextFlags_EnterReturnsTrue);
-    if (ImGui::Button("打开") || enter) {
-      open_text(open_path_, 0);
-      ImGui::CloseCurrentPopup();
-    }
-    ImGui::SameLine();
-    if (ImGui::Button("取消")) ImGui::CloseCurrentPopup();
-    ImGui::EndPopup();
-  }
+  draw_dialogs();
   ImGui::End();
 
   // Global shortcuts.
@@ -441,7 +538,7 @@ void App::draw_ui(bool* quit) {
   if (io.KeyCtrl && !io.KeyAlt) {
     if (ImGui::IsKeyPressed(GLFW_KEY_S, false)) st_.request_save = true;
     if (ImGui::IsKeyPressed(GLFW_KEY_F, false)) st_.request_tab = "search";
-    if (ImGui::IsKeyPressed(GLFW_KEY_O, false)) open_dialog_ = true;
+    if (ImGui::IsKeyPressed(GLFW_KEY_O, false)) do_action("open_project");
     if (ImGui::IsKeyPressed(GLFW_KEY_Q, false)) *quit = true;
     if (ImGui::IsKeyPressed(GLFW_KEY_EQUAL, false)) settings_.ui_scale = std::min(3.0f, settings_.ui_scale + 0.25f);
     if (ImGui::IsKeyPressed(GLFW_KEY_MINUS, false)) settings_.ui_scale = std::max(0.75f, settings_.ui_scale - 0.25f);
@@ -449,6 +546,11 @@ void App::draw_ui(bool* quit) {
 }
 
 void App::carry_out_requests() {
+  if (!st_.request_action.empty()) {
+    const std::string a = std::move(st_.request_action);
+    st_.request_action.clear();
+    do_action(a);
+  }
   if (st_.request_save) {
     st_.request_save = false;
     save();
@@ -479,6 +581,218 @@ void App::carry_out_requests() {
     } else if (ImGui::GetTime() - st_.last_change_time > 4.0) {
       save();
     }
+  }
+}
+
+void App::draw_welcome() {
+  const float em = ImGui::GetFontSize();
+  ImGui::SetCursorPos(ImVec2(em * 2, em * 2));
+  ImGui::BeginGroup();
+  ImGui::SetWindowFontScale(1.6f);
+  ImGui::TextUnformatted("长卷");
+  ImGui::SetWindowFontScale(1.0f);
+  ImGui::TextDisabled("写长篇小说的工作台：章节与修订、人物与设定、一致性检查，用本机的模型续写和起草。");
+  ImGui::Spacing();
+  ImGui::Spacing();
+  const float bw = em * 8;
+  if (button(st_, "新建项目…", bw)) do_action("new_project");
+  ImGui::SameLine();
+  ImGui::TextDisabled("从空白开始写一本书");
+  if (button(st_, "导入小说…", bw)) do_action("import");
+  ImGui::SameLine();
+  ImGui::TextDisabled("把 .txt 小说（UTF-8、GB18030…）变成书稿项目，按回目分章");
+  if (button(st_, "打开项目…", bw)) do_action("open_project");
+  ImGui::SameLine();
+  ImGui::TextDisabled("打开一个书稿项目文件（.cjbook）");
+  ImGui::Spacing();
+  if (!settings_.recent.empty()) {
+    ImGui::Spacing();
+    ImGui::TextUnformatted("最近的项目");
+    ImGui::Separator();
+    for (size_t i = 0; i < settings_.recent.size(); ++i) {
+      const auto& r = settings_.recent[i];
+      std::error_code ec;
+      const bool there = std::filesystem::exists(r.path, ec);
+      const std::string label = (r.title.empty() ? "（无题）" : r.title) + "##recent_w" + std::to_string(i);
+      atlas_.note(label);
+      atlas_.note(r.path);
+      ImGui::BeginDisabled(!there);
+      if (ImGui::Selectable(label.c_str(), false, 0, ImVec2(em * 10, 0))) do_action("recent:" + std::to_string(i));
+      note_item(st_, label.c_str());
+      ImGui::EndDisabled();
+      ImGui::SameLine();
+      ImGui::TextDisabled("%s%s", r.path.c_str(), there ? "" : "（文件不见了）");
+    }
+  }
+  ImGui::Spacing();
+  ImGui::Spacing();
+  ImGui::TextUnformatted("写作助手的模型");
+  ImGui::Separator();
+  const studio::Settings m = machine_settings();
+  const std::string model = m.backend == "remote" ? "远程服务器 " + m.remote_url
+                            : m.model_path.empty() ? std::string("还没有选模型：续写、起草和改写要用它。")
+                                                   : std::filesystem::path(m.model_path).filename().string();
+  atlas_.note(model);
+  ImGui::TextUnformatted(model.c_str());
+  if (button(st_, "模型与设置…", bw)) do_action("settings");
+  ImGui::EndGroup();
+}
+
+void App::do_action(const std::string& a) {
+  std::error_code ec;
+  const std::string here = !settings_.last_db.empty() ? std::filesystem::path(settings_.last_db).parent_path().string() : "";
+  if (a == "settings") {
+    settings_dialog_.open(machine_settings());
+  } else if (a == "new_project") {
+    new_title_.clear();
+    new_path_.clear();
+    new_path_chosen_ = false;
+    new_error_.clear();
+    new_project_popup_ = true;
+  } else if (a == "import") {
+    if (importing_) return st_.say("正在导入，等它完成", true);
+    files_.open("import_src", "导入小说：选择 .txt 文件", FileDialog::Mode::kOpen, {".txt", ".md"}, here);
+  } else if (a == "import_text") {
+    if (!st_.book || st_.book->has_revisions()) return;
+    if (st_.dirty()) save();
+    const std::filesystem::path src(st_.book->source());
+    files_.open("import_dst", "书稿项目存到哪里", FileDialog::Mode::kSave, {".cjbook"},
+                (src.parent_path() / (src.stem().string() + ".cjbook")).string());
+    import_src_ = src.string();
+  } else if (a == "open_project") {
+    files_.open("open_project", "打开书稿项目", FileDialog::Mode::kOpen, {".cjbook", ".cjdb", ".db"}, here);
+  } else if (a.rfind("recent:", 0) == 0) {
+    const size_t i = static_cast<size_t>(std::atoi(a.c_str() + 7));
+    if (i < settings_.recent.size()) {
+      const RecentProject r = settings_.recent[i];
+      if (!std::filesystem::exists(r.path, ec)) return st_.say("找不到 " + r.path + "（移走或删除了？）", true);
+      open_project(r.path, r.book, 0);
+    }
+  }
+}
+
+void App::start_import(const std::string& src, const std::string& dst) {
+  if (import_thread_.joinable()) import_thread_.join();
+  importing_ = true;
+  import_src_ = src;
+  st_.say("正在导入 " + src + " …");
+  import_thread_ = std::thread([this, src, dst] {
+    auto r = studio::import_novel(dst, src);
+    std::lock_guard<std::mutex> lk(import_mu_);
+    import_done_ = std::move(r);
+    importing_ = false;
+  });
+}
+
+void App::draw_dialogs() {
+  const float em = ImGui::GetFontSize();
+  // The file browser (the settings dialog draws its own, above itself).
+  if (files_.is_open() && files_.purpose() != "model" && files_.purpose() != "kv_dir" && !new_project_popup_ &&
+      files_.purpose() != "new_path" && files_.draw(st_)) {
+    const std::string p = files_.result(), why = files_.purpose();
+    if (why == "open_project") {
+      open_project(p, 0, 0);
+    } else if (why == "open_text") {
+      open_text(p, 0);
+    } else if (why == "import_src") {
+      import_src_ = p;
+      const std::filesystem::path src(p);
+      files_.open("import_dst", "书稿项目存到哪里（已有的项目：书加进去）", FileDialog::Mode::kSave, {".cjbook"},
+                  (src.parent_path() / (src.stem().string() + ".cjbook")).string());
+    } else if (why == "import_dst") {
+      start_import(import_src_, p);
+    }
+  }
+  // 新建项目: a title and where the project file goes.
+  if (new_project_popup_) {
+    ImGui::OpenPopup("新建项目");
+    new_project_popup_ = false;
+    files_ = FileDialog();
+  }
+  center_next_window();
+  ImGui::SetNextWindowSize(ImVec2(em * 34, 0), ImGuiCond_Appearing);
+  if (ImGui::BeginPopupModal("新建项目", nullptr)) {
+    ImGui::TextUnformatted("书名");
+    ImGui::SetNextItemWidth(-1);
+    if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
+    bool create = ImGui::InputText("##title", &new_title_, ImGuiInputTextFlags_EnterReturnsTrue);
+    atlas_.note(new_title_);
+    if (!new_path_chosen_) {
+      const char* home = std::getenv("HOME");
+      const std::string name = new_title_.empty() ? "新书" : new_title_;
+      new_path_ = (std::filesystem::path(home ? home : ".") / (name + ".cjbook")).string();
+    }
+    atlas_.note(new_path_);
+    ImGui::TextDisabled("项目文件：%s", new_path_.c_str());
+    if (button(st_, "换个位置…"))
+      files_.open("new_path", "项目文件存到哪里", FileDialog::Mode::kSave, {".cjbook"}, new_path_);
+    if (files_.is_open() && files_.purpose() == "new_path" && files_.draw(st_)) {
+      new_path_ = files_.result();
+      new_path_chosen_ = true;
+    }
+    if (!new_error_.empty()) {
+      atlas_.note(new_error_);
+      ImGui::TextColored(ImVec4(0.72f, 0.12f, 0.1f, 1), "%s", new_error_.c_str());
+    }
+    ImGui::Spacing();
+    create = button(st_, "创建", em * 6) || create;
+    ImGui::SameLine();
+    if (button(st_, "取消##new", em * 6)) ImGui::CloseCurrentPopup();
+    if (create) {
+      auto id = studio::create_project(new_path_, new_title_);
+      if (!id.ok()) {
+        new_error_ = id.error();
+      } else {
+        ImGui::CloseCurrentPopup();
+        open_project(new_path_, *id, 0);
+        st_.say("已新建《" + new_title_ + "》：第一章在左边，开始写吧");
+      }
+    }
+    ImGui::EndPopup();
+  }
+  // The model and its settings.
+  if (settings_dialog_.draw(st_, files_)) {
+    st_.say("已保存设置");
+    reload_model();
+  }
+  // An import running on its worker, then its summary.
+  if (importing_) ImGui::OpenPopup("正在导入");
+  center_next_window();
+  if (ImGui::BeginPopupModal("正在导入", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+    atlas_.note(import_src_);
+    ImGui::Text("正在导入 %s", import_src_.c_str());
+    ImGui::TextDisabled("分章、建索引、生成摘要……");
+    if (!importing_) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+  }
+  {
+    std::optional<Result<studio::ImportSummary>> done;
+    {
+      std::lock_guard<std::mutex> lk(import_mu_);
+      done.swap(import_done_);
+    }
+    if (done) {
+      if (!done->ok()) {
+        summary_text_ = "导入失败：" + done->error();
+        st_.say(summary_text_, true);
+      } else {
+        summary_text_ = studio::describe(done->value());
+        open_project(done->value().db_path, done->value().result.book_id, 0);
+      }
+      summary_popup_ = true;
+    }
+  }
+  if (summary_popup_) {
+    ImGui::OpenPopup("导入结果");
+    summary_popup_ = false;
+  }
+  center_next_window();
+  ImGui::SetNextWindowSize(ImVec2(em * 34, 0), ImGuiCond_Appearing);
+  if (ImGui::BeginPopupModal("导入结果", nullptr)) {
+    wrapped_text(st_, summary_text_);
+    ImGui::Spacing();
+    if (button(st_, "开始写作", em * 7)) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
   }
 }
 
@@ -516,6 +830,32 @@ bool App::run_script_command(const ScriptCommand& c, bool* quit, std::string* sh
     // Holds the script (see script_hold_) until the AI job reaches the state: model | streaming | STATUS.
     script_hold_ = c.arg;
     script_hold_until_ = ImGui::GetTime() + 60;
+  } else if (c.op == "click-label") {
+    script_click_label_ = c.arg;
+    script_click_until_ = ImGui::GetTime() + 30;
+    script_click_seen_ = false;
+  } else if (c.op == "expect-label" || c.op == "expect-no-label") {
+    const bool drawn = st_.items_drawn.count(c.arg) > 0;
+    if (drawn != (c.op == "expect-label")) return fail(std::string(drawn ? "there is" : "there is no") + " item '" + c.arg + "'");
+  } else if (c.op == "expect-caret") {
+    const TextDoc& d = editor_.doc();
+    const TextPos at = d.caret();
+    const TextPos end{d.para_count() - 1, static_cast<int>(d.para(d.para_count() - 1).size())};
+    const TextPos want = c.arg == "end" ? end : TextPos{0, 0};
+    if (at != want)
+      return fail("the caret is at paragraph " + std::to_string(at.para + 1) + ", byte " + std::to_string(at.byte) +
+                  ", not at the " + c.arg);
+  } else if (c.op == "expect-ui-text") {
+    bool found = false;
+    for (const auto& t : st_.texts_drawn) found = found || t.find(c.arg) != std::string::npos;
+    if (!found) return fail("no text shown contains '" + c.arg + "'");
+  } else if (c.op == "expect-context-prompt") {
+    if (!assistant_) return fail("no assistant (open a project)");
+    const std::string shown = assistant_->context().prompt, sent = assistant_->last_prompt();
+    if (sent.empty()) return fail("the model has received no prompt yet");
+    if (shown != sent)
+      return fail("the context panel's prompt (" + std::to_string(shown.size()) + " bytes) differs from the prompt the "
+                  "model received (" + std::to_string(sent.size()) + " bytes)");
   } else if (c.op == "quit") {
     *quit = true;
   }
@@ -525,6 +865,15 @@ bool App::run_script_command(const ScriptCommand& c, bool* quit, std::string* sh
 bool App::ai_state_reached(const std::string& want) {
   if (!assistant_) return false;
   if (want == "model") return assistant_->status().state != studio::EngineFigures::kLoading;
+  if (want == "ready") {
+    const auto state = assistant_->status().state;
+    if (state == studio::EngineFigures::kFailed || state == studio::EngineFigures::kNoModel) {
+      std::fprintf(stderr, "changjuan: script: wait-ai ready: %s\n", assistant_->status().message.c_str());
+      ++script_failures_;
+      return true;
+    }
+    return state == studio::EngineFigures::kReady;
+  }
   const studio::QueueSnapshot q = assistant_->snapshot();
   if (want == "streaming") return st_.ai_job && q.running_id == st_.ai_job && q.live_text.size() >= 6;
   for (const auto& j : q.jobs)
@@ -621,13 +970,33 @@ int App::run() {
         ++script_failures_;
         script_hold_.clear();
       }
+    } else if (script && !script_click_label_.empty()) {
+      // click-label: the item as drawn in the last frame.
+      // Clicked once it stands still for two frames (a dialog's first frame places it before sizing it).
+      auto it = st_.items_drawn.find(script_click_label_);
+      const bool steady = it != st_.items_drawn.end() && script_click_seen_ && it->second.x0 == script_click_rect_.x0 &&
+                          it->second.y0 == script_click_rect_.y0 && it->second.x1 == script_click_rect_.x1;
+      if (it != st_.items_drawn.end()) script_click_rect_ = it->second, script_click_seen_ = true;
+      if (steady) {
+        const auto& r = it->second;
+        script->click(ImGui::GetIO(), ImVec2((r.x0 + r.x1) / 2, (r.y0 + r.y1) / 2));
+        script_click_label_.clear();
+        script_click_seen_ = false;
+      } else if (ImGui::GetTime() > script_click_until_) {
+        std::fprintf(stderr, "changjuan: script: click-label: nothing labelled '%s' was drawn\n",
+                     script_click_label_.c_str());
+        ++script_failures_;
+        script_click_label_.clear();
+      }
     } else if (script) {
       const ScriptCommand c = script->step(ImGui::GetIO());
       if (!c.op.empty()) run_script_command(c, &quit, &shot);
-      if (script->done() && script_hold_.empty()) quit = true;
+      if (script->done() && script_hold_.empty() && script_click_label_.empty()) quit = true;
     }
     const auto t_ui = std::chrono::steady_clock::now();
     ImGui::NewFrame();
+    st_.items_drawn.clear();
+    st_.texts_drawn.clear();
     st_.queue = st_.assistant ? st_.assistant->snapshot() : studio::QueueSnapshot{};
     for (auto& p : panels_) p->tick(st_);
     draw_ui(&quit);
@@ -682,6 +1051,7 @@ int App::run() {
     std::fprintf(stderr, "changjuan: %s\n", st_.message.c_str());
     rc = 1;
   }
+  remember_caret_of_open_chapter();
   save_settings(settings_);
   if (opt_.frame_stats && !frame_ms.empty()) {
     std::vector<double> v = frame_ms;

@@ -7,6 +7,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -15,15 +16,6 @@
 
 namespace cj::ui {
 namespace {
-
-// Code points of the document's text before p (paragraphs joined by '\n'), as the workflows count offsets.
-int64_t code_points_before(const TextDoc& d, TextPos p) {
-  int64_t n = 0;
-  for (int i = 0; i < p.para && i < d.para_count(); ++i) n += static_cast<int64_t>(utf8::count_code_points(d.para(i))) + 1;
-  if (p.para < d.para_count())
-    n += static_cast<int64_t>(utf8::count_code_points(std::string_view(d.para(p.para)).substr(0, static_cast<size_t>(p.byte))));
-  return n;
-}
 
 // The tail of the queue's preview may start inside a UTF-8 sequence (it is cut by bytes); skip to a boundary.
 std::string_view from_char_boundary(std::string_view s) {
@@ -42,8 +34,14 @@ class AiPanel final : public Panel {
       ImGui::BeginDisabled(true);
       buttons(st, false, false);
       ImGui::EndDisabled();
+      if (!st.book) {
+        not_available(st, "写作助手：续写、起草本章、改写选中，结果先存为修订，接受前不会改动正文。",
+                      "先新建项目、导入小说或打开项目（文件菜单，或中间的按钮）。");
+        return;
+      }
       not_available(st, "写作助手需要书稿项目：生成结果保存为修订，接受前不会改动正文。",
-                    "纯文本文件没有修订；先用 changjuan-cli import 导入为书稿项目，再用 --db 打开。");
+                    "纯文本文件没有修订；把它导入为书稿项目（原文件不动）。");
+      if (button(st, "导入为书稿项目…")) st.request_action = "import_text";
       return;
     }
     const studio::EngineFigures eng = st.assistant->status();
@@ -62,10 +60,17 @@ class AiPanel final : public Panel {
       if (snap.running_id == 0) streamed_ = std::string(from_char_boundary(snap.live_text));
       proposal_ = job->status == "done" ? job->revision_id : 0;
       proposal_chapter_ = job_chapter_;
-      proposal_number_ = proposal_ ? revision_number(st, job_chapter_, proposal_) : 0;
+      proposal_number_ = proposal_ ? revision_number(st, job_chapter_, proposal_, &proposal_seed_) : 0;
+      // What was saved (a text stopped by its length is cut back to its last sentence end): the new text alone.
+      if (proposal_) {
+        if (auto t = st.book->revision_text(proposal_); t.ok()) streamed_ = added_text(*t);
+      }
       if (!proposal_) {
-        if (job->status == "failed") st.say("生成失败：" + job->message, true);
+        if (job->status == "failed") st.say("生成失败：" + studio::job_failure_reason(job->message), true);
         else if (job->status == "cancelled") st.say("已停止生成；正文未改动");
+      } else {
+        st.say(std::string(job_kind_label(job->kind)) + "完成：写了 " + std::to_string(job->chars) +
+               " 字，接受后才成为正文（也可以放弃或重新生成）");
       }
     }
 
@@ -75,8 +80,10 @@ class AiPanel final : public Panel {
       if (!running && st.chapter >= 0 && proposal_chapter_ != st.chapter) offer_waiting_draft(st);
     }
 
-    // Model line.
+    // Model line; without a model, the way to one.
     model_line(st, eng);
+    if (eng.state != studio::EngineFigures::kReady && eng.state != studio::EngineFigures::kLoading)
+      if (button(st, "模型与设置…")) st.request_action = "settings";
     ImGui::Separator();
     const bool ready = eng.state == studio::EngineFigures::kReady;
     buttons(st, ready && !running, running);
@@ -88,6 +95,7 @@ class AiPanel final : public Panel {
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
     ImGui::InputInt("续写/改写上限（令牌）", &max_tokens_, 64, 256);
     max_tokens_ = std::clamp(max_tokens_, 16, 8192);
+    st.ai_max_tokens = max_tokens_;
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
     ImGui::InputInt("起草目标（字）", &target_zi_, 500, 1000);
     target_zi_ = std::clamp(target_zi_, 10, 200000);
@@ -117,13 +125,19 @@ class AiPanel final : public Panel {
     }
     if (proposal_ && finished_seen_) {
       ImGui::Spacing();
-      if (ImGui::Button("接受")) st.request_ai = "accept";
+      if (button(st, "接受")) st.request_ai = "accept";
       ImGui::SameLine();
-      if (ImGui::Button("放弃")) st.request_ai = "discard";
+      if (button(st, "放弃")) st.request_ai = "discard";
       ImGui::SameLine();
-      if (ImGui::Button("对比")) st.request_ai = "diff";
+      ImGui::BeginDisabled(!last_params_ || !ready);
+      if (button(st, "重新生成")) st.request_ai = "regenerate";
+      if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+        ImGui::SetTooltip("放弃这一版，用同样的要求再写一次（换一个随机种子，写出来不一样）");
+      ImGui::EndDisabled();
       ImGui::SameLine();
-      ImGui::TextDisabled("待接受的 AI 修订 #%lld", static_cast<long long>(proposal_number_));
+      if (button(st, "对比")) st.request_ai = "diff";
+      ImGui::TextDisabled("待接受的 AI 修订 #%lld%s", static_cast<long long>(proposal_number_),
+                          proposal_seed_.empty() ? "" : ("（种子 " + proposal_seed_ + "）").c_str());
     }
     ImGui::BeginChild("stream", ImVec2(0, 0), true);
     if (!streamed_.empty()) {
@@ -151,16 +165,16 @@ class AiPanel final : public Panel {
 
   void buttons(UiState& st, bool can_start, bool running) {
     ImGui::BeginDisabled(!can_start);
-    if (ImGui::Button("续写")) st.request_ai = "continue";
+    if (button(st, "续写")) st.request_ai = "continue";
     if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Ctrl+Enter：从光标处续写");
     ImGui::SameLine();
-    if (ImGui::Button("起草本章")) st.request_ai = "draft";
+    if (button(st, "起草本章")) st.request_ai = "draft";
     ImGui::SameLine();
-    if (ImGui::Button("改写选中")) st.request_ai = "rewrite";
+    if (button(st, "改写选中")) st.request_ai = "rewrite";
     ImGui::EndDisabled();
     ImGui::SameLine();
     ImGui::BeginDisabled(!running);
-    if (ImGui::Button("停止")) st.request_ai = "stop";
+    if (button(st, "停止")) st.request_ai = "stop";
     if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) ImGui::SetTooltip("Esc：停止生成");
     ImGui::EndDisabled();
   }
@@ -182,6 +196,17 @@ class AiPanel final : public Panel {
       return;
     }
     if (what == "accept" || what == "discard" || what == "diff") return proposal_action(st, what);
+    if (what == "regenerate") {
+      // The same request again with a fresh seed; the version shown is set aside (it stays in the history).
+      if (!last_params_) return st.say("没有可以重新生成的请求", true);
+      if (!can_start) return st.say(running ? "正在生成，先停止或等它完成" : "模型尚未就绪", true);
+      if (proposal_) discarded_.insert(proposal_);
+      st.request_diff_revision = -1;
+      proposal_ = 0;
+      studio::WorkflowParams p = *last_params_;
+      p.seed.reset();
+      return start(st, p, last_chapter_);
+    }
     if (!can_start) {
       st.say(running ? "正在生成，先停止或等它完成" : "模型尚未就绪", true);
       return;
@@ -216,22 +241,49 @@ class AiPanel final : public Panel {
     } else {
       return;
     }
+    start(st, p, st.chapter);
+  }
+
+  void start(UiState& st, const studio::WorkflowParams& p, int chapter) {
     auto id = st.assistant->submit(p);
     if (!id.ok()) return st.say(id.error(), true);
     job_id_ = *id;
     st.ai_job = *id;
-    job_chapter_ = st.chapter;
+    job_chapter_ = chapter;
+    last_params_ = p;
+    last_chapter_ = chapter;
+    before_text_ = st.chapter == chapter ? st.editor->doc().text() : "";
     finished_seen_ = false;
     proposal_ = 0;
+    proposal_seed_.clear();
     streamed_.clear();
     st.say("已开始：任务 #" + std::to_string(*id));
   }
 
-  static int64_t revision_number(UiState& st, int chapter, int64_t id) {
+  // The text a proposal adds to the chapter as it was when the job started (continue / rewrite: the part between
+  // the unchanged head and tail; a draft: all of it).
+  std::string added_text(const std::string& proposal) const {
+    const std::string& a = before_text_;
+    size_t head = 0;
+    while (head < a.size() && head < proposal.size() && a[head] == proposal[head]) ++head;
+    while (head > 0 && (static_cast<unsigned char>(proposal[head]) & 0xC0) == 0x80) --head;
+    size_t tail = 0;
+    while (tail < a.size() - head && tail < proposal.size() - head &&
+           a[a.size() - 1 - tail] == proposal[proposal.size() - 1 - tail])
+      ++tail;
+    while (tail > 0 && (static_cast<unsigned char>(proposal[proposal.size() - tail]) & 0xC0) == 0x80) --tail;
+    return proposal.substr(head, proposal.size() - head - tail);
+  }
+
+  static int64_t revision_number(UiState& st, int chapter, int64_t id, std::string* seed) {
     auto revs = st.book->revisions(static_cast<size_t>(chapter));
     if (revs.ok())
       for (const auto& r : *revs)
-        if (r.id == id) return r.number;
+        if (r.id == id) {
+          const auto sd = studio::seed_of_note(r.note);
+          *seed = sd ? std::to_string(*sd) : "";
+          return r.number;
+        }
     return 0;
   }
 
@@ -253,8 +305,11 @@ class AiPanel final : public Panel {
     finished_seen_ = true;
     proposal_ = waiting->id;
     proposal_number_ = waiting->number;
+    const auto sd = studio::seed_of_note(waiting->note);
+    proposal_seed_ = sd ? std::to_string(*sd) : "";
     proposal_chapter_ = st.chapter;
-    streamed_ = *text;
+    before_text_ = st.editor->doc().text();
+    streamed_ = added_text(*text);
   }
 
   void proposal_action(UiState& st, const std::string& what) {
@@ -279,6 +334,12 @@ class AiPanel final : public Panel {
       st.request_reload = true;
     else
       st.request_open = proposal_chapter_;
+    // The caret goes to the end of what was added, where the writer (or the next 续写) goes on.
+    if (auto t = st.book->revision_text(proposal_); t.ok() && !before_text_.empty()) {
+      const std::string added = added_text(*t);
+      const size_t at = t->find(added);
+      if (!added.empty() && at != std::string::npos) st.request_select = std::pair{at + added.size(), at + added.size()};
+    }
     st.say("已接受 AI 修订，成为本章正文（原文仍在修订历史中）");
     st.request_diff_revision = -1;
     proposal_ = 0;
@@ -296,6 +357,10 @@ class AiPanel final : public Panel {
   int seen_chapter_ = -2;
   std::set<int64_t> discarded_;
   std::string streamed_;
+  std::optional<studio::WorkflowParams> last_params_;  // for 重新生成
+  int last_chapter_ = -1;
+  std::string before_text_;   // the chapter's text when the job started
+  std::string proposal_seed_;
 };
 
 }  // namespace

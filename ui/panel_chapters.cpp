@@ -17,6 +17,24 @@ std::string zi_text(size_t n) {
   return std::to_string(n) + "字";
 }
 
+// s, or its longest head that fits `width` followed by "…" (cut between characters).
+std::string fit_width(const std::string& s, float width) {
+  if (ImGui::CalcTextSize(s.c_str()).x <= width) return s;
+  const float ell = ImGui::CalcTextSize("…").x;
+  size_t cut = 0;
+  for (size_t i = 0; i < s.size();) {
+    size_t n = 1;
+    const unsigned char b = static_cast<unsigned char>(s[i]);
+    if (b >= 0xF0) n = 4;
+    else if (b >= 0xE0) n = 3;
+    else if (b >= 0xC0) n = 2;
+    if (ImGui::CalcTextSize(s.c_str(), s.c_str() + i + n).x + ell > width) break;
+    i += n;
+    cut = i;
+  }
+  return s.substr(0, cut) + "…";
+}
+
 class ChaptersPanel final : public Panel {
  public:
   const char* name() const override { return "chapters"; }
@@ -25,7 +43,7 @@ class ChaptersPanel final : public Panel {
   void draw(UiState& st) override {
     if (!st.book) {
       ImGui::TextDisabled("尚未打开书稿");
-      wrapped_text(st, "文件 → 打开，或 changjuan --open 小说.txt", ImGui::GetColorU32(ImGuiCol_TextDisabled));
+      wrapped_text(st, "新建项目、导入小说或打开项目：中间的按钮，或“文件”菜单。", ImGui::GetColorU32(ImGuiCol_TextDisabled));
       return;
     }
     const auto& chs = st.book->chapters();
@@ -53,8 +71,7 @@ class ChaptersPanel final : public Panel {
         if (ImGui::Selectable("##ch", open, 0, ImVec2(0, 0))) {
           if (!open) st.request_open = static_cast<int>(i);
         }
-        if (ImGui::IsItemHovered() && ImGui::CalcTextSize(label.c_str()).x > right * 0.7f)
-          ImGui::SetTooltip("%s", label.c_str());
+        const bool hovered = ImGui::IsItemHovered();
         if (ImGui::BeginPopupContextItem("ctx")) {
           if (ImGui::MenuItem("打开")) st.request_open = static_cast<int>(i);
           if (ImGui::MenuItem("重命名…", nullptr, false, st.book->has_revisions())) {
@@ -68,14 +85,15 @@ class ChaptersPanel final : public Panel {
           if (ImGui::MenuItem("下移", nullptr, false, movable && i + 1 < chs.size())) move_ = {i, i + 1};
           ImGui::EndPopup();
         }
-        // Title clipped on the left, 字数 right-aligned.
+        // The title, cut at a whole character with "…" when the column is too narrow (the whole title on
+        // hover; the column widens by dragging its edge), 字数 right-aligned.
         const std::string zi = zi_text(open ? st.editor->doc().zi_count() : c.zi);
         const float zw = ImGui::CalcTextSize(zi.c_str()).x;
         const ImVec2 p1(p0.x + right, ImGui::GetItemRectMax().y);
         ImDrawList* dl = ImGui::GetWindowDrawList();
-        const ImVec4 clip(p0.x, p0.y, p1.x - zw - 10, p1.y);
-        dl->AddText(ImGui::GetFont(), ImGui::GetFontSize(), p0, ImGui::GetColorU32(ImGuiCol_Text), label.c_str(),
-                    nullptr, 0.0f, &clip);
+        const std::string shown = fit_width(label, right - zw - ImGui::GetFontSize() * 0.6f);
+        if (hovered && shown != label) ImGui::SetTooltip("%s（拖动这一栏的右边可以加宽）", label.c_str());
+        dl->AddText(p0, ImGui::GetColorU32(ImGuiCol_Text), shown.c_str());
         dl->AddText(ImVec2(p1.x - zw, p0.y), ImGui::GetColorU32(ImGuiCol_TextDisabled), zi.c_str());
         ImGui::PopID();
       }

@@ -8,10 +8,13 @@
 #include <vector>
 
 #include "ui/panel.h"
-#include "ui/text_diff.h"
+#include "studio/text_diff.h"
 
 namespace cj::ui {
 namespace {
+using studio::diff_text;
+using studio::DiffPara;
+using studio::DiffPiece;
 
 class EditorPanel final : public Panel {
  public:

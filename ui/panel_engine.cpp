@@ -36,12 +36,15 @@ class EnginePanel final : public Panel {
     if (ImGui::BeginTable("build", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) {
       row(st, "版本", info_.value("version", ""));
       row(st, "CPU 线程", std::to_string(info_.value("hardware_threads", 0)));
-      row(st, "CUDA", info_.value("cuda_compiled", false) ? "已编译" : "未编译");
+      // CUDA counts as available only when a CUDA backend can run the model (a device query is not one).
+      const bool cuda = info_.value("cuda_backend", false);
+      row(st, "CUDA", cuda ? "可用" : "不可用：本构建没有 CUDA 后端，模型在 CPU 上运行");
       if (info_.contains("cuda_devices"))
         for (const auto& d : info_["cuda_devices"])
-          row(st, "GPU", d.value("name", "") + " (" + std::to_string(d.value("memory_mb", 0)) + " MB)");
+          row(st, "GPU", d.value("name", "") + " (" + std::to_string(d.value("memory_mb", 0)) + " MB)" +
+                             (cuda ? "" : "，看得见但用不上"));
       if (info_.contains("cuda_status")) {  // CUDA's own words on hover, for a bug report
-        row(st, "GPU", "未找到可用的 NVIDIA GPU，使用 CPU");
+        row(st, "GPU", "未找到可用的 NVIDIA GPU");
         if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", info_.value("cuda_status", "").c_str());
       }
       row(st, "SQLite", info_.value("sqlite", ""));
@@ -89,8 +92,8 @@ class EnginePanel final : public Panel {
         row(st, "服务器", f.model_path);
         std::snprintf(b, sizeof b, "%d 令牌 · 连接 %.2f 秒", f.n_ctx, f.load_s);
         row(st, "上下文窗口", b);
-        std::snprintf(b, sizeof b, "%d 令牌", f.context_budget);
-        row(st, "书稿上下文", b);
+        row(st, "书稿上下文", f.context_budget > 0 ? "最多 " + std::to_string(f.context_budget) + " 令牌（设置）"
+                                                   : std::string("窗口的份额（见“上下文”）"));
         ImGui::EndTable();
       }
       return;
@@ -104,11 +107,16 @@ class EnginePanel final : public Panel {
       row(st, "文件", mib(static_cast<double>(f.model_bytes)) + "（内存映射，不复制）");
       std::snprintf(b, sizeof b, "%s · %d 线程 · 加载 %.2f 秒", f.backend.c_str(), f.threads, f.load_s);
       row(st, "后端", b);
+      std::snprintf(b, sizeof b, "%d 令牌%s%s", f.n_ctx, f.ctx_automatic ? "（自动：本机放得下的最大值）" : "",
+                    f.n_ctx_train > 0 ? ("，模型训练长度 " + std::to_string(f.n_ctx_train)).c_str() : "");
+      row(st, "上下文", b);
       const double used = static_cast<double>(f.kv_tokens) * static_cast<double>(f.kv_bytes_per_token);
       const double cap = static_cast<double>(f.n_ctx) * static_cast<double>(f.kv_bytes_per_token);
       std::snprintf(b, sizeof b, "%d / %d 令牌", f.kv_tokens, f.n_ctx);
-      row(st, "KV 缓存", std::string(b) + " · " + mib(used) + " / " + mib(cap) + "（内存）");
-      row(st, "KV 分层", "主机内存（界面暂不设磁盘分层；命令行可用 --kv-disk）");
+      row(st, "KV 缓存", std::string(b) + " · " + mib(used) + " / " + mib(cap) + "（" + f.kv_type + "）");
+      std::string tiers = "内存 " + mib(static_cast<double>(f.kv_host_budget));
+      if (f.kv_disk_budget > 0) tiers += " + 磁盘 " + mib(static_cast<double>(f.kv_disk_budget)) + "（" + f.kv_disk_dir + "）";
+      row(st, "KV 分层", tiers);
       if (f.last_prompt_tokens > 0) {
         std::snprintf(b, sizeof b, "%d / %d 令牌（%.0f%%）", f.last_reused_tokens, f.last_prompt_tokens,
                       100.0 * f.last_reused_tokens / f.last_prompt_tokens);
@@ -116,8 +124,8 @@ class EnginePanel final : public Panel {
       } else {
         row(st, "前缀复用", "尚无请求");
       }
-      std::snprintf(b, sizeof b, "%d 令牌", f.context_budget);
-      row(st, "书稿上下文", b);
+      row(st, "书稿上下文", f.context_budget > 0 ? "最多 " + std::to_string(f.context_budget) + " 令牌（设置）"
+                                                 : std::string("窗口的份额（见“上下文”）"));
       ImGui::EndTable();
     }
     const float kv = f.n_ctx > 0 ? static_cast<float>(f.kv_tokens) / static_cast<float>(f.n_ctx) : 0;

@@ -65,7 +65,8 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
                                "expect-saved",
                                "expect-shown",
                                "expect-not-shown",
-                               "quit", "ai", "wait-ai"};
+                               "quit", "ai", "wait-ai", "click-label", "expect-context-prompt", "expect-label",
+                               "expect-no-label", "expect-ui-text", "expect-caret"};
   ScriptRunner r;
   std::istringstream in(text);
   std::string line;
@@ -96,7 +97,9 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
     const size_t need = c.op == "click"  ? 2
                         : c.op == "drag" ? 4
                         : (c.op == "key" || c.op == "wait" || c.op == "sleep" || c.op == "wheel" || c.op == "open" ||
-                           c.op == "panel" || c.op == "screenshot" || c.op == "ai" || c.op == "wait-ai")
+                           c.op == "panel" || c.op == "screenshot" || c.op == "ai" || c.op == "wait-ai" ||
+                           c.op == "click-label" || c.op == "expect-label" || c.op == "expect-no-label" ||
+                           c.op == "expect-ui-text" || c.op == "expect-caret")
                             ? 1
                             : 0;
     if (c.args.size() < need)
@@ -177,9 +180,20 @@ ScriptCommand ScriptRunner::step(ImGuiIO& io) {
   } else if (c.op == "wheel") {
     io.MouseWheel += std::strtof(c.args[0].c_str(), nullptr);
   } else {
-    return {c.op, c.op.rfind("expect-", 0) == 0 || c.op == "ai" ? c.rest : c.args.empty() ? "" : c.args[0], c.line};
+    return {c.op,
+            c.op.rfind("expect-", 0) == 0 || c.op == "ai" || c.op == "click-label" ? c.rest
+            : c.args.empty()                                                      ? ""
+                                                                                  : c.args[0],
+            c.line};
   }
   return {};
+}
+
+void ScriptRunner::click(ImGuiIO& io, ImVec2 at) {
+  mouse_ = at;
+  io.MousePos = at;
+  io.MouseDown[0] = true;
+  mouse_up_next_ = true;
 }
 
 }  // namespace cj::ui

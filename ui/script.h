@@ -18,8 +18,15 @@
 //   expect-shown TEXT      fail unless the last frame showed TEXT in some panel (the strings panels noted in the
 //                          glyph atlas: chapter list rows, findings, labels); expect-not-shown TEXT the opposite
 //   ai ACTION              the AI panel's action, as its button: continue draft rewrite stop accept discard diff
-//   wait-ai STATE          hold the script (frames keep rendering) until: model (loaded or failed),
-//                          streaming (the panel's job has streamed text), or the job's status (done, cancelled…)
+//   wait-ai STATE          hold the script (frames keep rendering) until: model (loaded or failed), ready (loaded;
+//                          a failure fails the script), streaming (the panel's job has streamed text), or the
+//                          job's status (done, cancelled…)
+//   click-label LABEL      click the button / menu item / list entry drawn with this label (waits up to 30 s
+//                          for it to appear: a menu opening, a dialog, an import finishing)
+//   expect-label LABEL     fail unless an item with this label was drawn in the last frame (expect-no-label: if)
+//   expect-caret end|start fail unless the editor's caret is at the end (start) of the chapter's text
+//   expect-ui-text TEXT    fail unless a text drawn in the last frame (a panel's wrapped text) contains TEXT
+//   expect-context-prompt  fail unless the context panel's prompt equals the prompt the model last received
 //   quit                   end the run (also at the end of the file)
 // Lines starting with # are comments.
 #pragma once
@@ -47,6 +54,8 @@ class ScriptRunner {
   // an app-level command to carry out this frame, if any (op empty otherwise).
   ScriptCommand step(ImGuiIO& io);
   bool done() const { return pc_ >= cmds_.size() && release_.empty() && wait_ == 0 && sleep_until_ == 0; }
+  // A left click at `at` now (released on the next step): click-label's, once the app found the label.
+  void click(ImGuiIO& io, ImVec2 at);
 
  private:
   struct Cmd {

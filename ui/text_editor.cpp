@@ -38,6 +38,7 @@ void TextEditor::select_range(TextPos a, TextPos b) {
   doc_.set_caret(a);
   doc_.set_caret(b, true);
   scroll_to_caret_ = true;
+  scroll_frames_ = 3;  // the first frames after open() have no content height yet: try again
 }
 
 void TextEditor::handle_mouse(ImVec2 origin, bool hovered) {
@@ -140,7 +141,8 @@ bool TextEditor::draw(const char* id, ImVec2 size, GlyphAtlas& atlas) {
 
   ImGui::PushStyleColor(ImGuiCol_ChildBg, kPaper);
   ImGui::BeginChild(id, size, false, ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoNav);
-  if (want_focus_) {
+  // Focus waits while a dialog is open (focusing a window under a modal would close it).
+  if (want_focus_ && !ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId | ImGuiPopupFlags_AnyPopupLevel)) {
     ImGui::SetWindowFocus();
     want_focus_ = false;
   }
@@ -179,7 +181,8 @@ bool TextEditor::draw(const char* id, ImVec2 size, GlyphAtlas& atlas) {
       ImGui::SetScrollY(std::max(0.0f, cy - lh));
     else if (cy + lh > scroll + view_h)
       ImGui::SetScrollY(cy + 2 * lh - view_h);
-    scroll_to_caret_ = false;
+    scroll_to_caret_ = scroll_frames_ > 0;
+    if (scroll_frames_ > 0) --scroll_frames_;
   }
 
   // Only the visible lines are drawn.

@@ -40,6 +40,7 @@ class TextEditor {
   bool read_only_ = false;
   bool dragging_ = false;
   bool scroll_to_caret_ = false;
+  int scroll_frames_ = 0;
   float scroll_to_top_ = -1;  // >= 0: set the scroll to this on the next draw
   int font_generation_ = -1;
   double last_edit_time_ = 0;

@@ -4,34 +4,60 @@
 
 #include <algorithm>
 
+#include "engine/base/utf8.h"
+
 namespace cj::ui {
+
+int64_t code_points_before(const TextDoc& d, TextPos p) {
+  int64_t n = 0;
+  for (int i = 0; i < p.para && i < d.para_count(); ++i)
+    n += static_cast<int64_t>(utf8::count_code_points(d.para(i))) + 1;
+  if (p.para < d.para_count())
+    n += static_cast<int64_t>(
+        utf8::count_code_points(std::string_view(d.para(p.para)).substr(0, static_cast<size_t>(p.byte))));
+  return n;
+}
+
+int64_t caret_code_points(const TextDoc& d) { return code_points_before(d, d.caret()); }
+
+void note_item(UiState& st, const char* label) {
+  std::string key(label);
+  if (const size_t h = key.find("##"); h != std::string::npos) key.resize(h);
+  const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+  st.items_drawn[key] = {a.x, a.y, b.x, b.y};
+}
+
+bool button(UiState& st, const char* label, float width) {
+  const bool r = ImGui::Button(label, ImVec2(width, 0));
+  note_item(st, label);
+  return r;
+}
+
+bool small_button(UiState& st, const char* label) {
+  const bool r = ImGui::SmallButton(label);
+  note_item(st, label);
+  return r;
+}
+
+bool menu_item(UiState& st, const char* label, const char* shortcut, bool selected, bool enabled) {
+  const bool r = ImGui::MenuItem(label, shortcut, selected, enabled);
+  note_item(st, label);
+  return r;
+}
+
+void center_next_window() {
+  ImGui::SetNextWindowPos(ImGui::GetMainViewport()->GetCenter(), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+}
 
 void text_noted(UiState& st, const std::string& s) {
   st.atlas->note(s);
+  st.texts_drawn.push_back(s);
   ImGui::TextUnformatted(s.c_str(), s.c_str() + s.size());
-}
-
-const char* job_status_label(const std::string& s) {
-  if (s == "queued") return "排队中";
-  if (s == "running") return "生成中";
-  if (s == "paused") return "已暂停";
-  if (s == "done") return "已完成";
-  if (s == "failed") return "失败";
-  if (s == "cancelled") return "已停止";
-  return s.c_str();
-}
-
-const char* job_kind_label(const std::string& k) {
-  if (k == "workflow:continue") return "续写";
-  if (k == "workflow:draft") return "起草";
-  if (k == "workflow:rewrite") return "改写";
-  if (k == "workflow:expand") return "扩写";
-  if (k == "workflow:condense") return "缩写";
-  return k.c_str();
 }
 
 void wrapped_text(UiState& st, std::string_view s, unsigned int color) {
   st.atlas->note(s);
+  st.texts_drawn.emplace_back(s);
   ImFont* font = ImGui::GetFont();
   // One em is kept free on the right for punctuation that hangs past the line end.
   const float width = std::max(40.0f, ImGui::GetContentRegionAvail().x - ImGui::GetFontSize());

@@ -1,6 +1,8 @@
 // changjuan-cli check: consistency checks of a book (studio/check/, docs/consistency.md). Prints the findings
 // that are not dismissed for the chapters checked.
+#include <cstdint>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -8,7 +10,9 @@
 
 #include "storage/books.h"
 #include "storage/database.h"
+#include "storage/chapters.h"
 #include "storage/findings.h"
+#include "studio/finding_groups.h"
 #include "studio/check/checker.h"
 #include "studio/cli/command.h"
 #include "studio/cli/studio_cli.h"
@@ -48,13 +52,11 @@ int run_check(const Args& a) {
   if (!rep.ok()) return fail(rep.error());
   auto list = storage::Findings(**db).list(*book);
   if (!list.ok()) return fail(list.error());
-  nlohmann::json j = nlohmann::json::array();
-  for (const auto& f : *list) {
+  std::vector<storage::Finding> shown;
+  for (auto& f : *list) {
     if (f.status == "dismissed" || f.status == "fixed") continue;
     if ((opts.first && f.chapter < *opts.first) || (opts.last && f.chapter > *opts.last)) continue;
-    j.push_back({{"id", f.id}, {"chapter", f.chapter}, {"label", numbering->label(f.chapter)}, {"start", f.span_begin},
-                 {"end", f.span_end}, {"kind", f.kind}, {"message", f.message}, {"evidence", f.evidence},
-                 {"status", f.status}, {"subject", f.subject}});
+    shown.push_back(std::move(f));
   }
   for (const auto& n : rep->notes) std::fprintf(stderr, "note: %s\n", n.c_str());
   for (const auto& e : rep->llm_errors) std::fprintf(stderr, "LLM check: %s\n", e.c_str());
@@ -62,15 +64,52 @@ int run_check(const Args& a) {
     std::fprintf(stderr, "LLM check: %d findings dropped (their quote is not in the chapter)\n",
                  rep->llm_dropped_unverified);
   if (a.has("json")) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& f : shown)
+      j.push_back({{"id", f.id}, {"chapter", f.chapter}, {"label", numbering->label(f.chapter)}, {"start", f.span_begin},
+                   {"end", f.span_end}, {"kind", f.kind}, {"message", f.message}, {"evidence", f.evidence},
+                   {"status", f.status}, {"subject", f.subject}});
     std::printf("%s\n", j.dump().c_str());
-  } else {
-    for (const auto& f : j)
-      std::printf("%s [%lld,%lld) %s：%s\n    %s\n", f["label"].get<std::string>().c_str(), f["start"].get<long long>(),
-                  f["end"].get<long long>(), f["kind"].get<std::string>().c_str(),
-                  f["message"].get<std::string>().c_str(), f["evidence"].get<std::string>().c_str());
-    std::fprintf(stderr, "checked %d chapters (%d unchanged, skipped); %d new, %d kept, %d fixed, %d dismissed\n",
-                 rep->chapters_checked, rep->chapters_fresh, rep->added, rep->kept, rep->fixed, rep->suppressed);
+    return 0;
   }
+  // Grouped by kind and by the name it is about, with the book's own chapter labels.
+  auto label = [&](int64_t ordinal) { return numbering->label(ordinal); };
+  std::printf("检查了 %d 章（%d 章未改动，跳过）：新发现 %d 条，仍在 %d 条，已修正 %d 条", rep->chapters_checked,
+              rep->chapters_fresh, rep->added, rep->kept, rep->fixed);
+  if (rep->suppressed) std::printf("，已忽略的 %d 条不再列出", rep->suppressed);
+  std::printf("\n");
+  if (shown.empty()) std::printf("没有待处理的问题。\n");
+  const size_t per_subject = a.has("all") ? SIZE_MAX : 5;
+  bool cut = false;
+  for (const auto& k : studio::group_findings(shown, false)) {
+    std::printf("\n%s（%zu 条）\n", studio::finding_kind_label(k.kind).c_str(), k.count);
+    for (const auto& g : k.subjects) {
+      std::string where;
+      int64_t last = -1;
+      size_t n_ch = 0;
+      for (size_t i : g.items) {
+        if (shown[i].chapter == last) continue;
+        last = shown[i].chapter;
+        if (++n_ch <= 8) where += (where.empty() ? "" : "、") + label(last);
+      }
+      if (n_ch > 8) where += " 等 " + std::to_string(n_ch) + " 章";
+      std::printf("  %s：%zu 处，%s\n", g.subject.empty() ? "（未指明）" : ("「" + g.subject + "」").c_str(), g.items.size(),
+                  where.c_str());
+      for (size_t n = 0; n < g.items.size() && n < per_subject; ++n) {
+        const auto& f = shown[g.items[n]];
+        std::printf("    #%lld %s 第 %lld 字：%s\n", static_cast<long long>(f.id), label(f.chapter).c_str(),
+                    static_cast<long long>(f.span_begin + 1), f.message.c_str());
+      }
+      if (g.items.size() > per_subject) {
+        std::printf("    …… 还有 %zu 处\n", g.items.size() - per_subject);
+        cut = true;
+      }
+    }
+  }
+  if (cut) std::printf("\n（--all 列出每一处；--json 给程序读）\n");
+  if (!shown.empty())
+    std::printf("\n忽略一条：changjuan-cli check set-status --db %s --id N（--status fixed 标为已修正）\n",
+                a.get("db")->c_str());
   return 0;
 }
 
@@ -96,6 +135,7 @@ Registrar reg({.name = "check",
                            {"threads", "T", "engine threads with --model (default 2)"},
                            {"ctx", "N", "context in tokens with --model/--remote (default 16384)"},
                            {"force", "", "re-check chapters that have not changed"},
+                           {"all", "", "list every occurrence (by default 5 per name)"},
                            {"json", "", "print [{\"chapter\" (ordinal),\"label\",\"start\",\"end\",\"kind\",\"message\",\"evidence\"}]"}},
                .run = run_check});
 Registrar reg_dismiss({.name = "check set-status",

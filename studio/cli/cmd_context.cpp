@@ -1,6 +1,7 @@
-// changjuan-cli context: assembles the context for a task at chapter N within a token budget and prints its
-// manifest (sections, the budget plan's shares, the passages) — as JSON with --json; the text goes to --out
-// (default: context-<book>-<N>.txt in the current directory).
+// changjuan-cli context: assembles memory's context for a task at chapter N within a token budget and prints its
+// manifest (sections, the budget plan's shares, the passages) — as JSON with --json; the text goes to --out F when
+// asked (or to stdout with --text). Nothing is written unasked.
+// (What a workflow sends the model — the prompt plan around this context — is `changjuan-cli prompt`.)
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -65,8 +66,9 @@ int run_context(const Args& a) {
   if (!tok.ok()) return fail(tok.error());
   auto ctx = memory::build_context(**db, **tok, rq);
   if (!ctx.ok()) return fail(ctx.error());
-  const std::string out = a.get_or("out", "context-" + std::to_string(*book) + "-" + std::to_string(rq.chapter) + ".txt");
-  if (Status w = write_file_atomic(out, ctx->text); !w.ok()) return fail(w.error());
+  const std::string out = a.get_or("out", "");
+  if (!out.empty())
+    if (Status w = write_file_atomic(out, ctx->text); !w.ok()) return fail(w.error());
   nlohmann::json sections = nlohmann::json::array();
   for (const auto& s : ctx->sections) {
     std::vector<std::string> labels;
@@ -84,12 +86,18 @@ int run_context(const Args& a) {
   nlohmann::json j = {{"chapter", rq.chapter}, {"label", numbering->label(rq.chapter)},
                       {"tokens", ctx->tokens}, {"budget", ctx->budget},   {"room", ctx->room},
                       {"shares", shares},      {"sections", sections},    {"passages", passages},
-                      {"text_file", out},      {"degradations", ctx->degradations}};
+                      {"text_file", out.empty() ? nlohmann::json(nullptr) : nlohmann::json(out)},
+                      {"degradations", ctx->degradations}};
+  if (a.has("text")) {
+    std::fwrite(ctx->text.data(), 1, ctx->text.size(), stdout);
+    return 0;
+  }
   if (a.has("json")) {
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("context for %s: %lld of %lld tokens -> %s\n", numbering->label(rq.chapter).c_str(),
-                (long long)ctx->tokens, (long long)ctx->budget, out.c_str());
+    std::printf("context for %s: %lld of %lld tokens%s\n", numbering->label(rq.chapter).c_str(),
+                (long long)ctx->tokens, (long long)ctx->budget,
+                out.empty() ? " (--out F writes the text, --text prints it)" : (" -> " + out).c_str());
     for (const auto& s : ctx->sections) {
       std::string which;
       for (size_t k = 0; k < s.chapters.size() && k < 8; ++k) which += (k ? "、" : "  ") + numbering->label(s.chapters[k]);
@@ -115,7 +123,8 @@ Registrar reg({.name = "context",
                            {"tokenizer", "T", "tokenizer.json (default: the bundled Qwen3 one)"},
                            {"model", "M", "GGUF model whose tokenizer measures the budget"},
                            {"method", "M", "summary tree to use (default extractive)"},
-                           {"out", "F", "where to write the context text"},
+                           {"out", "F", "write the context text to F (nothing is written without it)"},
+                           {"text", "", "print the context text itself on stdout"},
                            {"json", "", "print the manifest as JSON"}},
                .run = run_context});
 

@@ -8,9 +8,12 @@
 // were finished when it started, not those of the chapters drafted alongside it.
 //
 // Chapters are named in the book's own numbers (storage/chapter_numbering.h): after 第一百二十回, --chapters 121-122
-// drafts 第一百二十一回 and 第一百二十二回 even when a 楔子 precedes them. Outline file: a line "## N" or "## N 标题"
-// starts the outline of chapter N, named the same way (the title names a chapter that is created); a file without
-// such lines is the outline of every chapter in the range.
+// drafts 第一百二十一回 and 第一百二十二回 even when a 楔子 precedes them; a range that would leave a gap after the last
+// chapter (122-123 there) is refused, naming the next one. Outline file: a line "## N" or "## N 标题" starts the
+// outline of chapter N, named the same way (the title names a chapter that is created); a file without such lines
+// is the outline of every chapter in the range. Without --outline-file each chapter's stored outline is used
+// (changjuan-cli outline set, the GUI's 大纲 panel).
+// When it is done it prints (stdout) which revisions wait and the command that accepts them.
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -28,6 +31,7 @@
 #include "storage/jobs.h"
 #include "studio/cli/chapter_options.h"
 #include "studio/cli/studio_cli.h"
+#include "studio/revisions.h"
 
 namespace cj::cli {
 namespace {
@@ -85,8 +89,6 @@ int run_draft(const Args& a) {
     if (!r->ok()) return fail(r->error());
   if (*words < 10 || *words > 200000) return fail("--words must be between 10 and 200000 (字: 汉字 + full-width punctuation)");
   if (*parallel < 1 || *parallel > 64) return fail("--parallel must be between 1 and 64");
-  auto outline_text = read_file(*a.get("outline-file"));
-  if (!outline_text.ok()) return fail(outline_text.error());
   auto temp = a.get_double("temp", 0.8);
   if (!temp.ok()) return fail(temp.error());
   if (std::string ps = a.get_or("prompt-style", "instruct"); ps != "instruct" && ps != "plain")
@@ -102,8 +104,30 @@ int run_draft(const Args& a) {
   auto range = chapter_range_option(*numbering, a, "chapters", true);
   if (!range.ok()) return fail(range.error());
   const int64_t first = (*range)->first, last = (*range)->second;
+  if (last < first) return fail("--chapters " + *a.get("chapters") + ": the range is empty (" + numbering->label(last) +
+                                " comes before " + numbering->label(first) + ")");
   if (last - first > 1000) return fail("--chapters: at most 1000 chapters at once");
-  auto outline = parse_outline(*outline_text, *numbering, first, last);
+  if (Status g = studio::check_no_gap(*numbering, first); !g.ok())
+    return fail("--chapters " + *a.get("chapters") + ": " + g.error());
+  Result<std::map<int64_t, OutlineEntry>> outline = std::map<int64_t, OutlineEntry>{};
+  if (auto f = a.get("outline-file")) {
+    auto outline_text = read_file(*f);
+    if (!outline_text.ok()) return fail(outline_text.error());
+    outline = parse_outline(*outline_text, *numbering, first, last);
+  } else {
+    for (int64_t n = first; n <= last && outline.ok(); ++n) {
+      auto t = studio::load_outline(db, *book, n);
+      if (!t.ok()) return fail(t.error());
+      if (t->find_first_not_of(" \n\r\t") == std::string::npos) {
+        const auto num = numbering->number(n);
+        outline = make_error(numbering->label(n) + " has no stored outline: give --outline-file, or save one with "
+                             "changjuan-cli outline set --db … --book … --chapter " +
+                             (num ? std::to_string(*num) : "#" + std::to_string(n)) + " --file F");
+      } else {
+        (*outline)[n].text = *t;
+      }
+    }
+  }
   if (!outline.ok()) return fail(outline.error());
   storage::Jobs jobs(db);
   // A previous run killed mid-chapter left its job "running".
@@ -144,7 +168,7 @@ int run_draft(const Args& a) {
     p.outline = (*outline)[n].text;
     p.target_chars = int(*words);
     p.temperature = float(*temp);
-    p.seed = uint64_t(*seed) + uint64_t(n);
+    p.seed = a.has("seed") ? uint64_t(*seed) + uint64_t(n) : studio::fresh_seed();  // kept in the job
     p.prompt_style = a.get_or("prompt-style", "instruct");
     auto id = jobs.create(studio::job_kind(p), studio::to_json(p).dump(), *book);
     if (!id.ok()) return fail(id.error());
@@ -197,7 +221,7 @@ int run_draft(const Args& a) {
       std::lock_guard<std::mutex> lk(mu);
       rows[k] = {{"chapter", it.ordinal}, {"label", label}, {"job", it.job_id}, {"status", out.status},
                  {"revision_id", r.revision_id}, {"chars", r.chars}, {"gen_tokens", r.gen_tokens},
-                 {"seconds", secs}, {"message", out.message}};
+                 {"ending", r.ending}, {"seed", r.seed}, {"seconds", secs}, {"message", out.message}};
       if (out.status == "failed") rc = 1;
       else if (out.status != "done") stopped = true;
     }
@@ -227,7 +251,35 @@ int run_draft(const Args& a) {
                  numbering->label(first_left < items.size() ? items[first_left].ordinal : items.back().ordinal).c_str());
     rc = 130;
   }
-  if (a.has("json")) std::printf("%s\n", report.dump().c_str());
+  if (a.has("json")) {
+    std::printf("%s\n", report.dump().c_str());
+    return rc;
+  }
+  // What was written and how to take it: the drafts are proposals until accepted.
+  std::vector<std::pair<int64_t, int64_t>> waiting;  // (ordinal, revision id)
+  for (const auto& it : items) {
+    auto j = jobs.get(it.job_id);
+    if (!j.ok() || j->status != "done" || !j->result) continue;
+    auto res = nlohmann::json::parse(*j->result, nullptr, false);
+    const int64_t rev = res.is_object() ? res.value("revision_id", int64_t{0}) : 0;
+    if (!rev) continue;
+    auto ch = storage::Chapters(db).get_by_ordinal(*book, it.ordinal);
+    if (ch.ok() && ch->revision_id == rev) continue;  // already accepted
+    waiting.push_back({it.ordinal, rev});
+    std::printf("%s：AI 草稿 修订 id %lld，%lld 字，待接受\n", numbering->label(it.ordinal).c_str(),
+                static_cast<long long>(rev), static_cast<long long>(res.value("chars", int64_t{0})));
+  }
+  if (!waiting.empty()) {
+    const std::string db_arg = *a.get("db");
+    std::printf("\n草稿不会改动正文，接受后才成为章节正文：\n");
+    std::printf("  看一章：changjuan-cli revisions show --db %s --id %lld\n", db_arg.c_str(),
+                static_cast<long long>(waiting.front().second));
+    std::printf("  接受：  ");
+    for (size_t i = 0; i < waiting.size(); ++i)
+      std::printf("%schangjuan-cli revisions accept --db %s --id %lld", i ? " && " : "", db_arg.c_str(),
+                  static_cast<long long>(waiting[i].second));
+    std::printf("\n");
+  }
   return rc;
 }
 
@@ -236,9 +288,10 @@ std::vector<OptSpec> draft_options() {
                             {"book", "ID", "book id", true},
                             {"chapters", "A-B",
                              "chapters to draft in the book's own numbers (121-122 after 第一百二十回; 第一百二十一回; #N "
-                             "positions), new ones continuing the book's numbering",
+                             "positions), new ones continuing the book's numbering without a gap",
                              true},
-                            {"outline-file", "F", "outline: '## N [标题]' sections (N as in --chapters), one per chapter", true},
+                            {"outline-file", "F", "outline: '## N [标题]' sections (N as in --chapters), one per chapter "
+                                                  "(default: each chapter's stored outline, changjuan-cli outline set)"},
                             {"words", "N", "target length of each chapter in 字 (汉字 + full-width punctuation; default 3000)"},
                             {"parallel", "N", "draft N chapters at once, decoded in one batch (default 1)"},
                             {"json", "", "print a JSON report of each chapter on stdout"}};

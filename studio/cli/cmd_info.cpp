@@ -19,14 +19,19 @@ int run_info(const Args& a) {
   std::string runs;
   for (const auto& b : j["backends"]) runs += (runs.empty() ? "" : ", ") + b.get<std::string>();
   std::printf("backends that run here: %s\n", runs.c_str());
-  if (!j["cuda_compiled"].get<bool>()) {
-    std::printf("CUDA backend: not compiled (nvcc was not found at build time)\n");
-  } else if (j["cuda_devices"].empty()) {
-    std::printf("CUDA backend: compiled; no usable GPU (%s)\n", j["cuda_status"].get<std::string>().c_str());
+  // CUDA is "available" only when a CUDA backend can run a model; a device query alone is not one.
+  if (j.value("cuda_backend", false)) {
+    std::printf("CUDA backend: available\n");
   } else {
+    std::printf("CUDA backend: none in this build — generation runs on the CPU\n");
+  }
+  if (j["cuda_compiled"].get<bool>()) {
+    if (j["cuda_devices"].empty())
+      std::printf("GPUs: none usable (%s)\n", j["cuda_status"].get<std::string>().c_str());
     for (const auto& d : j["cuda_devices"])
-      std::printf("CUDA device %d: %s (sm_%s, %d MB)\n", d["index"].get<int>(), d["name"].get<std::string>().c_str(),
-                  d["sm"].get<std::string>().c_str(), d["memory_mb"].get<int>());
+      std::printf("GPU %d: %s (sm_%s, %d MB)%s\n", d["index"].get<int>(), d["name"].get<std::string>().c_str(),
+                  d["sm"].get<std::string>().c_str(), d["memory_mb"].get<int>(),
+                  j.value("cuda_backend", false) ? "" : " — seen, but not used: no CUDA backend");
   }
   return 0;
 }

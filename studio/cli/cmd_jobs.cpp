@@ -9,6 +9,7 @@
 #include "storage/chapter_numbering.h"
 #include "storage/database.h"
 #include "storage/jobs.h"
+#include "studio/job_queue.h"
 #include "studio/cli/studio_cli.h"
 
 namespace cj::cli {
@@ -57,9 +58,13 @@ int run_list(const Args& a) {
     std::printf("%s\n", arr.dump().c_str());
     return 0;
   }
-  for (const auto& j : *l)
-    std::printf("%5lld  %-18s %-12s %-9s %3d%%  %s\n", static_cast<long long>(j.id), j.kind.c_str(),
-                label_of(j, job_json(j)).c_str(), j.status.c_str(), int(j.progress * 100), j.message.c_str());
+  if (l->empty()) std::printf("没有任务\n");
+  for (const auto& j : *l) {
+    const studio::JobFigures f = studio::job_figures(j);
+    std::printf("%5lld  %-6s %-8s %-4s %3d%%  %s\n", static_cast<long long>(j.id), studio::job_kind_label(j.kind),
+                label_of(j, job_json(j)).c_str(), studio::job_status_label(j.status), int(j.progress * 100),
+                studio::job_outcome(j.status, f, j.message).c_str());
+  }
   return 0;
 }
 
@@ -75,7 +80,15 @@ int run_cancel(const Args& a) {
     return fail("job " + std::to_string(*id) + " is already " + j->status);
   if (auto s = jobs.finish(*id, "cancelled", "cancelled by the user; resume to continue from its text"); !s.ok())
     return fail(s.error());
-  if (a.has("json")) std::printf("%s\n", job_json(*jobs.get(*id)).dump().c_str());
+  if (a.has("json")) {
+    std::printf("%s\n", job_json(*jobs.get(*id)).dump().c_str());
+    return 0;
+  }
+  const studio::JobFigures f = studio::job_figures(*jobs.get(*id));
+  std::printf("已取消任务 #%lld（%s，写到 %lld 字）%s；继续写：changjuan-cli jobs resume --db %s --id %lld --model M\n",
+              static_cast<long long>(*id), studio::job_kind_label(j->kind), static_cast<long long>(f.chars),
+              j->status == "running" ? "，正在运行它的程序会在下一个检查点停下" : "", a.get("db")->c_str(),
+              static_cast<long long>(*id));
   return 0;
 }
 

@@ -66,20 +66,26 @@ int run_serve(const Args& a) {
   return 0;
 }
 
-Registrar reg({.name = "serve",
-               .summary = "serve the local model as an OpenAI-compatible API on 127.0.0.1 (chat completions, SSE)",
-               .options = {{"model", "M", "GGUF model file", true},
+std::vector<OptSpec> serve_options() {
+  std::vector<OptSpec> o = {{"model", "M", "GGUF model file", true},
                            {"port", "P", "port on 127.0.0.1 (default 8080; 0 = any free port)"},
                            {"name", "ID", "model id clients use (default: the file name)"},
                            {"backend", "B", "cpu|cuda: where the model runs (default cpu)"},
                            {"threads", "T", "threads (default 2)"},
-                           {"ctx", "N", "context size in tokens of each request (default 4096)"},
+                           {"ctx", "N", "context size in tokens (default: what this machine holds, up to the model's trained length)"},
                            {"parallel", "N", "requests decoded together in one batch (default 4; more wait)"},
                            {"temp", "T", "default temperature for requests that set none (default 0.8)"},
                            {"chat", "", "(ignored: chat completions always use the chat format)"},
                            {"max-tokens", "N", "max_tokens for requests that set none (default 512)"},
                            {"max-body-mb", "N", "largest request body in MiB (default 8; larger → 413)"},
-                           {"queue-wait", "S", "a request waits this long for the running one, then 503 (default 60)"}},
+                           {"queue-wait", "S", "a request waits this long for the running one, then 503 (default 60)"}};
+  for (auto& k : engine_kv_option_specs()) o.push_back(std::move(k));
+  return o;
+}
+
+Registrar reg({.name = "serve",
+               .summary = "serve the local model as an OpenAI-compatible API on 127.0.0.1 (chat completions, SSE)",
+               .options = serve_options(),
                .run = run_serve});
 
 }  // namespace

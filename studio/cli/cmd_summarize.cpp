@@ -18,6 +18,8 @@
 #include "storage/books.h"
 #include "storage/database.h"
 #include "studio/cli/command.h"
+#include "studio/cli/kv_options.h"
+#include "studio/engine_config.h"
 
 namespace cj::cli {
 namespace {
@@ -83,10 +85,13 @@ int run_summarize(const Args& a) {
     auto model = Model::load(*a.get("model"));
     if (!model.ok()) return fail(model.error());
     if (!(*model)->tokenizer()) return fail(*a.get("model") + ": no usable tokenizer (" + (*model)->tokenizer_error() + ")");
-    EngineOptions bo;
-    bo.n_threads = int(*threads);
-    bo.n_ctx = int(*ctx);
-    auto be = open_sequence(**model, bo);
+    // The studio's one engine configuration, as every writing command uses it.
+    studio::EngineSettings es;
+    es.model_path = *a.get("model");
+    es.threads = int(*threads);
+    es.ctx = int(*ctx);
+    if (Status k = apply_kv_options(a, &es); !k.ok()) return fail(k.error());
+    auto be = open_sequence(**model, studio::engine_options(es, es.ctx));
     if (!be.ok()) return fail(be.error());
     std::string name = *a.get("model");
     if (auto s = name.find_last_of('/'); s != std::string::npos) name = name.substr(s + 1);
@@ -122,7 +127,13 @@ int run_summarize(const Args& a) {
   if (!st.ok()) return fail(st.error() + " (finished nodes are saved; run summarize again to resume)");
   nlohmann::json j = {{"book_id", *book}, {"method", summarizer->method()}, {"built", st->built},
                       {"kept", st->kept}, {"removed", st->removed}};
-  std::printf("%s\n", j.dump().c_str());
+  if (a.has("json")) {
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("摘要树（%s）：新写 %zu 个节点，%zu 个未变沿用，删去 %zu 个过时节点\n",
+                summarizer->method() == std::string("extractive") ? "抽取式，不用模型" : "模型生成",
+                size_t(st->built), size_t(st->kept), size_t(st->removed));
+  }
   return 0;
 }
 
@@ -137,7 +148,12 @@ Registrar reg({.name = "summarize",
                            {"arc-size", "N", "chapters per arc (default 10)"},
                            {"chapter-zi", "N", "chapter summary length in 字 (default 300)"},
                            {"ctx", "N", "llm: context size in tokens (default 16384)"},
-                           {"scenes", "", "llm: also summarize scenes (slow)"}},
+                           {"scenes", "", "llm: also summarize scenes (slow)"},
+                           {"kv-type", "T", "llm: KV cache type f16|f32|q8_0"},
+                           {"kv-host-mb", "MB", "llm: KV host-RAM budget in MiB"},
+                           {"kv-dir", "D", "llm: KV disk tier folder"},
+                           {"kv-disk-mb", "MB", "llm: KV disk tier budget in MiB"},
+                           {"json", "", "print the counts as JSON"}},
                .run = run_summarize});
 
 }  // namespace

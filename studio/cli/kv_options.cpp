@@ -60,4 +60,38 @@ Status apply_kv_options(const Args& a, EngineOptions* bo) {
   return Status::Ok();
 }
 
+std::vector<OptSpec> engine_kv_option_specs() {
+  return {{"kv-type", "T", "KV cache type f16|f32|q8_0 (default f16; q8_0 halves the KV memory)"},
+          {"kv-host-mb", "MB", "KV host-RAM budget in MiB (default: room for the whole context)"},
+          {"host-kv-mb", "MB", "same as --kv-host-mb"},
+          {"kv-dir", "D", "KV disk tier: spill blocks beyond the host budget to a file in folder D"},
+          {"kv-disk-mb", "MB", "KV disk tier budget in MiB (default: room for the whole context)"}};
+}
+
+Status apply_kv_options(const Args& a, studio::EngineSettings* s) {
+  if (!kv_type_from_name(a.get_or("kv-type", "f16"), &s->kv_type))
+    return make_error("--kv-type must be f16, f32 or q8_0");
+  if (a.has("host-kv-mb") && a.has("kv-host-mb")) return make_error("give --host-kv-mb or --kv-host-mb, not both");
+  const char* host_opt = a.has("host-kv-mb") ? "host-kv-mb" : "kv-host-mb";
+  auto host_mb = a.get_int(host_opt, 0);
+  auto disk_mb = a.get_int("kv-disk-mb", 0);
+  if (!host_mb.ok()) return make_error(host_mb.error());
+  if (!disk_mb.ok()) return make_error(disk_mb.error());
+  if (*host_mb < 0) return make_error(std::string("--") + host_opt + " cannot be negative");
+  if (*disk_mb < 0) return make_error("--kv-disk-mb cannot be negative");
+  s->kv_host_mb = *host_mb;
+  s->kv_disk_mb = *disk_mb;
+  if (a.has("kv-dir")) {
+    const std::filesystem::path dir(*a.get("kv-dir"));
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || !std::filesystem::is_directory(dir))
+      return make_error("--kv-dir " + dir.string() + ": not a folder that can be created (" + ec.message() + ")");
+    s->kv_disk_dir = dir.string();
+  } else if (*disk_mb > 0) {
+    return make_error("--kv-disk-mb needs --kv-dir (the folder of the spill file)");
+  }
+  return Status::Ok();
+}
+
 }  // namespace cj::cli

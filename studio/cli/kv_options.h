@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "engine/base/result.h"
 #include "studio/args.h"
+#include "studio/engine_config.h"
 
 namespace cj::cli {
 
@@ -16,5 +17,11 @@ std::vector<OptSpec> kv_option_specs();
 std::vector<OptSpec> with_kv_options(std::vector<OptSpec> base);
 // Fills bo's backend, kv_type, kv_host_bytes, kv_disk, device_kv_bytes and gpu_layers from the options; a clear error for a bad value.
 Status apply_kv_options(const Args& a, EngineOptions* bo);
+
+// The writing commands (draft, continue, rewrite, jobs resume, serve, check/summarize with a model) fill the
+// studio's one engine configuration instead (studio/engine_config.h), as settings.json and the GUI do:
+//   --kv-type f16|f32|q8_0   --kv-host-mb N (or --host-kv-mb)   --kv-dir D   --kv-disk-mb N
+std::vector<OptSpec> engine_kv_option_specs();
+Status apply_kv_options(const Args& a, studio::EngineSettings* s);
 
 }  // namespace cj::cli

@@ -15,6 +15,7 @@
 #include "studio/args.h"
 #include "studio/cli/chapter_options.h"
 #include "studio/cli/command.h"
+#include "studio/cli/kv_options.h"
 #include "studio/engine_session.h"
 #include "studio/remote_generator.h"
 #include "studio/job_queue.h"
@@ -25,25 +26,31 @@
 namespace cj::cli::studio_cli {
 
 inline std::vector<OptSpec> engine_options() {
-  return {{"model", "M", "GGUF model file (or --remote)"},
+  std::vector<OptSpec> o = {{"model", "M", "GGUF model file (or --remote)"},
           {"remote", "URL", "OpenAI-compatible server instead of --model (vLLM, SGLang, llama-server, serve)"},
           {"remote-model", "NAME", "the server's model id (default: the first in its /v1/models)"},
           {"api-key-env", "VAR", "send the API key in environment variable VAR (remote)"},
           {"backend", "B", "cpu|cuda: where the local model runs (default cpu)"},
           {"threads", "T", "threads (default 2)"},
-          {"ctx", "N", "context size in tokens (default 4096; remote: the server's window)"},
+          {"ctx", "N", "context size in tokens (default: what this machine holds, up to the model's trained "
+                       "length; remote: the server's window, default 8192)"},
           {"temp", "T", "temperature (default 0.8; 0 = greedy)"},
-          {"seed", "S", "sampling seed (default 0)"},
+          {"seed", "S", "sampling seed (default: a fresh one each run, printed and stored with the revision)"},
           {"chat", "", "wrap prompts as a ChatML user turn (instruction-tuned models; --remote: always)"},
           {"prompt-style", "S",
            "instruct (default: Chinese instructions) or plain (base models: context + text only; --remote: raw "
            "text to /v1/completions)"},
           {"checkpoint-every", "N", "checkpoint the text every N pieces (default 32)"}};
+  for (auto& k : engine_kv_option_specs()) o.push_back(std::move(k));
+  return o;
 }
 
-inline Result<studio::EngineSettings> engine_settings(const Args& a, int default_ctx = 4096) {
+// The studio's one engine configuration (studio/engine_config.h) from the command line: the same struct that
+// settings.json and the GUI fill. default_ctx 0 = what the machine holds, up to the model's trained length.
+inline Result<studio::EngineSettings> engine_settings(const Args& a, int default_ctx = 0) {
   studio::EngineSettings s;
   s.model_path = a.get_or("model", "");
+  CJ_TRY(apply_kv_options(a, &s));
   auto threads = a.get_int("threads", 2);
   auto ctx = a.get_int("ctx", default_ctx);
   auto temp = a.get_double("temp", 0.8);
@@ -64,7 +71,7 @@ inline Result<studio::EngineSettings> engine_settings(const Args& a, int default
 
 // --model M (local engine) or --remote URL [--remote-model NAME] [--api-key-env VAR] (an OpenAI-compatible
 // server), with the shared options; the model is loaded / the server asked for its models here.
-inline Result<std::unique_ptr<studio::Generator>> open_generator(const Args& a, int default_ctx = 4096) {
+inline Result<std::unique_ptr<studio::Generator>> open_generator(const Args& a, int default_ctx = 0) {
   if (a.has("remote")) {
     if (a.has("model")) return make_error("give either --model (local) or --remote (a server), not both");
     studio::RemoteSettings r;
@@ -76,7 +83,7 @@ inline Result<std::unique_ptr<studio::Generator>> open_generator(const Args& a, 
       if (!key || !*key) return make_error("--api-key-env " + var + ": that environment variable is not set");
       r.api_key = key;
     }
-    auto ctx = a.get_int("ctx", default_ctx);
+    auto ctx = a.get_int("ctx", default_ctx > 0 ? default_ctx : 8192);
     auto temp = a.get_double("temp", 0.8);
     if (!ctx.ok()) return make_error(ctx.error());
     if (!temp.ok()) return make_error(temp.error());
@@ -153,12 +160,13 @@ inline int run_workflow_cmd(const Args& a, studio::WorkflowParams p) {
   auto seed = a.get_int("seed", 0);
   for (const auto* r : {&book, &tokens, &every, &seed})
     if (!r->ok()) return fail(r->error());
+  if (*seed < 0) return fail("--seed must be 0 or more");
   auto temp = a.get_double("temp", 0.8);
   if (!temp.ok()) return fail(temp.error());
   p.book_id = *book;
   p.max_tokens = int(*tokens);
   p.temperature = float(*temp);
-  p.seed = uint64_t(*seed);
+  p.seed = a.has("seed") ? uint64_t(*seed) : studio::fresh_seed();  // kept in the job and the revision
   p.prompt_style = a.get_or("prompt-style", "instruct");
 
   auto dbr = storage::Database::open(*a.get("db"), {.create = false});
@@ -184,11 +192,17 @@ inline int run_workflow_cmd(const Args& a, studio::WorkflowParams p) {
   const auto& r = out.result;
   if (json) {
     nlohmann::json j = {{"job", *id},          {"status", out.status}, {"chapter_id", r.chapter_id},
-                        {"revision_id", r.revision_id}, {"text", r.generated}, {"chars", r.chars},
+                        {"revision_id", r.revision_id}, {"text", r.generated}, {"chars", r.chars}, {"seed", r.seed},
                         {"gen_tokens", r.gen_tokens},   {"message", out.message}};
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::fprintf(stderr, "job %lld: %s — %s\n", static_cast<long long>(*id), out.status.c_str(), out.message.c_str());
+    if (out.status == "done" && r.revision_id)
+      std::fprintf(stderr,
+                   "the chapter is unchanged until you accept: changjuan-cli revisions accept --db %s --id %lld  "
+                   "(compare first: changjuan-cli revisions diff --db %s --id %lld)\n",
+                   a.get("db")->c_str(), static_cast<long long>(r.revision_id), a.get("db")->c_str(),
+                   static_cast<long long>(r.revision_id));
   }
   if (out.status == "failed") return 1;
   return out.status == "done" ? 0 : 130;

@@ -18,7 +18,7 @@ json() { $PY -c "import json,sys; j=json.load(sys.stdin); $1"; }
 # ---- import: what was decided, in words and in JSON ----
 out=$("$CLI" import --db "$D" --file "$B/shuihu-like.txt"); rc=$?
 check "import exits 0 ($out)" '[ $rc -eq 0 ]'
-check "import says what it found: $out" '[ "$out" = "imported «水泊故事» as book 1: 25 chapters (楔子 … 第二十四回); UTF-8" ]'
+check "import says what it found: $out" '[ "$(printf "%s" "$out" | head -1)" = "imported «水泊故事» as book 1: 25 chapters (楔子 … 第二十四回); UTF-8" ]'
 out=$("$CLI" import --db "$tmp/s.cjbook" --file "$B/stories-wrapped.txt" --json)
 check "stories: 5 chapters, reflowed ($out)" 'printf "%s" "$out" | json "assert j[\"chapters\"] == 5 and j[\"stories\"] and j[\"sections\"] == 3 and j[\"reflowed\"] > 10 and j[\"toc_lines\"] == 0 and j[\"first_label\"] == \"风起\""'
 # A table of contents in front (the layout of 儒林外史 as downloaded): title, author, 12 回目, then the text.
@@ -60,7 +60,7 @@ check "--as-of 19 is before 第二十回 ($out)" 'printf "%s" "$out" | json "ass
 
 # ---- check: findings name chapters as the book does ----
 out=$("$CLI" check --db "$D" --book 1 2>/dev/null)
-check "check text: $out" 'printf "%s" "$out" | head -1 | grep -q "^第二十二回 \[30,34) after_death：「晁盖」按记录在第二十回已经死亡（死亡），此处却在第二十二回说话$"'
+check "check text: $out" 'printf "%s" "$out" | grep -q "^死后出场（1 条）" && printf "%s" "$out" | grep -q "^  「晁盖」：1 处，第二十二回$" && printf "%s" "$out" | grep -q "#[0-9]* 第二十二回 第 31 字：「晁盖」按记录在第二十回已经死亡（死亡），此处却在第二十二回说话$"'
 out=$("$CLI" check --db "$D" --book 1 --chapters 21-22 --json 2>/dev/null)
 check "check --chapters 21-22 --json: $out" 'printf "%s" "$out" | json "assert [(f[\"chapter\"], f[\"label\"]) for f in j] == [(23, \"第二十二回\")]"'
 out=$("$CLI" check --db "$D" --book 1 --chapters 1-20 --json 2>/dev/null)
@@ -108,7 +108,7 @@ check "draft report labels ($out)" 'printf "%s" "$out" | json "assert [(x[\"chap
 check "new chapters are 第二十五回, 第二十六回 (not 第二十六/二十七回)" \
   '[ "$(sqlite3 "$D" "SELECT group_concat(heading, \"|\") FROM (SELECT heading FROM chapters WHERE ordinal >= 26 ORDER BY ordinal)")" = "第二十五回 风雪山神庙|第二十六回 智取生辰纲" ]'
 err=$("$CLI" draft --db "$D" --book 1 --chapters 30-31 --outline-file "$tmp/outline.txt" --model "$tmp/q.gguf" 2>&1 >/dev/null); rc=$?
-check "draft past the next numbers is one line ($rc): $err" '[ $rc -eq 1 ] && printf "%s" "$err" | grep -q "outline: .*no outline for 第三十回\|no outline for 第三十回"'
+check "draft past the next numbers is one line ($rc): $err" '[ $rc -eq 1 ] && [ $(printf "%s\n" "$err" | wc -l) -eq 1 ] && printf "%s" "$err" | grep -q "the next chapter is 第二十七回 (27)"'
 
 # ---- export: Markdown without code blocks; chapters holding only an unaccepted draft are named ----
 "$CLI" export --db "$D" --book 1 --format md --out "$tmp/b.md" 2>"$tmp/export.err"; rc=$?

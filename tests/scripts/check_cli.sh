@@ -64,8 +64,13 @@ check "variant span is 2 characters" '[ $((fend - fstart)) -eq 2 ]'
 res2=$("$CLI" check --db "$DB" --book 1 --json --force 2>/dev/null)
 check "dismissed finding does not come back" '! printf "%s" "$res2" | grep -q "\"id\":$fid,"'
 check "dismissed finding not re-added" '! printf "%s" "$res2" | $PY -c "import json,sys; assert any(f[\"chapter\"]==28 and f[\"kind\"]==\"name_variant\" for f in json.load(sys.stdin))" 2>/dev/null'
-msg=$("$CLI" check --db "$DB" --book 1 2>&1 >/dev/null)
-check "unchanged book: nothing re-checked ($msg)" 'printf "%s" "$msg" | grep -q "checked 0 chapters (120 unchanged"'
+msg=$("$CLI" check --db "$DB" --book 1 2>/dev/null | head -1)
+check "unchanged book: nothing re-checked ($msg)" 'printf "%s" "$msg" | grep -q "检查了 0 章（120 章未改动"'
+# Human-readable by default: grouped by kind (in Chinese) and by the name, with the book's chapter labels.
+human=$("$CLI" check --db "$DB" --book 1 --force 2>/dev/null)
+check "human output groups by kind in Chinese" 'printf "%s" "$human" | grep -q "^死后出场（"'
+check "human output names chapters by the book's labels" 'printf "%s" "$human" | grep -q "第.*回\|第.*章"'
+check "human output is not JSON" '! printf "%s" "$human" | grep -q "^\[{"'
 "$CLI" check --db "$DB" --book 1 --chapters 100-99 >/dev/null 2>&1; check "empty range ok" '[ $? -eq 0 ]'
 "$CLI" check --db "$DB" --book 1 --model "$tmp/none.gguf" >/dev/null 2>&1; check "--model that does not exist is an error" '[ $? -eq 1 ]'
 # The LLM check on the local engine: a random-weight model answers no JSON; that is reported per chapter, the

@@ -32,12 +32,12 @@ expect-shown 第二十四回  淫妇药鸩武大郎　郓哥帮捉骂王婆
 expect-not-shown 第23章
 panel findings
 wait 6
-expect-shown 第二十二回  横海郡柴进留宾
+expect-shown 「晁盖」 1 处 · 第二十二回
 expect-shown 此处却在第二十二回说话
 expect-shown 在第二十回已经死亡
 panel context
 wait 20
-expect-shown 第二十二回 的续写上下文
+expect-shown 续写时模型收到的提示（第二十二回，光标处）
 quit
 S
 log=$(run --db "$db" --book 1 --chapter 22 --script "$tmp/list.script")

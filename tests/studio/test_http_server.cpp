@@ -114,6 +114,34 @@ TEST_F(HttpTest, ModelsListsTheServedModel) {
   ASSERT_TRUE((*c2)->models().ok());
 }
 
+// Sampling without a seed: a fresh seed per request (three requests at temperature 1 used to return the same
+// text), returned with the response; sending it back reproduces the text.
+TEST_F(HttpTest, FreshSeedPerRequestReturnedAndReproducible) {
+  const std::string body = R"({"messages":[{"role":"user","content":"林黛玉进了荣国府。"}],"max_tokens":24,"temperature":1.0})";
+  std::vector<std::string> texts;
+  std::vector<uint64_t> seeds;
+  for (int i = 0; i < 3; ++i) {
+    std::string resp = raw_http(server_->port(), post("/v1/chat/completions", body));
+    const size_t at = resp.find("\r\n\r\n");
+    ASSERT_NE(at, std::string::npos);
+    auto j = nlohmann::json::parse(resp.substr(at + 4), nullptr, false);
+    ASSERT_TRUE(j.is_object()) << resp;
+    ASSERT_TRUE(j.contains("seed")) << resp;
+    seeds.push_back(j["seed"].get<uint64_t>());
+    texts.push_back(j["choices"][0]["message"]["content"].get<std::string>());
+  }
+  EXPECT_NE(seeds[0], seeds[1]);
+  EXPECT_NE(seeds[1], seeds[2]);
+  EXPECT_TRUE(texts[0] != texts[1] || texts[1] != texts[2]) << "three sampled requests gave one text";
+  std::string again_body = body;
+  again_body.insert(again_body.size() - 1, ",\"seed\":" + std::to_string(seeds[0]));
+  std::string resp = raw_http(server_->port(), post("/v1/chat/completions", again_body));
+  auto j = nlohmann::json::parse(resp.substr(resp.find("\r\n\r\n") + 4), nullptr, false);
+  ASSERT_TRUE(j.is_object()) << resp;
+  EXPECT_EQ(j["seed"].get<uint64_t>(), seeds[0]);
+  EXPECT_EQ(j["choices"][0]["message"]["content"].get<std::string>(), texts[0]);
+}
+
 TEST_F(HttpTest, StreamedAndWholeResponsesEqualTheLocalEngine) {
   SessionRequest ref;
   ref.prompt = kPrompt;

@@ -80,6 +80,15 @@ TEST_F(ProjectSessionTest, RenameAndAddChapters) {
   EXPECT_EQ(s.chapters()[2].title, "第三回  新的一章");  // numbered like the chapters before it
   ASSERT_TRUE(s.add_chapter("").ok());
   EXPECT_EQ(s.chapters()[3].title, "第四回");
+  // A heading typed as the name must be the next number: one further on would leave a gap, one the book has
+  // would number two chapters alike; both are refused, naming the next chapter.
+  auto gap = s.add_chapter("第七回 跳号");
+  ASSERT_FALSE(gap.ok());
+  EXPECT_NE(gap.error().find("下一章是第五回"), std::string::npos) << gap.error();
+  auto twice = s.add_chapter("第二回 又一个");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().find("第五回"), std::string::npos) << twice.error();
+  EXPECT_EQ(s.chapters().size(), 4u);
   ASSERT_TRUE(s.add_chapter("第五回 风起").ok());      // a heading as the name is taken as it is
   EXPECT_EQ(s.chapters()[4].title, "第五回  风起");
   ASSERT_TRUE(s.save_chapter(2, "宝玉来了。").ok());

@@ -1,5 +1,5 @@
 // Revision diffs: paragraphs matched, a replaced paragraph diffed by characters.
-#include "ui/text_diff.h"
+#include "studio/text_diff.h"
 
 #include <gtest/gtest.h>
 
@@ -7,6 +7,10 @@
 
 namespace cj::ui {
 namespace {
+using studio::diff_chars;
+using studio::diff_text;
+using studio::DiffPara;
+using studio::DiffPiece;
 
 std::string render(const std::vector<DiffPiece>& ps) {
   std::string s;

@@ -1,12 +1,12 @@
 // Differences between two versions of a chapter, for showing a revision against the current text: paragraphs are
 // matched by a longest common subsequence; a paragraph replaced by one other paragraph is diffed again by
-// characters so that the changed words stand out. No ImGui (tested in tests/ui/text_diff_test.cpp).
+// characters so that the changed words stand out. No ImGui (tested in tests/ui/text_diff_test.cpp; the GUI's 对比 and changjuan-cli revisions diff).
 #pragma once
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace cj::ui {
+namespace cj::studio {
 
 struct DiffPiece {
   enum Kind { kSame, kRemoved, kAdded };
@@ -26,4 +26,4 @@ std::vector<DiffPara> diff_text(std::string_view old_text, std::string_view new_
 // Character (code point) diff of two paragraphs.
 std::vector<DiffPiece> diff_chars(std::string_view a, std::string_view b);
 
-}  // namespace cj::ui
+}  // namespace cj::studio

@@ -1,11 +1,11 @@
-#include "ui/text_diff.h"
+#include "studio/text_diff.h"
 
 #include <algorithm>
 #include <cstdint>
 
 #include "engine/base/utf8.h"
 
-namespace cj::ui {
+namespace cj::studio {
 namespace {
 
 std::vector<std::string_view> split_paras(std::string_view s) {
@@ -122,4 +122,4 @@ std::vector<DiffPara> diff_text(std::string_view old_text, std::string_view new_
   return out;
 }
 
-}  // namespace cj::ui
+}  // namespace cj::studio
