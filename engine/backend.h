@@ -8,6 +8,7 @@
 
 #include "engine/base/result.h"
 #include "engine/kv/kv_cache.h"
+#include "engine/kv/kv_select.h"
 #include "engine/model/model.h"
 #include "engine/model/recipe.h"
 
@@ -32,6 +33,7 @@ struct BackendOptions {
   int n_threads = 1;
   int n_batch = 256;      // tokens per forward (scratch is sized for this)
   int max_sequences = 1;  // sequences one batch may hold (attention scratch is sized for this)
+  KVSelectOptions kv_select;  // page selection in decode steps (off: exact attention)
   int n_ctx = 4096;       // tokens one sequence holds (a device backend sizes its block tables for this)
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "engine/cpu/attention_flash.h"
 #ifdef CHANGJUAN_HAVE_CUDA
 #include "engine/cuda/cuda_backend.h"
 #endif
@@ -46,6 +47,10 @@ void Sequence::copy_from(const Sequence& other) {
   kv_->share_from(*other.kv_);
 }
 
+size_t Sequence::kv_bytes_per_token() const {
+  return kv_bytes_read_per_token(*kv_, engine_->options().kv_select, kv_->n_tokens());
+}
+
 // ---- Engine -----------------------------------------------------------------------------------------------------
 
 Result<std::unique_ptr<Engine>> Engine::create(const Model& m, const EngineOptions& o) {
@@ -72,10 +77,18 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& m, const EngineOptio
   po.disk_path = o.kv_disk;
   po.disk_bytes = o.kv_disk.empty() ? 0 : o.kv_disk_bytes ? o.kv_disk_bytes : seq_bytes * size_t(o.max_sequences);
   po.n_ctx = int(std::min<int64_t>(int64_t(o.n_ctx) * o.max_sequences, int64_t(1) << 30));
+  if (o.kv_select.enabled()) {
+    if (o.backend == "cuda") return make_error("--kv-select runs on the CPU backend only (not with --backend cuda)");
+    if (!flash_supported(m.config().head_dim, m.config().head_dim_v))
+      return make_error("--kv-select needs the flash attention kernels (head sizes 32, 64 or 128 and AVX2); this "
+                        "model has head size " + std::to_string(m.config().head_dim));
+    po.summaries = true;  // the key bounds page selection scores
+  }
   BackendOptions bo;
   bo.n_threads = o.n_threads;
   bo.n_batch = int(std::min<int64_t>(o.n_batch, int64_t(o.n_ctx) * o.max_sequences));
   bo.max_sequences = o.max_sequences;
+  bo.kv_select = o.kv_select;
   bo.n_ctx = o.n_ctx;
   e->o_.n_batch = bo.n_batch;
   if (o.backend == "cuda") {
@@ -119,6 +132,7 @@ Result<std::unique_ptr<Sequence>> Engine::new_sequence() {
   ko.type = o_.kv_type;
   ko.n_ctx = o_.n_ctx;
   ko.model_id = model_id_;
+  ko.summaries = o_.kv_select.enabled();
   auto kv = KVCache::create(m_.config(), ko, pool_.get());
   if (!kv.ok()) return make_error(kv.error());
   std::unique_ptr<Sequence> s(new Sequence());

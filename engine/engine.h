@@ -17,6 +17,7 @@
 #include "engine/base/result.h"
 #include "engine/kv/kv_cache.h"
 #include "engine/kv/kv_pool.h"
+#include "engine/kv/kv_select.h"
 #include "engine/model/model.h"
 #include "engine/model/recipe.h"
 
@@ -32,6 +33,7 @@ struct EngineOptions {
   size_t kv_host_bytes = 0;  // KV host tier budget, all sequences together (0: n_ctx tokens per sequence)
   std::string kv_disk;       // KV spill file ("": none)
   size_t kv_disk_bytes = 0;  // KV disk tier budget (0 with kv_disk: n_ctx tokens per sequence)
+  KVSelectOptions kv_select; // page selection in decode steps (off: exact attention; engine/kv/kv_select.h)
   // Per-tensor placement for a backend with an accelerator (engine/model/placement.h; "" = kDefaultPlacement:
   // routed experts in host RAM computed by the CPU, attention, router and shared experts on the device). The CPU
   // backend keeps everything in host RAM and only checks that the rule parses.
@@ -70,7 +72,7 @@ class Sequence {
   // Shares every block of `other` (copy-on-write): this sequence then holds other's tokens.
   void copy_from(const Sequence& other);
   // Bytes of the KV cache one decoded token reads at the current length.
-  size_t kv_bytes_per_token() const { return kv_->bytes_read_per_token(kv_->n_tokens()); }
+  size_t kv_bytes_per_token() const;
   KVCache& kv_cache() { return *kv_; }
   const KVCache& kv_cache() const { return *kv_; }
 

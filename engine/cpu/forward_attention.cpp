@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "engine/base/result.h"
+#include "engine/cpu/attention_flash.h"
 #include "engine/kv/attn_state.h"
 #include "engine/cpu/thread_pool.h"
 
@@ -292,6 +293,9 @@ void run_tasks(ThreadPool* pool, int n, F&& f) {
 // every thread work (one step of many sequences already does). Task t of T (T <= kMaxTasks, each owning a scratch
 // slot) takes items t, t + T, t + 2T, ...
 void attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* pool, int n_threads) {
+  // The flash kernels (engine/cpu/attention_flash.h) take every shape they support, with page selection when
+  // a.select asks for it; this path is the fallback (other head sizes, no AVX2, CJ_FLASH=off).
+  if (flash_attention(a, s, pool, n_threads)) return;
   const int G = a.n_heads / a.n_kv_heads, Dv = a.head_dim_v, H = a.n_kv_heads;
   CJ_ASSERT(G == s.group_ && Dv == s.head_dim_v_);
   constexpr int TQ = AttentionScratch::kTileQ;

@@ -9,6 +9,7 @@
 namespace cj {
 
 class ThreadPool;
+struct KVSelectOptions;
 
 // A run of n_q consecutive queries of one sequence in a batch: rows row0 .. row0 + n_q - 1 of q/out, at positions
 // pos0 .. pos0 + n_q - 1; query i attends that sequence's keys 0 .. pos0 + i.
@@ -27,6 +28,7 @@ struct AttentionArgs {
   int n_groups = 0;
   const float* q = nullptr;  // [rows, n_heads * head_dim]
   float* out = nullptr;      // [rows, n_heads * head_dim_v]
+  const KVSelectOptions* select = nullptr;  // decode steps: page selection (engine/kv/kv_select.h); null: exact
 };
 
 // Scratch the attention needs, sized once per backend; nothing allocates per call. A task handles a tile of up

@@ -305,6 +305,7 @@ class CpuBackend final : public Backend {
       a.n_groups = n_groups;
       a.q = q_.data();
       a.out = att_.data();
+      a.select = o_.kv_select.enabled() ? &o_.kv_select : nullptr;
       attention(a, ascratch_, pool_.get(), o_.n_threads);
       prof_.lap(kAttn);
     }

@@ -133,9 +133,12 @@ Status KVCache::init(const ModelConfig& c, const KVCacheOptions& o, KVPool* shar
   if (shared) {
     if (shared->layout().page_bytes != L_.page_bytes || shared->layout().type != L_.type)
       return make_error("KV cache: the shared pool has another layout");
+    if (o_.summaries && !shared->has_summaries())
+      return make_error("KV cache: page selection needs key summaries, which the shared pool does not keep");
     pool_ = shared;
   } else {
     o_.pool.n_ctx = n_ctx_;
+    o_.pool.summaries = o_.summaries;
     auto p = KVPool::create(L_, o_.pool);
     if (!p.ok()) return make_error(p.error());
     owned_pool_ = std::move(p.value());
@@ -203,6 +206,8 @@ Status KVCache::prepare(int pos0, int n) {
         if (q < 0) return make_error(pool_->error());
         const uint8_t* src = pool_->read(p, 0, L_.page_bytes, pool_->host(q));
         if (src != pool_->host(q)) std::memcpy(pool_->host(q), src, L_.page_bytes);
+        if (pool_->has_summaries())
+          std::memcpy(pool_->summary(q, 0), pool_->summary(p, 0), pool_->summary_stride() * L_.n_kv_heads * 2);
         assign(l, b, q);  // drops our reference to p
         p = q;
       }
@@ -211,9 +216,44 @@ Status KVCache::prepare(int pos0, int n) {
   return {};
 }
 
+void KVCache::summarize(int p, int h, int t, const float* k) {
+  // max rows [0, D), min rows [D, 2D); unit u = t / kSummaryTokens is column u. A unit's first token resets it
+  // (a unit rewritten after a truncation mid-unit keeps the old keys' extremes too: still an upper bound).
+  constexpr int U = KVPool::kSummaryUnits;
+  uint16_t* s = pool_->summary(p, h) + t / KVPool::kSummaryTokens;
+  const int D = L_.head_dim;
+  const bool first = t % KVPool::kSummaryTokens == 0;
+  for (int d = 0; d < D; ++d) {
+    const uint16_t x = f32_to_f16(k[d]);
+    if (first) {
+      s[d * U] = x;
+      s[(D + d) * U] = x;
+      continue;
+    }
+    const float f = f16_to_f32(x);
+    if (f > f16_to_f32(s[d * U])) s[d * U] = x;
+    if (f < f16_to_f32(s[(D + d) * U])) s[(D + d) * U] = x;
+  }
+}
+
+void KVCache::rebuild_summaries(int layer, int b, int n) {
+  if (!pool_->has_summaries()) return;
+  const int p = page(layer, b);
+  std::vector<float> row(static_cast<size_t>(L_.head_dim));
+  for (int h = 0; h < L_.n_kv_heads; ++h) {
+    const uint8_t* kh = pool_->host(p) + L_.k_offset(h);
+    for (int t = 0; t < n; ++t) {
+      kv_decode_row(L_.type, kh + size_t(t) * L_.k_row_bytes, L_.head_dim, row.data());
+      summarize(p, h, t, row.data());
+    }
+  }
+}
+
 void KVCache::store(int layer, int pos, const float* k, const float* v) {
   const int b = pos / kBlockTokens, t = pos % kBlockTokens;
   uint8_t* base = pool_->host(page(layer, b));
+  if (pool_->has_summaries())
+    for (int h = 0; h < L_.n_kv_heads; ++h) summarize(page(layer, b), h, t, k + size_t(h) * L_.head_dim);
   for (int h = 0; h < L_.n_kv_heads; ++h) {
     kv_encode_row(L_.type, k + size_t(h) * L_.head_dim, L_.head_dim, base + L_.k_offset(h) + size_t(t) * L_.k_row_bytes);
     if (!L_.v_in_k)

@@ -33,6 +33,7 @@ struct KVCacheOptions {
   uint64_t model_id = 0;    // seeds the prefix hash chain (cached blocks of another model never match)
   int sink_blocks = 1;      // first blocks kept hot (attention sinks)
   int recent_blocks = 4;    // last blocks kept hot (the recent window; at least the blocks being written)
+  bool summaries = false;   // keep per-unit key summaries for page selection (KVPool::summary)
 };
 
 class KVCache {
@@ -66,6 +67,8 @@ class KVCache {
   Status prepare(int pos0, int n);
   // Stores position pos of one layer (prepared): k [n_kv_heads * head_dim], v [n_kv_heads * head_dim_v] (f32).
   void store(int layer, int pos, const float* k, const float* v);
+  // Recomputes the key summaries of the first n tokens of block b of a layer from the page (session restore).
+  void rebuild_summaries(int layer, int b, int n);
   // The slot of position pos of one layer (prepared: host-resident on the CPU path).
   KVSlot slot(int layer, int pos) const { return {page(layer, pos / kBlockTokens), pos % kBlockTokens}; }
   // After storing: the token ids of positions [pos0, pos0 + n); sets n_tokens to pos0 + n and publishes the
@@ -106,6 +109,7 @@ class KVCache {
   void assign(int layer, int b, int p);  // replaces the table entry (dropping the old page's reference)
   void set_hot(int layer, int b, bool hot);
   void update_hot(int first_written, int n_blocks);
+  void summarize(int page, int h, int t, const float* k);  // folds key row k of token t (in its block) in
 
   KVCacheOptions o_;
   KVLayout L_;

@@ -97,9 +97,15 @@ Result<std::unique_ptr<KVPool>> KVPool::create(const KVLayout& layout, const KVP
   }
   auto p = create(layout, std::move(tiers), 0);
   if (!p.ok()) return p;
+  if (o.summaries) (*p)->enable_summaries();
   (*p)->host_budget_ = host_budget;
   (*p)->disk_budget_ = disk_budget;
   return p;
+}
+
+void KVPool::enable_summaries() {
+  summary_stride_ = size_t(2) * size_t(L_.head_dim) * kSummaryUnits;
+  summaries_.assign(pages_.size() * size_t(L_.n_kv_heads) * summary_stride_, 0);
 }
 
 Result<std::unique_ptr<KVPool>> KVPool::create(const KVLayout& layout, std::vector<std::unique_ptr<KVArena>> tiers,
@@ -373,7 +379,8 @@ KVPoolStats KVPool::stats() const {
       s.disk_peak += ts.peak;
     }
   }
-  s.meta_bytes = pages_.size() * sizeof(Page) + keys_.size() * 8 + map_pages_.size() * 4 + free_pages_.capacity() * 4;
+  s.meta_bytes = pages_.size() * sizeof(Page) + keys_.size() * 8 + map_pages_.size() * 4 + free_pages_.capacity() * 4 +
+                 summaries_.size() * 2;
   s.demoted = demoted_;
   s.promoted = promoted_;
   s.dropped = dropped_;

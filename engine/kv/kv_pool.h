@@ -60,6 +60,7 @@ struct KVPoolOptions {
   std::string disk_path;   // spill file ("" = no disk tier); created, truncated, removed when the pool goes
   size_t disk_bytes = 0;   // disk tier budget; 0 with a path: room for n_ctx tokens
   int n_ctx = 4096;        // for the defaults above
+  bool summaries = false;  // per-unit key summaries for page selection (engine/kv_select.h)
 };
 
 struct KVPoolStats {
@@ -119,6 +120,21 @@ class KVPool {
   bool lookup(uint64_t key, int* pages) const;
   void insert(uint64_t key, const int* pages);
 
+  // Page selection: per page and KV head, the max then the min of each key channel over each unit of
+  // kSummaryTokens tokens, f16 [2][head_dim][kSummaryUnits] (channel-major, units side by side). Host memory
+  // whatever the page's tier. nullptr without summaries.
+  static constexpr int kSummaryTokens = 32;
+  static constexpr int kSummaryUnits = KVLayout::kBlockTokens / kSummaryTokens;
+  bool has_summaries() const { return !summaries_.empty(); }
+  void enable_summaries();  // allocates them (KVPoolOptions::summaries does this at creation)
+  uint16_t* summary(int p, int h) {
+    return summaries_.data() + (size_t(p) * size_t(L_.n_kv_heads) + size_t(h)) * summary_stride_;
+  }
+  const uint16_t* summary(int p, int h) const {
+    return summaries_.data() + (size_t(p) * size_t(L_.n_kv_heads) + size_t(h)) * summary_stride_;
+  }
+  size_t summary_stride() const { return summary_stride_; }  // f16 values per page and head
+
   KVPoolStats stats() const;
   // Set when a disk read or write failed (the attention then saw zeros); the backend reports it.
   const std::string& io_error() const { return io_error_; }
@@ -161,6 +177,8 @@ class KVPool {
   // Prefix map: open addressing, capacity a power of two >= 2 * max blocks; keys_[i] == 0 is empty, a removed
   // entry becomes kTomb. map_pages_[i * n_layers + l] the page of layer l.
   static constexpr uint64_t kTomb = 1;
+  std::vector<uint16_t> summaries_;  // [max_pages, n_kv_heads, summary_stride]
+  size_t summary_stride_ = 0;
   std::vector<uint64_t> keys_;
   std::vector<int> map_pages_;
   int cached_ = 0;

@@ -135,6 +135,7 @@ Status load_kv_session(const std::string& path, KVCache& kv, uint64_t tokenizer_
         kv.truncate(0);
         return refuse("the file changed while it was read");
       }
+    for (int l = 0; l < L.n_layers; ++l) kv.rebuild_summaries(l, b, cnt);  // page selection's key bounds
     kv.commit(p0, toks.data() + p0, cnt);
   }
   return {};

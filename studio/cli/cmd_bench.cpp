@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/cpu/attention_flash.h"
 #include "engine/engine.h"
 #include "engine/cpu/membw.h"
 #ifdef CHANGJUAN_HAVE_CUDA
@@ -31,9 +32,35 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : (v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]));
 }
 
+// Fills positions [0, n) of every layer of a sequence with random keys and values (--depth-fill random): a context
+// of the given depth in seconds instead of an hour of prefill, for decode-speed measurements at 128k tokens. The
+// keys are normal(0, 1) per channel; page selection still reads and scores all of them.
+Status fill_random(const Model& m, Sequence& seq, int n, std::mt19937& rng) {
+  const ModelConfig& c = m.config();
+  KVCache& kv = seq.kv_cache();
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> k(static_cast<size_t>(c.kv_dim())), v(static_cast<size_t>(c.v_dim()));
+  std::vector<int32_t> toks(KVCache::kBlockTokens);
+  for (int p0 = 0; p0 < n; p0 += KVCache::kBlockTokens) {
+    const int cnt = std::min(KVCache::kBlockTokens, n - p0);
+    CJ_TRY(kv.prepare(p0, cnt));
+    for (int p = p0; p < p0 + cnt; ++p)
+      for (int l = 0; l < c.n_layers; ++l) {
+        for (float& x : k) x = nd(rng);
+        for (float& x : v) x = nd(rng);
+        kv.store(l, p, k.data(), v.data());
+      }
+    for (int i = 0; i < cnt; ++i) toks[size_t(i)] = TokenId(rng() % uint32_t(c.n_vocab));
+    kv.commit(p0, toks.data(), cnt);
+  }
+  return {};
+}
+
 int run_bench(const Args& a) {
   auto threads = a.get_int("threads", 1);
-  auto n_prompt = a.get_int("prompt", 128);
+  // --depth D: the prompt is D tokens (prefill of D measured), then decode at depth D (llama-bench -p D / -d D).
+  if (a.has("depth") && a.has("prompt")) return fail("give --depth or --prompt, not both");
+  auto n_prompt = a.get_int(a.has("depth") ? "depth" : "prompt", 128);
   auto n_gen = a.get_int("gen", 64);
   auto reps = a.get_int("repeats", 3);
   auto n_seq = a.get_int("sequences", 1);
@@ -41,7 +68,10 @@ int run_bench(const Args& a) {
   for (const auto* r : {&threads, &n_prompt, &n_gen, &reps, &n_seq, &n_shared})
     if (!r->ok()) return fail(r->error());
   if (*n_prompt < 1 || *n_gen < 1 || *reps < 1 || *n_prompt + *n_gen > 1 << 20)
-    return fail("--prompt, --gen and --repeats must be positive");
+    return fail("--prompt/--depth, --gen and --repeats must be positive (and their sum at most 1048576)");
+  const std::string fill = a.get_or("depth-fill", "prefill");
+  if (fill != "prefill" && fill != "random") return fail("--depth-fill must be prefill or random");
+  const bool random_fill = fill == "random";
   if (*n_seq < 1 || *n_seq > 256) return fail("--sequences must be between 1 and 256");
   if (*n_shared < 0 || *n_shared > *n_prompt) return fail("--shared-prefix must be between 0 and --prompt");
   auto model = Model::load(*a.get("model"));
@@ -95,11 +125,15 @@ int run_bench(const Args& a) {
     for (int i = 0; i < N; ++i) {
       auto ti = Clock::now();
       const std::vector<TokenId>& p = prompts[size_t(i)];
-      const int k = i > 0 && *n_shared > 0 ? seqs[size_t(i)]->reuse_prefix(p.data(), int(p.size())) : 0;
-      reused += k;
+      int k = i > 0 && *n_shared > 0 ? seqs[size_t(i)]->reuse_prefix(p.data(), int(p.size())) : 0;
+      if (random_fill) {  // all but the last prompt token written directly; the last one is evaluated for logits
+        if (Status s = fill_random(m, *seqs[size_t(i)], int(p.size()) - 1, rng); !s.ok()) return fail(s.error());
+        k = int(p.size()) - 1;
+      }
+      reused += random_fill ? 0 : k;
       if (Status s = seqs[size_t(i)]->eval(p.data() + k, int(p.size()) - k, logits.data() + size_t(i) * V, 1); !s.ok())
         return fail(s.error());
-      if (i == 0) pre.push_back(double(p.size()) / seconds_since(ti));
+      if (i == 0 && !random_fill) pre.push_back(double(p.size()) / seconds_since(ti));
       next[size_t(i)] = TokenId(std::max_element(logits.begin() + long(i) * V, logits.begin() + long(i + 1) * V) -
                                 (logits.begin() + long(i) * V));
     }
@@ -140,7 +174,8 @@ int run_bench(const Args& a) {
     }
   }
   const double prefill = median(pre), decode = median(dec), aggregate = median(agg), prefill_all = median(pre_all);
-  const double bytes_per_step = double(m.weight_bytes_per_token()) + double(kv_bytes_sum) / double(*n_gen);
+  const double kv_bytes_step = double(kv_bytes_sum) / double(*n_gen);
+  const double bytes_per_step = double(m.weight_bytes_per_token()) + kv_bytes_step;
   const double bytes_per_token = bytes_per_step / double(N);
   const double bw = measure_bw ? median(bws) : 0, util = measure_bw ? median(utils) : 0;
   const double decode_gbs = bytes_per_step * decode / 1e9;
@@ -155,11 +190,15 @@ int run_bench(const Args& a) {
                       {"describe", m.describe()},
                       {"threads", eo.n_threads},
                       {"prompt", *n_prompt},
+                      {"depth", *n_prompt},
+                      {"depth_fill", fill},
+                      {"kv_select", describe_kv_select(eo.kv_select)},
+                      {"attention", flash_isa_name(flash_isa())},
                       {"gen", *n_gen},
                       {"repeats", *reps},
                       {"sequences", N},
                       {"kv_type", kv_type_name(eo.kv_type)},
-                      {"prefill_tok_s", prefill},
+                      {"prefill_tok_s", random_fill ? nlohmann::json(nullptr) : nlohmann::json(prefill)},
                       {"decode_tok_s", decode},
                       {"aggregate_decode_tok_s", aggregate},
                       {"aggregate_prefill_tok_s", prefill_all},
@@ -168,6 +207,8 @@ int run_bench(const Args& a) {
                       {"aggregate_decode_tok_s_all", agg},
                       {"bytes_per_token", bytes_per_token},
                       {"bytes_per_step", bytes_per_step},
+                      {"weight_bytes_per_token", double(m.weight_bytes_per_token())},
+                      {"kv_bytes_per_token", kv_bytes_step / double(N)},
                       {"decode_gbs", decode_gbs},
                       {"bandwidth_gbs", bw > 0 ? nlohmann::json(bw) : nlohmann::json(nullptr)},
                       {"bandwidth_gbs_all", bws},
@@ -177,10 +218,13 @@ int run_bench(const Args& a) {
   if (a.has("json")) {
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("%s\nprefill %.1f tok/s, decode %.1f tok/s", m.describe().c_str(), prefill, decode);
+    std::printf("%s\nprefill %.1f tok/s (%lld tokens%s), decode %.1f tok/s at depth %lld", m.describe().c_str(),
+                random_fill ? 0.0 : prefill, static_cast<long long>(*n_prompt),
+                random_fill ? ", not measured: --depth-fill random" : "", decode, static_cast<long long>(*n_prompt));
     if (N > 1) std::printf(" per sequence, %.1f tok/s over %d sequences", aggregate, N);
-    std::printf(", %.1f MB/step, %.1f GB/s of %.1f GB/s measured (%.0f%%)\nKV: %.1f MiB on the host, %.1f MiB on disk\n",
-                bytes_per_step / 1e6, decode_gbs, bw, 100 * util, double(kv_after.host_used) / (1 << 20),
+    std::printf(", %.1f MB/step (weights %.1f + KV %.1f), %.1f GB/s of %.1f GB/s measured (%.0f%%)\nKV: %.1f MiB on the "
+                "host, %.1f MiB on disk\n",
+                bytes_per_step / 1e6, double(m.weight_bytes_per_token()) / 1e6, kv_bytes_step / 1e6, decode_gbs, bw, 100 * util, double(kv_after.host_used) / (1 << 20),
                 double(kv_after.disk_used) / (1 << 20));
   }
   return 0;
@@ -191,6 +235,9 @@ Registrar reg({.name = "bench",
                .options = with_kv_options({{"model", "M", "GGUF model file", true},
                            {"threads", "T", "threads (default 1)"},
                            {"prompt", "P", "prompt tokens (default 128)"},
+                           {"depth", "D", "context depth: prefill of D tokens, then decode at depth D"},
+                           {"depth-fill", "F", "prefill (default) or random: write random keys/values for the "
+                                               "depth instead of prefilling (decode speed only)"},
                            {"gen", "G", "decoded tokens (default 64)"},
                            {"repeats", "R", "repeats; medians are reported (default 3)"},
                            {"sequences", "N", "decode N sequences in one batch per step (default 1)"},

@@ -13,7 +13,9 @@ std::vector<OptSpec> kv_option_specs() {
           {"kv-disk", "F", "spill KV blocks beyond the host budget to file F"},
           {"backend", "B", "cpu|cuda: where the model runs (default cpu)"},
           {"device-kv-mb", "MB", "GPU KV budget of --backend cuda (default: the context, or what fits)"},
-          {"gpu-layers", "N", "layers on the GPU with --backend cuda (default: all that fit)"}};
+          {"gpu-layers", "N", "layers on the GPU with --backend cuda (default: all that fit)"},
+          {"kv-select", "K", "decode attends only the best K pages of 32 tokens (1/8, 0.125 or a count) plus sinks "
+                             "and the recent window (default off: exact; CPU backend)"}};
 }
 
 std::vector<OptSpec> with_kv_options(std::vector<OptSpec> base) {
@@ -54,6 +56,7 @@ Status apply_kv_options(const Args& a, EngineOptions* bo) {
   } else {
     bo->kv_disk = a.get_or("kv-disk", "");
   }
+  if (Status s = parse_kv_select(a.get_or("kv-select", "off"), &bo->kv_select); !s.ok()) return s;
   return Status::Ok();
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine/engine.h"
+#include "engine/cpu/attention_flash.h"
 #include "engine/cpu/forward_attention.h"
 #include "engine/kv/kv_cache.h"
 #include "engine/kv/kv_pool.h"
@@ -294,7 +295,17 @@ TEST(KvPaged, Q8CacheIsCloseToF16) {
   o.kv_type = KVType::Q8_0;
   auto q8 = test::engine_logits(**m, toks, o);
   const double e16 = test::max_row_rel_err(f16, f32, 256), e8 = test::max_row_rel_err(q8, f32, 256);
-  EXPECT_LT(e16, 2e-3);
+  // f16 KV: on AVX512-BF16 CPUs the flash kernel multiplies bf16-rounded queries, keys, weights and values (f32
+  // sums; issue 25, docs/long_context.md), ~7e-3 on this model; the f32 kernel only rounds the cache to f16.
+  EXPECT_LT(e16, flash_isa() == FlashIsa::Avx512Bf16 ? 1e-2 : 2e-3);
+  if (flash_isa() == FlashIsa::Avx512Bf16) {
+    set_flash_isa(FlashIsa::Avx2);
+    o.kv_type = KVType::F16;
+    const double e16_f32 = test::max_row_rel_err(test::engine_logits(**m, toks, o), f32, 256);
+    set_flash_isa(FlashIsa::Avx512Bf16);
+    EXPECT_LT(e16_f32, 2e-3);
+    std::printf("f16 KV through the f32 kernel: %.2e\n", e16_f32);
+  }
   EXPECT_LT(e8, 4e-2);  // stated tolerance for q8_0 KV: 4% relative logit error per row on this model
   EXPECT_GT(e8, 0.0);
   std::printf("max row rel err vs f32 KV: f16 %.2e, q8_0 %.2e\n", e16, e8);

@@ -1,0 +1,398 @@
+// The flash-attention driver: work items, key chunks over the pages, split-K merge; and the scalar reference.
+#include "engine/cpu/attention_flash.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "engine/cpu/attention_flash_kernels.h"
+#include "engine/cpu/cpu_features.h"
+#include "engine/cpu/forward_attention.h"
+#include "engine/cpu/page_select.h"
+#include "engine/cpu/thread_pool.h"
+#include "engine/kv/attn_state.h"
+
+namespace cj {
+
+using flash::kChunk;
+
+namespace {
+FlashIsa detect_isa() {
+  static const FlashIsa isa = [] {
+    const CpuFeatures& f = cpu_features();
+    FlashIsa best = f.avx512 && f.avx512_bf16 ? FlashIsa::Avx512Bf16 : f.avx2 ? FlashIsa::Avx2 : FlashIsa::None;
+    const char* env = std::getenv("CJ_FLASH");
+    if (env) {
+      const std::string e = env;
+      if (e == "off") best = FlashIsa::None;
+      else if (e == "avx2" && f.avx2) best = FlashIsa::Avx2;
+    }
+    return best;
+  }();
+  return isa;
+}
+std::atomic<int> g_isa{-1};  // set_flash_isa override
+}  // namespace
+
+FlashIsa flash_isa() {
+  const int v = g_isa.load(std::memory_order_relaxed);
+  return v < 0 ? detect_isa() : FlashIsa(v);
+}
+
+void set_flash_isa(FlashIsa isa) { g_isa.store(int(isa), std::memory_order_relaxed); }
+
+const char* flash_isa_name(FlashIsa isa) {
+  switch (isa) {
+    case FlashIsa::Avx512Bf16: return "avx512bf16";
+    case FlashIsa::Avx2: return "avx2";
+    default: return "off";
+  }
+}
+
+namespace {
+
+bool size_ok(int d) { return d == 32 || d == 64 || d == 128; }
+
+const flash::Kernels* kernels_for(FlashIsa isa) {
+  const CpuFeatures& f = cpu_features();
+  if (isa == FlashIsa::Avx512Bf16 && f.avx512 && f.avx512_bf16) return &flash::kernels_avx512bf16();
+  if (isa == FlashIsa::Avx2 && f.avx2) return &flash::kernels_avx2();
+  return nullptr;
+}
+
+// Per-thread buffers of a work item, grown on first use (then reused: nothing allocates in the token loop).
+struct TileMemory {
+  std::vector<uint8_t> mem;
+  flash::Tile tile;
+  void prepare(const flash::Kernels& K, int M, int D, int Dv) {
+    auto up = [](size_t n) { return (n + 63) / 64 * 64; };
+    const size_t sz[] = {up(K.qp_bytes(M, D)), up(size_t(M) * Dv * 4), up(size_t(M) * 4), up(size_t(M) * 4),
+                         up(K.kt_bytes(D)),    up(K.vp_bytes(Dv)),      up(K.pb_bytes())};
+    size_t total = 64;
+    for (size_t s : sz) total += s;
+    if (mem.size() < total) mem.assign(total, 0);
+    uint8_t* p = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(mem.data()) + 63) / 64 * 64);
+    void* ptr[7];
+    for (int i = 0; i < 7; ++i) {
+      ptr[i] = p;
+      p += sz[i];
+    }
+    tile.qp = ptr[0];
+    tile.o = static_cast<float*>(ptr[1]);
+    tile.m = static_cast<float*>(ptr[2]);
+    tile.l = static_cast<float*>(ptr[3]);
+    tile.kt = ptr[4];
+    tile.vp = ptr[5];
+    tile.pb = ptr[6];
+  }
+};
+
+TileMemory& tile_memory() {
+  thread_local TileMemory m;
+  return m;
+}
+
+// Walks the keys with indices [k0, k1) of the concatenated ranges of one sequence's cache, in chunks that stay
+// inside one 64-key-aligned run of a page, calling K.chunk for each. Keys past `last` (the tile's last query
+// position) are skipped.
+void walk_keys(const KVCache& kv, int layer, const flash::Kernels& K, flash::Tile& tile, int g, const KeyRange* ranges,
+               int n_ranges, long k0, long k1, int last, uint8_t* stage) {
+  const KVLayout& L = kv.layout();
+  constexpr int BT = KVCache::kBlockTokens;
+  long base = 0;  // key index of the current range's first key
+  int cur_b = -1;
+  const uint8_t *kb = nullptr, *vb = nullptr;
+  for (int r = 0; r < n_ranges && base < k1; ++r) {
+    const KeyRange& R = ranges[r];
+    const long len = R.t1 - R.t0;
+    const long lo = std::max(k0, base), hi = std::min(k1, base + len);
+    base += len;
+    if (lo >= hi) continue;
+    int t = R.t0 + int(lo - (base - len));
+    const int te = std::min(R.t0 + int(hi - (base - len)), last + 1);
+    while (t < te) {
+      const int ce = std::min(te, (t / kChunk + 1) * kChunk);
+      const int b = t / BT;
+      if (b != cur_b) {
+        kb = kv.k_head(layer, b, g, stage);
+        vb = kv.v_head(layer, b, g, stage + L.k_head_bytes);
+        cur_b = b;
+      }
+      const int off = t % BT;
+      // Prefetch the next chunk of this page while this one is computed: past a few thousand keys the cache
+      // comes from DRAM, and the chunk's K and V rows are two separate 4-8 KB runs the hardware prefetcher
+      // does not run ahead on far enough.
+      const int noff = off + (ce - t);
+      if (noff < BT && ce < te) {
+        const int nn = std::min(kChunk, std::min(te - ce, BT - noff));
+        const char* kp = reinterpret_cast<const char*>(kb + size_t(noff) * L.k_row_bytes);
+        const char* vp = reinterpret_cast<const char*>(vb + size_t(noff) * L.v_row_bytes);
+        for (size_t i = 0; i < size_t(nn) * L.k_row_bytes; i += 64) __builtin_prefetch(kp + i, 0, 3);
+        for (size_t i = 0; i < size_t(nn) * L.v_row_bytes; i += 64) __builtin_prefetch(vp + i, 0, 3);
+      }
+      K.chunk(tile, kb + size_t(off) * L.k_row_bytes, vb + size_t(off) * L.v_row_bytes, t, ce - t);
+      t = ce;
+    }
+  }
+}
+
+void init_tile(flash::Tile& t, const AttentionArgs& a, const KVCache& kv, int M) {
+  const KVLayout& L = kv.layout();
+  t.G = a.n_heads / a.n_kv_heads;
+  t.D = a.head_dim;
+  t.Dv = a.head_dim_v;
+  t.M = M;
+  t.type = L.type;
+  t.krb = L.k_row_bytes;
+  t.vrb = L.v_row_bytes;
+}
+
+template <typename F>
+void run_tasks(ThreadPool* pool, int n, F&& f) {
+  if (pool && n > 1) pool->parallel_for(n, f);
+  else
+    for (int i = 0; i < n; ++i) f(i);
+}
+
+// Per-call bookkeeping of a batch (grown on the first calls).
+struct Plan {
+  std::vector<int> prefill_group, prefill_first;  // prefill runs: group index, first item
+  std::vector<int> decode_group;                  // decode steps: group index
+  std::vector<const KeySelection*> sel;           // per decode step (nullptr: every key)
+  std::vector<long> keys;                         // per decode step and KV head: keys attended
+};
+
+Plan& plan_scratch() {
+  thread_local Plan p;
+  return p;
+}
+
+}  // namespace
+
+bool flash_supported(int head_dim, int head_dim_v) {
+  return flash_isa() != FlashIsa::None && size_ok(head_dim) && size_ok(head_dim_v);
+}
+
+// Work items: prefill (run, query tile, KV head), latest tiles first; then decode (step, KV head, key split). Task
+// t of T (T <= kMaxTasks, each owning a disk-stage slot) takes items t, t + T, ...
+bool flash_attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* pool, int n_threads,
+                     const KeySelection* const* given, FlashIsa isa) {
+  if (a.n_groups < 1) return false;
+  // F32 KV is the precision choice: its keys and values are not rounded to bf16 (the f32 kernel serves them).
+  if (isa == FlashIsa::Avx512Bf16)
+    for (int i = 0; i < a.n_groups; ++i)
+      if (a.groups[i].kv->layout().type == KVType::F32) isa = FlashIsa::Avx2;
+  const flash::Kernels* Kp = kernels_for(isa);
+  if (!Kp || !size_ok(a.head_dim) || !size_ok(a.head_dim_v)) return false;
+  // Rows of a work item: at most 128 (prefill tiles) or G (decode); task slots: one per KV head at least.
+  const int G = a.n_heads / a.n_kv_heads, D = a.head_dim, Dv = a.head_dim_v, H = a.n_kv_heads;
+  if (G > 256 || H > AttentionScratch::kMaxTasks) return false;
+  const flash::Kernels& K = *Kp;
+  const int SF = attn::state_floats(Dv);
+  Plan& P = plan_scratch();
+  P.prefill_group.clear();
+  P.prefill_first.clear();
+  P.decode_group.clear();
+  int prefill_rows = 0;
+  for (int i = 0; i < a.n_groups; ++i) {
+    if (a.groups[i].n_q == 1) P.decode_group.push_back(i);
+    else {
+      P.prefill_group.push_back(i);
+      prefill_rows += a.groups[i].n_q;
+    }
+  }
+  const int n_decode = int(P.decode_group.size());
+  // Decode: the keys each step attends (page selection may choose them), then the splits.
+  P.sel.assign(size_t(n_decode), nullptr);
+  P.keys.assign(size_t(n_decode) * H, 0);
+  long most = 0;
+  for (int di = 0; di < n_decode; ++di) {
+    const AttentionGroup& grp = a.groups[P.decode_group[size_t(di)]];
+    if (given) {
+      P.sel[size_t(di)] = given[di];
+    } else if (a.select) {
+      SelectQuery sq;
+      sq.kv = grp.kv;
+      sq.layer = a.layer;
+      sq.n_heads = a.n_heads;
+      sq.n_kv_heads = H;
+      sq.head_dim = D;
+      sq.scale = a.scale;
+      sq.pos = grp.pos0;
+      sq.q = a.q + size_t(grp.row0) * a.n_heads * D;
+      P.sel[size_t(di)] = select_keys(sq, *a.select, pool, n_threads, di);
+    }
+    for (int g = 0; g < H; ++g) {
+      long n = grp.pos0 + 1;
+      if (const KeySelection* sel = P.sel[size_t(di)]) {
+        n = 0;
+        for (int i = 0; i < sel->count[g]; ++i)
+          n += sel->ranges[size_t(g) * sel->stride + i].t1 - sel->ranges[size_t(g) * sel->stride + i].t0;
+      }
+      P.keys[size_t(di) * H + g] = n;
+      most = std::max(most, n);
+    }
+  }
+  int splits = 1;
+  if (n_decode > 0) {  // enough items for every thread (4 per thread balance a busy machine), >= 128 keys each
+    splits = std::max(1, (4 * n_threads + n_decode * H - 1) / (n_decode * H));
+    splits = int(std::min<long>({long(splits), std::max(1L, most / 128), long(AttentionScratch::kMaxSplits),
+                                 std::max(1L, long(s.max_partials_ / (n_decode * H)))}));
+  }
+  CJ_ASSERT(n_decode * H * splits <= s.max_partials_);
+  // Prefill tiles of TQ queries: about 128 rows (query, head) per item, so that a packed chunk of keys serves
+  // enough rows to amortize its packing; fewer when the batch is small, to keep every thread busy.
+  int TQ = std::max(1, 128 / G);
+  auto prefill_items = [&](int tq) {
+    int n = 0;
+    for (int gi : P.prefill_group) n += (a.groups[gi].n_q + tq - 1) / tq * H;
+    return n;
+  };
+  while (TQ > 1 && prefill_rows > 0 && prefill_items(TQ) + n_decode * H * splits < 2 * n_threads) TQ = (TQ + 1) / 2;
+  int n_prefill = 0;
+  for (int gi : P.prefill_group) {
+    P.prefill_first.push_back(n_prefill);
+    n_prefill += (a.groups[gi].n_q + TQ - 1) / TQ * H;
+  }
+  const int n_items = n_prefill + n_decode * H * splits;
+  auto run_item = [&](int item, int task) {
+    TileMemory& tm = tile_memory();
+    flash::Tile& t = tm.tile;
+    uint8_t* stage = s.stage(task);
+    if (item < n_prefill) {
+      int pi = int(std::upper_bound(P.prefill_first.begin(), P.prefill_first.end(), item) - P.prefill_first.begin()) - 1;
+      const AttentionGroup& grp = a.groups[P.prefill_group[size_t(pi)]];
+      const int idx = item - P.prefill_first[size_t(pi)];
+      const int n_tiles = (grp.n_q + TQ - 1) / TQ;
+      const int tile = n_tiles - 1 - idx / H, g = idx % H;
+      const int q0 = tile * TQ, nq = std::min(TQ, grp.n_q - q0);
+      tm.prepare(K, TQ * G, D, Dv);
+      init_tile(t, a, *grp.kv, nq * G);
+      t.pos_first = grp.pos0 + q0;
+      const float* qrows[1024];
+      for (int qi = 0; qi < nq; ++qi)
+        for (int h = 0; h < G; ++h)
+          qrows[qi * G + h] = a.q + size_t(grp.row0 + q0 + qi) * a.n_heads * D + size_t(g * G + h) * D;
+      K.begin(t, qrows, a.scale);
+      const int last = grp.pos0 + q0 + nq - 1;
+      const KeyRange all{0, last + 1};
+      walk_keys(*grp.kv, a.layer, K, t, g, &all, 1, 0, last + 1, last, stage);
+      for (int qi = 0; qi < nq; ++qi)
+        for (int h = 0; h < G; ++h) {
+          const int r = qi * G + h;
+          float* out = a.out + size_t(grp.row0 + q0 + qi) * a.n_heads * Dv + size_t(g * G + h) * Dv;
+          const float inv = 1.0f / t.l[r];
+          for (int i = 0; i < Dv; ++i) out[i] = t.o[size_t(r) * Dv + i] * inv;
+        }
+      return;
+    }
+    const int d = item - n_prefill;  // decode item: (step, KV head, split)
+    const int di = d / (H * splits), g = (d / splits) % H, sp = d % splits;
+    const AttentionGroup& grp = a.groups[P.decode_group[size_t(di)]];
+    const KeySelection* sel = P.sel[size_t(di)];
+    const KeyRange all{0, grp.pos0 + 1};
+    const KeyRange* rg = sel ? sel->ranges + size_t(g) * sel->stride : &all;
+    const int nr = sel ? sel->count[g] : 1;
+    const long total = P.keys[size_t(di) * H + g];
+    tm.prepare(K, G, D, Dv);
+    init_tile(t, a, *grp.kv, G);
+    t.pos_first = grp.pos0;
+    const float* qrows[256];
+    for (int h = 0; h < G; ++h) qrows[h] = a.q + size_t(grp.row0) * a.n_heads * D + size_t(g * G + h) * D;
+    K.begin(t, qrows, a.scale);
+    walk_keys(*grp.kv, a.layer, K, t, g, rg, nr, total * sp / splits, total * (sp + 1) / splits, grp.pos0, stage);
+    float* p = s.partial() + size_t(d) * G * SF;
+    for (int h = 0; h < G; ++h) {
+      float* ph = p + size_t(h) * SF;
+      ph[0] = t.m[h];
+      ph[1] = t.l[h];
+      std::memcpy(ph + 2, t.o + size_t(h) * Dv, size_t(Dv) * 4);
+    }
+  };
+  const int T = std::min(n_items, AttentionScratch::kMaxTasks);
+  run_tasks(pool, T, [&](int task) {
+    for (int item = task; item < n_items; item += T) run_item(item, task);
+  });
+  // Merge each decode step's splits (log-sum-exp) into its output.
+  for (int di = 0; di < n_decode; ++di) {
+    const AttentionGroup& grp = a.groups[P.decode_group[size_t(di)]];
+    for (int g = 0; g < H; ++g)
+      for (int h = 0; h < G; ++h) {
+        float* acc = s.partial() + (size_t((di * H + g) * splits) * G + size_t(h)) * SF;
+        for (int sp = 1; sp < splits; ++sp)
+          attn::state_merge(acc, s.partial() + (size_t((di * H + g) * splits + sp) * G + size_t(h)) * SF, Dv);
+        attn::state_output(acc, a.out + size_t(grp.row0) * a.n_heads * Dv + size_t(g * G + h) * Dv, Dv);
+      }
+  }
+  return true;
+}
+
+void attention_reference(const AttentionArgs& a, const KeySelection* const* sel) {
+  const int G = a.n_heads / a.n_kv_heads, D = a.head_dim, Dv = a.head_dim_v;
+  constexpr int BT = KVCache::kBlockTokens;
+  std::vector<float> kr(static_cast<size_t>(D)), vr(static_cast<size_t>(Dv));
+  std::vector<double> sc, acc(static_cast<size_t>(Dv));
+  std::vector<int> keys;
+  int di = 0;
+  for (int gi = 0; gi < a.n_groups; ++gi) {
+    const AttentionGroup& grp = a.groups[gi];
+    const KVCache& kv = *grp.kv;
+    const KVLayout& L = kv.layout();
+    std::vector<uint8_t> stage(L.k_head_bytes + L.v_head_bytes);
+    const KeySelection* gs = (sel && grp.n_q == 1) ? sel[di] : nullptr;
+    if (grp.n_q == 1) ++di;
+    for (int i = 0; i < grp.n_q; ++i)
+      for (int g = 0; g < a.n_kv_heads; ++g) {
+        keys.clear();
+        if (gs) {
+          for (int r = 0; r < gs->count[g]; ++r) {
+            const KeyRange& R = gs->ranges[size_t(g) * gs->stride + r];
+            for (int t = R.t0; t < R.t1; ++t) keys.push_back(t);
+          }
+        } else {
+          for (int t = 0; t <= grp.pos0 + i; ++t) keys.push_back(t);
+        }
+        for (int h = 0; h < G; ++h) {
+          const float* q = a.q + size_t(grp.row0 + i) * a.n_heads * D + size_t(g * G + h) * D;
+          sc.assign(keys.size(), 0.0);
+          double mx = -1e300;
+          int kblock = -1, vblock = -1;
+          const uint8_t *kbase = nullptr, *vbase = nullptr;
+          for (size_t j = 0; j < keys.size(); ++j) {
+            const int t = keys[j];
+            if (t / BT != kblock) {  // a disk page is staged once per run of its keys
+              kblock = t / BT;
+              kbase = kv.k_head(a.layer, kblock, g, stage.data());
+            }
+            kv_decode_row(L.type, kbase + size_t(t % BT) * L.k_row_bytes, D, kr.data());
+            double d = 0;
+            for (int c = 0; c < D; ++c) d += double(q[c]) * kr[size_t(c)];
+            sc[j] = d * a.scale;
+            mx = std::max(mx, sc[j]);
+          }
+          double sum = 0;
+          std::fill(acc.begin(), acc.end(), 0.0);
+          for (size_t j = 0; j < keys.size(); ++j) {
+            const int t = keys[j];
+            const double w = std::exp(sc[j] - mx);
+            sum += w;
+            if (t / BT != vblock) {
+              vblock = t / BT;
+              vbase = kv.v_head(a.layer, vblock, g, stage.data() + L.k_head_bytes);
+            }
+            kv_decode_row(L.type, vbase + size_t(t % BT) * L.v_row_bytes, Dv, vr.data());
+            for (int c = 0; c < Dv; ++c) acc[size_t(c)] += w * vr[size_t(c)];
+          }
+          float* out = a.out + size_t(grp.row0 + i) * a.n_heads * Dv + size_t(g * G + h) * Dv;
+          for (int c = 0; c < Dv; ++c) out[c] = sum > 0 ? float(acc[size_t(c)] / sum) : 0.0f;
+        }
+      }
+  }
+}
+
+}  // namespace cj

@@ -1,0 +1,44 @@
+// Internal interface between the flash-attention driver (engine/attention_flash.cpp) and its per-instruction-set
+// kernels (attention_flash_avx512.cpp: AVX-512 BF16; attention_flash_avx2.cpp: AVX2/FMA f32), each compiled with
+// its own flags. See engine/attention_flash.h for the algorithm.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/kv/kv_pool.h"
+
+namespace cj::flash {
+
+constexpr int kChunk = 64;  // keys packed and visited at a time (a chunk never crosses a 256-token page)
+
+// One work item's state: M rows (row r = query r / G of the tile, head r % G of the group), the online-softmax
+// state per row, and the packed buffers. The driver owns the memory (sized by Kernels::*_bytes).
+struct Tile {
+  int G = 1, D = 0, Dv = 0, M = 0;
+  KVType type = KVType::F16;
+  size_t krb = 0, vrb = 0;  // bytes of one key / value row
+  int pos_first = 0;        // position of the tile's first query (row r sees keys <= pos_first + r / G)
+  void* qp = nullptr;       // [M, D] queries times the scale, packed (bf16 or f32)
+  float* o = nullptr;       // [M, Dv] unnormalized output
+  float* m = nullptr;       // [M] running max of the scores
+  float* l = nullptr;       // [M] running sum of exp(score - m)
+  void* kt = nullptr;       // one packed chunk of keys
+  void* vp = nullptr;       // one packed chunk of values
+  void* pb = nullptr;       // probabilities of a block of rows
+};
+
+struct Kernels {
+  size_t (*qp_bytes)(int M, int D);
+  size_t (*kt_bytes)(int D);
+  size_t (*vp_bytes)(int Dv);
+  size_t (*pb_bytes)();
+  // Packs the M query rows q[r] (f32, D values) times scale; m = -inf, l = 0, o = 0.
+  void (*begin)(Tile& t, const float* const* q, float scale);
+  // Keys pos t0 .. t0 + nk - 1 (1 <= nk <= kChunk): k, v point at their first rows (krb / vrb apart).
+  void (*chunk)(Tile& t, const uint8_t* k, const uint8_t* v, int t0, int nk);
+};
+
+const Kernels& kernels_avx512bf16();
+const Kernels& kernels_avx2();
+
+}  // namespace cj::flash
