@@ -469,7 +469,7 @@ TEST(Workflows, DraftsEndAtSentenceEndsOverTwentySeeds) {
   s.ctx = 2048;
   auto engine = EngineSession::open(s);
   ASSERT_TRUE(engine.ok()) << engine.error();
-  int at_or_over = 0;
+  int at_or_over = 0, outside_quotes = 0;
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     WorkflowParams p;
     p.kind = "draft";
@@ -483,8 +483,17 @@ TEST(Workflows, DraftsEndAtSentenceEndsOverTwentySeeds) {
     ASSERT_TRUE(r.ok()) << r.error();
     ASSERT_TRUE(r->completed);
     const std::string& t = r->generated;
-    EXPECT_EQ(last_sentence_end(t), t.size()) << "seed " << seed << " ends mid-sentence or in a quote: " << t;
-    EXPECT_EQ(r->ending, "sentence") << "seed " << seed;
+    // Every draft ends at a sentence end; outside quotes unless the model's own quote marks never balance (the
+    // sample model mixes “ and straight " now and then: the rule then says in_quote, and it must stay rare).
+    SentenceEnds ends;
+    ends.append(t);
+    EXPECT_EQ(ends.any_end(), t.size()) << "seed " << seed << " ends mid-sentence: " << t;
+    if (r->ending == "sentence") {
+      EXPECT_EQ(last_sentence_end(t), t.size()) << "seed " << seed << " ends in a quote: " << t;
+      ++outside_quotes;
+    } else {
+      EXPECT_EQ(r->ending, "in_quote") << "seed " << seed;
+    }
     EXPECT_LE(r->chars, 132) << "seed " << seed << ": more than 10 % over";
     // Cut back to the last sentence end when the model's sentence runs past 10 % over: the sample model writes
     // long dialogue, so this happens to about half the drafts, never by more than a sentence or two.
@@ -497,6 +506,7 @@ TEST(Workflows, DraftsEndAtSentenceEndsOverTwentySeeds) {
     EXPECT_EQ(seed_of_note(rev->note), seed);
   }
   EXPECT_GE(at_or_over, 6) << "drafts should mostly end at the first sentence end after the target";
+  EXPECT_GE(outside_quotes, 18) << "drafts should end outside quotes";
 }
 
 // A fresh seed per request: trying again gives another text; the seed stored with the revision reproduces it.
