@@ -30,6 +30,7 @@ struct KVCacheOptions {
 class KVCache {
  public:
   static constexpr int kBlockTokens = KVLayout::kBlockTokens;
+  static constexpr int kMaxCtx = 1 << 24;  // tokens; keeps block and position arithmetic far from int overflow
 
   static Result<std::unique_ptr<KVCache>> create(const ModelConfig& c, const KVCacheOptions& o);
   // A host-only cache with room for n_ctx tokens (asserts on an invalid shape; tests and tools).

@@ -96,7 +96,7 @@ Result<std::unique_ptr<KVPool>> KVPool::create(const KVLayout& layout, const KVP
   std::unique_ptr<KVPool> p(new KVPool());
   p->L_ = layout;
   const size_t pb = layout.page_bytes;
-  const size_t ctx_blocks = size_t((std::max(o.n_ctx, 1) + KVLayout::kBlockTokens - 1) / KVLayout::kBlockTokens);
+  const size_t ctx_blocks = (size_t(std::max(o.n_ctx, 1)) + KVLayout::kBlockTokens - 1) / KVLayout::kBlockTokens;
   const size_t full = ctx_blocks * size_t(layout.n_layers) * pb;
   p->host_budget_ = o.host_bytes ? o.host_bytes : full;
   p->disk_budget_ = o.disk_path.empty() ? 0 : (o.disk_bytes ? o.disk_bytes : full);

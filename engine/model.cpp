@@ -1,5 +1,6 @@
 #include "engine/model.h"
 
+#include <cstdint>
 #include <map>
 
 namespace cj {
@@ -28,6 +29,11 @@ Status bind(const gguf::File& f, const std::string& name, int64_t cols, int64_t 
     return make_error(f.path() + ": tensor " + name + " must be f32 (it is " + dtype_traits(t->type).name + ")");
   if (cols % dtype_traits(t->type).block_elems != 0)
     return make_error(f.path() + ": tensor " + name + " row length is not a multiple of its block size");
+  // The kernels read floats and block structs in place: the data must be aligned for them (a file written with
+  // general.alignment = 1 may place a tensor at an odd offset).
+  if (reinterpret_cast<uintptr_t>(f.tensor_data(*t)) % alignof(float) != 0)
+    return make_error(f.path() + ": tensor " + name + " is not aligned in the file (general.alignment " +
+                      std::to_string(f.alignment()) + "); convert the model again");
   out->type = t->type;
   out->data = f.tensor_data(*t);
   out->rows = rows;

@@ -28,9 +28,9 @@ double median(std::vector<double> v) {
 }
 
 int run_bench(const Args& a) {
-  auto threads = a.get_int("threads", 1);
-  auto n_prompt = a.get_int("prompt", 128);
-  auto n_gen = a.get_int("gen", 64);
+  auto threads = a.get_int("threads", 1, 1, 256);
+  auto n_prompt = a.get_int("prompt", 128, 0, 1 << 23);
+  auto n_gen = a.get_int("gen", 64, 0, 1 << 23);
   auto reps = a.get_int("repeats", 3);
   for (const auto* r : {&threads, &n_prompt, &n_gen, &reps})
     if (!r->ok()) return fail(r->error());

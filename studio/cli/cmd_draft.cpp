@@ -78,7 +78,7 @@ int run_draft(const Args& a) {
   if (first < 1 || last < first || last - first > 1000) return fail("--chapters: bad range '" + range + "'");
   auto book = a.get_int("book", 0);
   auto words = a.get_int("words", 3000);
-  auto every = a.get_int("checkpoint-every", 32);
+  auto every = a.get_int("checkpoint-every", 32, 1, 1 << 20);
   auto seed = a.get_int("seed", 0);
   for (const auto* r : {&book, &words, &every, &seed})
     if (!r->ok()) return fail(r->error());

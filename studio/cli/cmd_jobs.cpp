@@ -64,7 +64,7 @@ int run_cancel(const Args& a) {
 
 int run_resume(const Args& a) {
   auto id = a.get_int("id", 0);
-  auto every = a.get_int("checkpoint-every", 32);
+  auto every = a.get_int("checkpoint-every", 32, 1, 1 << 20);
   if (!id.ok()) return fail(id.error());
   if (!every.ok()) return fail(every.error());
   auto dbr = storage::Database::open(*a.get("db"), {.create = false});

@@ -42,8 +42,8 @@ inline std::vector<OptSpec> engine_options() {
 inline Result<studio::EngineSettings> engine_settings(const Args& a, int default_ctx = 4096) {
   studio::EngineSettings s;
   s.model_path = a.get_or("model", "");
-  auto threads = a.get_int("threads", 2);
-  auto ctx = a.get_int("ctx", default_ctx);
+  auto threads = a.get_int("threads", 2, 1, 256);
+  auto ctx = a.get_int("ctx", default_ctx, 1, 1 << 24);
   auto temp = a.get_double("temp", 0.8);
   if (!threads.ok()) return make_error(threads.error());
   if (!ctx.ok()) return make_error(ctx.error());
@@ -70,7 +70,7 @@ inline Result<std::unique_ptr<studio::Generator>> open_generator(const Args& a, 
       if (!key || !*key) return make_error("--api-key-env " + var + ": that environment variable is not set");
       r.api_key = key;
     }
-    auto ctx = a.get_int("ctx", default_ctx);
+    auto ctx = a.get_int("ctx", default_ctx, 1, 1 << 24);
     auto temp = a.get_double("temp", 0.8);
     if (!ctx.ok()) return make_error(ctx.error());
     if (!temp.ok()) return make_error(temp.error());
@@ -143,8 +143,8 @@ inline std::vector<OptSpec> with_engine(std::vector<OptSpec> o) {
 inline int run_workflow_cmd(const Args& a, studio::WorkflowParams p) {
   auto book = a.get_int("book", 0);
   auto ch = a.get_int("chapter", 1);
-  auto tokens = a.get_int("tokens", 256);
-  auto every = a.get_int("checkpoint-every", 32);
+  auto tokens = a.get_int("tokens", 256, 1, 1 << 24);
+  auto every = a.get_int("checkpoint-every", 32, 1, 1 << 20);
   auto seed = a.get_int("seed", 0);
   for (const auto* r : {&book, &ch, &tokens, &every, &seed})
     if (!r->ok()) return fail(r->error());
