@@ -56,7 +56,7 @@ std::string raw_http(int port, const std::string& request) {
 
 std::string post(const std::string& path, const std::string& body) {
   return "POST " + path +
-         " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\n\r\n" + body;
 }
 
@@ -267,13 +267,13 @@ TEST_F(HttpTest, ErrorsCarryTheServersMessageAndStatus) {
   EXPECT_NE(resp.find("max_tokens"), std::string::npos) << resp;
   resp = raw_http(port, post("/v1/chat/completions", R"({"messages":[{"role":"robot","content":"x"}]})"));
   EXPECT_NE(resp.find("messages[0].role"), std::string::npos) << resp;
-  resp = raw_http(port, "GET /v2/whatever HTTP/1.1\r\nHost: x\r\n\r\n");
+  resp = raw_http(port, "GET /v2/whatever HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   EXPECT_EQ(resp.rfind("HTTP/1.1 404 ", 0), 0u) << resp;
-  resp = raw_http(port, "GET /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\n");
+  resp = raw_http(port, "GET /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   EXPECT_EQ(resp.rfind("HTTP/1.1 405 ", 0), 0u) << resp;
   resp = raw_http(port, post("/v1/chat/completions", std::string(100 << 10, ' ')));
   EXPECT_EQ(resp.rfind("HTTP/1.1 413 ", 0), 0u) << resp;
-  resp = raw_http(port, "POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+  resp = raw_http(port, "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n");
   EXPECT_EQ(resp.rfind("HTTP/1.1 411 ", 0), 0u) << resp;
   resp = raw_http(port, "GARBAGE\r\n\r\n");
   EXPECT_EQ(resp.rfind("HTTP/1.1 400 ", 0), 0u) << resp;
