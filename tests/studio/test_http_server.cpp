@@ -576,5 +576,29 @@ TEST(HttpClient, OtherServersDialects) {
   }
 }
 
+// Malformed answers are errors, not "done — revision 22, 0 字" (issue 20, item 13).
+TEST(HttpClient, MalformedResponsesAreErrors) {
+  const std::string json_head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
+  for (const char* body : {R"({"choices":[5,6]})", R"({"choices":[{"message":{"content":5}}]})",
+                           R"({"choices":[{"message":"hi"}]})", R"({"choices":[{"message":{"content":null}}]})",
+                           R"({"choices":[{"finish_reason":"stop"}]})", R"({"choices":[{"text":["a"]}]})",
+                           R"({"choices":[{"message":{"content":"a"},"finish_reason":3}]})", R"({"choices":{}})"}) {
+    FakeServer s(json_head + body);
+    auto c = OpenAIClient::create({.base_url = s.url()});
+    auto r = (*c)->complete(one_message(), nullptr, nullptr);
+    EXPECT_FALSE(r.ok()) << body << " was taken for text '" << (r.ok() ? r->text : "") << "'";
+    if (!r.ok()) {
+      EXPECT_NE(r.error().find("bad response"), std::string::npos) << r.error();
+    }
+  }
+  for (const char* event : {R"({"choices":[5]})", R"({"choices":[{"delta":{"content":5}}]})",
+                            R"({"choices":[{"delta":"x"}]})", R"({"choices":"x"})"}) {
+    FakeServer s(sse_response(std::string("data: ") + event + "\n\ndata: [DONE]\n\n"));
+    auto c = OpenAIClient::create({.base_url = s.url()});
+    auto r = (*c)->complete(one_message(), nullptr, nullptr);
+    EXPECT_FALSE(r.ok()) << event;
+  }
+}
+
 }  // namespace
 }  // namespace cj::studio
