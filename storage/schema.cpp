@@ -206,10 +206,19 @@ constexpr std::string_view kV3 = R"SQL(
 ALTER TABLE findings ADD COLUMN subject TEXT NOT NULL DEFAULT '';
 )SQL";
 
+// Version 4: job leases (storage/jobs.h). A runner claims a job under its lease (owner host:pid:nonce) and renews
+// heartbeat_at while it runs; another runner takes a running job only when that lease is stale.
+constexpr std::string_view kV4 = R"SQL(
+ALTER TABLE jobs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN lease_pid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN lease_host TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN heartbeat_at INTEGER NOT NULL DEFAULT 0;
+)SQL";
+
 }  // namespace
 
 const std::vector<std::string_view>& schema_migrations() {
-  static const std::vector<std::string_view> m = {kV1, kV2, kV3};
+  static const std::vector<std::string_view> m = {kV1, kV2, kV3, kV4};
   return m;
 }
 

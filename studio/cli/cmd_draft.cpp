@@ -97,8 +97,8 @@ int run_draft(const Args& a) {
   storage::Database& db = **dbr;
   if (auto b = storage::Books(db).get(*book); !b.ok()) return fail(b.error());
   storage::Jobs jobs(db);
-  // A previous run killed mid-chapter left its job "running".
-  if (auto n = jobs.requeue_interrupted(); !n.ok()) return fail(n.error());
+  // A previous run killed mid-chapter left its job "running" (a live runner's jobs are left to it).
+  if (auto n = jobs.requeue_stale(); !n.ok()) return fail(n.error());
   auto all = jobs.list();
   if (!all.ok()) return fail(all.error());
 
@@ -107,6 +107,7 @@ int run_draft(const Args& a) {
     int64_t ordinal;
     int64_t job_id;
     bool done;
+    bool elsewhere = false;  // another live process runs it
   };
   std::vector<Item> items;
   for (int64_t n = first; n <= last; ++n) {
@@ -121,6 +122,13 @@ int run_draft(const Args& a) {
       continue;
     }
     if (found) {
+      if (found->status == "running") {  // still running in another live process (requeue_stale left it)
+        std::fprintf(stderr, "chapter %lld: job %lld is running in %s; not drafting it twice\n",
+                     static_cast<long long>(n), static_cast<long long>(found->id),
+                     storage::Jobs::lease_holder(*found, storage::now_ms()).c_str());
+        items.push_back({n, found->id, false, true});
+        continue;
+      }
       if (found->status != "queued") {
         if (auto s = jobs.set_status(found->id, "queued"); !s.ok()) return fail(s.error());
       }
@@ -158,6 +166,11 @@ int run_draft(const Args& a) {
       std::fprintf(stderr, "chapter %lld: already drafted (%s)\n", static_cast<long long>(it.ordinal),
                    j.ok() ? j->message.c_str() : "");
       report.push_back({{"chapter", it.ordinal}, {"job", it.job_id}, {"status", "done"}, {"skipped", true}});
+      continue;
+    }
+    if (it.elsewhere) {
+      report.push_back({{"chapter", it.ordinal}, {"job", it.job_id}, {"status", "running elsewhere"}});
+      rc = 1;
       continue;
     }
     if (studio_cli::g_stop.load() || studio_cli::g_why.load() != 0) {

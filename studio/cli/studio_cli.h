@@ -101,15 +101,14 @@ inline void install_signals() {
   std::signal(SIGTERM, on_signal);
 }
 
-// Marks the job running and runs it here. Progress goes to stderr at most once a second; pieces go to
+// Claims the job and runs it here (studio::run_job). Progress goes to stderr at most once a second; pieces go to
 // `echo` (stdout) when set.
 inline studio::RunOutcome run_here(storage::Database& db, studio::Generator& engine, int64_t job_id,
                                    const std::string& label, int checkpoint_every, bool echo) {
   storage::Jobs jobs(db);
-  auto job = jobs.get(job_id);
+  // Claimed under this process's lease: a job another live process runs (the GUI, another draft) is refused.
+  auto job = jobs.claim(job_id);
   if (!job.ok()) return {"failed", {}, job.error()};
-  if (auto s = jobs.set_status(job_id, "running"); !s.ok()) return {"failed", {}, s.error()};
-  job->status = "running";
   auto t0 = std::chrono::steady_clock::now();
   auto last = t0;
   double f0 = job->progress;
