@@ -46,9 +46,14 @@ Status bind(const gguf::File& f, const std::string& name, int64_t cols, int64_t 
 Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
   auto file = gguf::File::open(path);
   if (!file.ok()) return Error{file.error()};
-  auto cfg = config_from_gguf(*file);
+  return from_file(std::move(file.value()));
+}
+
+Result<std::unique_ptr<Model>> Model::from_file(gguf::File file) {
+  const std::string path = file.path();
+  auto cfg = config_from_gguf(file);
   if (!cfg.ok()) return Error{cfg.error()};
-  std::unique_ptr<Model> m(new Model(std::move(file.value())));
+  std::unique_ptr<Model> m(new Model(std::move(file)));
   m->cfg_ = *cfg;
   const ModelConfig& c = m->cfg_;
   const gguf::File& f = m->file_;

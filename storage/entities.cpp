@@ -1,5 +1,7 @@
 #include "storage/entities.h"
 
+#include <unicode/uchar.h>
+
 #include <algorithm>
 
 #include "engine/base/utf8.h"
@@ -12,10 +14,22 @@ bool valid_entity_kind(const std::string& k) {
 }
 
 namespace {
+// Only white space (ASCII, the ideographic space U+3000, no-break spaces…): a name nobody can find in the text.
+bool blank(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp;
+    const int n = utf8::decode(s, i, &cp);
+    if (n == 0 || !u_isUWhiteSpace(UChar32(cp))) return false;
+    i += size_t(n);
+  }
+  return true;
+}
+
 Status check_name(const std::string& n, const char* what) {
   if (n.empty()) return make_error(std::string(what) + " must not be empty");
   if (!utf8::valid(n)) return make_error(std::string(what) + " is not valid UTF-8");
   if (n.find_first_of("\n\r\t") != std::string::npos) return make_error(std::string(what) + " must be one line");
+  if (blank(n)) return make_error(std::string(what) + " must not be blank (only spaces)");
   return Status::Ok();
 }
 }  // namespace

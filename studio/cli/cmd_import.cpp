@@ -1,5 +1,6 @@
 // changjuan-cli import: a plain-text novel (UTF-8/GB18030/UTF-16) into a project database, split into chapters.
 #include <cstdio>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
@@ -12,14 +13,26 @@ namespace {
 
 int run_import(const Args& a) {
   if (a.has("replace") && a.has("duplicate")) return fail("--replace and --duplicate exclude each other");
-  auto db = storage::Database::open(*a.get("db"));
+  const std::string path = *a.get("db");
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(path, ec);
+  auto db = storage::Database::open(path);
   if (!db.ok()) return fail(db.error());
+  // A project this command created is removed again when nothing could be imported into it.
+  auto undo_create = [&] {
+    if (existed) return;
+    db.value().reset();
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(path + suffix, ec);
+  };
   storage::ImportOptions o;
   o.title = a.get_or("title", "");
   o.replace = a.has("replace");
   o.allow_duplicate = a.has("duplicate");
   auto r = storage::import_file(**db, *a.get("file"), o);
-  if (!r.ok()) return fail(r.error());
+  if (!r.ok()) {
+    undo_create();
+    return fail(r.error());
+  }
   nlohmann::json j = {{"book_id", r->book_id}, {"chapters", r->chapters}, {"title", r->title},
                       {"encoding", r->encoding}, {"front_matter", r->front_matter}};
   if (r->replaced_book_id) j["replaced_book_id"] = r->replaced_book_id;
@@ -30,7 +43,7 @@ int run_import(const Args& a) {
 Registrar reg({.name = "import",
                .summary = "import a plain-text novel into a project (prints {\"book_id\":…,\"chapters\":N})",
                .options = {{"db", "D", "project database (created if missing)", true},
-                           {"file", "F", "novel as .txt/.md: UTF-8, GB18030/GBK or UTF-16 with BOM", true},
+                           {"file", "F", "novel as .txt/.md: UTF-8, GB18030/GBK, Big5 or UTF-16 (with or without BOM)", true},
                            {"title", "T", "book title (default: the file's 《书名》 line or the file name)"},
                            {"replace", "", "if this text was imported before, replace that book"},
                            {"duplicate", "", "if this text was imported before, store a second copy anyway"}},
