@@ -53,7 +53,8 @@ std::string host_name() {
 }  // namespace
 
 const JobLease& this_process_lease() {
-  // Recomputed in a forked child, which must not pass for its parent.
+  // One per thread (two runners in one process are told apart), recomputed in a forked child, which must not pass
+  // for its parent.
   static thread_local pid_t for_pid = 0;
   static thread_local JobLease lease;
   if (for_pid != ::getpid()) {

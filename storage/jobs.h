@@ -37,7 +37,7 @@ struct Job {
   int64_t heartbeat_at = 0;        // ms; renewed while it runs
 };
 
-// Who runs a job: this process (host:pid:nonce; a forked child gets its own).
+// Who runs a job: this thread of this process (host:pid:nonce; each thread, and a forked child, gets its own).
 struct JobLease {
   std::string owner;
   int64_t pid = 0;
