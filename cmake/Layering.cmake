@@ -19,3 +19,13 @@ cj_forbid_links(cj_engine "cj_storage|cj_memory|cj_studio|cj_ui|SQLite|${_gui}")
 cj_forbid_links(cj_storage "cj_engine|cj_memory|cj_studio|cj_ui|${_gui}")
 cj_forbid_links(cj_memory "cj_studio|cj_ui|${_gui}")
 cj_forbid_links(cj_studio "cj_ui|${_gui}")
+# Inside the engine, one library per folder (engine/CMakeLists.txt): format <- tokenizer <- model <- kv <- cpu/cuda
+# <- cj_engine (the Backend interface, Engine, scheduler). A folder links only what is below it.
+cj_forbid_links(cj_engine_format "cj_engine_(tokenizer|model|kv|cpu|cuda)|^cj_engine$|cj_storage|SQLite|${_gui}")
+cj_forbid_links(cj_engine_tokenizer "cj_engine_(model|kv|cpu|cuda)|^cj_engine$|cj_storage|SQLite|${_gui}")
+cj_forbid_links(cj_engine_model "cj_engine_(kv|cpu|cuda)|^cj_engine$|cj_storage|SQLite|${_gui}")
+cj_forbid_links(cj_engine_kv "cj_engine_(cpu|cuda)|^cj_engine$|cj_storage|SQLite|${_gui}")
+cj_forbid_links(cj_engine_cpu "cj_engine_cuda|^cj_engine$|cj_storage|SQLite|${_gui}")
+if(TARGET cj_engine_cuda)
+  cj_forbid_links(cj_engine_cuda "cj_engine_cpu|^cj_engine$|cj_storage|SQLite|${_gui}")
+endif()

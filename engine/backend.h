@@ -1,57 +1,51 @@
-// The narrow interface every compute backend implements (the CPU backend is the reference; a CUDA backend will
-// implement the same). A Backend instance is one model plus one sequence: its KV cache and scratch buffers.
+// The narrow interface every compute backend implements: run one batch of tokens through the forward recipe
+// (engine/model/recipe.h). A backend holds no sequence: the engine (engine/engine.h) owns the sequences, their
+// block tables and the KV pool, prepares the KV slots of a batch and hands the backend the tokens. The CPU backend
+// (engine/cpu) is the reference; a CUDA backend implements the same interface.
 #pragma once
+#include <cstdint>
 #include <memory>
-#include <string>
 
 #include "engine/base/result.h"
-#include "engine/kv_cache.h"
-#include "engine/model.h"
-#include "engine/tokenizer.h"
+#include "engine/kv/kv_cache.h"
+#include "engine/model/model.h"
+#include "engine/model/recipe.h"
 
 namespace cj {
 
-struct BackendOptions {
-  int n_threads = 1;
-  int n_ctx = 4096;          // tokens the KV cache holds
-  int n_batch = 256;         // tokens per forward chunk during prefill (scratch is sized for this)
-  KVType kv_type = KVType::F16;
-  size_t kv_host_bytes = 0;  // KV host tier budget (0: room for n_ctx tokens)
-  std::string kv_disk;       // KV spill file ("": none)
-  size_t kv_disk_bytes = 0;  // KV disk tier budget (0 with kv_disk: room for n_ctx tokens)
+// One forward pass over tokens of several sequences, each at its own positions (prefill chunks and decode steps
+// mixed). Per token i: the sequence seq[i] (an index into kv), its position pos[i], its id token[i], and where its
+// logits go (logits[i], n_vocab floats; null: no logits wanted). The tokens of one sequence come in one run, in
+// increasing consecutive positions, and a run's slots are prepared (KVCache::prepare): the backend writes each
+// token's K/V through kv[seq]->slot(layer, pos) and attends positions 0 .. pos of that sequence.
+struct Batch {
+  int n_tokens = 0;
+  const TokenId* token = nullptr;  // [n_tokens]
+  const int32_t* pos = nullptr;    // [n_tokens]
+  const int32_t* seq = nullptr;    // [n_tokens]
+  float* const* logits = nullptr;  // [n_tokens] (entries may be null)
+  KVCache* const* kv = nullptr;    // [n_seqs] the block tables over the engine's pool
+  int n_seqs = 0;
 };
 
-// A fingerprint of a model (shape, tensor names and types, sampled weight bytes): seeds the prefix cache's hash
-// chain and is checked when a session snapshot is loaded.
-uint64_t model_fingerprint(const Model& m);
+struct BackendOptions {
+  int n_threads = 1;
+  int n_batch = 256;      // tokens per forward (scratch is sized for this)
+  int max_sequences = 1;  // sequences one batch may hold (attention scratch is sized for this)
+};
 
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual const char* name() const = 0;
-  virtual const Model& model() const = 0;
-  virtual int n_ctx() const = 0;
-  virtual int n_past() const = 0;  // tokens in the cache
-
-  // Runs tokens[0..n) at positions n_past() .. n_past()+n-1 and appends their keys/values to the cache.
-  // logits receives [n_logits, n_vocab]: the logits of the last n_logits tokens (0 <= n_logits <= n).
-  // Fails without touching the cache when n_past() + n > n_ctx() or a token id is out of range.
-  virtual Status eval(const TokenId* tokens, int n, float* logits, int n_logits) = 0;
-  // Keeps the first n tokens of the cache (n <= n_past()); 0 clears it.
-  virtual void truncate(int n) = 0;
-  // Bytes of the KV cache one decoded token reads at the current length.
-  virtual size_t kv_bytes_per_token() const = 0;
-  // The sequence's paged KV cache (budgets, tiers, prefix cache, session snapshots).
-  virtual KVCache& kv_cache() = 0;
-  // Keeps the longest prefix of tokens[0..n) held by the cache or its prefix cache (at most n - 1 tokens, so that
-  // the caller still evaluates one token for logits); returns its length.
-  int reuse_prefix(const TokenId* tokens, int n) {
-    const int k = kv_cache().reuse_prefix(tokens, n);
-    if (k >= n && n > 0) truncate(n - 1);
-    return n_past();
-  }
+  virtual int n_batch() const = 0;
+  // Runs the batch (n_tokens <= n_batch(), n_seqs <= max_sequences); allocates nothing.
+  virtual Status forward(const Batch& b) = 0;
 };
 
-Result<std::unique_ptr<Backend>> make_cpu_backend(const Model& m, const BackendOptions& o);
+// The CPU executor of the recipe (engine/cpu/forward_cpu.cpp). page_stage_bytes: one KV head of a page (K then V),
+// for pages the attention reads from a tier that is not host memory.
+Result<std::unique_ptr<Backend>> make_cpu_backend(const Model& m, const Recipe& r, const KVLayout& kv,
+                                                  const BackendOptions& o);
 
 }  // namespace cj

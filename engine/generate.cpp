@@ -8,6 +8,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
+}  // namespace
+
 // Holds back the tail of the output that could still become a stop string.
 class StopFilter {
  public:
@@ -49,10 +51,9 @@ class StopFilter {
   }
 
  private:
-  const std::vector<std::string>& stops_;
+  const std::vector<std::string> stops_;
   std::string pending_;
 };
-}  // namespace
 
 std::vector<TokenId> tokenize_prompt(const Tokenizer& tok, const std::string& text, bool chat) {
   std::vector<TokenId> ids;
@@ -64,70 +65,98 @@ std::vector<TokenId> tokenize_prompt(const Tokenizer& tok, const std::string& te
   return ids;
 }
 
-Result<GenerateStats> generate(Backend& be, const Tokenizer& tok, const std::vector<TokenId>& prompt,
+Generation::Generation(const Tokenizer& tok, const std::vector<TokenId>& prompt, const GenerateParams& p, int n_vocab)
+    : tok_(tok), p_(p), history_(prompt), sampler_(p.sampling, n_vocab), dec_(tok),
+      filter_(std::make_unique<StopFilter>(p.stop)), t0_(Clock::now()) {
+  st_.prompt_tokens = int(prompt.size());
+  history_.reserve(prompt.size() + size_t(std::max(0, p.n_predict)) + 1);
+  st_.tokens.reserve(size_t(std::max(0, p.n_predict)));
+  prev_ = prompt.empty() ? -1 : prompt.back();
+  strip_after_bos_ = tok.spec().add_space_prefix;
+  st_.stop_reason = "length";
+}
+Generation::~Generation() = default;
+Generation::Generation(Generation&&) noexcept = default;
+
+GenerateStats& Generation::stats() {
+  st_.prefill_tok_s = st_.prefill_ms > 0 ? st_.prompt_tokens / (st_.prefill_ms / 1000.0) : 0;
+  st_.decode_tok_s = st_.decode_ms > 0 ? n_decoded_ / (st_.decode_ms / 1000.0) : 0;
+  return st_;
+}
+
+void Generation::finish_(const std::string& reason, const std::function<void(std::string_view)>& emit) {
+  finished_ = true;
+  st_.stop_reason = reason;
+  if (reason != "stop_string") {
+    std::string rest = dec_.flush();
+    filter_->push(rest, emit);
+    filter_->flush(emit);
+  }
+}
+
+void Generation::finish(const std::string& reason, const std::function<void(std::string_view)>& emit) {
+  if (!finished_) finish_(reason, emit);
+}
+
+TokenId Generation::step(float* logits, const std::function<void(std::string_view)>& emit) {
+  if (finished_) return -1;
+  if (i_ >= p_.n_predict) {
+    finish_("length", emit);
+    return -1;
+  }
+  const TokenId t = sampler_.sample(logits, history_.data(), int(history_.size()));
+  if (i_ == 0) st_.ttft_ms = ms_since(t0_);
+  ++i_;
+  if (p_.stop_on_eog && (tok_.is_eog(t) || (t == tok_.bos() && t >= 0))) {
+    finish_("eog", emit);
+    return -1;
+  }
+  st_.tokens.push_back(t);
+  history_.push_back(t);
+  st_.gen_tokens++;
+  std::string piece = dec_.push(t);
+  if (strip_after_bos_ && prev_ == tok_.bos() && !piece.empty() && piece[0] == ' ') piece.erase(0, 1);
+  prev_ = t;
+  if (filter_->push(piece, emit)) {
+    finish_("stop_string", emit);
+    return -1;
+  }
+  if (i_ == p_.n_predict) {  // no forward pass for a token nobody samples after
+    finish_("length", emit);
+    return -1;
+  }
+  return t;
+}
+
+Result<GenerateStats> generate(Sequence& be, const Tokenizer& tok, const std::vector<TokenId>& prompt,
                                const GenerateParams& p, const std::function<void(std::string_view)>& on_text,
                                const std::atomic<bool>* cancel) {
   if (prompt.empty()) return make_error("the prompt is empty (not even a BOS token)");
   const int n_vocab = be.model().config().n_vocab;
-  GenerateStats st;
-  st.prompt_tokens = int(prompt.size());
   std::vector<float> logits(static_cast<size_t>(n_vocab), 0.0f);
-  std::vector<TokenId> history(prompt);
-  history.reserve(prompt.size() + size_t(std::max(0, p.n_predict)) + 1);
-  st.tokens.reserve(size_t(std::max(0, p.n_predict)));
-  Sampler sampler(p.sampling, n_vocab);
-  StreamDecoder dec(tok);
-  StopFilter filter(p.stop);
-  const bool strip_after_bos = tok.spec().add_space_prefix;
-
-  const auto t0 = Clock::now();
   if (be.n_past() + int(prompt.size()) > be.n_ctx())
     return make_error("the prompt (" + std::to_string(prompt.size()) + " tokens) does not fit the context of " +
                       std::to_string(be.n_ctx()) + " tokens (raise --ctx)");
+  Generation g(tok, prompt, p, n_vocab);
+  const auto t0 = Clock::now();
   CJ_TRY(be.eval(prompt.data(), int(prompt.size()), logits.data(), 1));
-  st.prefill_ms = ms_since(t0);
-  st.stop_reason = "length";
-  TokenId prev = prompt.back();
-  int n_decoded = 0;
-  for (int i = 0; i < p.n_predict; ++i) {
+  g.add_prefill_ms(ms_since(t0));
+  for (;;) {
     if (cancel && cancel->load(std::memory_order_relaxed)) {
-      st.stop_reason = "cancelled";
+      g.finish("cancelled", on_text);
       break;
     }
-    TokenId t = sampler.sample(logits.data(), history.data(), int(history.size()));
-    if (i == 0) st.ttft_ms = ms_since(t0);
-    if (p.stop_on_eog && (tok.is_eog(t) || (t == tok.bos() && t >= 0))) {
-      st.stop_reason = "eog";
-      break;
-    }
-    st.tokens.push_back(t);
-    history.push_back(t);
-    st.gen_tokens++;
-    std::string piece = dec.push(t);
-    if (strip_after_bos && prev == tok.bos() && !piece.empty() && piece[0] == ' ') piece.erase(0, 1);
-    prev = t;
-    if (filter.push(piece, on_text)) {
-      st.stop_reason = "stop_string";
-      break;
-    }
-    if (i + 1 == p.n_predict) break;  // no forward pass for a token nobody samples after
+    const TokenId t = g.step(logits.data(), on_text);
+    if (t < 0) break;
     if (be.n_past() + 1 > be.n_ctx()) {
-      st.stop_reason = "context_full";
+      g.finish("context_full", on_text);
       break;
     }
     const auto td = Clock::now();
     CJ_TRY(be.eval(&t, 1, logits.data(), 1));
-    st.decode_ms += ms_since(td);
-    ++n_decoded;
+    g.add_decode(ms_since(td), 1);
   }
-  if (st.stop_reason != "stop_string") {
-    std::string rest = dec.flush();
-    filter.push(rest, on_text);
-    filter.flush(on_text);
-  }
-  st.prefill_tok_s = st.prefill_ms > 0 ? st.prompt_tokens / (st.prefill_ms / 1000.0) : 0;
-  st.decode_tok_s = st.decode_ms > 0 ? n_decoded / (st.decode_ms / 1000.0) : 0;
-  return st;
+  return g.stats();
 }
 
 }  // namespace cj

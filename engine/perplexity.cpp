@@ -5,7 +5,7 @@
 
 namespace cj {
 
-Result<PerplexityResult> perplexity(Backend& be, const std::vector<TokenId>& tokens, int n_ctx, bool add_bos,
+Result<PerplexityResult> perplexity(Sequence& be, const std::vector<TokenId>& tokens, int n_ctx, bool add_bos,
                                     TokenId bos, int max_chunks, const std::function<void(int, double)>& progress) {
   if (n_ctx < 4) return make_error("perplexity: the context must be at least 4 tokens");
   if (n_ctx > be.n_ctx()) return make_error("perplexity: the backend's context is smaller than the chunk size");

@@ -6,7 +6,7 @@
 #include <functional>
 #include <vector>
 
-#include "engine/backend.h"
+#include "engine/engine.h"
 
 namespace cj {
 
@@ -18,7 +18,7 @@ struct PerplexityResult {
 };
 
 // progress(chunk index from 1, running ppl) after each chunk. max_chunks < 0: all.
-Result<PerplexityResult> perplexity(Backend& be, const std::vector<TokenId>& tokens, int n_ctx, bool add_bos,
+Result<PerplexityResult> perplexity(Sequence& be, const std::vector<TokenId>& tokens, int n_ctx, bool add_bos,
                                     TokenId bos, int max_chunks,
                                     const std::function<void(int, double)>& progress = nullptr);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "storage/chapter_numbering.h"
 #include "storage/entities.h"
 #include "storage/facts.h"
 
@@ -39,12 +40,15 @@ bool is_death_fact(const std::string& predicate, const std::string& value) {
   return false;
 }
 
-Result<std::vector<EntitySheet>> entity_sheets(storage::Database& db, int64_t book_id, int64_t ordinal) {
+Result<std::vector<EntitySheet>> entity_sheets(storage::Database& db, int64_t book_id, int64_t ordinal,
+                                               bool known_before) {
   storage::Entities ents(db);
   auto list = ents.list(book_id);
   if (!list.ok()) return Error{list.error()};
   auto facts = storage::Facts(db).as_of(book_id, ordinal);
   if (!facts.ok()) return Error{facts.error()};
+  auto numbering = storage::ChapterNumbering::load(db, book_id);
+  if (!numbering.ok()) return Error{numbering.error()};
   std::map<int64_t, std::string> names;
   for (const auto& e : *list) names[e.id] = e.name;
   std::map<int64_t, EntitySheet> sheets;
@@ -60,15 +64,21 @@ Result<std::vector<EntitySheet>> entity_sheets(storage::Database& db, int64_t bo
   for (const auto& f : *facts) {
     auto it = sheets.find(f.entity_id);
     if (it == sheets.end() || !f.holds_at(ordinal)) continue;
+    if (known_before && ((f.valid_from && *f.valid_from >= ordinal) || (f.source_chapter && *f.source_chapter >= ordinal)))
+      continue;
     EntitySheet& s = it->second;
     if (is_death_fact(f.predicate, f.value)) {
       s.dead = true;
-      if (f.valid_from && (!s.dead_since || *f.valid_from < *s.dead_since)) s.dead_since = f.valid_from;
+      if (f.valid_from && (!s.dead_since || *f.valid_from < *s.dead_since)) {
+        s.dead_since = f.valid_from;
+        s.dead_since_label = numbering->label(*f.valid_from);
+      }
       continue;
     }
     SheetLine l;
     l.predicate = f.predicate;
     l.valid_from = f.valid_from;
+    if (f.valid_from) l.from_label = numbering->label(*f.valid_from);
     if (f.object_id) {
       l.relation = true;
       auto n = names.find(*f.object_id);
@@ -99,13 +109,13 @@ std::string render_sheet(const EntitySheet& s) {
   t += "）";
   if (s.dead) {
     t += "已故";
-    if (s.dead_since) t += "（第" + std::to_string(*s.dead_since) + "章起）";
+    if (s.dead_since) t += "（" + (s.dead_since_label.empty() ? "第" + std::to_string(*s.dead_since) + "章" : s.dead_since_label) + "起）";
   }
   t += "\n";
   if (!s.description.empty()) t += "  " + s.description + "\n";
   for (const auto& l : s.lines) {
     t += "  " + l.predicate + "：" + l.value;
-    if (l.valid_from) t += "（自第" + std::to_string(*l.valid_from) + "章）";
+    if (l.valid_from) t += "（自" + (l.from_label.empty() ? "第" + std::to_string(*l.valid_from) + "章" : l.from_label) + "）";
     t += "\n";
   }
   return t;

@@ -16,7 +16,8 @@ namespace cj::memory {
 struct SheetLine {
   std::string predicate;
   std::string value;                  // for relations: the other entity's name (+ value if any)
-  std::optional<int64_t> valid_from;  // for "（自第N章）"
+  std::optional<int64_t> valid_from;  // ordinal, for "（自第二十回）"
+  std::string from_label;             // the book's label of valid_from (storage::ChapterNumbering), "" if none
   bool relation = false;
 };
 
@@ -27,7 +28,8 @@ struct EntitySheet {
   std::vector<std::string> aliases;
   std::string description;
   bool dead = false;
-  std::optional<int64_t> dead_since;  // first chapter of the death fact, when known
+  std::optional<int64_t> dead_since;  // first chapter (ordinal) of the death fact, when known
+  std::string dead_since_label;       // its label as the book writes it (第九十八回)
   std::vector<SheetLine> lines;       // attributes and relations, by predicate then value
 };
 
@@ -35,9 +37,15 @@ struct EntitySheet {
 bool is_death_fact(const std::string& predicate, const std::string& value);
 
 // Sheets of every entity of the book as of chapter `ordinal` (entities by name).
-Result<std::vector<EntitySheet>> entity_sheets(storage::Database& db, int64_t book_id, int64_t ordinal);
+// known_before: only facts the book established before chapter `ordinal` — a fact that starts to hold in it or
+// later (valid_from >= ordinal) or that was stated in it or later (source_chapter >= ordinal) is left out. This
+// is what a context for writing chapter N may know (time runs one way): 张三 dies in chapter N only once chapter
+// N is written, and a fact read from chapter N+5 must not leak into a draft of chapter N.
+Result<std::vector<EntitySheet>> entity_sheets(storage::Database& db, int64_t book_id, int64_t ordinal,
+                                               bool known_before = false);
 
-// The text of a sheet, e.g. "林黛玉（人物；又名：黛玉、颦儿）已故（第98章起）\n  住在：潇湘馆\n".
+// The text of a sheet, e.g. "林黛玉（人物；又名：黛玉、颦儿）已故（第九十八回起）\n  住在：潇湘馆\n" — chapters named
+// by the book's own labels, never by ordinals.
 std::string render_sheet(const EntitySheet& s);
 
 // How often each sheet's name or aliases occur in `text` (the mention count used to choose sheets).

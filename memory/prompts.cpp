@@ -10,7 +10,7 @@ std::string summary_prompt(const SummaryRequest& req) {
     case SummaryLevel::kScene: what = "下面是小说某一章中的一个场景"; break;
     case SummaryLevel::kChapter: what = "下面是小说的一章"; break;
     case SummaryLevel::kArc: what = "下面是小说连续若干章的章节摘要"; break;
-    case SummaryLevel::kBook: what = "下面是整部小说各卷的摘要"; break;
+    case SummaryLevel::kBook: what = "下面是小说从开头起各卷的摘要"; break;
   }
   std::string p = "你是一位严谨的文学编辑。" + what;
   if (!req.title.empty()) p += "（" + req.title + "）";
@@ -34,7 +34,7 @@ const char* task_name(Task t) {
 
 std::string instructions(Task t, const std::string& book_title) {
   std::string book = book_title.empty() ? "这部小说" : "《" + book_title + "》";
-  std::string p = "【说明】\n你是" + book + "的合著者。下面依次给出：全书梗概、各卷摘要、各章摘要、"
+  std::string p = "【说明】\n你是" + book + "的合著者。下面依次给出：前文梗概、各卷摘要、各章摘要、"
                   "截至本章的人物与设定（已去世的人物会注明）、与本章相关的前文段落、最近几章原文，"
                   "以及当前任务的材料。请严格遵守前文已经确立的事实，人物的称呼、身份、生死、关系不得与之矛盾；"
                   "保持原作的语言风格、叙述视角和用词习惯。\n";
@@ -53,7 +53,7 @@ std::string instructions(Task t, const std::string& book_title) {
   return p + "\n";
 }
 
-const char* const kSynopsisHeading = "【全书梗概】\n";
+const char* const kSynopsisHeading = "【前文梗概】\n";
 const char* const kArcsHeading = "【各卷摘要】\n";
 const char* const kChaptersHeading = "【各章摘要】\n";
 const char* const kEntitiesHeading = "【人物与设定】\n";

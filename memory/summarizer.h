@@ -1,6 +1,6 @@
 // Summarizers behind one interface: extractive (extractive_summarizer.h: ranked sentences of the source itself,
 // no model) and abstractive (abstractive_summarizer.h: the LLM, prompts in prompts.cpp). Lengths are in 字
-// (text::zishu: 汉字 + full-width punctuation).
+// (text::zishu: 汉字 + full-width punctuation + one per Western word).
 #pragma once
 #include <string>
 #include <vector>

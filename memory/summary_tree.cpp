@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "engine/base/text.h"
+#include "storage/chapter_numbering.h"
 #include "storage/chapters.h"
 #include "storage/entities.h"
 #include "storage/summaries.h"
@@ -32,7 +33,10 @@ struct Layout {
   std::vector<ChapterText> chapters;
   std::vector<std::pair<size_t, size_t>> arcs;  // [begin, end) indices into chapters
   std::vector<std::string> arc_hashes;
-  std::string book_hash;
+  // The book synopsis as of the end of each arc: synopsis_hashes[k] covers arcs 0..k (the last one is the whole
+  // book). A context for chapter N uses the one of the last arc finished before N.
+  std::vector<std::string> synopsis_hashes;
+  storage::ChapterNumbering numbering;  // the book's labels, for names in prompts and progress
 };
 
 Result<Layout> layout(storage::Database& db, int64_t book, const TreeOptions& o) {
@@ -40,6 +44,7 @@ Result<Layout> layout(storage::Database& db, int64_t book, const TreeOptions& o)
   auto infos = chs.list(book);
   if (!infos.ok()) return Error{infos.error()};
   Layout L;
+  L.numbering = storage::ChapterNumbering(*infos);
   const std::string zc = std::to_string(o.chapter_target_zi), zs = std::to_string(o.scene_target_zi);
   for (const auto& info : *infos) {
     auto c = chs.get(info.id);
@@ -66,8 +71,8 @@ Result<Layout> layout(storage::Database& db, int64_t book, const TreeOptions& o)
     L.arcs.push_back({b, e});
     L.arc_hashes.push_back(storage::content_hash(src));
     book_src += "|" + L.arc_hashes.back();
+    L.synopsis_hashes.push_back(storage::content_hash(book_src));
   }
-  L.book_hash = storage::content_hash(book_src);
   return L;
 }
 
@@ -80,8 +85,9 @@ std::vector<PlannedNode> planned(const Layout& L) {
   for (size_t a = 0; a < L.arcs.size(); ++a)
     out.push_back({2, L.chapters[L.arcs[a].first].ordinal, L.chapters[L.arcs[a].second - 1].ordinal, 0,
                    L.arc_hashes[a], true});
-  if (!L.chapters.empty())
-    out.push_back({3, L.chapters.front().ordinal, L.chapters.back().ordinal, 0, L.book_hash, true});
+  for (size_t a = 0; a < L.arcs.size(); ++a)
+    out.push_back({3, L.chapters.front().ordinal, L.chapters[L.arcs[a].second - 1].ordinal, 0, L.synopsis_hashes[a],
+                   true});
   return out;
 }
 
@@ -94,12 +100,13 @@ Result<std::map<Key, storage::SummaryNode>> stored(storage::Database& db, int64_
   return m;
 }
 
-std::string range_name(int level, int64_t first, int64_t last, int64_t part) {
+// Names for progress and for the prompts of arc and book summaries, in the book's own labels (第二十二回).
+std::string range_name(const storage::ChapterNumbering& n, int level, int64_t first, int64_t last, int64_t part) {
   switch (level) {
-    case 0: return "第" + std::to_string(first) + "章 场景" + std::to_string(part + 1);
-    case 1: return "第" + std::to_string(first) + "章";
-    case 2: return "卷 " + std::to_string(first) + "–" + std::to_string(last);
-    default: return "全书";
+    case 0: return n.label(first) + " 场景" + std::to_string(part + 1);
+    case 1: return n.label(first);
+    case 2: return "卷 " + n.label(first) + "–" + n.label(last);
+    default: return "全书（至" + n.label(last) + "）";
   }
 }
 
@@ -291,7 +298,7 @@ Result<BuildStats> SummaryTree::build(int64_t book_id, Summarizer& s,
     for (auto& t : pool) t.join();
     if (!first_error.empty()) return make_error(first_error);
     pr.done = st.built;
-    pr.what = range_name(jobs[e - 1].level, L.chapters[jobs[e - 1].chapter].ordinal, 0, jobs[e - 1].part);
+    pr.what = range_name(L.numbering, jobs[e - 1].level, L.chapters[jobs[e - 1].chapter].ordinal, 0, jobs[e - 1].part);
     if (progress && !progress(pr)) { st.cancelled = true; return st; }
   }
 
@@ -308,7 +315,7 @@ Result<BuildStats> SummaryTree::build(int64_t book_id, Summarizer& s,
     rq.level = SummaryLevel::kArc;
     rq.names = *names;
     rq.target_zi = o_.arc_target_zi;
-    rq.title = range_name(2, f, l, 0);
+    rq.title = range_name(L.numbering, 2, f, l, 0);
     for (size_t i = L.arcs[a].first; i < L.arcs[a].second; ++i)
       rq.text += child_text(1, L.chapters[i].ordinal, L.chapters[i].ordinal, L.chapters[i].title);
     auto r = s.summarize(rq);
@@ -319,26 +326,26 @@ Result<BuildStats> SummaryTree::build(int64_t book_id, Summarizer& s,
     pr.what = rq.title;
     if (progress && !progress(pr)) { st.cancelled = true; return st; }
   }
-  if (!L.chapters.empty()) {
-    int64_t f = L.chapters.front().ordinal, l = L.chapters.back().ordinal;
-    if (is_stale(3, f, l, 0, L.book_hash)) {
-      SummaryRequest rq;
-      rq.level = SummaryLevel::kBook;
-      rq.names = *names;
-      rq.target_zi = o_.book_target_zi;
-      rq.title = "全书";
-      for (size_t a = 0; a < L.arcs.size(); ++a) {
-        int64_t af = L.chapters[L.arcs[a].first].ordinal, al = L.chapters[L.arcs[a].second - 1].ordinal;
-        rq.text += child_text(2, af, al, range_name(2, af, al, 0));
-      }
-      auto r = s.summarize(rq);
-      if (!r.ok()) return Error{r.error()};
-      CJ_TRY(save(3, f, l, 0, *r, count_tokens(*r), L.book_hash));
-      ++st.built;
-      pr.done = st.built;
-      pr.what = "全书";
-      if (progress) progress(pr);
+  // The synopsis as of the end of each arc, from the summaries of the arcs up to it (the last is the whole book).
+  for (size_t k = 0; k < L.arcs.size(); ++k) {
+    int64_t f = L.chapters.front().ordinal, l = L.chapters[L.arcs[k].second - 1].ordinal;
+    if (!is_stale(3, f, l, 0, L.synopsis_hashes[k])) continue;
+    SummaryRequest rq;
+    rq.level = SummaryLevel::kBook;
+    rq.names = *names;
+    rq.target_zi = o_.book_target_zi;
+    rq.title = range_name(L.numbering, 3, f, l, 0);
+    for (size_t a = 0; a <= k; ++a) {
+      int64_t af = L.chapters[L.arcs[a].first].ordinal, al = L.chapters[L.arcs[a].second - 1].ordinal;
+      rq.text += child_text(2, af, al, range_name(L.numbering, 2, af, al, 0));
     }
+    auto r = s.summarize(rq);
+    if (!r.ok()) return Error{r.error()};
+    CJ_TRY(save(3, f, l, 0, *r, count_tokens(*r), L.synopsis_hashes[k]));
+    ++st.built;
+    pr.done = st.built;
+    pr.what = rq.title;
+    if (progress && !progress(pr) && k + 1 < L.arcs.size()) { st.cancelled = true; return st; }
   }
   return st;
 }

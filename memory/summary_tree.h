@@ -1,15 +1,20 @@
 // The summary tree of a book: scenes (groups of paragraphs, level 0) → chapter (1) → arc (2, a run of
-// `arc_size` consecutive chapters) → book (3), stored as storage::SummaryNode rows, one tree per method.
+// `arc_size` consecutive chapters) → book synopsis (3), stored as storage::SummaryNode rows, one tree per method.
+// Level 3 holds one synopsis per arc: the synopsis as of the end of arc k covers chapters 1..(last of arc k), so
+// a context for chapter N can use the one of the last arc finished before N and never tell the model what
+// happens later (the last one is the whole book). Per arc rather than per chapter keeps it cheap and keeps the
+// context's prefix (and so the engine's KV prefix cache) unchanged from one chapter to the next within an arc.
 //
 // Staleness by source hash: a scene's hash covers its text, a chapter's its body, an arc's the hashes of its
 // chapters, the book's the hashes of its arcs (each also covers the length target). Editing chapter 5 therefore
-// changes the hashes of its scenes, chapter 5, the arc holding it and the book, and nothing else; build()
+// changes the hashes of its scenes, chapter 5, the arc holding it and the synopses of that arc and every later
+// one, and nothing else; build()
 // re-summarizes exactly the nodes whose stored hash differs (or that are missing) and removes nodes that no
 // longer belong to the tree (a deleted chapter, a scene that disappeared). Because every finished node is
 // committed at once, an interrupted build resumes where it stopped.
 //
 // What each level summarizes: scenes and chapters their own text; an arc the summaries of its chapters joined;
-// the book the summaries of its arcs joined.
+// the synopsis as of arc k the summaries of arcs 1..k joined.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -17,7 +22,7 @@
 #include <vector>
 
 #include "engine/base/result.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "memory/summarizer.h"
 #include "storage/database.h"
 

@@ -5,7 +5,7 @@ set -euo pipefail
 CLI=$1; DB=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 rm -f "$DB" "$DB-wal" "$DB-shm"
-book=$("$CLI" import --db "$DB" --file "$HERE/book/hongloumeng-1-20.txt" --title 红楼梦 |
+book=$("$CLI" import --db "$DB" --file "$HERE/book/hongloumeng-1-20.txt" --title 红楼梦 --json |
        sed -n 's/.*"book_id":\([0-9]*\).*/\1/p')
 [ -n "$book" ] || { echo "make_sample_book: import failed" >&2; exit 1; }
 while IFS='|' read -r kind name aliases desc; do

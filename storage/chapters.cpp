@@ -1,6 +1,8 @@
 #include "storage/chapters.h"
 
+#include "engine/base/text.h"
 #include "engine/base/utf8.h"
+#include "storage/chapter_splitter.h"
 #include "storage/transaction.h"
 
 namespace cj::storage {
@@ -16,10 +18,10 @@ const char* to_string(RevisionSource s) {
 }
 
 namespace {
-constexpr const char* kInfoCols = "id, book_id, ordinal, heading, title, chars, coalesce(revision_id, 0), updated_at";
+constexpr const char* kInfoCols = "id, book_id, ordinal, heading, title, chars, coalesce(revision_id, 0), updated_at, zi";
 
 ChapterInfo info_row(const Statement& s) {
-  return {s.col_int(0), s.col_int(1), s.col_int(2), s.col_text(3), s.col_text(4), s.col_int(5), s.col_int(6), s.col_int(7)};
+  return {s.col_int(0), s.col_int(1), s.col_int(2), s.col_text(3), s.col_text(4), s.col_int(5), s.col_int(6), s.col_int(7), s.col_int(8)};
 }
 
 bool is_space_at(std::string_view s, size_t i, size_t* len) {
@@ -45,11 +47,12 @@ std::string no_chapter(int64_t id) { return "no chapter with id " + std::to_stri
 Result<int64_t> Chapters::insert_revision(int64_t chapter_id, const std::string& title, const std::string& body,
                                           RevisionSource source, const std::string& note) {
   auto st = db_.prepare(
-      "INSERT INTO chapter_revisions(chapter_id, number, title, body, source, note, created_at)"
+      "INSERT INTO chapter_revisions(chapter_id, number, title, body, source, note, created_at, zi)"
       " VALUES (?1, (SELECT coalesce(max(number), 0) + 1 FROM chapter_revisions WHERE chapter_id = ?1),"
-      " ?2, ?3, ?4, ?5, ?6)");
+      " ?2, ?3, ?4, ?5, ?6, ?7)");
   if (!st.ok()) return Error{st.error()};
   st->bind(1, chapter_id).bind(2, title).bind(3, body).bind(4, to_string(source)).bind(5, note).bind(6, now_ms());
+  st->bind(7, static_cast<int64_t>(text::zishu(body)));
   CJ_TRY(st->run());
   return db_.last_insert_id();
 }
@@ -61,12 +64,13 @@ Result<int64_t> Chapters::add(int64_t book_id, const NewChapter& c, RevisionSour
   auto tx = Transaction::begin(db_);
   if (!tx.ok()) return make_error("cannot add chapter: " + tx.error());
   auto st = db_.prepare(
-      "INSERT INTO chapters(book_id, ordinal, heading, title, body, chars, updated_at) VALUES (?1,"
+      "INSERT INTO chapters(book_id, ordinal, heading, title, body, chars, updated_at, zi) VALUES (?1,"
       " CASE WHEN ?2 >= 0 THEN ?2 ELSE (SELECT coalesce(max(ordinal), 0) + 1 FROM chapters WHERE book_id = ?1) END,"
-      " ?3, ?4, ?5, ?6, ?7)");
+      " ?3, ?4, ?5, ?6, ?7, ?8)");
   if (!st.ok()) return Error{st.error()};
   st->bind(1, book_id).bind(2, c.ordinal).bind(3, c.heading).bind(4, c.title).bind(5, c.body);
   st->bind(6, static_cast<int64_t>(utf8::count_code_points(c.body))).bind(7, now_ms());
+  st->bind(8, static_cast<int64_t>(text::zishu(c.body)));
   if (auto s = st->run(); !s.ok()) {
     return make_error("cannot add chapter «" + c.title + "» to book " + std::to_string(book_id) + ": " + s.error());
   }
@@ -81,19 +85,20 @@ Result<int64_t> Chapters::add(int64_t book_id, const NewChapter& c, RevisionSour
 }
 
 std::string chapter_label(const ChapterInfo& c) {
-  if (c.ordinal == 0 && c.heading.empty()) return "卷首";
-  std::string_view h = c.heading;
-  if (!c.title.empty() && h.size() >= c.title.size() && h.substr(h.size() - c.title.size()) == c.title &&
-      h.size() > c.title.size())
-    h = h.substr(0, h.size() - c.title.size());
-  std::string label = trim_spaces(h);
-  // Separators between a number and its title ("第一回：", "第3章 - ").
-  for (const char* sep : {"：", ":", "、", "—", "-", ".", "·"}) {
-    const std::string_view sv(sep);
-    while (label.size() > sv.size() && std::string_view(label).substr(label.size() - sv.size()) == sv)
-      label = trim_spaces(std::string_view(label).substr(0, label.size() - sv.size()));
+  if (c.heading.empty()) {
+    if (c.ordinal == 0) return "卷首";
+    const std::string t = trim_spaces(c.title);
+    return t.empty() ? "第" + std::to_string(c.ordinal) + "章" : t;
   }
-  if (label.empty()) return "第" + std::to_string(c.ordinal) + "章";
+  // 第二十二回 / 楔子 at the start of the heading, whatever title follows (or was renamed since).
+  if (auto h = heading_label(c.heading)) return h->label;
+  // A heading without a number: a story's title (狂人日记), a Markdown heading.
+  std::string_view h = c.heading;
+  size_t hashes = 0;
+  while (hashes < h.size() && h[hashes] == '#') ++hashes;
+  if (hashes >= 1 && hashes <= 6 && hashes < h.size() && h[hashes] == ' ') h.remove_prefix(hashes + 1);
+  std::string label = trim_spaces(h);
+  if (label.empty()) return c.ordinal == 0 ? "卷首" : "第" + std::to_string(c.ordinal) + "章";
   return label;
 }
 
@@ -129,7 +134,7 @@ Result<Chapter> Chapters::get(int64_t chapter_id) {
   if (!*r) return make_error(no_chapter(chapter_id));
   Chapter c;
   static_cast<ChapterInfo&>(c) = info_row(*st);
-  c.body = st->col_text(8);
+  c.body = st->col_text(9);
   return c;
 }
 
@@ -155,10 +160,11 @@ Result<int64_t> Chapters::save(int64_t chapter_id, const std::string& body, Revi
   if (cur->body == body && new_title == cur->title) return cur->revision_id;
   auto rev = insert_revision(chapter_id, new_title, body, source, note);
   if (!rev.ok()) return make_error("cannot save chapter: " + rev.error());
-  auto st = db_.prepare("UPDATE chapters SET body = ?2, title = ?3, chars = ?4, revision_id = ?5, updated_at = ?6 WHERE id = ?1");
+  auto st = db_.prepare(
+      "UPDATE chapters SET body = ?2, title = ?3, chars = ?4, revision_id = ?5, updated_at = ?6, zi = ?7 WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
   st->bind(1, chapter_id).bind(2, body).bind(3, new_title).bind(4, static_cast<int64_t>(utf8::count_code_points(body)));
-  st->bind(5, *rev).bind(6, now_ms());
+  st->bind(5, *rev).bind(6, now_ms()).bind(7, static_cast<int64_t>(text::zishu(body)));
   if (auto s = st->run(); !s.ok()) return make_error("cannot save chapter: " + s.error());
   if (auto s = tx->commit(); !s.ok()) return make_error("cannot save chapter: " + s.error());
   return *rev;
@@ -185,16 +191,18 @@ Status Chapters::set_current(int64_t chapter_id, int64_t revision_id) {
   if (!rev.ok()) return Error{rev.error()};
   if (rev->chapter_id != chapter_id)
     return make_error("revision " + std::to_string(revision_id) + " belongs to another chapter");
-  auto st = db_.prepare("UPDATE chapters SET body = ?2, title = ?3, chars = ?4, revision_id = ?5, updated_at = ?6 WHERE id = ?1");
+  auto st = db_.prepare(
+      "UPDATE chapters SET body = ?2, title = ?3, chars = ?4, revision_id = ?5, updated_at = ?6, zi = ?7 WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
   st->bind(1, chapter_id).bind(2, rev->body).bind(3, rev->title).bind(4, rev->chars).bind(5, revision_id).bind(6, now_ms());
+  st->bind(7, rev->zi);
   if (auto s = st->run(); !s.ok()) return make_error("cannot restore revision: " + s.error());
   return tx->commit();
 }
 
 Result<std::vector<Revision>> Chapters::revisions(int64_t chapter_id) {
   auto st = db_.prepare(
-      "SELECT id, chapter_id, number, title, source, note, created_at, length(body) FROM chapter_revisions"
+      "SELECT id, chapter_id, number, title, source, note, created_at, length(body), zi FROM chapter_revisions"
       " WHERE chapter_id = ?1 ORDER BY number");
   if (!st.ok()) return Error{st.error()};
   st->bind(1, chapter_id);
@@ -212,6 +220,7 @@ Result<std::vector<Revision>> Chapters::revisions(int64_t chapter_id) {
     v.note = st->col_text(5);
     v.created_at = st->col_int(6);
     v.chars = st->col_int(7);  // SQLite length() of TEXT counts characters
+    v.zi = st->col_int(8);
     out.push_back(std::move(v));
   }
   return out;
@@ -235,6 +244,7 @@ Result<Revision> Chapters::revision(int64_t revision_id) {
   v.created_at = st->col_int(6);
   v.body = st->col_text(7);
   v.chars = static_cast<int64_t>(utf8::count_code_points(v.body));
+  v.zi = static_cast<int64_t>(text::zishu(v.body));
   return v;
 }
 

@@ -4,7 +4,8 @@
 // is not current (a proposal) and made current later with set_current().
 //
 // Ordinals are positions in the book: 0 = front matter (text before the first heading), then 1, 2, ... .
-// chars = Unicode code points of the body. All changes re-index the chapter for search in the same
+// chars = Unicode code points of the body (offsets count these); zi = its 字数 as every surface shows it
+// (engine/base/text.h zishu). All changes re-index the chapter for search in the same
 // transaction (SQL triggers; search_index.h).
 #pragma once
 #include <cstdint>
@@ -29,11 +30,14 @@ struct ChapterInfo {
   int64_t chars = 0;        // code points of the body
   int64_t revision_id = 0;  // current revision
   int64_t updated_at = 0;   // ms since epoch
+  int64_t zi = 0;           // 字数 of the body (engine/base/text.h zishu: 汉字 + full-width punctuation)
 };
 
-// The chapter's own label as the book writes it: the heading without its title ("第二十二回", "楔子", "第3章"),
-// "卷首" for front matter (ordinal 0), "第N章" (N = ordinal) when the heading carries no label. Every surface that
-// names a chapter to the writer uses this, never the bare ordinal.
+// The chapter's own label as the book writes it: the heading's number and unit or special word ("第二十二回",
+// "楔子", "第3章"; chapter_splitter.h heading_label, whatever title follows), a heading without a number as written
+// (a story's title: "狂人日记"), "卷首" for front matter (ordinal 0), the title or "第N章" (N = ordinal) for a
+// chapter without a heading. Every surface that names a chapter to the writer uses this (or
+// chapter_numbering.h, which also resolves what the writer types), never the bare ordinal.
 std::string chapter_label(const ChapterInfo& c);
 
 struct Chapter : ChapterInfo {
@@ -49,7 +53,8 @@ struct Revision {
   std::string source;   // "import", "writer", "ai", "restore"
   std::string note;
   int64_t created_at = 0;
-  int64_t chars = 0;
+  int64_t chars = 0;    // code points
+  int64_t zi = 0;       // 字数 (text::zishu), what the writer is shown
 };
 
 struct NewChapter {

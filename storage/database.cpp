@@ -6,6 +6,8 @@
 
 #include <chrono>
 
+#include "engine/base/text.h"
+
 #include "storage/fts_snippet.h"
 #include "storage/fts_tokenizer.h"
 #include "storage/schema.h"
@@ -26,7 +28,14 @@ std::string icu_version_string() {
   u_getVersion(v);
   char buf[U_MAX_VERSION_STRING_LENGTH];
   u_versionToString(v, buf);
-  return buf;
+  // The index depends on ICU's dictionary and on our own tokenizer: either changing rebuilds it.
+  return std::string(buf) + "/cj" + std::to_string(kTokenizerVersion);
+}
+// cj_zishu(text): 字数 as every surface counts it (engine/base/text.h).
+void zishu_fn(sqlite3_context* ctx, int, sqlite3_value** v) {
+  const char* t = reinterpret_cast<const char*>(sqlite3_value_text(v[0]));
+  const int n = sqlite3_value_bytes(v[0]);
+  sqlite3_result_int64(ctx, t ? static_cast<sqlite3_int64>(text::zishu(std::string_view(t, static_cast<size_t>(n)))) : 0);
 }
 }  // namespace
 
@@ -70,6 +79,9 @@ Status Database::configure(const OpenOptions& opts) {
   sqlite3_busy_timeout(db_, 5000);
   CJ_TRY(register_search_tokenizer(db_, tok_.get()));
   CJ_TRY(register_snippet_function(db_));
+  if (sqlite3_create_function_v2(db_, "cj_zishu", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, zishu_fn, nullptr,
+                                 nullptr, nullptr) != SQLITE_OK)
+    return make_error("cannot register cj_zishu");
   CJ_TRY(exec("PRAGMA foreign_keys = ON"));
   // Reading the schema here turns "not a database" into an error at open time.
   auto v = query_int("PRAGMA user_version");

@@ -30,6 +30,9 @@ Status check_name(const std::string& n, const char* what) {
   if (!utf8::valid(n)) return make_error(std::string(what) + " is not valid UTF-8");
   if (n.find_first_of("\n\r\t") != std::string::npos) return make_error(std::string(what) + " must be one line");
   if (blank(n)) return make_error(std::string(what) + " must not be blank (only spaces)");
+  if (const size_t chars = utf8::count_code_points(n); chars > kMaxEntityNameChars)
+    return make_error(std::string(what) + " is " + std::to_string(chars) + " characters long; the limit is " +
+                      std::to_string(kMaxEntityNameChars));
   return Status::Ok();
 }
 }  // namespace

@@ -12,6 +12,10 @@
 
 namespace cj::storage {
 
+// The longest name or alias an entity may have, in code points. Names feed the checks' name index and the
+// search lexicon at every position of the book, so a bound keeps both linear in the text.
+inline constexpr size_t kMaxEntityNameChars = 32;
+
 // "character", "place", "item", "faction", "other".
 bool valid_entity_kind(const std::string& kind);
 
@@ -29,8 +33,8 @@ class Entities {
  public:
   explicit Entities(Database& db) : db_(db) {}
 
-  // Adds an entity with its aliases (one transaction); returns its id. Errors: unknown kind, empty or
-  // duplicate name, unknown book.
+  // Adds an entity with its aliases (one transaction); returns its id. Errors: unknown kind, empty, duplicate
+  // or too long (> kMaxEntityNameChars) name or alias, unknown book.
   Result<int64_t> add(int64_t book_id, const std::string& kind, const std::string& name,
                       const std::vector<std::string>& aliases = {}, const std::string& description = "");
   Result<Entity> get(int64_t id);

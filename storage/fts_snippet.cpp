@@ -30,6 +30,51 @@ int collect(void* ctx, int flags, const char*, int, int begin, int end) {
   return SQLITE_OK;
 }
 
+// "0,-,-,1" -> {0, -1, -1, 1}: the query term of each phrase, -1 for phrases that only rank.
+std::vector<int> parse_phrase_terms(const std::string& s) {
+  std::vector<int> out;
+  int cur = 0;
+  bool any = false, rank_only = false;
+  auto flush = [&] {
+    out.push_back(rank_only ? -1 : cur);
+    cur = 0;
+    any = rank_only = false;
+  };
+  for (const char c : s) {
+    if (c == ',') {
+      flush();
+    } else if (c == '-') {
+      rank_only = true;
+      any = true;
+    } else if (c >= '0' && c <= '9') {
+      cur = cur * 10 + (c - '0');
+      any = true;
+    }
+  }
+  if (any) flush();
+  return out;
+}
+
+// cj_hits(table, phrase_terms): occurrences of the query's terms in the current row (ranking-only phrases not
+// counted).
+void hits_fn(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int nval, sqlite3_value** vals) {
+  if (nval != 1) {
+    sqlite3_result_error(ctx, "cj_hits(table, phrase_terms): wrong arguments", -1);
+    return;
+  }
+  const char* t = reinterpret_cast<const char*>(sqlite3_value_text(vals[0]));
+  const std::vector<int> term_of = parse_phrase_terms(t ? t : "");
+  int ninst = 0;
+  if (api->xInstCount(fts, &ninst) != SQLITE_OK) ninst = 0;
+  int64_t n = 0;
+  for (int i = 0; i < ninst; ++i) {
+    int phrase = 0, col = 0, off = 0;
+    if (api->xInst(fts, i, &phrase, &col, &off) != SQLITE_OK || col != 0) continue;
+    if (phrase < static_cast<int>(term_of.size()) && term_of[static_cast<size_t>(phrase)] >= 0) ++n;
+  }
+  sqlite3_result_int64(ctx, n);
+}
+
 bool is_space_byte_run(const char* p, int n) {
   // True if [p, p+n) is only ASCII whitespace or U+3000 (E3 80 80).
   for (int i = 0; i < n;) {
@@ -57,23 +102,8 @@ void snippet_fn(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* 
   };
   const std::string open = text_arg(0), close = text_arg(1), ellipsis = text_arg(2);
   const int ntok = std::clamp(sqlite3_value_int(vals[3]), 4, 400);
-  // phrase index -> term index ("0,0,0,1"); without it every phrase is its own term.
-  std::vector<int> term_of;
-  if (nval == 5) {
-    int cur = 0;
-    bool any = false;
-    for (const char c : text_arg(4)) {
-      if (c == ',') {
-        term_of.push_back(cur);
-        cur = 0;
-        any = false;
-      } else if (c >= '0' && c <= '9') {
-        cur = cur * 10 + (c - '0');
-        any = true;
-      }
-    }
-    if (any) term_of.push_back(cur);
-  }
+  // phrase index -> term index ("0,-,-,1"); without it every phrase is its own term.
+  const std::vector<int> term_of = nval == 5 ? parse_phrase_terms(text_arg(4)) : std::vector<int>();
 
   int ninst = 0;
   if (api->xInstCount(fts, &ninst) != SQLITE_OK) ninst = 0;
@@ -86,6 +116,7 @@ void snippet_fn(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* 
     int phrase = 0, col = 0, off = 0;
     if (api->xInst(fts, i, &phrase, &col, &off) != SQLITE_OK || col != 0) continue;
     const int term = phrase < static_cast<int>(term_of.size()) ? term_of[static_cast<size_t>(phrase)] : phrase;
+    if (term < 0) continue;  // a ranking-only phrase (a word token covers more than its one position)
     inst.push_back({off, off + std::max(1, api->xPhraseSize(fts, phrase)) - 1, term});
   }
   std::sort(inst.begin(), inst.end(), [](const Inst& a, const Inst& b) { return a.pos < b.pos; });
@@ -107,6 +138,11 @@ void snippet_fn(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* 
   Window w;
   w.first = std::max(0, best_start - ntok / 5);
   w.end = w.first + ntok;
+  // A term is marked whole or not at all: a window edge inside a match moves out to include it.
+  for (const Inst& in : inst) {
+    if (in.pos < w.first && in.last >= w.first) w.first = in.pos;
+    if (in.pos < w.end && in.last >= w.end) w.end = in.last + 1;
+  }
 
   const char* text = nullptr;
   int len = 0;
@@ -156,6 +192,8 @@ Status register_snippet_function(sqlite3* db) {
   if (!api) return make_error("this SQLite library was built without FTS5 full-text search");
   if (api->xCreateFunction(api, "cj_snippet", nullptr, snippet_fn, nullptr) != SQLITE_OK)
     return make_error("cannot register the search snippet function");
+  if (api->xCreateFunction(api, "cj_hits", nullptr, hits_fn, nullptr) != SQLITE_OK)
+    return make_error("cannot register the search hit count function");
   return Status::Ok();
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/base/utf8.h"
+#include "storage/han_fold.h"
 
 namespace cj::storage {
 namespace {
@@ -43,6 +44,10 @@ CharClass classify(uint32_t cp) {
   return cp < 0x10000 ? bmp[cp] : classify_slow(cp);
 }
 
+// Full-width forms of ASCII (Ａ１！, U+FF01–U+FF5E) are the same letters as their half-width ones: 阿Ｑ and 阿Q
+// index alike.
+uint32_t fold_width(uint32_t cp) { return cp >= 0xFF01 && cp <= 0xFF5E ? cp - 0xFEE0 : cp; }
+
 bool all_han(std::string_view w) {
   for (size_t i = 0; i < w.size();) {
     uint32_t cp;
@@ -65,7 +70,8 @@ int tokenize_text(SearchTokenizerState& st, std::string_view text, TokenizeMode 
   if (mode == TokenizeMode::kDocument && words) segs = st.segmenter.segment(text);
   size_t si = 0;
   std::string tok;      // the current alnum run, case-folded
-  std::string wordtok;  // kWordMarker + word
+  std::string wordtok;  // kWordMarker + word (folded)
+  std::string han;      // a folded Han character
   size_t run_begin = 0;
   bool in_run = false;
   bool last_was_break = true;  // no break token at the very start
@@ -86,6 +92,7 @@ int tokenize_text(SearchTokenizerState& st, std::string_view text, TokenizeMode 
       n = 1;
       cls = CharClass::kPunct;
     } else {
+      cp = fold_width(cp);
       cls = classify(cp);
     }
     if (cls == CharClass::kAlnum) {
@@ -101,7 +108,14 @@ int tokenize_text(SearchTokenizerState& st, std::string_view text, TokenizeMode 
     }
     if ((rc = flush_run(i)) != 0) return rc;
     if (cls == CharClass::kHan) {
-      rc = sink(ctx, 0, text.data() + i, n, static_cast<int>(i), static_cast<int>(i + n));
+      // Traditional and simplified index alike (han_fold.h): 範 is the token 范.
+      if (const char32_t f = fold_han(static_cast<char32_t>(cp)); f != static_cast<char32_t>(cp)) {
+        han.clear();
+        utf8::append(han, static_cast<uint32_t>(f));
+        rc = sink(ctx, 0, han.data(), static_cast<int>(han.size()), static_cast<int>(i), static_cast<int>(i + n));
+      } else {
+        rc = sink(ctx, 0, text.data() + i, n, static_cast<int>(i), static_cast<int>(i + n));
+      }
       if (rc) return rc;
       last_was_break = false;
       while (si < segs.size() && segs[si].begin < i) ++si;
@@ -110,7 +124,12 @@ int tokenize_text(SearchTokenizerState& st, std::string_view text, TokenizeMode 
         const std::string_view w = text.substr(segs[si].begin, segs[si].end - segs[si].begin);
         if (all_han(w)) {
           wordtok.assign(1, kWordMarker);
-          wordtok.append(w);
+          for (size_t k = 0; k < w.size();) {
+            uint32_t wc;
+            const int wn = utf8::decode(w, k, &wc);
+            utf8::append(wordtok, static_cast<uint32_t>(fold_han(static_cast<char32_t>(wc))));
+            k += static_cast<size_t>(wn);
+          }
           rc = sink(ctx, 0x0001 /* FTS5_TOKEN_COLOCATED */, wordtok.data(), static_cast<int>(wordtok.size()),
                     static_cast<int>(segs[si].begin), static_cast<int>(segs[si].end));
           if (rc) return rc;

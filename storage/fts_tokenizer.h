@@ -1,6 +1,7 @@
 // The "cj" FTS5 tokenizer: Chinese full-text search without a blind spot for one- or two-character queries.
 //
-// Every indexed position is one Han character (or one run of letters/digits, case-folded), so any Chinese
+// Every indexed position is one Han character (folded to simplified: 範 is 范, han_fold.h) or one run of
+// letters/digits (case-folded, full-width forms folded to ASCII: Ｑ is q), so any Chinese
 // string is found as a phrase of its characters — 黛玉 is found inside 林黛玉, 亮 alone works, a name broken by
 // a hard line wrap still matches. On top of that, each word of two or more Han characters found by the
 // segmenter (ICU word breaks overlaid with the book's lexicon of entity names and aliases, longest match wins;
@@ -27,6 +28,10 @@
 struct sqlite3;
 
 namespace cj::storage {
+
+// Bumped whenever the tokens of a text change (e.g. width folding); Database::open rebuilds an index built by another
+// version, so that deletes re-tokenize exactly as inserts did.
+inline constexpr int kTokenizerVersion = 3;
 
 inline constexpr char kWordMarker = '\x01';
 inline constexpr const char* kBreakToken = "\x02";

@@ -23,6 +23,24 @@ std::string base_name(const std::string& path) {
 
 }  // namespace
 
+std::string summary(const ImportResult& r) {
+  const int64_t n = r.chapters - (r.front_matter ? 1 : 0);
+  std::string s = "imported «" + r.title + "» as book " + std::to_string(r.book_id) + ": " + std::to_string(n) +
+                  (r.stories ? " stories" : " chapters");
+  if (n > 0) s += " (" + r.first_label + (n > 1 ? " … " + r.last_label : "") + ")";
+  if (r.front_matter) s += " + front matter (卷首)";
+  if (r.toc_lines > 0)
+    s += "; a table of contents of " + std::to_string(r.toc_lines) + " lines was kept in the front matter, not made chapters";
+  if (r.stories && r.sections > 0)
+    s += "; " + std::to_string(r.sections) + " headings inside stories kept as their sections";
+  if (r.reflowed > 0)
+    s += "; hard-wrapped at " + std::to_string(r.wrap_width) + " columns: " + std::to_string(r.reflowed) +
+         " line breaks inside paragraphs removed";
+  s += "; " + r.encoding;
+  if (r.replaced_book_id) s += "; replaced book " + std::to_string(r.replaced_book_id);
+  return s;
+}
+
 Result<ImportResult> import_file(Database& db, const std::string& path, const ImportOptions& opts) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) > kMaxImportBytes) {
@@ -41,6 +59,22 @@ Result<ImportResult> import_bytes(Database& db, std::string_view bytes, const st
   if (!decoded.ok()) return Error{decoded.error()};
   SplitBook split = split_chapters(decoded->text);
   if (split.chapters.empty() && !split.front_matter) return make_error(name + " contains no chapter text");
+  ImportResult res;
+  res.toc_lines = split.toc_lines;
+  res.stories = split.stories;
+  res.sections = split.sections;
+  res.wrap_width = detect_wrap_width(decoded->text);
+  if (res.wrap_width > 0) {
+    int64_t n = 0;
+    for (auto& c : split.chapters) {
+      c.body = reflow(c.body, res.wrap_width, &n);
+      res.reflowed += n;
+    }
+    if (split.front_matter) {
+      *split.front_matter = reflow(*split.front_matter, res.wrap_width, &n);
+      res.reflowed += n;
+    }
+  }
   for (const auto& c : split.chapters) {
     const size_t n = utf8::count_code_points(c.body);
     if (n > kMaxChapterChars) {
@@ -52,7 +86,6 @@ Result<ImportResult> import_bytes(Database& db, std::string_view bytes, const st
     }
   }
 
-  ImportResult res;
   res.encoding = decoded->encoding;
   res.title = !opts.title.empty() ? opts.title : !split.title.empty() ? split.title : base_name(name);
   const std::string hash = content_hash(decoded->text);
@@ -94,6 +127,12 @@ Result<ImportResult> import_bytes(Database& db, std::string_view bytes, const st
   }
   int64_t ordinal = 1;
   for (auto& sc : split.chapters) {
+    ChapterInfo info;
+    info.ordinal = ordinal;
+    info.heading = sc.heading;
+    info.title = sc.title;
+    if (res.first_label.empty()) res.first_label = chapter_label(info);
+    res.last_label = chapter_label(info);
     NewChapter c{ordinal++, std::move(sc.heading), std::move(sc.title), std::move(sc.body)};
     auto id = chapters.add(res.book_id, c, RevisionSource::kImport);
     if (!id.ok()) return make_error("cannot import " + name + ": " + id.error());

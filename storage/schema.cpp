@@ -206,9 +206,18 @@ constexpr std::string_view kV3 = R"SQL(
 ALTER TABLE findings ADD COLUMN subject TEXT NOT NULL DEFAULT '';
 )SQL";
 
-// Version 4: job leases (storage/jobs.h). A runner claims a job under its lease (owner host:pid:nonce) and renews
-// heartbeat_at while it runs; another runner takes a running job only when that lease is stale.
+// Version 4: every surface shows one 字数 (engine/base/text.h zishu: 汉字 + full-width punctuation), stored with the
+// text so that listings need not read the bodies. cj_zishu() is registered by Database.
 constexpr std::string_view kV4 = R"SQL(
+ALTER TABLE chapters ADD COLUMN zi INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE chapter_revisions ADD COLUMN zi INTEGER NOT NULL DEFAULT 0;
+UPDATE chapters SET zi = cj_zishu(body);
+UPDATE chapter_revisions SET zi = cj_zishu(body);
+)SQL";
+
+// Version 5: job leases (storage/jobs.h). A runner claims a job under its lease (owner host:pid:nonce) and renews
+// heartbeat_at while it runs; another runner takes a running job only when that lease is stale.
+constexpr std::string_view kV5 = R"SQL(
 ALTER TABLE jobs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
 ALTER TABLE jobs ADD COLUMN lease_pid INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN lease_host TEXT NOT NULL DEFAULT '';
@@ -218,7 +227,7 @@ ALTER TABLE jobs ADD COLUMN heartbeat_at INTEGER NOT NULL DEFAULT 0;
 }  // namespace
 
 const std::vector<std::string_view>& schema_migrations() {
-  static const std::vector<std::string_view> m = {kV1, kV2, kV3, kV4};
+  static const std::vector<std::string_view> m = {kV1, kV2, kV3, kV4, kV5};
   return m;
 }
 

@@ -3,6 +3,7 @@
 #include <unicode/uchar.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "engine/base/utf8.h"
 #include "storage/fts_tokenizer.h"
@@ -57,6 +58,23 @@ std::string quote(std::string_view s) {
   return q;
 }
 
+int append_token(void* ctx, int, const char* tok, int n, int, int) {
+  auto* key = static_cast<std::string*>(ctx);
+  key->append(tok, static_cast<size_t>(n));
+  key->push_back('\0');
+  return 0;
+}
+
+std::string utf8_prefix(std::string_view s, size_t cps) {
+  size_t i = 0;
+  for (size_t k = 0; k < cps && i < s.size(); ++k) {
+    uint32_t cp;
+    const int n = utf8::decode(s, i, &cp);
+    i += n ? static_cast<size_t>(n) : 1;
+  }
+  return std::string(s.substr(0, i));
+}
+
 int collect_words(void* ctx, int flags, const char* tok, int n, int, int) {
   if ((flags & 1) && n > 0 && tok[0] == kWordMarker) static_cast<std::vector<std::string>*>(ctx)->emplace_back(tok, n);
   return 0;
@@ -66,34 +84,60 @@ int collect_words(void* ctx, int flags, const char* tok, int n, int, int) {
 
 Result<SearchIndex::Query> SearchIndex::build_query(std::string_view query) {
   if (!utf8::valid(query)) return make_error("the search query is not valid UTF-8");
+  // Terms, deduplicated by what the index sees (width and letter case folded: 阿Q and 阿Ｑ are one term), capped.
+  // Splitting and deduplication are linear in the query; the expression has at most kMaxSearchTerms terms of at
+  // most kMaxSearchTermChars characters, so no query costs more than a bounded FTS5 expression.
+  std::vector<std::string> terms;
+  std::unordered_set<std::string> seen;
+  size_t distinct = 0;
+  std::string key;
+  for (std::string& term : split_terms(query)) {
+    if (!has_searchable(term)) continue;
+    const size_t n = utf8::count_code_points(term);
+    if (n > kMaxSearchTermChars)
+      return make_error("a search term may have at most " + std::to_string(kMaxSearchTermChars) + " characters; «" +
+                        utf8_prefix(term, 12) + "…» has " + std::to_string(n));
+    key.clear();
+    (void)tokenize_text(db_.tokenizer_state(), term, TokenizeMode::kQuery, false, &key, append_token);
+    if (!seen.insert(key).second) continue;
+    if (++distinct > kMaxSearchTerms) continue;  // counted for the message below
+    terms.push_back(std::move(term));
+  }
+  if (distinct > kMaxSearchTerms)
+    return make_error("too many search terms (" + std::to_string(distinct) + " different ones); at most " +
+                      std::to_string(kMaxSearchTerms));
   Query q;
   int term_no = 0;
-  auto phrase = [&](const std::string& text) {
+  // phrase_terms: the term of each phrase in expression order, "-" for phrases that only add to the ranking
+  // (whole-word tokens and the repeated term): cj_snippet highlights and cj_hits counts only the term itself.
+  auto phrase = [&](const std::string& text, bool primary) {
     q.expr += quote(text);
     if (!q.phrase_terms.empty()) q.phrase_terms += ',';
-    q.phrase_terms += std::to_string(term_no);
+    q.phrase_terms += primary ? std::to_string(term_no) : std::string("-");
+    ++q.phrases;
   };
-  for (const std::string& term : split_terms(query)) {
-    if (!has_searchable(term)) continue;
+  for (const std::string& term : terms) {
     std::vector<std::string> words;
     (void)tokenize_text(db_.tokenizer_state(), term, TokenizeMode::kDocument, true, &words, collect_words);
     if (!q.expr.empty()) q.expr += " AND ";
     if (words.empty()) {
-      phrase(term);
+      phrase(term, true);
     } else {
       // Same matches as "term" alone; the OR'd whole-word phrases only add to the BM25 score.
       q.expr += "(";
-      phrase(term);
+      phrase(term, true);
       q.expr += " AND (";
       for (const auto& w : words) {
-        phrase(w);
+        phrase(w, false);
         q.expr += " OR ";
       }
-      phrase(term);
+      phrase(term, false);
       q.expr += "))";
     }
     ++term_no;
   }
+  q.terms = static_cast<size_t>(term_no);
+  q.term_list = terms;
   if (q.expr.empty()) return make_error("empty search: type some words or 汉字 to look for");
   return q;
 }
@@ -104,14 +148,22 @@ Result<std::string> SearchIndex::match_expression(std::string_view query) {
   return q->expr;
 }
 
+Result<SearchPlan> SearchIndex::plan(std::string_view query) {
+  CJ_TRY(db_.sync_search_lexicon());
+  auto q = build_query(query);
+  if (!q.ok()) return Error{q.error()};
+  return SearchPlan{q->expr, q->terms, q->phrases, q->term_list};
+}
+
 Result<std::vector<SearchHit>> SearchIndex::search(int64_t book_id, std::string_view query, const SearchOptions& o) {
   if (!db_.read_only()) CJ_TRY(refresh_if_stale());
   CJ_TRY(db_.sync_search_lexicon());
   auto q = build_query(query);
   if (!q.ok()) return Error{q.error()};
   auto st = db_.prepare(
-      "SELECT c.id, c.ordinal, c.title, h.snip, h.score FROM ("
-      "  SELECT rowid AS rid, cj_snippet(chapter_fts, ?4, ?5, ?6, ?7, ?8) AS snip, rank AS score FROM chapter_fts"
+      "SELECT c.id, c.ordinal, c.title, h.snip, h.score, h.hits FROM ("
+      "  SELECT rowid AS rid, cj_snippet(chapter_fts, ?4, ?5, ?6, ?7, ?8) AS snip, rank AS score,"
+      "         cj_hits(chapter_fts, ?8) AS hits FROM chapter_fts"
       "  WHERE chapter_fts MATCH ?1 AND book_id = ?2 ORDER BY rank LIMIT ?3) h"
       " JOIN chapters c ON c.id = h.rid ORDER BY h.score");
   if (!st.ok()) return Error{st.error()};
@@ -123,9 +175,28 @@ Result<std::vector<SearchHit>> SearchIndex::search(int64_t book_id, std::string_
     auto r = st->step();
     if (!r.ok()) return make_error("search failed: " + r.error());
     if (!*r) break;
-    hits.push_back({st->col_int(0), st->col_int(1), st->col_text(2), st->col_text(3), -st->col_double(4)});
+    hits.push_back({st->col_int(0), st->col_int(1), st->col_text(2), st->col_text(3), -st->col_double(4), st->col_int(5)});
   }
   return hits;
+}
+
+Result<SearchCount> SearchIndex::count(int64_t book_id, std::string_view query) {
+  if (!db_.read_only()) CJ_TRY(refresh_if_stale());
+  CJ_TRY(db_.sync_search_lexicon());
+  auto q = build_query(query);
+  if (!q.ok()) return Error{q.error()};
+  auto st = db_.prepare("SELECT cj_hits(chapter_fts, ?3) FROM chapter_fts WHERE chapter_fts MATCH ?1 AND book_id = ?2");
+  if (!st.ok()) return Error{st.error()};
+  st->bind(1, q->expr).bind(2, book_id).bind(3, q->phrase_terms);
+  SearchCount c;
+  while (true) {
+    auto r = st->step();
+    if (!r.ok()) return make_error("search failed: " + r.error());
+    if (!*r) break;
+    ++c.chapters;
+    c.hits += st->col_int(0);
+  }
+  return c;
 }
 
 Status SearchIndex::rebuild() {

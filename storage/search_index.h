@@ -3,7 +3,8 @@
 // transaction as the change).
 //
 // Query language: whitespace separates terms; every term must occur (AND); a term matches as an exact
-// substring of the text (ignoring letter case; punctuation in a term matches any punctuation). Terms of one or
+// substring of the text (ignoring letter case and full-width/half-width forms — 阿Q finds 阿Ｑ; punctuation in a
+// term matches any punctuation). Repeated terms count once; at most kMaxSearchTerms terms of kMaxSearchTermChars. Terms of one or
 // two 汉字 work like any other (黛玉 is found inside 林黛玉). Ranking is BM25, with a bonus for chapters where a
 // term (or a word of it, as segmented with the book's lexicon) occurs as a whole word, not only as a substring.
 //
@@ -29,9 +30,30 @@ struct SearchHit {
   int64_t chapter_id = 0;
   int64_t ordinal = 0;   // chapter ordinal
   std::string title;
-  std::string snippet;   // a passage around the best match, matches wrapped in the open/close marks
+  std::string snippet;   // a passage around the best match, whole query terms wrapped in the open/close marks
   double score = 0;      // higher is better (negated BM25)
+  int64_t hits = 0;      // occurrences of the query's terms in this chapter
 };
+
+// How many chapters match a query, and how many occurrences of its terms they hold.
+struct SearchCount {
+  int64_t chapters = 0;
+  int64_t hits = 0;
+};
+
+// What a query turns into (for tests and benchmarks that bound the work): its distinct terms and the phrases of
+// the FTS5 expression.
+struct SearchPlan {
+  std::string expr;
+  size_t terms = 0;
+  size_t phrases = 0;
+  std::vector<std::string> term_list;  // the distinct terms, as typed (first spelling), in query order
+};
+
+// Limits on a query: terms are deduplicated first (阿Q and 阿Ｑ are the same term); more distinct terms, or a
+// longer term, is an error that says so. A 10,000-character query therefore costs at most a 16-term expression.
+inline constexpr size_t kMaxSearchTerms = 16;
+inline constexpr size_t kMaxSearchTermChars = 64;
 
 struct SearchOptions {
   int limit = 20;
@@ -45,8 +67,13 @@ class SearchIndex {
  public:
   explicit SearchIndex(Database& db) : db_(db) {}
 
-  // Chapters of `book_id` matching `query`, best first. An empty query (or one with no letters/汉字) is an error.
+  // Chapters of `book_id` matching `query`, best first (at most opts.limit). An empty query (or one with no
+  // letters/汉字) is an error; a query that matches nothing is an empty list.
   Result<std::vector<SearchHit>> search(int64_t book_id, std::string_view query, const SearchOptions& opts = {});
+  // Every chapter matching `query` and the occurrences of its terms in them (not limited).
+  Result<SearchCount> count(int64_t book_id, std::string_view query);
+  // The expression a query becomes (after deduplication and limits).
+  Result<SearchPlan> plan(std::string_view query);
 
   // Rebuilds the whole index with the current entity names and aliases as lexicon (one transaction).
   Status rebuild();
@@ -65,7 +92,10 @@ class SearchIndex {
  private:
   struct Query {
     std::string expr;
-    std::string phrase_terms;  // term index of each phrase, in expression order ("0,0,0,1"): for cj_snippet
+    std::string phrase_terms;  // term index of each phrase in expression order, "-" for ranking-only ones ("0,-,-,1")
+    size_t terms = 0;
+    size_t phrases = 0;
+    std::vector<std::string> term_list;
   };
   Result<Query> build_query(std::string_view query);
 

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <filesystem>
 
-#include "engine/tokenizer_load.h"
+#include "engine/tokenizer/tokenizer_load.h"
 #include "memory/bundled_tokenizer.h"
 #include "memory/context_builder.h"
 #include "memory/prompts.h"

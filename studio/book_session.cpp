@@ -47,7 +47,16 @@ class TextFileBook final : public BookSession {
 
   TextFileBook(std::string path, std::vector<Part> parts, bool bom, bool crlf)
       : path_(std::move(path)), parts_(std::move(parts)), bom_(bom), crlf_(crlf) {
-    for (size_t i = 0; i < parts_.size(); ++i) chapters_.push_back(info(i));
+    std::vector<storage::ChapterInfo> rows;
+    for (size_t i = 0; i < parts_.size(); ++i) {
+      chapters_.push_back(info(i));
+      storage::ChapterInfo r;
+      r.ordinal = static_cast<int64_t>(i);
+      r.heading = std::string(trim(parts_[i].heading));
+      if (auto h = storage::parse_heading(r.heading)) r.title = h->title;
+      rows.push_back(std::move(r));
+    }
+    renumber(rows);
   }
 
   std::string title() const override { return std::filesystem::path(path_).stem().string(); }
@@ -115,6 +124,18 @@ class TextFileBook final : public BookSession {
   Result<std::string> outline(int64_t) override { return no_project(); }
   Status save_outline(int64_t, const std::string&) override { return no_project(); }
 
+  Result<storage::SearchCount> search_count(std::string_view q) override {
+    storage::SearchCount c;
+    if (q.empty()) return c;
+    for (const auto& p : parts_) {
+      int64_t n = 0;
+      for (size_t at = p.body.find(q); at != std::string::npos; at = p.body.find(q, at + q.size())) ++n;
+      c.hits += n;
+      c.chapters += n > 0;
+    }
+    return c;
+  }
+
   Result<std::vector<SearchHit>> search(std::string_view q, size_t limit) override {
     std::vector<SearchHit> hits;
     if (q.empty()) return hits;
@@ -158,12 +179,8 @@ class ProjectBook final : public BookSession {
 
   Status load_infos() {
     chapters_.clear();
-    storage::Chapters ch(*db_);
-    for (const auto& r : rows_) {
-      auto c = ch.get(r.id);
-      if (!c.ok()) return Error{c.error()};
-      chapters_.push_back(info(r, c->body));
-    }
+    for (const auto& r : rows_) chapters_.push_back(info(r));  // 字数 is stored with the text (storage zi)
+    renumber(rows_);
     return Status::Ok();
   }
 
@@ -189,6 +206,10 @@ class ProjectBook final : public BookSession {
     chapters_[i].zi = text::zishu(text);
     if (auto r = ch.revision(*rev); r.ok()) chapters_[i].revision = r->number;
     return Status::Ok();
+  }
+
+  Result<storage::SearchCount> search_count(std::string_view q) override {
+    return storage::SearchIndex(*db_).count(book_.id, q);
   }
 
   Result<std::vector<SearchHit>> search(std::string_view q, size_t limit) override {
@@ -254,13 +275,13 @@ class ProjectBook final : public BookSession {
     if (!utf8::valid(t)) return make_error("the chapter title is not valid UTF-8");
     storage::Chapters ch(*db_);
     storage::NewChapter nc;
-    // Numbered like the chapter before it (第二十一回 after 第二十回), unless the title is a heading itself.
-    if (auto h = storage::parse_heading(t)) {
+    // The book's next number in its own style (第一百二十一回 after 第一百二十回, also after a 楔子), unless the
+    // title is a heading itself.
+    if (auto h = storage::parse_heading(t); h && storage::heading_label(t)) {
       nc.heading = t;
       nc.title = h->title;
     } else {
-      const int64_t next = rows_.empty() ? 1 : rows_.back().ordinal + 1;
-      nc.heading = storage::heading_for(next, rows_.empty() ? std::string() : rows_.back().heading);
+      nc.heading = numbering_.next_heading();
       nc.title = t;
       if (!t.empty()) nc.heading += " " + t;
     }
@@ -269,7 +290,8 @@ class ProjectBook final : public BookSession {
     auto c = ch.get(*id);
     if (!c.ok()) return Error{c.error()};
     rows_.push_back(*c);
-    chapters_.push_back(info(rows_.back(), c->body));
+    chapters_.push_back(info(rows_.back()));
+    renumber(rows_);
     return rows_.size() - 1;
   }
 
@@ -282,7 +304,7 @@ class ProjectBook final : public BookSession {
     if (!revs.ok()) return Error{revs.error()};
     std::vector<RevisionInfo> out;
     for (const auto& r : *revs)
-      out.push_back({r.id, r.number, r.source, r.note, r.created_at, r.chars, r.id == cur->revision_id});
+      out.push_back({r.id, r.number, r.source, r.note, r.created_at, r.chars, r.zi, r.id == cur->revision_id});
     return out;
   }
 
@@ -373,19 +395,14 @@ class ProjectBook final : public BookSession {
   }
 
  private:
-  // The heading's number ("第一回") with the current title, so that a rename shows; the front matter and
-  // chapters added in the app (no heading) show their title.
+  // The book's label ("第一回", "楔子", a story's title) with the current title, so that a rename shows; the front
+  // matter shows （卷首）.
   static std::string display_title(const storage::ChapterInfo& r) {
-    std::string_view h = trim(r.heading);
-    if (h.empty()) return r.ordinal == 0 && r.title.empty() ? std::string("（卷首）") : r.title;
-    if (r.title.empty()) return std::string(h);
-    size_t cut = h.size();
-    for (size_t k = 0; k < h.size(); ++k)
-      if (h[k] == ' ' || h[k] == '\t' || h.substr(k, 3) == "\u3000") {
-        cut = k;
-        break;
-      }
-    return std::string(h.substr(0, cut)) + "  " + r.title;
+    if (r.ordinal == 0 && trim(r.heading).empty() && r.title.empty()) return "（卷首）";
+    const std::string label = storage::chapter_label(r);
+    const std::string title(trim(r.title));
+    if (title.empty() || title == label) return label;
+    return label + "  " + title;
   }
 
   // Chapter i's list entry once revision r is its current text (renamed, restored or an AI revision accepted).
@@ -393,8 +410,9 @@ class ProjectBook final : public BookSession {
     rows_[i].title = r.title;
     chapters_[i].title = display_title(rows_[i]);
     chapters_[i].name = r.title;
-    chapters_[i].zi = text::zishu(r.body);
+    chapters_[i].zi = static_cast<size_t>(r.zi);
     chapters_[i].revision = r.number;
+    renumber(rows_);
   }
   Status took_revision(storage::Chapters& ch, size_t i, int64_t revision_id) {
     auto r = ch.revision(revision_id);
@@ -403,13 +421,14 @@ class ProjectBook final : public BookSession {
     return Status::Ok();
   }
 
-  static ChapterInfo info(const storage::ChapterInfo& r, std::string_view body) {
+  static ChapterInfo info(const storage::ChapterInfo& r) {
     ChapterInfo ci;
     ci.id = r.id;
     ci.ordinal = r.ordinal;
     ci.title = display_title(r);
+    ci.label = storage::chapter_label(r);
     ci.name = r.title;
-    ci.zi = text::zishu(body);
+    ci.zi = static_cast<size_t>(r.zi);
     return ci;
   }
 

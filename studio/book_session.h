@@ -12,19 +12,22 @@
 #include <vector>
 
 #include "engine/base/result.h"
+#include "storage/chapter_numbering.h"
 #include "storage/entities.h"
 #include "storage/facts.h"
 #include "storage/findings.h"
 #include "storage/jobs.h"
+#include "storage/search_index.h"
 
 namespace cj::studio {
 
 struct ChapterInfo {
   int64_t id = 0;        // storage id (text files: the index)
-  std::string title;     // as shown: "第一回  甄士隐梦幻识通灵"
+  std::string title;     // as shown: "第一回  甄士隐梦幻识通灵" (the label, then the title unless it is the label)
+  std::string label;     // the book's own label: "第一回", "楔子", a story's title, "卷首" (storage::chapter_label)
   std::string name;      // what rename_chapter() changes: "甄士隐梦幻识通灵"
   int64_t ordinal = 0;   // position in the book (0: front matter)
-  size_t zi = 0;         // 字数 (cj::text::zishu: 汉字 + full-width punctuation)
+  size_t zi = 0;         // 字数 (cj::text::zishu, stored with the chapter as storage zi)
   int64_t revision = 0;  // current revision number once loaded (0: unknown, or a text file)
 };
 
@@ -35,6 +38,7 @@ struct RevisionInfo {
   std::string note;
   int64_t created_at = 0;  // ms since the epoch
   int64_t chars = 0;       // code points
+  int64_t zi = 0;          // 字数 (text::zishu), what the writer is shown
   bool current = false;
 };
 
@@ -65,6 +69,8 @@ class BookSession {
   // Text files: plain substring search. Projects: the book's full-text index (every whitespace-separated term
   // must occur), one hit per chapter at the first occurrence of the first term.
   virtual Result<std::vector<SearchHit>> search(std::string_view query, size_t limit) = 0;
+  // How many occurrences of the query and in how many chapters (all of them, not only the hits listed).
+  virtual Result<storage::SearchCount> search_count(std::string_view query) = 0;
 
   // Projects only (a text file says it cannot):
   // renames chapter i (a new revision records the title; unsaved editor text must be saved first);
@@ -101,6 +107,19 @@ class BookSession {
   virtual Result<std::vector<storage::Finding>> findings() = 0;
   virtual Result<std::vector<storage::Job>> jobs() = 0;
   virtual Status set_finding_status(int64_t finding_id, const std::string& status) = 0;
+  // The book's chapter identity over chapters() (storage/chapter_numbering.h): labels, numbers, and what the writer
+  // types. resolve_chapter() reads a reference by the CLI's one rule (22 or 第二十二回 = the chapter the book numbers
+  // 22, 楔子, a title, #N = ordinal N) and returns its index into chapters(); errors name what the book has.
+  const storage::ChapterNumbering& numbering() const { return numbering_; }
+  Result<size_t> resolve_chapter(std::string_view ref) const {
+    auto o = numbering_.resolve(ref);
+    if (!o.ok()) return Error{o.error()};
+    const int i = chapter_index_of_ordinal(*o);
+    if (i < 0) return make_error("no chapter «" + std::string(ref) + "» in this book");
+    return static_cast<size_t>(i);
+  }
+  // The label of the chapter with this ordinal ("第二十二回"), also for one that is not (yet) in the list.
+  std::string chapter_label(int64_t ordinal) const { return numbering_.label(ordinal); }
   // Index into chapters() of the chapter with this ordinal, or -1.
   int chapter_index_of_ordinal(int64_t ordinal) const {
     for (size_t i = 0; i < chapters_.size(); ++i)
@@ -110,7 +129,15 @@ class BookSession {
   virtual int64_t book_id() const { return 0; }
 
  protected:
+  // Rebuilds numbering_ and every ChapterInfo::label from the chapters' headings (rows in chapters_ order);
+  // subclasses call it whenever chapters are added, moved or renamed.
+  void renumber(const std::vector<storage::ChapterInfo>& rows) {
+    numbering_ = storage::ChapterNumbering(rows);
+    for (size_t i = 0; i < chapters_.size() && i < rows.size(); ++i) chapters_[i].label = storage::chapter_label(rows[i]);
+  }
+
   std::vector<ChapterInfo> chapters_;
+  storage::ChapterNumbering numbering_;
 };
 
 // True if a line (trimmed) is a chapter heading: 第十二回 …, 第3章 …, 楔子, 序章, 引子, 尾声, 后记.

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <filesystem>
 
-#include "engine/kv_session.h"
+#include "engine/kv/kv_session.h"
 
 namespace cj::studio {
 
@@ -14,6 +14,7 @@ Status validate(const EngineSettings& s) {
   if (!std::filesystem::is_regular_file(s.model_path, ec))
     return make_error("the model file " + s.model_path + " does not exist or is not a file (settings: model path)");
   if (s.threads < 1 || s.threads > 256) return make_error("threads must be between 1 and 256");
+  if (s.parallel < 1 || s.parallel > 64) return make_error("parallel requests must be between 1 and 64");
   if (s.ctx < 64 || s.ctx > (1 << 20)) return make_error("the context size must be between 64 and 1048576 tokens");
   if (s.sampling.top_p <= 0) return make_error("top-p must be greater than 0");
   if (s.sampling.temperature > 5) return make_error("temperature above 5 gives noise; use 0..2");
@@ -30,13 +31,16 @@ Result<std::unique_ptr<EngineSession>> EngineSession::open(const EngineSettings&
   es->tok_ = es->model_->tokenizer();
   if (!es->tok_)
     return make_error(s.model_path + ": the model has no usable tokenizer (" + es->model_->tokenizer_error() + ")");
-  BackendOptions bo;
-  bo.n_threads = s.threads;
-  bo.n_ctx = s.ctx;
-  bo.kv_type = s.kv_type;
-  auto be = make_cpu_backend(*es->model_, bo);
-  if (!be.ok()) return make_error(be.error());
-  es->be_ = std::move(be.value());
+  EngineOptions eo;
+  eo.n_threads = s.threads;
+  eo.n_ctx = s.ctx;
+  eo.max_sequences = s.parallel;
+  eo.kv_type = s.kv_type;
+  auto eng = Engine::create(*es->model_, eo);
+  if (!eng.ok()) return make_error(eng.error());
+  es->engine_ = std::move(eng.value());
+  es->sched_ = std::make_unique<Scheduler>(*es->engine_, *es->tok_);
+  es->tokenizer_hash_ = tokenizer_fingerprint(*es->tok_);
   return es;
 }
 
@@ -64,97 +68,79 @@ int EngineSession::count_tokens(const std::string& text) const { return int(tok_
 Result<std::string> EngineSession::generate(const SessionRequest& req,
                                             const std::function<bool(std::string_view)>& on_text,
                                             std::atomic<bool>* stop, SessionStats* stats) {
-  std::atomic<bool> local_stop{false};
-  std::atomic<bool>* flag = stop ? stop : &local_stop;
+  std::vector<SessionStats> st;
+  auto r = generate_choices(req, 1, [&](int, std::string_view piece) { return on_text ? on_text(piece) : true; }, stop,
+                            &st);
+  if (!r.ok()) return make_error(r.error());
+  if (stats) *stats = st[0];
+  return std::move((*r)[0]);
+}
+
+Result<std::vector<std::string>> EngineSession::generate_choices(
+    const SessionRequest& req, int n, const std::function<bool(int, std::string_view)>& on_text,
+    std::atomic<bool>* stop, std::vector<SessionStats>* stats) {
+  if (n < 1 || n > 64) return make_error("choices must be between 1 and 64");
   std::vector<TokenId> prompt = tokenize(req);
   if (prompt.empty()) prompt.push_back(tok_->bos() >= 0 ? tok_->bos() : 0);
-  const int n_ctx = be_->n_ctx();
+  const int n_ctx = settings_.ctx;
   if (int(prompt.size()) >= n_ctx - 1)
     return make_error("the prompt is " + std::to_string(prompt.size()) + " tokens but the context holds " +
-                         std::to_string(n_ctx) + "; lower the context budget or raise the context size");
-
-  // Reuse the longest cached prefix: what the cache holds, then whole 256-token blocks of earlier requests from
-  // the prefix cache; at least one prompt token is evaluated to get the next token's logits.
-  int session_loaded = 0;
-  std::string session_note;
-  if (!req.kv_session.empty() && std::filesystem::exists(req.kv_session) &&
-      (cached_.empty() || cached_[0] != prompt[0])) {
-    Status ls = load_kv_session(req.kv_session, be_->kv_cache(), tokenizer_fingerprint(*tok_));
-    if (ls.ok()) {
-      session_loaded = be_->n_past();
-      const TokenId* held = be_->kv_cache().tokens();
-      cached_.assign(held, held + session_loaded);
-    } else {
-      be_->truncate(0);
-      cached_.clear();
-      session_note = ls.error();
+                      std::to_string(n_ctx) + "; lower the context budget or raise the context size");
+  GenRequest g;
+  g.prompt = prompt;
+  g.params.sampling = settings_.sampling;
+  if (req.temperature >= 0) g.params.sampling.temperature = req.temperature;
+  if (req.top_p > 0) g.params.sampling.top_p = req.top_p;
+  g.params.sampling.seed = req.seed;
+  g.params.stop = req.stop;
+  g.params.n_predict = std::max(0, std::min(req.max_tokens, n_ctx - int(prompt.size()) - 1));
+  g.n = n;
+  g.cancel = stop;  // polled by the scheduler every step; outlives the request (we wait for its end below)
+  g.max_unread = 1;  // decode no further ahead of on_text than one piece: a stop takes effect within a token
+  g.load_session = req.kv_session;
+  g.save_session = req.kv_session;
+  g.tokenizer_hash = tokenizer_hash_;
+  last_prompt_ = int(prompt.size());
+  auto stream = sched_->submit(std::move(g));
+  // Pieces are handed to on_text here, on the caller's thread; on_text returning false ends this request (the
+  // caller's flag is left as it was).
+  std::vector<std::string> out(static_cast<size_t>(n));
+  std::vector<int> pieces(static_cast<size_t>(n), 0);
+  // Once the caller said stop (on_text false, or its flag), pieces the scheduler produced meanwhile are dropped: the
+  // text ends where the caller stopped it, as if generation had stopped at once.
+  RequestStream::Piece p;
+  bool cut = false;
+  while (!stream->done()) {
+    if (!stream->next(&p, std::chrono::milliseconds(50))) continue;
+    if (cut || (stop && stop->load(std::memory_order_relaxed))) continue;
+    out[size_t(p.choice)].append(p.text);
+    kv_tokens_.store(int(prompt.size()) + ++pieces[size_t(p.choice)], std::memory_order_relaxed);
+    if (on_text && !on_text(p.choice, p.text)) {
+      cut = true;
+      stream->cancel();
     }
   }
-  const size_t common = size_t(be_->reuse_prefix(prompt.data(), int(prompt.size())));
-  cached_.assign(prompt.begin(), prompt.begin() + long(common));
-  kv_tokens_ = int(common);
-  last_prompt_ = int(prompt.size());
-  last_reused_ = int(common);
-  std::vector<TokenId> rest(prompt.begin() + long(common), prompt.end());
-  // Prefill all but the last prompt token here when the request keeps a session file, write it, and leave the
-  // last token to the generation loop (which needs its logits).
-  double session_prefill_ms = 0;
-  bool session_saved = false;
-  if (!req.kv_session.empty() && rest.size() > size_t(KVCache::kBlockTokens)) {
-    auto t0 = std::chrono::steady_clock::now();
-    Status es = be_->eval(rest.data(), int(rest.size()) - 1, nullptr, 0);
-    if (!es.ok()) return make_error(es.error());
-    cached_.insert(cached_.end(), rest.begin(), rest.end() - 1);
-    rest.erase(rest.begin(), rest.end() - 1);
-    session_prefill_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(req.kv_session).parent_path(), ec);
-    Status ss = save_kv_session(req.kv_session, be_->kv_cache(), tokenizer_fingerprint(*tok_));
-    if (ss.ok()) session_saved = true;
-    else session_note = ss.error();
-  }
-
-  GenerateParams gp;
-  gp.sampling = settings_.sampling;
-  if (req.temperature >= 0) gp.sampling.temperature = req.temperature;
-  if (req.top_p > 0) gp.sampling.top_p = req.top_p;
-  gp.sampling.seed = req.seed;
-  gp.stop = req.stop;
-  gp.n_predict = std::max(0, std::min(req.max_tokens, n_ctx - int(prompt.size()) - 1));
-
-  std::string out;
-  // on_text returning false stops this request through the same flag the engine polls; the flag is cleared
-  // afterwards when it was this request (not the caller) that set it.
-  bool we_set = false;
-  auto st = cj::generate(*be_, *tok_, rest, gp, [&](std::string_view piece) {
-    out.append(piece);
-    kv_tokens_.store(be_->n_past(), std::memory_order_relaxed);
-    if (on_text && !on_text(piece) && !flag->exchange(true)) we_set = true;
-  }, flag);
-  if (we_set) flag->store(false);
-  // Whatever the outcome, the cache holds the first n_past() tokens of prompt + generated.
-  std::vector<TokenId> all = prompt;
-  if (st.ok()) all.insert(all.end(), st->tokens.begin(), st->tokens.end());
-  int n_past = be_->n_past();
-  if (n_past > int(all.size())) {  // cannot happen unless generate changes; drop the cache to stay correct
-    be_->truncate(0);
-    n_past = 0;
-  }
-  cached_.assign(all.begin(), all.begin() + n_past);
-  kv_tokens_ = n_past;
-  if (!st.ok()) return make_error(st.error());
+  const std::vector<ChoiceResult> res = stream->results();
+  last_reused_ = res[0].reused_tokens;
+  kv_tokens_ = int(prompt.size()) + res[0].stats.gen_tokens;
+  if (!stream->error().empty()) return make_error(stream->error());
   if (stats) {
-    stats->prompt_tokens = int(prompt.size());
-    stats->reused_tokens = int(common);
-    stats->gen_tokens = st->gen_tokens;
-    stats->prefill_ms = st->prefill_ms + session_prefill_ms;
-    stats->session_loaded_tokens = session_loaded;
-    stats->session_saved = session_saved;
-    stats->session_note = session_note;
-    stats->decode_ms = st->decode_ms;
-    stats->decode_tok_s = st->decode_tok_s;
-    stats->stop_reason = st->stop_reason;
-    stats->tokens = st->tokens;
+    stats->clear();
+    for (const ChoiceResult& r : res) {
+      SessionStats s;
+      s.prompt_tokens = int(prompt.size());
+      s.reused_tokens = r.reused_tokens;
+      s.gen_tokens = r.stats.gen_tokens;
+      s.prefill_ms = r.stats.prefill_ms;
+      s.session_loaded_tokens = r.session_loaded_tokens;
+      s.session_saved = r.session_saved;
+      s.session_note = r.session_note;
+      s.decode_ms = r.stats.decode_ms;
+      s.decode_tok_s = r.stats.decode_tok_s;
+      s.stop_reason = r.stats.stop_reason;
+      s.tokens = r.stats.tokens;
+      stats->push_back(std::move(s));
+    }
   }
   return out;
 }

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "engine/base/result.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace cj::studio {
 
@@ -51,6 +51,26 @@ class Generator {
   // Generates a continuation of req.prompt; returns the whole generated text.
   virtual Result<std::string> generate(const SessionRequest& req, const std::function<bool(std::string_view)>& on_text,
                                        std::atomic<bool>* stop, SessionStats* stats = nullptr) = 0;
+  // n choices of one prompt (seeds seed .. seed + n - 1); on_text gets (choice, piece). The default runs them one
+  // after another; the local engine decodes them in one batch.
+  virtual Result<std::vector<std::string>> generate_choices(const SessionRequest& req, int n,
+                                                           const std::function<bool(int, std::string_view)>& on_text,
+                                                           std::atomic<bool>* stop, std::vector<SessionStats>* stats) {
+    std::vector<std::string> out;
+    if (stats) stats->clear();
+    for (int i = 0; i < n; ++i) {
+      SessionRequest r = req;
+      r.seed = req.seed + uint64_t(i);
+      SessionStats st;
+      auto t = generate(r, [&](std::string_view p) { return on_text ? on_text(i, p) : true; }, stop, &st);
+      if (!t.ok()) return make_error(t.error());
+      out.push_back(std::move(*t));
+      if (stats) stats->push_back(std::move(st));
+    }
+    return out;
+  }
+  // Requests this generator runs at once when called from several threads (the rest wait in it or in its caller).
+  virtual int max_parallel() const { return 1; }
   // Tokens of plain text (no BOS). Exact for the local engine; an upper-bound estimate for a remote server
   // (whose tokenizer is not here): used to fit context into the window.
   virtual int count_tokens(const std::string& text) const = 0;

@@ -305,8 +305,11 @@ HttpError parse_completion_request(std::string_view body, bool chat, const std::
       return bad(msg);
     }
   }
-  if (auto it = j.find("n"); it != j.end() && !it->is_null() && !(it->is_number_unsigned() && it->get<uint64_t>() == 1))
-    return bad("only n = 1 is supported");
+  if (auto it = j.find("n"); it != j.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 16)
+      return bad("'n' must be an integer between 1 and 16");
+    g->n = int(it->get<int64_t>());
+  }
   if (auto it = j.find("stream"); it != j.end() && !it->is_null()) {
     if (!it->is_boolean()) return bad("'stream' must be true or false");
     g->stream = it->get<bool>();

@@ -58,6 +58,7 @@ std::string cors_origin(const HttpRequest& rq, const AccessPolicy& policy);
 
 // A validated completion request.
 struct GenRequest {
+  int n = 1;  // choices
   bool chat = true;
   bool stream = false;
   bool include_usage = false;

@@ -199,7 +199,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(Generator& gen, const Serv
   return s;
 }
 
-HttpServer::HttpServer(Generator& gen, const ServerOptions& opts) : gen_(gen), opts_(opts) {}
+HttpServer::HttpServer(Generator& gen, const ServerOptions& opts)
+    : gen_(gen), opts_(opts), free_slots_(std::max(1, gen.max_parallel())) {}
 HttpServer::~HttpServer() { stop(); }
 
 std::string HttpServer::url() const {
@@ -214,7 +215,11 @@ std::string HttpServer::last_stop_reason() const {
 
 void HttpServer::stop() {
   if (quit_.exchange(true)) return;
-  gen_stop_.store(true);
+  {
+    std::lock_guard<std::mutex> l(slot_mu_);
+    for (auto* f : running_stops_) f->store(true);
+  }
+  slot_cv_.notify_all();
   if (acceptor_.joinable()) acceptor_.join();
   if (rejecter_.joinable()) rejecter_.join();
   {
@@ -467,19 +472,37 @@ void HttpServer::serve_request(Conn* c) {
     return;
   }
 
-  std::unique_lock<std::timed_mutex> lock(gen_mu_, std::defer_lock);
-  if (!lock.try_lock_for(std::chrono::milliseconds(opts_.queue_wait_ms))) {
-    counters_.busy_rejects.fetch_add(1);
-    send_error(fd, 503, "the server is busy with another generation (one at a time); retry later", "busy",
-               "Retry-After: 5\r\n" + cors);
-    return;
+  // A generation slot; this request's stop flag is registered so that stop() reaches it.
+  std::atomic<bool> gen_stop{false};
+  {
+    std::unique_lock<std::mutex> l(slot_mu_);
+    if (!slot_cv_.wait_for(l, std::chrono::milliseconds(opts_.queue_wait_ms),
+                           [&] { return free_slots_ > 0 || quit_.load(); })) {
+      counters_.busy_rejects.fetch_add(1);
+      l.unlock();
+      send_error(fd, 503, "the server is busy (all " + std::to_string(std::max(1, gen_.max_parallel())) +
+                              " generation slots are taken); retry later", "busy", "Retry-After: 5\r\n" + cors);
+      return;
+    }
+    if (quit_.load()) {
+      l.unlock();
+      return (void)send_error(fd, 503, "the server is stopping", "shutting_down", cors);
+    }
+    --free_slots_;
+    running_stops_.push_back(&gen_stop);
   }
-  if (quit_.load()) return (void)send_error(fd, 503, "the server is stopping", "shutting_down", cors);
-  gen_stop_.store(false);
+  auto release_slot = [&] {
+    {
+      std::lock_guard<std::mutex> l(slot_mu_);
+      ++free_slots_;
+      running_stops_.erase(std::find(running_stops_.begin(), running_stops_.end(), &gen_stop));
+    }
+    slot_cv_.notify_one();
+  };
+  counters_.running.fetch_add(1);
   counters_.generating.store(true);
 
-  // The watcher: a peer that closes (or resets) the connection stops the generation within one token. Joined by
-  // the guard on every way out of this block, exceptions included.
+  // The watcher: a peer that closes (or resets) the connection stops the generation within one token.
   std::atomic<bool> watching{true}, gone{false};
   std::thread watcher([&] {
     char scratch[4096];
@@ -491,21 +514,26 @@ void HttpServer::serve_request(Conn* c) {
       if (!closed && (p.revents & POLLIN)) closed = ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) == 0;
       if (closed) {
         gone.store(true);
-        gen_stop_.store(true);
+        gen_stop.store(true);
         return;
       }
     }
   });
-  struct WatcherGuard {
-    std::atomic<bool>& watching;
-    std::thread& th;
-    std::atomic<bool>& generating;
-    ~WatcherGuard() {
-      watching.store(false);
-      if (th.joinable()) th.join();
-      generating.store(false);
-    }
-  } guard{watching, watcher, counters_.generating};
+  // Stops the watcher and gives the slot back, once: after the generation or, on any other way out of this block
+  // (exceptions included), from the guard.
+  bool finished = false;
+  auto finish = [&] {
+    if (finished) return;
+    finished = true;
+    watching.store(false);
+    if (watcher.joinable()) watcher.join();
+    release_slot();
+    if (counters_.running.fetch_sub(1) == 1) counters_.generating.store(false);
+  };
+  struct FinishGuard {
+    decltype(finish)& f;
+    ~FinishGuard() { f(); }
+  } guard{finish};
 
   const std::string id = (chat ? "chatcmpl-" : "cmpl-") + std::to_string(next_id_.fetch_add(1));
   const int64_t created = int64_t(std::time(nullptr));
@@ -525,33 +553,38 @@ void HttpServer::serve_request(Conn* c) {
       h += sse(chunk({{"index", 0}, {"delta", {{"role", "assistant"}, {"content", ""}}}, {"finish_reason", nullptr}}));
     return send_all(fd, h);
   };
-  auto on_text = [&](std::string_view piece) {
+  auto on_text = [&](int index, std::string_view piece) {
     if (gone.load()) return false;
     if (!g.stream) return true;
     if (!headers_sent && !start_stream()) return gone.store(true), false;
-    json choice = chat ? json{{"index", 0}, {"delta", {{"content", piece}}}, {"finish_reason", nullptr}}
-                       : json{{"index", 0}, {"text", piece}, {"finish_reason", nullptr}};
+    json choice = chat ? json{{"index", index}, {"delta", {{"content", piece}}}, {"finish_reason", nullptr}}
+                       : json{{"index", index}, {"text", piece}, {"finish_reason", nullptr}};
     if (!send_all(fd, sse(chunk(choice)))) return gone.store(true), false;
     return true;
   };
-  SessionStats stats;
-  Result<std::string> out = make_error("not run");
+  std::vector<SessionStats> all_stats;
+  Result<std::vector<std::string>> outs = make_error("not run");
   try {
-    out = gen_.generate(g.req, on_text, &gen_stop_, &stats);
+    outs = gen_.generate_choices(g.req, g.n, on_text, &gen_stop, &all_stats);
   } catch (const std::bad_alloc&) {
-    out = make_error("out of memory while generating");
+    outs = make_error("out of memory while generating");
   }
-  watching.store(false);
-  watcher.join();
-  counters_.generating.store(false);
+  finish();
+  SessionStats stats;  // all choices together: the prompt once, every choice's tokens
+  for (const SessionStats& s : all_stats) {
+    stats.gen_tokens += s.gen_tokens;
+    stats.prompt_tokens = s.prompt_tokens;
+    stats.reused_tokens = s.reused_tokens;
+    stats.stop_reason = s.stop_reason;
+  }
   counters_.generations.fetch_add(1);
   counters_.tokens.fetch_add(stats.gen_tokens);
   counters_.last_gen_tokens.store(stats.gen_tokens);
   {
     std::lock_guard<std::mutex> l(last_mu_);
-    last_stop_ = out.ok() ? stats.stop_reason : "error";
+    last_stop_ = outs.ok() ? stats.stop_reason : "error";
   }
-  lock.unlock();
+  auto& out = outs;
 
   if (gone.load()) {
     counters_.disconnects.fetch_add(1);
@@ -565,11 +598,14 @@ void HttpServer::serve_request(Conn* c) {
     return;
   }
   if (quit_.load() && stats.stop_reason == "cancelled") return;  // stopped by shutdown: close the stream
-  const std::string fr = finish_reason(stats.stop_reason);
   if (g.stream) {
     if (!headers_sent && !start_stream()) return;
-    std::string tail = sse(chunk(chat ? json{{"index", 0}, {"delta", json::object()}, {"finish_reason", fr}}
-                                      : json{{"index", 0}, {"text", ""}, {"finish_reason", fr}}));
+    std::string tail;
+    for (int i = 0; i < int(all_stats.size()); ++i) {
+      const std::string fr = finish_reason(all_stats[size_t(i)].stop_reason);
+      tail += sse(chunk(chat ? json{{"index", i}, {"delta", json::object()}, {"finish_reason", fr}}
+                             : json{{"index", i}, {"text", ""}, {"finish_reason", fr}}));
+    }
     if (g.include_usage) {
       json u = chunk(json::object());
       u["choices"] = json::array();
@@ -580,14 +616,18 @@ void HttpServer::serve_request(Conn* c) {
     send_all(fd, tail);
     return;
   }
-  json choice = chat
-                    ? json{{"index", 0}, {"message", {{"role", "assistant"}, {"content", *out}}}, {"finish_reason", fr}}
-                    : json{{"index", 0}, {"text", *out}, {"finish_reason", fr}};
+  json choices = json::array();
+  for (int i = 0; i < int(out->size()); ++i) {
+    const std::string fr = finish_reason(all_stats[size_t(i)].stop_reason);
+    const std::string& text = (*out)[size_t(i)];
+    choices.push_back(chat ? json{{"index", i}, {"message", {{"role", "assistant"}, {"content", text}}}, {"finish_reason", fr}}
+                           : json{{"index", i}, {"text", text}, {"finish_reason", fr}});
+  }
   json resp = {{"id", id},
                {"object", chat ? "chat.completion" : "text_completion"},
                {"created", created},
                {"model", name_},
-               {"choices", json::array({choice})},
+               {"choices", choices},
                {"usage", usage_json(stats)}};
   send_response(fd, 200, resp.dump(-1, ' ', false, json::error_handler_t::replace), cors);
 }

@@ -21,14 +21,16 @@
 // and gets a 503/429 answer (by one small rejecting thread, not a thread each) instead of a reset. No request
 // can end the server: every failure of a handler becomes a JSON error response.
 //
-// One generation at a time: a request that arrives while another generates waits up to queue_wait_ms for it
-// to finish, then gets 503 (with Retry-After). A client that disconnects (mid-stream or while waiting for a
-// whole response) is noticed by a watcher polling its socket every 10 ms, which stops the generation within
-// one token; the server then serves the next request.
+// Concurrent generations: up to the generator's max_parallel() requests generate at once (the local engine decodes
+// them in one batch; `n` > 1 choices of a request are decoded together too); a request that arrives while all
+// slots are taken waits up to queue_wait_ms for one, then gets 503 (with Retry-After). A client that disconnects
+// (mid-stream or while waiting for a whole response) is noticed by a watcher polling its socket every 10 ms, which
+// stops its generation within one token; the others go on.
 #pragma once
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -67,6 +69,7 @@ struct ServerCounters {
   std::atomic<int64_t> tokens{0};        // generated, all requests
   std::atomic<int> last_gen_tokens{0};   // of the last finished generation
   std::atomic<bool> generating{false};
+  std::atomic<int> running{0};           // generations now
 };
 
 class HttpServer {
@@ -106,8 +109,11 @@ class HttpServer {
   std::vector<std::unique_ptr<Conn>> conns_;
   std::mutex reject_mu_;
   std::vector<Rejected> to_reject_;  // handed from the acceptor to the rejecter
-  std::timed_mutex gen_mu_;  // held while generating
-  std::atomic<bool> gen_stop_{false};
+  // Generation slots (the generator's max_parallel()) and the stop flags of the running generations.
+  std::mutex slot_mu_;
+  std::condition_variable slot_cv_;
+  int free_slots_ = 1;
+  std::vector<std::atomic<bool>*> running_stops_;  // guarded by slot_mu_
   ServerCounters counters_;
   mutable std::mutex last_mu_;
   std::string last_stop_;

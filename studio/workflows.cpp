@@ -2,11 +2,13 @@
 
 #include <algorithm>
 
+#include "engine/base/text.h"
 #include "engine/base/utf8.h"
 #include "storage/books.h"
+#include "storage/chapter_numbering.h"
 #include "storage/chapter_splitter.h"
 #include "storage/chapters.h"
-#include "engine/tokenizer_load.h"
+#include "engine/tokenizer/tokenizer_load.h"
 #include "memory/bundled_tokenizer.h"
 #include "memory/context_builder.h"
 #include "studio/json_fields.h"
@@ -56,9 +58,15 @@ std::string fit_part(Generator& e, const std::string& text, int budget, bool tai
 std::string fit_tail(Generator& e, const std::string& text, int budget) { return fit_part(e, text, budget, true); }
 std::string fit_head(Generator& e, const std::string& text, int budget) { return fit_part(e, text, budget, false); }
 
+// The chapter's heading as the prompt names it: the heading line without indentation (a story's centred title),
+// else the book's label (storage::chapter_label).
 std::string heading_of(const storage::ChapterInfo& c) {
-  if (!c.heading.empty()) return c.heading;
-  return c.title.empty() ? "第" + std::to_string(c.ordinal) + "章" : c.title;
+  std::string_view h = c.heading;
+  while (!h.empty() && (h.front() == ' ' || h.front() == '\t')) h.remove_prefix(1);
+  while (h.size() >= 3 && h.compare(0, 3, "\u3000") == 0) h.remove_prefix(3);
+  while (!h.empty() && (h.back() == ' ' || h.back() == '\t')) h.remove_suffix(1);
+  if (!h.empty()) return std::string(h);
+  return storage::chapter_label(c);
 }
 
 }  // namespace
@@ -155,8 +163,10 @@ Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, co
     if (!p.heading.empty()) {
       nc.heading = nc.title = p.heading;
     } else {
-      auto prev = chapters.get_by_ordinal(p.book_id, p.ordinal - 1);
-      nc.heading = storage::heading_for(p.ordinal, prev.ok() ? prev->heading : std::string());
+      // The book's own next number and style (第一百二十一回 after 第一百二十回, a 楔子 before them or not).
+      auto numbering = storage::ChapterNumbering::load(db, p.book_id);
+      if (!numbering.ok()) return make_error(numbering.error());
+      nc.heading = numbering->heading_for_new(p.ordinal);
       nc.title = p.title;
       if (!p.title.empty()) nc.heading += " " + p.title;
     }
@@ -215,7 +225,23 @@ Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, co
   WorkflowResult r;
   r.chapter_id = chapter.id;
   r.generated = resume_text;
-  r.chars = cps(resume_text);
+  // 字数 as every surface counts it (text::zishu), over complete code points: a piece may end inside one.
+  size_t counted = 0;
+  auto count_new = [&] {
+    size_t end = r.generated.size();
+    while (end > counted && (static_cast<unsigned char>(r.generated[end - 1]) & 0xC0) == 0x80) --end;
+    if (end > counted && static_cast<unsigned char>(r.generated[end - 1]) >= 0xC0) {
+      const unsigned char lead = static_cast<unsigned char>(r.generated[end - 1]);
+      const size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+      if (r.generated.size() - (end - 1) >= need) end = r.generated.size();  // complete
+      else --end;                                                           // wait for the rest
+    } else {
+      end = r.generated.size();
+    }
+    r.chars += static_cast<int64_t>(text::zishu(std::string_view(r.generated).substr(counted, end - counted)));
+    counted = end;
+  };
+  count_new();
   const int64_t target = is_draft ? p.target_chars : 0;
   WorkflowProgress prog;
   prog.chars = r.chars;
@@ -245,7 +271,7 @@ Result<WorkflowResult> run_workflow(storage::Database& db, Generator& engine, co
     SessionStats ss;
     auto out = engine.generate(req, [&](std::string_view piece) {
       r.generated.append(piece);
-      r.chars += cps(piece);
+      count_new();
       ++prog.tokens;
       prog.chars = r.chars;
       prog.fraction = is_draft ? std::min(1.0, double(r.chars) / double(target))

@@ -30,7 +30,8 @@ struct WorkflowParams {
                                    // previous chapter's heading, e.g. 第二十一回, then `title`)
   std::string title;               // draft: title of a chapter that is created, when `heading` is ""
   std::string outline;             // draft
-  int target_chars = 3000;         // draft: about this many 字; continue/rewrite: at most max_tokens
+  int target_chars = 3000;         // draft: about this many 字 (text::zishu: 汉字 + full-width punctuation);
+                                   // continue/rewrite: at most max_tokens
   int64_t sel_begin = 0, sel_end = 0;  // rewrite: code points [begin, end) of the selection
   std::string instruction;         // rewrite: the writer's instruction ("" = the mode's default)
   int max_tokens = 512;            // continue / rewrite
@@ -44,7 +45,7 @@ Result<WorkflowParams> params_from_json(const nlohmann::json& j);  // validated,
 
 struct WorkflowProgress {
   int tokens = 0;        // generated in this run
-  int64_t chars = 0;     // code points generated so far (including resumed text)
+  int64_t chars = 0;     // 字数 generated so far (text::zishu, including resumed text)
   double fraction = 0;   // 0..1 of the target
 };
 
@@ -62,7 +63,7 @@ struct WorkflowResult {
   int64_t chapter_id = 0;
   int64_t revision_id = 0;     // the new (not current) revision when completed
   std::string generated;       // all generated text (resume_text + new)
-  int64_t chars = 0;
+  int64_t chars = 0;           // 字数 (text::zishu) of `generated`
   int gen_tokens = 0;          // this run
   int reused_tokens = 0;       // prompt tokens found in the KV cache
   int prompt_tokens = 0;

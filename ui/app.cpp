@@ -159,6 +159,9 @@ class App {
   std::unique_ptr<studio::Assistant> assistant_;  // the open project's model and job queue
   std::map<int, TextPos> caret_memory_;  // chapter index -> caret when it was left
   int script_failures_ = 0;
+  std::string shown_last_frame_;  // the text the last frame noted in the atlas (script: expect-shown)
+  bool chapter_ref_done_ = false;   // --chapter is applied to the first book opened only
+  std::string chapter_ref_error_;
   std::string script_hold_;  // wait-ai: the state awaited
   double script_hold_until_ = 0;
   bool ai_state_reached(const std::string& want);
@@ -224,6 +227,17 @@ void App::adopt(std::unique_ptr<studio::BookSession> book, int chapter) {
     if (!opt_.model.empty()) machine.model_path = opt_.model;
     assistant_->load(machine);
   }
+  // --chapter names a chapter as the book numbers it (the CLI's rule); a bad one is a one-line error naming the range.
+  if (!opt_.chapter_ref.empty() && !chapter_ref_done_) {
+    chapter_ref_done_ = true;
+    auto i = st_.book->resolve_chapter(opt_.chapter_ref);
+    if (i.ok()) {
+      chapter = static_cast<int>(*i);
+    } else {
+      chapter_ref_error_ = "--chapter " + opt_.chapter_ref + ": " + i.error();
+      std::fprintf(stderr, "changjuan: error: %s\n", chapter_ref_error_.c_str());
+    }
+  }
   st_.chapter = -1;
   caret_memory_.clear();
   st_.book_generation++;
@@ -231,7 +245,7 @@ void App::adopt(std::unique_ptr<studio::BookSession> book, int chapter) {
   for (const auto& c : st_.book->chapters()) atlas_.note(c.title);
   const int n = static_cast<int>(st_.book->chapters().size());
   if (n > 0) open_chapter(std::clamp(chapter, 0, n - 1));
-  st_.say("已打开 " + st_.book->source());
+  st_.say(chapter_ref_error_.empty() ? "已打开 " + st_.book->source() : chapter_ref_error_, !chapter_ref_error_.empty());
 }
 
 void App::open_chapter(int index, bool reload) {
@@ -489,6 +503,10 @@ bool App::run_script_command(const ScriptCommand& c, bool* quit, std::string* sh
   } else if (c.op == "expect-selection") {
     if (editor_.doc().selected_text() != c.arg)
       return fail("the selection is '" + editor_.doc().selected_text() + "', not '" + c.arg + "'");
+  } else if (c.op == "expect-shown") {
+    if (shown_last_frame_.find(c.arg) == std::string::npos) return fail("the last frame did not show '" + c.arg + "'");
+  } else if (c.op == "expect-not-shown") {
+    if (shown_last_frame_.find(c.arg) != std::string::npos) return fail("the last frame showed '" + c.arg + "'");
   } else if (c.op == "expect-saved") {
     if (st_.dirty()) return fail("the open chapter has unsaved edits");
   } else if (c.op == "ai") {
@@ -558,6 +576,8 @@ int App::run() {
   for (auto& p : panels_) atlas_.note(p->title());
   apply_scale();
   open_book_from_options();  // before the first atlas build, so that the chapter's characters are in it
+  // Headless runs (tests) stop on a --chapter the book does not have; the window shows the error and the first chapter.
+  const bool bad_chapter = headless() && !chapter_ref_error_.empty();
   atlas_.rebuild(false);
   if (!opt_.panel.empty()) st_.request_tab = opt_.panel;
   if (!opt_.panel.empty() && panel(opt_.panel)) {
@@ -575,6 +595,11 @@ int App::run() {
   std::vector<double> gen_frame_ms;     // the frames drawn while a job was generating (also in frame_ms)
   int rebuild_frames = 0;
   double rebuild_ms = 0;
+  if (script) atlas_.set_recording(true);
+  if (bad_chapter) {
+    rc = 2;
+    quit = true;
+  }
   for (int frame = 0; !glfwWindowShouldClose(win) && !quit; ++frame) {
     const auto t0 = std::chrono::steady_clock::now();
     glfwPollEvents();
@@ -586,6 +611,7 @@ int App::run() {
     }
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
+    if (script) shown_last_frame_ = atlas_.take_recorded();  // what the previous frame noted (expect-shown)
     std::string shot;
     if (script && !script_hold_.empty()) {
       if (ai_state_reached(script_hold_)) {

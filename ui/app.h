@@ -10,6 +10,8 @@ struct AppOptions {
   long long book_id = 0;
   std::string open_text;   // a UTF-8 .txt novel to open (until a project is imported)
   int chapter = -1;        // chapter to open first (0-based); -1: the remembered one, or the first
+  std::string chapter_ref; // --chapter as typed: the book's number or label (22, 第二十二回, 楔子, #N), resolved by
+                           // storage::ChapterNumbering like every CLI chapter option; overrides `chapter`
   std::string screenshot;  // write a PNG after `frames` frames, then exit
   std::string script;      // drive the GUI from a script (see ui/script.h), then exit
   std::string panel;       // panel to show first (for screenshots)

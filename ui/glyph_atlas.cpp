@@ -28,6 +28,10 @@ GlyphAtlas::GlyphAtlas(FontConfig cfg) : cfg_(std::move(cfg)), want_(0x10000, 0)
 }
 
 void GlyphAtlas::note(std::string_view s) {
+  if (recording_ && recorded_.size() < (16u << 20)) {
+    recorded_.append(s);
+    recorded_ += '\n';
+  }
   for (size_t i = 0; i < s.size();) {
     const auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) {  // ASCII is always there

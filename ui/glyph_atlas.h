@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cj::ui {
@@ -43,6 +44,10 @@ class GlyphAtlas {
   double last_build_ms() const { return last_build_ms_; }
   // Code points that were asked for but the font has no glyph for (after the last rebuild).
   const std::vector<uint32_t>& missing() const { return missing_; }
+  // Test hook (--script): with recording on, every string noted is kept until take_recorded(), so that a script
+  // can check what a frame showed (chapter labels, findings) without reading pixels.
+  void set_recording(bool on) { recording_ = on; }
+  std::string take_recorded() { return std::exchange(recorded_, std::string()); }
 
  private:
   FontConfig cfg_;
@@ -57,6 +62,8 @@ class GlyphAtlas {
   int generation_ = 0;
   double last_build_ms_ = 0;
   std::vector<uint32_t> missing_;
+  bool recording_ = false;
+  std::string recorded_;
 };
 
 }  // namespace cj::ui

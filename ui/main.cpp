@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
       {"db", "FILE", "book project to open"},
       {"book", "ID", "book id within the project"},
       {"open", "TXT", "open a UTF-8 text novel (chapters split at 第X回/第X章 headings)"},
-      {"chapter", "N", "chapter to open first (1-based)"},
+      {"chapter", "N", "chapter to open first, as the book numbers it (22, 第二十二回, 楔子, a title; #N: position)"},
       {"screenshot", "PNG", "render headless, write a PNG and exit"},
       {"script", "FILE", "drive the GUI from a test script (headless), then exit"},
       {"panel", "NAME", "panel to show: chapters editor entities outline ai findings jobs search context engine"},
@@ -45,9 +45,8 @@ int main(int argc, char** argv) {
   auto book = args->get_int("book", 0);
   auto frames = args->get_int("frames", 3);
   auto scale = args->get_double("scale", 0.0);
-  auto chapter = args->get_int("chapter", 0);
   auto face = args->get_int("font-face", -1);
-  for (const auto* r : {&book, &frames, &chapter, &face})
+  for (const auto* r : {&book, &frames, &face})
     if (!r->ok()) {
       std::fprintf(stderr, "changjuan: error: %s\n", r->error().c_str());
       return 2;
@@ -68,7 +67,7 @@ int main(int argc, char** argv) {
   }
   opt.book_id = *book;
   opt.frames = static_cast<int>(*frames);
-  opt.chapter = static_cast<int>(*chapter) - 1;
+  opt.chapter_ref = args->get_or("chapter", "");
   opt.font_face = static_cast<int>(*face);
   opt.ui_scale = static_cast<float>(*scale);
   opt.open_text = args->get_or("open", "");

@@ -85,7 +85,8 @@ class ChaptersPanel final : public Panel {
     ImGui::BeginDisabled(!st.book->has_revisions());
     if (ImGui::Button("新建章节")) {
       rename_index_ = -1;
-      std::snprintf(name_, sizeof name_, "第%zu章", chs.size() + 1);
+      // The book's next number in its own style: 第一百二十一回 after 第一百二十回 (a 楔子 before it or not).
+      std::snprintf(name_, sizeof name_, "%s", st.book->numbering().next_heading().c_str());
       open_rename_ = true;
     }
     ImGui::EndDisabled();

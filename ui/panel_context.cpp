@@ -80,7 +80,9 @@ class ContextPanel final : public Panel {
       view_version_ = view_.version;
     }
     const studio::ContextView& v = view_;
-    ImGui::Text("第 %lld 章的续写上下文", static_cast<long long>(ordinal));
+    const std::string head = st.book->chapter_label(ordinal) + " 的续写上下文";  // the book's own label
+    st.atlas->note(head);
+    ImGui::TextUnformatted(head.c_str());
     ImGui::SameLine();
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 6);
     ImGui::InputInt("预算", &budget_, 1024, 8192);
@@ -138,7 +140,7 @@ class ContextPanel final : public Panel {
         std::string why = "入选原因：" + s.reason;
         if (!s.chapters.empty()) {
           why += "（章节";
-          for (size_t k = 0; k < s.chapters.size() && k < 12; ++k) why += " " + std::to_string(s.chapters[k]);
+          for (size_t k = 0; k < s.chapters.size() && k < 12; ++k) why += " " + st.book->chapter_label(s.chapters[k]);
           if (s.chapters.size() > 12) why += " …";
           why += "）";
         }

@@ -101,7 +101,7 @@ class EditorPanel final : public Panel {
       ImGui::SameLine(60);
       ImGui::TextUnformatted(source_label(r.source));
       ImGui::SameLine(110);
-      ImGui::TextDisabled("%s · %lld 字符", when, static_cast<long long>(r.chars));
+      ImGui::TextDisabled("%s · %lld 字", when, static_cast<long long>(r.zi));  // text::zishu, as everywhere
       ImGui::SameLine(360);
       if (r.current) {
         ImGui::TextDisabled("当前");

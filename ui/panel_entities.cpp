@@ -21,11 +21,12 @@ const char* kind_label(const std::string& k) {
   return "其他";
 }
 
-std::string range_label(const storage::Fact& f) {
+// "第二十回起，至第四十回": chapters as the book labels them (facts store ordinals).
+std::string range_label(const storage::Fact& f, const studio::BookSession& b) {
   if (!f.valid_from && !f.valid_to) return "全书";
   std::string s;
-  if (f.valid_from) s += "第" + std::to_string(*f.valid_from) + "章起";
-  if (f.valid_to) s += (s.empty() ? "" : "，") + std::string("至第") + std::to_string(*f.valid_to) + "章";
+  if (f.valid_from) s += b.chapter_label(*f.valid_from) + "起";
+  if (f.valid_to) s += (s.empty() ? "" : "，") + std::string("至") + b.chapter_label(*f.valid_to);
   return s;
 }
 
@@ -153,7 +154,7 @@ class EntitiesPanel final : public Panel {
         if (f.object_id)
           for (const auto& o : entities_)
             if (o.id == *f.object_id) value += (value.empty() ? "" : " ") + o.name;
-        const std::string range = range_label(f);
+        const std::string range = range_label(f, *st.book);
         st.atlas->note(f.predicate);
         st.atlas->note(value);
         ImGui::TableNextRow();
@@ -228,9 +229,17 @@ class EntitiesPanel final : public Panel {
       f.entity_id = entity_id;
       f.predicate = pred_;
       f.value = value_;
-      if (from_ > 0) f.valid_from = from_;
-      if (to_ > 0) f.valid_to = to_;
-      if (auto id = st.book->add_fact(f); !id.ok()) {
+      // The numbers typed are the book's own (20 = 第二十回, even after a 楔子), as on the command line.
+      Status bad;
+      for (auto [n, field] : {std::pair{from_, &f.valid_from}, std::pair{to_, &f.valid_to}}) {
+        if (n <= 0) continue;
+        auto o = st.book->numbering().resolve_new(std::to_string(n));
+        if (!o.ok()) bad = Error{o.error()};
+        else *field = *o;
+      }
+      if (!bad.ok()) {
+        st.say(bad.error(), true);
+      } else if (auto id = st.book->add_fact(f); !id.ok()) {
         st.say(id.error(), true);
       } else {
         st.say("已添加事实：" + std::string(pred_) + " " + value_);

@@ -97,7 +97,7 @@ class FindingsPanel final : public Panel {
       ++shown;
       const int ch = st.book->chapter_index_of_ordinal(f.chapter);
       const std::string where =
-          ch >= 0 ? st.book->chapters()[static_cast<size_t>(ch)].title : "第" + std::to_string(f.chapter) + "章";
+          ch >= 0 ? st.book->chapters()[static_cast<size_t>(ch)].title : st.book->chapter_label(f.chapter);
       st.atlas->note(where);
       st.atlas->note(f.message);
       st.atlas->note(f.kind);

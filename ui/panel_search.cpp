@@ -31,7 +31,15 @@ class SearchPanel final : public Panel {
     if (ImGui::Button("搜索") || enter) run(st);
     if (!error_.empty()) ImGui::TextColored(ImVec4(0.7f, 0.1f, 0.1f, 1), "%s", error_.c_str());
     if (searched_) {
-      ImGui::TextDisabled(hits_.size() >= kLimit ? "前 %zu 处" : "%zu 处", hits_.size());
+      // Occurrences and chapters, both counted over the whole book ("16 处" once counted chapters).
+      if (hits_.empty()) {
+        ImGui::TextDisabled("没有找到");
+      } else {
+        std::string counts = std::to_string(count_.hits) + " 处，" + std::to_string(count_.chapters) + " 章";
+        if (hits_.size() < static_cast<size_t>(count_.chapters)) counts += "（列出 " + std::to_string(hits_.size()) + " 章）";
+        st.atlas->note(counts);
+        ImGui::TextDisabled("%s", counts.c_str());
+      }
       ImGui::Separator();
       ImGui::BeginChild("hits");
       const auto& chs = st.book->chapters();
@@ -86,6 +94,8 @@ class SearchPanel final : public Panel {
     }
     error_.clear();
     hits_ = std::move(*r);
+    auto c = st.book->search_count(query_);
+    count_ = c.ok() ? *c : storage::SearchCount{};
     last_query_ = query_;
     const size_t sp = last_query_.find(' ');  // the first term is what the hit points at
     if (sp != std::string::npos) last_query_.resize(sp);
@@ -98,6 +108,7 @@ class SearchPanel final : public Panel {
   std::string error_;
   std::string last_query_;
   std::vector<studio::SearchHit> hits_;
+  storage::SearchCount count_;
 };
 
 }  // namespace

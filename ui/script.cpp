@@ -63,6 +63,8 @@ Result<ScriptRunner> ScriptRunner::parse(const std::string& text) {
                                "expect-no-text",
                                "expect-selection",
                                "expect-saved",
+                               "expect-shown",
+                               "expect-not-shown",
                                "quit", "ai", "wait-ai"};
   ScriptRunner r;
   std::istringstream in(text);

@@ -15,6 +15,8 @@
 //   expect-no-text TEXT    fail if it does
 //   expect-selection TEXT  fail unless the editor's selection is exactly TEXT
 //   expect-saved           fail if the open chapter has unsaved edits
+//   expect-shown TEXT      fail unless the last frame showed TEXT in some panel (the strings panels noted in the
+//                          glyph atlas: chapter list rows, findings, labels); expect-not-shown TEXT the opposite
 //   ai ACTION              the AI panel's action, as its button: continue draft rewrite stop accept discard diff
 //   wait-ai STATE          hold the script (frames keep rendering) until: model (loaded or failed),
 //                          streaming (the panel's job has streamed text), or the job's status (done, cancelled…)

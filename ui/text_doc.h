@@ -39,7 +39,7 @@ struct LayoutLine {
 bool is_closing_punct(uint32_t cp);
 // True for punctuation that must not end a line (「“（《 …).
 bool is_opening_punct(uint32_t cp);
-// 字数 as Chinese writers count it (cj::text::zishu: 汉字 + full-width punctuation).
+// 字数 as every surface counts it (cj::text::zishu: 汉字 + full-width punctuation + one per Western word).
 size_t count_zi(std::string_view utf8);
 // Breaks one paragraph (no '\n') into lines no wider than `width` (closing punctuation may hang past it).
 // Used by the editor and by the UI's wrapped labels.

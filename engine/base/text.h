@@ -25,15 +25,21 @@ std::vector<Span> split_sentences(std::string_view text);
 std::vector<std::string_view> sentences(std::string_view text);  // the same spans as views into text
 
 // ---- 字数 ------------------------------------------------------------------------------------------------
-// How Chinese writers (and the web-novel sites) count a manuscript: 字数 = 汉字 + full-width punctuation.
+// The one 字数 of the whole app (chapter lists, revision lists, the CLI, the workflows' --words / target, the status
+// bar, summaries' targets): what a writer's word processor shows as 字数 (Word, WPS: 中文字符 + 非中文单词).
 //   汉字 (hanzi):  code points whose Unicode Script is Han (CJK Unified Ideographs and all extensions,
 //                  compatibility ideographs, 〇 and 々; not 〆, whose Script is Common), excluding punctuation.
 //   punctuation:   general category P* (punctuation) that is East Asian Width Fullwidth or Wide (。，、；：？！
 //                  “”‘’ are Ambiguous in Unicode, so they are listed explicitly: “ ” ‘ ’ … — ― · and ⋯ count
 //                  too), plus the full-width symbols of U+FF01–U+FF60 and U+FFE0–U+FFE6 (＋ ＝ ％ ￥ …).
-// Not counted in zishu(): Latin letters, digits (ASCII or full-width), whitespace of any kind (including
-// U+3000), emoji and other symbols, control characters, invalid bytes. They are reported separately so that a
-// "Word-style" count (every CJK character plus every Western word) can be derived: word_processor_count().
+//   other wide:    every other Fullwidth/Wide character: ＡＢＣ１２３, kana, hangul, emoji — one each.
+//   Western words: a maximal run of narrow letters, digits and apostrophes (hello, 2024, don't) — one each.
+// Not counted: whitespace of any kind (spaces, line breaks, the U+3000 paragraph indent), narrow punctuation and
+// symbols (, . ! ?), control characters, invalid bytes.
+// Examples:   他说：“你好。”            → 8   (他 说 你 好 + ： “ 。 ”)
+//             　　第3章 iPhone 15 上市。 → 8   (第 章 上 市 + 。 + 3, iPhone, 15)
+//             ……——                    → 4   (each … and — is one)
+//             Ｑ阿Q                     → 3   (Ｑ wide, 阿, Q a word)
 struct CharCounts {
   size_t hanzi = 0;
   size_t punct = 0;           // full-width punctuation as defined above
@@ -42,8 +48,8 @@ struct CharCounts {
   size_t western_punct = 0;   // narrow punctuation and symbols (, . ! ? ( ) …)
   size_t spaces = 0;          // whitespace code points (including U+3000 and line breaks)
   size_t invalid = 0;         // invalid UTF-8 bytes
-  size_t zishu() const { return hanzi + punct; }
-  size_t word_processor_count() const { return hanzi + punct + other_wide + western_words; }
+  size_t zishu() const { return hanzi + punct + other_wide + western_words; }
+  size_t chinese() const { return hanzi + punct; }  // 汉字 + full-width punctuation alone
 };
 CharCounts count_chars(std::string_view text);
 inline size_t zishu(std::string_view text) { return count_chars(text).zishu(); }

@@ -8,7 +8,7 @@
 
 #include "engine/base/file.h"
 #include "engine/base/json_limits.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "engine/tokenizer/impl.h"
 #include "engine/tokenizer/json_cursor.h"
 

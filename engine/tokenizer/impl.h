@@ -2,7 +2,7 @@
 #pragma once
 #include <memory>
 
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace cj::tok {
 

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "engine/base/file.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "engine/tokenizer/impl.h"
 
 namespace cj {

@@ -156,31 +156,52 @@ std::pair<size_t, size_t> sentence_around(std::u32string_view t, size_t begin, s
 }
 
 NameIndex::NameIndex(const BookKnowledge& k) {
+  owner_.push_back(nullptr);  // root
   for (const auto& e : k.entities)
     for (const auto& n : e.names) {
-      if (n.empty()) continue;
-      names_.emplace(n, &e);  // first (name before alias of another) wins
+      if (n.empty() || n.size() > storage::kMaxEntityNameChars) continue;
+      uint32_t node = 0;
+      for (char32_t c : n) {
+        const uint64_t key = (uint64_t(node) << 32) | uint64_t(c);
+        auto [it, added] = edges_.emplace(key, uint32_t(owner_.size()));
+        if (added) owner_.push_back(nullptr);
+        node = it->second;
+      }
+      if (!owner_[node]) owner_[node] = &e;  // first (name before alias of another) wins
       max_len_ = std::max(max_len_, n.size());
     }
 }
 
-const KnownEntity* NameIndex::match(std::u32string_view text, size_t pos, size_t* len) const {
-  size_t maxl = std::min(max_len_, text.size() - pos);
-  for (size_t l = maxl; l >= 1; --l) {
-    auto it = names_.find(std::u32string(text.substr(pos, l)));
-    if (it != names_.end()) {
-      if (len) *len = l;
-      return it->second;
-    }
-  }
-  return nullptr;
+uint32_t NameIndex::child(uint32_t node, char32_t c) const {
+  auto it = edges_.find((uint64_t(node) << 32) | uint64_t(c));
+  return it == edges_.end() ? 0 : it->second;
 }
 
-bool NameIndex::is_known(std::u32string_view name) const { return names_.count(std::u32string(name)) > 0; }
+const KnownEntity* NameIndex::match(std::u32string_view text, size_t pos, size_t* len, size_t* steps) const {
+  const KnownEntity* best = nullptr;
+  uint32_t node = 0;
+  for (size_t i = pos; i < text.size(); ++i) {
+    node = child(node, text[i]);
+    if (steps) ++*steps;
+    if (node == 0) break;
+    if (owner_[node]) {
+      best = owner_[node];
+      if (len) *len = i + 1 - pos;
+    }
+  }
+  return best;
+}
+
+bool NameIndex::is_known(std::u32string_view name) const { return find(name) != nullptr; }
 
 const KnownEntity* NameIndex::find(std::u32string_view name) const {
-  auto it = names_.find(std::u32string(name));
-  return it == names_.end() ? nullptr : it->second;
+  if (name.empty()) return nullptr;
+  uint32_t node = 0;
+  for (char32_t c : name) {
+    node = child(node, c);
+    if (node == 0) return nullptr;
+  }
+  return owner_[node];
 }
 
 }  // namespace cj::check

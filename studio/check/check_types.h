@@ -74,19 +74,26 @@ std::optional<int64_t> parse_number(std::u32string_view s);
 std::pair<size_t, size_t> sentence_around(std::u32string_view text, size_t begin, size_t end);
 bool is_sentence_end(char32_t c);
 
-// A name index: every name and alias of the known entities, longest match at a position.
+// A name index: every name and alias of the known entities in a trie over code points, so that the longest
+// known name at a position costs at most one step per character of that name (never a string per length).
+// Names longer than storage::kMaxEntityNameChars (which entity add refuses) are left out.
 class NameIndex {
  public:
   explicit NameIndex(const BookKnowledge& k);
   // The entity whose name/alias starts at text[pos] (longest match), its length in *len; nullptr if none.
-  const KnownEntity* match(std::u32string_view text, size_t pos, size_t* len) const;
+  // *steps (if given) is increased by the trie nodes visited: the work bound the tests pin.
+  const KnownEntity* match(std::u32string_view text, size_t pos, size_t* len, size_t* steps = nullptr) const;
   bool is_known(std::u32string_view name) const;
   const KnownEntity* find(std::u32string_view name) const;
   size_t max_len() const { return max_len_; }
 
  private:
-  std::unordered_map<std::u32string, const KnownEntity*> names_;
+  // Edge (node << 32 | code point) -> child node; node 0 is the root. owner_[node]: the entity whose name
+  // ends there (first added wins: a name before another entity's alias), or nullptr.
+  std::unordered_map<uint64_t, uint32_t> edges_;
+  std::vector<const KnownEntity*> owner_;
   size_t max_len_ = 0;
+  uint32_t child(uint32_t node, char32_t c) const;
 };
 
 }  // namespace cj::check

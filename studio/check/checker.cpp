@@ -17,7 +17,7 @@ namespace cj::check {
 
 namespace {
 
-constexpr const char* kCheckerVersion = "check-v1";
+constexpr const char* kCheckerVersion = "check-v2";
 
 std::string knowledge_digest(const std::vector<storage::Entity>& ents, const std::vector<storage::Fact>& facts) {
   std::string s;
@@ -46,7 +46,7 @@ std::vector<CheckFinding> run_deterministic(const BookKnowledge& k, const std::v
                                             const std::vector<int64_t>& which) {
   NameIndex names(k);
   NameVariantCheck nv(k, names);
-  nv.count_book(all);
+  nv.prepare(all);
   AfterDeathCheck ad(k, names);
   AttributeCheck at(k, names);
   TimelineCheck tl(k, names);
@@ -95,16 +95,19 @@ Result<CheckReport> check_book(storage::Database& db, int64_t book_id, const Che
   TimelineCheck tl(k, names);
   tl.prepare(all);
   NameVariantCheck nv(k, names);
-  nv.count_book(all);
+  nv.prepare(all);
   AfterDeathCheck ad(k, names);
   AttributeCheck at(k, names);
 
   const std::string checker = opts.llm ? "llm:" + opts.llm->name() : std::string("deterministic");
   CheckReport rep;
+  if (std::string n = nv.note(); !n.empty()) rep.notes.push_back(n);
   for (const auto& ch : all) {
     if ((opts.first && ch.ordinal < *opts.first) || (opts.last && ch.ordinal > *opts.last)) continue;
+    // Name variants are a whole-book result (counts, every occurrence): the digest of those anchored here.
     const std::string hash = storage::content_hash(to_utf8(ch.body) + "\x1f" + kdigest + "\x1f" +
-                                                   tl.state_before(ch.ordinal) + "\x1f" + kCheckerVersion);
+                                                   tl.state_before(ch.ordinal) + "\x1f" + nv.digest(ch.ordinal) + "\x1f" +
+                                                   kCheckerVersion);
     if (!opts.force) {
       auto st = db.prepare("SELECT input_hash FROM check_state WHERE book_id=?1 AND chapter=?2 AND checker=?3");
       if (!st.ok()) return Error{st.error()};

@@ -30,6 +30,7 @@ struct CheckReport {
   int added = 0, kept = 0, fixed = 0, suppressed = 0;  // suppressed: dismissed before, text unchanged
   int llm_dropped_unverified = 0;
   std::vector<std::string> llm_errors;
+  std::vector<std::string> notes;       // a check that ran in part (the shape rule without the CJK font)
 };
 
 // Pure: the deterministic findings for `which` chapters (ordinals) of a book given as text + knowledge.

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "studio/check/check_types.h"
 
 namespace cj::check {
@@ -25,6 +27,8 @@ struct DiscoveredName {
   int64_t first_offset = 0;   // code points into that chapter's body
   std::string alias_of;       // a longer proposed (or known) name this one is probably an alias of
   std::string source;         // "speech", "surname", "honorific"
+  bool role = false;          // a role or title (知府, 太公, 妇人), not a name
+  std::vector<std::string> examples;  // two sentences where it stands, speaking if it does (evidence for the writer)
 };
 
 struct DiscoveryOptions {
@@ -35,6 +39,11 @@ struct DiscoveryOptions {
 // Known names/aliases (k) are not proposed again (but are used for alias suggestions).
 std::vector<DiscoveredName> discover_names(const std::vector<CheckChapter>& chapters, const BookKnowledge& k,
                                            const DiscoveryOptions& opts = {});
+
+// The evidence of a proposal for the writer, naming the first chapter by its label (k.label):
+// "宝玉  3846 次  首见第一回  例：…" and the same as JSON (entities discover --json, eval discovery --json).
+std::string discovered_line(const DiscoveredName& d, const BookKnowledge& k);
+nlohmann::json discovered_json(const DiscoveredName& d, const BookKnowledge& k);
 
 // One of the common Chinese surnames (single or compound) used for 姓+名 shapes.
 bool is_common_surname(std::u32string_view s);

@@ -21,16 +21,6 @@ int run_check(const Args& a) {
   auto book = a.get_int("book", 0);
   if (!book.ok()) return fail(book.error());
   check::CheckOptions opts;
-  if (auto r = a.get("chapters")) {
-    const std::string& s = *r;
-    size_t dash = s.find('-');
-    try {
-      opts.first = std::stoll(s.substr(0, dash));
-      opts.last = dash == std::string::npos ? *opts.first : std::stoll(s.substr(dash + 1));
-    } catch (...) {
-      return fail("--chapters wants A-B or N (chapter ordinals), got '" + s + "'");
-    }
-  }
   opts.force = a.has("force");
   // With --model (local engine) or --remote (a server) the LLM check runs too, greedy (llm_check.cpp), so a
   // re-check of the same chapter gives the same answer.
@@ -46,6 +36,14 @@ int run_check(const Args& a) {
   auto db = storage::Database::open(*a.get("db"), {.create = false});
   if (!db.ok()) return fail(db.error());
   if (auto b = storage::Books(**db).get(*book); !b.ok()) return fail(b.error());
+  auto numbering = storage::ChapterNumbering::load(**db, *book);
+  if (!numbering.ok()) return fail(numbering.error());
+  auto range = chapter_range_option(*numbering, a, "chapters");
+  if (!range.ok()) return fail(range.error());
+  if (*range) {
+    opts.first = (*range)->first;
+    opts.last = (*range)->second;
+  }
   auto rep = check::check_book(**db, *book, opts);
   if (!rep.ok()) return fail(rep.error());
   auto list = storage::Findings(**db).list(*book);
@@ -54,9 +52,11 @@ int run_check(const Args& a) {
   for (const auto& f : *list) {
     if (f.status == "dismissed" || f.status == "fixed") continue;
     if ((opts.first && f.chapter < *opts.first) || (opts.last && f.chapter > *opts.last)) continue;
-    j.push_back({{"id", f.id}, {"chapter", f.chapter}, {"start", f.span_begin}, {"end", f.span_end}, {"kind", f.kind},
-                 {"message", f.message}, {"evidence", f.evidence}, {"status", f.status}, {"subject", f.subject}});
+    j.push_back({{"id", f.id}, {"chapter", f.chapter}, {"label", numbering->label(f.chapter)}, {"start", f.span_begin},
+                 {"end", f.span_end}, {"kind", f.kind}, {"message", f.message}, {"evidence", f.evidence},
+                 {"status", f.status}, {"subject", f.subject}});
   }
+  for (const auto& n : rep->notes) std::fprintf(stderr, "note: %s\n", n.c_str());
   for (const auto& e : rep->llm_errors) std::fprintf(stderr, "LLM check: %s\n", e.c_str());
   if (rep->llm_dropped_unverified > 0)
     std::fprintf(stderr, "LLM check: %d findings dropped (their quote is not in the chapter)\n",
@@ -65,7 +65,7 @@ int run_check(const Args& a) {
     std::printf("%s\n", j.dump().c_str());
   } else {
     for (const auto& f : j)
-      std::printf("第%lld章 [%lld,%lld) %s：%s\n    %s\n", f["chapter"].get<long long>(), f["start"].get<long long>(),
+      std::printf("%s [%lld,%lld) %s：%s\n    %s\n", f["label"].get<std::string>().c_str(), f["start"].get<long long>(),
                   f["end"].get<long long>(), f["kind"].get<std::string>().c_str(),
                   f["message"].get<std::string>().c_str(), f["evidence"].get<std::string>().c_str());
     std::fprintf(stderr, "checked %d chapters (%d unchanged, skipped); %d new, %d kept, %d fixed, %d dismissed\n",
@@ -88,7 +88,7 @@ Registrar reg({.name = "check",
                .summary = "consistency checks: name variants, after death, attributes, timeline (stale chapters only)",
                .options = {{"db", "D", "project database", true},
                            {"book", "ID", "book id", true},
-                           {"chapters", "A-B", "only these chapter ordinals"},
+                           {"chapters", "A-B", "only these chapters, in the book's own numbers (21-22, 第二十一回至第二十二回, #N)"},
                            {"model", "M", "also run the LLM check with this GGUF model (local engine)"},
                            {"remote", "URL", "also run the LLM check on an OpenAI-compatible server"},
                            {"remote-model", "NAME", "the server's model id (default: the first it lists)"},
@@ -96,7 +96,7 @@ Registrar reg({.name = "check",
                            {"threads", "T", "engine threads with --model (default 2)"},
                            {"ctx", "N", "context in tokens with --model/--remote (default 16384)"},
                            {"force", "", "re-check chapters that have not changed"},
-                           {"json", "", "print [{\"chapter\",\"start\",\"end\",\"kind\",\"message\",\"evidence\"}]"}},
+                           {"json", "", "print [{\"chapter\" (ordinal),\"label\",\"start\",\"end\",\"kind\",\"message\",\"evidence\"}]"}},
                .run = run_check});
 Registrar reg_dismiss({.name = "check set-status",
                        .summary = "set a finding's status (dismissed by default; open, accepted, fixed)",

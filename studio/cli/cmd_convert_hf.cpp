@@ -1,7 +1,7 @@
 // changjuan-cli convert-hf: a Hugging Face Qwen2/Qwen3/Llama folder (safetensors) → GGUF.
 #include <cstdio>
 
-#include "engine/hf_convert.h"
+#include "engine/model/hf_convert.h"
 #include "studio/cli/command.h"
 
 namespace cj::cli {

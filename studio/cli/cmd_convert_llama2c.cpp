@@ -1,7 +1,7 @@
 // changjuan-cli convert-llama2c: a llama2.c checkpoint + tokenizer → a GGUF llama model.
 #include <cstdio>
 
-#include "engine/llama2c.h"
+#include "engine/model/llama2c.h"
 #include "studio/cli/command.h"
 
 namespace cj::cli {

@@ -3,21 +3,30 @@
 // revision that is not current. Each chapter is a job in the project's jobs table: Ctrl-C / SIGTERM stops at the
 // next token with the text checkpointed, and running the same command again continues where it stopped
 // (finished chapters are skipped, the interrupted one goes on from its text).
+// --parallel N drafts N chapters at once, each on its own thread and database connection, all decoded in one batch
+// by the local engine (a remote server gets N concurrent requests). A chapter's context then holds the drafts that
+// were finished when it started, not those of the chapters drafted alongside it.
 //
-// Outline file: a line "## N" or "## N 标题" starts the outline of chapter N (the title names a chapter that
-// is created); a file without such lines is the outline of every chapter in the range.
+// Chapters are named in the book's own numbers (storage/chapter_numbering.h): after 第一百二十回, --chapters 121-122
+// drafts 第一百二十一回 and 第一百二十二回 even when a 楔子 precedes them. Outline file: a line "## N" or "## N 标题"
+// starts the outline of chapter N, named the same way (the title names a chapter that is created); a file without
+// such lines is the outline of every chapter in the range.
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/base/file.h"
 #include "storage/books.h"
+#include "storage/chapter_numbering.h"
 #include "storage/chapters.h"
 #include "storage/database.h"
 #include "storage/jobs.h"
+#include "studio/cli/chapter_options.h"
 #include "studio/cli/studio_cli.h"
 
 namespace cj::cli {
@@ -28,7 +37,9 @@ struct OutlineEntry {
   std::string text;
 };
 
-Result<std::map<int64_t, OutlineEntry>> parse_outline(const std::string& text, int64_t first, int64_t last) {
+// "## N [标题]" names chapters as --chapters does (the book's number or label, or #ordinal): keys are ordinals.
+Result<std::map<int64_t, OutlineEntry>> parse_outline(const std::string& text, const storage::ChapterNumbering& numbering,
+                                                      int64_t first, int64_t last) {
   std::map<int64_t, OutlineEntry> m;
   std::istringstream in(text);
   std::string line;
@@ -37,17 +48,14 @@ Result<std::map<int64_t, OutlineEntry>> parse_outline(const std::string& text, i
   while (std::getline(in, line)) {
     if (line.rfind("## ", 0) == 0) {
       std::string rest = line.substr(3);
+      while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\r')) rest.pop_back();
       size_t sp = rest.find(' ');
-      std::string num = rest.substr(0, sp);
-      try {
-        size_t used = 0;
-        cur = std::stoll(num, &used);
-        if (used != num.size()) throw std::invalid_argument("x");
-      } catch (...) {
-        return make_error("outline: '" + line + "' should be '## N' or '## N 标题' (N = chapter number)");
-      }
+      const std::string ref = rest.substr(0, sp);
+      auto o = numbering.resolve_new(ref);
+      if (!o.ok()) return make_error("outline: '" + line + "': " + o.error());
+      cur = *o;
       std::string title = sp == std::string::npos ? "" : rest.substr(sp + 1);
-      while (!title.empty() && (title.back() == ' ' || title.back() == '\r')) title.pop_back();
+      while (!title.empty() && title.front() == ' ') title.erase(0, 1);
       m[cur].title = title;
       continue;
     }
@@ -59,34 +67,26 @@ Result<std::map<int64_t, OutlineEntry>> parse_outline(const std::string& text, i
     for (int64_t n = first; n <= last; ++n) m[n].text = loose;
   }
   for (int64_t n = first; n <= last; ++n)
-    if (!m.count(n) || m[n].text.find_first_not_of(" \n\r\t") == std::string::npos)
-      return make_error("the outline file has no outline for chapter " + std::to_string(n) + " (add a '## " +
-                        std::to_string(n) + "' section)");
+    if (!m.count(n) || m[n].text.find_first_not_of(" \n\r\t") == std::string::npos) {
+      const auto num = numbering.number(n);
+      return make_error("the outline file has no outline for " + numbering.label(n) + " (add a '## " +
+                        (num ? std::to_string(*num) : "#" + std::to_string(n)) + "' section)");
+    }
   return m;
 }
 
 int run_draft(const Args& a) {
-  std::string range = *a.get("chapters");
-  int64_t first = 0, last = 0;
-  try {
-    size_t dash = range.find('-');
-    first = std::stoll(range.substr(0, dash));
-    last = dash == std::string::npos ? first : std::stoll(range.substr(dash + 1));
-  } catch (...) {
-    return fail("--chapters expects N or A-B, got '" + range + "'");
-  }
-  if (first < 1 || last < first || last - first > 1000) return fail("--chapters: bad range '" + range + "'");
   auto book = a.get_int("book", 0);
   auto words = a.get_int("words", 3000);
   auto every = a.get_int("checkpoint-every", 32, 1, 1 << 20);
   auto seed = a.get_int("seed", 0);
-  for (const auto* r : {&book, &words, &every, &seed})
+  auto parallel = a.get_int("parallel", 1);
+  for (const auto* r : {&book, &words, &every, &seed, &parallel})
     if (!r->ok()) return fail(r->error());
-  if (*words < 10 || *words > 200000) return fail("--words must be between 10 and 200000");
+  if (*words < 10 || *words > 200000) return fail("--words must be between 10 and 200000 (字: 汉字 + full-width punctuation)");
+  if (*parallel < 1 || *parallel > 64) return fail("--parallel must be between 1 and 64");
   auto outline_text = read_file(*a.get("outline-file"));
   if (!outline_text.ok()) return fail(outline_text.error());
-  auto outline = parse_outline(*outline_text, first, last);
-  if (!outline.ok()) return fail(outline.error());
   auto temp = a.get_double("temp", 0.8);
   if (!temp.ok()) return fail(temp.error());
   if (std::string ps = a.get_or("prompt-style", "instruct"); ps != "instruct" && ps != "plain")
@@ -96,6 +96,15 @@ int run_draft(const Args& a) {
   if (!dbr.ok()) return fail(dbr.error());
   storage::Database& db = **dbr;
   if (auto b = storage::Books(db).get(*book); !b.ok()) return fail(b.error());
+  // --chapters in the book's own numbers: 121-122 after 第一百二十回 are the next two chapters, 楔子 or not.
+  auto numbering = storage::ChapterNumbering::load(db, *book);
+  if (!numbering.ok()) return fail(numbering.error());
+  auto range = chapter_range_option(*numbering, a, "chapters", true);
+  if (!range.ok()) return fail(range.error());
+  const int64_t first = (*range)->first, last = (*range)->second;
+  if (last - first > 1000) return fail("--chapters: at most 1000 chapters at once");
+  auto outline = parse_outline(*outline_text, *numbering, first, last);
+  if (!outline.ok()) return fail(outline.error());
   storage::Jobs jobs(db);
   // A previous run killed mid-chapter left its job "running" (a live runner's jobs are left to it).
   if (auto n = jobs.requeue_stale(); !n.ok()) return fail(n.error());
@@ -123,8 +132,8 @@ int run_draft(const Args& a) {
     }
     if (found) {
       if (found->status == "running") {  // still running in another live process (requeue_stale left it)
-        std::fprintf(stderr, "chapter %lld: job %lld is running in %s; not drafting it twice\n",
-                     static_cast<long long>(n), static_cast<long long>(found->id),
+        std::fprintf(stderr, "%s: job %lld is running in %s; not drafting it twice\n",
+                     numbering->label(n).c_str(), static_cast<long long>(found->id),
                      storage::Jobs::lease_holder(*found, storage::now_ms()).c_str());
         items.push_back({n, found->id, false, true});
         continue;
@@ -158,48 +167,83 @@ int run_draft(const Args& a) {
                a.has("remote") ? ("on " + a.get_or("remote", "")).c_str() : "loaded", load_s, (*engine)->n_ctx());
   studio_cli::install_signals();
 
-  nlohmann::json report = nlohmann::json::array();
+  // Workers take the chapters in order; each runs its chapter's job to the end on its own connection.
+  std::mutex mu;
+  size_t next_item = 0;
+  std::vector<nlohmann::json> rows(items.size());
   int rc = 0;
-  for (const auto& it : items) {
-    if (it.done) {
-      auto j = jobs.get(it.job_id);
-      std::fprintf(stderr, "chapter %lld: already drafted (%s)\n", static_cast<long long>(it.ordinal),
-                   j.ok() ? j->message.c_str() : "");
-      report.push_back({{"chapter", it.ordinal}, {"job", it.job_id}, {"status", "done"}, {"skipped", true}});
-      continue;
+  bool stopped = false;
+  bool elsewhere = false;  // a chapter was left to the live process running it
+  auto worker = [&](storage::Database& wdb) {
+    for (;;) {
+      size_t k;
+      {
+        std::lock_guard<std::mutex> lk(mu);
+        if (next_item >= items.size() || stopped || rc == 1) return;
+        k = next_item++;
+      }
+      const Item& it = items[k];
+      const std::string label = numbering->label(it.ordinal);
+      if (it.done) {
+        auto j = storage::Jobs(wdb).get(it.job_id);
+        std::fprintf(stderr, "%s: already drafted (%s)\n", label.c_str(), j.ok() ? j->message.c_str() : "");
+        std::lock_guard<std::mutex> lk(mu);
+        rows[k] = {{"chapter", it.ordinal}, {"label", label}, {"job", it.job_id}, {"status", "done"}, {"skipped", true}};
+        continue;
+      }
+      if (it.elsewhere) {
+        std::lock_guard<std::mutex> lk(mu);
+        rows[k] = {{"chapter", it.ordinal}, {"label", label}, {"job", it.job_id}, {"status", "running elsewhere"}};
+        elsewhere = true;
+        continue;
+      }
+      if (studio_cli::g_stop.load() || studio_cli::g_why.load() != 0) {
+        std::lock_guard<std::mutex> lk(mu);
+        stopped = true;
+        return;
+      }
+      auto t0 = std::chrono::steady_clock::now();
+      auto out = studio_cli::run_here(wdb, **engine, it.job_id, label, int(*every), false);
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const auto& r = out.result;
+      std::fprintf(stderr, "%s: %s — %s; %d tokens in %.2f s (%.1f tok/s), prompt %d tokens (%d reused)\n",
+                   label.c_str(), out.status.c_str(), out.message.c_str(), r.gen_tokens, secs,
+                   r.gen_tokens / std::max(secs, 1e-9), r.prompt_tokens, r.reused_tokens);
+      std::lock_guard<std::mutex> lk(mu);
+      rows[k] = {{"chapter", it.ordinal}, {"label", label}, {"job", it.job_id}, {"status", out.status},
+                 {"revision_id", r.revision_id}, {"chars", r.chars}, {"gen_tokens", r.gen_tokens},
+                 {"seconds", secs}, {"message", out.message}};
+      if (out.status == "failed") rc = 1;
+      else if (out.status != "done") stopped = true;
     }
-    if (it.elsewhere) {
-      report.push_back({{"chapter", it.ordinal}, {"job", it.job_id}, {"status", "running elsewhere"}});
-      rc = 1;
-      continue;
+  };
+  const int n_workers = int(std::min<long long>(*parallel, (long long)items.size()));
+  if (n_workers <= 1) {
+    worker(db);
+  } else {
+    std::vector<std::unique_ptr<storage::Database>> conns;
+    for (int w = 0; w < n_workers; ++w) {
+      auto c = storage::Database::open(*a.get("db"), {.create = false});
+      if (!c.ok()) return fail(c.error());
+      conns.push_back(std::move(c.value()));
     }
-    if (studio_cli::g_stop.load() || studio_cli::g_why.load() != 0) {
-      std::fprintf(stderr, "draft: interrupted; run the same command again to continue from chapter %lld\n",
-                   static_cast<long long>(it.ordinal));
-      rc = 130;
-      break;
-    }
-    auto t0 = std::chrono::steady_clock::now();
-    auto out = studio_cli::run_here(db, **engine, it.job_id, "chapter " + std::to_string(it.ordinal), int(*every), false);
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const auto& r = out.result;
-    std::fprintf(stderr, "chapter %lld: %s — %s; %d tokens in %.2f s (%.1f tok/s), prompt %d tokens (%d reused)\n",
-                 static_cast<long long>(it.ordinal), out.status.c_str(), out.message.c_str(), r.gen_tokens, secs,
-                 r.gen_tokens / std::max(secs, 1e-9), r.prompt_tokens, r.reused_tokens);
-    report.push_back({{"chapter", it.ordinal}, {"job", it.job_id}, {"status", out.status},
-                      {"revision_id", r.revision_id}, {"chars", r.chars}, {"gen_tokens", r.gen_tokens},
-                      {"seconds", secs}, {"message", out.message}});
-    if (out.status == "failed") {
-      rc = 1;
-      break;
-    }
-    if (out.status != "done") {
-      std::fprintf(stderr, "draft: interrupted; run the same command again to continue from chapter %lld\n",
-                   static_cast<long long>(it.ordinal));
-      rc = 130;
-      break;
-    }
+    std::vector<std::thread> threads;
+    for (int w = 0; w < n_workers; ++w) threads.emplace_back([&, w] { worker(*conns[size_t(w)]); });
+    for (auto& t : threads) t.join();
   }
+  nlohmann::json report = nlohmann::json::array();
+  for (auto& r : rows)
+    if (!r.is_null()) report.push_back(r);
+  if (rc == 0 && (stopped || report.size() < items.size())) {
+    size_t first_left = 0;
+    while (first_left < rows.size() && !rows[first_left].is_null() &&
+           (rows[first_left].value("status", "") == "done" || rows[first_left].value("status", "") == "running elsewhere"))
+      ++first_left;
+    std::fprintf(stderr, "draft: interrupted; run the same command again to continue from %s\n",
+                 numbering->label(first_left < items.size() ? items[first_left].ordinal : items.back().ordinal).c_str());
+    rc = 130;
+  }
+  if (rc == 0 && elsewhere) rc = 1;
   if (a.has("json")) std::printf("%s\n", report.dump().c_str());
   return rc;
 }
@@ -207,9 +251,13 @@ int run_draft(const Args& a) {
 std::vector<OptSpec> draft_options() {
   std::vector<OptSpec> o = {{"db", "D", "project database", true},
                             {"book", "ID", "book id", true},
-                            {"chapters", "A-B", "chapter ordinals to draft (e.g. 12-15)", true},
-                            {"outline-file", "F", "outline: '## N [标题]' sections, one per chapter", true},
-                            {"words", "N", "target length of each chapter in 字 (default 3000)"},
+                            {"chapters", "A-B",
+                             "chapters to draft in the book's own numbers (121-122 after 第一百二十回; 第一百二十一回; #N "
+                             "positions), new ones continuing the book's numbering",
+                             true},
+                            {"outline-file", "F", "outline: '## N [标题]' sections (N as in --chapters), one per chapter", true},
+                            {"words", "N", "target length of each chapter in 字 (汉字 + full-width punctuation; default 3000)"},
+                            {"parallel", "N", "draft N chapters at once, decoded in one batch (default 1)"},
                             {"json", "", "print a JSON report of each chapter on stdout"}};
   for (auto& e : studio_cli::engine_options()) o.push_back(e);
   return o;

@@ -58,23 +58,20 @@ int run_discover(const Args& a) {
   auto ents = storage::Entities(**db).list(*book);
   if (!ents.ok()) return fail(ents.error());
   auto k = check::make_knowledge(*ents, {});
+  for (const auto& i : *infos) k.labels[i.ordinal] = storage::chapter_label(i);
   auto found = check::discover_names(chapters, k, {.min_count = *min_count, .limit = size_t(*limit)});
+  if (!a.has("roles")) {  // roles and titles (知府, 夫人) only on request
+    std::vector<check::DiscoveredName> chars;
+    for (auto& d : found)
+      if (!d.role) chars.push_back(std::move(d));
+    found = std::move(chars);
+  }
   if (a.has("json")) {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& d : found) {
-      nlohmann::json o = {{"name", d.name},          {"kind", d.kind},
-                          {"count", d.count},        {"speech_count", d.speech_count},
-                          {"first_chapter", d.first_chapter}, {"first_offset", d.first_offset},
-                          {"source", d.source}};
-      if (!d.alias_of.empty()) o["alias_of"] = d.alias_of;
-      j.push_back(o);
-    }
+    for (const auto& d : found) j.push_back(check::discovered_json(d, k));
     std::printf("%s\n", j.dump().c_str());
   } else {
-    for (const auto& d : found)
-      std::printf("%-8s %6lld 次  首见第%lld章%s%s\n", d.name.c_str(), static_cast<long long>(d.count),
-                  static_cast<long long>(d.first_chapter), d.alias_of.empty() ? "" : "  可能是别名：",
-                  d.alias_of.c_str());
+    for (const auto& d : found) std::printf("%s\n", check::discovered_line(d, k).c_str());
   }
   return 0;
 }
@@ -134,12 +131,13 @@ int run_merge(const Args& a) {
 }
 
 Registrar reg_discover({.name = "entities discover",
-                        .summary = "propose characters from the book's text (counts, first appearance, alias hints)",
+                        .summary = "propose characters from the book's text (count, first chapter, two example sentences, alias hints)",
                         .options = {{"db", "D", "project database", true},
                                     {"book", "ID", "book id", true},
                                     {"min-count", "N", "minimum occurrences (default 5)"},
                                     {"limit", "N", "at most N proposals (default 200)"},
-                                    {"json", "", "print [{\"name\",\"kind\",\"count\",\"first_chapter\",…}]"}},
+                                    {"roles", "", "also list roles and titles (知府, 夫人), marked as such"},
+                                    {"json", "", "print [{\"name\",\"kind\",\"role\",\"count\",\"first_label\",\"examples\",…}]"}},
                         .run = run_discover});
 Registrar reg_accept({.name = "entities accept",
                       .summary = "accept discovered names as entities (one or more, separated by , or 、)",

@@ -16,6 +16,17 @@ int run_export(const Args& a) {
   auto db = storage::Database::open(*a.get("db"), {.create = false});
   if (!db.ok()) return fail(db.error());
   if (auto s = storage::export_book_to_file(**db, *book, *fmt, *a.get("out")); !s.ok()) return fail(s.error());
+  // A chapter whose only text is an AI draft nobody accepted is exported empty: say which.
+  auto drafts = storage::unaccepted_drafts(**db, *book);
+  if (!drafts.ok()) return fail(drafts.error());
+  if (!drafts->empty()) {
+    std::string names;
+    for (const auto& n : *drafts) names += (names.empty() ? "" : "、") + n;
+    std::fprintf(stderr,
+                 "changjuan-cli: warning: %zu chapter(s) hold only an AI draft that was not accepted and were exported "
+                 "empty: %s (accept a draft in the app to export it)\n",
+                 drafts->size(), names.c_str());
+  }
   return 0;
 }
 

@@ -2,13 +2,16 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
 #include "storage/books.h"
+#include "storage/chapter_numbering.h"
 #include "storage/database.h"
 #include "storage/entities.h"
 #include "storage/facts.h"
+#include "studio/cli/chapter_options.h"
 #include "studio/cli/command.h"
 
 namespace cj::cli {
@@ -33,13 +36,21 @@ Result<std::optional<int64_t>> opt_int(const Args& a, const std::string& name) {
   return std::optional<int64_t>(*v);
 }
 
-nlohmann::json to_json(const storage::Fact& f, const std::string& entity, const std::string& object) {
+// Chapters as ordinals (valid_from, valid_to, source_chapter: the stable keys) and as the book labels them
+// (from_label, to_label, source_label: 第二十二回).
+nlohmann::json to_json(const storage::Fact& f, const std::string& entity, const std::string& object,
+                       const storage::ChapterNumbering& n) {
   nlohmann::json j = {{"id", f.id}, {"entity_id", f.entity_id}, {"entity", entity}, {"predicate", f.predicate},
                       {"value", f.value}, {"origin", f.origin}};
   j["valid_from"] = f.valid_from ? nlohmann::json(*f.valid_from) : nlohmann::json(nullptr);
   j["valid_to"] = f.valid_to ? nlohmann::json(*f.valid_to) : nlohmann::json(nullptr);
+  if (f.valid_from) j["from_label"] = n.label(*f.valid_from);
+  if (f.valid_to) j["to_label"] = n.label(*f.valid_to);
   if (f.object_id) j["object"] = object;
-  if (f.source_chapter) j["source_chapter"] = *f.source_chapter;
+  if (f.source_chapter) {
+    j["source_chapter"] = *f.source_chapter;
+    j["source_label"] = n.label(*f.source_chapter);
+  }
   if (f.source_offset) j["source_offset"] = *f.source_offset;
   return j;
 }
@@ -65,17 +76,23 @@ int run_add(const Args& a) {
     f.object_id = oe->id;
     object_name = oe->name;
   }
-  for (auto [name, field] : {std::pair{"from", &f.valid_from}, std::pair{"to", &f.valid_to},
-                             std::pair{"chapter", &f.source_chapter}, std::pair{"offset", &f.source_offset}}) {
-    auto v = opt_int(a, name);
+  // Chapters as the book numbers them (--from 第二十二回, --to 40); a range may reach chapters not written yet.
+  auto numbering = storage::ChapterNumbering::load(**db, *book);
+  if (!numbering.ok()) return fail(numbering.error());
+  for (auto [name, field, allow_new] : {std::tuple{"from", &f.valid_from, true}, std::tuple{"to", &f.valid_to, true},
+                                        std::tuple{"chapter", &f.source_chapter, false}}) {
+    auto v = chapter_option(*numbering, a, name, allow_new);
     if (!v.ok()) return fail(v.error());
     *field = *v;
   }
+  auto offset = opt_int(a, "offset");
+  if (!offset.ok()) return fail(offset.error());
+  f.source_offset = *offset;
   auto id = storage::Facts(**db).add(f);
   if (!id.ok()) return fail(id.error());
   auto saved = storage::Facts(**db).get(*id);
   if (!saved.ok()) return fail(saved.error());
-  if (a.has("json")) std::printf("%s\n", to_json(*saved, e->name, object_name).dump().c_str());
+  if (a.has("json")) std::printf("%s\n", to_json(*saved, e->name, object_name, *numbering).dump().c_str());
   else std::printf("added fact %lld\n", static_cast<long long>(*id));
   return 0;
 }
@@ -93,7 +110,9 @@ int run_list(const Args& a) {
     if (!e.ok()) return fail(e.error());
     entity = e->id;
   }
-  auto as_of = opt_int(a, "as-of");
+  auto numbering = storage::ChapterNumbering::load(**db, *book);
+  if (!numbering.ok()) return fail(numbering.error());
+  auto as_of = chapter_option(*numbering, a, "as-of", true);
   if (!as_of.ok()) return fail(as_of.error());
   storage::Facts facts(**db);
   auto list = *as_of ? facts.as_of(*book, **as_of, entity) : facts.list(*book, entity);
@@ -105,11 +124,11 @@ int run_list(const Args& a) {
   };
   if (a.has("json")) {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& f : *list) j.push_back(to_json(f, name_of(f.entity_id), name_of(f.object_id)));
+    for (const auto& f : *list) j.push_back(to_json(f, name_of(f.entity_id), name_of(f.object_id), *numbering));
     std::printf("%s\n", j.dump().c_str());
   } else {
     for (const auto& f : *list) {
-      auto range = [](std::optional<int64_t> v) { return v ? std::to_string(*v) : std::string("…"); };
+      auto range = [&](std::optional<int64_t> v) { return v ? numbering->label(*v) : std::string("…"); };
       std::printf("%4lld  %s %s %s%s  [%s-%s]\n", static_cast<long long>(f.id), name_of(f.entity_id).c_str(),
                   f.predicate.c_str(), f.value.c_str(), f.object_id ? (" " + name_of(f.object_id)).c_str() : "",
                   range(f.valid_from).c_str(), range(f.valid_to).c_str());
@@ -126,9 +145,9 @@ Registrar reg_add({.name = "fact add",
                                {"predicate", "P", "what is stated, e.g. 状态, 住在, 父亲", true},
                                {"value", "V", "its value, e.g. 活着, 潇湘馆"},
                                {"object", "NAME", "another entity, for relations"},
-                               {"from", "N", "first chapter ordinal it holds in (default: the start)"},
-                               {"to", "N", "last chapter ordinal it holds in (default: the end)"},
-                               {"chapter", "N", "chapter ordinal where it is stated"},
+                               {"from", "N", "first chapter it holds in (22, 第二十二回, #N; default: the start)"},
+                               {"to", "N", "last chapter it holds in (default: the end)"},
+                               {"chapter", "N", "chapter where it is stated"},
                                {"offset", "K", "character offset in that chapter"},
                                {"json", "", "print the fact as JSON"}},
                    .run = run_add});
@@ -137,7 +156,7 @@ Registrar reg_list({.name = "fact list",
                     .options = {{"db", "D", "project database", true},
                                 {"book", "ID", "book id", true},
                                 {"entity", "NAME", "only this entity (name, alias or id)"},
-                                {"as-of", "N", "only facts that hold in chapter N"},
+                                {"as-of", "N", "only facts that hold in chapter N (22, 第二十二回, #N)"},
                                 {"json", "", "print the facts as JSON"}},
                     .run = run_list});
 

@@ -7,7 +7,7 @@
 
 #include "engine/base/file.h"
 #include "engine/generate.h"
-#include "engine/kv_session.h"
+#include "engine/kv/kv_session.h"
 #include "studio/cli/command.h"
 #include "studio/cli/kv_options.h"
 
@@ -65,7 +65,7 @@ int run_generate(const Args& a) {
     if (!r->ok()) return fail(r->error());
   for (const auto* r : {&temp, &top_p, &min_p, &rep, &pres, &freq})
     if (!r->ok()) return fail(r->error());
-  BackendOptions bo;
+  EngineOptions bo;
   bo.n_threads = int(*threads);
   bo.n_ctx = int(*ctx);
   if (Status s = apply_kv_options(a, &bo); !s.ok()) return fail(s.error());
@@ -74,7 +74,7 @@ int run_generate(const Args& a) {
   if (!model.ok()) return fail(model.error());
   const Tokenizer* tok = (*model)->tokenizer();
   if (!tok) return fail(*a.get("model") + ": no usable tokenizer in the model (" + (*model)->tokenizer_error() + ")");
-  auto be = make_cpu_backend(**model, bo);
+  auto be = open_sequence(**model, bo);
   if (!be.ok()) return fail(be.error());
 
   GenerateParams gp;

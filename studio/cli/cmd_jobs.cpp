@@ -2,9 +2,11 @@
 // another process stops at its next checkpoint); resume queues a paused/cancelled/failed job again and, with
 // --model, runs it now here, continuing from the text it had written.
 #include <cstdio>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
+#include "storage/chapter_numbering.h"
 #include "storage/database.h"
 #include "storage/jobs.h"
 #include "studio/cli/studio_cli.h"
@@ -34,15 +36,30 @@ int run_list(const Args& a) {
   if (!db.ok()) return fail(db.error());
   auto l = storage::Jobs(**db).list(a.get_or("status", ""));
   if (!l.ok()) return fail(l.error());
+  // The chapter a job is about, as its book labels it (第二十二回), next to the ordinal.
+  std::map<int64_t, storage::ChapterNumbering> books;
+  auto label_of = [&](const storage::Job& j, const nlohmann::json& o) -> std::string {
+    if (!j.book_id || !o.contains("chapter") || !o["chapter"].is_number_integer()) return "";
+    auto it = books.find(*j.book_id);
+    if (it == books.end()) {
+      auto n = storage::ChapterNumbering::load(**db, *j.book_id);
+      it = books.emplace(*j.book_id, n.ok() ? std::move(*n) : storage::ChapterNumbering()).first;
+    }
+    return it->second.label(o["chapter"].get<int64_t>());
+  };
   if (a.has("json")) {
     nlohmann::json arr = nlohmann::json::array();
-    for (const auto& j : *l) arr.push_back(job_json(j));
+    for (const auto& j : *l) {
+      nlohmann::json o = job_json(j);
+      if (std::string lb = label_of(j, o); !lb.empty()) o["label"] = lb;
+      arr.push_back(std::move(o));
+    }
     std::printf("%s\n", arr.dump().c_str());
     return 0;
   }
   for (const auto& j : *l)
-    std::printf("%5lld  %-18s %-9s %3d%%  %s\n", static_cast<long long>(j.id), j.kind.c_str(), j.status.c_str(),
-                int(j.progress * 100), j.message.c_str());
+    std::printf("%5lld  %-18s %-12s %-9s %3d%%  %s\n", static_cast<long long>(j.id), j.kind.c_str(),
+                label_of(j, job_json(j)).c_str(), j.status.c_str(), int(j.progress * 100), j.message.c_str());
   return 0;
 }
 

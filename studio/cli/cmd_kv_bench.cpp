@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/backend.h"
+#include "engine/engine.h"
 #include "studio/cli/command.h"
 #include "studio/cli/kv_options.h"
 
@@ -46,12 +46,12 @@ int run_kv_bench(const Args& a) {
   auto model = Model::load(*a.get("model"));
   if (!model.ok()) return fail(model.error());
   const Model& m = **model;
-  BackendOptions bo;
+  EngineOptions bo;
   bo.n_threads = int(*threads);
   bo.n_ctx = int(*ctx);
   bo.n_batch = 256;
   if (Status s = apply_kv_options(a, &bo); !s.ok()) return fail(s.error());
-  auto be = make_cpu_backend(m, bo);
+  auto be = open_sequence(m, bo);
   if (!be.ok()) return fail(be.error());
   const int V = m.config().n_vocab, N = int(*n_prompt), E = int(*n_edit);
   std::mt19937 rng(1);

@@ -1,7 +1,7 @@
 // changjuan-cli make-model: writes a random-weight GGUF model of any shape and type (tests, benchmarks).
 #include <cstdio>
 
-#include "engine/model_maker.h"
+#include "engine/model/model_maker.h"
 #include "studio/cli/command.h"
 
 namespace cj::cli {

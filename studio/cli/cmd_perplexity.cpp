@@ -27,12 +27,12 @@ int run_perplexity(const Args& a) {
   if (!model.ok()) return fail(model.error());
   const Tokenizer* tok = (*model)->tokenizer();
   if (!tok) return fail(*a.get("model") + ": no usable tokenizer in the model (" + (*model)->tokenizer_error() + ")");
-  BackendOptions bo;
+  EngineOptions bo;
   bo.n_threads = int(*threads);
   bo.n_ctx = n_ctx;
   bo.n_batch = int(std::min<long long>(*batch_r, n_ctx));
   if (!kv_type_from_name(a.get_or("kv-type", "f16"), &bo.kv_type)) return fail("--kv-type must be f16, f32 or q8_0");
-  auto be = make_cpu_backend(**model, bo);
+  auto be = open_sequence(**model, bo);
   if (!be.ok()) return fail(be.error());
 
   const bool add_bos = tok->add_bos() && tok->bos() >= 0;

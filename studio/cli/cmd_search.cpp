@@ -6,6 +6,7 @@
 
 #include "storage/books.h"
 #include "storage/database.h"
+#include "storage/chapter_numbering.h"
 #include "storage/search_index.h"
 #include "studio/cli/command.h"
 
@@ -26,17 +27,40 @@ int run_search(const Args& a) {
   if (auto b = storage::Books(**db).get(*book); !b.ok()) return fail(b.error());
   storage::SearchOptions o;
   o.limit = static_cast<int>(*limit);
-  auto hits = storage::SearchIndex(**db).search(*book, query, o);
+  storage::SearchIndex idx(**db);
+  auto hits = idx.search(*book, query, o);
   if (!hits.ok()) return fail(hits.error());
+  auto count = idx.count(*book, query);
+  if (!count.ok()) return fail(count.error());
+  auto numbering = storage::ChapterNumbering::load(**db, *book);
+  if (!numbering.ok()) return fail(numbering.error());
+  // The query as searched: its distinct terms (a pasted query may repeat one term thousands of times).
+  auto plan = idx.plan(query);
+  if (!plan.ok()) return fail(plan.error());
+  std::string shown;
+  for (const auto& t : plan->term_list) shown += (shown.empty() ? "" : " ") + t;
   if (a.has("json")) {
-    nlohmann::json j = nlohmann::json::array();
+    nlohmann::json results = nlohmann::json::array();
     for (const auto& h : *hits)
-      j.push_back({{"chapter", h.ordinal}, {"title", h.title}, {"snippet", h.snippet}, {"score", h.score}});
+      results.push_back({{"ordinal", h.ordinal}, {"chapter", h.ordinal}, {"label", numbering->label(h.ordinal)},
+                         {"title", h.title}, {"snippet", h.snippet}, {"score", h.score}, {"hits", h.hits}});
+    nlohmann::json j = {{"query", shown},   {"terms", plan->term_list}, {"hits", count->hits},
+                        {"chapters", count->chapters}, {"results", results}};
     std::printf("%s\n", j.dump().c_str());
-  } else {
-    for (const auto& h : *hits)
-      std::printf("%4lld  %s\n      %s\n", static_cast<long long>(h.ordinal), h.title.c_str(), h.snippet.c_str());
+    return 0;
   }
+  if (hits->empty()) {
+    std::printf("没有找到「%s」（0 处）\n", shown.c_str());
+    return 0;
+  }
+  std::printf("「%s」：%lld 处，%lld 章%s\n", shown.c_str(), static_cast<long long>(count->hits),
+              static_cast<long long>(count->chapters),
+              static_cast<int64_t>(hits->size()) < count->chapters
+                  ? ("（列出最相关的 " + std::to_string(hits->size()) + " 章）").c_str()
+                  : "");
+  for (const auto& h : *hits)
+    std::printf("#%-4lld %s  %s  %lld 处\n      %s\n", static_cast<long long>(h.ordinal),
+                numbering->label(h.ordinal).c_str(), h.title.c_str(), static_cast<long long>(h.hits), h.snippet.c_str());
   return 0;
 }
 
@@ -45,7 +69,9 @@ Registrar reg({.name = "search",
                .options = {{"db", "D", "project database", true},
                            {"book", "ID", "book id", true},
                            {"limit", "N", "at most N chapters (default 20)"},
-                           {"json", "", "print [{\"chapter\":ordinal,\"snippet\":…}]; matches are marked 【】"}},
+                           {"json", "",
+                            "print {\"hits\":N,\"chapters\":M,\"results\":[{\"ordinal\",\"label\",\"snippet\",\"hits\"…}]}; "
+                            "matches are marked 【】"}},
                .max_positionals = 16,
                .positional_help = "QUERY (terms separated by spaces must all occur)",
                .run = run_search});

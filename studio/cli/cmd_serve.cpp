@@ -1,6 +1,7 @@
 // changjuan-cli serve: the local engine as an OpenAI-compatible server (studio/http_server.h), on 127.0.0.1
-// unless --host says otherwise, so other tools (and `--remote` of the workflow commands) can use it. Prints the
-// URL on stdout; Ctrl-C / SIGTERM stops a running generation within one token and exits cleanly.
+// unless --host says otherwise, so other tools (and `--remote` of the workflow commands) can use it. Concurrent
+// requests (up to --parallel) are decoded in one batch by the engine's scheduler. Prints the URL on stdout;
+// Ctrl-C / SIGTERM stops a running generation within one token and exits cleanly.
 #include <poll.h>
 
 #include <atomic>
@@ -42,8 +43,12 @@ int run_serve(const Args& a) {
     api_key = key;
   }
   if (a.has("api-key") && api_key.empty()) return fail("--api-key is empty");
+  auto parallel = a.get_int("parallel", 4, 1, 64);
+  if (!parallel.ok()) return fail(parallel.error());
   auto settings = studio_cli::engine_settings(a);
   if (!settings.ok()) return fail(settings.error());
+  settings->parallel = int(*parallel);
+  if (Status v = studio::validate(*settings); !v.ok()) return fail(v.error());
   auto engine = studio::EngineSession::open(*settings);
   if (!engine.ok()) return fail(engine.error());
 
@@ -64,10 +69,10 @@ int run_serve(const Args& a) {
   std::printf("%s\n", (*server)->url().c_str());
   std::fflush(stdout);
   std::fprintf(stderr,
-               "serve: model '%s' (ctx %d, %d threads) on %s — POST /chat/completions, /completions; GET /models%s. "
-               "Ctrl-C stops.\n",
-               (*server)->model_name().c_str(), (*engine)->n_ctx(), settings->threads, (*server)->url().c_str(),
-               api_key.empty() ? "" : "; API key required");
+               "serve: model '%s' (ctx %d, %d threads, %d requests at once) on %s — POST /chat/completions, "
+               "/completions; GET /models%s. Ctrl-C stops.\n",
+               (*server)->model_name().c_str(), (*engine)->n_ctx(), settings->threads, settings->parallel,
+               (*server)->url().c_str(), api_key.empty() ? "" : "; API key required");
   while (!g_quit.load()) ::poll(nullptr, 0, 100);
   (*server)->stop();
   auto& c = (*server)->counters();
@@ -97,7 +102,8 @@ Registrar reg({.name = "serve",
                             "other browser pages are refused"},
                            {"name", "ID", "model id clients use (default: the file name)"},
                            {"threads", "T", "threads (default 2)"},
-                           {"ctx", "N", "context size in tokens (default 4096)"},
+                           {"ctx", "N", "context size in tokens of each request (default 4096)"},
+                           {"parallel", "N", "requests decoded together in one batch (default 4; more wait)"},
                            {"temp", "T", "default temperature for requests that set none (default 0.8)"},
                            {"chat", "", "(ignored: chat completions always use the chat format)"},
                            {"max-tokens", "N", "max_tokens for requests that set none (default 512)"},

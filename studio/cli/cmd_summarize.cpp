@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/generate.h"
-#include "engine/model.h"
-#include "engine/tokenizer.h"
-#include "engine/tokenizer_load.h"
+#include "engine/model/model.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/tokenizer/tokenizer_load.h"
 #include "memory/bundled_tokenizer.h"
 #include "memory/abstractive_summarizer.h"
 #include "memory/extractive_summarizer.h"
@@ -25,7 +25,7 @@ namespace {
 // TextGenerator over the CPU engine: each prompt is a fresh ChatML user turn (thinking off) on a cleared cache.
 class EngineGenerator final : public memory::TextGenerator {
  public:
-  EngineGenerator(std::unique_ptr<Model> m, std::unique_ptr<Backend> be, std::string name)
+  EngineGenerator(std::unique_ptr<Model> m, std::unique_ptr<Sequence> be, std::string name)
       : model_(std::move(m)), be_(std::move(be)), name_(std::move(name)) {}
   Result<std::string> generate(const std::string& prompt, const memory::GenOptions& o,
                                std::function<bool(std::string_view)> on_text) override {
@@ -53,7 +53,7 @@ class EngineGenerator final : public memory::TextGenerator {
 
  private:
   std::unique_ptr<Model> model_;
-  std::unique_ptr<Backend> be_;
+  std::unique_ptr<Sequence> be_;
   std::string name_;
 };
 
@@ -83,10 +83,10 @@ int run_summarize(const Args& a) {
     auto model = Model::load(*a.get("model"));
     if (!model.ok()) return fail(model.error());
     if (!(*model)->tokenizer()) return fail(*a.get("model") + ": no usable tokenizer (" + (*model)->tokenizer_error() + ")");
-    BackendOptions bo;
+    EngineOptions bo;
     bo.n_threads = int(*threads);
     bo.n_ctx = int(*ctx);
-    auto be = make_cpu_backend(**model, bo);
+    auto be = open_sequence(**model, bo);
     if (!be.ok()) return fail(be.error());
     std::string name = *a.get("model");
     if (auto s = name.find_last_of('/'); s != std::string::npos) name = name.substr(s + 1);

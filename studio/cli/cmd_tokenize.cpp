@@ -6,8 +6,8 @@
 #include <string>
 
 #include "engine/base/file.h"
-#include "engine/tokenizer.h"
-#include "engine/tokenizer_load.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/tokenizer/tokenizer_load.h"
 #include "studio/cli/command.h"
 
 namespace cj::cli {

@@ -19,7 +19,7 @@ std::vector<OptSpec> with_kv_options(std::vector<OptSpec> base) {
   return base;
 }
 
-Status apply_kv_options(const Args& a, BackendOptions* bo) {
+Status apply_kv_options(const Args& a, EngineOptions* bo) {
   if (!kv_type_from_name(a.get_or("kv-type", "f16"), &bo->kv_type))
     return make_error("--kv-type must be f16, f32 or q8_0");
   if (a.has("host-kv-mb") && a.has("kv-host-mb")) return make_error("give --host-kv-mb or --kv-host-mb, not both");

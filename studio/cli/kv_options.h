@@ -5,7 +5,7 @@
 #pragma once
 #include <vector>
 
-#include "engine/backend.h"
+#include "engine/engine.h"
 #include "engine/base/result.h"
 #include "studio/args.h"
 
@@ -15,6 +15,6 @@ std::vector<OptSpec> kv_option_specs();
 // `base` followed by the KV options, for a command's option list.
 std::vector<OptSpec> with_kv_options(std::vector<OptSpec> base);
 // Fills bo's kv_type, kv_host_bytes and kv_disk from the options; a clear error for a bad value.
-Status apply_kv_options(const Args& a, BackendOptions* bo);
+Status apply_kv_options(const Args& a, EngineOptions* bo);
 
 }  // namespace cj::cli

@@ -13,6 +13,7 @@
 
 #include "storage/jobs.h"
 #include "studio/args.h"
+#include "studio/cli/chapter_options.h"
 #include "studio/cli/command.h"
 #include "studio/engine_session.h"
 #include "studio/remote_generator.h"
@@ -52,6 +53,9 @@ inline Result<studio::EngineSettings> engine_settings(const Args& a, int default
   s.ctx = int(*ctx);
   s.sampling.temperature = float(*temp);
   s.chat = a.has("chat");
+  auto parallel = a.get_int("parallel", 1);  // commands that offer --parallel (draft)
+  if (!parallel.ok()) return make_error(parallel.error());
+  s.parallel = int(*parallel);
   CJ_TRY(studio::validate(s));
   return s;
 }
@@ -141,34 +145,38 @@ inline std::vector<OptSpec> with_engine(std::vector<OptSpec> o) {
 // Runs one workflow (p.kind set; book, chapter, tokens, seed from the options) as a job in this process.
 inline int run_workflow_cmd(const Args& a, studio::WorkflowParams p) {
   auto book = a.get_int("book", 0);
-  auto ch = a.get_int("chapter", 1);
   auto tokens = a.get_int("tokens", 256, 1, 1 << 24);
   auto every = a.get_int("checkpoint-every", 32, 1, 1 << 20);
   auto seed = a.get_int("seed", 0);
-  for (const auto* r : {&book, &ch, &tokens, &every, &seed})
+  for (const auto* r : {&book, &tokens, &every, &seed})
     if (!r->ok()) return fail(r->error());
   auto temp = a.get_double("temp", 0.8);
   if (!temp.ok()) return fail(temp.error());
   p.book_id = *book;
-  p.ordinal = *ch;
   p.max_tokens = int(*tokens);
   p.temperature = float(*temp);
   p.seed = uint64_t(*seed);
   p.prompt_style = a.get_or("prompt-style", "instruct");
-  auto valid = studio::params_from_json(studio::to_json(p));
-  if (!valid.ok()) return fail(valid.error());
 
   auto dbr = storage::Database::open(*a.get("db"), {.create = false});
   if (!dbr.ok()) return fail(dbr.error());
   storage::Database& db = **dbr;
   if (auto b = storage::Books(db).get(p.book_id); !b.ok()) return fail(b.error());
+  // --chapter as the book numbers it (chapter_options.h).
+  auto numbering = storage::ChapterNumbering::load(db, p.book_id);
+  if (!numbering.ok()) return fail(numbering.error());
+  auto ch = chapter_option(*numbering, a, "chapter");
+  if (!ch.ok()) return fail(ch.error());
+  p.ordinal = ch->value_or(1);
+  auto valid = studio::params_from_json(studio::to_json(p));
+  if (!valid.ok()) return fail(valid.error());
   auto engine = open_generator(a);
   if (!engine.ok()) return fail(engine.error());
   auto id = storage::Jobs(db).create(studio::job_kind(p), studio::to_json(p).dump(), p.book_id);
   if (!id.ok()) return fail(id.error());
   install_signals();
   bool json = a.has("json");
-  auto out = run_here(db, **engine, *id, p.kind, int(*every), !json);
+  auto out = run_here(db, **engine, *id, p.kind + " " + numbering->label(p.ordinal), int(*every), !json);
   if (!json) std::fputc('\n', stdout);
   const auto& r = out.result;
   if (json) {

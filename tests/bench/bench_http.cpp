@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "engine/model_maker.h"
+#include "engine/model/model_maker.h"
 #include "studio/engine_session.h"
 #include "studio/http_server.h"
 #include "studio/remote_generator.h"

@@ -10,11 +10,11 @@
 #include <random>
 #include <vector>
 
-#include "engine/membw.h"
-#include "engine/quant.h"
-#include "engine/quant_blocks.h"
-#include "engine/quant_kernels.h"
-#include "engine/thread_pool.h"
+#include "engine/cpu/membw.h"
+#include "engine/cpu/quant.h"
+#include "engine/format/quant_blocks.h"
+#include "engine/cpu/quant_kernels.h"
+#include "engine/cpu/thread_pool.h"
 
 namespace {
 
@@ -132,6 +132,8 @@ void matmul_args(benchmark::internal::Benchmark* b) {
       b->Args({t, 896, 896, n});
       b->Args({t, 4864, 896, n});
     }
+  for (int t : {3, 4})  // q8_0, q4_0: small batches, as a decode step of several sequences multiplies
+    for (int64_t n : {1, 2, 4, 8, 16}) b->Args({t, 4864, 896, n});
   for (int t : {3, 5, 6})  // q8_0, q4_K, q6_K: the ffn_down shape (cols 4864)
     for (int64_t n : {64, 512}) b->Args({t, 896, 4864, n});
 }

@@ -2,9 +2,12 @@
 //   build/bin/changjuan-bench --benchmark_filter=Memory
 // BM_MemoryExtractiveTree: the whole extractive tree (scenes, 120 chapters, 12 arcs, book) of 红楼梦 on 2 threads,
 //   from an empty tree (token counts with the Qwen3 tokenizer included).
+// BM_MemoryPassageIndex: the passage index of the whole of 红楼梦 (built per context request) and one search, on 1
+//   and 2 threads.
 // BM_MemoryRetrievalRecall32k: for each question of tests/data/retrieval/三国演义_questions.json, a 32k-token
 //   "draft chapter 121" context with the question as outline; counters: recall (a passage of an expected chapter
-//   is in the context) and recall_any (also counting chapters shown verbatim).
+//   is in the context), recall_any (also counting chapters shown verbatim), and per context the mean number of
+//   passages and the tokens of the passages and of the summaries (the budget plan's shares).
 #include <benchmark/benchmark.h>
 
 #include <fstream>
@@ -12,9 +15,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "memory/context_builder.h"
 #include "memory/extractive_summarizer.h"
+#include "memory/retrieval.h"
 #include "memory/summary_tree.h"
 #include "storage/database.h"
 #include "storage/importer.h"
@@ -57,6 +61,24 @@ void BM_MemoryExtractiveTree(benchmark::State& state) {
 }
 BENCHMARK(BM_MemoryExtractiveTree)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(1);
 
+void BM_MemoryPassageIndex(benchmark::State& state) {
+  auto db = storage::Database::open(":memory:");
+  CJ_ASSERT(db.ok());
+  auto r = storage::import_file(**db, std::string(CJ_TEST_DATA) + "/novels/红楼梦.txt");
+  CJ_ASSERT(r.ok() && r->chapters == 120);
+  memory::RetrievalOptions o;
+  o.threads = int(state.range(0));
+  size_t passages = 0;
+  for (auto _ : state) {
+    auto ix = memory::PassageIndex::build(**db, r->book_id, 0, o);
+    CJ_ASSERT(ix.ok());
+    passages = (*ix)->size();
+    benchmark::DoNotOptimize((*ix)->search("宝玉想起当年黛玉葬花时吟的那首葬花词", 200));
+  }
+  state.counters["passages"] = double(passages);
+}
+BENCHMARK(BM_MemoryPassageIndex)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(3);
+
 void BM_MemoryRetrievalRecall32k(benchmark::State& state) {
   auto db = storage::Database::open(":memory:");
   CJ_ASSERT(db.ok());
@@ -68,8 +90,10 @@ void BM_MemoryRetrievalRecall32k(benchmark::State& state) {
   std::ifstream f(std::string(CJ_TEST_DATA) + "/retrieval/三国演义_questions.json");
   nlohmann::json qs = nlohmann::json::parse(f)["questions"];
   int hit = 0, hit_any = 0, n = 0;
+  double passages = 0, passage_tokens = 0, summary_tokens = 0;
   for (auto _ : state) {
     hit = hit_any = n = 0;
+    passages = passage_tokens = summary_tokens = 0;
     for (const auto& q : qs) {
       memory::ContextRequest rq;
       rq.book_id = r->book_id;
@@ -84,6 +108,11 @@ void BM_MemoryRetrievalRecall32k(benchmark::State& state) {
         for (auto& p : c->passages) in_passages = in_passages || p.chapter == ch;
         for (auto v : c->verbatim) in_verbatim = in_verbatim || v == ch;
       }
+      passages += double(c->passages.size());
+      for (const auto& sh : c->shares) {
+        if (sh.kind == "passages") passage_tokens += double(sh.tokens);
+        if (sh.kind == "summaries") summary_tokens += double(sh.tokens);
+      }
       hit += in_passages;
       hit_any += in_passages || in_verbatim;
       ++n;
@@ -93,6 +122,9 @@ void BM_MemoryRetrievalRecall32k(benchmark::State& state) {
   state.counters["questions"] = n;
   state.counters["recall"] = double(hit) / n;
   state.counters["recall_any"] = double(hit_any) / n;
+  state.counters["passages"] = passages / n;          // mean per context
+  state.counters["passage_tokens"] = passage_tokens / n;
+  state.counters["summary_tokens"] = summary_tokens / n;
 }
 BENCHMARK(BM_MemoryRetrievalRecall32k)->Unit(benchmark::kMillisecond)->Iterations(1);
 

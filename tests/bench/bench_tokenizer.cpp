@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "engine/base/file.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace {
 

@@ -50,6 +50,7 @@ inline BookKnowledge sanguo_knowledge() {
   add("character", "袁绍", {"本初"});
   int64_t liushan = add("character", "刘禅", {"阿斗", "后主"});
   add("character", "司马懿", {"仲达"});
+  add("character", "孟获", {});
   int64_t sword = add("item", "青釭剑", {});
   int64_t xuzhou = add("place", "徐州", {});
   int64_t xinye = add("place", "新野", {});
@@ -117,11 +118,20 @@ inline InjectedBook make_injected_book(uint32_t seed = 20261123, int per_kind = 
   b.knowledge = sanguo_knowledge();
   std::mt19937 rng(seed);
   auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
-  auto inject = [&](int64_t chapter, const std::u32string& lead, const std::u32string& span,
-                    const std::u32string& tail, const char* kind) {
+  // Inserts "\n" + lead + span + tail at the paragraph end after `near` (a random one if near < 0).
+  auto inject_after = [&](int64_t chapter, int64_t near, const std::u32string& lead, const std::u32string& span,
+                          const std::u32string& tail, const char* kind) {
     CheckChapter& ch = b.modified[size_t(chapter - 1)];
     std::u32string s = U"\n" + lead + span + tail;
-    int64_t at = insert_sentence(ch, s, rng);
+    int64_t at = 0;
+    if (near < 0) {
+      at = insert_sentence(ch, s, rng);
+    } else {
+      size_t p = size_t(near);
+      while (p < ch.body.size() && ch.body[p] != U'\n') ++p;
+      ch.body.insert(p, s);
+      at = int64_t(p);
+    }
     // offsets of earlier injections in this chapter after `at` shift
     for (auto& inj : b.injections)
       if (inj.chapter == chapter && inj.start >= at) {
@@ -131,15 +141,29 @@ inline InjectedBook make_injected_book(uint32_t seed = 20261123, int per_kind = 
     int64_t st = at + 1 + int64_t(lead.size());
     b.injections.push_back({chapter, st, st + int64_t(span.size()), kind});
   };
-  // 1. name variants: one confusable character changed.
+  auto inject = [&](int64_t chapter, const std::u32string& lead, const std::u32string& span,
+                    const std::u32string& tail, const char* kind) { inject_after(chapter, -1, lead, span, tail, kind); };
+  // 1. name variants: one character changed to one of the same sound (刘倍) or a look-alike (曹燥, 孔阴), as the
+  //    name-variant check computes them (confusables.h). The list once held pairs of a hand-written table
+  //    (关习, 张乙, 孔朋) that neither the pinyin nor the glyphs call confusable; 云常 (ICU reads 长 as zhang),
+  //    子笼 (子 begins too many strings) and 青钢剑 (the sword is named six times: a variant is not rare beside
+  //    it) are cases the check leaves alone by design (docs/consistency.md).
   const std::vector<std::pair<std::u32string, std::u32string>> variants = {
-      {U"刘倍", U"刘备"}, {U"关习", U"关羽"}, {U"张乙", U"张飞"}, {U"曹燥", U"曹操"}, {U"诸葛谅", U"诸葛亮"},
-      {U"赵运", U"赵云"}, {U"吕步", U"吕布"}, {U"孙杈", U"孙权"}, {U"周谕", U"周瑜"}, {U"孔朋", U"孔明"},
-      {U"云常", U"云长"}, {U"子笼", U"子龙"}, {U"司马意", U"司马懿"}, {U"青钢剑", U"青釭剑"}, {U"袁昭", U"袁绍"}};
+      {U"刘倍", U"刘备"}, {U"关宇", U"关羽"}, {U"张非", U"张飞"}, {U"曹燥", U"曹操"}, {U"诸葛谅", U"诸葛亮"},
+      {U"赵运", U"赵云"}, {U"吕步", U"吕布"}, {U"孙全", U"孙权"}, {U"周谕", U"周瑜"}, {U"孔阴", U"孔明"},
+      {U"玄得", U"玄德"}, {U"翼得", U"翼德"}, {U"司马意", U"司马懿"}, {U"孟货", U"孟获"}, {U"袁少", U"袁绍"}};
   const std::vector<std::u32string> tails = {U"道：“吾意已决。”", U"引兵而去。", U"大笑，众皆愕然。", U"闻之，默然良久。"};
+  // A slip of the pen stands where the story is about the character: each goes after a paragraph that names
+  // the character (a random one of a random chapter that does).
   for (int i = 0; i < per_kind; ++i) {
     const auto& v = variants[size_t(i) % variants.size()];
-    inject(pick(1, 120), U"", v.first, tails[size_t(i) % tails.size()], kKindName);
+    std::vector<std::pair<int64_t, size_t>> places;  // (chapter, offset of the name)
+    for (const auto& ch : b.modified)
+      for (size_t at = ch.body.find(v.second); at != std::u32string::npos; at = ch.body.find(v.second, at + 1))
+        places.push_back({ch.ordinal, at});
+    CJ_ASSERT(!places.empty());
+    const auto [chapter, near] = places[size_t(pick(0, int64_t(places.size()) - 1))];
+    inject_after(chapter, int64_t(near), U"", v.first, tails[size_t(i) % tails.size()], kKindName);
   }
   // 2. after death: the dead speak.
   struct Dead { std::u32string name; int64_t died; };

@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/backend.h"
-#include "engine/model_maker.h"
+#include "engine/engine.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/model/model_maker.h"
 
 namespace cj::test {
 
@@ -71,13 +72,44 @@ inline std::vector<TokenId> some_tokens(int n, int n_vocab, uint32_t seed = 7) {
 }
 
 // Engine logits for every position, evaluated in one call.
-inline std::vector<float> engine_logits(const Model& m, const std::vector<TokenId>& toks, BackendOptions o) {
-  auto be = make_cpu_backend(m, o);
+inline std::vector<float> engine_logits(const Model& m, const std::vector<TokenId>& toks, EngineOptions o) {
+  auto be = open_sequence(m, o);
   EXPECT_TRUE(be.ok());
   std::vector<float> out(toks.size() * size_t(m.config().n_vocab));
   Status s = (*be)->eval(toks.data(), int(toks.size()), out.data(), int(toks.size()));
   EXPECT_TRUE(s.ok()) << s.error();
   return out;
 }
+
+// Token i is the byte 'a' + i % 26, except: 26 = end of generation, 27 = "长", 28 = "卷", 29 = "é" (multi-byte).
+class ToyTokenizer : public Tokenizer {
+ public:
+  ToyTokenizer() {
+    spec_.model = "toy";
+    spec_.eos_id = 26;
+  }
+  std::vector<TokenId> encode(std::string_view text, bool) const override {
+    std::vector<TokenId> ids;
+    for (char c : text) ids.push_back(TokenId((unsigned char)c % 26));
+    return ids;
+  }
+  std::string token_bytes(TokenId id) const override {
+    if (id == 26) return "";
+    if (id == 27) return "长";
+    if (id == 28) return "卷";
+    if (id == 29) return "é";
+    return std::string(1, char('a' + id % 26));
+  }
+  size_t vocab_size() const override { return 64; }
+  TokenId bos() const override { return -1; }
+  TokenId eos() const override { return 26; }
+  bool is_eog(TokenId id) const override { return id == 26; }
+  bool add_bos() const override { return false; }
+  const VocabSpec& spec() const override { return spec_; }
+  std::optional<TokenId> find_token(std::string_view) const override { return std::nullopt; }
+
+ private:
+  VocabSpec spec_;
+};
 
 }  // namespace cj::test

@@ -19,8 +19,8 @@ MakeModelSpec tiny(Arch a) {
   return s;
 }
 
-BackendOptions f32_opts(int threads = 1, int n_batch = 256, int n_ctx = 512) {
-  BackendOptions o;
+EngineOptions f32_opts(int threads = 1, int n_batch = 256, int n_ctx = 512) {
+  EngineOptions o;
   o.n_threads = threads;
   o.n_ctx = n_ctx;
   o.n_batch = n_batch;
@@ -111,7 +111,7 @@ TEST(Forward, DecodeEqualsPrefillAndChunking) {
   auto toks = some_tokens(270, V, 3);
   auto all = engine_logits(**m, toks, f32_opts(1, 256, 512));
   // Small prefill chunks (n_batch 7), then token-by-token decode over the KV block boundary at 256, 2 threads.
-  auto be = make_cpu_backend(**m, f32_opts(2, 7, 512));
+  auto be = open_sequence(**m, f32_opts(2, 7, 512));
   ASSERT_TRUE(be.ok());
   std::vector<float> out(size_t(V) * 20);
   ASSERT_TRUE((*be)->eval(toks.data(), 250, out.data(), 20).ok());
@@ -149,7 +149,7 @@ TEST(Forward, ErrorsAreReported) {
   std::string path = make_tiny("errs", tiny(Arch::Llama));
   auto m = Model::load(path);
   ASSERT_TRUE(m.ok()) << m.error();
-  auto be = make_cpu_backend(**m, f32_opts(1, 16, 8));
+  auto be = open_sequence(**m, f32_opts(1, 16, 8));
   ASSERT_TRUE(be.ok());
   std::vector<float> out(static_cast<size_t>((*m)->config().n_vocab));
   auto toks = some_tokens(9, (*m)->config().n_vocab);
@@ -212,7 +212,7 @@ TEST(Forward, QuantizedMatchesItsF32Twin) {
     auto mf = Model::load(f);
     ASSERT_TRUE(mq.ok() && mf.ok());
     auto toks = some_tokens(12, 300, 23);
-    BackendOptions o;
+    EngineOptions o;
     o.kv_type = KVType::F32;
     o.n_ctx = 64;
     auto a = engine_logits(**mq, toks, o);
@@ -241,7 +241,7 @@ TEST(Forward, QuantizedFusedDecodeMatchesSingleThread) {
     const auto toks = some_tokens(10, 300, 29);
     std::vector<float> logits[2];
     for (int threads : {1, 2}) {
-      auto be = make_cpu_backend(**m, f32_opts(threads, 16, 64));
+      auto be = open_sequence(**m, f32_opts(threads, 16, 64));
       ASSERT_TRUE(be.ok());
       logits[threads - 1].resize(toks.size() * 300);
       for (size_t i = 0; i < toks.size(); ++i)

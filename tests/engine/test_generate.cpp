@@ -10,40 +10,9 @@
 namespace cj::test {
 namespace {
 
-// Token i is the byte 'a' + i % 26, except: 26 = end of generation, 27 = "长", 28 = "卷", 29 = "é" (multi-byte).
-class ToyTokenizer : public Tokenizer {
- public:
-  ToyTokenizer() {
-    spec_.model = "toy";
-    spec_.eos_id = 26;
-  }
-  std::vector<TokenId> encode(std::string_view text, bool) const override {
-    std::vector<TokenId> ids;
-    for (char c : text) ids.push_back(TokenId((unsigned char)c % 26));
-    return ids;
-  }
-  std::string token_bytes(TokenId id) const override {
-    if (id == 26) return "";
-    if (id == 27) return "长";
-    if (id == 28) return "卷";
-    if (id == 29) return "é";
-    return std::string(1, char('a' + id % 26));
-  }
-  size_t vocab_size() const override { return 64; }
-  TokenId bos() const override { return -1; }
-  TokenId eos() const override { return 26; }
-  bool is_eog(TokenId id) const override { return id == 26; }
-  bool add_bos() const override { return false; }
-  const VocabSpec& spec() const override { return spec_; }
-  std::optional<TokenId> find_token(std::string_view) const override { return std::nullopt; }
-
- private:
-  VocabSpec spec_;
-};
-
 struct Fixture {
   std::unique_ptr<Model> model;
-  std::unique_ptr<Backend> be;
+  std::unique_ptr<Sequence> be;
   ToyTokenizer tok;
   Fixture() {
     MakeModelSpec s;
@@ -57,9 +26,9 @@ struct Fixture {
     auto m = Model::load(make_tiny("gen", s));
     EXPECT_TRUE(m.ok());
     model = std::move(m.value());
-    BackendOptions o;
+    EngineOptions o;
     o.n_ctx = 256;
-    auto b = make_cpu_backend(*model, o);
+    auto b = open_sequence(*model, o);
     EXPECT_TRUE(b.ok());
     be = std::move(b.value());
   }

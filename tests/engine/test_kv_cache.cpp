@@ -5,13 +5,13 @@
 
 #include <cstring>
 
-#include "engine/backend.h"
-#include "engine/forward_attention.h"
-#include "engine/kv_cache.h"
-#include "engine/kv_pool.h"
-#include "engine/kv_session.h"
+#include "engine/engine.h"
+#include "engine/cpu/forward_attention.h"
+#include "engine/kv/kv_cache.h"
+#include "engine/kv/kv_pool.h"
+#include "engine/kv/kv_session.h"
 #include <fstream>
-#include "engine/model.h"
+#include "engine/model/model.h"
 #include "engine_test_util.h"
 
 namespace cj {
@@ -33,7 +33,7 @@ MakeModelSpec tiny_spec() {
   return s;  // head_dim 32: q8_0 works
 }
 
-std::vector<float> run(Backend& be, const std::vector<TokenId>& t, int chunk) {
+std::vector<float> run(Sequence& be, const std::vector<TokenId>& t, int chunk) {
   const int V = be.model().config().n_vocab;
   std::vector<float> out(t.size() * size_t(V));
   for (size_t i = 0; i < t.size(); i += size_t(chunk)) {
@@ -48,16 +48,16 @@ TEST(KvPaged, HostAndDiskPlacementGiveIdenticalLogits) {
   auto m = Model::load(make_tiny("kv_place", tiny_spec()));
   ASSERT_TRUE(m.ok());
   const auto toks = some_tokens(3100, 256);
-  BackendOptions o;
+  EngineOptions o;
   o.n_ctx = 4096;
   o.n_threads = 2;
-  auto host = make_cpu_backend(**m, o);
+  auto host = open_sequence(**m, o);
   ASSERT_TRUE(host.ok());
   // Room for 6 blocks of both layers on the host (1 sink + 4 recent + 1): the middle blocks spill to disk.
   const size_t page = (*host)->kv_cache().layout().page_bytes;
   o.kv_host_bytes = 12 * page + page / 2;
   o.kv_disk = temp_path("kv_place.spill");
-  auto tiered = make_cpu_backend(**m, o);
+  auto tiered = open_sequence(**m, o);
   ASSERT_TRUE(tiered.ok()) << tiered.error();
   // Prefill in chunks, then decode token by token over the tail.
   std::vector<TokenId> head(toks.begin(), toks.begin() + 3000), tail(toks.begin() + 3000, toks.end());
@@ -79,10 +79,10 @@ TEST(KvPaged, PrefixCacheAndCopyOnWriteEqualAFreshRun) {
   auto m = Model::load(make_tiny("kv_prefix", tiny_spec()));
   ASSERT_TRUE(m.ok());
   const int V = 256;
-  BackendOptions o;
+  EngineOptions o;
   o.n_ctx = 1024;
   o.kv_host_bytes = 0;
-  auto be = make_cpu_backend(**m, o);
+  auto be = open_sequence(**m, o);
   ASSERT_TRUE(be.ok());
   const auto x = some_tokens(700, V, 1), z = some_tokens(300, V, 2);
   run(**be, x, 256);
@@ -96,7 +96,7 @@ TEST(KvPaged, PrefixCacheAndCopyOnWriteEqualAFreshRun) {
   EXPECT_EQ((*be)->reuse_prefix(y.data(), int(y.size())), 512);
   std::vector<TokenId> rest(y.begin() + 512, y.end());
   auto warm = run(**be, rest, 64);
-  auto fresh_be = make_cpu_backend(**m, o);
+  auto fresh_be = open_sequence(**m, o);
   auto fresh = run(**fresh_be, y, 256);
   EXPECT_EQ(0, std::memcmp(warm.data(), fresh.data() + 512 * size_t(V), warm.size() * 4));
   // Truncate into the middle of a cached block and write: copy-on-write keeps the cached block intact.
@@ -105,7 +105,7 @@ TEST(KvPaged, PrefixCacheAndCopyOnWriteEqualAFreshRun) {
   for (TokenId t : some_tokens(50, V, 4)) w.push_back(t);
   std::vector<TokenId> wrest(w.begin() + 300, w.end());
   auto w1 = run(**be, wrest, 50);
-  auto fresh_w = run(**make_cpu_backend(**m, o), w, 350);
+  auto fresh_w = run(**open_sequence(**m, o), w, 350);
   EXPECT_EQ(0, std::memcmp(w1.data(), fresh_w.data() + 300 * size_t(V), w1.size() * 4));
   EXPECT_EQ((*be)->reuse_prefix(y.data(), int(y.size())), 512);  // block 1 of x is still cached, unchanged
   auto again = run(**be, rest, 64);
@@ -197,17 +197,17 @@ TEST(KvPool, DemotesLeastRecentlyWrittenColdPageToDisk) {
 TEST(KvPaged, BudgetErrorsAreClear) {
   auto m = Model::load(make_tiny("kv_budget", tiny_spec()));
   ASSERT_TRUE(m.ok());
-  BackendOptions o;
+  EngineOptions o;
   o.n_ctx = 4096;
   o.kv_host_bytes = 4096;  // far below the hot blocks
-  auto be = make_cpu_backend(**m, o);
+  auto be = open_sequence(**m, o);
   ASSERT_FALSE(be.ok());
   EXPECT_NE(be.error().find("--kv-host-mb"), std::string::npos) << be.error();
   // Without a disk tier a long prompt fills the host budget: eval fails with a message, nothing crashes.
-  auto probe = make_cpu_backend(**m, BackendOptions{});
+  auto probe = open_sequence(**m, EngineOptions{});
   ASSERT_TRUE(probe.ok());
   o.kv_host_bytes = 8 * 2 * (*probe)->kv_cache().layout().page_bytes;
-  auto small = make_cpu_backend(**m, o);
+  auto small = open_sequence(**m, o);
   ASSERT_TRUE(small.ok()) << small.error();
   const auto toks = some_tokens(3000, 256);
   std::vector<float> logits(256);
@@ -219,7 +219,7 @@ TEST(KvPaged, BudgetErrorsAreClear) {
   odd.n_embd = 48;  // head_dim 24: no q8_0
   auto m2 = Model::load(make_tiny("kv_odd", odd));
   ASSERT_TRUE(m2.ok());
-  auto bad = make_cpu_backend(**m2, o);
+  auto bad = open_sequence(**m2, o);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().find("q8_0"), std::string::npos);
 }
@@ -228,7 +228,7 @@ TEST(KvPaged, Q8CacheIsCloseToF16) {
   auto m = Model::load(make_tiny("kv_q8", tiny_spec()));
   ASSERT_TRUE(m.ok());
   const auto toks = some_tokens(600, 256);
-  BackendOptions o;
+  EngineOptions o;
   o.n_ctx = 1024;
   o.kv_type = KVType::F32;
   auto f32 = test::engine_logits(**m, toks, o);
@@ -262,21 +262,21 @@ TEST(KvSession, SaveRestoreContinueEqualsUninterrupted) {
   auto m = Model::load(make_tiny("kv_sess", tiny_spec()));
   ASSERT_TRUE(m.ok());
   const auto x = some_tokens(600, 256, 5), cont = some_tokens(40, 256, 6);
-  BackendOptions o;
+  EngineOptions o;
   o.n_ctx = 1024;
-  auto whole = make_cpu_backend(**m, o);
+  auto whole = open_sequence(**m, o);
   run(**whole, x, 256);
   auto ref = run(**whole, cont, 1);
   // Saved from a tiered cache (some pages on disk), restored into a host-only one.
-  BackendOptions ot = o;
+  EngineOptions ot = o;
   ot.kv_host_bytes = 12 * (*whole)->kv_cache().layout().page_bytes;
   ot.kv_disk = temp_path("kv_sess.spill");
-  auto first = make_cpu_backend(**m, ot);
+  auto first = open_sequence(**m, ot);
   ASSERT_TRUE(first.ok()) << first.error();
   run(**first, x, 100);
   const std::string snap = temp_path("kv_sess.snap");
   ASSERT_TRUE(save_kv_session(snap, (*first)->kv_cache(), 7).ok());
-  auto second = make_cpu_backend(**m, o);
+  auto second = open_sequence(**m, o);
   Status ls = load_kv_session(snap, (*second)->kv_cache(), 7);
   ASSERT_TRUE(ls.ok()) << ls.error();
   EXPECT_EQ((*second)->n_past(), 600);
@@ -289,7 +289,7 @@ TEST(KvSession, SaveRestoreContinueEqualsUninterrupted) {
     EXPECT_NE(s.error().find(what), std::string::npos) << s.error();
     EXPECT_EQ(kv.n_tokens(), 0);
   };
-  auto fresh = make_cpu_backend(**m, o);
+  auto fresh = open_sequence(**m, o);
   KVCache& kv = (*fresh)->kv_cache();
   expect_refused(snap, kv, 8, "tokenizer");
   std::string bytes;
@@ -307,20 +307,82 @@ TEST(KvSession, SaveRestoreContinueEqualsUninterrupted) {
   expect_refused(write("kv_corrupt.snap", corrupt), kv, 7, "corrupt");
   expect_refused(write("kv_trunc.snap", bytes.substr(0, bytes.size() - 5)), kv, 7, "truncated");
   expect_refused(write("kv_junk.snap", "hello"), kv, 7, "not a Changjuan");
-  BackendOptions oq = o;
+  EngineOptions oq = o;
   oq.kv_type = KVType::Q8_0;
-  auto q8 = make_cpu_backend(**m, oq);
+  auto q8 = open_sequence(**m, oq);
   expect_refused(snap, (*q8)->kv_cache(), 7, "KV type f16");
   MakeModelSpec other = tiny_spec();
   other.seed = 99;
   auto m2 = Model::load(make_tiny("kv_sess_other", other));
   ASSERT_TRUE(m2.ok());
-  auto be2 = make_cpu_backend(**m2, o);
+  auto be2 = open_sequence(**m2, o);
   expect_refused(snap, (*be2)->kv_cache(), 7, "another model");
-  BackendOptions small = o;
+  EngineOptions small = o;
   small.n_ctx = 512;
-  auto be3 = make_cpu_backend(**m, small);
+  auto be3 = open_sequence(**m, small);
   expect_refused(snap, (*be3)->kv_cache(), 7, "raise --ctx");
+}
+
+}  // namespace
+}  // namespace cj
+
+namespace cj {
+namespace {
+
+// A tier the CPU cannot address (as GPU memory is), backed by a vector: what a device tier implements.
+class FakeDeviceArena final : public KVArena {
+ public:
+  FakeDeviceArena(size_t pb, int slots) : KVArena(pb, slots), mem_(pb * size_t(slots)) {}
+  KVTier kind() const override { return KVTier::Device; }
+  bool read(int slot, size_t off, size_t n, uint8_t* dst) const override {
+    std::memcpy(dst, mem_.data() + size_t(slot) * page_bytes() + off, n);
+    return true;
+  }
+  bool write(int slot, size_t off, const uint8_t* src, size_t n) override {
+    std::memcpy(mem_.data() + size_t(slot) * page_bytes() + off, src, n);
+    return true;
+  }
+  std::string describe() const override { return "fake device"; }
+  std::vector<uint8_t> mem_;
+};
+
+// A device tier in front of host and disk, as the home of written pages: the pool's logic is unchanged; the least
+// recently used cold page moves down one tier at a time, and reads of non-addressable tiers are staged.
+TEST(KvPool, ADeviceTierPlugsInFrontWithoutChangingThePool) {
+  auto L = KVLayout::make(small_cfg(), KVType::F16);
+  ASSERT_TRUE(L.ok());
+  const size_t pb = L->page_bytes;
+  std::vector<std::unique_ptr<KVArena>> tiers;
+  auto* dev = new FakeDeviceArena(pb, 2);
+  tiers.emplace_back(dev);
+  tiers.push_back(std::move(make_host_arena(pb, 1).value()));
+  tiers.push_back(std::move(make_disk_arena(pb, 2, temp_path("kv_dev.spill")).value()));
+  auto pool = KVPool::create(*L, std::move(tiers), /*home=*/0);
+  ASSERT_TRUE(pool.ok()) << pool.error();
+  KVPool& p = **pool;
+  const int a = p.alloc(), b = p.alloc();
+  ASSERT_GE(b, 0);
+  EXPECT_EQ(p.tier(a), KVTier::Device);
+  std::memset(dev->mem_.data(), 0x5a, pb);  // a's bytes (slot 0)
+  const int c = p.alloc();                   // a (oldest) moves to the host
+  ASSERT_GE(c, 0);
+  EXPECT_EQ(p.tier(a), KVTier::Host);
+  EXPECT_EQ(p.host(a)[7], 0x5a);
+  const int d = p.alloc();  // b to the host, a on to disk
+  ASSERT_GE(d, 0);
+  EXPECT_EQ(p.tier(b), KVTier::Host);
+  EXPECT_EQ(p.tier(a), KVTier::Disk);
+  std::vector<uint8_t> stage(pb);
+  EXPECT_EQ(p.read(a, 0, 16, stage.data())[3], 0x5a);
+  ASSERT_TRUE(p.make_writable(a));  // back home, through the tiers
+  EXPECT_EQ(p.tier(a), KVTier::Device);
+  EXPECT_EQ(p.read(a, 0, 16, stage.data())[0], 0x5a);
+  const KVPoolStats s = p.stats();
+  ASSERT_EQ(s.tiers.size(), 3u);
+  EXPECT_EQ(s.tiers[0].kind, KVTier::Device);
+  EXPECT_EQ(s.tiers[0].used, 2 * pb);
+  EXPECT_GE(s.demoted, 3u);
+  EXPECT_EQ(s.promoted, 1u);
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // print exactly what llama2.c's run.c prints (expected_greedy_t0_n256.txt).
 #include "engine/base/file.h"
 #include "engine/generate.h"
-#include "engine/llama2c.h"
+#include "engine/model/llama2c.h"
 #include "engine_test_util.h"
 
 namespace cj::test {
@@ -24,11 +24,11 @@ TEST(Llama2c, ConvertsAndReproducesGreedyText) {
   ASSERT_NE(tok, nullptr) << (*m)->tokenizer_error();
   EXPECT_TRUE((*m)->config().tied_output);
   for (int threads : {1, 2}) {
-    BackendOptions o;
+    EngineOptions o;
     o.n_ctx = 512;
     o.n_threads = threads;
     o.kv_type = KVType::F32;
-    auto be = make_cpu_backend(**m, o);
+    auto be = open_sequence(**m, o);
     ASSERT_TRUE(be.ok());
     GenerateParams p;
     p.n_predict = 256;

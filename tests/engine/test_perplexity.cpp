@@ -21,10 +21,10 @@ TEST(Perplexity, MatchesDirectComputationOverSecondHalves) {
   const int n_ctx = 16, V = 50;
   const TokenId bos = 1;
   std::vector<TokenId> toks = some_tokens(3 * n_ctx + 5, V, 17);  // 3 whole chunks; the tail is ignored
-  BackendOptions o;
+  EngineOptions o;
   o.n_ctx = n_ctx;
   o.kv_type = KVType::F32;
-  auto be = make_cpu_backend(**m, o);
+  auto be = open_sequence(**m, o);
   ASSERT_TRUE(be.ok());
   int calls = 0;
   auto r = perplexity(**be, toks, n_ctx, true, bos, -1, [&](int i, double) { EXPECT_EQ(i, ++calls); });

@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "engine/kv_cache.h"
-#include "engine/rope.h"
+#include "engine/kv/kv_cache.h"
+#include "engine/model/rope.h"
 
 namespace cj {
 namespace {

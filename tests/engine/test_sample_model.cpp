@@ -49,7 +49,7 @@ TEST(SampleModel, LogitsMatchPyTorch) {
   ASSERT_FALSE(ref.logits.empty()) << "cannot read " << kRef;
   ASSERT_EQ(ref.n_vocab, c.n_vocab);
 
-  BackendOptions o;
+  EngineOptions o;
   o.n_ctx = 256;
   o.kv_type = KVType::F32;
   auto all = engine_logits(**m, ref.tokens, o);
@@ -82,9 +82,9 @@ TEST(SampleModel, GreedyContinuationIsChinese) {
   auto m = Model::load(kModel);
   ASSERT_TRUE(m.ok()) << m.error();
   const Tokenizer& tok = *(*m)->tokenizer();
-  BackendOptions o;
+  EngineOptions o;
   o.n_ctx = 512;
-  auto be = make_cpu_backend(**m, o);
+  auto be = open_sequence(**m, o);
   ASSERT_TRUE(be.ok()) << be.error();
   GenerateParams p;
   p.n_predict = 64;

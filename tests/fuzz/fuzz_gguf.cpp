@@ -2,10 +2,10 @@
 // tokenizer built from the vocabulary (when small enough to build quickly).
 #include <string>
 
-#include "engine/gguf.h"
-#include "engine/model.h"
-#include "engine/model_config.h"
-#include "engine/tokenizer.h"
+#include "engine/format/gguf.h"
+#include "engine/model/model.h"
+#include "engine/model/model_config.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "tests/fuzz/fuzz_entry.h"
 
 int cj_fuzz_gguf(const uint8_t* data, size_t size) {

@@ -2,8 +2,8 @@
 // SentencePiece tokenizer built from it). The first byte chooses which; the rest is the file.
 #include <string_view>
 
-#include "engine/llama2c.h"
-#include "engine/tokenizer.h"
+#include "engine/model/llama2c.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "tests/fuzz/fuzz_entry.h"
 
 int cj_fuzz_llama2c(const uint8_t* data, size_t size) {

@@ -1,7 +1,7 @@
 // safetensors: the header (JSON, offsets, shapes against the file) and reading each small tensor as f32.
 #include <vector>
 
-#include "engine/safetensors.h"
+#include "engine/format/safetensors.h"
 #include "tests/fuzz/fuzz_entry.h"
 
 int cj_fuzz_safetensors(const uint8_t* data, size_t size) {

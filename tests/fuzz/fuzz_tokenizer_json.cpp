@@ -2,7 +2,7 @@
 // a tokenizer built from it encoding and decoding a few strings with special tokens.
 #include <string_view>
 
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "tests/fuzz/fuzz_entry.h"
 
 int cj_fuzz_tokenizer_json(const uint8_t* data, size_t size) {

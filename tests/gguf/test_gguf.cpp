@@ -3,7 +3,7 @@
 #include <cstring>
 #include <random>
 
-#include "engine/gguf.h"
+#include "engine/format/gguf.h"
 
 using namespace cj;
 

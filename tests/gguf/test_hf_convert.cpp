@@ -7,8 +7,8 @@
 #include <random>
 
 #include "engine/base/file.h"
-#include "engine/gguf.h"
-#include "engine/hf_convert.h"
+#include "engine/format/gguf.h"
+#include "engine/model/hf_convert.h"
 
 using namespace cj;
 namespace fs = std::filesystem;

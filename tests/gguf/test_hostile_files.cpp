@@ -15,12 +15,12 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/base/file.h"
-#include "engine/gguf.h"
-#include "engine/hf_convert.h"
-#include "engine/kv_cache.h"
-#include "engine/llama2c.h"
-#include "engine/model.h"
-#include "engine/safetensors.h"
+#include "engine/format/gguf.h"
+#include "engine/model/hf_convert.h"
+#include "engine/kv/kv_cache.h"
+#include "engine/model/llama2c.h"
+#include "engine/model/model.h"
+#include "engine/format/safetensors.h"
 
 using namespace cj;
 namespace fs = std::filesystem;

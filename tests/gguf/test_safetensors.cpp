@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "engine/base/file.h"
-#include "engine/safetensors.h"
+#include "engine/format/safetensors.h"
 
 using namespace cj;
 

@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include "engine/quant.h"
+#include "engine/cpu/quant.h"
 
 namespace cj::testing {
 

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/quant.h"
-#include "engine/quant_blocks.h"
+#include "engine/cpu/quant.h"
+#include "engine/format/quant_blocks.h"
 
 namespace cj {
 namespace {

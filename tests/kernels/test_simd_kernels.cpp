@@ -7,10 +7,10 @@
 #include <random>
 #include <vector>
 
-#include "engine/quant.h"
-#include "engine/quant_blocks.h"
-#include "engine/quant_kernels.h"
-#include "engine/thread_pool.h"
+#include "engine/cpu/quant.h"
+#include "engine/format/quant_blocks.h"
+#include "engine/cpu/quant_kernels.h"
+#include "engine/cpu/thread_pool.h"
 #include "tests/kernels/kernel_test_util.h"
 
 namespace cj {

@@ -11,13 +11,14 @@ check() { if ! eval "$2"; then echo "FAIL: $1"; fails=$((fails+1)); fi; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 DB=$tmp/b.db
 
-# The novel with two injections: 关羽 speaks in chapter 100 (dead since 77) and 刘倍 (for 刘备) in chapter 30.
+# The novel with two injections: 关羽 speaks in chapter 100 (dead since 77) and 张非 (for 张飞) in chapter 28, after
+# the first paragraph that names 张飞 (a slip of the pen stands where the story is about the character).
 $PY - "$SRC/tests/data/novels/三国演义.txt" "$tmp/sg.txt" <<'PY'
 import sys
 t = open(sys.argv[1], encoding='utf-8').read().replace('\r', '')
-for head, line in (('第一百回', '关羽笑道：“吾来也。”'), ('第三十回', '刘倍引兵而去。')):
+for head, line, after in (('第一百回', '关羽笑道：“吾来也。”', ''), ('第二十八回', '张非大怒，挺枪而出。', '张飞')):
     i = t.index('\n' + head) + 1
-    j = t.index('\n', i) + 1
+    j = t.index('\n', t.index(after, i) if after else i) + 1
     t = t[:j] + line + '\n' + t[j:]
 open(sys.argv[2], 'w', encoding='utf-8').write(t)
 PY
@@ -44,16 +45,16 @@ import json, sys
 res = json.load(open(sys.argv[1]))
 kinds = {(f['chapter'], f['kind']) for f in res}
 assert (100, 'after_death') in kinds, res
-assert (30, 'name_variant') in kinds, res
+assert (28, 'name_variant') in kinds, res
 for f in res:
     assert set(f) >= {'chapter', 'start', 'end', 'kind', 'message', 'evidence'}
 PY
-check "injected findings reported in chapters 100 and 30" '[ $? -eq 0 ]'
-# offsets: the span of the chapter-30 finding is 刘倍 in the chapter body
+check "injected findings reported in chapters 100 and 28" '[ $? -eq 0 ]'
+# offsets: the span of the chapter-28 finding is 张非 in the chapter body
 $PY - "$tmp/res.json" <<'PY' > "$tmp/ids"
 import json, sys
 for f in json.load(open(sys.argv[1])):
-    if f['chapter'] == 30 and f['kind'] == 'name_variant': print(f['id'], f['start'], f['end'])
+    if f['chapter'] == 28 and f['kind'] == 'name_variant': print(f['id'], f['start'], f['end'])
 PY
 read -r fid fstart fend < "$tmp/ids"
 "$CLI" chapters --db "$DB" --book 1 --json >/dev/null
@@ -62,7 +63,7 @@ check "variant span is 2 characters" '[ $((fend - fstart)) -eq 2 ]'
 "$CLI" check set-status --db "$DB" --id "$fid" >/dev/null; check "dismiss" '[ $? -eq 0 ]'
 res2=$("$CLI" check --db "$DB" --book 1 --json --force 2>/dev/null)
 check "dismissed finding does not come back" '! printf "%s" "$res2" | grep -q "\"id\":$fid,"'
-check "dismissed finding not re-added" '! printf "%s" "$res2" | $PY -c "import json,sys; assert any(f[\"chapter\"]==30 and f[\"kind\"]==\"name_variant\" for f in json.load(sys.stdin))" 2>/dev/null'
+check "dismissed finding not re-added" '! printf "%s" "$res2" | $PY -c "import json,sys; assert any(f[\"chapter\"]==28 and f[\"kind\"]==\"name_variant\" for f in json.load(sys.stdin))" 2>/dev/null'
 msg=$("$CLI" check --db "$DB" --book 1 2>&1 >/dev/null)
 check "unchanged book: nothing re-checked ($msg)" 'printf "%s" "$msg" | grep -q "checked 0 chapters (120 unchanged"'
 "$CLI" check --db "$DB" --book 1 --chapters 100-99 >/dev/null 2>&1; check "empty range ok" '[ $? -eq 0 ]'

@@ -11,9 +11,9 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 D=$tmp/p.db
 json() { python3 -c "import json,sys; j=json.load(sys.stdin); $1"; }
 
-out=$("$CLI" import --db "$D" --file "$N/红楼梦.txt"); check "import 红楼梦 ($out)" '[ $? -eq 0 ]'
+out=$("$CLI" import --db "$D" --file "$N/红楼梦.txt" --json); check "import 红楼梦 ($out)" '[ $? -eq 0 ]'
 check "红楼梦: 120 chapters" 'printf "%s" "$out" | json "assert j[\"chapters\"] == 120 and j[\"book_id\"] == 1"'
-out=$("$CLI" import --db "$D" --file "$N/三国演义.txt")
+out=$("$CLI" import --db "$D" --file "$N/三国演义.txt" --json)
 check "三国演义: 120 chapters ($out)" 'printf "%s" "$out" | json "assert j[\"chapters\"] == 120 and j[\"book_id\"] == 2"'
 err=$("$CLI" import --db "$D" --file "$N/红楼梦.txt" 2>&1 >/dev/null); rc=$?
 check "re-import refused (rc=$rc)" '[ $rc -eq 1 ]'
@@ -42,7 +42,7 @@ for pair in "1:红楼梦:黛玉" "2:三国演义:诸葛亮" "1:红楼梦:玉" "2
   IFS=: read -r book file q <<<"$pair"
   out=$("$CLI" search --db "$D" --book "$book" --limit 200 --json $q); rc=$?
   check "search $q exits 0" '[ $rc -eq 0 ]'
-  got=$(printf "%s" "$out" | json "print(' '.join(str(c) for c in sorted(h['chapter'] for h in j)))")
+  got=$(printf "%s" "$out" | json "print(' '.join(str(c) for c in sorted(h['chapter'] for h in j['results'])))")
   if [ "$q" = "曹操 刘备" ]; then
     a=$(expect_chapters "$N/$file.txt" 曹操); b=$(expect_chapters "$N/$file.txt" 刘备)
     want=$(comm -12 <(tr ' ' '\n' <<<"$a" | sort) <(tr ' ' '\n' <<<"$b" | sort) | sort -n | tr '\n' ' ' | sed 's/ $//')
@@ -50,7 +50,8 @@ for pair in "1:红楼梦:黛玉" "2:三国演义:诸葛亮" "1:红楼梦:玉" "2
     want=$(expect_chapters "$N/$file.txt" "$q")
   fi
   check "search $q finds every chapter with it (got ${got:0:60}…)" '[ "$got" = "$want" ]'
-  check "search $q: best first, highlighted" 'printf "%s" "$out" | json "s=[h[\"score\"] for h in j]; assert s == sorted(s, reverse=True) and \"【\" in j[0][\"snippet\"]"'
+  check "search $q: best first, highlighted" 'printf "%s" "$out" | json "r=j[\"results\"]; s=[h[\"score\"] for h in r]; assert s == sorted(s, reverse=True) and \"【\" in r[0][\"snippet\"]"'
+  check "search $q: hits and chapters counted" 'printf "%s" "$out" | json "r=j[\"results\"]; assert j[\"chapters\"] == len(r) and j[\"hits\"] == sum(h[\"hits\"] for h in r) and j[\"hits\"] >= j[\"chapters\"]"'
 done
 err=$("$CLI" search --db "$D" --book 1 --json "，" 2>&1 >/dev/null); rc=$?
 check "empty search is an error" '[ $rc -eq 1 ] && printf "%s" "$err" | grep -q "empty search"'
@@ -62,7 +63,7 @@ check "search did not create a database" '[ ! -e "$tmp/none.db" ]'
 check "export round-trips 红楼梦 (up to CRLF)" 'tr -d "\r" < "$N/红楼梦.txt" | cmp -s - "$tmp/hlm.txt"'
 "$CLI" export --db "$D" --book 2 --format md --out "$tmp/sg.md"; check "export md" '[ $? -eq 0 ]'
 check "md has headings" 'grep -q "^## 第一回 宴桃园豪杰三结义" "$tmp/sg.md"'
-out=$("$CLI" import --db "$tmp/md.db" --file "$tmp/sg.md")
+out=$("$CLI" import --db "$tmp/md.db" --file "$tmp/sg.md" --json)
 check "md re-imports to 120 chapters ($out)" 'printf "%s" "$out" | json "assert j[\"chapters\"] == 120 and j[\"title\"] == \"三国演义\""'
 "$CLI" export --db "$D" --book 1 --format pdf --out "$tmp/x" >/dev/null 2>&1; check "unknown format is an error" '[ $? -eq 1 ]'
 
@@ -83,7 +84,7 @@ check "fact list --as-of 100" 'printf "%s" "$out" | json "assert sorted(f[\"valu
 "$CLI" fact add --db "$D" --book 1 --entity 无名氏 --predicate x >/dev/null 2>&1; check "fact for unknown entity is an error" '[ $? -eq 1 ]'
 # After adding names the next search rebuilds the index and still finds every chapter.
 out=$("$CLI" search --db "$D" --book 1 --limit 200 --json 黛玉)
-check "search after entity change" 'printf "%s" "$out" | json "assert len(j) == len(\"$(expect_chapters "$N/红楼梦.txt" 黛玉)\".split())"'
+check "search after entity change" 'printf "%s" "$out" | json "assert len(j[\"results\"]) == len(\"$(expect_chapters "$N/红楼梦.txt" 黛玉)\".split())"'
 
 printf '\x7fELF\x02\x01\x01\x00\x00\x00\x00' > "$tmp/bin.txt"
 err=$("$CLI" import --db "$D" --file "$tmp/bin.txt" 2>&1 >/dev/null); rc=$?
@@ -91,7 +92,7 @@ check "binary file refused ($err)" '[ $rc -eq 1 ] && printf "%s" "$err" | grep -
 : > "$tmp/empty.txt"
 err=$("$CLI" import --db "$D" --file "$tmp/empty.txt" 2>&1 >/dev/null); rc=$?
 check "empty file refused ($err)" '[ $rc -eq 1 ] && printf "%s" "$err" | grep -q "empty"'
-out=$("$CLI" import --db "$D" --file "$N/红楼梦.txt" --replace --title 石头记)
+out=$("$CLI" import --db "$D" --file "$N/红楼梦.txt" --replace --title 石头记 --json)
 check "--replace ($out)" 'printf "%s" "$out" | json "assert j[\"replaced_book_id\"] == 1 and j[\"book_id\"] == 3 and j[\"title\"] == \"石头记\""'
 check "integrity ok" '[ "$(python3 -c "import sqlite3; print(sqlite3.connect(\"$D\").execute(\"PRAGMA integrity_check\").fetchone()[0])")" = ok ]'
 

@@ -82,5 +82,33 @@ check "jobs cancel --json" '$PY -c "import json,sys; assert json.load(open(sys.a
 "$CLI" jobs resume --db "$tmp/p.cjdb" --id "$jid" --model "$tmp/q.gguf" --json > "$tmp/r.json"
 check "jobs resume --model runs it to done" '$PY -c "import json,sys; j=json.load(open(sys.argv[1])); assert j[\"status\"]==\"done\" and j[\"result\"][\"revision_id\"]>0, j" "$tmp/r.json"'
 
+# --parallel 3: three chapters at once on one engine (one batch), interrupted mid-way, then resumed to the end.
+"$CLI" import --db "$tmp/par.cjdb" --file "$tmp/book.txt" >/dev/null
+PAR=("$CLI" draft --db "$tmp/par.cjdb" --book 1 --chapters 3-5 --outline-file "$tmp/outline.txt" --model "$tmp/q.gguf"
+     --words 400 --threads 1 --checkpoint-every 4 --seed 1 --parallel 3)
+"${PAR[@]}" 2> "$tmp/perr1.txt" &
+pid=$!
+for i in $(seq 1 300); do
+  n=$(sqlite3 "$tmp/par.cjdb" "SELECT count(*) FROM jobs WHERE json_extract(checkpoint,'\$.chars') >= 20" 2>/dev/null || echo 0)
+  [ "${n:-0}" -ge 2 ] && break
+  sleep 0.05
+done
+running=$(sqlite3 "$tmp/par.cjdb" "SELECT count(*) FROM jobs WHERE status='running'")
+check "--parallel 3 runs chapters at the same time ($running running)" '[ "$running" -ge 2 ]'
+kill -INT $pid
+wait $pid; rc=$?
+check "interrupted parallel draft exits 130 (rc $rc)" '[ $rc -eq 130 ]'
+check "no job is left running" '[ "$(sqlite3 "$tmp/par.cjdb" "SELECT count(*) FROM jobs WHERE status=\"running\"")" = 0 ]'
+"${PAR[@]}" --json > "$tmp/preport.json" 2> "$tmp/perr2.txt"
+rc=$?
+check "parallel re-run exits 0 (rc $rc; $(tail -n 2 "$tmp/perr2.txt" | tr '\n' ' '))" '[ $rc -eq 0 ]'
+check "parallel report: chapters 3-5 done" '$PY -c "
+import json,sys
+r=json.load(open(sys.argv[1]))
+assert [x[\"chapter\"] for x in r]==[3,4,5], r
+assert all(x[\"status\"]==\"done\" for x in r), r
+" "$tmp/preport.json"'
+check "three AI revisions from the parallel run" '[ "$(sqlite3 "$tmp/par.cjdb" "SELECT count(*) FROM chapter_revisions WHERE source = \"ai\"")" = 3 ]'
+
 echo "studio_draft: $fails failed"
 [ $fails -eq 0 ]

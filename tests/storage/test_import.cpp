@@ -35,6 +35,21 @@ std::unique_ptr<Database> memdb() {
   return std::move(*db);
 }
 
+// The paragraphs of a text: its non-blank lines without indentation.
+std::vector<std::string> paragraphs(const std::string& body) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at <= body.size()) {
+    size_t nl = body.find('\n', at);
+    if (nl == std::string::npos) nl = body.size();
+    std::string l = body.substr(at, nl - at);
+    while (!l.empty() && (l[0] == ' ' || l.rfind("\u3000", 0) == 0)) l.erase(0, l[0] == ' ' ? 1 : 3);
+    if (!l.empty()) out.push_back(l);
+    at = nl + 1;
+  }
+  return out;
+}
+
 const std::string kSmall = "《小书》某人\n\n第一章 开端\n　　第一段。\n第二章：继续\n　　第二段。\n";
 
 }  // namespace
@@ -195,9 +210,11 @@ TEST(ChapterSplitter, RandomDocumentsSplitAndJoinBackExactly) {
       if (!c.heading.empty()) joined += c.heading + "\n";
       joined += c.body;
     }
-    // Markdown prefixes of headings are dropped on purpose; compare without them.
+    // Markdown prefixes of chapter headings are dropped on purpose; compare without them (a table of contents
+    // stays verbatim in the front matter).
     std::string expect = text;
-    for (size_t p = expect.find("## 第"); p != std::string::npos; p = expect.find("## 第", p))
+    const size_t verbatim = b.preamble.size() + b.front_matter.value_or("").size();
+    for (size_t p = expect.find("## 第", verbatim); p != std::string::npos; p = expect.find("## 第", p))
       if (p == 0 || expect[p - 1] == '\n') expect.erase(p, 3); else ++p;
     ASSERT_EQ(joined, expect) << "input:\n" << text;
     for (const auto& c : b.chapters) ASSERT_TRUE(utf8::valid(c.body));
@@ -288,7 +305,7 @@ TEST(Importer, MarkdownExportReimportsToTheSameChapters) {
     auto ca = Chapters(*db).get((*a)[i].id), cb = Chapters(*db).get((*b)[i].id);
     EXPECT_EQ(ca->heading, cb->heading);
     EXPECT_EQ(ca->title, cb->title);
-    EXPECT_EQ(ca->body, cb->body);
+    EXPECT_EQ(paragraphs(ca->body), paragraphs(cb->body));  // Markdown paragraphs: no indents, blank lines between
   }
   auto b2 = Books(*db).get(r2->book_id);
   EXPECT_EQ(b2->title, "小书");
@@ -367,4 +384,67 @@ TEST(Importer, Gb18030FileImports) {
   EXPECT_EQ(r->encoding, "GB18030");
   EXPECT_EQ(r->chapters, 2);
   EXPECT_EQ(*export_book(*db, r->book_id, ExportFormat::kText), kSmall);
+}
+
+TEST(Exporter, MarkdownHasHeadingsAndPlainParagraphsNoCodeBlocks) {
+  auto db = memdb();
+  // 红楼梦's layout: four-space indented paragraphs; a story collection's: centred titles and 全角 indents.
+  auto r = import_file(*db, novel_path("红楼梦.txt"));
+  ASSERT_OK(r);
+  auto md = export_book(*db, r->book_id, ExportFormat::kMarkdown);
+  ASSERT_OK(md);
+  size_t lines = 0, at = 0;
+  bool prev_blank = true;
+  while (at < md->size()) {
+    size_t nl = md->find('\n', at);
+    if (nl == std::string::npos) nl = md->size();
+    const std::string l = md->substr(at, nl - at);
+    at = nl + 1;
+    ++lines;
+    // Markdown reads a line indented by 4 spaces (or a tab) after a blank line as code.
+    ASSERT_FALSE(l.rfind("    ", 0) == 0 || l.rfind("\t", 0) == 0 || l.rfind("\u3000", 0) == 0 || l.rfind(" ", 0) == 0)
+        << "line " << lines << ": «" << l << "»";
+    // Every paragraph stands alone (a single newline would join two paragraphs into one).
+    if (!l.empty() && l.rfind("## ", 0) != 0 && l.rfind("# ", 0) != 0) {
+      ASSERT_TRUE(prev_blank) << "line " << lines << " continues a paragraph: «" << l << "»";
+    }
+    prev_blank = l.empty();
+  }
+  EXPECT_NE(md->find("\n## 第一回  甄士隐梦幻识通灵　贾雨村风尘怀闺秀\n\n此开卷第一回也"), std::string::npos);
+
+  auto s = import_file(*db, std::string(CJ_TEST_DATA) + "/books/stories-wrapped.txt");
+  ASSERT_OK(s);
+  auto smd = export_book(*db, s->book_id, ExportFormat::kMarkdown);
+  ASSERT_OK(smd);
+  EXPECT_NE(smd->find("\n## 阿Ｑ的邻居\n\n### 第一章　序\n\n我要给阿Ｑ的邻居写一篇传"), std::string::npos) << *smd;
+  EXPECT_EQ(smd->find("## 　"), std::string::npos);
+  // The Markdown imports back as the same five stories.
+  auto back = import_bytes(*db, *smd, "s.md");
+  ASSERT_OK(back);
+  EXPECT_EQ(back->chapters, 5);
+  auto a = Chapters(*db).list(s->book_id), b = Chapters(*db).list(back->book_id);
+  ASSERT_OK(a);
+  ASSERT_OK(b);
+  for (size_t i = 0; i < a->size(); ++i) EXPECT_EQ(chapter_label((*a)[i]), chapter_label((*b)[i]));
+}
+
+TEST(Exporter, ChaptersHoldingOnlyAnUnacceptedDraftAreNamed) {
+  auto db = memdb();
+  auto r = import_bytes(*db, kSmall, "s.txt");
+  ASSERT_OK(r);
+  Chapters ch(*db);
+  auto id = ch.add(r->book_id, {3, "第三章", "第三章", ""});
+  ASSERT_OK(id);
+  ASSERT_OK(ch.add_revision(*id, "　　模型写的草稿。", RevisionSource::kAi, "AI draft"));
+  auto id4 = ch.add(r->book_id, {4, "第四章", "第四章", ""});  // empty, no draft: not named
+  ASSERT_OK(id4);
+  auto names = unaccepted_drafts(*db, r->book_id);
+  ASSERT_OK(names);
+  EXPECT_EQ(*names, std::vector<std::string>{"第三章"});
+  auto revs = ch.revisions(*id);
+  ASSERT_OK(revs);
+  ASSERT_OK(ch.set_current(*id, revs->back().id));  // accepted: exported, no longer named
+  names = unaccepted_drafts(*db, r->book_id);
+  ASSERT_OK(names);
+  EXPECT_TRUE(names->empty());
 }

@@ -299,3 +299,219 @@ TEST(Search, SnippetPrefersAWindowWithEveryTerm) {
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_NE((*hits)[0].snippet.find("【笑】看林【黛玉】"), std::string::npos) << (*hits)[0].snippet;
 }
+
+namespace {
+
+// The highlighted spans of a snippet, whitespace removed.
+std::vector<std::string> marked(const std::string& snippet) {
+  std::vector<std::string> out;
+  for (size_t a = snippet.find("【"); a != std::string::npos; a = snippet.find("【", a + 1)) {
+    const size_t b = snippet.find("】", a);
+    if (b == std::string::npos) break;
+    out.push_back(no_space(snippet.substr(a + 3, b - a - 3)));
+  }
+  return out;
+}
+
+// Every code point that is not a 汉字 becomes '|' (punctuation in a term matches any punctuation).
+std::string punct_as_bar(const std::string& s) {
+  std::string o;
+  for (uint32_t cp : utf8::to_code_points(s)) {
+    if (cp >= 0x4E00 && cp <= 0x9FFF) utf8::append(o, cp);
+    else o += '|';
+  }
+  return o;
+}
+
+// True if s is one or more occurrences of the terms back to back (嚷嚷 for the term 嚷).
+bool whole_terms(const std::string& s, const std::vector<std::string>& terms) {
+  if (s.empty()) return true;
+  for (const auto& t : terms)
+    if (!t.empty() && s.compare(0, t.size(), t) == 0 && whole_terms(s.substr(t.size()), terms)) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST(Search, HighlightsWholeQueryTermsOnly) {
+  // A name followed by punctuation in the query: only 武松， is marked, never 武 of 武松兄弟 (the whole-word token
+  // of 武松 sits on its first character).
+  auto db = Database::open(":memory:");
+  ASSERT_OK(db);
+  auto r = import_bytes(**db, "第一回 甲\n晁盖笑道：“武松兄弟好本事。”武松，你来。嚷嚷嚷，众人都嚷。\n", "t.txt");
+  ASSERT_OK(r);
+  ASSERT_OK(Entities(**db).add(r->book_id, "character", "武松"));
+  SearchOptions o;
+  o.snippet_tokens = 60;
+  auto hits = SearchIndex(**db).search(r->book_id, "武松，", o);
+  ASSERT_OK(hits);
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ(marked((*hits)[0].snippet), std::vector<std::string>{"武松，"}) << (*hits)[0].snippet;
+  hits = SearchIndex(**db).search(r->book_id, "嚷嚷", o);
+  ASSERT_OK(hits);
+  for (const auto& m : marked((*hits)[0].snippet)) EXPECT_TRUE(whole_terms(m, {"嚷嚷"}) || m == "嚷嚷嚷") << (*hits)[0].snippet;
+
+  // On the sample book with its lexicon: every mark of every snippet is made of whole terms, for queries taken from
+  // the text (names, words, with and without the punctuation after them).
+  std::mt19937 rng(11);
+  const auto& bodies = sample().bodies;
+  int checked = 0;
+  while (checked < 150) {
+    auto it = bodies.begin();
+    std::advance(it, rng() % bodies.size());
+    const auto cps = utf8::to_code_points(it->second);
+    const size_t at = rng() % (cps.size() - 4);
+    const size_t len = 2 + rng() % 3;
+    std::string q;
+    bool han = true;
+    for (size_t k = 0; k < len; ++k) {
+      const bool last = k + 1 == len;
+      const bool is_han = cps[at + k] >= 0x4E00 && cps[at + k] <= 0x9FFF;
+      han = han && (is_han || (last && (cps[at + k] == U'，' || cps[at + k] == U'。')));
+      utf8::append(q, cps[at + k]);
+    }
+    if (!han) continue;
+    auto h = SearchIndex(*sample().db).search(sample().book, q);
+    ASSERT_OK(h);
+    // Punctuation in a term matches any punctuation: compare marks with the term's 汉字 and its punctuation alike.
+    for (const auto& hit : *h)
+      for (const auto& m : marked(hit.snippet)) {
+        ASSERT_TRUE(whole_terms(punct_as_bar(m), {punct_as_bar(q)})) << "query " << q << ": mark 【" << m << "】 in " << hit.snippet;
+      }
+    ++checked;
+  }
+}
+
+TEST(Search, FullWidthAndHalfWidthFormsAreOneLetter) {
+  auto db = Database::open(":memory:");
+  ASSERT_OK(db);
+  auto r = import_bytes(**db, "第一回 甲\n阿Ｑ正在赌钱，ＡＢＣ也来了。\n第二回 乙\n阿Q又来了，abc走了。\n第三回 丙\n没有他。\n", "t.txt");
+  ASSERT_OK(r);
+  for (const char* q : {"阿Q", "阿Ｑ", "阿q", "abc", "ＡＢＣ"}) {
+    auto hits = SearchIndex(**db).search(r->book_id, q);
+    ASSERT_OK(hits);
+    std::set<int64_t> got;
+    for (const auto& h : *hits) got.insert(h.ordinal);
+    EXPECT_EQ(got, (std::set<int64_t>{1, 2})) << q;
+  }
+  auto hits = SearchIndex(**db).search(r->book_id, "阿Q");
+  ASSERT_OK(hits);
+  for (const auto& h : *hits) {
+    const auto m = marked(h.snippet);
+    ASSERT_EQ(m.size(), 1u) << h.snippet;
+    EXPECT_TRUE(m[0] == "阿Ｑ" || m[0] == "阿Q") << h.snippet;  // the text as written
+  }
+}
+
+TEST(Search, CountsHitsAndChaptersAndNothingFoundIsEmpty) {
+  SearchIndex idx(*sample().db);
+  for (const char* q : {"黛玉", "刘姥姥", "玉"}) {
+    auto c = idx.count(sample().book, q);
+    ASSERT_OK(c);
+    int64_t chapters = 0, hits = 0;
+    for (const auto& [ord, body] : sample().bodies) {
+      const size_t n = count_of(body, q);
+      chapters += n > 0;
+      hits += static_cast<int64_t>(n);
+    }
+    EXPECT_EQ(c->chapters, chapters) << q;
+    EXPECT_EQ(c->hits, hits) << q;
+    EXPECT_GT(c->hits, c->chapters) << q;  // "N 处" is not the number of chapters
+    SearchOptions o;
+    o.limit = 1000;
+    auto list = idx.search(sample().book, q, o);
+    ASSERT_OK(list);
+    int64_t sum = 0;
+    for (const auto& h : *list) sum += h.hits;
+    EXPECT_EQ(sum, hits) << q;
+  }
+  auto none = idx.search(sample().book, "孙悟空");
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
+  auto c = idx.count(sample().book, "孙悟空");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->chapters, 0);
+  EXPECT_EQ(c->hits, 0);
+}
+
+TEST(Search, RepeatedTermsAreOneAndTheExpressionIsBounded) {
+  // Issue 20 item 5: 400 repeated terms took 2.8 s, 10,000 never finished. The work is bounded by the expression:
+  // count its phrases (each a "…" in the MATCH expression), not the time.
+  SearchIndex idx(*sample().db);
+  auto phrases = [](const std::string& expr) {
+    size_t n = 0;
+    for (size_t i = 0; i < expr.size(); ++i)
+      if (expr[i] == '"') {
+        if (i + 1 < expr.size() && expr[i + 1] == '"') ++i;  // an escaped quote
+        else ++n;
+      }
+    return n / 2;
+  };
+  std::string repeated;
+  while (utf8::count_code_points(repeated) < 10000) repeated += "黛玉 ";
+  auto one = idx.match_expression("黛玉");
+  auto many = idx.match_expression(repeated);
+  ASSERT_OK(one);
+  ASSERT_OK(many);
+  EXPECT_EQ(phrases(*many), phrases(*one));
+  auto rep = idx.match_expression("黛玉 阿Ｑ 黛玉 阿Q 黛玉");  // width-folded duplicates too
+  ASSERT_OK(rep);
+  EXPECT_EQ(phrases(*rep), phrases(*idx.match_expression("黛玉 阿Q")));
+  auto plan = idx.plan(repeated);
+  ASSERT_OK(plan);
+  EXPECT_EQ(plan->terms, 1u);
+  auto hits = idx.search(sample().book, repeated);
+  ASSERT_OK(hits);
+  EXPECT_EQ(hits->size(), std::min<size_t>(20, brute_force("黛玉").size()));
+
+  // Many distinct terms: at most kMaxSearchTerms, else a one-line error; a term of at most kMaxSearchTermChars.
+  std::string distinct;
+  const auto cps = utf8::to_code_points(sample().bodies.begin()->second);
+  std::set<uint32_t> used;
+  for (uint32_t cp : cps)
+    if (cp >= 0x4E00 && cp <= 0x9FFF && used.insert(cp).second && used.size() <= kMaxSearchTerms + 1) {
+      utf8::append(distinct, cp);
+      distinct += ' ';
+    }
+  auto e = idx.search(sample().book, distinct);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().find("too many search terms"), std::string::npos) << e.error();
+  EXPECT_EQ(e.error().find('\n'), std::string::npos);
+  std::string longterm;
+  for (int i = 0; i < 10000; ++i) longterm += "玉";
+  auto l = idx.search(sample().book, longterm);
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.error().find("at most 64 characters"), std::string::npos) << l.error();
+  // The largest query allowed: 16 distinct terms of 64 characters, repeated to 10,000 characters.
+  std::string big;
+  for (int t = 0; utf8::count_code_points(big) < 10000; ++t) {
+    for (int k = 0; k < 64; ++k) utf8::append(big, 0x4E00 + static_cast<uint32_t>(t % 16) * 7 + static_cast<uint32_t>(k % 5));
+    big += ' ';
+  }
+  auto bp = idx.plan(big);
+  ASSERT_OK(bp);
+  EXPECT_LE(bp->terms, kMaxSearchTerms);
+  EXPECT_LE(bp->phrases, kMaxSearchTerms * (kMaxSearchTermChars + 2));
+  ASSERT_OK(idx.search(sample().book, big));
+}
+
+TEST(Search, TraditionalAndSimplifiedAreOneCharacter) {
+  auto db = Database::open(":memory:");
+  ASSERT_OK(db);
+  auto r = import_bytes(**db, "第一回 甲\n範進中舉，胡屠戶行兇。\n第二回 乙\n范进又来了，胡屠户也来了。\n第三回 丙\n没有他。\n", "t.txt");
+  ASSERT_OK(r);
+  ASSERT_OK(Entities(**db).add(r->book_id, "character", "范进"));  // a lexicon word in simplified
+  for (const char* q : {"范进", "範進", "胡屠户", "胡屠戶"}) {
+    auto hits = SearchIndex(**db).search(r->book_id, q);
+    ASSERT_OK(hits);
+    std::set<int64_t> got;
+    for (const auto& h : *hits) {
+      got.insert(h.ordinal);
+      // What is marked is the text as written.
+      const auto m = marked(h.snippet);
+      ASSERT_EQ(m.size(), 1u) << h.snippet;
+      EXPECT_TRUE(h.ordinal == 1 ? (m[0] == "範進" || m[0] == "胡屠戶") : (m[0] == "范进" || m[0] == "胡屠户")) << h.snippet;
+    }
+    EXPECT_EQ(got, (std::set<int64_t>{1, 2})) << q;
+  }
+}

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-#include "engine/model_maker.h"
+#include "engine/model/model_maker.h"
 #include "storage/books.h"
 #include "storage/chapters.h"
 #include "storage/database.h"
@@ -56,11 +56,12 @@ inline const std::string& tiny_model() {
   return path;
 }
 
-inline std::unique_ptr<EngineSession> open_engine(int ctx = 2048) {
+inline std::unique_ptr<EngineSession> open_engine(int ctx = 2048, int parallel = 1) {
   EngineSettings s;
   s.model_path = tiny_model();
   s.threads = 1;
   s.ctx = ctx;
+  s.parallel = parallel;
   auto e = EngineSession::open(s);
   EXPECT_TRUE(e.ok()) << e.error();
   return e.ok() ? std::move(e.value()) : nullptr;

@@ -381,6 +381,69 @@ TEST_F(HttpTest, SecondRequestWhileGeneratingGets503AfterTheQueueWait) {
   EXPECT_EQ(c.busy_rejects.load(), 1);
 }
 
+// With a generator that runs two requests at once, a second client is served while the first streams (no 503
+// even with a short queue wait), both get the local engine's text, and n = 2 returns two choices.
+TEST(HttpConcurrent, TwoClientsAtOnceAndTwoChoices) {
+  auto served = testing::open_engine(2048, 2);
+  auto local = testing::open_engine();
+  ASSERT_TRUE(served && local);
+  ServerOptions so;
+  so.port = 0;
+  so.queue_wait_ms = 0;
+  auto s = HttpServer::start(*served, so);
+  ASSERT_TRUE(s.ok()) << s.error();
+  auto chat = [&](const std::string& text, int n, bool stream) {
+    CompletionRequest r;
+    r.model = (*s)->model_name();
+    r.messages = {{"user", text}};
+    r.max_tokens = n;
+    r.temperature = 0;
+    r.stream = stream;
+    return r;
+  };
+  SessionRequest lr;
+  lr.messages = {{"user", kPrompt}};
+  lr.max_tokens = 300;
+  const std::string want_long = local_greedy(*local, lr);
+  lr.messages = {{"user", "宝玉"}};
+  lr.max_tokens = 6;
+  const std::string want_short = local_greedy(*local, lr);
+  std::atomic<int> pieces{0};
+  std::string got_long;
+  std::thread first([&] {
+    auto c = OpenAIClient::create({.base_url = (*s)->url()});
+    ASSERT_TRUE(c.ok());
+    auto r = (*c)->complete(chat(kPrompt, 300, true), [&](std::string_view) {
+      ++pieces;
+      std::this_thread::sleep_for(1ms);
+      return true;
+    }, nullptr);
+    ASSERT_TRUE(r.ok()) << r.error();
+    got_long = r->text;
+  });
+  ASSERT_TRUE(wait_for([&] { return pieces.load() > 0; }));
+  auto c2 = OpenAIClient::create({.base_url = (*s)->url()});
+  ASSERT_TRUE(c2.ok());
+  auto r2 = (*c2)->complete(chat("宝玉", 6, false), nullptr, nullptr);
+  const bool first_still_running = (*s)->counters().running.load() > 0;
+  first.join();
+  ASSERT_TRUE(r2.ok()) << r2.error();
+  EXPECT_EQ(r2->text, want_short);
+  EXPECT_EQ(got_long, want_long);
+  EXPECT_TRUE(first_still_running);
+  EXPECT_EQ((*s)->counters().busy_rejects.load(), 0);
+  // n = 2: two choices of one request.
+  std::string resp = raw_http((*s)->port(), post("/v1/chat/completions",
+      R"({"messages":[{"role":"user","content":"宝玉"}],"max_tokens":6,"temperature":0,"n":2})"));
+  auto body = nlohmann::json::parse(resp.substr(resp.find("\r\n\r\n") + 4), nullptr, false);
+  ASSERT_TRUE(body.is_object()) << resp;
+  ASSERT_EQ(body["choices"].size(), 2u);
+  EXPECT_EQ(body["choices"][0]["message"]["content"], want_short);
+  EXPECT_EQ(body["choices"][1]["message"]["content"], want_short);  // greedy: both the same
+  EXPECT_EQ(body["choices"][1]["index"], 1);
+  (*s)->stop();
+}
+
 TEST_F(HttpTest, StopEndsARunningGenerationAndRefusesNewConnections) {
   ServerCounters& c = server_->counters();
   std::thread t([&] {

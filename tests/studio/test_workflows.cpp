@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "engine/base/utf8.h"
-#include "engine/llama2c.h"
+#include "engine/model/llama2c.h"
 #include "storage/entities.h"
 #include "storage/findings.h"
 #include "storage/jobs.h"
@@ -394,7 +394,11 @@ TEST(Workflows, AssistantRunsTheConsistencyCheckOnItsWorker) {
     storage::Chapters ch(**db);
     auto c2 = ch.get_by_ordinal(book, 2);
     ASSERT_TRUE(c2.ok());
-    ASSERT_TRUE(ch.save(c2->id, c2->body + "\n林黛玉笑道：“好。”林黛王又道：“何必如此。”\n").ok());
+    // The slip stands among many mentions of the name (the check flags a variant that is rare where the name
+    // is frequent).
+    std::string scene = "\n";
+    for (int i = 0; i < 12; ++i) scene += "林黛玉笑道：“好。”";
+    ASSERT_TRUE(ch.save(c2->id, c2->body + scene + "林黛王又道：“何必如此。”\n").ok());
   }
   Assistant a(path, book);
   auto wait_done = [&] {

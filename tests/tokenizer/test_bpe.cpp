@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "engine/base/utf8.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "engine/tokenizer/pretokenizer.h"
 #include "tests/tokenizer/tokenizer_fixtures.h"
 

@@ -1,7 +1,7 @@
 // ChatML as Qwen3's chat template renders it (conversations without tools).
 #include <gtest/gtest.h>
 
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "tests/tokenizer/tokenizer_fixtures.h"
 
 using namespace cj;

@@ -3,9 +3,9 @@
 // tokenizer.json it came from.
 #include <gtest/gtest.h>
 
-#include "engine/gguf.h"
-#include "engine/tokenizer.h"
-#include "engine/tokenizer_load.h"
+#include "engine/format/gguf.h"
+#include "engine/tokenizer/tokenizer.h"
+#include "engine/tokenizer/tokenizer_load.h"
 #include "tests/tokenizer/tokenizer_fixtures.h"
 
 using namespace cj;

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "engine/tokenizer/special_tokens.h"
 #include "tests/tokenizer/tokenizer_fixtures.h"
 

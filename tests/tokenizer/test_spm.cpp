@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "engine/base/file.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "tests/tokenizer/tokenizer_fixtures.h"
 
 using namespace cj;

@@ -48,23 +48,29 @@ TEST(Sentences, WholeNovelCoversAllHanzi) {
   EXPECT_EQ(hanzi, text::count_chars(*t).hanzi);  // splitting loses no character
 }
 
-TEST(Zishu, CountsHanziAndFullWidthPunctuation) {
-  // 汉字 4 + “ ” ， 。 = 8; the ASCII word, digits, spaces and U+3000 are not counted.
+TEST(Zishu, CountsHanziFullWidthPunctuationAndWords) {
+  // 汉字 3 + ： “ ， 。 ” + hello + 2024 = 10; spaces and U+3000 are not counted.
   const auto c = text::count_chars("他说：“hello 2024，好。”　");
   EXPECT_EQ(c.hanzi, 3u);          // 他 说 好
   EXPECT_EQ(c.punct, 5u);          // ： “ ， 。 ”
   EXPECT_EQ(c.western_words, 2u);  // hello, 2024
   EXPECT_EQ(c.spaces, 2u);         // ' ' and U+3000
-  EXPECT_EQ(c.zishu(), 8u);
+  EXPECT_EQ(c.zishu(), 10u);
+  EXPECT_EQ(c.chinese(), 8u);
   EXPECT_EQ(text::zishu("〇々𠀀\uF900中"), 5u);  // Han script: 〇 々, extension B, a compatibility ideograph
-  EXPECT_EQ(text::zishu("〆"), 0u);           // U+3006 is Script=Common
+  EXPECT_EQ(text::zishu("〆"), 1u);           // U+3006 is Script=Common: a wide character, not a 汉字
+  EXPECT_EQ(text::count_chars("〆").hanzi, 0u);
   EXPECT_EQ(text::zishu("……——·《》【】「」、；！？"), 15u);  // … ×2, — ×2, ·, 10 wide marks
-  EXPECT_EQ(text::zishu("ＡＢＣ１２３😀abc,.!"), 0u);
+  EXPECT_EQ(text::zishu("ＡＢＣ１２３😀abc,.!"), 8u);      // 7 wide + the word abc; narrow , . ! not
   EXPECT_EQ(text::count_chars("ＡＢＣ１２３😀").other_wide, 7u);
   EXPECT_EQ(text::zishu("％＋￥"), 3u);
   EXPECT_EQ(text::count_chars("a\xFF" "b").invalid, 1u);
-  const auto w = text::count_chars("don't stop, 好的");
-  EXPECT_EQ(w.word_processor_count(), 4u);  // don't, stop, 好, 的
+  EXPECT_EQ(text::zishu("don't stop, 好的"), 4u);  // don't, stop, 好, 的
+  // The examples of engine/base/text.h.
+  EXPECT_EQ(text::zishu("他说：“你好。”"), 8u);
+  EXPECT_EQ(text::zishu("　　第3章 iPhone 15 上市。\n"), 8u);
+  EXPECT_EQ(text::zishu("……——"), 4u);
+  EXPECT_EQ(text::zishu("Ｑ阿Q"), 3u);
 }
 
 #include "engine/base/segmenter.h"

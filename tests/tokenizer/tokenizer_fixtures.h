@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "engine/base/file.h"
-#include "engine/tokenizer.h"
+#include "engine/tokenizer/tokenizer.h"
 
 namespace cj::test {
 

@@ -93,6 +93,67 @@ TEST_F(ProjectSessionTest, RenameAndAddChapters) {
   EXPECT_EQ((*again)->chapters()[2].zi, 5u);
 }
 
+// A book with a 楔子: the list shows the book's labels, a reference resolves by the book's own numbers, and a new
+// chapter continues them (第二十五回 after 第二十四回, not 第二十六回 from its position).
+TEST(ProjectSessionNumbers, TheBooksOwnNumbersInTheListAndForNewChapters) {
+  const auto dir = std::filesystem::temp_directory_path() / "cj_proj_numbers";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "s.cjbook").string();
+  {
+    auto db = storage::Database::open(path);
+    ASSERT_TRUE(db.ok()) << db.error();
+    ASSERT_TRUE(storage::import_file(**db, std::string(CJ_TEST_DATA) + "/books/shuihu-like.txt").ok());
+  }
+  auto b = BookSession::open_project(path, 0);
+  ASSERT_TRUE(b.ok()) << b.error();
+  BookSession& s = **b;
+  ASSERT_EQ(s.chapters().size(), 25u);
+  EXPECT_EQ(s.chapters()[0].label, "楔子");
+  EXPECT_EQ(s.chapters()[0].title, "楔子  张天师祈禳瘟疫　洪太尉误走妖魔");
+  EXPECT_EQ(s.chapters()[22].label, "第二十二回");
+  EXPECT_EQ(s.chapters()[22].title, "第二十二回  横海郡柴进留宾　景阳冈武松打虎");
+  EXPECT_EQ(*s.resolve_chapter("22"), 22u);
+  EXPECT_EQ(*s.resolve_chapter("第二十二回"), 22u);
+  EXPECT_EQ(*s.resolve_chapter("楔子"), 0u);
+  EXPECT_FALSE(s.resolve_chapter("25").ok());
+  EXPECT_EQ(s.numbering().next_heading(), "第二十五回");  // what 新建章节 proposes
+  auto i = s.add_chapter("");
+  ASSERT_TRUE(i.ok()) << i.error();
+  EXPECT_EQ(s.chapters()[*i].title, "第二十五回");
+  EXPECT_EQ(s.chapters()[*i].label, "第二十五回");
+  EXPECT_EQ(*s.resolve_chapter("25"), *i);
+  ASSERT_TRUE(s.add_chapter("风雪山神庙").ok());
+  EXPECT_EQ(s.chapters().back().title, "第二十六回  风雪山神庙");
+  EXPECT_EQ(s.chapter_label(28), "第二十七回");  // a chapter not written yet
+  b->reset();
+  std::filesystem::remove_all(dir);
+}
+
+// A story collection: each story is listed by its title, once (not "风起  风起").
+TEST(ProjectSessionNumbers, StoriesAreListedByTheirTitles) {
+  const auto dir = std::filesystem::temp_directory_path() / "cj_proj_stories";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "s.cjbook").string();
+  {
+    auto db = storage::Database::open(path);
+    ASSERT_TRUE(db.ok()) << db.error();
+    ASSERT_TRUE(storage::import_file(**db, std::string(CJ_TEST_DATA) + "/books/stories-wrapped.txt").ok());
+  }
+  auto b = BookSession::open_project(path, 0);
+  ASSERT_TRUE(b.ok()) << b.error();
+  ASSERT_EQ((*b)->chapters().size(), 5u);
+  EXPECT_EQ((*b)->chapters()[2].title, "阿Ｑ的邻居");
+  EXPECT_EQ(*(*b)->resolve_chapter("3"), 2u);  // no numbered headings: a bare number counts in reading order
+  auto c = (*b)->search_count("阿Q");
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->chapters, 1);
+  EXPECT_EQ(c->hits, 4);
+  b->reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(ProjectSessionTest, OutlinesMoveWithTheirChapters) {
   auto b = BookSession::open_project(path_, book_);
   ASSERT_TRUE(b.ok()) << b.error();

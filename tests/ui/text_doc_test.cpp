@@ -34,9 +34,10 @@ TEST(TextDoc, RoundTripsTextAndNormalizesLineEnds) {
 
 TEST(TextDoc, CountsZiWithoutWhitespace) {
   TextDoc d;
-  d.set_text("你好，world\u3000一\n  二。");  // 字数 counts 汉字 and full-width punctuation only
-  EXPECT_EQ(d.zi_count(), 3u + 1u + 2u);
-  EXPECT_EQ(count_zi(" \t\u3000abc"), 0u);
+  d.set_text("你好，world\u3000一\n  二。");  // 字数 (text::zishu): 汉字, full-width punctuation, one per word
+  EXPECT_EQ(d.zi_count(), 3u + 1u + 2u + 1u);
+  EXPECT_EQ(count_zi(" \t\u3000abc"), 1u);
+  EXPECT_EQ(count_zi(" \t\u3000\n"), 0u);  // whitespace never counts
 }
 
 TEST(TextDoc, TypingGroupsIntoOneUndoStepUntilSealed) {

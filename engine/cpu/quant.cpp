@@ -1,0 +1,219 @@
+// The matvec/matmul dispatch (activation preparation into thread-local scratch, rows split across the thread pool,
+// kernels chosen per CPU). The type table and the reference dequantize/quantize are in engine/format/dtype.cpp.
+#include "engine/cpu/quant.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+
+#include "engine/base/result.h"
+#include "engine/cpu/cpu_features.h"
+#include "engine/format/quant_blocks.h"
+#include "engine/cpu/quant_kernels.h"
+#include "engine/cpu/thread_pool.h"
+
+namespace cj {
+
+using namespace cj::q;
+
+// ------------------------------------------------------------------------------------------------ dispatch
+
+namespace kern {
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar: return "scalar";
+    case Isa::Avx2: return "avx2";
+    case Isa::Avx512: return "avx512";
+  }
+  return "?";
+}
+
+bool isa_supported(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar: return true;
+    case Isa::Avx2: return cpu_features().avx2;
+    case Isa::Avx512: return cpu_features().avx512 && cpu_features().avx512_vnni;
+  }
+  return false;
+}
+
+Isa active_isa() {
+  static const Isa isa = [] {
+    Isa best = isa_supported(Isa::Avx512) ? Isa::Avx512 : isa_supported(Isa::Avx2) ? Isa::Avx2 : Isa::Scalar;
+    if (const char* env = std::getenv("CJ_ISA")) {
+      for (Isa i : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+        if (std::strcmp(env, isa_name(i)) == 0 && isa_supported(i)) best = i;
+      }
+    }
+    return best;
+  }();
+  return isa;
+}
+
+namespace {
+std::atomic<bool> g_use_gemv{std::getenv("CJ_OLD_GEMV") == nullptr};
+}  // namespace
+void set_use_gemv(bool on) { g_use_gemv.store(on, std::memory_order_relaxed); }
+bool use_gemv() { return g_use_gemv.load(std::memory_order_relaxed); }
+
+bool get_kernels(DType t, Isa isa, TypeKernels* out) {
+  if (!isa_supported(isa)) return false;
+  switch (isa) {
+    case Isa::Scalar: return get_kernels_scalar(t, out);
+    case Isa::Avx2: return get_kernels_avx2(t, out);
+    case Isa::Avx512: return get_kernels_avx512(t, out);
+  }
+  return false;
+}
+
+namespace {
+
+// Grows-only 64-byte-aligned scratch, one per calling thread: after the first calls of a given size nothing
+// allocates in the token loop.
+struct Scratch {
+  struct Free {
+    void operator()(uint8_t* p) const { ::operator delete[](p, std::align_val_t(64)); }
+  };
+  std::unique_ptr<uint8_t[], Free> buf;
+  size_t cap = 0;
+  uint8_t* get(size_t bytes) {
+    if (bytes > cap) {
+      buf.reset(static_cast<uint8_t*>(::operator new[](bytes, std::align_val_t(64))));
+      cap = bytes;
+    }
+    return buf.get();
+  }
+};
+thread_local Scratch t_scratch;
+
+constexpr int64_t kInlinePrepRows = 16;
+
+struct PrepCtx {
+  PrepFn prep;
+  const float* X;
+  int64_t cols;
+  uint8_t* A;
+  size_t a_stride;
+  int64_t n;
+  int64_t rows_per_task;
+};
+
+struct GemmCtx {
+  GemmFn gemm;
+  const void* W;
+  size_t w_stride;
+  int64_t rows, cols;
+  const void* A;
+  size_t a_stride;
+  int64_t n;
+  float* Y;
+  int64_t rows_per_task;
+};
+
+}  // namespace
+
+void matmul_isa(Isa isa, DType t, const void* W, int64_t rows, int64_t cols, const float* X, int64_t n, float* Y,
+                ThreadPool* pool) {
+  TypeKernels k;
+  if (!get_kernels(t, isa, &k) && !get_kernels(t, Isa::Scalar, &k)) CJ_ASSERT(false && "no kernels for type");
+  CJ_ASSERT(cols % dtype_traits(t).block_elems == 0);
+  if (rows <= 0 || n <= 0) return;
+  if (n < 4 && k.gemv && use_gemv()) {
+    k.prep = k.prep_vec;
+    k.gemm = k.gemv;
+  }
+  const int threads = pool ? pool->size() : 1;
+
+  const void* A = X;
+  size_t a_stride = static_cast<size_t>(cols) * 4;
+  if (k.prep) {
+    a_stride = q::act_row_bytes(k.act, cols);
+    uint8_t* buf = t_scratch.get(a_stride * static_cast<size_t>(n));
+    PrepCtx pc{k.prep, X, cols, buf, a_stride, n, std::max<int64_t>(1, (n + threads * 4 - 1) / (threads * 4))};
+    const int tasks = static_cast<int>((n + pc.rows_per_task - 1) / pc.rows_per_task);
+    auto prep_task = [](void* c, int task) {
+      auto* p = static_cast<PrepCtx*>(c);
+      const int64_t i0 = task * p->rows_per_task, i1 = std::min(p->n, i0 + p->rows_per_task);
+      for (int64_t i = i0; i < i1; ++i) p->prep(p->X + i * p->cols, p->A + static_cast<size_t>(i) * p->a_stride, p->cols);
+    };
+    if (pool && n > kInlinePrepRows) {  // a few rows (a decode step of several sequences): not worth a dispatch
+      pool->run(tasks, prep_task, &pc);
+    } else {
+      for (int i = 0; i < tasks; ++i) prep_task(&pc, i);
+    }
+    A = buf;
+  }
+
+  // Rows in chunks of a multiple of 16 (the SIMD kernels work on row groups), about 8 chunks per thread so that
+  // threads slowed by other work are balanced.
+  int64_t chunk = (rows + threads * 8 - 1) / (threads * 8);
+  chunk = std::max<int64_t>(16, (chunk + 15) / 16 * 16);
+  if (threads == 1) chunk = rows;
+  GemmCtx gc{k.gemm, W, row_bytes(t, cols), rows, cols, A, a_stride, n, Y, chunk};
+  const int tasks = static_cast<int>((rows + chunk - 1) / chunk);
+  auto gemm_task = [](void* c, int task) {
+    auto* g = static_cast<GemmCtx*>(c);
+    const int64_t r0 = task * g->rows_per_task, r1 = std::min(g->rows, r0 + g->rows_per_task);
+    g->gemm(g->W, g->w_stride, r0, r1, g->cols, g->A, g->a_stride, g->n, g->Y, g->rows);
+  };
+  if (pool) {
+    pool->run(tasks, gemm_task, &gc);
+  } else {
+    for (int i = 0; i < tasks; ++i) gemm_task(&gc, i);
+  }
+}
+
+}  // namespace kern
+
+namespace {
+// The kernels matvec uses for type t (the decode pair when there is one and it is on).
+kern::TypeKernels vec_kernels(DType t) {
+  kern::TypeKernels k;
+  if (!kern::get_kernels(t, kern::active_isa(), &k) && !kern::get_kernels(t, kern::Isa::Scalar, &k))
+    CJ_ASSERT(false && "no kernels for type");
+  if (k.gemv && kern::use_gemv()) {
+    k.prep = k.prep_vec;
+    k.gemm = k.gemv;
+  }
+  return k;
+}
+}  // namespace
+
+size_t matvec_prep_bytes(DType t, int64_t cols) {
+  kern::TypeKernels k;
+  if (!kern::get_kernels(t, kern::Isa::Scalar, &k)) return 0;
+  return q::act_row_bytes(k.act, cols);
+}
+
+void matvec_prepare(DType t, const float* x, int64_t cols, void* buf) {
+  CJ_ASSERT(cols % dtype_traits(t).block_elems == 0);
+  const kern::TypeKernels k = vec_kernels(t);
+  if (k.prep)
+    k.prep(x, buf, cols);
+  else
+    std::memcpy(buf, x, static_cast<size_t>(cols) * 4);
+}
+
+void matvec_rows(DType t, const void* W, int64_t rows, int64_t cols, const void* prepared, float* y) {
+  if (rows <= 0) return;
+  const kern::TypeKernels k = vec_kernels(t);
+  k.gemm(W, row_bytes(t, cols), 0, rows, cols, prepared, matvec_prep_bytes(t, cols), 1, y, rows);
+}
+
+void matvec(DType t, const void* W, int64_t rows, int64_t cols, const float* x, float* y, ThreadPool* pool) {
+  kern::matmul_isa(kern::active_isa(), t, W, rows, cols, x, 1, y, pool);
+}
+
+void matmul(DType t, const void* W, int64_t rows, int64_t cols, const float* X, int64_t n, float* Y, ThreadPool* pool) {
+  kern::matmul_isa(kern::active_isa(), t, W, rows, cols, X, n, Y, pool);
+}
+
+const char* kernel_isa_name() { return kern::isa_name(kern::active_isa()); }
+
+}  // namespace cj
