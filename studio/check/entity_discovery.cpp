@@ -210,7 +210,9 @@ std::vector<DiscoveredName> discover_names(const std::vector<CheckChapter>& chap
                 ++s->demo;
                 break;
               }
-            if (s->first_chapter < 0) {
+            // First seen in the story: the front matter (卷首: a preface or a table of contents, ordinal 0) counts
+            // only for a name that no chapter has.
+            if (s->first_chapter < 0 || (s->first_chapter == 0 && chapters[ci].ordinal > 0)) {
               s->first_chapter = chapters[ci].ordinal;
               s->first_offset = int64_t(p);
               s->original = chapters[ci].body.substr(p, l);

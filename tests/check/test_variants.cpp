@@ -177,6 +177,24 @@ TEST(Discovery, FoldsMergesAndLeavesWordsAndRolesOut) {
   EXPECT_EQ(discovered_json(q, k)["first_label"], "第一回");
 }
 
+// A table of contents in the front matter names everyone; "首见" is where the story first has them.
+TEST(Discovery, FirstSeenIsAChapterNotTheTableOfContents) {
+  std::vector<CheckChapter> chs;
+  chs.push_back({0, U"目录\n第一回 王冕读书\n第二回 范進中举\n第三回 周進入学\n"});
+  for (int c = 1; c <= 4; ++c) chs.push_back({c, U"王冕道：“是。”\n王冕笑了。\n"});
+  for (int c = 2; c <= 4; ++c) chs[size_t(c)].body += U"范進道：“老先生。”\n范進聽了，不敢說。\n";
+  BookKnowledge k;
+  k.labels[0] = "卷首";
+  for (int c = 1; c <= 4; ++c) k.labels[c] = "第" + std::to_string(c) + "回";
+  auto found = discover_names(chs, k, {.min_count = 3});
+  std::map<std::string, int64_t> first;
+  for (const auto& d : found) first[d.name] = d.first_chapter;
+  ASSERT_TRUE(first.count("王冕"));
+  ASSERT_TRUE(first.count("范進"));
+  EXPECT_EQ(first["王冕"], 1);
+  EXPECT_EQ(first["范進"], 2) << "the table of contents names him before his chapter";
+}
+
 TEST(Discovery, TraditionalTextUsesTheSameLists) {
   EXPECT_EQ(fold_char(U'張'), U'张');
   EXPECT_EQ(fold_char(U'說'), U'说');
