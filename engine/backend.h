@@ -32,6 +32,7 @@ struct BackendOptions {
   int n_threads = 1;
   int n_batch = 256;      // tokens per forward (scratch is sized for this)
   int max_sequences = 1;  // sequences one batch may hold (attention scratch is sized for this)
+  int n_ctx = 4096;       // tokens one sequence holds (a device backend sizes its block tables for this)
 };
 
 class Backend {

@@ -1,6 +1,12 @@
 #include "engine/engine.h"
 
+#include "engine/model/placement.h"
+
 #include <algorithm>
+
+#ifdef CHANGJUAN_HAVE_CUDA
+#include "engine/cuda/cuda_backend.h"
+#endif
 
 namespace cj {
 
@@ -48,9 +54,12 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& m, const EngineOptio
     return make_error("the context size must be between 1 and " + std::to_string(KVCache::kMaxCtx) + " tokens");
   if (o.n_batch < 1) return make_error("the batch size must be positive");
   if (o.max_sequences < 1 || o.max_sequences > 4096) return make_error("sequences must be between 1 and 4096");
-  const std::vector<std::string> kinds = available_backends();
-  if (std::find(kinds.begin(), kinds.end(), o.backend) == kinds.end())
-    return make_error("the backend '" + o.backend + "' is not in this build (it has: cpu)");
+  if (auto rules = parse_placement(o.placement.empty() ? kDefaultPlacement : o.placement); !rules.ok())
+    return make_error(rules.error());
+  if (std::string why = backend_unavailable(o.backend); !why.empty()) return make_error(why);
+  if (o.backend == "cpu" && (o.device_kv_bytes || o.gpu_layers > 0))
+    return make_error("--device-kv-mb and --gpu-layers set the GPU side of the CUDA backend (--backend cuda); this engine runs on "
+                      "the CPU (use --host-kv-mb and --kv-dir)");
   std::unique_ptr<Engine> e(new Engine(m, o));
   e->recipe_ = make_recipe(m);
   e->model_id_ = model_fingerprint(m);
@@ -64,17 +73,32 @@ Result<std::unique_ptr<Engine>> Engine::create(const Model& m, const EngineOptio
   po.disk_path = o.kv_disk;
   po.disk_bytes = o.kv_disk.empty() ? 0 : o.kv_disk_bytes ? o.kv_disk_bytes : seq_bytes * size_t(o.max_sequences);
   po.n_ctx = int(std::min<int64_t>(int64_t(o.n_ctx) * o.max_sequences, int64_t(1) << 30));
-  auto pool = KVPool::create(*L, po);
-  if (!pool.ok()) return make_error(pool.error());
-  e->pool_ = std::move(pool.value());
   BackendOptions bo;
   bo.n_threads = o.n_threads;
   bo.n_batch = int(std::min<int64_t>(o.n_batch, int64_t(o.n_ctx) * o.max_sequences));
   bo.max_sequences = o.max_sequences;
+  bo.n_ctx = o.n_ctx;
   e->o_.n_batch = bo.n_batch;
-  auto be = make_cpu_backend(m, e->recipe_, *L, bo);
-  if (!be.ok()) return make_error(be.error());
-  e->backend_ = std::move(be.value());
+  if (o.backend == "cuda") {
+#ifdef CHANGJUAN_HAVE_CUDA
+    cuda::CudaOptions co;
+    co.device_kv_bytes = o.device_kv_bytes;
+    co.gpu_layers = o.gpu_layers;
+    co.host = po;
+    co.kv_need_bytes = seq_bytes * size_t(o.max_sequences);
+    auto parts = cuda::make_cuda_engine(m, e->recipe_, *L, bo, co);
+    if (!parts.ok()) return make_error(parts.error());
+    e->pool_ = std::move(parts->pool);
+    e->backend_ = std::move(parts->backend);
+#endif
+  } else {
+    auto pool = KVPool::create(*L, po);
+    if (!pool.ok()) return make_error(pool.error());
+    e->pool_ = std::move(pool.value());
+    auto be = make_cpu_backend(m, e->recipe_, *L, bo);
+    if (!be.ok()) return make_error(be.error());
+    e->backend_ = std::move(be.value());
+  }
   e->used_ids_.assign(size_t(o.max_sequences), 0);
   const size_t B = size_t(bo.n_batch);
   e->tok_.resize(B);
@@ -192,7 +216,23 @@ Status Engine::eval(SeqTokens* seqs, int n_seqs) {
   return {};
 }
 
-std::vector<std::string> available_backends() { return {"cpu"}; }
+std::string backend_unavailable(const std::string& name) {
+  if (name == "cpu") return "";
+  if (name != "cuda") return "the backend '" + name + "' is unknown (cpu or cuda)";
+#ifdef CHANGJUAN_HAVE_CUDA
+  std::string why;
+  if (!cuda::usable(&why)) return "--backend cuda: no usable CUDA device (" + why + ")";
+  return "";
+#else
+  return "--backend cuda: this build has no CUDA backend (nvcc was not found when it was built)";
+#endif
+}
+
+std::vector<std::string> available_backends() {
+  std::vector<std::string> out = {"cpu"};
+  if (backend_unavailable("cuda").empty()) out.push_back("cuda");
+  return out;
+}
 
 Result<std::unique_ptr<Sequence>> open_sequence(const Model& m, const EngineOptions& o) {
   EngineOptions oo = o;

@@ -32,6 +32,12 @@ struct EngineOptions {
   size_t kv_host_bytes = 0;  // KV host tier budget, all sequences together (0: n_ctx tokens per sequence)
   std::string kv_disk;       // KV spill file ("": none)
   size_t kv_disk_bytes = 0;  // KV disk tier budget (0 with kv_disk: n_ctx tokens per sequence)
+  // Per-tensor placement for a backend with an accelerator (engine/model/placement.h; "" = kDefaultPlacement:
+  // routed experts in host RAM computed by the CPU, attention, router and shared experts on the device). The CPU
+  // backend keeps everything in host RAM and only checks that the rule parses.
+  std::string placement;
+  size_t device_kv_bytes = 0;  // the device tier's budget (backend cuda; 0: the context, or what fits)
+  int gpu_layers = -1;       // layers on the device (backend cuda; -1: all that fit)
 };
 
 class Engine;
@@ -135,6 +141,8 @@ class Engine {
 
 // The backends this build can run ("cpu"; "cuda" when the CUDA backend is built and a device is present).
 std::vector<std::string> available_backends();
+// Why a backend this build knows cannot run here ("" when it can), one line.
+std::string backend_unavailable(const std::string& name);
 
 // An engine with one sequence (tools, tests, perplexity): the sequence owns its engine.
 Result<std::unique_ptr<Sequence>> open_sequence(const Model& m, const EngineOptions& o);

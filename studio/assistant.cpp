@@ -100,8 +100,8 @@ void Assistant::load_worker(Settings machine) {
     s = *eff;
   }
   const bool remote = s.backend == "remote";
-  if (!remote && s.backend != "cpu")
-    return fail("后端 “" + s.backend + "” 在应用里还不能用（没有 CUDA 后端）；在设置中把 backend 设为 cpu 或 remote");
+  if (!remote && s.backend != "cpu" && s.backend != "cuda")
+    return fail("后端 “" + s.backend + "” 在应用里不能用；在设置中把 backend 设为 cpu、cuda 或 remote");
   // The jobs run on the local engine, or on an OpenAI-compatible server (vLLM, SGLang, llama-server,
   // changjuan-cli serve).
   std::unique_ptr<Generator> gen;

@@ -5,6 +5,8 @@
 
 #include <thread>
 
+#include "engine/engine.h"
+
 #ifdef CHANGJUAN_HAVE_CUDA
 #include "engine/cuda/device_info.h"
 #endif
@@ -17,6 +19,7 @@ nlohmann::json build_info() {
   j["sqlite"] = sqlite3_libversion();
   j["icu"] = U_ICU_VERSION;
   j["hardware_threads"] = std::thread::hardware_concurrency();
+  j["backends"] = available_backends();  // what runs here, not what was compiled
 #ifdef CHANGJUAN_HAVE_CUDA
   j["cuda_compiled"] = true;
   std::string why;

@@ -15,6 +15,7 @@ Status validate(const EngineSettings& s) {
     return make_error("the model file " + s.model_path + " does not exist or is not a file (settings: model path)");
   if (s.threads < 1 || s.threads > 256) return make_error("threads must be between 1 and 256");
   if (s.parallel < 1 || s.parallel > 64) return make_error("parallel requests must be between 1 and 64");
+  if (s.backend != "cpu" && s.backend != "cuda") return make_error("the backend must be cpu or cuda, not '" + s.backend + "'");
   if (s.ctx < 64 || s.ctx > (1 << 20)) return make_error("the context size must be between 64 and 1048576 tokens");
   if (s.sampling.top_p <= 0) return make_error("top-p must be greater than 0");
   if (s.sampling.temperature > 5) return make_error("temperature above 5 gives noise; use 0..2");
@@ -36,6 +37,7 @@ Result<std::unique_ptr<EngineSession>> EngineSession::open(const EngineSettings&
   eo.n_ctx = s.ctx;
   eo.max_sequences = s.parallel;
   eo.kv_type = s.kv_type;
+  eo.backend = s.backend;
   auto eng = Engine::create(*es->model_, eo);
   if (!eng.ok()) return make_error(eng.error());
   es->engine_ = std::move(eng.value());

@@ -30,6 +30,7 @@ struct EngineSettings {
   SamplerParams sampling;      // defaults for requests that do not set their own
   bool chat = false;           // wrap prompts as a ChatML user turn (instruction-tuned models)
   int parallel = 1;            // requests decoded together (sequences of the engine)
+  std::string backend = "cpu"; // cpu | cuda (engine/engine.h)
 };
 
 // Checks the settings before anything is loaded; the message names the setting.

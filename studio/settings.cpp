@@ -86,6 +86,7 @@ Status validate(const Settings& s) {
 
 EngineSettings engine_settings(const Settings& s) {
   EngineSettings e;
+  e.backend = s.backend == "cuda" ? "cuda" : "cpu";
   e.model_path = s.model_path;
   e.threads = s.threads;
   e.ctx = s.ctx;

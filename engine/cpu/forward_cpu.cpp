@@ -2,6 +2,7 @@
 // several sequences. Rows of the batch go through matmul together (the weights are read once for all sequences);
 // a single token goes through matvec (fused q/k/v and gate/up dispatches). All scratch is allocated when the
 // backend is made.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -13,6 +14,8 @@
 
 #include "engine/backend.h"
 #include "engine/cpu/forward_attention.h"
+#include "engine/cpu/forward_mla.h"
+#include "engine/cpu/forward_moe.h"
 #include "engine/cpu/forward_ops.h"
 #include "engine/cpu/quant.h"
 #include "engine/model/rope.h"
@@ -82,11 +85,11 @@ class CpuBackend final : public Backend {
     if (o_.n_threads > 1) pool_ = std::make_unique<ThreadPool>(o_.n_threads);
     const int B = o_.n_batch;
     x_.assign(size_t(B) * R_.n_embd, 0);
-    xn_.assign(size_t(B) * std::max(R_.n_embd, R_.attn_out_dim()), 0);
+    xn_.assign(size_t(B) * std::max({R_.n_embd, R_.attn_out_dim(), R_.attn_proj_dim()}), 0);
     q_.assign(size_t(B) * R_.q_dim(), 0);
     k_.assign(size_t(B) * R_.kv_dim(), 0);
     v_.assign(size_t(B) * R_.v_dim(), 0);
-    att_.assign(size_t(B) * R_.attn_out_dim(), 0);
+    att_.assign(size_t(B) * std::max(R_.attn_out_dim(), R_.attn_proj_dim()), 0);
     gate_.assign(size_t(B) * R_.n_ff, 0);
     up_.assign(size_t(B) * R_.n_ff, 0);
     tmp_.assign(size_t(B) * R_.n_embd, 0);
@@ -103,6 +106,8 @@ class CpuBackend final : public Backend {
       if (R_.n_embd % dtype_traits(t).block_elems == 0)
         prep_stride_ = std::max(prep_stride_, matvec_prep_bytes(t, R_.n_embd));
     prep_.resize(prep_stride_ * kMaxFused + 64);
+    moe_.reserve(R_, B);
+    mla_.reserve(R_, B, o_.n_threads, std::max(1, o_.max_sequences), kvl.k_head_bytes + kvl.v_head_bytes);
   }
 
   ~CpuBackend() override { prof_.print(); }
@@ -243,6 +248,26 @@ class CpuBackend final : public Backend {
         rmsnorm(x_.data() + size_t(i) * E, w32(L.attn_norm), xn_.data() + size_t(i) * E, E, R_.rms_eps);
       });
       prof_.lap(kNorm);
+      if (R_.attn == AttnKind::Mla) {
+        // q_ ([B, H * (kv_lora + qk_rope)]) holds the absorbed queries.
+        mla_attention_block(L, R_, l, b, xn_.data(), n, groups_.data(), n_groups, cos_.data(), sin_.data(), q_.data(),
+                            att_.data(), mla_, pool_.get(), o_.n_threads);
+        prof_.lap(kAttn);
+      } else {
+        gqa_attention(L, b, l, n, n_groups);
+      }
+      linear(L.wo, att_.data(), n, tmp_.data());
+      add(x_.data(), tmp_.data(), size_t(n) * E);
+      prof_.lap(kWo);
+      ffn(L, l, n);
+    }
+  }
+
+  // q/k/v, their biases, norms and RoPE, the K/V store and grouped-query attention of one layer: att_ = attention
+  // output [n, attn_out_dim].
+  void gqa_attention(const LayerWeights& L, const Batch& b, int l, int n, int n_groups) {
+    const int half = R_.rope.n_dims() / 2;
+    {
       if (n == 1 && kFuse) {
         fused_matvec({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xn_.data());
       } else {
@@ -282,14 +307,22 @@ class CpuBackend final : public Backend {
       a.out = att_.data();
       attention(a, ascratch_, pool_.get(), o_.n_threads);
       prof_.lap(kAttn);
-      linear(L.wo, att_.data(), n, tmp_.data());
-      add(x_.data(), tmp_.data(), size_t(n) * E);
-      prof_.lap(kWo);
+    }
+  }
 
+  // The feed-forward block of layer l (x_ += FFN(rmsnorm(x_))): dense SwiGLU or the mixture of experts.
+  void ffn(const LayerWeights& L, int l, int n) {
+    const int E = R_.n_embd;
+    {
       rows(n, [&](int i) {
         rmsnorm(x_.data() + size_t(i) * E, w32(L.ffn_norm), xn_.data() + size_t(i) * E, E, R_.rms_eps);
       });
       prof_.lap(kNorm);
+      if (R_.ffn[size_t(l)] == FfnKind::Moe) {
+        moe_ffn(L, R_, xn_.data(), n, x_.data(), moe_, pool_.get());
+        prof_.lap(kDown);
+        return;
+      }
       if (n == 1 && kFuse) {
         fused_matvec({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data());
       } else {
@@ -330,6 +363,8 @@ class CpuBackend final : public Backend {
   BackendOptions o_;
   std::unique_ptr<ThreadPool> pool_;
   AttentionScratch ascratch_;
+  MoeScratch moe_;  // the mixture-of-experts blocks' routing and expert products
+  MlaScratch mla_;  // latent attention (deepseek2)
   Profile prof_;
   // Scratch, B = n_batch rows:
   std::vector<float> x_;     // [B, n_embd] residual stream

@@ -216,4 +216,176 @@ void matmul(DType t, const void* W, int64_t rows, int64_t cols, const float* X, 
 
 const char* kernel_isa_name() { return kern::isa_name(kern::active_isa()); }
 
+// ------------------------------------------------------------------------------------------------ grouped
+
+namespace {
+
+// Grow-only arrays of the calling thread (the per-call bookkeeping of matmul_grouped).
+template <class T>
+struct GrowVec {
+  std::unique_ptr<T[]> p;
+  size_t cap = 0;
+  T* get(size_t n) {
+    if (n > cap) {
+      p.reset(new T[n]);
+      cap = n;
+    }
+    return p.get();
+  }
+};
+
+struct JobPlan {
+  kern::GemmFn gemm;
+  const uint8_t* A;   // prepared input rows
+  size_t a_stride;
+  size_t w_stride;    // bytes per weight row
+  int64_t chunk;      // rows per item
+  int64_t items;
+  int share;          // index of the job whose prepared input this one uses (itself when it prepares)
+  kern::PrepFn prep;
+  q::ActFormat act;
+  size_t prep_off;    // offset of its prepared rows in the scratch (when it prepares)
+};
+
+struct GroupedScratch {
+  kern::Scratch prep;    // prepared input rows of every job
+  GrowVec<JobPlan> plans;
+  GrowVec<int> order;    // jobs by decreasing item cost
+  GrowVec<int64_t> first_item;
+};
+thread_local GroupedScratch t_grouped;
+
+}  // namespace
+
+void matmul_grouped(const GemmJob* jobs, int n_jobs, ThreadPool* pool) {
+  if (n_jobs <= 0) return;
+  GroupedScratch& S = t_grouped;
+  JobPlan* plan = S.plans.get(size_t(n_jobs));
+  const int threads = pool ? pool->size() : 1;
+  // 1. Kernels and input sharing.
+  size_t prep_bytes = 0;
+  double total_cost = 0;
+  for (int j = 0; j < n_jobs; ++j) {
+    const GemmJob& J = jobs[j];
+    JobPlan& P = plan[j];
+    P = JobPlan{};
+    P.share = j;
+    if (J.n <= 0 || J.rows <= 0) continue;
+    CJ_ASSERT(J.cols % dtype_traits(J.type).block_elems == 0);
+    kern::TypeKernels k;
+    if (!kern::get_kernels(J.type, kern::active_isa(), &k) && !kern::get_kernels(J.type, kern::Isa::Scalar, &k))
+      CJ_ASSERT(false && "no kernels for type");
+    if (J.n < 4 && k.gemv && kern::use_gemv()) {
+      k.prep = k.prep_vec;
+      k.gemm = k.gemv;
+    }
+    P.gemm = k.gemm;
+    P.prep = k.prep;
+    P.act = k.act;
+    P.w_stride = row_bytes(J.type, J.cols);
+    for (int i = 0; i < j; ++i) {
+      const GemmJob& I = jobs[i];
+      if (plan[i].share == i && I.n == J.n && I.X == J.X && I.ldx == J.ldx && I.idx == J.idx && I.cols == J.cols &&
+          plan[i].prep == P.prep && plan[i].act == P.act && plan[i].gemm != nullptr) {
+        P.share = i;
+        break;
+      }
+    }
+    if (P.share == j) {
+      if (!P.prep && !J.idx) {  // f32 input used in place
+        P.a_stride = J.ldx * 4;
+      } else {
+        P.a_stride = P.prep ? q::act_row_bytes(P.act, J.cols) : (size_t(J.cols) * 4 + 63) / 64 * 64;
+        P.prep_off = prep_bytes;
+        prep_bytes += P.a_stride * size_t(J.n);
+      }
+    }
+    total_cost += double(J.rows) * double(P.w_stride) * (1.0 + double(J.n) / 4);
+  }
+  uint8_t* prep = S.prep.get(std::max<size_t>(prep_bytes, 64));
+  // 2. Prepare every distinct input (rows across the pool when there are many).
+  int64_t prep_rows = 0;
+  for (int j = 0; j < n_jobs; ++j) {
+    JobPlan& P = plan[j];
+    if (P.share != j || !P.gemm) continue;
+    if (!P.prep && !jobs[j].idx) {
+      P.A = reinterpret_cast<const uint8_t*>(jobs[j].X);
+    } else {
+      P.A = prep + P.prep_off;
+      prep_rows += jobs[j].n;
+    }
+  }
+  auto prep_row = [&](int j, int64_t i) {
+    const GemmJob& J = jobs[j];
+    const JobPlan& P = plan[j];
+    const float* x = J.X + size_t(J.idx ? J.idx[i] : i) * J.ldx;
+    uint8_t* dst = const_cast<uint8_t*>(P.A) + size_t(i) * P.a_stride;
+    if (P.prep) P.prep(x, dst, J.cols);
+    else std::memcpy(dst, x, size_t(J.cols) * 4);
+  };
+  if (prep_rows > 0) {
+    if (pool && prep_rows > kern::kInlinePrepRows) {
+      // Row r of the concatenation of the prepared inputs; tasks of 8 rows.
+      const int64_t per = 8;
+      const int tasks = int((prep_rows + per - 1) / per);
+      pool->parallel_for(tasks, [&](int t) {
+        int64_t r0 = t * per, r1 = std::min(prep_rows, r0 + per), base = 0;
+        for (int j = 0; j < n_jobs && r0 < r1; ++j) {
+          const JobPlan& P = plan[j];
+          if (P.share != j || !P.gemm || P.A == reinterpret_cast<const uint8_t*>(jobs[j].X)) continue;
+          const int64_t n = jobs[j].n;
+          for (int64_t r = std::max(r0, base); r < std::min(r1, base + n); ++r) prep_row(j, r - base);
+          base += n;
+        }
+      });
+    } else {
+      for (int j = 0; j < n_jobs; ++j) {
+        const JobPlan& P = plan[j];
+        if (P.share != j || !P.gemm || P.A == reinterpret_cast<const uint8_t*>(jobs[j].X)) continue;
+        for (int64_t i = 0; i < jobs[j].n; ++i) prep_row(j, i);
+      }
+    }
+  }
+  // 3. Items: each job's rows in chunks (multiples of 16) of about total / (8 threads) cost; jobs of the largest
+  // per-row cost first, so that the dynamic hand-out ends with the small items.
+  const double target = std::max(1.0, total_cost / (8.0 * threads));
+  int* order = S.order.get(size_t(n_jobs));
+  int n_active = 0;
+  for (int j = 0; j < n_jobs; ++j) {
+    JobPlan& P = plan[j];
+    if (!P.gemm) continue;
+    const GemmJob& J = jobs[j];
+    if (P.share != j) {
+      P.A = plan[P.share].A;
+      P.a_stride = plan[P.share].a_stride;
+    }
+    const double row_cost = double(P.w_stride) * (1.0 + double(J.n) / 4);
+    int64_t chunk = int64_t(target / row_cost);
+    chunk = threads == 1 ? J.rows : std::clamp<int64_t>((chunk + 15) / 16 * 16, 16, std::max<int64_t>(16, J.rows));
+    P.chunk = chunk;
+    P.items = (J.rows + chunk - 1) / chunk;
+    order[n_active++] = j;
+  }
+  auto item_cost = [&](int j) { return double(plan[j].chunk) * double(plan[j].w_stride) * (1.0 + double(jobs[j].n) / 4); };
+  for (int a = 1; a < n_active; ++a)  // insertion sort, few jobs
+    for (int b = a; b > 0 && item_cost(order[b]) > item_cost(order[b - 1]); --b) std::swap(order[b], order[b - 1]);
+  int64_t* first = S.first_item.get(size_t(n_active) + 1);
+  first[0] = 0;
+  for (int a = 0; a < n_active; ++a) first[a + 1] = first[a] + plan[order[a]].items;
+  const int64_t n_items = first[n_active];
+  auto run_item = [&](int64_t it) {
+    const int a = int(std::upper_bound(first, first + n_active + 1, it) - first) - 1;
+    const int j = order[a];
+    const GemmJob& J = jobs[j];
+    const JobPlan& P = plan[j];
+    const int64_t r0 = (it - first[a]) * P.chunk, r1 = std::min(J.rows, r0 + P.chunk);
+    P.gemm(J.W, P.w_stride, r0, r1, J.cols, P.A, P.a_stride, J.n, J.Y, int64_t(J.ldy));
+  };
+  if (pool && n_items > 1) {
+    pool->parallel_for(int(n_items), [&](int it) { run_item(it); });
+  } else {
+    for (int64_t it = 0; it < n_items; ++it) run_item(it);
+  }
+}
+
 }  // namespace cj

@@ -155,7 +155,7 @@ Status KVCache::init(const ModelConfig& c, const KVCacheOptions& o, KVPool* shar
 }
 
 size_t KVCache::bytes_read_per_token(int n) const {
-  return size_t(n) * L_.n_layers * L_.n_kv_heads * (L_.k_row_bytes + L_.v_row_bytes);
+  return size_t(n) * L_.token_bytes();
 }
 
 void KVCache::set_hot(int layer, int b, bool hot) {
@@ -217,8 +217,9 @@ void KVCache::store(int layer, int pos, const float* k, const float* v) {
   uint8_t* base = pool_->host(page(layer, b));
   for (int h = 0; h < L_.n_kv_heads; ++h) {
     kv_encode_row(L_.type, k + size_t(h) * L_.head_dim, L_.head_dim, base + L_.k_offset(h) + size_t(t) * L_.k_row_bytes);
-    kv_encode_row(L_.type, v + size_t(h) * L_.head_dim_v, L_.head_dim_v,
-                  base + L_.v_offset(h) + size_t(t) * L_.v_row_bytes);
+    if (!L_.v_in_k)
+      kv_encode_row(L_.type, v + size_t(h) * L_.head_dim_v, L_.head_dim_v,
+                    base + L_.v_offset(h) + size_t(t) * L_.v_row_bytes);
   }
 }
 

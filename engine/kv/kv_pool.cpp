@@ -40,6 +40,8 @@ Result<KVLayout> KVLayout::make(const ModelConfig& c, KVType type) {
   if (c.n_layers > kMaxLayers) return make_error("KV cache: more than 512 layers");
   if (c.n_layers <= 0 || c.n_kv_heads <= 0 || c.head_dim <= 0 || c.head_dim_v <= 0)
     return make_error("KV cache: the model shape is empty");
+  if (c.kv_v_in_k && (c.n_kv_heads != 1 || c.head_dim_v > c.head_dim))
+    return make_error("KV cache: a latent cache has one head whose value is a prefix of its key");
   if (type == KVType::Q8_0 && (c.head_dim % kQ8Block || c.head_dim_v % kQ8Block))
     return make_error("KV cache: q8_0 needs head sizes that are multiples of 32 (this model: " +
                       std::to_string(c.head_dim) + "/" + std::to_string(c.head_dim_v) + "); use --kv-type f16");
@@ -49,8 +51,9 @@ Result<KVLayout> KVLayout::make(const ModelConfig& c, KVType type) {
   L.n_kv_heads = c.n_kv_heads;
   L.head_dim = c.head_dim;
   L.head_dim_v = c.head_dim_v;
+  L.v_in_k = c.kv_v_in_k;
   L.k_row_bytes = kv_row_bytes(type, c.head_dim);
-  L.v_row_bytes = kv_row_bytes(type, c.head_dim_v);
+  L.v_row_bytes = L.v_in_k ? 0 : kv_row_bytes(type, c.head_dim_v);
   L.k_head_bytes = L.k_row_bytes * kBlockTokens;
   L.v_head_bytes = L.v_row_bytes * kBlockTokens;
   L.page_bytes = (size_t(c.n_kv_heads) * (L.k_head_bytes + L.v_head_bytes) + 63) / 64 * 64;

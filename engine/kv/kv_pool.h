@@ -35,16 +35,20 @@ const char* kv_type_name(KVType t);
 bool kv_type_from_name(const std::string& s, KVType* out);
 
 
-// Byte sizes of one page for a model shape and a storage type.
+// Byte sizes of one page for a model shape and a storage type. The geometry follows the model's attention: n_kv_heads
+// heads of K (head_dim) and V (head_dim_v); with v_in_k (multi-head latent attention) one latent row per token of
+// kv_lora_rank + rope dimensions and no V section (the value is the first head_dim_v values of the row).
 struct KVLayout {
   static constexpr int kBlockTokens = 256;
   static constexpr int kQ8Block = 32;
   static constexpr int kMaxLayers = 512;  // Q8_0: one f16 scale per 32 values
   KVType type = KVType::F16;
   int n_layers = 0, n_kv_heads = 0, head_dim = 0, head_dim_v = 0;
-  size_t k_row_bytes = 0, v_row_bytes = 0;    // one token of one head
+  bool v_in_k = false;                        // no V stored: V is a prefix of each K row
+  size_t k_row_bytes = 0, v_row_bytes = 0;    // one token of one head (v_row_bytes 0 with v_in_k)
   size_t k_head_bytes = 0, v_head_bytes = 0;  // kBlockTokens rows of one head
   size_t page_bytes = 0;                      // K of all heads, then V of all heads, rounded to 64
+  size_t token_bytes() const { return size_t(n_layers) * n_kv_heads * (k_row_bytes + v_row_bytes); }  // all layers
   static Result<KVLayout> make(const ModelConfig& c, KVType type);
   size_t k_offset(int h) const { return size_t(h) * k_head_bytes; }
   size_t v_offset(int h) const { return size_t(n_kv_heads) * k_head_bytes + size_t(h) * v_head_bytes; }
@@ -95,6 +99,8 @@ class KVPool {
   void ref(int p);
   void unref(int p);
   int refs(int p) const { return pages_[p].refs; }
+  // The slot of page p in its tier (a device backend addresses its own arena by slot).
+  int slot_of(int p) const { return pages_[p].slot; }
   bool cached(int p) const { return pages_[p].key_slot >= 0; }
   KVTier tier(int p) const { return pages_[p].tier < 0 ? KVTier::None : tiers_[size_t(pages_[p].tier)]->kind(); }
   // Hot pages (sinks, recent window) are never demoted; counted, so several sequences may mark one page.

@@ -28,6 +28,19 @@ struct MakeModelSpec {
   int rope_orig_ctx = 0;
   bool rope_freqs = false;   // write rope_freqs.weight (Llama 3.1-style per-pair angle divisors, random in [1, 8])
   const VocabSpec* vocab = nullptr;  // optional tokenizer to embed
+  // Mixture of experts (qwen3moe): n_expert SwiGLU experts of width n_ff_exp, n_expert_used active per token; the
+  // first n_dense_lead blocks keep the dense SwiGLU of width n_ff.
+  int n_expert = 8, n_expert_used = 2, n_ff_exp = 0;  // n_ff_exp 0: n_ff
+  int n_dense_lead = 0;
+  // deepseek2: multi-head latent attention (q through a low-rank q_lora, or directly with q_lora_rank 0; a cached latent of kv_lora values and one
+  // RoPE key of qk_rope values; per-head keys of qk_nope + qk_rope, values of v_head, attn_k_b / attn_v_b written
+  // split as newer converters do), n_expert_shared shared experts, expert weights scale/normalisation, the gating
+  // function (sigmoid also writes the selection bias exp_probs_b).
+  int q_lora_rank = 64, kv_lora_rank = 32, qk_nope = 16, qk_rope = 8, v_head = 16;
+  int n_expert_shared = 1;
+  float expert_weights_scale = 1;
+  bool expert_weights_norm = false;
+  bool sigmoid_gating = false;
 };
 
 // Writes the model. k-quant types need rows that are multiples of 256 elements: a matrix whose row length is

@@ -13,16 +13,45 @@
 //              x += a Wo
 //              h = rmsnorm(x) * ffn_norm; x += (silu(h Wgate) * (h Wup)) Wdown   (ffn == SwiGLU)
 //   logits = rmsnorm(x) * output_norm  (output matrix, or token_embd when tied_output)
-// New kinds (a mixture-of-experts feed-forward, windowed attention) extend the enums below; backends that do not
-// run a kind refuse the model when they are made.
+//
+// attn == Mla (deepseek2) replaces q/k/v and the attention (H heads, Dq = qk_nope + qk_rope, R = kv_lora_rank):
+//              q = h Wq  or  rmsnorm(h Wq_a) * q_a_norm Wq_b                          [H, Dq]
+//              [c, k_pe] = h Wkv_a;  c = rmsnorm(c) * kv_a_norm;  k_pe = rope(k_pe)  [R], [qk_rope]
+//              row [c, k_pe] stored through the KV slot (ONE row of R + qk_rope per token and layer)
+//              per head: q_abs = [Wk_b[h] q_nope, rope(q_pe)]                          [R + qk_rope]  (absorbed)
+//              o_lat = softmax(q_abs . rows * attn_scale) rows[:, :R]  (MQA over the latent rows)   [R]
+//              a[h] = Wv_b[h] o_lat                                                   [v_head]
+// ffn[l] == Moe (qwen3moe, deepseek2 after its leading dense blocks) replaces the SwiGLU:
+//              p = gating(h Wrouter); top n_used of p (+ probs_bias, within the best expert groups) -> e_j, w_j
+//              w_j = p[e_j] (/ sum when moe.norm_weights) * moe.weights_scale
+//              x += sum_j w_j SwiGLU_e_j(h)  (+ SwiGLU_shared(h) when moe.n_ff_shared > 0)
+// Backends that do not run a kind refuse the model when they are made.
 #pragma once
 #include "engine/model/model.h"
 #include "engine/model/rope.h"
 
+#include <vector>
+
 namespace cj {
 
-enum class RopeKind { Normal, NeoX };  // interleaved pairs (llama GGUF) / halves (qwen)
-enum class FfnKind { SwiGLU };         // issue 24 adds the mixture of experts
+enum class RopeKind { Normal, NeoX };  // interleaved pairs (llama GGUF, deepseek2) / halves (qwen)
+enum class AttnKind { Gqa, Mla };      // grouped-query attention over K/V heads / latent attention (deepseek2)
+enum class FfnKind { SwiGLU, Moe };    // dense SwiGLU / mixture of SwiGLU experts
+
+struct MoeRecipe {
+  int n_expert = 0, n_used = 0, n_ff_exp = 0;
+  int n_ff_shared = 0;                // width of the shared experts' SwiGLU (0: none)
+  int n_group = 0, n_group_used = 0;  // group-limited selection when n_group > 1
+  ExpertGating gating = ExpertGating::Softmax;
+  bool norm_weights = false;
+  float weights_scale = 1;
+};
+
+struct MlaRecipe {
+  int q_lora_rank = 0, kv_lora_rank = 0, qk_nope = 0, qk_rope = 0, v_head = 0;
+  int dq() const { return qk_nope + qk_rope; }   // per-head query size before absorption
+  int row() const { return kv_lora_rank + qk_rope; }  // cached values per token and layer
+};
 
 struct Recipe {
   Arch arch = Arch::Llama;
@@ -34,16 +63,21 @@ struct Recipe {
   bool qk_norm = false;                                  // per-head RMSNorm of q and k before RoPE (qwen3)
   RopeKind rope_kind = RopeKind::Normal;
   Rope rope;               // cos/sin tables (frequencies, YaRN ramp and magnitude, rope_freqs factors) for any position
-  float attn_scale = 1;    // 1 / sqrt(head_dim)
+  float attn_scale = 1;    // 1 / sqrt(head_dim); MLA: mscale^2 / sqrt(qk_nope + qk_rope) (YaRN's attention factor)
+  AttnKind attn = AttnKind::Gqa;
+  MlaRecipe mla;
   // Feed-forward and output.
-  FfnKind ffn = FfnKind::SwiGLU;
+  std::vector<FfnKind> ffn;  // [n_layers]
+  MoeRecipe moe;
   bool tied_output = false;  // the logits use token_embd (Model::output already points there)
+  bool any_moe() const { return moe.n_expert > 0; }
 
   int q_dim() const { return n_heads * head_dim; }
   int kv_dim() const { return n_kv_heads * head_dim; }
   int v_dim() const { return n_kv_heads * head_dim_v; }
   int attn_out_dim() const { return n_heads * head_dim_v; }
   int group() const { return n_heads / n_kv_heads; }  // query heads per KV head
+  int attn_proj_dim() const { return attn == AttnKind::Mla ? n_heads * mla.v_head : attn_out_dim(); }  // wo input
 };
 
 // The recipe of a loaded model (its weights decide the optional parts: a bias that is absent is not added).

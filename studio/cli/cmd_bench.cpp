@@ -14,6 +14,9 @@
 
 #include "engine/engine.h"
 #include "engine/cpu/membw.h"
+#ifdef CHANGJUAN_HAVE_CUDA
+#include "engine/cuda/kernels.h"
+#endif
 #include "engine/cpu/thread_pool.h"
 #include "studio/cli/command.h"
 #include "studio/cli/kv_options.h"
@@ -122,7 +125,17 @@ int run_bench(const Args& a) {
       // Bytes one decode step reads: the weights once, every sequence's KV.
       const double bytes = double(m.weight_bytes_per_token()) + double(kv_bytes_sum) / double(*n_gen);
       std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the backend's workers stop spinning
-      bws.push_back(measure_read_bandwidth_gbs(bw_pool.get()));
+      if (eo.backend == "cuda") {
+        // On the GPU the limit is the device's memory: a read kernel over 2 GiB, timed with events.
+#ifdef CHANGJUAN_HAVE_CUDA
+        std::string why;
+        const double gbs = cuda::device_read_bandwidth_gbs(size_t(2) << 30, 5, &why);
+        if (gbs <= 0) return fail("measuring the device bandwidth failed: " + why);
+        bws.push_back(gbs);
+#endif
+      } else {
+        bws.push_back(measure_read_bandwidth_gbs(bw_pool.get()));
+      }
       utils.push_back(bytes * dec.back() / 1e9 / bws.back());
     }
   }

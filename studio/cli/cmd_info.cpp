@@ -16,6 +16,9 @@ int run_info(const Args& a) {
   std::printf("changjuan %s\nSQLite %s, ICU %s, %d hardware threads\n", j["version"].get<std::string>().c_str(),
               j["sqlite"].get<std::string>().c_str(), j["icu"].get<std::string>().c_str(),
               j["hardware_threads"].get<int>());
+  std::string runs;
+  for (const auto& b : j["backends"]) runs += (runs.empty() ? "" : ", ") + b.get<std::string>();
+  std::printf("backends that run here: %s\n", runs.c_str());
   if (!j["cuda_compiled"].get<bool>()) {
     std::printf("CUDA backend: not compiled (nvcc was not found at build time)\n");
   } else if (j["cuda_devices"].empty()) {

@@ -9,7 +9,7 @@ namespace {
 
 int run_make_model(const Args& a) {
   MakeModelSpec s;
-  if (!arch_from_name(*a.get("arch"), &s.arch)) return fail("--arch must be llama, qwen2 or qwen3");
+  if (!arch_from_name(*a.get("arch"), &s.arch)) return fail("--arch must be llama, qwen2, qwen3, qwen3moe or deepseek2");
   auto geti = [&](const char* name, int def, int* out) -> bool {
     auto v = a.get_int(name, def);
     if (!v.ok()) {
@@ -26,7 +26,11 @@ int run_make_model(const Args& a) {
   if (!geti("layers", 2, &s.n_layers) || !geti("embd", 64, &s.n_embd) || !geti("heads", 4, &s.n_heads) ||
       !geti("kv-heads", -1 + 1, &s.n_kv_heads) || !geti("ff", 0, &s.n_ff) || !geti("head-dim", 0, &s.head_dim) ||
       !geti("vocab", 0, &s.n_vocab) || !geti("ctx-train", 32768, &s.n_ctx_train) ||
-      !geti("rope-orig-ctx", 0, &s.rope_orig_ctx))
+      !geti("rope-orig-ctx", 0, &s.rope_orig_ctx) || !geti("experts", 8, &s.n_expert) ||
+      !geti("experts-used", 2, &s.n_expert_used) || !geti("expert-ff", 0, &s.n_ff_exp) ||
+      !geti("dense-lead", 0, &s.n_dense_lead) || !geti("q-lora", 64, &s.q_lora_rank) ||
+      !geti("kv-lora", 32, &s.kv_lora_rank) || !geti("qk-nope", 16, &s.qk_nope) || !geti("qk-rope", 8, &s.qk_rope) ||
+      !geti("v-head", 16, &s.v_head) || !geti("shared-experts", 1, &s.n_expert_shared))
     return 1;
   if (s.n_kv_heads == 0) s.n_kv_heads = s.n_heads;
   if (s.n_ff == 0) s.n_ff = 4 * s.n_embd;
@@ -35,6 +39,11 @@ int run_make_model(const Args& a) {
   s.seed = uint64_t(*seed);
   if (!dtype_from_name(a.get_or("type", "f32"), &s.type)) return fail("unknown --type " + a.get_or("type", ""));
   s.tied = !a.has("untied");
+  auto es = a.get_double("expert-scale", 1.0);
+  if (!es.ok()) return fail(es.error());
+  s.expert_weights_scale = float(*es);
+  s.expert_weights_norm = a.has("expert-norm");
+  s.sigmoid_gating = a.has("sigmoid");
   if (s.arch == Arch::Llama) s.freq_base = 10000.0f;
   auto fb = a.get_double("rope-base", s.freq_base);
   if (!fb.ok()) return fail(fb.error());
@@ -60,7 +69,7 @@ int run_make_model(const Args& a) {
 
 Registrar reg({.name = "make-model",
                .summary = "write a random-weight GGUF model of a chosen shape and type (for tests and benchmarks)",
-               .options = {{"arch", "A", "qwen2, qwen3 or llama", true},
+               .options = {{"arch", "A", "qwen2, qwen3, qwen3moe, deepseek2 or llama", true},
                            {"layers", "N", "transformer blocks (default 2)"},
                            {"embd", "N", "embedding width (default 64)"},
                            {"heads", "N", "query heads (default 4)"},
@@ -76,6 +85,19 @@ Registrar reg({.name = "make-model",
                            {"rope-scaling", "S", "yarn or linear"},
                            {"rope-factor", "X", "rope.scaling.factor"},
                            {"rope-orig-ctx", "N", "rope.scaling.original_context_length"},
+                           {"experts", "N", "qwen3moe/deepseek2: experts per block (default 8)"},
+                           {"experts-used", "N", "MoE: experts active per token (default 2)"},
+                           {"expert-ff", "N", "MoE: width of one expert (default: ff)"},
+                           {"dense-lead", "N", "MoE: leading blocks with a dense feed-forward (default 0)"},
+                           {"q-lora", "N", "deepseek2: q_lora_rank (default 64)"},
+                           {"kv-lora", "N", "deepseek2: kv_lora_rank, the cached latent (default 32)"},
+                           {"qk-nope", "N", "deepseek2: per-head key part without RoPE (default 16)"},
+                           {"qk-rope", "N", "deepseek2: per-head RoPE part (default 8)"},
+                           {"v-head", "N", "deepseek2: per-head value size (default 16)"},
+                           {"shared-experts", "N", "deepseek2: shared experts (default 1)"},
+                           {"expert-scale", "X", "deepseek2: expert_weights_scale (default 1)"},
+                           {"expert-norm", "", "deepseek2: renormalise the top-k weights"},
+                           {"sigmoid", "", "deepseek2: sigmoid gating with a selection bias (default softmax)"},
                            {"seed", "S", "random seed (default 1)"},
                            {"out", "M.gguf", "output file", true}},
                .run = run_make_model});

@@ -101,6 +101,7 @@ Registrar reg({.name = "serve",
                             "let web pages of these origins use the API (e.g. http://localhost:5173; comma-separated); "
                             "other browser pages are refused"},
                            {"name", "ID", "model id clients use (default: the file name)"},
+                           {"backend", "B", "cpu|cuda: where the model runs (default cpu)"},
                            {"threads", "T", "threads (default 2)"},
                            {"ctx", "N", "context size in tokens of each request (default 4096)"},
                            {"parallel", "N", "requests decoded together in one batch (default 4; more wait)"},

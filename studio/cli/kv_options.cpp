@@ -11,7 +11,9 @@ std::vector<OptSpec> kv_option_specs() {
           {"kv-host-mb", "MB", "same as --host-kv-mb"},
           {"kv-dir", "D", "spill KV blocks beyond the host budget to a file in folder D"},
           {"kv-disk", "F", "spill KV blocks beyond the host budget to file F"},
-          {"device-kv-mb", "MB", "GPU KV budget (the CUDA backend's tier; not on the CPU path)"}};
+          {"backend", "B", "cpu|cuda: where the model runs (default cpu)"},
+          {"device-kv-mb", "MB", "GPU KV budget of --backend cuda (default: the context, or what fits)"},
+          {"gpu-layers", "N", "layers on the GPU with --backend cuda (default: all that fit)"}};
 }
 
 std::vector<OptSpec> with_kv_options(std::vector<OptSpec> base) {
@@ -30,9 +32,17 @@ Status apply_kv_options(const Args& a, EngineOptions* bo) {
   bo->kv_host_bytes = size_t(*host_mb) << 20;
   auto device_mb = a.get_int("device-kv-mb", 0);
   if (!device_mb.ok()) return make_error(device_mb.error());
-  if (*device_mb != 0)
-    return make_error("--device-kv-mb sets the GPU tier of the CUDA backend; this command runs on the CPU (use "
-                      "--host-kv-mb and --kv-dir)");
+  if (*device_mb < 0) return make_error("--device-kv-mb must be positive");
+  bo->device_kv_bytes = size_t(*device_mb) << 20;
+  auto gpu_layers = a.get_int("gpu-layers", -1);
+  if (!gpu_layers.ok()) return make_error(gpu_layers.error());
+  if (*gpu_layers < -1) return make_error("--gpu-layers must be 0 or more (or -1 for all that fit)");
+  bo->gpu_layers = int(*gpu_layers);
+  bo->backend = a.get_or("backend", "cpu");
+  if (bo->backend != "cpu" && bo->backend != "cuda") return make_error("--backend must be cpu or cuda");
+  if (bo->backend == "cpu" && (bo->device_kv_bytes || bo->gpu_layers > 0))
+    return make_error("--device-kv-mb and --gpu-layers set the GPU side of the CUDA backend (--backend cuda); this "
+                      "command runs on the CPU (use --host-kv-mb and --kv-dir)");
   if (a.has("kv-dir") && a.has("kv-disk")) return make_error("give --kv-dir or --kv-disk, not both");
   if (a.has("kv-dir")) {
     const std::filesystem::path dir(*a.get("kv-dir"));

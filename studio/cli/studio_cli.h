@@ -29,6 +29,7 @@ inline std::vector<OptSpec> engine_options() {
           {"remote", "URL", "OpenAI-compatible server instead of --model (vLLM, SGLang, llama-server, serve)"},
           {"remote-model", "NAME", "the server's model id (default: the first in its /v1/models)"},
           {"api-key-env", "VAR", "send the API key in environment variable VAR (remote)"},
+          {"backend", "B", "cpu|cuda: where the local model runs (default cpu)"},
           {"threads", "T", "threads (default 2)"},
           {"ctx", "N", "context size in tokens (default 4096; remote: the server's window)"},
           {"temp", "T", "temperature (default 0.8; 0 = greedy)"},
@@ -56,6 +57,7 @@ inline Result<studio::EngineSettings> engine_settings(const Args& a, int default
   auto parallel = a.get_int("parallel", 1);  // commands that offer --parallel (draft)
   if (!parallel.ok()) return make_error(parallel.error());
   s.parallel = int(*parallel);
+  s.backend = a.get_or("backend", "cpu");
   CJ_TRY(studio::validate(s));
   return s;
 }

@@ -115,6 +115,63 @@ TEST(KvPaged, PrefixCacheAndCopyOnWriteEqualAFreshRun) {
   EXPECT_EQ((*be)->reuse_prefix(x512.data(), 512), 511);
 }
 
+// Latent attention (deepseek2) stores one row of kv_lora + rope values per token and layer in the same pool: disk
+// placement and the prefix cache work on it as on any model.
+TEST(KvPaged, LatentCacheTiersAndPrefixReuse) {
+  MakeModelSpec s;
+  s.arch = Arch::Deepseek2;
+  s.n_layers = 2;
+  s.n_dense_lead = 1;
+  s.n_embd = 64;
+  s.n_heads = 2;
+  s.n_ff = 64;
+  s.n_vocab = 256;
+  s.n_expert = 4;
+  s.n_expert_used = 2;
+  s.n_ff_exp = 32;
+  s.q_lora_rank = 32;
+  s.kv_lora_rank = 32;
+  s.qk_nope = 16;
+  s.qk_rope = 8;
+  s.v_head = 16;
+  auto m = Model::load(make_tiny("kv_latent", s));
+  ASSERT_TRUE(m.ok()) << m.error();
+  const auto toks = some_tokens(3100, 256, 8);
+  EngineOptions o;
+  o.n_ctx = 4096;
+  o.n_threads = 2;
+  auto host = open_sequence(**m, o);
+  ASSERT_TRUE(host.ok());
+  const size_t page = (*host)->kv_cache().layout().page_bytes;
+  EXPECT_EQ(page, size_t(256) * (32 + 8) * 2);  // f16 rows of kv_lora + rope, no V section
+  o.kv_host_bytes = 12 * page + page / 2;  // 6 blocks of both layers: the middle of 13 spill to disk
+  o.kv_disk = temp_path("kv_latent.spill");
+  auto tiered = open_sequence(**m, o);
+  ASSERT_TRUE(tiered.ok()) << tiered.error();
+  std::vector<TokenId> head(toks.begin(), toks.begin() + 3050), tail(toks.begin() + 3050, toks.end());
+  auto a = run(**host, head, 128), b = run(**tiered, head, 128);
+  auto a2 = run(**host, tail, 1), b2 = run(**tiered, tail, 1);
+  EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4));
+  EXPECT_EQ(0, std::memcmp(a2.data(), b2.data(), a2.size() * 4));
+  EXPECT_GT((*tiered)->kv_cache().pool().stats().disk_reads, 0u);
+  // Prefix cache: 512 of 600 shared tokens come back; the rest equals a fresh run.
+  EngineOptions p;
+  p.n_ctx = 1024;
+  auto be = open_sequence(**m, p);
+  ASSERT_TRUE(be.ok());
+  std::vector<TokenId> x(toks.begin(), toks.begin() + 600);
+  run(**be, x, 256);
+  const auto z = some_tokens(300, 256, 10);  // another text: x's full blocks stay in the prefix cache
+  EXPECT_EQ((*be)->reuse_prefix(z.data(), int(z.size())), 0);
+  run(**be, z, 256);
+  std::vector<TokenId> y(x.begin(), x.begin() + 550);
+  for (TokenId t : some_tokens(60, 256, 9)) y.push_back(t);
+  EXPECT_EQ((*be)->reuse_prefix(y.data(), int(y.size())), 512);
+  auto warm = run(**be, std::vector<TokenId>(y.begin() + 512, y.end()), 64);
+  auto fresh = run(**open_sequence(**m, p), y, 256);
+  EXPECT_EQ(0, std::memcmp(warm.data(), fresh.data() + 512 * size_t(256), warm.size() * 4));
+}
+
 ModelConfig small_cfg() {
   ModelConfig c;
   c.n_layers = 1;

@@ -1,5 +1,8 @@
 #!/usr/bin/python3
-"""Independent numpy reference of the forward pass for GGUF llama / qwen2 / qwen3 models.
+"""Independent numpy reference of the forward pass for GGUF llama / qwen2 / qwen3 / qwen3moe / deepseek2 models.
+
+deepseek2 runs multi-head latent attention in its plain (non-absorbed) form: per-head keys and values are
+decompressed from the latent, as the paper writes it.
 
 Reads the GGUF file itself (its own small parser; it shares no code with the C++ engine), dequantizes every
 tensor to float64 (f32, f16, bf16, q8_0, q4_0, q4_k, q6_k with the ggml block layouts), and runs the tokens
@@ -166,7 +169,20 @@ class Model:
         self.eps = m.get(a + 'attention.layer_norm_rms_epsilon', 1e-5)
         self.base = m.get(a + 'rope.freq_base', 10000.0)
         self.n_rot = m.get(a + 'rope.dimension_count', self.hd)
-        self.neox = self.arch in ('qwen2', 'qwen3')
+        self.neox = self.arch in ('qwen2', 'qwen3', 'qwen3moe')
+        self.n_expert = m.get(a + 'expert_count', 0)
+        self.n_expert_used = m.get(a + 'expert_used_count', 0)
+        self.mla = self.arch == 'deepseek2'
+        self.softmax_gating = m.get(a + 'expert_gating_func', 1) in (0, 1)
+        self.norm_w = self.arch == 'qwen3moe' or bool(m.get(a + 'expert_weights_norm', False))
+        self.w_scale = m.get(a + 'expert_weights_scale', 1.0) or 1.0
+        if self.mla:
+            self.kv_lora = m[a + 'attention.kv_lora_rank']
+            # Older converters: per-head sizes in key_length / value_length (and one attn_kv_b).
+            self.dq = m.get(a + 'attention.key_length_mla', m[a + 'attention.key_length'])
+            self.dv = m.get(a + 'attention.value_length_mla', m[a + 'attention.value_length'])
+            self.n_rot = m[a + 'rope.dimension_count']
+            self.nope = self.dq - self.n_rot
         self.n_ctx_train = m.get(a + 'context_length', 2048)
         st = m.get(a + 'rope.scaling.type', 'none')
         fac = m.get(a + 'rope.scaling.factor', 0.0)
@@ -221,6 +237,66 @@ class Model:
     def rmsnorm(self, x, w):
         return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + self.eps) * w
 
+    def moe(self, p, h):
+        # qwen3moe: softmax over the router logits, the top k experts by probability, their probabilities
+        # renormalised to sum 1 weigh the experts' SwiGLU outputs.
+        # deepseek2: softmax or sigmoid, selection by probability + exp_probs_b, weights optionally renormalised,
+        # times expert_weights_scale; shared experts added.
+        logits = h @ self.w(p + 'ffn_gate_inp.weight').T
+        if self.softmax_gating:
+            prob = np.exp(logits - logits.max(axis=1, keepdims=True))
+            prob /= prob.sum(axis=1, keepdims=True)
+        else:
+            prob = 1 / (1 + np.exp(-logits))
+        sel = prob + self.w(p + 'exp_probs_b.bias') if self.has(p + 'exp_probs_b.bias') else prob
+        wg, wu, wd = (self.w(p + 'ffn_%s_exps.weight' % k) for k in ('gate', 'up', 'down'))  # [E, out, in]
+        out = np.zeros_like(h)
+        for i in range(h.shape[0]):
+            top = np.argsort(-sel[i], kind='stable')[:self.n_expert_used]
+            wts = prob[i, top]
+            if self.norm_w:
+                wts = wts / wts.sum()
+            wts = wts * self.w_scale
+            for e, wt in zip(top, wts):
+                gt = wg[e] @ h[i]
+                up = wu[e] @ h[i]
+                out[i] += wt * (wd[e] @ (gt / (1 + np.exp(-gt)) * up))
+        if self.has(p + 'ffn_gate_shexp.weight'):
+            gt = h @ self.w(p + 'ffn_gate_shexp.weight').T
+            up = h @ self.w(p + 'ffn_up_shexp.weight').T
+            out += (gt / (1 + np.exp(-gt)) * up) @ self.w(p + 'ffn_down_shexp.weight').T
+        return out
+
+    def mla_attention(self, p, h):
+        n, H = h.shape[0], self.n_heads
+        if self.has(p + 'attn_q_a.weight'):
+            q = self.rmsnorm(h @ self.w(p + 'attn_q_a.weight').T, self.w(p + 'attn_q_a_norm.weight'))
+            q = q @ self.w(p + 'attn_q_b.weight').T
+        else:
+            q = h @ self.w(p + 'attn_q.weight').T
+        q = q.reshape(n, H, self.dq)
+        kva = h @ self.w(p + 'attn_kv_a_mqa.weight').T
+        c = self.rmsnorm(kva[:, :self.kv_lora], self.w(p + 'attn_kv_a_norm.weight'))
+        k_pe = np.stack([self.rope(kva[i:i + 1, self.kv_lora:], i)[0] for i in range(n)])  # [n, rope]
+        q_pe = np.stack([self.rope(q[i, :, self.nope:], i) for i in range(n)])  # [n, H, rope]
+        if self.has(p + 'attn_kv_b.weight'):  # [H * (nope + dv), kv_lora]: per head the key rows, then the value rows
+            kvb = self.w(p + 'attn_kv_b.weight').reshape(H, self.nope + self.dv, self.kv_lora)
+            wkb = kvb[:, :self.nope, :].transpose(0, 2, 1)
+            wvb = kvb[:, self.nope:, :]
+        else:
+            wkb = self.w(p + 'attn_k_b.weight')  # [H, kv_lora, nope]
+            wvb = self.w(p + 'attn_v_b.weight')  # [H, dv, kv_lora]
+        mask = np.triu(np.full((n, n), -np.inf), 1)
+        out = np.zeros((n, H, self.dv))
+        for hh in range(H):
+            k_nope = c @ wkb[hh]  # [n, nope]
+            v = c @ wvb[hh].T     # [n, dv]
+            s = (q[:, hh, :self.nope] @ k_nope.T + q_pe[:, hh, :] @ k_pe.T) / np.sqrt(self.dq) + mask
+            s = np.exp(s - s.max(axis=1, keepdims=True))
+            s /= s.sum(axis=1, keepdims=True)
+            out[:, hh, :] = s @ v
+        return out.reshape(n, -1) @ self.w(p + 'attn_output.weight').T
+
     def forward(self, tokens):
         n = len(tokens)
         emb = self.w('token_embd.weight')
@@ -229,37 +305,47 @@ class Model:
         for l in range(self.n_layers):
             p = 'blk.%d.' % l
             h = self.rmsnorm(x, self.w(p + 'attn_norm.weight'))
-            q = h @ self.w(p + 'attn_q.weight').T
-            k = h @ self.w(p + 'attn_k.weight').T
-            v = h @ self.w(p + 'attn_v.weight').T
-            if self.has(p + 'attn_q.bias'):
-                q += self.w(p + 'attn_q.bias')
-                k += self.w(p + 'attn_k.bias')
-                v += self.w(p + 'attn_v.bias')
-            q = q.reshape(n, self.n_heads, self.hd)
-            k = k.reshape(n, self.n_kv, self.hd)
-            v = v.reshape(n, self.n_kv, self.hdv)
-            if self.has(p + 'attn_q_norm.weight'):
-                q = self.rmsnorm(q, self.w(p + 'attn_q_norm.weight'))
-                k = self.rmsnorm(k, self.w(p + 'attn_k_norm.weight'))
-            q = np.stack([self.rope(q[i], i) for i in range(n)])
-            k = np.stack([self.rope(k[i], i) for i in range(n)])
-            out = np.zeros((n, self.n_heads, self.hdv))
-            mask = np.triu(np.full((n, n), -np.inf), 1)
-            for hh in range(self.n_heads):
-                g = hh // G
-                s = q[:, hh, :] @ k[:, g, :].T / np.sqrt(self.hd) + mask
-                s = np.exp(s - s.max(axis=1, keepdims=True))
-                s /= s.sum(axis=1, keepdims=True)
-                out[:, hh, :] = s @ v[:, g, :]
-            x = x + out.reshape(n, -1) @ self.w(p + 'attn_output.weight').T
+            if self.mla:
+                x = x + self.mla_attention(p, h)
+            else:
+                x = x + self.gqa_attention(p, h)
             h = self.rmsnorm(x, self.w(p + 'ffn_norm.weight'))
+            if self.has(p + 'ffn_gate_inp.weight'):
+                x = x + self.moe(p, h)
+                continue
             gt = h @ self.w(p + 'ffn_gate.weight').T
             up = h @ self.w(p + 'ffn_up.weight').T
             x = x + (gt / (1 + np.exp(-gt)) * up) @ self.w(p + 'ffn_down.weight').T
         x = self.rmsnorm(x, self.w('output_norm.weight'))
         out_w = self.w('output.weight') if self.has('output.weight') else emb
         return x @ out_w.T
+
+    def gqa_attention(self, p, h):
+        n, G = h.shape[0], self.n_heads // self.n_kv
+        q = h @ self.w(p + 'attn_q.weight').T
+        k = h @ self.w(p + 'attn_k.weight').T
+        v = h @ self.w(p + 'attn_v.weight').T
+        if self.has(p + 'attn_q.bias'):
+            q += self.w(p + 'attn_q.bias')
+            k += self.w(p + 'attn_k.bias')
+            v += self.w(p + 'attn_v.bias')
+        q = q.reshape(n, self.n_heads, self.hd)
+        k = k.reshape(n, self.n_kv, self.hd)
+        v = v.reshape(n, self.n_kv, self.hdv)
+        if self.has(p + 'attn_q_norm.weight'):
+            q = self.rmsnorm(q, self.w(p + 'attn_q_norm.weight'))
+            k = self.rmsnorm(k, self.w(p + 'attn_k_norm.weight'))
+        q = np.stack([self.rope(q[i], i) for i in range(n)])
+        k = np.stack([self.rope(k[i], i) for i in range(n)])
+        out = np.zeros((n, self.n_heads, self.hdv))
+        mask = np.triu(np.full((n, n), -np.inf), 1)
+        for hh in range(self.n_heads):
+            g = hh // G
+            s = q[:, hh, :] @ k[:, g, :].T / np.sqrt(self.hd) + mask
+            s = np.exp(s - s.max(axis=1, keepdims=True))
+            s /= s.sum(axis=1, keepdims=True)
+            out[:, hh, :] = s @ v[:, g, :]
+        return out.reshape(n, -1) @ self.w(p + 'attn_output.weight').T
 
 
 def main():

@@ -19,6 +19,8 @@ check "unknown option named" 'printf "%s" "$err" | grep -q -- "--bogus"'
 "$CLI" segment --help | grep -q -- "--lexicon"; check "command help lists options" '[ $? -eq 0 ]'
 "$CLI" info --json | python3 -c 'import json,sys; j=json.load(sys.stdin); assert "cuda_compiled" in j'
 check "info --json is JSON" '[ $? -eq 0 ]'
+"$CLI" info --json | python3 -c 'import json,sys; j=json.load(sys.stdin); b=j["backends"]; assert b[0]=="cpu" and ("cuda" in b)==bool(j.get("cuda_devices")), b'
+check "info --json lists the backends that run here (cuda only with a usable device)" '[ $? -eq 0 ]'
 
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 printf '贾母笑道：“宝玉来了。”\n' > "$tmp/t.txt"; printf '贾母\n宝玉\n' > "$tmp/lex.txt"
