@@ -55,7 +55,8 @@ size_t Sequence::kv_bytes_per_token() const {
 
 Result<std::unique_ptr<Engine>> Engine::create(const Model& m, const EngineOptions& o) {
   if (o.n_threads < 1 || o.n_threads > 256) return make_error("threads must be between 1 and 256");
-  if (o.n_ctx < 1) return make_error("the context size must be positive");
+  if (o.n_ctx < 1 || o.n_ctx > KVCache::kMaxCtx)  // bounded so that block and byte arithmetic cannot overflow
+    return make_error("the context size must be between 1 and " + std::to_string(KVCache::kMaxCtx) + " tokens");
   if (o.n_batch < 1) return make_error("the batch size must be positive");
   if (o.max_sequences < 1 || o.max_sequences > 4096) return make_error("sequences must be between 1 and 4096");
   if (auto rules = parse_placement(o.placement.empty() ? kDefaultPlacement : o.placement); !rules.ok())

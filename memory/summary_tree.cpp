@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <thread>
 #include <tuple>
 
@@ -210,7 +211,7 @@ Result<BuildStats> SummaryTree::build(int64_t book_id, Summarizer& s,
     return tok_ ? int64_t(tok_->encode(t, false).size()) : 0;
   };
 
-  // Level 0 and 1: per chapter, in parallel batches; each batch is committed before the next starts.
+  // Level 0 and 1: per chapter, in parallel batches (progress is reported after each batch).
   struct Job {
     int level;
     size_t chapter;  // index into L.chapters
@@ -268,27 +269,34 @@ Result<BuildStats> SummaryTree::build(int64_t book_id, Summarizer& s,
     have[Key{level, first, last, part}] = std::move(n);
     return {};
   };
+  // Each summary is saved (its own transaction) the moment it is made: an LLM summary takes seconds, and a kill
+  // must not lose the ones already computed. The workers share the connection under save_mu.
+  std::mutex save_mu;
+  std::string first_error;
   const size_t batch = size_t(threads) * 8;
   for (size_t b = 0; b < jobs.size(); b += batch) {
     size_t e = std::min(jobs.size(), b + batch);
     std::atomic<size_t> next{b};
     auto worker = [&] {
-      for (size_t i; (i = next.fetch_add(1)) < e;) run_job(jobs[i]);
+      for (size_t i; (i = next.fetch_add(1)) < e;) {
+        Job& j = jobs[i];
+        run_job(j);
+        std::lock_guard<std::mutex> lk(save_mu);
+        if (j.error.empty()) {
+          const auto& c = L.chapters[j.chapter];
+          if (Status sv = save(j.level, c.ordinal, c.ordinal, j.part, j.text, j.tokens, j.hash); !sv.ok())
+            j.error = sv.error();
+          else
+            ++st.built;
+        }
+        if (!j.error.empty() && first_error.empty()) first_error = j.error;
+      }
     };
     std::vector<std::thread> pool;
     for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
     worker();
     for (auto& t : pool) t.join();
-    auto tx = storage::Transaction::begin(db_);
-    if (!tx.ok()) return Error{tx.error()};
-    for (size_t i = b; i < e; ++i) {
-      const Job& j = jobs[i];
-      const auto& c = L.chapters[j.chapter];
-      if (!j.error.empty()) return make_error(j.error);
-      CJ_TRY(save(j.level, c.ordinal, c.ordinal, j.part, j.text, j.tokens, j.hash));
-      ++st.built;
-    }
-    CJ_TRY(tx->commit());
+    if (!first_error.empty()) return make_error(first_error);
     pr.done = st.built;
     pr.what = range_name(L.numbering, jobs[e - 1].level, L.chapters[jobs[e - 1].chapter].ordinal, 0, jobs[e - 1].part);
     if (progress && !progress(pr)) { st.cancelled = true; return st; }

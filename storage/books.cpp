@@ -1,5 +1,7 @@
 #include "storage/books.h"
 
+#include "storage/transaction.h"
+
 namespace cj::storage {
 namespace {
 constexpr const char* kCols =
@@ -13,6 +15,8 @@ Book row(const Statement& s) {
 }  // namespace
 
 Result<int64_t> Books::create(const Book& b) {
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare(
       "INSERT INTO books(title, author, preamble, source_name, source_hash, encoding, created_at, updated_at)"
       " VALUES (?1, ?2, ?3, nullif(?4, ''), nullif(?5, ''), nullif(?6, ''), ?7, ?7)");
@@ -20,7 +24,9 @@ Result<int64_t> Books::create(const Book& b) {
   st->bind(1, b.title).bind(2, b.author).bind(3, b.preamble).bind(4, b.source_name).bind(5, b.source_hash);
   st->bind(6, b.encoding).bind(7, now_ms());
   if (auto s = st->run(); !s.ok()) return make_error("cannot create book «" + b.title + "»: " + s.error());
-  return db_.last_insert_id();
+  const int64_t id = db_.last_insert_id();
+  CJ_TRY(tx->commit());
+  return id;
 }
 
 Result<Book> Books::get(int64_t id) {
@@ -57,26 +63,33 @@ Result<std::optional<Book>> Books::find_by_source_hash(const std::string& hash) 
 }
 
 Status Books::rename(int64_t id, const std::string& title) {
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare("UPDATE books SET title = ?2, updated_at = ?3 WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
   CJ_TRY(st->bind(1, id).bind(2, title).bind(3, now_ms()).run());
   if (db_.changes() == 0) return make_error("no book with id " + std::to_string(id));
-  return Status::Ok();
+  return tx->commit();
 }
 
 Status Books::remove(int64_t id) {
   CJ_TRY(db_.sync_search_lexicon());  // deleting chapters re-tokenizes them (search_index.h)
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare("DELETE FROM books WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
   if (auto s = st->bind(1, id).run(); !s.ok()) return make_error("cannot delete book " + std::to_string(id) + ": " + s.error());
   if (db_.changes() == 0) return make_error("no book with id " + std::to_string(id));
-  return Status::Ok();
+  return tx->commit();
 }
 
 Status Books::touch(int64_t id) {
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare("UPDATE books SET updated_at = ?2 WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
-  return st->bind(1, id).bind(2, now_ms()).run();
+  CJ_TRY(st->bind(1, id).bind(2, now_ms()).run());
+  return tx->commit();
 }
 
 }  // namespace cj::storage

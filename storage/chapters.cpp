@@ -173,10 +173,13 @@ Result<int64_t> Chapters::save(int64_t chapter_id, const std::string& body, Revi
 Result<int64_t> Chapters::add_revision(int64_t chapter_id, const std::string& body, RevisionSource source,
                                        const std::string& note) {
   if (!utf8::valid(body)) return make_error("cannot store revision: the text is not valid UTF-8");
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return make_error("cannot store revision: " + tx.error());
   auto cur = get(chapter_id);
   if (!cur.ok()) return Error{cur.error()};
   auto rev = insert_revision(chapter_id, cur->title, body, source, note);
   if (!rev.ok()) return make_error("cannot store revision: " + rev.error());
+  if (auto s = tx->commit(); !s.ok()) return make_error("cannot store revision: " + s.error());
   return rev;
 }
 
@@ -304,11 +307,13 @@ Status Chapters::move(int64_t chapter_id, int64_t to) {
 
 Status Chapters::remove(int64_t chapter_id) {
   CJ_TRY(db_.sync_search_lexicon());
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return make_error("cannot delete chapter: " + tx.error());
   auto st = db_.prepare("DELETE FROM chapters WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
   if (auto s = st->bind(1, chapter_id).run(); !s.ok()) return make_error("cannot delete chapter: " + s.error());
   if (db_.changes() == 0) return make_error(no_chapter(chapter_id));
-  return Status::Ok();
+  return tx->commit();
 }
 
 }  // namespace cj::storage

@@ -86,6 +86,13 @@ Status Database::configure(const OpenOptions& opts) {
   // Reading the schema here turns "not a database" into an error at open time.
   auto v = query_int("PRAGMA user_version");
   if (!v.ok()) return Error{v.error()};
+  if (opts.check && path_ != ":memory:" && !path_.empty()) {
+    // Pages, cells and indexes: a file altered or truncated outside SQLite opens without complaint otherwise.
+    auto q = query_text("PRAGMA quick_check(1)");
+    if (!q.ok()) return make_error("the file is damaged (" + q.error() + "); restore it from a backup");
+    if (*q != "ok")
+      return make_error("the file is damaged (SQLite's check: " + q->substr(0, 200) + "); restore it from a backup");
+  }
   if (!opts.read_only) {
     auto mode = query_text("PRAGMA journal_mode = WAL");
     if (!mode.ok()) return Error{mode.error()};

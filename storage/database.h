@@ -1,4 +1,5 @@
-// Database: one book project = one SQLite file. Opening it applies the connection settings (WAL journal,
+// Database: one book project = one SQLite file. Opening it checks the file's structure (PRAGMA quick_check: a
+// damaged file is refused with a message saying so), applies the connection settings (WAL journal,
 // foreign keys, a 5 s busy timeout, synchronous=NORMAL: a killed process never corrupts the file and loses at
 // most the transaction in flight), registers the Chinese full-text tokenizer ("cj", fts_tokenizer.h) and brings
 // the schema up to date by `user_version` migrations, all of them in one transaction (schema.cpp).
@@ -26,6 +27,7 @@ struct SearchTokenizerState;  // fts_tokenizer.h
 struct OpenOptions {
   bool create = true;      // create the file if it does not exist
   bool read_only = false;  // SQLITE_OPEN_READONLY: every write fails with a "read-only" error
+  bool check = true;       // PRAGMA quick_check on open: a damaged file is an error that says so (~35 ms per 13 MB)
 };
 
 class Database {

@@ -1,5 +1,7 @@
 #include "storage/entities.h"
 
+#include <unicode/uchar.h>
+
 #include <algorithm>
 
 #include "engine/base/utf8.h"
@@ -12,10 +14,22 @@ bool valid_entity_kind(const std::string& k) {
 }
 
 namespace {
+// Only white space (ASCII, the ideographic space U+3000, no-break spaces…): a name nobody can find in the text.
+bool blank(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp;
+    const int n = utf8::decode(s, i, &cp);
+    if (n == 0 || !u_isUWhiteSpace(UChar32(cp))) return false;
+    i += size_t(n);
+  }
+  return true;
+}
+
 Status check_name(const std::string& n, const char* what) {
   if (n.empty()) return make_error(std::string(what) + " must not be empty");
   if (!utf8::valid(n)) return make_error(std::string(what) + " is not valid UTF-8");
   if (n.find_first_of("\n\r\t") != std::string::npos) return make_error(std::string(what) + " must be one line");
+  if (blank(n)) return make_error(std::string(what) + " must not be blank (only spaces)");
   if (const size_t chars = utf8::count_code_points(n); chars > kMaxEntityNameChars)
     return make_error(std::string(what) + " is " + std::to_string(chars) + " characters long; the limit is " +
                       std::to_string(kMaxEntityNameChars));
@@ -99,25 +113,31 @@ Result<std::optional<Entity>> Entities::find(int64_t book_id, const std::string&
 
 Status Entities::add_alias(int64_t id, const std::string& alias) {
   CJ_TRY(check_name(alias, "an alias"));
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare("INSERT OR IGNORE INTO entity_aliases(entity_id, alias) VALUES (?1, ?2)");
   if (!st.ok()) return Error{st.error()};
   if (auto s = st->bind(1, id).bind(2, alias).run(); !s.ok()) {
     if (s.error().find("FOREIGN KEY") != std::string::npos) return make_error("no entity with id " + std::to_string(id));
     return make_error("cannot add alias " + alias + ": " + s.error());
   }
-  return Status::Ok();
+  return tx->commit();
 }
 
 Status Entities::remove_alias(int64_t id, const std::string& alias) {
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare("DELETE FROM entity_aliases WHERE entity_id = ?1 AND alias = ?2");
   if (!st.ok()) return Error{st.error()};
   CJ_TRY(st->bind(1, id).bind(2, alias).run());
   if (db_.changes() == 0) return make_error("entity " + std::to_string(id) + " has no alias " + alias);
-  return Status::Ok();
+  return tx->commit();
 }
 
 Status Entities::rename(int64_t id, const std::string& name) {
   CJ_TRY(check_name(name, "an entity name"));
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare("UPDATE entities SET name = ?2 WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
   if (auto s = st->bind(1, id).bind(2, name).run(); !s.ok()) {
@@ -125,23 +145,27 @@ Status Entities::rename(int64_t id, const std::string& name) {
     return make_error("cannot rename entity: " + s.error());
   }
   if (db_.changes() == 0) return make_error("no entity with id " + std::to_string(id));
-  return Status::Ok();
+  return tx->commit();
 }
 
 Status Entities::set_description(int64_t id, const std::string& d) {
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare("UPDATE entities SET description = ?2 WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
   CJ_TRY(st->bind(1, id).bind(2, d).run());
   if (db_.changes() == 0) return make_error("no entity with id " + std::to_string(id));
-  return Status::Ok();
+  return tx->commit();
 }
 
 Status Entities::remove(int64_t id) {
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare("DELETE FROM entities WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
   CJ_TRY(st->bind(1, id).run());
   if (db_.changes() == 0) return make_error("no entity with id " + std::to_string(id));
-  return Status::Ok();
+  return tx->commit();
 }
 
 Result<std::vector<std::string>> Entities::lexicon(int64_t book_id) {

@@ -1,6 +1,7 @@
 #include "storage/exporter.h"
 
 #include "engine/base/file.h"
+#include "engine/base/utf8.h"
 #include "storage/books.h"
 #include "storage/chapter_splitter.h"
 #include "storage/chapters.h"
@@ -58,6 +59,18 @@ Result<std::string> export_book(Database& db, int64_t book_id, ExportFormat form
   Books books(db);
   auto book = books.get(book_id);
   if (!book.ok()) return Error{book.error()};
+  // Text changed outside Changjuan (a damaged file: SQLite's page checks pass when bytes inside a text value are
+  // altered) is reported, never written out as invalid UTF-8.
+  auto damaged = [&](const std::string& where, std::string_view text) -> Status {
+    size_t bad = 0;
+    if (utf8::valid(text, &bad)) return Status::Ok();
+    return make_error("cannot export book " + std::to_string(book_id) + ": " + where +
+                      " is damaged (not UTF-8 at byte " + std::to_string(bad) +
+                      "); restore an earlier revision of it (chapters revisions / restore) or a backup of " + db.path());
+  };
+  CJ_TRY(damaged("the book's title page", book->preamble));
+  CJ_TRY(damaged("the book's title", book->title));
+  CJ_TRY(damaged("the book's author", book->author));
   auto st = db.prepare("SELECT ordinal, heading, body, title FROM chapters WHERE book_id = ?1 ORDER BY ordinal");
   if (!st.ok()) return Error{st.error()};
   st->bind(1, book_id);
@@ -73,6 +86,13 @@ Result<std::string> export_book(Database& db, int64_t book_id, ExportFormat form
     if (!r.ok()) return make_error("cannot export book " + std::to_string(book_id) + ": " + r.error());
     if (!*r) break;
     const std::string_view heading = st->col_view(1);
+    ChapterInfo info;
+    info.ordinal = st->col_int(0);
+    info.heading = utf8::valid(heading) ? std::string(heading) : std::string();
+    info.title = utf8::valid(st->col_view(3)) ? std::string(st->col_view(3)) : std::string();
+    CJ_TRY(damaged("the heading of " + chapter_label(info), heading));
+    CJ_TRY(damaged("the title of " + chapter_label(info), st->col_view(3)));
+    CJ_TRY(damaged(chapter_label(info), st->col_view(2)));
     if (format == ExportFormat::kText) {
       if (!heading.empty()) {
         out += heading;
@@ -84,9 +104,9 @@ Result<std::string> export_book(Database& db, int64_t book_id, ExportFormat form
     std::string_view h = trim_blank(strip_markdown_prefix(trim_blank(heading)));
     std::string label;
     if (h.empty() && st->col_int(0) > 0) {  // a chapter without a heading line still gets one
-      ChapterInfo c;
-      c.ordinal = st->col_int(0);
-      c.title = st->col_text(3);
+      ChapterInfo c;  // the heading is blank: label it by its ordinal and title
+      c.ordinal = info.ordinal;
+      c.title = info.title;
       label = chapter_label(c);
       h = label;
     }

@@ -33,6 +33,10 @@ Result<int64_t> Facts::add(const Fact& f) {
                       " to " + std::to_string(*f.valid_to) + ")");
   if (f.origin != "writer" && f.origin != "extracted" && f.origin != "import")
     return make_error("unknown fact origin '" + f.origin + "'");
+  // The write lock first: the entity check below is a read, and a read transaction cannot wait for the lock
+  // when the INSERT upgrades it (SQLite skips the busy handler there: "database is locked" at once).
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return make_error("cannot add fact: " + tx.error());
   auto chk = db_.prepare("SELECT count(*) FROM entities WHERE id = ?1 AND book_id = ?2");
   if (!chk.ok()) return Error{chk.error()};
   for (auto id : {std::optional<int64_t>(f.entity_id), f.object_id}) {
@@ -52,7 +56,9 @@ Result<int64_t> Facts::add(const Fact& f) {
   st->bind(6, f.valid_from).bind(7, f.valid_to).bind(8, f.source_chapter).bind(9, f.source_offset);
   st->bind(10, f.origin).bind(11, now_ms());
   if (auto s = st->run(); !s.ok()) return make_error("cannot add fact: " + s.error());
-  return db_.last_insert_id();
+  const int64_t id = db_.last_insert_id();
+  if (auto s = tx->commit(); !s.ok()) return make_error("cannot add fact: " + s.error());
+  return id;
 }
 
 Result<Fact> Facts::get(int64_t id) {
@@ -92,6 +98,8 @@ Result<std::vector<Fact>> Facts::as_of(int64_t book_id, int64_t ordinal, std::op
 }
 
 Status Facts::set_valid_to(int64_t id, std::optional<int64_t> valid_to) {
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare("UPDATE facts SET valid_to = ?2 WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
   if (auto s = st->bind(1, id).bind(2, valid_to).run(); !s.ok()) {
@@ -99,15 +107,17 @@ Status Facts::set_valid_to(int64_t id, std::optional<int64_t> valid_to) {
     return Error{s.error()};
   }
   if (db_.changes() == 0) return make_error("no fact with id " + std::to_string(id));
-  return Status::Ok();
+  return tx->commit();
 }
 
 Status Facts::remove(int64_t id) {
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare("DELETE FROM facts WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
   CJ_TRY(st->bind(1, id).run());
   if (db_.changes() == 0) return make_error("no fact with id " + std::to_string(id));
-  return Status::Ok();
+  return tx->commit();
 }
 
 }  // namespace cj::storage

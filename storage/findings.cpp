@@ -1,5 +1,7 @@
 #include "storage/findings.h"
 
+#include "storage/transaction.h"
+
 namespace cj::storage {
 namespace {
 constexpr const char* kCols =
@@ -19,6 +21,8 @@ Result<int64_t> Findings::add(const Finding& f) {
   if (f.kind.empty() || f.message.empty()) return make_error("a finding needs a kind and a message");
   if (f.span_begin < 0 || f.span_end < f.span_begin) return make_error("a finding's span is invalid");
   if (!valid_status(f.status)) return make_error("unknown finding status '" + f.status + "'");
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare(
       "INSERT INTO findings(book_id, chapter, span_begin, span_end, kind, message, evidence, status, job_id,"
       " created_at, updated_at, subject) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)");
@@ -26,7 +30,9 @@ Result<int64_t> Findings::add(const Finding& f) {
   st->bind(1, f.book_id).bind(2, f.chapter).bind(3, f.span_begin).bind(4, f.span_end).bind(5, f.kind);
   st->bind(6, f.message).bind(7, f.evidence).bind(8, f.status).bind(9, f.job_id).bind(10, now_ms()).bind(11, f.subject);
   if (auto s = st->run(); !s.ok()) return make_error("cannot store finding: " + s.error());
-  return db_.last_insert_id();
+  const int64_t id = db_.last_insert_id();
+  CJ_TRY(tx->commit());
+  return id;
 }
 
 Result<Finding> Findings::get(int64_t id) {
@@ -57,19 +63,23 @@ Result<std::vector<Finding>> Findings::list(int64_t book_id, std::optional<int64
 
 Status Findings::set_status(int64_t id, const std::string& status) {
   if (!valid_status(status)) return make_error("unknown finding status '" + status + "' (open, accepted, dismissed, fixed)");
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare("UPDATE findings SET status = ?2, updated_at = ?3 WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
   CJ_TRY(st->bind(1, id).bind(2, status).bind(3, now_ms()).run());
   if (db_.changes() == 0) return make_error("no finding with id " + std::to_string(id));
-  return Status::Ok();
+  return tx->commit();
 }
 
 Status Findings::remove(int64_t id) {
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare("DELETE FROM findings WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
   CJ_TRY(st->bind(1, id).run());
   if (db_.changes() == 0) return make_error("no finding with id " + std::to_string(id));
-  return Status::Ok();
+  return tx->commit();
 }
 
 }  // namespace cj::storage

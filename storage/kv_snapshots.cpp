@@ -1,5 +1,7 @@
 #include "storage/kv_snapshots.h"
 
+#include "storage/transaction.h"
+
 namespace cj::storage {
 namespace {
 constexpr const char* kCols = "id, book_id, model_hash, prefix_hash, token_count, file, bytes, created_at, last_used";
@@ -13,6 +15,8 @@ KvSnapshot row(const Statement& s) {
 Result<int64_t> KvSnapshots::put(const KvSnapshot& s) {
   if (s.model_hash.empty() || s.prefix_hash.empty() || s.file.empty())
     return make_error("a KV snapshot needs a model hash, a prefix hash and a file");
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare(
       "INSERT INTO kv_snapshots(book_id, model_hash, prefix_hash, token_count, file, bytes, created_at, last_used)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT(model_hash, prefix_hash) DO UPDATE SET"
@@ -25,6 +29,7 @@ Result<int64_t> KvSnapshots::put(const KvSnapshot& s) {
   if (!r.ok()) return make_error("cannot record KV snapshot: " + r.error());
   const int64_t id = st->col_int(0);
   st->reset();
+  CJ_TRY(tx->commit());
   return id;
 }
 
@@ -45,11 +50,13 @@ Result<std::optional<KvSnapshot>> KvSnapshots::find(const std::string& model_has
 }
 
 Status KvSnapshots::touch(int64_t id) {
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare("UPDATE kv_snapshots SET last_used = max(last_used + 1, ?2) WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
   CJ_TRY(st->bind(1, id).bind(2, now_ms()).run());
   if (db_.changes() == 0) return make_error("no KV snapshot with id " + std::to_string(id));
-  return Status::Ok();
+  return tx->commit();
 }
 
 Result<std::vector<KvSnapshot>> KvSnapshots::list_lru() {
@@ -68,11 +75,13 @@ Result<std::vector<KvSnapshot>> KvSnapshots::list_lru() {
 Result<int64_t> KvSnapshots::total_bytes() { return db_.query_int("SELECT coalesce(sum(bytes), 0) FROM kv_snapshots"); }
 
 Status KvSnapshots::remove(int64_t id) {
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare("DELETE FROM kv_snapshots WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
   CJ_TRY(st->bind(1, id).run());
   if (db_.changes() == 0) return make_error("no KV snapshot with id " + std::to_string(id));
-  return Status::Ok();
+  return tx->commit();
 }
 
 }  // namespace cj::storage

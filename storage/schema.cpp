@@ -215,10 +215,19 @@ UPDATE chapters SET zi = cj_zishu(body);
 UPDATE chapter_revisions SET zi = cj_zishu(body);
 )SQL";
 
+// Version 5: job leases (storage/jobs.h). A runner claims a job under its lease (owner host:pid:nonce) and renews
+// heartbeat_at while it runs; another runner takes a running job only when that lease is stale.
+constexpr std::string_view kV5 = R"SQL(
+ALTER TABLE jobs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN lease_pid INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN lease_host TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN heartbeat_at INTEGER NOT NULL DEFAULT 0;
+)SQL";
+
 }  // namespace
 
 const std::vector<std::string_view>& schema_migrations() {
-  static const std::vector<std::string_view> m = {kV1, kV2, kV3, kV4};
+  static const std::vector<std::string_view> m = {kV1, kV2, kV3, kV4, kV5};
   return m;
 }
 

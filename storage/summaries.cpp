@@ -1,5 +1,7 @@
 #include "storage/summaries.h"
 
+#include "storage/transaction.h"
+
 namespace cj::storage {
 namespace {
 constexpr const char* kCols =
@@ -25,6 +27,8 @@ Result<std::vector<SummaryNode>> rows(Statement& st) {
 Result<int64_t> Summaries::put(const SummaryNode& n) {
   if (n.first_chapter > n.last_chapter) return make_error("a summary's chapter range is inverted");
   if (n.method.empty()) return make_error("a summary needs its method (extractive, abstractive:<model>)");
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare(
       "INSERT INTO summary_nodes(book_id, level, first_chapter, last_chapter, part, text, token_count, source_hash,"
       " method, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
@@ -38,6 +42,7 @@ Result<int64_t> Summaries::put(const SummaryNode& n) {
   if (!r.ok()) return make_error("cannot store summary: " + r.error());
   const int64_t id = st->col_int(0);
   st->reset();
+  CJ_TRY(tx->commit());
   return id;
 }
 
@@ -83,11 +88,13 @@ Result<std::vector<SummaryNode>> Summaries::covering(int64_t book_id, int64_t or
 }
 
 Status Summaries::remove(int64_t id) {
+  auto tx = Transaction::begin(db_);
+  if (!tx.ok()) return Error{tx.error()};
   auto st = db_.prepare("DELETE FROM summary_nodes WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
   CJ_TRY(st->bind(1, id).run());
   if (db_.changes() == 0) return make_error("no summary with id " + std::to_string(id));
-  return Status::Ok();
+  return tx->commit();
 }
 
 }  // namespace cj::storage

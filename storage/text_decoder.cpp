@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "engine/base/utf8.h"
 
@@ -103,6 +104,25 @@ double plausibility(std::string_view s) {
   return total ? static_cast<double>(good) / static_cast<double>(total) : 0;
 }
 
+// UTF-16 saved without a byte order mark. Text has NUL bytes only as halves of UTF-16 code units (every ASCII
+// character, and 一 U+4E00 and its kin), so a file with NULs is decoded both ways round and kept when one of the
+// two reads as prose (a binary file reads as neither; the wrong byte order turns punctuation into Latin letters).
+std::optional<std::pair<std::string, std::string>> decode_utf16_without_bom(std::string_view b, const std::string& name) {
+  if (b.size() < 4 || b.size() % 2 != 0 || b.find('\0') == std::string_view::npos) return std::nullopt;
+  std::optional<std::pair<std::string, std::string>> best;
+  double best_score = 0.8;  // at least this plausible
+  for (const char* enc : {"UTF-16LE", "UTF-16BE"}) {
+    auto text = convert(b, enc, name);
+    if (!text.ok()) continue;
+    const double p = plausibility(*text);
+    if (p > best_score) {
+      best_score = p;
+      best = std::make_pair(std::string(enc) + " (no BOM)", std::move(*text));
+    }
+  }
+  return best;
+}
+
 size_t line_of(std::string_view s, size_t off) {
   size_t line = 1;
   for (size_t i = 0; i < off && i < s.size(); ++i) line += s[i] == '\n';
@@ -128,6 +148,9 @@ Result<DecodedText> decode_text(std::string_view b, const std::string& name) {
     auto r = convert(b.substr(2), out.encoding.c_str(), name);
     if (!r.ok()) return Error{r.error()};
     utf8 = std::move(*r);
+  } else if (auto u16 = decode_utf16_without_bom(b, name)) {
+    out.encoding = u16->first;
+    utf8 = std::move(u16->second);
   } else {
     std::string_view body = b;
     bool bom = false;

@@ -26,6 +26,15 @@ Result<long long> Args::get_int(const std::string& name, long long def) const {
   return x;
 }
 
+Result<long long> Args::get_int(const std::string& name, long long def, long long lo, long long hi) const {
+  auto v = get_int(name, def);
+  if (!v.ok()) return v;
+  if (*v < lo || *v > hi)
+    return make_error("--" + name + " must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", not " +
+                      get_or(name, std::to_string(*v)));
+  return v;
+}
+
 Result<double> Args::get_double(const std::string& name, double def) const {
   auto v = get(name);
   if (!v) return def;

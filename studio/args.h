@@ -23,6 +23,8 @@ class Args {
   std::optional<std::string> get(const std::string& name) const;
   std::string get_or(const std::string& name, const std::string& def) const;
   Result<long long> get_int(const std::string& name, long long def) const;
+  // The same, refused with "--name must be between lo and hi" outside [lo, hi] (so a cast to int never truncates).
+  Result<long long> get_int(const std::string& name, long long def, long long lo, long long hi) const;
   Result<double> get_double(const std::string& name, double def) const;
   const std::vector<std::string>& positionals() const { return positionals_; }
 

@@ -16,10 +16,19 @@ namespace cj::studio {
 
 Result<ImportSummary> import_novel(const std::string& db_path, const std::string& file,
                                    const storage::ImportOptions& opts, bool build_summaries) {
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(db_path, ec);
   auto db = storage::Database::open(db_path, {.create = true});
   if (!db.ok()) return make_error(db.error());
   auto r = storage::import_file(**db, file, opts);
-  if (!r.ok()) return make_error(r.error());
+  if (!r.ok()) {
+    // A project this import created is removed again when nothing could be imported into it.
+    if (!existed) {
+      db.value().reset();
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(db_path + suffix, ec);
+    }
+    return make_error(r.error());
+  }
   ImportSummary s;
   s.result = *r;
   s.db_path = db_path;

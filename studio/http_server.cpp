@@ -15,18 +15,25 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "studio/http_request.h"
+
 namespace cj::studio {
 namespace {
 
 using json = nlohmann::json;
-constexpr size_t kMaxHeader = 16 << 10;
 
 const char* reason(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 204:
+      return "No Content";
     case 400:
       return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 404:
       return "Not Found";
     case 405:
@@ -37,6 +44,8 @@ const char* reason(int status) {
       return "Length Required";
     case 413:
       return "Payload Too Large";
+    case 429:
+      return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
@@ -78,96 +87,27 @@ bool send_error(int fd, int status, const std::string& message, const std::strin
   return send_response(fd, status, error_body(status, message, code), extra_headers);
 }
 
-struct Request {
-  std::string method, path, body;
-  std::map<std::string, std::string> headers;  // names lower-cased
-};
+using Clock = std::chrono::steady_clock;
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return std::string(s);
+int ms_left(Clock::time_point until) {
+  return int(std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count()));
 }
 
-// Reads one request. Returns 0 when a request was read, -1 when the client went away or stalled (nothing to
-// answer), or an HTTP status to answer with (message in *err).
-int read_request(int fd, size_t max_body, Request* rq, std::string* err) {
-  std::string buf;
-  char tmp[8192];
-  size_t header_end = std::string::npos;
-  while (header_end == std::string::npos) {
-    ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return -1;
-    buf.append(tmp, size_t(n));
-    header_end = buf.find("\r\n\r\n");
-    if (header_end == std::string::npos && buf.size() > kMaxHeader) {
-      *err = "the request headers are larger than 16 KiB";
-      return 431;
-    }
+// Reads what is there within the deadline: >0 bytes read, 0 the peer closed, -1 an error, -2 the deadline passed.
+// `quit` is looked at every 100 ms.
+ssize_t recv_before(int fd, char* buf, size_t n, Clock::time_point until, const std::atomic<bool>& quit) {
+  for (;;) {
+    if (quit.load()) return -1;
+    const int left = ms_left(until);
+    if (left <= 0) return -2;
+    pollfd p{fd, POLLIN, 0};
+    const int r = ::poll(&p, 1, std::min(left, 100));
+    if (r < 0 && errno != EINTR) return -1;
+    if (r <= 0) continue;
+    const ssize_t got = ::recv(fd, buf, n, MSG_DONTWAIT);
+    if (got < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+    return got;
   }
-  std::string_view head(buf.data(), header_end);
-  size_t eol = head.find("\r\n");
-  std::string_view line = head.substr(0, eol);
-  size_t s1 = line.find(' '), s2 = line.rfind(' ');
-  if (s1 == std::string_view::npos || s2 == s1 || line.substr(s2 + 1).rfind("HTTP/1.", 0) != 0) {
-    *err = "malformed HTTP request line";
-    return 400;
-  }
-  rq->method = std::string(line.substr(0, s1));
-  rq->path = std::string(line.substr(s1 + 1, s2 - s1 - 1));
-  if (size_t q = rq->path.find('?'); q != std::string::npos) rq->path.resize(q);
-  while (rq->path.size() > 1 && rq->path.back() == '/') rq->path.pop_back();
-  size_t pos = eol == std::string_view::npos ? head.size() : eol + 2;
-  while (pos < head.size()) {
-    size_t e = head.find("\r\n", pos);
-    if (e == std::string_view::npos) e = head.size();
-    std::string_view h = head.substr(pos, e - pos);
-    if (size_t c = h.find(':'); c != std::string_view::npos)
-      rq->headers[lower(std::string(h.substr(0, c)))] = trim(h.substr(c + 1));
-    pos = e + 2;
-  }
-  std::string rest = buf.substr(header_end + 4);
-  if (rq->method != "POST") return 0;
-  if (rq->headers.count("transfer-encoding")) {
-    *err = "chunked request bodies are not supported; send Content-Length";
-    return 411;
-  }
-  auto cl = rq->headers.find("content-length");
-  if (cl == rq->headers.end()) {
-    *err = "a POST needs a Content-Length header";
-    return 411;
-  }
-  size_t len = 0;
-  try {
-    size_t used = 0;
-    unsigned long long v = std::stoull(cl->second, &used);
-    if (used != cl->second.size()) throw std::invalid_argument("x");
-    len = size_t(v);
-  } catch (...) {
-    *err = "bad Content-Length '" + cl->second + "'";
-    return 400;
-  }
-  if (len > max_body) {
-    *err = "the request body is " + std::to_string(len) + " bytes; this server takes at most " +
-           std::to_string(max_body) + " (serve --max-body-mb)";
-    return 413;
-  }
-  if (auto ex = rq->headers.find("expect"); ex != rq->headers.end() && lower(ex->second) == "100-continue")
-    if (!send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n")) return -1;
-  rq->body = std::move(rest);
-  if (rq->body.size() > len) rq->body.resize(len);
-  while (rq->body.size() < len) {
-    ssize_t n = ::recv(fd, tmp, std::min(sizeof tmp, len - rq->body.size()), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return -1;
-    rq->body.append(tmp, size_t(n));
-  }
-  return 0;
 }
 
 // Reads and drops what the client still sends (up to a limit, briefly), so that closing after an early error
@@ -176,124 +116,14 @@ void drain(int fd) {
   ::shutdown(fd, SHUT_WR);
   char tmp[65536];
   size_t total = 0;
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (total < (size_t(64) << 20) && std::chrono::steady_clock::now() < until) {
+  auto until = Clock::now() + std::chrono::seconds(2);
+  while (total < (size_t(64) << 20) && Clock::now() < until) {
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, 100) <= 0) continue;
     ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
     if (n <= 0) break;
     total += size_t(n);
   }
-}
-
-// A validated completion request.
-struct GenRequest {
-  int n = 1;  // choices
-  bool chat = true;
-  bool stream = false;
-  bool include_usage = false;
-  SessionRequest req;
-};
-
-// Fills g from the JSON body; returns "" or the message for a 400 (or "404:" + message for an unknown model).
-std::string parse_gen_request(const json& j, bool chat, const std::string& model_name, int default_max, GenRequest* g) {
-  if (!j.is_object()) return "the request body must be a JSON object";
-  if (auto m = j.find("model"); m != j.end() && !m->is_null()) {
-    if (!m->is_string()) return "'model' must be a string";
-    if (m->get<std::string>() != model_name)
-      return "404:the model '" + m->get<std::string>() + "' does not exist; this server has '" + model_name + "'";
-  }
-  g->chat = chat;
-  g->req.max_tokens = default_max;
-  if (chat) {
-    auto ms = j.find("messages");
-    if (ms == j.end()) return "'messages' is required";
-    if (!ms->is_array() || ms->empty()) return "'messages' must be a non-empty array";
-    for (size_t i = 0; i < ms->size(); ++i) {
-      const json& m = (*ms)[i];
-      std::string at = "messages[" + std::to_string(i) + "]";
-      if (!m.is_object()) return at + " must be an object";
-      auto role = m.find("role");
-      if (role == m.end() || !role->is_string()) return at + ".role is required (system, user or assistant)";
-      std::string r = *role;
-      if (r == "developer") r = "system";
-      if (r != "system" && r != "user" && r != "assistant")
-        return at + ".role must be system, user or assistant, not '" + r + "'";
-      auto content = m.find("content");
-      std::string text;
-      if (content == m.end() || content->is_null()) {
-        if (r != "assistant") return at + ".content is required";
-      } else if (content->is_string()) {
-        text = *content;
-      } else if (content->is_array()) {  // [{"type":"text","text":...}, ...]
-        for (const auto& part : *content) {
-          if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") ||
-              !part["text"].is_string())
-            return at + ".content: only text parts ({\"type\":\"text\",\"text\":...}) are supported";
-          text += part["text"].get<std::string>();
-        }
-      } else {
-        return at + ".content must be a string or a list of text parts";
-      }
-      g->req.messages.push_back({r, text});
-    }
-  } else {
-    auto p = j.find("prompt");
-    if (p == j.end()) return "'prompt' is required";
-    if (p->is_array() && p->size() == 1 && (*p)[0].is_string())
-      g->req.prompt = (*p)[0];
-    else if (p->is_string())
-      g->req.prompt = *p;
-    else
-      return "'prompt' must be a string";
-    g->req.chat = 0;
-  }
-  for (const char* key : {"max_tokens", "max_completion_tokens"}) {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) continue;
-    if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > (1 << 20))
-      return std::string("'") + key + "' must be an integer between 1 and 1048576";
-    g->req.max_tokens = int(it->get<int64_t>());
-  }
-  if (auto it = j.find("temperature"); it != j.end() && !it->is_null()) {
-    if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > 5)
-      return "'temperature' must be a number in [0, 5]";
-    g->req.temperature = it->get<float>();
-  }
-  if (auto it = j.find("top_p"); it != j.end() && !it->is_null()) {
-    if (!it->is_number() || it->get<double>() <= 0 || it->get<double>() > 1)
-      return "'top_p' must be a number in (0, 1]";
-    g->req.top_p = it->get<float>();
-  }
-  if (auto it = j.find("seed"); it != j.end() && !it->is_null()) {
-    if (!it->is_number_integer()) return "'seed' must be an integer";
-    g->req.seed = it->is_number_unsigned() ? it->get<uint64_t>() : uint64_t(it->get<int64_t>());
-  }
-  if (auto it = j.find("stop"); it != j.end() && !it->is_null()) {
-    if (it->is_string()) {
-      g->req.stop.push_back(*it);
-    } else if (it->is_array() && it->size() <= 16) {
-      for (const auto& s : *it) {
-        if (!s.is_string() || s.get<std::string>().empty())
-          return "'stop' must be a string or a list of up to 16 non-empty strings";
-        g->req.stop.push_back(s);
-      }
-    } else {
-      return "'stop' must be a string or a list of up to 16 non-empty strings";
-    }
-  }
-  if (auto it = j.find("n"); it != j.end() && !it->is_null()) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 16)
-      return "'n' must be an integer between 1 and 16";
-    g->n = int(it->get<int64_t>());
-  }
-  if (auto it = j.find("stream"); it != j.end() && !it->is_null()) {
-    if (!it->is_boolean()) return "'stream' must be true or false";
-    g->stream = *it;
-  }
-  if (auto it = j.find("stream_options"); it != j.end() && it->is_object())
-    g->include_usage = it->value("include_usage", false);
-  return "";
 }
 
 std::string finish_reason(const std::string& stop_reason) {
@@ -313,29 +143,51 @@ std::string sse(const json& j) { return "data: " + j.dump(-1, ' ', false, json::
 
 struct HttpServer::Conn {
   int fd = -1;
+  std::string peer;  // the client's address (per-client limit)
   std::thread th;
   std::atomic<bool> done{false};
+};
+
+// A connection over a limit: its request head is read (bounded), answered with `status`, drained, closed.
+struct HttpServer::Rejected {
+  int fd = -1;
+  int status = 503;
+  std::string message;
+  Clock::time_point until;
+  std::string head;
+  bool answered = false;
 };
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(Generator& gen, const ServerOptions& opts) {
   if (opts.port < 0 || opts.port > 65535) return make_error("the port must be between 0 and 65535");
   if (opts.max_body < 1024) return make_error("the body limit must be at least 1 KiB");
-  if (opts.queue_wait_ms < 0 || opts.max_connections < 1 || opts.io_timeout_ms < 1 || opts.max_tokens_default < 1)
-    return make_error("bad server limits (queue wait, connections, I/O timeout, default max tokens)");
+  if (opts.queue_wait_ms < 0 || opts.max_connections < 1 || opts.max_per_client < 1 || opts.io_timeout_ms < 1 ||
+      opts.head_timeout_ms < 1 || opts.body_timeout_ms < 1 || opts.max_tokens_default < 1)
+    return make_error("bad server limits (queue wait, connections, timeouts, default max tokens)");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(uint16_t(opts.port));
+  const std::string host = opts.host == "localhost" ? "127.0.0.1" : opts.host;
+  if (::inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1)
+    return make_error("cannot listen on '" + opts.host + "': give an IPv4 address such as 127.0.0.1");
+  const bool loopback = (ntohl(a.sin_addr.s_addr) >> 24) == 127;
+  if (!loopback && opts.api_key.empty())
+    return make_error("listening on " + opts.host +
+                      " lets other machines use the model: set an API key (serve --api-key-env VAR) first");
+  for (const auto& o : opts.cors_origins)
+    if (o != "*" && o.rfind("http://", 0) != 0 && o.rfind("https://", 0) != 0)
+      return make_error("a CORS origin looks like http://localhost:5173 (scheme, host and port), not '" + o + "'");
   std::unique_ptr<HttpServer> s(new HttpServer(gen, opts));
+  s->opts_.host = host;
   s->name_ = opts.model_name.empty() ? gen.name() : opts.model_name;
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return make_error(std::string("socket: ") + std::strerror(errno));
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(uint16_t(opts.port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);  // 127.0.0.1 only
   if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 64) != 0) {
     std::string e = std::strerror(errno);
     ::close(fd);
-    return make_error("cannot listen on 127.0.0.1:" + std::to_string(opts.port) + ": " + e +
+    return make_error("cannot listen on " + host + ":" + std::to_string(opts.port) + ": " + e +
                       (opts.port ? " (is another server on that port? try --port 0 for any free port)" : ""));
   }
   socklen_t len = sizeof a;
@@ -343,12 +195,18 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(Generator& gen, const Serv
   s->port_ = ntohs(a.sin_port);
   s->listen_fd_ = fd;
   s->acceptor_ = std::thread([p = s.get()] { p->accept_loop(); });
+  s->rejecter_ = std::thread([p = s.get()] { p->reject_loop(); });
   return s;
 }
 
 HttpServer::HttpServer(Generator& gen, const ServerOptions& opts)
     : gen_(gen), opts_(opts), free_slots_(std::max(1, gen.max_parallel())) {}
 HttpServer::~HttpServer() { stop(); }
+
+std::string HttpServer::url() const {
+  const std::string h = opts_.host == "0.0.0.0" ? "127.0.0.1" : opts_.host;
+  return "http://" + h + ":" + std::to_string(port_) + "/v1";
+}
 
 std::string HttpServer::last_stop_reason() const {
   std::lock_guard<std::mutex> l(last_mu_);
@@ -363,6 +221,7 @@ void HttpServer::stop() {
   }
   slot_cv_.notify_all();
   if (acceptor_.joinable()) acceptor_.join();
+  if (rejecter_.joinable()) rejecter_.join();
   {
     std::lock_guard<std::mutex> l(conns_mu_);
     for (auto& c : conns_)
@@ -394,23 +253,44 @@ void HttpServer::accept_loop() {
   while (!quit_.load()) {
     pollfd p{listen_fd_, POLLIN, 0};
     if (::poll(&p, 1, 100) <= 0) continue;
-    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    sockaddr_in peer{};
+    socklen_t plen = sizeof peer;
+    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &plen, SOCK_CLOEXEC);
     if (fd < 0) continue;
+    char addr[INET_ADDRSTRLEN] = "?";
+    ::inet_ntop(AF_INET, &peer.sin_addr, addr, sizeof addr);
     timeval tv{opts_.io_timeout_ms / 1000, (opts_.io_timeout_ms % 1000) * 1000};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     reap(false);
     std::lock_guard<std::mutex> l(conns_mu_);
-    if (int(conns_.size()) >= opts_.max_connections) {
-      send_error(fd, 503, "too many open connections (" + std::to_string(opts_.max_connections) + ")", "busy",
-                 "Retry-After: 1\r\n");
-      ::close(fd);
+    int from_peer = 0;
+    for (const auto& c : conns_) from_peer += c->peer == addr;
+    if (int(conns_.size()) >= opts_.max_connections || from_peer >= opts_.max_per_client) {
+      Rejected r;
+      r.fd = fd;
+      r.until = Clock::now() + std::chrono::milliseconds(std::min(opts_.head_timeout_ms, 2000));
+      if (int(conns_.size()) >= opts_.max_connections) {
+        r.status = 503;
+        r.message = "too many open connections (" + std::to_string(opts_.max_connections) + "); retry later";
+      } else {
+        r.status = 429;
+        r.message = "too many open connections from " + std::string(addr) + " (" +
+                    std::to_string(opts_.max_per_client) + "); retry later";
+      }
+      counters_.refused.fetch_add(1);
+      std::lock_guard<std::mutex> rl(reject_mu_);
+      if (to_reject_.size() >= 256) {
+        ::close(fd);  // a flood: no more reading for it
+      } else {
+        to_reject_.push_back(std::move(r));
+      }
       continue;
     }
     auto c = std::make_unique<Conn>();
     c->fd = fd;
+    c->peer = addr;
     Conn* raw = c.get();
     conns_.push_back(std::move(c));
     raw->th = std::thread([this, raw] {
@@ -423,53 +303,172 @@ void HttpServer::accept_loop() {
   }
 }
 
+// One thread for every connection over a limit: read its request head (so that closing does not reset the
+// connection before the client reads the answer), answer 503/429, read and drop the rest for a moment, close.
+void HttpServer::reject_loop() {
+  std::vector<Rejected> mine;
+  char tmp[16384];
+  while (!quit_.load() || !mine.empty()) {
+    {
+      std::lock_guard<std::mutex> l(reject_mu_);
+      for (auto& r : to_reject_) mine.push_back(std::move(r));
+      to_reject_.clear();
+    }
+    if (quit_.load()) {
+      for (auto& r : mine) ::close(r.fd);
+      mine.clear();
+      break;
+    }
+    if (mine.empty()) {
+      ::poll(nullptr, 0, 20);
+      continue;
+    }
+    std::vector<pollfd> ps;
+    for (const auto& r : mine) ps.push_back({r.fd, POLLIN, 0});
+    ::poll(ps.data(), ps.size(), 20);
+    const auto now = Clock::now();
+    for (size_t i = 0; i < mine.size(); ++i) {
+      Rejected& r = mine[i];
+      bool closed = false;
+      if (ps[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+        const ssize_t n = ::recv(r.fd, tmp, sizeof tmp, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) closed = true;
+        else if (n > 0 && !r.answered && r.head.size() < kMaxRequestHead + 4) r.head.append(tmp, size_t(n));
+      }
+      if (!r.answered && (closed || now >= r.until || r.head.find("\r\n\r\n") != std::string::npos ||
+                          r.head.size() >= kMaxRequestHead)) {
+        const std::string body = error_body(r.status, r.message, "busy");
+        const std::string resp = "HTTP/1.1 " + std::to_string(r.status) + " " + reason(r.status) +
+                                 "\r\nContent-Type: application/json\r\nContent-Length: " +
+                                 std::to_string(body.size()) + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + body;
+        (void)::send(r.fd, resp.data(), resp.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        ::shutdown(r.fd, SHUT_WR);
+        r.answered = true;
+        r.until = now + std::chrono::seconds(1);
+      }
+      if (r.answered && (closed || now >= r.until)) {
+        ::close(r.fd);
+        r.fd = -1;
+      }
+    }
+    mine.erase(std::remove_if(mine.begin(), mine.end(), [](const Rejected& r) { return r.fd < 0; }), mine.end());
+  }
+}
+
 void HttpServer::serve(Conn* c) {
+  // No request may end the server: whatever a handler throws (a bug) becomes a 500 with a plain message — the
+  // library's own text ("[json.exception…]") is not for the client.
+  try {
+    serve_request(c);
+  } catch (const std::exception&) {
+    counters_.internal_errors.fetch_add(1);
+    send_error(c->fd, 500, "internal server error (a bug in the server; the request was not served)", "internal_error");
+  } catch (...) {
+    counters_.internal_errors.fetch_add(1);
+    send_error(c->fd, 500, "internal server error", "internal_error");
+  }
+}
+
+void HttpServer::serve_request(Conn* c) {
   const int fd = c->fd;
-  Request rq;
-  std::string err;
-  int st = read_request(fd, opts_.max_body, &rq, &err);
-  if (st < 0) return;
+  AccessPolicy policy;
+  policy.bind_host = opts_.host;
+  policy.port = port_;
+  policy.allow_hosts = opts_.allow_hosts;
+  policy.cors_origins = opts_.cors_origins;
+  policy.api_key = opts_.api_key;
+
+  // The head, within one deadline for all of it (a per-recv timeout lets a client trickle a byte at a time).
+  std::string buf;
+  char tmp[8192];
+  const auto head_until = Clock::now() + std::chrono::milliseconds(opts_.head_timeout_ms);
+  size_t header_end = std::string::npos;
+  while (header_end == std::string::npos) {
+    const ssize_t n = recv_before(fd, tmp, sizeof tmp, head_until, quit_);
+    if (n == -2) {
+      counters_.timeouts.fetch_add(1);
+      if (!buf.empty()) {
+        send_error(fd, 408, "the request head did not arrive within " + std::to_string(opts_.head_timeout_ms) + " ms",
+                   "timeout");
+        drain(fd);
+      }
+      return;
+    }
+    if (n <= 0) return;
+    buf.append(tmp, size_t(n));
+    header_end = buf.find("\r\n\r\n", buf.size() > size_t(n) + 3 ? buf.size() - size_t(n) - 3 : 0);
+    if (header_end == std::string::npos && buf.size() > kMaxRequestHead) {
+      counters_.requests.fetch_add(1);
+      send_error(fd, 431, "the request headers are larger than 16 KiB");
+      drain(fd);
+      return;
+    }
+  }
   counters_.requests.fetch_add(1);
-  if (st > 0) {
-    send_error(fd, st, err);
+  HttpRequest rq;
+  auto fail = [&](const HttpError& e, const std::string& extra = "") {
+    send_error(fd, e.status, e.message, e.code, extra);
     drain(fd);
+  };
+  if (auto e = parse_request_head(std::string_view(buf.data(), header_end), &rq)) return fail(e);
+  if (auto e = check_access(rq, policy)) return fail(e, e.status == 401 ? "WWW-Authenticate: Bearer\r\n" : "");
+  std::string cors;
+  if (std::string o = cors_origin(rq, policy); !o.empty())
+    cors = "Access-Control-Allow-Origin: " + o + "\r\nVary: Origin\r\n";
+  if (rq.method == "OPTIONS") {  // a browser's preflight for an allowed origin
+    if (cors.empty()) return fail({405, "OPTIONS is only answered for an allowed browser origin (serve --cors)", ""});
+    send_all(fd, "HTTP/1.1 204 No Content\r\n" + cors +
+                     "Access-Control-Allow-Methods: GET, POST, OPTIONS\r\n"
+                     "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"
+                     "Access-Control-Max-Age: 600\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     return;
   }
   const bool chat = rq.path == "/v1/chat/completions" || rq.path == "/chat/completions";
   const bool text = rq.path == "/v1/completions" || rq.path == "/completions";
-  if (rq.path == "/v1/models" || rq.path == "/models") {
-    if (rq.method != "GET") return (void)send_error(fd, 405, "use GET for " + rq.path);
+  const bool models = rq.path == "/v1/models" || rq.path == "/models";
+  const bool health = rq.path == "/health";
+  if (!chat && !text && !models && !health)
+    return fail({404,
+                 "no such endpoint: " + rq.method + " " + rq.path.substr(0, 200) +
+                     " (this server has POST /v1/chat/completions, POST /v1/completions, GET /v1/models)",
+                 "not_found"}, cors);
+  if ((chat || text) && rq.method != "POST") return fail({405, "use POST for " + rq.path, ""}, cors);
+  if ((models || health) && rq.method != "GET") return fail({405, "use GET for " + rq.path, ""}, cors);
+  // Per endpoint: only the completions take a body, up to max_body.
+  size_t len = 0;
+  if (auto e = body_length(rq, (chat || text) ? opts_.max_body : 0, &len)) return fail(e, cors);
+  if (auto ex = rq.header("expect"); ex && len > 0 && (*ex == "100-continue" || *ex == "100-Continue"))
+    if (!send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n")) return;
+  rq.body = buf.substr(header_end + 4, len);
+  const auto body_until = Clock::now() + std::chrono::milliseconds(opts_.body_timeout_ms);
+  while (rq.body.size() < len) {
+    const ssize_t n = recv_before(fd, tmp, std::min(sizeof tmp, len - rq.body.size()), body_until, quit_);
+    if (n == -2) {
+      counters_.timeouts.fetch_add(1);
+      return fail({408, "the request body did not arrive within " + std::to_string(opts_.body_timeout_ms) + " ms",
+                   "timeout"}, cors);
+    }
+    if (n <= 0) return;
+    rq.body.append(tmp, size_t(n));
+  }
+
+  if (models) {
     json m = {
         {"id", name_}, {"object", "model"}, {"created", 0}, {"owned_by", "changjuan"}, {"max_model_len", gen_.n_ctx()}};
-    send_response(fd, 200, json{{"object", "list"}, {"data", json::array({m})}}.dump());
+    // The name may come from a file name that is not valid UTF-8: replace, never throw.
+    send_response(fd, 200, json{{"object", "list"}, {"data", json::array({m})}}.dump(-1, ' ', false,
+                                                                                      json::error_handler_t::replace),
+                  cors);
     return;
   }
-  if (rq.path == "/health") {
-    send_response(fd, 200, R"({"status":"ok"})");
+  if (health) {
+    send_response(fd, 200, R"({"status":"ok"})", cors);
     return;
   }
-  if (!chat && !text) {
-    send_error(fd, 404,
-               "no such endpoint: " + rq.method + " " + rq.path +
-                   " (this server has POST /v1/chat/completions, POST /v1/completions, GET /v1/models)",
-               "not_found");
-    return;
-  }
-  if (rq.method != "POST") return (void)send_error(fd, 405, "use POST for " + rq.path);
 
-  json j;
-  try {
-    j = json::parse(rq.body);
-  } catch (const json::parse_error& e) {
-    send_error(fd, 400, std::string("the request body is not valid JSON: ") + e.what(), "invalid_json");
-    return;
-  }
   GenRequest g;
-  if (std::string bad = parse_gen_request(j, chat, name_, opts_.max_tokens_default, &g); !bad.empty()) {
-    if (bad.rfind("404:", 0) == 0)
-      send_error(fd, 404, bad.substr(4), "model_not_found");
-    else
-      send_error(fd, 400, bad, "invalid_request");
+  if (auto e = parse_completion_request(rq.body, chat, name_, opts_.max_tokens_default, &g)) {
+    send_error(fd, e.status, e.message, e.code, cors);
     return;
   }
 
@@ -482,12 +481,12 @@ void HttpServer::serve(Conn* c) {
       counters_.busy_rejects.fetch_add(1);
       l.unlock();
       send_error(fd, 503, "the server is busy (all " + std::to_string(std::max(1, gen_.max_parallel())) +
-                              " generation slots are taken); retry later", "busy", "Retry-After: 5\r\n");
+                              " generation slots are taken); retry later", "busy", "Retry-After: 5\r\n" + cors);
       return;
     }
     if (quit_.load()) {
       l.unlock();
-      return (void)send_error(fd, 503, "the server is stopping", "shutting_down");
+      return (void)send_error(fd, 503, "the server is stopping", "shutting_down", cors);
     }
     --free_slots_;
     running_stops_.push_back(&gen_stop);
@@ -520,6 +519,21 @@ void HttpServer::serve(Conn* c) {
       }
     }
   });
+  // Stops the watcher and gives the slot back, once: after the generation or, on any other way out of this block
+  // (exceptions included), from the guard.
+  bool finished = false;
+  auto finish = [&] {
+    if (finished) return;
+    finished = true;
+    watching.store(false);
+    if (watcher.joinable()) watcher.join();
+    release_slot();
+    if (counters_.running.fetch_sub(1) == 1) counters_.generating.store(false);
+  };
+  struct FinishGuard {
+    decltype(finish)& f;
+    ~FinishGuard() { f(); }
+  } guard{finish};
 
   const std::string id = (chat ? "chatcmpl-" : "cmpl-") + std::to_string(next_id_.fetch_add(1));
   const int64_t created = int64_t(std::time(nullptr));
@@ -533,8 +547,8 @@ void HttpServer::serve(Conn* c) {
   bool headers_sent = false;
   auto start_stream = [&] {
     headers_sent = true;
-    std::string h =
-        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
+    std::string h = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n" + cors +
+                    "Connection: close\r\n\r\n";
     if (chat)
       h += sse(chunk({{"index", 0}, {"delta", {{"role", "assistant"}, {"content", ""}}}, {"finish_reason", nullptr}}));
     return send_all(fd, h);
@@ -549,11 +563,13 @@ void HttpServer::serve(Conn* c) {
     return true;
   };
   std::vector<SessionStats> all_stats;
-  auto outs = gen_.generate_choices(g.req, g.n, on_text, &gen_stop, &all_stats);
-  watching.store(false);
-  watcher.join();
-  release_slot();
-  if (counters_.running.fetch_sub(1) == 1) counters_.generating.store(false);
+  Result<std::vector<std::string>> outs = make_error("not run");
+  try {
+    outs = gen_.generate_choices(g.req, g.n, on_text, &gen_stop, &all_stats);
+  } catch (const std::bad_alloc&) {
+    outs = make_error("out of memory while generating");
+  }
+  finish();
   SessionStats stats;  // all choices together: the prompt once, every choice's tokens
   for (const SessionStats& s : all_stats) {
     stats.gen_tokens += s.gen_tokens;
@@ -579,7 +595,7 @@ void HttpServer::serve(Conn* c) {
     if (headers_sent)
       send_all(fd, sse(json{{"error", {{"message", out.error()}, {"type", "server_error"}}}}));
     else
-      send_error(fd, 400, out.error(), "generation_failed");
+      send_error(fd, 400, out.error(), "generation_failed", cors);
     return;
   }
   if (quit_.load() && stats.stop_reason == "cancelled") return;  // stopped by shutdown: close the stream
@@ -618,7 +634,7 @@ void HttpServer::serve(Conn* c) {
                {"seed", stats.seed},  // the sampling seed used (choice i: seed + i): send it back to reproduce
                {"choices", choices},
                {"usage", usage_json(stats)}};
-  send_response(fd, 200, resp.dump(-1, ' ', false, json::error_handler_t::replace));
+  send_response(fd, 200, resp.dump(-1, ' ', false, json::error_handler_t::replace), cors);
 }
 
 }  // namespace cj::studio

@@ -1,6 +1,6 @@
-// `changjuan-cli serve`: a generator (normally the local engine) exposed as an OpenAI-compatible server on
-// 127.0.0.1 only — a small HTTP/1.1 server over POSIX sockets (no dependency), one thread per connection,
-// every response "Connection: close".
+// `changjuan-cli serve`: a generator (normally the local engine) exposed as an OpenAI-compatible server — a small
+// HTTP/1.1 server over POSIX sockets (no dependency), one thread per connection, every response
+// "Connection: close". It listens on 127.0.0.1 unless told otherwise.
 //
 //   POST /v1/chat/completions  messages → the model's chat format (ChatML); stream true → SSE chunks
 //                              (chat.completion.chunk, then "data: [DONE]"), false → one chat.completion JSON
@@ -8,8 +8,18 @@
 //   GET  /v1/models            the one model; GET /health → {"status":"ok"}
 // Request fields: model (optional; another name → 404), max_tokens (or max_completion_tokens), temperature,
 // top_p, seed, stop (string or list), stream, stream_options.include_usage. Errors are OpenAI-style
-// {"error":{"message","type","code"}}: 400 bad JSON / missing or wrong fields, 404 unknown model or path,
-// 405 wrong method, 411 no Content-Length, 413 body over max_body, 431 headers over 16 KiB, 503 busy.
+// {"error":{"message","type","code"}}: 400 bad JSON / missing or wrong fields / JSON nested or larger than
+// allowed, 401 no or wrong API key, 403 a Host that is not this server or a browser page of another origin,
+// 404 unknown model or path, 405 wrong method, 408 a request that does not arrive in time, 411 no
+// Content-Length, 413 body over max_body, 429 too many connections from one client, 431 headers over 16 KiB,
+// 500 an internal error (a bug; the server goes on), 503 busy. Parsing and the access checks are
+// studio/http_request.h.
+//
+// Hostile clients: the whole request head must arrive within head_timeout_ms and the body within
+// body_timeout_ms (a client sending one byte every few seconds is cut off, not only one that goes silent);
+// max_connections in all and max_per_client from one address; a client over a limit still has its request read
+// and gets a 503/429 answer (by one small rejecting thread, not a thread each) instead of a reset. No request
+// can end the server: every failure of a handler becomes a JSON error response.
 //
 // Concurrent generations: up to the generator's max_parallel() requests generate at once (the local engine decodes
 // them in one batch; `n` > 1 choices of a request are decoded together too); a request that arrives while all
@@ -32,13 +42,20 @@
 namespace cj::studio {
 
 struct ServerOptions {
+  std::string host = "127.0.0.1";     // IPv4 address to listen on; not loopback → api_key is required
   int port = 8080;                    // 0 = any free port (see HttpServer::port())
   std::string model_name;             // id in /v1/models ("" = the generator's name())
-  size_t max_body = size_t(8) << 20;  // bytes of a request body
+  size_t max_body = size_t(8) << 20;  // bytes of a completion request body (other endpoints take none)
   int queue_wait_ms = 60000;          // a request waits this long for the running generation, then 503
-  int max_connections = 32;           // open connections beyond this get 503 at once
-  int io_timeout_ms = 30000;          // reading a request / writing a response stalls this long: drop it
+  int max_connections = 32;           // open connections beyond this get 503 (after their request is read)
+  int max_per_client = 16;            // open connections from one address beyond this get 429
+  int head_timeout_ms = 10000;        // the whole request head (line + headers) must arrive within this
+  int body_timeout_ms = 60000;        // the whole body must arrive within this
+  int io_timeout_ms = 30000;          // writing a response stalls this long: drop it
   int max_tokens_default = 512;       // when a request sets none
+  std::string api_key;                // when set: "Authorization: Bearer KEY" on every request but /health
+  std::vector<std::string> allow_hosts;   // Host names answered besides 127.0.0.1, localhost and `host`
+  std::vector<std::string> cors_origins;  // browser page origins allowed to call the API ("*" = any)
 };
 
 struct ServerCounters {
@@ -46,6 +63,9 @@ struct ServerCounters {
   std::atomic<int64_t> generations{0};   // generations finished (any stop reason)
   std::atomic<int64_t> disconnects{0};   // generations stopped because the client went away
   std::atomic<int64_t> busy_rejects{0};  // 503s for a generation already running
+  std::atomic<int64_t> refused{0};       // connections answered 503/429 for being over a connection limit
+  std::atomic<int64_t> timeouts{0};      // requests cut off by the head or body deadline (408)
+  std::atomic<int64_t> internal_errors{0};  // handler failures answered with 500
   std::atomic<int64_t> tokens{0};        // generated, all requests
   std::atomic<int> last_gen_tokens{0};   // of the last finished generation
   std::atomic<bool> generating{false};
@@ -54,12 +74,12 @@ struct ServerCounters {
 
 class HttpServer {
  public:
-  // Binds 127.0.0.1:port and starts serving on background threads. `gen` must outlive the server.
+  // Binds host:port and starts serving on background threads. `gen` must outlive the server.
   static Result<std::unique_ptr<HttpServer>> start(Generator& gen, const ServerOptions& opts);
   ~HttpServer();
 
   int port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+  std::string url() const;
   const std::string& model_name() const { return name_; }
   ServerCounters& counters() { return counters_; }
   std::string last_stop_reason() const;
@@ -69,9 +89,12 @@ class HttpServer {
 
  private:
   struct Conn;
+  struct Rejected;
   HttpServer(Generator& gen, const ServerOptions& opts);
   void accept_loop();
+  void reject_loop();
   void serve(Conn* c);
+  void serve_request(Conn* c);
   void reap(bool all);
 
   Generator& gen_;
@@ -81,8 +104,11 @@ class HttpServer {
   int port_ = 0;
   std::atomic<bool> quit_{false};
   std::thread acceptor_;
+  std::thread rejecter_;
   std::mutex conns_mu_;
   std::vector<std::unique_ptr<Conn>> conns_;
+  std::mutex reject_mu_;
+  std::vector<Rejected> to_reject_;  // handed from the acceptor to the rejecter
   // Generation slots (the generator's max_parallel()) and the stop flags of the running generations.
   std::mutex slot_mu_;
   std::condition_variable slot_cv_;

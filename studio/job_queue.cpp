@@ -1,6 +1,9 @@
 #include "studio/job_queue.h"
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -104,15 +107,76 @@ constexpr const char* kPrefix = "workflow:";
 bool is_workflow(const std::string& kind) { return kind.rfind(kPrefix, 0) == 0; }
 }  // namespace
 
+namespace {
+
+// Renews the job's lease every Jobs::kHeartbeatMs on a connection of its own (a long prefill sends no checkpoints),
+// and stops the run when another runner has taken the job over (our lease went stale, e.g. the process was
+// suspended). A ":memory:" database has no other connection and no other process: no heartbeat.
+class LeaseKeeper {
+ public:
+  LeaseKeeper(const std::string& db_path, int64_t job_id, std::string owner, std::atomic<bool>& stop,
+              std::atomic<int>& why)
+      : stop_(stop), why_(why) {
+    if (db_path.empty() || db_path == ":memory:") return;
+    th_ = std::thread([this, db_path, job_id, owner = std::move(owner)] {
+      auto db = storage::Database::open(db_path, {.create = false});
+      if (!db.ok()) return;
+      storage::Jobs jobs(**db);
+      std::unique_lock<std::mutex> lk(mu_);
+      while (!cv_.wait_for(lk, std::chrono::milliseconds(storage::Jobs::kHeartbeatMs), [&] { return quit_; })) {
+        auto ours = jobs.heartbeat(job_id, owner);
+        if (ours.ok() && !*ours) {  // a busy database is not a lost lease: try again next time
+          lost_.store(true);
+          why_.store(int(StopRequest::kLost));
+          stop_.store(true);
+          return;
+        }
+      }
+    });
+  }
+  ~LeaseKeeper() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    if (th_.joinable()) th_.join();
+  }
+  bool lost() const { return lost_.load(); }
+
+ private:
+  std::atomic<bool>& stop_;
+  std::atomic<int>& why_;
+  std::atomic<bool> lost_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool quit_ = false;
+  std::thread th_;
+};
+
+}  // namespace
+
 RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job& job, std::atomic<bool>& stop,
                    std::atomic<int>& why, int checkpoint_every,
                    const std::function<void(std::string_view, const WorkflowProgress&)>& on_progress) {
   storage::Jobs jobs(db);
   RunOutcome out;
+  const std::string owner = job.lease_owner;
+  if (job.status != "running" || owner.empty()) {
+    out.status = "failed";
+    out.message = "job " + std::to_string(job.id) + " was not claimed (Jobs::claim) before it was run";
+    return out;
+  }
+  // Every write of the runner goes through its lease: a runner that lost the job writes nothing more.
+  auto lost = [&] {
+    out.status = "taken";
+    out.message = "another runner took job " + std::to_string(job.id) + " over (this runner's lease had gone stale)";
+    return out;
+  };
   auto fail = [&](const std::string& msg) {
     out.status = "failed";
     out.message = msg;  // the error as it is (the CLI prints it); surfaces say job_failure_reason(msg)
-    (void)jobs.finish(job.id, "failed", msg);
+    if (auto r = jobs.release(job.id, owner, "failed", msg); r.ok() && !*r) return lost();
     return out;
   };
   nlohmann::json pj = nlohmann::json::parse(job.params, nullptr, false);
@@ -125,6 +189,7 @@ RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job&
     if (cj.is_object() && cj.contains("text") && cj["text"].is_string()) resume_text = cj["text"].get<std::string>();
   }
 
+  LeaseKeeper keeper(db.path(), job.id, owner, stop, why);
   double last_fraction = job.progress;
   WorkflowHooks hooks;
   hooks.stop = &stop;
@@ -141,7 +206,11 @@ RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job&
     std::string msg = "已写 " + std::to_string(pr.chars) + " 字";
     if (params->kind == "draft") msg += " / " + std::to_string(params->target_chars) + " 字";
     last_fraction = pr.fraction;
-    (void)jobs.set_progress(job.id, pr.fraction, msg, c.dump());
+    if (auto r = jobs.checkpoint(job.id, owner, pr.fraction, msg, c.dump()); r.ok() && !*r) {
+      why.store(int(StopRequest::kLost));
+      stop.store(true);
+      return;
+    }
     // Another process (changjuan-cli jobs cancel/pause) may have changed the row.
     if (auto row = jobs.get(job.id); row.ok() && row->status != "running" && !stop.load()) {
       if (row->status == "cancelled") why.store(int(StopRequest::kCancel));
@@ -151,6 +220,7 @@ RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job&
     }
   };
   auto r = run_workflow(db, engine, *params, resume_text, hooks);
+  if (keeper.lost() || StopRequest(why.load()) == StopRequest::kLost) return lost();
   if (!r.ok()) return fail(r.error());
   out.result = r.value();
   if (r->completed) {
@@ -161,7 +231,7 @@ RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job&
                           {"stop_reason", r->stop_reason}};
     out.status = "done";
     out.message = "写了 " + std::to_string(r->chars) + " 字，存为修订 id " + std::to_string(r->revision_id) + "（尚未接受）";
-    (void)jobs.finish(job.id, "done", out.message, res.dump());
+    (void)jobs.release(job.id, owner, "done", out.message, res.dump());
     if (!kv_file.empty()) {
       std::error_code ec;
       std::filesystem::remove(kv_file, ec);
@@ -173,21 +243,18 @@ RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job&
     case StopRequest::kCancel:
       out.status = "cancelled";
       out.message = "写了 " + std::to_string(r->chars) + " 字后停止；文字留在任务里，继续时接着写";
-      (void)jobs.finish(job.id, "cancelled", out.message);
       break;
     case StopRequest::kPause:
       out.status = "paused";
       out.message = "写了 " + std::to_string(r->chars) + " 字后暂停";
-      (void)jobs.set_progress(job.id, last_fraction, out.message);
-      (void)jobs.set_status(job.id, "paused");
       break;
     default:
       out.status = "queued";
       out.message = "写了 " + std::to_string(r->chars) + " 字时中断；下次运行接着写";
-      (void)jobs.set_progress(job.id, last_fraction, out.message);
-      (void)jobs.set_status(job.id, "queued");
       break;
   }
+  (void)jobs.checkpoint(job.id, owner, last_fraction, out.message);
+  if (auto rel = jobs.release(job.id, owner, out.status, out.message); rel.ok() && !*rel) return lost();
   return out;
 }
 
@@ -201,7 +268,7 @@ Status JobQueue::start() {
   auto db = storage::Database::open(db_path_, {.create = false});
   if (!db.ok()) return make_error(db.error());
   control_db_ = std::move(db.value());
-  auto n = storage::Jobs(*control_db_).requeue_interrupted();
+  auto n = storage::Jobs(*control_db_).requeue_stale();  // crashed runners' jobs; a live runner's stay its own
   if (!n.ok()) return make_error(n.error());
   quit_ = false;
   started_ = true;
@@ -358,13 +425,16 @@ void JobQueue::worker() {
   storage::Database& db = **dbr;
   storage::Jobs jobs(db);
   while (!quit_.load()) {
-    // The oldest queued workflow job (other kinds belong to other runners).
+    // The oldest workflow job that is queued or whose runner died (other kinds belong to other runners), claimed
+    // under this process's lease.
     std::optional<storage::Job> job;
-    if (auto q = jobs.list("queued"); q.ok()) {
+    if (auto q = jobs.list(); q.ok()) {
+      const int64_t now = storage::now_ms();
       for (const auto& j : *q) {
         if (!is_workflow(j.kind)) continue;
-        auto c = jobs.claim_next(j.kind);
-        if (c.ok() && c->has_value()) job = std::move(c->value());
+        if (j.status != "queued" && !storage::Jobs::lease_is_stale(j, now)) continue;
+        auto c = jobs.claim(j.id);
+        if (c.ok()) job = std::move(c.value());
         break;
       }
     }
@@ -377,7 +447,7 @@ void JobQueue::worker() {
     stop_ = false;
     why_ = int(StopRequest::kNone);
     if (quit_.load()) {  // shut down between claim and run
-      (void)jobs.set_status(job->id, "queued");
+      (void)jobs.release(job->id, job->lease_owner, "queued", job->message);
       break;
     }
     running_id_ = job->id;

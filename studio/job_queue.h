@@ -4,9 +4,10 @@
 //
 // Durability: while a job runs, the text generated so far is checkpointed into its row every
 // `checkpoint_every` pieces (checkpoint JSON {"text": ..., "tokens": n}). After a crash or a closed app,
-// start() requeues jobs left "running"; running one again continues from the checkpointed text (the prompt is
-// the context + that text, so the chapter goes on where it stopped). Nothing is written to a chapter until a
-// workflow completes, and then only as a new revision that is not current.
+// start() requeues jobs left "running" whose lease is stale (their runner's process is gone); a job running in
+// another live process (a CLI `draft`) stays that process's. Running one again continues from the checkpointed
+// text (the prompt is the context + that text, so the chapter goes on where it stopped). Nothing is written to a
+// chapter until a workflow completes, and then only as a new revision that is not current.
 //
 // Control from another process works too: a job whose row is set to paused/cancelled (changjuan-cli jobs
 // cancel) stops at its next checkpoint.
@@ -83,16 +84,19 @@ std::string job_outcome(const std::string& status, const JobFigures& f, const st
 std::string job_failure_reason(const std::string& error);
 
 struct RunOutcome {
-  std::string status;           // done, failed, cancelled, paused, queued (stopped by shutdown)
+  std::string status;           // done, failed, cancelled, paused, queued (stopped by shutdown), taken
   WorkflowResult result;
   std::string message;
 };
 
-enum class StopRequest { kNone = 0, kCancel = 1, kPause = 2, kShutdown = 3 };
+enum class StopRequest { kNone = 0, kCancel = 1, kPause = 2, kShutdown = 3, kLost = 4 /* lease taken over */ };
 
-// Runs one job (already marked running) to its end on this thread: checkpoints, final status in the row.
-// `stop` is polled every token; `why` says what the stop means (cancel → cancelled, pause → paused,
-// shutdown → queued again). on_progress (may be empty) sees every piece.
+// The one job runner of the GUI's queue and the CLI: runs a job claimed under this process's lease
+// (storage::Jobs::claim/claim_next) to its end on this thread — checkpoints, the lease's heartbeat on a thread of
+// its own, the final status in the row, every write only while the lease is still ours. `stop` is polled every
+// token; `why` says what the stop means (cancel → cancelled, pause → paused, shutdown → queued again, lost →
+// "taken": another runner took the job over and this one wrote nothing more). on_progress (may be empty) sees
+// every piece.
 RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job& job, std::atomic<bool>& stop,
                    std::atomic<int>& why, int checkpoint_every,
                    const std::function<void(std::string_view, const WorkflowProgress&)>& on_progress = {});

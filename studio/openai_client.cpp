@@ -2,7 +2,9 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -27,7 +29,8 @@ std::string error_message(const std::string& body) {
       if (e->is_object() && e->contains("message") && (*e)["message"].is_string()) return (*e)["message"];
       if (e->is_string()) return *e;
     }
-    if (auto d = j.find("detail"); d != j.end()) return d->is_string() ? d->get<std::string>() : d->dump();
+    if (auto d = j.find("detail"); d != j.end())
+      return d->is_string() ? d->get<std::string>() : d->dump(-1, ' ', false, json::error_handler_t::replace);
     if (auto m = j.find("message"); m != j.end() && m->is_string()) return *m;
   }
   std::string s = body.substr(0, 300);
@@ -37,7 +40,33 @@ std::string error_message(const std::string& body) {
 
 int as_int(const json& j, const char* key) {
   auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<int>() : -1;
+  if (it == j.end() || !it->is_number_unsigned()) return -1;
+  return int(std::min<uint64_t>(it->get<uint64_t>(), uint64_t(INT32_MAX)));
+}
+
+// The text of one choice, whole ("message": {"content"}) or streamed ("delta": {"content"}), or of a text
+// completion ("text"). A choice that is not what the protocol says is an error — a server that answers
+// {"choices":[5]} has not produced an empty chapter.
+Result<std::string_view> choice_text(const json& c, bool streamed) {
+  if (!c.is_object()) return make_error("a choice is not a JSON object");
+  if (auto fr = c.find("finish_reason"); fr != c.end() && !fr->is_null() && !fr->is_string())
+    return make_error("finish_reason is not a string");
+  auto text_of = [](const json& holder, const char* key, bool optional) -> Result<std::string_view> {
+    auto t = holder.find(key);
+    if (t == holder.end() || t->is_null()) {
+      if (optional) return std::string_view();
+      return make_error(std::string("the choice has no '") + key + "' text");
+    }
+    if (!t->is_string()) return make_error(std::string("'") + key + "' is not a string");
+    return std::string_view(t->get_ref<const std::string&>());
+  };
+  if (auto m = c.find(streamed ? "delta" : "message"); m != c.end()) {
+    if (!m->is_object()) return make_error(std::string(streamed ? "delta" : "message") + " is not an object");
+    return text_of(*m, "content", streamed);
+  }
+  if (c.contains("text")) return text_of(c, "text", streamed);
+  if (streamed) return std::string_view();  // e.g. a chunk with only a finish_reason
+  return make_error("the choice has neither a message nor a text");
 }
 
 void read_usage(const json& u, CompletionResult* r) {
@@ -96,16 +125,20 @@ struct Transfer {
     }
     if (auto u = j.find("usage"); u != j.end()) read_usage(*u, r);
     auto ch = j.find("choices");
-    if (ch == j.end() || !ch->is_array() || ch->empty()) return true;
-    const json& c = (*ch)[0];
-    if (auto fr = c.find("finish_reason"); fr != c.end() && fr->is_string()) r->finish_reason = *fr;
-    std::string_view text;
-    if (auto d = c.find("delta"); d != c.end() && d->is_object()) {
-      if (auto t = d->find("content"); t != d->end() && t->is_string()) text = t->get_ref<const std::string&>();
-    } else if (auto t = c.find("text"); t != c.end() && t->is_string()) {
-      text = t->get_ref<const std::string&>();
+    if (ch == j.end() || ch->is_null()) return true;
+    if (!ch->is_array()) {
+      protocol_error = "'choices' is not a list: " + data.substr(0, 200);
+      return false;
     }
-    return piece(text);
+    if (ch->empty()) return true;
+    const json& c = (*ch)[0];
+    auto text = choice_text(c, true);
+    if (!text.ok()) {
+      protocol_error = text.error() + ": " + data.substr(0, 200);
+      return false;
+    }
+    if (auto fr = c.find("finish_reason"); fr != c.end() && fr->is_string()) r->finish_reason = *fr;
+    return piece(*text);
   }
 
   size_t write(const char* p, size_t n) {
@@ -315,12 +348,9 @@ Result<CompletionResult> OpenAIClient::complete(const CompletionRequest& req,
   if (!j.is_object() || !j.contains("choices") || !j["choices"].is_array() || j["choices"].empty())
     return make_error("bad response from " + url + ": expected JSON with choices, got: " + t.body.substr(0, 200));
   const json& c = j["choices"][0];
-  std::string text;
-  if (auto m = c.find("message");
-      m != c.end() && m->is_object() && m->contains("content") && (*m)["content"].is_string())
-    text = (*m)["content"];
-  else if (auto tx = c.find("text"); tx != c.end() && tx->is_string())
-    text = *tx;
+  auto text_r = choice_text(c, false);
+  if (!text_r.ok()) return make_error("bad response from " + url + ": " + text_r.error() + ": " + t.body.substr(0, 200));
+  const std::string text(*text_r);
   if (auto fr = c.find("finish_reason"); fr != c.end() && fr->is_string()) r.finish_reason = *fr;
   if (auto u = j.find("usage"); u != j.end()) read_usage(*u, &r);
   if (!t.piece(text)) r.finish_reason = "cancelled";

@@ -1,5 +1,7 @@
 #include "studio/settings.h"
 
+#include "studio/json_fields.h"
+
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
@@ -23,19 +25,7 @@ nlohmann::json to_json(const Settings& s) {
 namespace {
 template <typename T>
 Status take(const nlohmann::json& j, const char* key, T* out) {
-  if (!j.contains(key)) return Status();
-  const auto& v = j[key];
-  if constexpr (std::is_same_v<T, std::string>) {
-    if (!v.is_string()) return make_error(std::string("setting ") + key + " must be a string");
-  } else if constexpr (std::is_same_v<T, bool>) {
-    if (!v.is_boolean()) return make_error(std::string("setting ") + key + " must be true or false");
-  } else if constexpr (std::is_integral_v<T>) {
-    if (!v.is_number_integer()) return make_error(std::string("setting ") + key + " must be a whole number");
-  } else {
-    if (!v.is_number()) return make_error(std::string("setting ") + key + " must be a number");
-  }
-  *out = v.get<T>();
-  return Status();
+  return json_field(j, key, out, "setting");
 }
 }  // namespace
 

@@ -15,6 +15,8 @@
 #include "engine/base/text.h"
 #include "studio/prompt_plan.h"
 #include "studio/sentence_end.h"
+#include "studio/json_fields.h"
+#include "studio/prompts.h"
 
 namespace cj::studio {
 
@@ -57,29 +59,27 @@ nlohmann::json to_json(const WorkflowParams& p) {
 
 Result<WorkflowParams> params_from_json(const nlohmann::json& j) {
   WorkflowParams p;
-  try {
-    p.kind = j.value("kind", p.kind);
-    p.book_id = j.value("book_id", p.book_id);
-    p.ordinal = j.value("ordinal", p.ordinal);
-    p.cursor = j.value("cursor", p.cursor);
-    p.heading = j.value("heading", p.heading);
-    p.title = j.value("title", p.title);
-    p.outline = j.value("outline", p.outline);
-    p.target_chars = j.value("target_chars", p.target_chars);
-    p.sel_begin = j.value("sel_begin", p.sel_begin);
-    p.sel_end = j.value("sel_end", p.sel_end);
-    p.instruction = j.value("instruction", p.instruction);
-    p.max_tokens = j.value("max_tokens", p.max_tokens);
-    p.context_tokens = j.value("context_tokens", p.context_tokens);
-    p.temperature = j.value("temperature", p.temperature);
-    if (auto it = j.find("seed"); it != j.end() && !it->is_null()) {
-      if (!it->is_number_integer()) return make_error("workflow: the seed must be a whole number");
-      p.seed = it->is_number_unsigned() ? it->get<uint64_t>() : uint64_t(it->get<int64_t>());
-    }
-    p.prompt_style = j.value("prompt_style", p.prompt_style);
-  } catch (const std::exception& e) {
-    return make_error(std::string("bad workflow parameters: ") + e.what());
+  const std::string what = "workflow parameter";
+  CJ_TRY(json_field(j, "kind", &p.kind, what));
+  CJ_TRY(json_field(j, "book_id", &p.book_id, what));
+  CJ_TRY(json_field(j, "ordinal", &p.ordinal, what));
+  CJ_TRY(json_field(j, "cursor", &p.cursor, what));
+  CJ_TRY(json_field(j, "heading", &p.heading, what));
+  CJ_TRY(json_field(j, "title", &p.title, what));
+  CJ_TRY(json_field(j, "outline", &p.outline, what));
+  CJ_TRY(json_field(j, "target_chars", &p.target_chars, what));
+  CJ_TRY(json_field(j, "sel_begin", &p.sel_begin, what));
+  CJ_TRY(json_field(j, "sel_end", &p.sel_end, what));
+  CJ_TRY(json_field(j, "instruction", &p.instruction, what));
+  CJ_TRY(json_field(j, "max_tokens", &p.max_tokens, what));
+  CJ_TRY(json_field(j, "context_tokens", &p.context_tokens, what));
+  CJ_TRY(json_field(j, "temperature", &p.temperature, what));
+  if (auto it = j.find("seed"); it != j.end() && !it->is_null()) {
+    uint64_t seed = 0;
+    CJ_TRY(json_field(j, "seed", &seed, what));
+    p.seed = seed;
   }
+  CJ_TRY(json_field(j, "prompt_style", &p.prompt_style, what));
   if (p.kind != "continue" && p.kind != "draft" && p.kind != "rewrite" && p.kind != "expand" && p.kind != "condense")
     return make_error("unknown workflow '" + p.kind + "' (continue, draft, rewrite, expand, condense)");
   if (p.book_id <= 0) return make_error("workflow: no book id");

@@ -1,5 +1,7 @@
 #include "engine/cpu/forward_attention.h"
 
+#include "engine/cpu/cpu_features.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -148,8 +150,7 @@ struct Kernels {
 
 const Kernels& kernels() {
   static const Kernels k = [] {
-    __builtin_cpu_init();
-    bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    const bool avx2 = cpu_features().avx2;  // AVX2 + FMA + F16C, detected in one place
     if (avx2) return Kernels{dot_f32_avx2, dot_f16_avx2, axpy_f32_avx2, axpy_f16_avx2, dot_q8_avx2, axpy_q8_avx2};
     return Kernels{dot_f32_scalar, dot_f16_scalar, axpy_f32_scalar, axpy_f16_scalar, dot_q8_scalar, axpy_q8_scalar};
   }();

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "engine/base/result.h"
+#include "engine/cpu/cpu_features.h"
 #include "engine/cpu/forward_ops.h"
 #include "engine/cpu/thread_pool.h"
 #include "engine/kv/attn_state.h"
@@ -42,13 +43,8 @@ __attribute__((target("avx2,f16c"))) void f16_rows_avx2(const uint16_t* src, flo
   for (; i < n; ++i) dst[i] = f16_to_f32(src[i]);
 }
 
-bool have_f16c() {
-  static const bool b = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
-  }();
-  return b;
-}
+// AVX2 + FMA + F16C, detected in one place (clang's __builtin_cpu_supports does not know "f16c").
+bool have_f16c() { return cpu_features().avx2; }
 
 // nk cached rows (Dk values each, `stride` bytes apart) into f32 [nk, Dk].
 void rows_to_f32(KVType t, const uint8_t* src, size_t stride, int nk, int Dk, float* dst) {

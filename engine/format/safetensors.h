@@ -20,10 +20,13 @@ struct SafeTensor {
 
 class SafetensorsFile {
  public:
+  static constexpr size_t kMaxTensorName = 1024;  // longer names are refused (real ones are < 100 bytes)
   ~SafetensorsFile();
   SafetensorsFile(SafetensorsFile&&) noexcept;
   SafetensorsFile& operator=(SafetensorsFile&&) noexcept;
   static Result<SafetensorsFile> open(const std::string& path);
+  // Parses an in-memory image (fuzzing, tests); the buffer must outlive the result.
+  static Result<SafetensorsFile> parse(const uint8_t* data, size_t size, const std::string& name = "<memory>");
   const std::map<std::string, SafeTensor>& tensors() const { return tensors_; }
   const SafeTensor* find(const std::string& name) const;
 

@@ -122,7 +122,8 @@ KVCache::~KVCache() {
 }
 
 Status KVCache::init(const ModelConfig& c, const KVCacheOptions& o, KVPool* shared) {
-  if (o.n_ctx < 1) return make_error("the context size must be positive");
+  if (o.n_ctx < 1 || o.n_ctx > kMaxCtx)
+    return make_error("the context size must be between 1 and " + std::to_string(kMaxCtx) + " tokens");
   if (o.sink_blocks < 0 || o.recent_blocks < 2) return make_error("KV cache: at least two recent blocks stay hot");
   o_ = o;
   auto L = KVLayout::make(c, o.type);

@@ -39,6 +39,7 @@ struct KVCacheOptions {
 class KVCache {
  public:
   static constexpr int kBlockTokens = KVLayout::kBlockTokens;
+  static constexpr int kMaxCtx = 1 << 24;  // tokens; keeps block and position arithmetic far from int overflow
 
   // A sequence with a pool of its own (o.pool sets the budgets).
   static Result<std::unique_ptr<KVCache>> create(const ModelConfig& c, const KVCacheOptions& o);

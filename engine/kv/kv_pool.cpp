@@ -82,7 +82,7 @@ uint64_t kv_block_hash(uint64_t prev, uint64_t model_id, const int32_t* tokens, 
 
 Result<std::unique_ptr<KVPool>> KVPool::create(const KVLayout& layout, const KVPoolOptions& o) {
   const size_t pb = layout.page_bytes;
-  const size_t ctx_blocks = size_t((std::max(o.n_ctx, 1) + KVLayout::kBlockTokens - 1) / KVLayout::kBlockTokens);
+  const size_t ctx_blocks = (size_t(std::max(o.n_ctx, 1)) + KVLayout::kBlockTokens - 1) / KVLayout::kBlockTokens;
   const size_t full = ctx_blocks * size_t(layout.n_layers) * pb;
   const size_t host_budget = o.host_bytes ? o.host_bytes : full;
   const size_t disk_budget = o.disk_path.empty() ? 0 : (o.disk_bytes ? o.disk_bytes : full);

@@ -9,11 +9,7 @@
 
 namespace cj {
 
-Result<Llama2cInfo> convert_llama2c(const std::string& model_bin, const std::string& tokenizer_bin,
-                                    const std::string& out_gguf) {
-  auto data = read_file(model_bin);
-  if (!data.ok()) return Error{data.error()};
-  const std::string& d = *data;
+Result<Llama2cInfo> read_llama2c_header(std::string_view d, const std::string& model_bin) {
   if (d.size() < 28) return make_error(model_bin + ": too short for a llama2.c checkpoint header");
   int32_t h[7];
   std::memcpy(h, d.data(), 28);
@@ -24,7 +20,9 @@ Result<Llama2cInfo> convert_llama2c(const std::string& model_bin, const std::str
   in.n_heads = h[3];
   in.n_kv_heads = h[4];
   in.shared_classifier = h[5] > 0;
-  in.vocab_size = h[5] < 0 ? -h[5] : h[5];
+  // A negative vocab_size means "separate classifier"; INT32_MIN has no positive counterpart in int32.
+  const int64_t vocab = h[5] < 0 ? -int64_t(h[5]) : int64_t(h[5]);
+  in.vocab_size = vocab > (1 << 22) ? -1 : int(vocab);
   in.seq_len = h[6];
   auto bad = [&](const char* what) { return make_error(model_bin + ": bad llama2.c header (" + what + ")"); };
   if (in.dim <= 0 || in.dim > 65536) return bad("dim");
@@ -34,14 +32,28 @@ Result<Llama2cInfo> convert_llama2c(const std::string& model_bin, const std::str
   if (in.n_kv_heads <= 0 || in.n_heads % in.n_kv_heads) return bad("n_kv_heads");
   if (in.vocab_size <= 0 || in.vocab_size > 1 << 22) return bad("vocab_size");
   if (in.seq_len <= 0 || in.seq_len > 1 << 24) return bad("seq_len");
+  // Each bound above keeps every product below 2^47, so the sum fits in int64.
   const int64_t dim = in.dim, hid = in.hidden_dim, L = in.n_layers, V = in.vocab_size;
   const int64_t hs = dim / in.n_heads, kv_dim = hs * in.n_kv_heads;
   int64_t n = V * dim + L * dim + L * dim * dim + 2 * L * dim * kv_dim + L * dim * dim + L * dim + 3 * L * hid * dim +
               dim + int64_t(in.seq_len) * hs;  // freq_cis_real + freq_cis_imag (unused)
   if (!in.shared_classifier) n += V * dim;
-  if (d.size() < 28 + size_t(n) * 4)
+  if ((d.size() - 28) / 4 < uint64_t(n))
     return make_error(model_bin + ": truncated (" + std::to_string(d.size()) + " bytes, the header needs " +
                       std::to_string(28 + n * 4) + ")");
+  return in;
+}
+
+Result<Llama2cInfo> convert_llama2c(const std::string& model_bin, const std::string& tokenizer_bin,
+                                    const std::string& out_gguf) {
+  auto data = read_file(model_bin);
+  if (!data.ok()) return Error{data.error()};
+  const std::string& d = *data;
+  auto info = read_llama2c_header(d, model_bin);
+  if (!info.ok()) return Error{info.error()};
+  const Llama2cInfo in = *info;
+  const int64_t dim = in.dim, hid = in.hidden_dim, L = in.n_layers, V = in.vocab_size;
+  const int64_t hs = dim / in.n_heads, kv_dim = hs * in.n_kv_heads;
 
   auto vocab = load_llama2c_tokenizer(tokenizer_bin);
   if (!vocab.ok()) return Error{vocab.error()};

@@ -2,6 +2,7 @@
 
 #include "engine/base/hash.h"
 
+#include <cstdint>
 #include <map>
 
 namespace cj {
@@ -32,6 +33,11 @@ Status bind(const gguf::File& f, const std::string& name, int64_t cols, int64_t 
     return make_error(f.path() + ": tensor " + name + " must be f32 (it is " + dtype_traits(t->type).name + ")");
   if (cols % dtype_traits(t->type).block_elems != 0)
     return make_error(f.path() + ": tensor " + name + " row length is not a multiple of its block size");
+  // The kernels read floats and block structs in place: the data must be aligned for them (a file written with
+  // general.alignment = 1 may place a tensor at an odd offset).
+  if (reinterpret_cast<uintptr_t>(f.tensor_data(*t)) % alignof(float) != 0)
+    return make_error(f.path() + ": tensor " + name + " is not aligned in the file (general.alignment " +
+                      std::to_string(f.alignment()) + "); convert the model again");
   out->type = t->type;
   out->data = f.tensor_data(*t);
   out->rows = rows;
@@ -45,9 +51,14 @@ Status bind(const gguf::File& f, const std::string& name, int64_t cols, int64_t 
 Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
   auto file = gguf::File::open(path);
   if (!file.ok()) return Error{file.error()};
-  auto cfg = config_from_gguf(*file);
+  return from_file(std::move(file.value()));
+}
+
+Result<std::unique_ptr<Model>> Model::from_file(gguf::File file) {
+  const std::string path = file.path();
+  auto cfg = config_from_gguf(file);
   if (!cfg.ok()) return Error{cfg.error()};
-  std::unique_ptr<Model> m(new Model(std::move(file.value())));
+  std::unique_ptr<Model> m(new Model(std::move(file)));
   m->cfg_ = *cfg;
   const ModelConfig& c = m->cfg_;
   const gguf::File& f = m->file_;

@@ -65,6 +65,8 @@ class Model {
  public:
   // Opens, validates and maps the model. The tokenizer is optional (tokenizer() is null without one).
   static Result<std::unique_ptr<Model>> load(const std::string& path);
+  // The same from a parsed file (an in-memory image: fuzzing, tests).
+  static Result<std::unique_ptr<Model>> from_file(gguf::File f);
 
   const ModelConfig& config() const { return cfg_; }
   const gguf::File& file() const { return file_; }

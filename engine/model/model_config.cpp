@@ -151,6 +151,19 @@ Result<ModelConfig> config_from_gguf(const gguf::File& f) {
   if (c.head_dim % 2 != 0) return make_error(f.path() + ": head size must be even for RoPE");
   if (moe_arch) CJ_TRY(read_moe(f, p, c));
   if (c.arch == Arch::Deepseek2) CJ_TRY(read_mla(f, p, c));
+  // q_dim(), kv_dim(), v_dim() and attn_out_dim() multiply in int: bound the products here, in 64 bits.
+  constexpr int64_t kMaxAttnDim = int64_t(1) << 24;
+  for (int64_t heads : {int64_t(c.n_heads), int64_t(c.n_kv_heads)})
+    for (int64_t size : {int64_t(c.head_dim), int64_t(c.head_dim_v)})
+      if (heads * size > kMaxAttnDim)
+        return make_error(f.path() + ": attention heads × head size (" + std::to_string(heads) + " × " +
+                          std::to_string(size) + ") is too large");
+  // Every layer has at least nine tensors (norms, q, k, v, output, gate, up, down): a block_count the file cannot
+  // hold is refused before anything is sized by it.
+  if (int64_t(c.n_layers) * 9 > int64_t(f.tensors().size()))
+    return make_error(f.path() + ": block_count " + std::to_string(c.n_layers) + " needs at least " +
+                      std::to_string(int64_t(c.n_layers) * 9) + " tensors; the file has " +
+                      std::to_string(f.tensors().size()));
   if (auto eps = f.get_float(p + "attention.layer_norm_rms_epsilon")) c.rms_eps = float(*eps);
   if (!(c.rms_eps > 0 && c.rms_eps < 1)) return make_error(f.path() + ": bad rms epsilon");
 
@@ -197,6 +210,8 @@ Result<ModelConfig> config_from_gguf(const gguf::File& f) {
   if (emb->dims[0] != c.n_embd)
     return make_error(f.path() + ": token_embd.weight has row length " + std::to_string(emb->dims[0]) +
                       ", expected embedding_length " + std::to_string(c.n_embd));
+  if (emb->dims[1] > (int64_t(1) << 24))
+    return make_error(f.path() + ": token_embd.weight has " + std::to_string(emb->dims[1]) + " rows (vocabulary too large)");
   c.n_vocab = int(emb->dims[1]);
   c.tied_output = f.find_tensor("output.weight") == nullptr;
   return c;

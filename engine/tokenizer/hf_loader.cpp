@@ -7,12 +7,15 @@
 #include <unordered_map>
 
 #include "engine/base/file.h"
+#include "engine/base/json_limits.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "engine/tokenizer/impl.h"
 #include "engine/tokenizer/json_cursor.h"
 
 namespace cj {
 namespace {
+
+constexpr int64_t kMaxId = INT32_MAX - 1;
 
 struct Added {
   TokenId id;
@@ -25,15 +28,27 @@ struct Added {
 std::string classify_pre(const nlohmann::json& pre) {
   static const std::string kQwen2 =
       "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+  // Typed lookups only: nlohmann's value()/get() throw on a type mismatch, and this JSON comes from a file.
+  auto str = [](const nlohmann::json& o, const char* k) {
+    auto it = o.is_object() ? o.find(k) : o.end();
+    return o.is_object() && it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  auto use_regex = [](const nlohmann::json& o) {
+    auto it = o.find("use_regex");
+    return it == o.end() || !it->is_boolean() || it->get<bool>();
+  };
   if (!pre.is_object()) return "";
-  const std::string type = pre.value("type", "");
-  if (type == "ByteLevel") return pre.value("use_regex", true) ? "gpt2" : "";
-  if (type != "Sequence" || !pre.contains("pretokenizers")) return "";
+  const std::string type = str(pre, "type");
+  if (type == "ByteLevel") return use_regex(pre) ? "gpt2" : "";
+  auto list = pre.find("pretokenizers");
+  if (type != "Sequence" || list == pre.end() || !list->is_array()) return "";
   bool split_qwen2 = false, byte_level = false;
-  for (const auto& p : pre["pretokenizers"]) {
-    const std::string t = p.value("type", "");
-    if (t == "Split" && p.contains("pattern") && p["pattern"].value("Regex", "") == kQwen2) split_qwen2 = true;
-    else if (t == "ByteLevel" && !p.value("use_regex", true)) byte_level = true;
+  for (const auto& p : *list) {
+    if (!p.is_object()) return "";
+    const std::string t = str(p, "type");
+    auto pattern = p.find("pattern");
+    if (t == "Split" && pattern != p.end() && str(*pattern, "Regex") == kQwen2) split_qwen2 = true;
+    else if (t == "ByteLevel" && !use_regex(p)) byte_level = true;
     else return "";
   }
   return split_qwen2 && byte_level ? "qwen2" : "";
@@ -47,16 +62,14 @@ std::string token_name(const nlohmann::json& v) {
 
 }  // namespace
 
-Result<VocabSpec> load_hf_tokenizer_json(const std::string& path) {
-  auto text = read_file(path);
-  if (!text.ok()) return Error{text.error()};
+Result<VocabSpec> parse_hf_tokenizer_json(std::string_view text, const std::string& path) {
   VocabSpec spec;
   spec.model = "gpt2";
   std::vector<std::pair<std::string, TokenId>> vocab;
   std::vector<Added> added;
   std::string model_type, pre_text;
   bool byte_fallback = false;
-  json::Cursor c(*text);
+  json::Cursor c(text);
   auto bad = [&](const std::string& what) {
     return Error{path + ": not a usable tokenizer.json: " + what + (c.ok() ? "" : " (" + c.error() + ")")};
   };
@@ -72,7 +85,10 @@ Result<VocabSpec> load_hf_tokenizer_json(const std::string& path) {
         while (c.next_key(&k)) {
           int64_t v;
           bool f;
-          if (k == "id" && c.read_int(&v)) t.id = static_cast<TokenId>(v);
+          if (k == "id" && c.read_int(&v)) {
+            if (v < 0 || v > kMaxId) return bad("added token id " + std::to_string(v) + " is out of range");
+            t.id = static_cast<TokenId>(v);
+          }
           else if (k == "content" && c.read_string(&s)) t.content = s;
           else if (k == "special" && c.read_bool(&f)) t.special = f;
           else if (k != "id" && k != "content" && k != "special") c.skip_value();
@@ -85,7 +101,7 @@ Result<VocabSpec> load_hf_tokenizer_json(const std::string& path) {
       // Small: capture its raw text and let nlohmann parse it.
       const size_t start = c.offset();
       if (!c.skip_value()) return bad(key);
-      if (key == "pre_tokenizer") pre_text.assign(*text, start, c.offset() - start);
+      if (key == "pre_tokenizer") pre_text.assign(text.substr(start, c.offset() - start));
     } else if (key == "model") {
       if (!c.begin_object()) return bad("model");
       std::string k;
@@ -96,17 +112,18 @@ Result<VocabSpec> load_hf_tokenizer_json(const std::string& path) {
           if (!c.read_bool(&byte_fallback)) return bad("model.byte_fallback");
         } else if (k == "vocab") {
           if (!c.begin_object()) return bad("model.vocab");
-          vocab.reserve(160000);
+          vocab.reserve(std::min<size_t>(160000, text.size() / 4));
           std::string tok;
           while (c.next_key(&tok)) {
             int64_t id;
             if (!c.read_int(&id)) return bad("model.vocab id");
+            if (id < 0 || id > kMaxId) return bad("model.vocab id " + std::to_string(id) + " is out of range");
             vocab.emplace_back(tok, static_cast<TokenId>(id));
           }
           if (!c.ok()) return bad("model.vocab");
         } else if (k == "merges") {
           if (!c.begin_array()) return bad("model.merges");
-          spec.merges.reserve(160000);
+          spec.merges.reserve(std::min<size_t>(160000, text.size() / 4));
           while (c.next_element()) {
             if (c.peek() == json::Cursor::kString) {  // "a b"
               if (!c.read_string(&s)) return bad("model.merges");
@@ -138,19 +155,25 @@ Result<VocabSpec> load_hf_tokenizer_json(const std::string& path) {
   if (byte_fallback) return bad("BPE with byte_fallback (SentencePiece-style) is not supported from tokenizer.json");
   if (vocab.empty()) return bad("empty model.vocab");
 
+  if (std::string why = json_limit_violation(pre_text, {.max_depth = 32, .max_values = 4096}); !why.empty())
+    return bad("pre_tokenizer is " + why);
   nlohmann::json pre = nlohmann::json::parse(pre_text.empty() ? "null" : pre_text, nullptr, false);
   spec.pre = classify_pre(pre);
   if (spec.pre.empty())
     return bad("unsupported pre_tokenizer (supported: Qwen2's Split regex + ByteLevel, or GPT-2 ByteLevel)");
 
-  // Ids: the vocab plus the added tokens (which may extend it).
+  // Ids: the vocab plus the added tokens (which may extend it). Every id was checked to be non-negative as it was
+  // read; the table is sized only after checking the largest id against the file's own length (each entry takes
+  // several bytes of it), so a tiny file cannot ask for gigabytes.
   size_t n = 0;
   for (const auto& [t, id] : vocab) n = std::max<size_t>(n, static_cast<size_t>(id) + 1);
   for (const auto& t : added) n = std::max<size_t>(n, static_cast<size_t>(t.id) + 1);
+  if (n > text.size())
+    return bad("token id " + std::to_string(n - 1) + " is larger than the file could hold (" +
+               std::to_string(text.size()) + " bytes)");
   spec.tokens.assign(n, "");
   spec.token_types.assign(n, tok::kUnused);
   for (auto& [t, id] : vocab) {
-    if (id < 0) return bad("negative id in vocab");
     spec.tokens[id] = std::move(t);
     spec.token_types[id] = tok::kNormal;
   }
@@ -161,11 +184,27 @@ Result<VocabSpec> load_hf_tokenizer_json(const std::string& path) {
   for (size_t i = 0; i < n; ++i)
     if (spec.token_types[i] == tok::kUnused) spec.tokens[i] = "[PAD" + std::to_string(i) + "]";
 
+  if (spec.eos_id < 0)
+    for (const auto& t : added)
+      if (t.content == "<|endoftext|>") spec.eos_id = t.id;
+  return spec;
+}
+
+Result<VocabSpec> load_hf_tokenizer_json(const std::string& path) {
+  auto text = read_file(path);
+  if (!text.ok()) return Error{text.error()};
+  auto parsed = parse_hf_tokenizer_json(*text, path);
+  if (!parsed.ok()) return parsed;
+  VocabSpec spec = std::move(parsed.value());
+  // Added tokens by text, for the names in tokenizer_config.json (one map, not a scan per name).
+  std::unordered_map<std::string_view, TokenId> added;
+  for (size_t i = 0; i < spec.tokens.size(); ++i)
+    if (spec.token_types[i] == tok::kControl || spec.token_types[i] == tok::kUserDefined)
+      added.emplace(spec.tokens[i], static_cast<TokenId>(i));
   auto find = [&](const std::string& t) -> TokenId {
     if (t.empty()) return -1;
-    for (const auto& a2 : added)
-      if (a2.content == t) return a2.id;
-    return -1;
+    auto it = added.find(t);
+    return it == added.end() ? -1 : it->second;
   };
   // tokenizer_config.json beside it.
   const auto cfg_path = std::filesystem::path(path).parent_path() / "tokenizer_config.json";
@@ -173,6 +212,8 @@ Result<VocabSpec> load_hf_tokenizer_json(const std::string& path) {
   if (std::filesystem::exists(cfg_path, ec)) {
     auto cfg_text = read_file(cfg_path.string());
     if (!cfg_text.ok()) return Error{cfg_text.error()};
+    if (std::string why = json_limit_violation(*cfg_text, {}); !why.empty())
+      return Error{cfg_path.string() + ": not a usable tokenizer_config.json: " + why};
     nlohmann::json cfg = nlohmann::json::parse(*cfg_text, nullptr, false);
     if (cfg.is_discarded() || !cfg.is_object()) return Error{cfg_path.string() + ": not valid JSON"};
     if (cfg.contains("bos_token")) spec.bos_id = find(token_name(cfg["bos_token"]));

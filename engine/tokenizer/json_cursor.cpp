@@ -172,7 +172,11 @@ bool Cursor::read_int(int64_t* out) {
   }
   int64_t v = 0;
   size_t start = i_;
-  while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') v = v * 10 + (s_[i_++] - '0');
+  while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') {
+    const int d = s_[i_++] - '0';
+    if (v > (INT64_MAX - d) / 10) return fail("integer too large");
+    v = v * 10 + d;
+  }
   if (i_ == start) return fail("expected digits");
   if (i_ < s_.size() && (s_[i_] == '.' || s_[i_] == 'e' || s_[i_] == 'E')) return fail("expected an integer");
   *out = neg ? -v : v;
@@ -200,7 +204,7 @@ bool Cursor::read_null() {
   return true;
 }
 
-bool Cursor::skip_value() {
+bool Cursor::skip_scalar() {
   switch (peek()) {
     case kNull: return read_null();
     case kBool: { bool b; return read_bool(&b); }
@@ -218,6 +222,7 @@ bool Cursor::skip_value() {
           ++i_;
         }
       }
+      i_ = s_.size();
       return fail("unterminated string");
     }
     case kNumber: {
@@ -225,22 +230,33 @@ bool Cursor::skip_value() {
       while (i_ < s_.size() && std::strchr("0123456789+-.eE", s_[i_]) != nullptr && s_[i_] != '\0') ++i_;
       return true;
     }
-    case kArray: {
-      begin_array();
-      while (next_element()) {
-        if (!skip_value()) return false;
-      }
-      return ok();
-    }
-    case kObject: {
-      begin_object();
-      std::string k;
-      while (next_key(&k)) {
-        if (!skip_value()) return false;
-      }
-      return ok();
-    }
     default: return fail("expected a value");
+  }
+}
+
+// Iterative: the open containers are a stack of bytes on the heap, so a file nested 100,000 levels deep costs
+// 100 KB, not the thread's stack.
+bool Cursor::skip_value() {
+  std::string open;  // 'a' array, 'o' object, innermost last
+  std::string key;
+  for (;;) {
+    const Kind k = peek();
+    if (k == kArray) {
+      begin_array();
+      open.push_back('a');
+    } else if (k == kObject) {
+      begin_object();
+      open.push_back('o');
+    } else if (!skip_scalar()) {
+      return false;
+    }
+    // Close the containers that end here; stop at the next value to skip.
+    for (;;) {
+      if (open.empty()) return ok();
+      if (open.back() == 'a' ? next_element() : next_key(&key)) break;
+      if (!ok()) return false;
+      open.pop_back();
+    }
   }
 }
 

@@ -24,7 +24,7 @@ class Cursor {
   bool read_int(int64_t* out);
   bool read_bool(bool* out);
   bool read_null();
-  bool skip_value();
+  bool skip_value();  // any value, however deeply nested (iterative)
 
   bool ok() const { return err_.empty(); }
   const std::string& error() const { return err_; }
@@ -32,6 +32,7 @@ class Cursor {
 
  private:
   bool fail(const char* what);
+  bool skip_scalar();
   void ws();
   std::string_view s_;
   size_t i_ = 0;

@@ -12,7 +12,10 @@ namespace cj {
 Result<VocabSpec> load_llama2c_tokenizer(const std::string& path) {
   auto data = read_file(path);
   if (!data.ok()) return Error{data.error()};
-  const std::string& d = *data;
+  return parse_llama2c_tokenizer(*data, path);
+}
+
+Result<VocabSpec> parse_llama2c_tokenizer(std::string_view d, const std::string& path) {
   auto bad = [&](const std::string& what) { return Error{path + ": not a llama2.c tokenizer file: " + what}; };
   if (d.size() < 4) return bad("too short");
   int32_t max_len;

@@ -63,6 +63,9 @@ class StreamDecoder {
 // Loaders that produce a VocabSpec.
 Result<VocabSpec> load_hf_tokenizer_json(const std::string& path);  // tokenizer.json (+ tokenizer_config.json beside it if present)
 Result<VocabSpec> load_llama2c_tokenizer(const std::string& path);   // llama2.c tokenizer .bin (tok512.bin)
+// The same from memory (`name` in errors): fuzzing and tests.
+Result<VocabSpec> parse_hf_tokenizer_json(std::string_view text, const std::string& name);  // no tokenizer_config.json
+Result<VocabSpec> parse_llama2c_tokenizer(std::string_view data, const std::string& name);
 
 // ChatML as Qwen uses it.
 struct ChatMessage {

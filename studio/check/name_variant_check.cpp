@@ -208,7 +208,7 @@ void NameVariantCheck::prepare(const std::vector<CheckChapter>& all) {
     };
     // How specific the unchanged characters are to the name: the name's share of all windows that have them.
     const double specific = double(ncount) / double(ncount + slot[c.name][c.pos]);
-    const bool word = [&] {
+    const bool word = [&, &v = v] {  // captured by name: clang 14 cannot capture a structured binding
       auto spans = word_spans(seg, v);
       return spans.size() == 1 && spans[0].begin == 0 && spans[0].end == v.size();
     }();

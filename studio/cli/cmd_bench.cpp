@@ -57,11 +57,11 @@ Status fill_random(const Model& m, Sequence& seq, int n, std::mt19937& rng) {
 }
 
 int run_bench(const Args& a) {
-  auto threads = a.get_int("threads", 1);
+  auto threads = a.get_int("threads", 1, 1, 256);
   // --depth D: the prompt is D tokens (prefill of D measured), then decode at depth D (llama-bench -p D / -d D).
   if (a.has("depth") && a.has("prompt")) return fail("give --depth or --prompt, not both");
-  auto n_prompt = a.get_int(a.has("depth") ? "depth" : "prompt", 128);
-  auto n_gen = a.get_int("gen", 64);
+  auto n_prompt = a.get_int(a.has("depth") ? "depth" : "prompt", 128, 0, 1 << 23);
+  auto n_gen = a.get_int("gen", 64, 0, 1 << 23);
   auto reps = a.get_int("repeats", 3);
   auto n_seq = a.get_int("sequences", 1);
   auto n_shared = a.get_int("shared-prefix", 0);

@@ -82,7 +82,7 @@ Result<std::map<int64_t, OutlineEntry>> parse_outline(const std::string& text, c
 int run_draft(const Args& a) {
   auto book = a.get_int("book", 0);
   auto words = a.get_int("words", 3000);
-  auto every = a.get_int("checkpoint-every", 32);
+  auto every = a.get_int("checkpoint-every", 32, 1, 1 << 20);
   auto seed = a.get_int("seed", 0);
   auto parallel = a.get_int("parallel", 1);
   for (const auto* r : {&book, &words, &every, &seed, &parallel})
@@ -130,8 +130,8 @@ int run_draft(const Args& a) {
   }
   if (!outline.ok()) return fail(outline.error());
   storage::Jobs jobs(db);
-  // A previous run killed mid-chapter left its job "running".
-  if (auto n = jobs.requeue_interrupted(); !n.ok()) return fail(n.error());
+  // A previous run killed mid-chapter left its job "running" (a live runner's jobs are left to it).
+  if (auto n = jobs.requeue_stale(); !n.ok()) return fail(n.error());
   auto all = jobs.list();
   if (!all.ok()) return fail(all.error());
 
@@ -140,6 +140,7 @@ int run_draft(const Args& a) {
     int64_t ordinal;
     int64_t job_id;
     bool done;
+    bool elsewhere = false;  // another live process runs it
   };
   std::vector<Item> items;
   for (int64_t n = first; n <= last; ++n) {
@@ -154,6 +155,13 @@ int run_draft(const Args& a) {
       continue;
     }
     if (found) {
+      if (found->status == "running") {  // still running in another live process (requeue_stale left it)
+        std::fprintf(stderr, "%s: job %lld is running in %s; not drafting it twice\n",
+                     numbering->label(n).c_str(), static_cast<long long>(found->id),
+                     storage::Jobs::lease_holder(*found, storage::now_ms()).c_str());
+        items.push_back({n, found->id, false, true});
+        continue;
+      }
       if (found->status != "queued") {
         if (auto s = jobs.set_status(found->id, "queued"); !s.ok()) return fail(s.error());
       }
@@ -189,6 +197,7 @@ int run_draft(const Args& a) {
   std::vector<nlohmann::json> rows(items.size());
   int rc = 0;
   bool stopped = false;
+  bool elsewhere = false;  // a chapter was left to the live process running it
   auto worker = [&](storage::Database& wdb) {
     for (;;) {
       size_t k;
@@ -204,6 +213,12 @@ int run_draft(const Args& a) {
         std::fprintf(stderr, "%s: already drafted (%s)\n", label.c_str(), j.ok() ? j->message.c_str() : "");
         std::lock_guard<std::mutex> lk(mu);
         rows[k] = {{"chapter", it.ordinal}, {"label", label}, {"job", it.job_id}, {"status", "done"}, {"skipped", true}};
+        continue;
+      }
+      if (it.elsewhere) {
+        std::lock_guard<std::mutex> lk(mu);
+        rows[k] = {{"chapter", it.ordinal}, {"label", label}, {"job", it.job_id}, {"status", "running elsewhere"}};
+        elsewhere = true;
         continue;
       }
       if (studio_cli::g_stop.load() || studio_cli::g_why.load() != 0) {
@@ -245,12 +260,14 @@ int run_draft(const Args& a) {
     if (!r.is_null()) report.push_back(r);
   if (rc == 0 && (stopped || report.size() < items.size())) {
     size_t first_left = 0;
-    while (first_left < rows.size() && !rows[first_left].is_null() && rows[first_left].value("status", "") == "done")
+    while (first_left < rows.size() && !rows[first_left].is_null() &&
+           (rows[first_left].value("status", "") == "done" || rows[first_left].value("status", "") == "running elsewhere"))
       ++first_left;
     std::fprintf(stderr, "draft: interrupted; run the same command again to continue from %s\n",
                  numbering->label(first_left < items.size() ? items[first_left].ordinal : items.back().ordinal).c_str());
     rc = 130;
   }
+  if (rc == 0 && elsewhere) rc = 1;
   if (a.has("json")) {
     std::printf("%s\n", report.dump().c_str());
     return rc;

@@ -41,7 +41,7 @@ int run_discover(const Args& a) {
   if (!book.ok()) return fail(book.error());
   auto min_count = a.get_int("min-count", 5);
   if (!min_count.ok()) return fail(min_count.error());
-  auto limit = a.get_int("limit", 200);
+  auto limit = a.get_int("limit", 200, 0, 1 << 30);
   if (!limit.ok()) return fail(limit.error());
   auto db = storage::Database::open(*a.get("db"), {.create = false, .read_only = true});
   if (!db.ok()) return fail(db.error());

@@ -50,15 +50,15 @@ int run_generate(const Args& a) {
   } else {
     prompt = a.get_or("prompt", "");
   }
-  auto threads = a.get_int("threads", 1);
-  auto ctx = a.get_int("ctx", 4096);
+  auto threads = a.get_int("threads", 1, 1, 256);
+  auto ctx = a.get_int("ctx", 4096, 1, 1 << 24);
   auto temp = a.get_double("temp", 0.8);
   auto seed = a.get_int("seed", 0);
-  auto top_k = a.get_int("top-k", 40);
+  auto top_k = a.get_int("top-k", 40, 0, 1 << 24);
   auto top_p = a.get_double("top-p", 0.95);
   auto min_p = a.get_double("min-p", 0.05);
   auto rep = a.get_double("repeat-penalty", 1.0);
-  auto rep_n = a.get_int("repeat-last-n", 64);
+  auto rep_n = a.get_int("repeat-last-n", 64, 0, 1 << 24);
   auto pres = a.get_double("presence-penalty", 0.0);
   auto freq = a.get_double("frequency-penalty", 0.0);
   for (const auto* r : {&threads, &ctx, &seed, &top_k, &rep_n})

@@ -1,5 +1,6 @@
 // changjuan-cli import: a plain-text novel (UTF-8/GB18030/UTF-16) into a project database, split into chapters.
 #include <cstdio>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
@@ -46,7 +47,7 @@ Registrar reg({.name = "import",
                .summary = "import a plain-text novel into a project and say what was found (chapters, table of "
                           "contents, stories, reflowed lines, summaries)",
                .options = {{"db", "D", "project database (created if missing)", true},
-                           {"file", "F", "novel as .txt/.md: UTF-8, GB18030/GBK or UTF-16 with BOM", true},
+                           {"file", "F", "novel as .txt/.md: UTF-8, GB18030/GBK, Big5 or UTF-16 (with or without BOM)", true},
                            {"title", "T", "book title (default: the file's 《书名》 line or the file name)"},
                            {"replace", "", "if this text was imported before, replace that book"},
                            {"duplicate", "", "if this text was imported before, store a second copy anyway"},

@@ -94,7 +94,7 @@ int run_cancel(const Args& a) {
 
 int run_resume(const Args& a) {
   auto id = a.get_int("id", 0);
-  auto every = a.get_int("checkpoint-every", 32);
+  auto every = a.get_int("checkpoint-every", 32, 1, 1 << 20);
   if (!id.ok()) return fail(id.error());
   if (!every.ok()) return fail(every.error());
   auto dbr = storage::Database::open(*a.get("db"), {.create = false});
@@ -104,8 +104,11 @@ int run_resume(const Args& a) {
   if (!j.ok()) return fail(j.error());
   if (j->status == "done") return fail("job " + std::to_string(*id) + " is already done");
   if (j->status == "running") {
-    // Left running by a killed process (or still running elsewhere: then the other process keeps it).
-    if (auto n = jobs.requeue_interrupted(); !n.ok()) return fail(n.error());
+    // Left running by a killed process: queue it again. Still running elsewhere: that process keeps it.
+    if (!storage::Jobs::lease_is_stale(*j, storage::now_ms()))
+      return fail("job " + std::to_string(*id) + " is running in " + storage::Jobs::lease_holder(*j, storage::now_ms()) +
+                  "; `jobs cancel` stops it there");
+    if (auto n = jobs.requeue_stale(); !n.ok()) return fail(n.error());
   } else if (auto s = jobs.set_status(*id, "queued"); !s.ok()) {
     return fail(s.error());
   }

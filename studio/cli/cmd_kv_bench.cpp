@@ -31,14 +31,14 @@ Result<long long> int_opt(const Args& a, const char* name, const char* alias, lo
 }
 
 int run_kv_bench(const Args& a) {
-  auto threads = a.get_int("threads", 1);
+  auto threads = a.get_int("threads", 1, 1, 256);
   auto n_prompt = int_opt(a, "prompt-tokens", "prompt", 120000);
   auto n_edit = int_opt(a, "edit-tail", "edit", 1000);
   for (const auto* r : {&threads, &n_prompt, &n_edit})
     if (!r->ok()) return fail(r->error());
   if (*n_prompt < 2 || *n_edit < 1 || *n_edit >= *n_prompt || *n_prompt > 1 << 20)
     return fail("--prompt-tokens must be 2..1048576 and --edit-tail 1..prompt-tokens-1");
-  auto ctx = a.get_int("ctx", *n_prompt + 1);
+  auto ctx = a.get_int("ctx", *n_prompt + 1, 1, 1 << 24);
   if (!ctx.ok()) return fail(ctx.error());
   if (*ctx <= *n_prompt || *ctx > (1 << 20) + 1)
     return fail("--ctx must hold the prompt and the first token: more than --prompt-tokens (" +

@@ -13,9 +13,9 @@ namespace cj::cli {
 namespace {
 
 int run_perplexity(const Args& a) {
-  auto n_ctx_r = a.get_int("ctx", 512);
-  auto threads = a.get_int("threads", 1);
-  auto chunks_r = a.get_int("chunks", -1);
+  auto n_ctx_r = a.get_int("ctx", 512, 1, 1 << 24);
+  auto threads = a.get_int("threads", 1, 1, 256);
+  auto chunks_r = a.get_int("chunks", -1, -1, 1 << 30);
   auto batch_r = a.get_int("batch", 512);
   for (const auto* r : {&n_ctx_r, &threads, &chunks_r, &batch_r})
     if (!r->ok()) return fail(r->error());

@@ -64,10 +64,10 @@ int run_summarize(const Args& a) {
   if (!book.ok()) return fail(book.error());
   const std::string method = a.get_or("method", "extractive");
   if (method != "extractive" && method != "llm") return fail("--method must be extractive or llm");
-  auto threads = a.get_int("threads", 2);
+  auto threads = a.get_int("threads", 2, 1, 256);
   auto arc = a.get_int("arc-size", 10);
   auto target = a.get_int("chapter-zi", 300);
-  auto ctx = a.get_int("ctx", 16384);
+  auto ctx = a.get_int("ctx", 16384, 1, 1 << 24);
   for (auto* r : {&threads, &arc, &target, &ctx})
     if (!r->ok()) return fail(r->error());
   if (*arc < 1 || *target < 10 || *threads < 1) return fail("--arc-size, --chapter-zi and --threads must be positive");

@@ -28,7 +28,7 @@ Status apply_kv_options(const Args& a, EngineOptions* bo) {
     return make_error("--kv-type must be f16, f32 or q8_0");
   if (a.has("host-kv-mb") && a.has("kv-host-mb")) return make_error("give --host-kv-mb or --kv-host-mb, not both");
   const char* host_opt = a.has("kv-host-mb") ? "kv-host-mb" : "host-kv-mb";
-  auto host_mb = a.get_int(host_opt, 0);
+  auto host_mb = a.get_int(host_opt, 0, 0, int64_t(1) << 30);
   if (!host_mb.ok()) return make_error(host_mb.error());
   if (*host_mb < 0) return make_error(std::string("--") + host_opt + " must be positive");
   bo->kv_host_bytes = size_t(*host_mb) << 20;

@@ -1,5 +1,7 @@
 // changjuan-cli: everything the GUI does, from the command line. Subcommands live in cmd_*.cpp.
 #include <algorithm>
+#include <new>
+#include <stdexcept>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -96,9 +98,15 @@ int main(int argc, char** argv) {
                  args.error().c_str(), cmd->name.c_str());
     return 2;
   }
+  // Last resort: a library threw (a bug: inputs are checked before they reach one). Say what it means for the
+  // user, not the library's text ("[json.exception.type_error.302] …", "vector::_M_default_append").
   try {
     return cmd->run(*args);
-  } catch (const std::exception& e) {  // last resort: a library threw; report it as an error, not a crash
-    return fail(std::string(cmd->name) + ": " + e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(cmd->name + ": out of memory");
+  } catch (const std::length_error&) {
+    return fail(cmd->name + ": a size in the input is too large to handle");
+  } catch (const std::exception&) {
+    return fail(cmd->name + ": an internal error stopped the command (a bug; please report it with the command line)");
   }
 }

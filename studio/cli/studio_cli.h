@@ -51,8 +51,8 @@ inline Result<studio::EngineSettings> engine_settings(const Args& a, int default
   studio::EngineSettings s;
   s.model_path = a.get_or("model", "");
   CJ_TRY(apply_kv_options(a, &s));
-  auto threads = a.get_int("threads", 2);
-  auto ctx = a.get_int("ctx", default_ctx);
+  auto threads = a.get_int("threads", 2, 1, 256);
+  auto ctx = a.get_int("ctx", default_ctx, 0, 1 << 24);  // 0: what the machine holds
   auto temp = a.get_double("temp", 0.8);
   if (!threads.ok()) return make_error(threads.error());
   if (!ctx.ok()) return make_error(ctx.error());
@@ -83,7 +83,7 @@ inline Result<std::unique_ptr<studio::Generator>> open_generator(const Args& a, 
       if (!key || !*key) return make_error("--api-key-env " + var + ": that environment variable is not set");
       r.api_key = key;
     }
-    auto ctx = a.get_int("ctx", default_ctx > 0 ? default_ctx : 8192);
+    auto ctx = a.get_int("ctx", default_ctx > 0 ? default_ctx : 8192, 1, 1 << 24);
     auto temp = a.get_double("temp", 0.8);
     if (!ctx.ok()) return make_error(ctx.error());
     if (!temp.ok()) return make_error(temp.error());
@@ -114,15 +114,14 @@ inline void install_signals() {
   std::signal(SIGTERM, on_signal);
 }
 
-// Marks the job running and runs it here. Progress goes to stderr at most once a second; pieces go to
+// Claims the job and runs it here (studio::run_job). Progress goes to stderr at most once a second; pieces go to
 // `echo` (stdout) when set.
 inline studio::RunOutcome run_here(storage::Database& db, studio::Generator& engine, int64_t job_id,
                                    const std::string& label, int checkpoint_every, bool echo) {
   storage::Jobs jobs(db);
-  auto job = jobs.get(job_id);
+  // Claimed under this process's lease: a job another live process runs (the GUI, another draft) is refused.
+  auto job = jobs.claim(job_id);
   if (!job.ok()) return {"failed", {}, job.error()};
-  if (auto s = jobs.set_status(job_id, "running"); !s.ok()) return {"failed", {}, s.error()};
-  job->status = "running";
   auto t0 = std::chrono::steady_clock::now();
   auto last = t0;
   double f0 = job->progress;
@@ -155,8 +154,8 @@ inline std::vector<OptSpec> with_engine(std::vector<OptSpec> o) {
 // Runs one workflow (p.kind set; book, chapter, tokens, seed from the options) as a job in this process.
 inline int run_workflow_cmd(const Args& a, studio::WorkflowParams p) {
   auto book = a.get_int("book", 0);
-  auto tokens = a.get_int("tokens", 256);
-  auto every = a.get_int("checkpoint-every", 32);
+  auto tokens = a.get_int("tokens", 256, 1, 1 << 24);
+  auto every = a.get_int("checkpoint-every", 32, 1, 1 << 20);
   auto seed = a.get_int("seed", 0);
   for (const auto* r : {&book, &tokens, &every, &seed})
     if (!r->ok()) return fail(r->error());

@@ -49,7 +49,7 @@ std::vector<float> randn(size_t n, unsigned seed) {
 
 TEST(HfConvert, Qwen3FolderBecomesGgufWithLlamaCppNames) {
   HfDir d;
-  const int64_t E = 64, F = 96, H = 2, KV = 1, HD = 32, V = 151936;
+  const int64_t E = 64, F = 96, H = 2, KV = 1, HD = 32, V = 1024;  // V: the embedding rows below
   nlohmann::json cfg = {{"architectures", {"Qwen3ForCausalLM"}}, {"hidden_size", E}, {"intermediate_size", F},
                         {"num_hidden_layers", 1}, {"num_attention_heads", H}, {"num_key_value_heads", KV},
                         {"head_dim", HD}, {"vocab_size", V}, {"rms_norm_eps", 1e-6}, {"rope_theta", 1000000.0},

@@ -151,7 +151,7 @@ TEST_F(Repos, FindingsJobsAndKvSnapshots) {
   EXPECT_EQ((*claimed)->status, "running");
   ASSERT_OK(jobs.set_progress(*j1, 0.5, "chapter 1 done", "{\"next\":2}"));
   EXPECT_FALSE(jobs.set_progress(*j1, 1.5, "").ok());
-  EXPECT_EQ(*jobs.requeue_interrupted(), 1);  // as after a crash
+  EXPECT_EQ(*jobs.requeue_stale(-1), 1);  // as after a crash (every lease counts as stale)
   EXPECT_EQ(jobs.get(*j1)->checkpoint.value_or(""), "{\"next\":2}");
   claimed = jobs.claim_next();
   ASSERT_EQ((*claimed)->id, *j1);

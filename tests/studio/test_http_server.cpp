@@ -56,7 +56,7 @@ std::string raw_http(int port, const std::string& request) {
 
 std::string post(const std::string& path, const std::string& body) {
   return "POST " + path +
-         " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\n\r\n" + body;
 }
 
@@ -295,13 +295,13 @@ TEST_F(HttpTest, ErrorsCarryTheServersMessageAndStatus) {
   EXPECT_NE(resp.find("max_tokens"), std::string::npos) << resp;
   resp = raw_http(port, post("/v1/chat/completions", R"({"messages":[{"role":"robot","content":"x"}]})"));
   EXPECT_NE(resp.find("messages[0].role"), std::string::npos) << resp;
-  resp = raw_http(port, "GET /v2/whatever HTTP/1.1\r\nHost: x\r\n\r\n");
+  resp = raw_http(port, "GET /v2/whatever HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   EXPECT_EQ(resp.rfind("HTTP/1.1 404 ", 0), 0u) << resp;
-  resp = raw_http(port, "GET /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\n");
+  resp = raw_http(port, "GET /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   EXPECT_EQ(resp.rfind("HTTP/1.1 405 ", 0), 0u) << resp;
   resp = raw_http(port, post("/v1/chat/completions", std::string(100 << 10, ' ')));
   EXPECT_EQ(resp.rfind("HTTP/1.1 413 ", 0), 0u) << resp;
-  resp = raw_http(port, "POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+  resp = raw_http(port, "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n");
   EXPECT_EQ(resp.rfind("HTTP/1.1 411 ", 0), 0u) << resp;
   resp = raw_http(port, "GARBAGE\r\n\r\n");
   EXPECT_EQ(resp.rfind("HTTP/1.1 400 ", 0), 0u) << resp;
@@ -664,6 +664,30 @@ TEST(HttpClient, OtherServersDialects) {
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.error().find("HTTP 502"), std::string::npos) << r.error();
     EXPECT_NE(r.error().find("upstream!!"), std::string::npos) << r.error();
+  }
+}
+
+// Malformed answers are errors, not "done — revision 22, 0 字" (issue 20, item 13).
+TEST(HttpClient, MalformedResponsesAreErrors) {
+  const std::string json_head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
+  for (const char* body : {R"({"choices":[5,6]})", R"({"choices":[{"message":{"content":5}}]})",
+                           R"({"choices":[{"message":"hi"}]})", R"({"choices":[{"message":{"content":null}}]})",
+                           R"({"choices":[{"finish_reason":"stop"}]})", R"({"choices":[{"text":["a"]}]})",
+                           R"({"choices":[{"message":{"content":"a"},"finish_reason":3}]})", R"({"choices":{}})"}) {
+    FakeServer s(json_head + body);
+    auto c = OpenAIClient::create({.base_url = s.url()});
+    auto r = (*c)->complete(one_message(), nullptr, nullptr);
+    EXPECT_FALSE(r.ok()) << body << " was taken for text '" << (r.ok() ? r->text : "") << "'";
+    if (!r.ok()) {
+      EXPECT_NE(r.error().find("bad response"), std::string::npos) << r.error();
+    }
+  }
+  for (const char* event : {R"({"choices":[5]})", R"({"choices":[{"delta":{"content":5}}]})",
+                            R"({"choices":[{"delta":"x"}]})", R"({"choices":"x"})"}) {
+    FakeServer s(sse_response(std::string("data: ") + event + "\n\ndata: [DONE]\n\n"));
+    auto c = OpenAIClient::create({.base_url = s.url()});
+    auto r = (*c)->complete(one_message(), nullptr, nullptr);
+    EXPECT_FALSE(r.ok()) << event;
   }
 }
 

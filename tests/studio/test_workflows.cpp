@@ -246,7 +246,7 @@ TEST(Workflows, KilledMidGenerationLosesNothingAndResumesTheText) {
   EXPECT_EQ(after.revisions[1].size(), before.revisions[1].size());  // nothing half-written was saved
   storage::Jobs jobs(**db);
   EXPECT_EQ(jobs.get(job_id)->status, "running");
-  EXPECT_EQ(*jobs.requeue_interrupted(), 1);
+  EXPECT_EQ(*jobs.requeue_stale(), 1);  // the killed child's lease: its pid is gone
   auto job = jobs.claim_next("workflow:draft");
   ASSERT_TRUE(job.ok() && job->has_value());
   auto c = nlohmann::json::parse(*(*job)->checkpoint);
