@@ -138,12 +138,23 @@ TEST(Workflows, DraftCreatesTheChapterAndReachesTheTarget) {
   p.heading = "第三回 新章";
   p.outline = "宝玉读书；黛玉葬花。";
   p.target_chars = 120;
+  // Random weights write few sentence ends, so the draft stops at the target or is cut back to an end of some kind
+  // (a sentence, a paragraph, a stop inside quotes that never close) and says which. Seeds are fixed: a fresh seed
+  // per run made this test differ from run to run.
+  for (uint64_t seed = 2; seed <= 4; ++seed) {
+    p.seed = seed;
+    auto r = run_workflow(**db, *engine, p, "", {});
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_TRUE(r->completed);
+    EXPECT_TRUE(r->chars >= 120 || r->ending != "open") << "seed " << seed << ": " << r->chars << " 字, " << r->ending;
+    if (r->ending == "sentence") EXPECT_EQ(last_sentence_end(r->generated), r->generated.size()) << "seed " << seed;
+    EXPECT_LE(r->chars, 132 + 8) << "seed " << seed;
+  }
+  p.seed = 1;
   auto r = run_workflow(**db, *engine, p, "", {});
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_TRUE(r->completed);
-  // At a sentence end at or after the target, or cut back to one when 10 % over (random weights rarely write
-  // one: then the text stops at the limit).
-  EXPECT_TRUE(r->chars >= 120 || last_sentence_end(r->generated) == r->generated.size()) << r->chars;
+  EXPECT_TRUE(r->chars >= 120 || r->ending != "open") << r->chars << " 字, " << r->ending;
   EXPECT_LE(r->chars, 132 + 8);
   EXPECT_EQ(seed_of_note(storage::Chapters(**db).revision(r->revision_id)->note), r->seed);
   auto ch = storage::Chapters(**db).get_by_ordinal(book, 3);
