@@ -124,7 +124,7 @@ void matmul_isa(Isa isa, DType t, const void* W, int64_t rows, int64_t cols, con
   if (!get_kernels(t, isa, &k) && !get_kernels(t, Isa::Scalar, &k)) CJ_ASSERT(false && "no kernels for type");
   CJ_ASSERT(cols % dtype_traits(t).block_elems == 0);
   if (rows <= 0 || n <= 0) return;
-  if (n < 4 && k.gemv && use_gemv()) {
+  if (n <= kGemvMaxRows && k.gemv && use_gemv()) {
     k.prep = k.prep_vec;
     k.gemm = k.gemv;
   }

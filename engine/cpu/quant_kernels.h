@@ -41,8 +41,14 @@ void prep_q8a(const float* x, void* dst, int64_t cols);
 void prep_q8ka(const float* x, void* dst, int64_t cols);
 
 bool isa_supported(Isa isa);
-// Whether matmul_isa uses the matvec kernels (TypeKernels::gemv) for n < 4. On by default; CJ_OLD_GEMV=1 in the
-// environment turns it off at start; benchmarks flip it to compare the old and new decode kernels in one run.
+// Up to this many activation rows (a decode step of up to 8 sequences) matmul_isa uses the matvec kernels
+// (TypeKernels::gemv): they stream 4 weight rows beside up to 4 activation rows without the tiled kernels' unpacking,
+// which pays off only over more rows. Measured (changjuan-bench --benchmark_filter=BM_matmul_ab, 2 threads, quiet
+// machine, ffn_down shape 896x4864): at 8 rows the gemv kernels take 0.84x (q8_0), 0.45x (q4_0), 0.93x (q4_K) the
+// time of the tiled ones, at 4 rows 0.69x / 0.48x / 0.92x; at 16 rows the tiled ones win (BM_matmul 4864x896).
+constexpr int64_t kGemvMaxRows = 8;
+// Whether matmul_isa uses the matvec kernels for n <= kGemvMaxRows. On by default; CJ_OLD_GEMV=1 in the
+// environment turns it off at start; benchmarks flip it to compare the decode and tiled kernels in one run.
 void set_use_gemv(bool on);
 bool use_gemv();
 // The isa the public matvec/matmul use: the best supported one, or CJ_ISA=scalar|avx2|avx512 from the

@@ -159,6 +159,22 @@ void matvec_ab_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_matvec_ab)->Apply(matvec_ab_args)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_matmul)->Apply(matmul_args)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+// A decode step of 2-8 sequences: the decode (gemv) kernels against the general tiled ones, in one run (arg 4 = 1
+// gemv, 0 tiled); matmul takes the gemv kernels up to 8 rows (kern::kGemvMaxRows).
+void BM_matmul_ab(benchmark::State& state) {
+  cj::kern::set_use_gemv(state.range(4) != 0);
+  BM_matmul(state);
+  cj::kern::set_use_gemv(true);
+  state.SetLabel(std::string(cj::dtype_traits(kTypes[state.range(0)]).name) + " " + cj::kernel_isa_name() +
+                 " threads=" + std::to_string(pool().size()) + (state.range(4) ? " gemv" : " tiled"));
+}
+void matmul_ab_args(benchmark::internal::Benchmark* b) {
+  for (int t : {3, 4, 5})  // q8_0, q4_0, q4_K at the ffn_down shape (cols 4864: k-quant blocks fit)
+    for (int64_t n : {4, 8, 16})
+      for (int v : {0, 1}) b->Args({t, 896, 4864, n, v});
+}
+BENCHMARK(BM_matmul_ab)->Apply(matmul_ab_args)->UseRealTime()->Unit(benchmark::kMillisecond);
+
 void BM_membw(benchmark::State& state) {
   double bw = 0;
   for (auto _ : state) bw = cj::measure_read_bandwidth_gbs(&pool(), size_t{1} << 30, 2);
