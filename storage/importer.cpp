@@ -23,24 +23,6 @@ std::string base_name(const std::string& path) {
 
 }  // namespace
 
-std::string summary(const ImportResult& r) {
-  const int64_t n = r.chapters - (r.front_matter ? 1 : 0);
-  std::string s = "imported «" + r.title + "» as book " + std::to_string(r.book_id) + ": " + std::to_string(n) +
-                  (r.stories ? " stories" : " chapters");
-  if (n > 0) s += " (" + r.first_label + (n > 1 ? " … " + r.last_label : "") + ")";
-  if (r.front_matter) s += " + front matter (卷首)";
-  if (r.toc_lines > 0)
-    s += "; a table of contents of " + std::to_string(r.toc_lines) + " lines was kept in the front matter, not made chapters";
-  if (r.stories && r.sections > 0)
-    s += "; " + std::to_string(r.sections) + " headings inside stories kept as their sections";
-  if (r.reflowed > 0)
-    s += "; hard-wrapped at " + std::to_string(r.wrap_width) + " columns: " + std::to_string(r.reflowed) +
-         " line breaks inside paragraphs removed";
-  s += "; " + r.encoding;
-  if (r.replaced_book_id) s += "; replaced book " + std::to_string(r.replaced_book_id);
-  return s;
-}
-
 Result<ImportResult> import_file(Database& db, const std::string& path, const ImportOptions& opts) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) > kMaxImportBytes) {

@@ -4,7 +4,7 @@
 //
 // What the importer decides (chapter_splitter.h): a leading table of contents stays in the front matter, a story
 // collection becomes one chapter per story, hard-wrapped text is reflowed (detect_wrap_width / reflow); the result
-// says so, and summary() puts it in words.
+// says so; the studio puts it in words (studio::describe).
 //
 // Re-importing: the decoded text's content_hash() is stored with the book. Importing a text that is already in
 // the project is an error that names the existing book, unless `replace` (the old book and everything attached
@@ -45,8 +45,6 @@ struct ImportResult {
 inline constexpr size_t kMaxImportBytes = 256u << 20;
 inline constexpr size_t kMaxChapterChars = 2'000'000;
 
-// "导入《儒林外史》：55 章（第一回–第五十五回）+ 卷首；目录 55 行留在卷首；GB18030" and the like, one line.
-std::string summary(const ImportResult& r);
 
 Result<ImportResult> import_file(Database& db, const std::string& path, const ImportOptions& opts = {});
 // `name` is the file name used for messages and as the fallback title.

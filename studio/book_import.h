@@ -30,7 +30,7 @@ Result<ImportSummary> import_novel(const std::string& db_path, const std::string
 
 // The summary in the writer's words, a few lines (Chinese).
 std::string describe(const ImportSummary& s);
-// What describe() adds to storage::summary()'s line (the CLI's import report): 字数, the longest chapter, summaries.
+// The part of describe() about the text as a whole: 字数, the longest chapter, summaries.
 std::string describe_more(const ImportSummary& s);
 
 // A new project for a book written from scratch: the file (it must not exist yet), the book with its title and

@@ -33,9 +33,9 @@ int run_import(const Args& a) {
     std::printf("%s\n", j.dump().c_str());
     return 0;
   }
-  // The import's own report (storage::summary: chapters, table of contents, stories, reflowed lines), then what the
-  // studio adds (字数, summaries) and where to go next.
-  std::printf("%s\n%s", storage::summary(r->result).c_str(), studio::describe_more(*r).c_str());
+  // The same report as the GUI's 导入小说 (chapters, table of contents, stories, reflowed lines, 字数, summaries),
+  // then where to go next.
+  std::printf("%s", studio::describe(*r).c_str());
   std::printf("书号 %lld。看章节：changjuan-cli chapters --db %s --book %lld；在应用里打开：changjuan --db %s --book %lld\n",
               static_cast<long long>(r->result.book_id), a.get("db")->c_str(),
               static_cast<long long>(r->result.book_id), a.get("db")->c_str(),

@@ -16,7 +16,7 @@ cd "$tmp"
 
 out=$("$CLI" import --db "$D" --file "$SRC/samples/book/hongloumeng-1-20.txt"); rc=$?
 check "import exits 0" '[ $rc -eq 0 ]'
-check "import says what it did in words ($out)" 'printf "%s" "$out" | grep -q "imported «红楼梦» as book 1: 20 chapters (第一回 … 第二十回)" && printf "%s" "$out" | grep -q "^全书 .* 万字，最长的一章是第"'
+check "import says what it did in words ($out)" 'printf "%s" "$out" | grep -q "^已导入《红楼梦》：20 章（第一回 至 第二十回）" && printf "%s" "$out" | grep -q "^全书 .* 万字，最长的一章是第"'
 check "import builds the summaries" 'printf "%s" "$out" | grep -q "已生成全书与各章的摘要"'
 check "import is not JSON by default" '! printf "%s" "$out" | grep -q "^{"'
 out=$("$CLI" import --db "$tmp/j.cjbook" --file "$SRC/samples/book/hongloumeng-1-20.txt" --json --no-summaries)
