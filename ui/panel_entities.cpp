@@ -1,13 +1,19 @@
 // Characters, places, items with their aliases, and the facts about each with the chapters they hold in; 新建
-// adds an entry, 添加事实 a fact with its chapter range, 删除 removes either. Reads and writes the book project
+// adds an entry, 添加事实 a fact with its chapter range, 删除 removes either; 从书中找人物 proposes the book's
+// characters (the same discovery as `changjuan-cli entities discover`, on a worker with its own connection) with
+// their counts, first chapter and an example, each added with one click. Reads and writes the book project
 // (storage) through studio::BookSession; a plain text file has none and says so.
 #include <imgui.h>
 
 #include <algorithm>
+#include <chrono>
+#include <future>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "storage/database.h"
+#include "studio/check/entity_discovery.h"
 #include "ui/panel.h"
 
 namespace cj::ui {
@@ -81,12 +87,18 @@ class EntitiesPanel final : public Panel {
     ImGui::SameLine();
     if (ImGui::Button(adding_ ? "收起" : "新建")) adding_ = !adding_;
     ImGui::SameLine();
+    if (button(st, found_.empty() && !pending_.valid() ? "从书中找人物" : "收起人物建议")) toggle_discovery(st);
+    ImGui::SameLine();
     const int64_t here = st.chapter >= 0 ? st.book->chapters()[static_cast<size_t>(st.chapter)].ordinal : -1;
     ImGui::Checkbox("只看本章成立的事实", &as_of_open_);
+    if (pending_.valid() || !found_.empty()) {
+      draw_discovery(st);
+      return;
+    }
     if (adding_ || entities_.empty()) draw_add_entity(st);
     if (entities_.empty()) {
       ImGui::Spacing();
-      wrapped_text(st, "这本书还没有登记人物。上面填名字与别名后点“添加”（名字与别名也用于分词、搜索和一致性检查）。",
+      wrapped_text(st, "这本书还没有登记人物。点“从书中找人物”看书里常出现的人名，或在上面填名字与别名后点“添加”（名字与别名也用于分词、搜索和一致性检查）。",
                    ImGui::GetColorU32(ImGuiCol_TextDisabled));
       return;
     }
@@ -182,6 +194,94 @@ class EntitiesPanel final : public Panel {
   }
 
  private:
+  struct Discovery {
+    std::string error;
+    std::vector<check::DiscoveredName> names;
+    check::BookKnowledge k;
+  };
+
+  void toggle_discovery(UiState& st) {
+    if (pending_.valid() || !found_.empty()) {
+      found_.clear();
+      return;
+    }
+    const std::string path = st.book->db_path();
+    if (path.empty()) {
+      st.say("人物建议需要书稿项目（文件 → 导入小说）", true);
+      return;
+    }
+    const int64_t book = st.book->book_id();
+    pending_ = std::async(std::launch::async, [path, book] {
+      Discovery d;
+      auto db = storage::Database::open(path, {.create = false, .read_only = true});
+      if (!db.ok()) {
+        d.error = db.error();
+        return d;
+      }
+      auto found = check::discover_in_book(**db, book, {.min_count = 5, .limit = 60}, false, &d.k);
+      if (!found.ok()) d.error = found.error();
+      else d.names = std::move(*found);
+      return d;
+    });
+  }
+
+  // The proposals, most frequent first: 添加 makes one a character (the list then leaves it out).
+  void draw_discovery(UiState& st) {
+    ImGui::Separator();
+    if (pending_.valid()) {
+      if (pending_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+        ImGui::TextDisabled("正在通读全书找人名…");
+        return;
+      }
+      Discovery d = pending_.get();
+      if (!d.error.empty()) {
+        st.say("找人物失败：" + d.error, true);
+        return;
+      }
+      if (d.names.empty()) {
+        st.say("书里没有找到常出现的新人名（出现不到 5 次的不列出）");
+        return;
+      }
+      found_ = std::move(d.names);
+      found_k_ = std::move(d.k);
+    }
+    wrapped_text(st, "书里常出现、还没登记的人名（次数、首次出现的章、一句例子）。点“添加”登记为人物；不是人名的不用管。",
+                 ImGui::GetColorU32(ImGuiCol_TextDisabled));
+    ImGui::BeginChild("discovered", ImVec2(0, 0), true);
+    for (size_t i = 0; i < found_.size(); ++i) {
+      const auto& d = found_[i];
+      ImGui::PushID(static_cast<int>(i));
+      const std::string head = d.name + "  " + std::to_string(d.count) + " 次 · 首见" + found_k_.label(d.first_chapter) +
+                               (d.alias_of.empty() ? "" : " · 可能是" + d.alias_of + "的别名");
+      st.atlas->note(head);
+      const bool add = ImGui::SmallButton("添加");
+      if (i == 0) note_item(st, "添加");  // the script's click-label takes the top proposal
+      ImGui::SameLine();
+      ImGui::TextUnformatted(head.c_str());
+      st.texts_drawn.push_back(head);
+      if (!d.examples.empty()) {
+        st.atlas->note(d.examples.front());
+        ImGui::Indent();
+        wrapped_text(st, d.examples.front(), ImGui::GetColorU32(ImGuiCol_TextDisabled));
+        ImGui::Unindent();
+      }
+      ImGui::PopID();
+      if (add) {
+        const std::string name = d.name;
+        auto id = st.book->add_entity("character", name, {}, "");
+        if (!id.ok()) {
+          st.say(id.error(), true);
+        } else {
+          st.say("已添加人物“" + name + "”");
+          found_.erase(found_.begin() + static_cast<long>(i));
+          reload(st);
+        }
+        break;
+      }
+    }
+    ImGui::EndChild();
+  }
+
   // 名字, 类别, 别名, 说明 -> 添加.
   void draw_add_entity(UiState& st) {
     ImGui::Separator();
@@ -289,6 +389,9 @@ class EntitiesPanel final : public Panel {
   int kind_ = 0;
   char pred_[128] = {}, value_[512] = {};
   int from_ = 0, to_ = 0;
+  std::future<Discovery> pending_;
+  std::vector<check::DiscoveredName> found_;
+  check::BookKnowledge found_k_;
 };
 
 }  // namespace

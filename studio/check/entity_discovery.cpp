@@ -7,6 +7,8 @@
 #include <unordered_set>
 
 #include "engine/base/segmenter.h"
+#include "storage/chapters.h"
+#include "storage/entities.h"
 #include "studio/check/char_fold.h"
 
 namespace cj::check {
@@ -389,6 +391,27 @@ nlohmann::json discovered_json(const DiscoveredName& d, const BookKnowledge& k) 
                       {"examples", d.examples}};
   if (!d.alias_of.empty()) o["alias_of"] = d.alias_of;
   return o;
+}
+
+Result<std::vector<DiscoveredName>> discover_in_book(storage::Database& db, int64_t book, const DiscoveryOptions& opts,
+                                                     bool roles, BookKnowledge* k) {
+  storage::Chapters chs(db);
+  auto infos = chs.list(book);
+  if (!infos.ok()) return Error{infos.error()};
+  std::vector<CheckChapter> chapters;
+  for (const auto& i : *infos) {
+    auto c = chs.get(i.id);
+    if (!c.ok()) return Error{c.error()};
+    chapters.push_back({i.ordinal, to_u32(c->body)});
+  }
+  auto ents = storage::Entities(db).list(book);
+  if (!ents.ok()) return Error{ents.error()};
+  *k = make_knowledge(*ents, {});
+  for (const auto& i : *infos) k->labels[i.ordinal] = storage::chapter_label(i);
+  auto found = discover_names(chapters, *k, opts);
+  if (!roles) found.erase(std::remove_if(found.begin(), found.end(), [](const DiscoveredName& d) { return d.role; }),
+                          found.end());
+  return found;
 }
 
 }  // namespace cj::check

@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/base/result.h"
+#include "storage/database.h"
 #include "studio/check/check_types.h"
 
 namespace cj::check {
@@ -44,6 +46,12 @@ std::vector<DiscoveredName> discover_names(const std::vector<CheckChapter>& chap
 // "宝玉  3846 次  首见第一回  例：…" and the same as JSON (entities discover --json, eval discovery --json).
 std::string discovered_line(const DiscoveredName& d, const BookKnowledge& k);
 nlohmann::json discovered_json(const DiscoveredName& d, const BookKnowledge& k);
+
+// Discovery over a stored book: its chapters (the front matter included, for names only it has), the entities it
+// already knows left out, chapter labels filled in *k (for discovered_line). Roles and titles (知府, 夫人) only when
+// `roles`. The CLI's `entities discover` and the GUI's 人物 → 从书中找人物 both call this.
+Result<std::vector<DiscoveredName>> discover_in_book(storage::Database& db, int64_t book, const DiscoveryOptions& opts,
+                                                     bool roles, BookKnowledge* k);
 
 // One of the common Chinese surnames (single or compound) used for 姓+名 shapes.
 bool is_common_surname(std::u32string_view s);

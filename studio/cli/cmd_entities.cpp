@@ -46,32 +46,15 @@ int run_discover(const Args& a) {
   auto db = storage::Database::open(*a.get("db"), {.create = false, .read_only = true});
   if (!db.ok()) return fail(db.error());
   if (auto b = storage::Books(**db).get(*book); !b.ok()) return fail(b.error());
-  storage::Chapters chs(**db);
-  auto infos = chs.list(*book);
-  if (!infos.ok()) return fail(infos.error());
-  std::vector<check::CheckChapter> chapters;
-  for (const auto& i : *infos) {
-    auto c = chs.get(i.id);
-    if (!c.ok()) return fail(c.error());
-    chapters.push_back({i.ordinal, check::to_u32(c->body)});
-  }
-  auto ents = storage::Entities(**db).list(*book);
-  if (!ents.ok()) return fail(ents.error());
-  auto k = check::make_knowledge(*ents, {});
-  for (const auto& i : *infos) k.labels[i.ordinal] = storage::chapter_label(i);
-  auto found = check::discover_names(chapters, k, {.min_count = *min_count, .limit = size_t(*limit)});
-  if (!a.has("roles")) {  // roles and titles (知府, 夫人) only on request
-    std::vector<check::DiscoveredName> chars;
-    for (auto& d : found)
-      if (!d.role) chars.push_back(std::move(d));
-    found = std::move(chars);
-  }
+  check::BookKnowledge k;
+  auto found = check::discover_in_book(**db, *book, {.min_count = *min_count, .limit = size_t(*limit)}, a.has("roles"), &k);
+  if (!found.ok()) return fail(found.error());
   if (a.has("json")) {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& d : found) j.push_back(check::discovered_json(d, k));
+    for (const auto& d : *found) j.push_back(check::discovered_json(d, k));
     std::printf("%s\n", j.dump().c_str());
   } else {
-    for (const auto& d : found) std::printf("%s\n", check::discovered_line(d, k).c_str());
+    for (const auto& d : *found) std::printf("%s\n", check::discovered_line(d, k).c_str());
   }
   return 0;
 }
