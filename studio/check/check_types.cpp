@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/base/utf8.h"
+#include "storage/chapters.h"
 
 namespace cj::check {
 
@@ -202,6 +203,24 @@ const KnownEntity* NameIndex::find(std::u32string_view name) const {
     if (node == 0) return nullptr;
   }
   return owner_[node];
+}
+
+Result<std::vector<CheckChapter>> load_check_chapters(storage::Database& db, int64_t book,
+                                                      std::map<int64_t, std::string>* labels,
+                                                      std::map<int64_t, std::string>* headings) {
+  storage::Chapters chs(db);
+  auto infos = chs.list(book);
+  if (!infos.ok()) return Error{infos.error()};
+  std::vector<CheckChapter> out;
+  out.reserve(infos->size());
+  for (const auto& info : *infos) {
+    auto c = chs.get(info.id);
+    if (!c.ok()) return Error{c.error()};
+    out.push_back({info.ordinal, to_u32(c->body)});
+    (*labels)[info.ordinal] = storage::chapter_label(info);
+    if (headings) (*headings)[info.ordinal] = info.heading;
+  }
+  return out;
 }
 
 }  // namespace cj::check

@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/base/result.h"
+#include "storage/database.h"
 #include "storage/entities.h"
 #include "storage/facts.h"
 
@@ -62,6 +64,12 @@ struct BookKnowledge {
 };
 
 BookKnowledge make_knowledge(const std::vector<storage::Entity>& ents, std::vector<storage::Fact> facts);
+
+// The chapters of a stored book as the checks read them, in order, with the book's own label of each in *labels
+// (storage::chapter_label) and, when asked, its heading line in *headings.
+Result<std::vector<CheckChapter>> load_check_chapters(storage::Database& db, int64_t book,
+                                                      std::map<int64_t, std::string>* labels,
+                                                      std::map<int64_t, std::string>* headings = nullptr);
 
 // ---- code point helpers ----
 std::u32string to_u32(std::string_view s);

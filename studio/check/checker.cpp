@@ -72,9 +72,6 @@ std::string finding_key(const CheckFinding& f, std::u32string_view body) {
 }
 
 Result<CheckReport> check_book(storage::Database& db, int64_t book_id, const CheckOptions& opts) {
-  storage::Chapters chapters(db);
-  auto infos = chapters.list(book_id);
-  if (!infos.ok()) return Error{infos.error()};
   auto ents = storage::Entities(db).list(book_id);
   if (!ents.ok()) return Error{ents.error()};
   auto facts = storage::Facts(db).list(book_id);
@@ -83,15 +80,10 @@ Result<CheckReport> check_book(storage::Database& db, int64_t book_id, const Che
   BookKnowledge k = make_knowledge(*ents, *facts);
   NameIndex names(k);
 
-  std::vector<CheckChapter> all;
   std::map<int64_t, std::string> titles;
-  for (const auto& info : *infos) {
-    auto ch = chapters.get(info.id);
-    if (!ch.ok()) return Error{ch.error()};
-    all.push_back(CheckChapter{info.ordinal, to_u32(ch->body)});
-    titles[info.ordinal] = info.heading;
-    k.labels[info.ordinal] = storage::chapter_label(info);
-  }
+  auto loaded = load_check_chapters(db, book_id, &k.labels, &titles);
+  if (!loaded.ok()) return Error{loaded.error()};
+  const std::vector<CheckChapter>& all = *loaded;
   TimelineCheck tl(k, names);
   tl.prepare(all);
   NameVariantCheck nv(k, names);

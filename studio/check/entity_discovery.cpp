@@ -7,7 +7,6 @@
 #include <unordered_set>
 
 #include "engine/base/segmenter.h"
-#include "storage/chapters.h"
 #include "storage/entities.h"
 #include "studio/check/char_fold.h"
 
@@ -395,20 +394,12 @@ nlohmann::json discovered_json(const DiscoveredName& d, const BookKnowledge& k) 
 
 Result<std::vector<DiscoveredName>> discover_in_book(storage::Database& db, int64_t book, const DiscoveryOptions& opts,
                                                      bool roles, BookKnowledge* k) {
-  storage::Chapters chs(db);
-  auto infos = chs.list(book);
-  if (!infos.ok()) return Error{infos.error()};
-  std::vector<CheckChapter> chapters;
-  for (const auto& i : *infos) {
-    auto c = chs.get(i.id);
-    if (!c.ok()) return Error{c.error()};
-    chapters.push_back({i.ordinal, to_u32(c->body)});
-  }
   auto ents = storage::Entities(db).list(book);
   if (!ents.ok()) return Error{ents.error()};
   *k = make_knowledge(*ents, {});
-  for (const auto& i : *infos) k->labels[i.ordinal] = storage::chapter_label(i);
-  auto found = discover_names(chapters, *k, opts);
+  auto chapters = load_check_chapters(db, book, &k->labels);
+  if (!chapters.ok()) return Error{chapters.error()};
+  auto found = discover_names(*chapters, *k, opts);
   if (!roles) found.erase(std::remove_if(found.begin(), found.end(), [](const DiscoveredName& d) { return d.role; }),
                           found.end());
   return found;

@@ -23,19 +23,13 @@ Result<EvalBook> load_eval_book(const std::string& path) {
   const std::string name = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
   auto imp = storage::import_bytes(**db, *bytes, name);
   if (!imp.ok()) return Error{imp.error()};
-  storage::Chapters chs(**db);
-  auto infos = chs.list(imp->book_id);
-  if (!infos.ok()) return Error{infos.error()};
   EvalBook b;
   b.title = imp->title;
-  for (const auto& info : *infos) {
-    auto c = chs.get(info.id);
-    if (!c.ok()) return Error{c.error()};
-    CheckChapter ch{info.ordinal, to_u32(c->body)};
+  auto chapters = load_check_chapters(**db, imp->book_id, &b.labels);
+  if (!chapters.ok()) return Error{chapters.error()};
+  b.chapters = std::move(*chapters);
+  for (const auto& ch : b.chapters)
     for (char32_t x : ch.body) b.han_chars += is_han(x) ? 1 : 0;
-    b.labels[info.ordinal] = storage::chapter_label(info);
-    b.chapters.push_back(std::move(ch));
-  }
   return b;
 }
 
