@@ -197,7 +197,6 @@ class EntitiesPanel final : public Panel {
   struct Discovery {
     std::string error;
     std::vector<check::DiscoveredName> names;
-    check::BookKnowledge k;
   };
 
   void toggle_discovery(UiState& st) {
@@ -218,7 +217,8 @@ class EntitiesPanel final : public Panel {
         d.error = db.error();
         return d;
       }
-      auto found = check::discover_in_book(**db, book, {.min_count = 5, .limit = 60}, false, &d.k);
+      check::BookKnowledge k;
+      auto found = check::discover_in_book(**db, book, {.min_count = 5, .limit = 60}, false, &k);
       if (!found.ok()) d.error = found.error();
       else d.names = std::move(*found);
       return d;
@@ -243,7 +243,6 @@ class EntitiesPanel final : public Panel {
         return;
       }
       found_ = std::move(d.names);
-      found_k_ = std::move(d.k);
     }
     wrapped_text(st, "书里常出现、还没登记的人名（次数、首次出现的章、一句例子）。点“添加”登记为人物；不是人名的不用管。",
                  ImGui::GetColorU32(ImGuiCol_TextDisabled));
@@ -251,7 +250,7 @@ class EntitiesPanel final : public Panel {
     for (size_t i = 0; i < found_.size(); ++i) {
       const auto& d = found_[i];
       ImGui::PushID(static_cast<int>(i));
-      const std::string head = d.name + "  " + std::to_string(d.count) + " 次 · 首见" + found_k_.label(d.first_chapter) +
+      const std::string head = d.name + "  " + std::to_string(d.count) + " 次 · 首见" + st.book->chapter_label(d.first_chapter) +
                                (d.alias_of.empty() ? "" : " · 可能是" + d.alias_of + "的别名");
       st.atlas->note(head);
       const bool add = ImGui::SmallButton("添加");
@@ -391,7 +390,6 @@ class EntitiesPanel final : public Panel {
   int from_ = 0, to_ = 0;
   std::future<Discovery> pending_;
   std::vector<check::DiscoveredName> found_;
-  check::BookKnowledge found_k_;
 };
 
 }  // namespace

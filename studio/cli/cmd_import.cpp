@@ -1,10 +1,8 @@
 // changjuan-cli import: a plain-text novel (UTF-8/GB18030/UTF-16) into a project database, split into chapters.
 #include <cstdio>
-#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
-#include "storage/database.h"
 #include "storage/importer.h"
 #include "studio/book_import.h"
 #include "studio/cli/command.h"
