@@ -52,7 +52,9 @@ Result<std::optional<KvSnapshot>> KvSnapshots::find(const std::string& model_has
 Status KvSnapshots::touch(int64_t id) {
   auto tx = Transaction::begin(db_);
   if (!tx.ok()) return Error{tx.error()};
-  auto st = db_.prepare("UPDATE kv_snapshots SET last_used = max(last_used + 1, ?2) WHERE id = ?1");
+  // The one touched is the most recently used, also when another was put or touched in the same millisecond.
+  auto st = db_.prepare(
+      "UPDATE kv_snapshots SET last_used = max(?2, (SELECT max(last_used) FROM kv_snapshots) + 1) WHERE id = ?1");
   if (!st.ok()) return Error{st.error()};
   CJ_TRY(st->bind(1, id).bind(2, now_ms()).run());
   if (db_.changes() == 0) return make_error("no KV snapshot with id " + std::to_string(id));

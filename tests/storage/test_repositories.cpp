@@ -186,6 +186,25 @@ TEST_F(Repos, FindingsJobsAndKvSnapshots) {
   EXPECT_EQ(*kv.total_bytes(), 1000);
 }
 
+// A snapshot found (touched) is the most recently used even when the others were put in the same millisecond: the
+// touch used to take max(its own time + 1, now), which ties with a snapshot put in that millisecond.
+TEST_F(Repos, TouchedKvSnapshotIsNewestWithinOneMillisecond) {
+  KvSnapshots kv(*db);
+  for (int round = 0; round < 300; ++round) {
+    const std::string a = "a" + std::to_string(round), b = "b" + std::to_string(round);
+    auto ia = kv.put({.model_hash = "m", .prefix_hash = a, .token_count = 1, .file = a, .bytes = 1});
+    auto ib = kv.put({.model_hash = "m", .prefix_hash = b, .token_count = 1, .file = b, .bytes = 1});
+    ASSERT_OK(ia);
+    ASSERT_OK(ib);
+    ASSERT_TRUE(kv.find("m", a)->has_value());
+    auto lru = kv.list_lru();
+    ASSERT_OK(lru);
+    ASSERT_EQ(lru->back().prefix_hash, a) << "round " << round;
+    ASSERT_OK(kv.remove(*ia));
+    ASSERT_OK(kv.remove(*ib));
+  }
+}
+
 TEST(ChapterLabel, TheBooksOwnLabelNotTheOrdinal) {
   ChapterInfo c;
   c.ordinal = 23;
