@@ -48,27 +48,6 @@ inline __m128i quant16(const float* x, __m512 id, int* sum) {
   return _mm512_cvtsepi32_epi8(q);
 }
 
-void prep_q8a_u(const float* x, void* dst, int64_t cols) {
-  auto* qs = static_cast<uint8_t*>(dst);
-  Q8AView v = q8a_view(dst, cols);
-  auto* d = const_cast<float*>(v.d);
-  auto* s = const_cast<float*>(v.s);
-  const __m128i bias = _mm_set1_epi8(static_cast<char>(0x80));
-  for (int64_t b = 0; b < cols / kQK; ++b) {
-    const float* xb = x + b * kQK;
-    const __m512 a0 = _mm512_abs_ps(_mm512_loadu_ps(xb)), a1 = _mm512_abs_ps(_mm512_loadu_ps(xb + 16));
-    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(a0, a1));
-    const float db = amax / 127.0f;
-    const __m512 id = _mm512_set1_ps(db != 0 ? 1.0f / db : 0.0f);
-    int s0, s1;
-    const __m128i q0 = quant16(xb, id, &s0), q1 = quant16(xb + 16, id, &s1);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + b * kQK), _mm_xor_si128(q0, bias));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + b * kQK + 16), _mm_xor_si128(q1, bias));
-    d[b] = db;
-    s[b] = db * static_cast<float>(s0 + s1);
-  }
-}
-
 // q4_0 activations: signed quants; every full group of 4 blocks stored as [b0[0..15], b1[0..15], b2[0..15],
 // b3[0..15], b0[16..31], .., b3[16..31]] so that one 64-byte load meets the low (or high) nibbles of 4 blocks.
 // Blocks after the last full group stay in natural order.
@@ -114,67 +93,6 @@ void prep_q8ka(const float* x, void* dst, int64_t cols) {
 }
 
 // ------------------------------------------------------------------------------------- tiles (quant_tiling.h)
-
-template <bool kQ4>
-struct KQ8_0 {
-  static constexpr int kNR = 4;
-  static constexpr size_t kBlock = kQ4 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
-  // Signed weights of block b of a row (32 bytes) and its f16 scale bits.
-  static inline __m256i load_w(const uint8_t* row, int64_t b, uint16_t* h) {
-    const uint8_t* blk = row + b * kBlock;
-    std::memcpy(h, blk, 2);
-    if constexpr (kQ4) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
-      const __m128i m = _mm_set1_epi8(0x0F);
-      const __m256i w = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(v, m)),
-                                                _mm_and_si128(_mm_srli_epi16(v, 4), m), 1);
-      return _mm256_sub_epi8(w, _mm256_set1_epi8(8));
-    } else {
-      return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
-    }
-  }
-  // Two blocks per 512-bit register: lanes 0-7 hold block b, lanes 8-15 block b + 1; an odd last block runs with
-  // the upper half zeroed.
-  template <int NR, int NX>
-  static void tile(const uint8_t* W, size_t ws, const uint8_t* A, size_t as, int64_t cols, float* Y, int64_t ldy) {
-    __m512 acc[NR][NX];
-    for (int r = 0; r < NR; ++r)
-      for (int i = 0; i < NX; ++i) acc[r][i] = _mm512_setzero_ps();
-    const float* xd[NX];
-    for (int i = 0; i < NX; ++i) xd[i] = q8a_view(A + i * as, cols).d;
-    const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
-    const __m512i pair_idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-    const int64_t nb = cols / kQK;
-    for (int64_t b = 0; b < nb; b += 2) {
-      const bool two = b + 1 < nb;
-      __m512i w[NR], nc[NR];
-      __m512 dw[NR];
-      for (int r = 0; r < NR; ++r) {
-        uint16_t h0, h1 = 0;
-        const __m256i w0 = load_w(W + r * ws, b, &h0);
-        const __m256i w1 = two ? load_w(W + r * ws, b + 1, &h1) : _mm256_setzero_si256();
-        w[r] = _mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1);
-        dw[r] = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16(static_cast<short>(h1)),
-                                                 _mm_set1_epi16(static_cast<short>(h0))));
-        nc[r] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, w[r]));
-      }
-      for (int i = 0; i < NX; ++i) {
-        const uint8_t* xq = A + i * as + b * kQK;
-        const __m512i xv = two ? _mm512_loadu_si512(xq)
-                               : _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq)));
-        __m128 d2 = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(xd[i] + b)));
-        if (!two) d2 = _mm_load_ss(xd[i] + b);
-        const __m512 dx = _mm512_permutexvar_ps(pair_idx, _mm512_castps128_ps512(d2));
-        for (int r = 0; r < NR; ++r) {
-          const __m512 p = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(nc[r], xv, w[r]));
-          acc[r][i] = _mm512_fmadd_ps(_mm512_mul_ps(p, dx), dw[r], acc[r][i]);
-        }
-      }
-    }
-    for (int i = 0; i < NX; ++i)
-      for (int r = 0; r < NR; ++r) Y[i * ldy + r] = _mm512_reduce_add_ps(acc[r][i]);
-  }
-};
 
 // q4_0: four blocks per step, one weight row at a time. Unsigned nibbles meet signed x (VPDPBUSD); the -8 offset
 // is applied per block with the sum of x: dot = d_w * (d_x * sum(q * x) - 8 * s_x).
@@ -425,110 +343,6 @@ struct KFloat {
   }
 };
 
-// q8_0 matmul (several activation rows): each tile of 4 weight rows is unpacked once into registers-ready form
-// (weights, -128 * sum(w) per lane, scales; 3 x 64 bytes per row and block pair) in thread-local scratch, then
-// every tile of 4 activation rows runs against it with nothing but loads, VPDPBUSD, convert and two multiplies.
-struct Q8Packed {
-  __m512i w, nc;
-  __m512 dw;
-};
-
-template <int NX>
-void q8_0_packed_tile(const Q8Packed* pk, int64_t npairs, int64_t nb, const uint8_t* A, size_t as, int64_t cols,
-                      float* Y, int64_t ldy) {
-  __m512 acc[4][NX];
-  for (int r = 0; r < 4; ++r)
-    for (int i = 0; i < NX; ++i) acc[r][i] = _mm512_setzero_ps();
-  const float* xd[NX];
-  for (int i = 0; i < NX; ++i) xd[i] = q8a_view(A + i * as, cols).d;
-  const __m512i pair_idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-  for (int64_t p = 0; p < npairs; ++p) {
-    const int64_t b = 2 * p;
-    const bool two = b + 1 < nb;
-    const Q8Packed* t = pk + 4 * p;
-    for (int i = 0; i < NX; ++i) {
-      const uint8_t* xq = A + i * as + b * kQK;
-      const __m512i xv = two ? _mm512_loadu_si512(xq)
-                             : _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq)));
-      __m128 d2 = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(xd[i] + b)));
-      if (!two) d2 = _mm_load_ss(xd[i] + b);
-      const __m512 dx = _mm512_permutexvar_ps(pair_idx, _mm512_castps128_ps512(d2));
-      for (int r = 0; r < 4; ++r) {
-        const __m512 pf = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(t[r].nc, xv, t[r].w));
-        acc[r][i] = _mm512_fmadd_ps(_mm512_mul_ps(pf, dx), t[r].dw, acc[r][i]);
-      }
-    }
-  }
-  for (int i = 0; i < NX; ++i)
-    for (int r = 0; r < 4; ++r) Y[i * ldy + r] = _mm512_reduce_add_ps(acc[r][i]);
-}
-
-struct PackScratch {
-  Q8Packed* data = nullptr;
-  size_t cap = 0;
-  ~PackScratch() { ::operator delete[](data, std::align_val_t(64)); }
-  Q8Packed* get(size_t n) {
-    if (n > cap) {
-      ::operator delete[](data, std::align_val_t(64));
-      data = static_cast<Q8Packed*>(::operator new[](n * sizeof(Q8Packed), std::align_val_t(64)));
-      cap = n;
-    }
-    return data;
-  }
-};
-thread_local PackScratch t_pack;
-
-void gemm_q8_0(const void* Wv, size_t ws, int64_t r0, int64_t r1, int64_t cols, const void* Av, size_t as, int64_t n,
-               float* Y, int64_t ldy) {
-  using K = KQ8_0<false>;
-  if (n < 4) {
-    tiled_gemm<K>(Wv, ws, r0, r1, cols, Av, as, n, Y, ldy);
-    return;
-  }
-  const auto* W = static_cast<const uint8_t*>(Wv);
-  const auto* A = static_cast<const uint8_t*>(Av);
-  const int64_t nb = cols / kQK, npairs = (nb + 1) / 2;
-  Q8Packed* pk = t_pack.get(static_cast<size_t>(npairs) * 4);
-  const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
-  constexpr int64_t kXChunk = 128;
-  for (int64_t i0 = 0; i0 < n; i0 += kXChunk) {
-    const int64_t i1 = std::min(n, i0 + kXChunk);
-    int64_t r = r0;
-    for (; r + 4 <= r1; r += 4) {
-      for (int64_t p = 0; p < npairs; ++p) {
-        const int64_t b = 2 * p;
-        for (int rr = 0; rr < 4; ++rr) {
-          uint16_t h0, h1 = 0;
-          const uint8_t* row = W + (r + rr) * ws;
-          const __m256i w0 = K::load_w(row, b, &h0);
-          const __m256i w1 = b + 1 < nb ? K::load_w(row, b + 1, &h1) : _mm256_setzero_si256();
-          Q8Packed& t = pk[4 * p + rr];
-          t.w = _mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1);
-          t.dw = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16(static_cast<short>(h1)),
-                                                  _mm_set1_epi16(static_cast<short>(h0))));
-          t.nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, t.w));
-        }
-      }
-      for (int64_t i = i0; i < i1; i += 4) {
-        const uint8_t* Ai = A + i * as;
-        float* Yi = Y + i * ldy + r;
-        switch (std::min<int64_t>(4, i1 - i)) {
-          case 4: q8_0_packed_tile<4>(pk, npairs, nb, Ai, as, cols, Yi, ldy); break;
-          case 3: q8_0_packed_tile<3>(pk, npairs, nb, Ai, as, cols, Yi, ldy); break;
-          case 2: q8_0_packed_tile<2>(pk, npairs, nb, Ai, as, cols, Yi, ldy); break;
-          default: q8_0_packed_tile<1>(pk, npairs, nb, Ai, as, cols, Yi, ldy); break;
-        }
-      }
-    }
-    for (; r < r1; ++r) {
-      for (int64_t i = i0; i < i1; i += 4) {
-        tile_nx<K, 1>(static_cast<int>(std::min<int64_t>(4, i1 - i)), W + r * ws, ws, A + i * as, as, cols,
-                      Y + i * ldy + r, ldy);
-      }
-    }
-  }
-}
-
 // ------------------------------------------------------------------------- matvec kernels (n < 4, decode)
 //
 // Decode streams every weight byte once, so these kernels minimise the work per weight byte rather than reuse
@@ -585,6 +399,30 @@ inline __m512i widx(const int16_t (&v)[16]) {
   return _mm512_load_si512(a);
 }
 
+// The end of a q8_0 product of one weight row and one activation row, shared by every q8_0 kernel of this set so
+// that they round alike: the 16 lanes of the block-pair accumulator summed, plus an odd last block b = nb - 1 (when
+// nb is odd) as its exact integer dot times d_w * d_x.
+inline float q8_0_finish(__m512 acc, const uint8_t* wrow, const Q8AView& xv, int64_t nb) {
+  float tail = 0.0f;
+  if (nb % 2) {
+    const int64_t b = nb - 1;
+    const uint8_t* p = wrow + b * sizeof(BlockQ8_0);
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv.qs + b * kQK));
+    int32_t si;
+    std::memcpy(&si, xv.s + b, 4);
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    const __m256i wu = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2)),
+                                        _mm256_set1_epi8(static_cast<char>(0x80)));
+    const __m256i q = _mm256_dpbusd_epi32(_mm256_set1_epi32(si), wu, x);
+    const __m128i q4 = _mm_add_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    const __m128i q2 = _mm_add_epi32(q4, _mm_unpackhi_epi64(q4, q4));
+    const int dot = _mm_cvtsi128_si32(_mm_add_epi32(q2, _mm_srli_epi64(q2, 32)));
+    tail = f16(h) * xv.d[b] * static_cast<float>(dot);
+  }
+  return _mm512_reduce_add_ps(acc) + tail;
+}
+
 struct KQ8_0v {
   static constexpr int kNR = 4;
   template <int NR, int NX>
@@ -632,30 +470,132 @@ struct KQ8_0v {
         }
       }
     }
-    float tail[NR][NX] = {};
-    if (b < nb) {  // an odd last block
-      for (int i = 0; i < NX; ++i) {
-        const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv[i].qs + b * kQK));
-        int32_t si;
-        std::memcpy(&si, xv[i].s + b, 4);
-        for (int r = 0; r < NR; ++r) {
-          const uint8_t* p = W + r * ws + b * kB;
-          uint16_t h;
-          std::memcpy(&h, p, 2);
-          const __m256i wu = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2)),
-                                              _mm256_set1_epi8(static_cast<char>(0x80)));
-          const __m256i q = _mm256_dpbusd_epi32(_mm256_set1_epi32(si), wu, x);
-          const __m128i q4 = _mm_add_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-          const __m128i q2 = _mm_add_epi32(q4, _mm_unpackhi_epi64(q4, q4));
-          const int dot = _mm_cvtsi128_si32(_mm_add_epi32(q2, _mm_srli_epi64(q2, 32)));
-          tail[r][i] = f16(h) * xv[i].d[b] * static_cast<float>(dot);
-        }
-      }
-    }
     for (int i = 0; i < NX; ++i)
-      for (int r = 0; r < NR; ++r) Y[i * ldy + r] = _mm512_reduce_add_ps(acc[r][i]) + tail[r][i];
+      for (int r = 0; r < NR; ++r) Y[i * ldy + r] = q8_0_finish(acc[r][i], W + r * ws, xv[i], nb);
   }
 };
+
+// q8_0, 2..16 activation rows (a decode step of several sequences): every weight block pair is loaded and
+// unpacked once and meets all activation rows of the call (up to 8 per pass, the registers' limit with 2 weight
+// rows: 16 accumulators). The per-row activation constants that KQ8_0v broadcasts per block pair (c and d_x in the
+// two 8-lane halves) are broadcast once per call into scratch, so the inner loop is loads, VPDPBUSD, convert,
+// multiply and FMA. The arithmetic per (weight row, activation row) is KQ8_0v's, operation for operation (same
+// lane integers, same scale product, same order over blocks, same tail and reduction), so the bits are the same.
+struct Q8Bcast {
+  __m512i c;   // lanes 0-7: s[b], lanes 8-15: s[b + 1]
+  __m512 dx;   // lanes 0-7: d[b], lanes 8-15: d[b + 1]
+};
+
+template <int NR, int NX>
+void q8_0_small_tile(const uint8_t* W, size_t ws, const uint8_t* A, size_t as, int64_t cols, const Q8Bcast* bc,
+                     int64_t np, float* Y, int64_t ldy) {
+  __m512 acc[NR][NX];
+  for (int r = 0; r < NR; ++r)
+    for (int i = 0; i < NX; ++i) acc[r][i] = _mm512_setzero_ps();
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const int64_t nb = cols / kQK;
+  constexpr size_t kB = sizeof(BlockQ8_0);
+  const size_t pfd = ws >= kLongRowBytes ? kLongRowPrefetch : 0;
+  for (int64_t p = 0; p < np; ++p) {
+    const int64_t b = 2 * p;
+    __m512i wu[NR];
+    __m512 dw[NR];
+    for (int r = 0; r < NR; ++r) {
+      const uint8_t* q = W + r * ws + b * kB;
+      if (pfd) _mm_prefetch(reinterpret_cast<const char*>(q + pfd), _MM_HINT_T0);
+      const __m512i w =
+          _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 2))),
+                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + kB + 2)), 1);
+      uint16_t h0, h1;
+      std::memcpy(&h0, q, 2);
+      std::memcpy(&h1, q + kB, 2);
+      dw[r] = _mm512_cvtph_ps(
+          _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(h1)), _mm_set1_epi16(static_cast<short>(h0))));
+      wu[r] = _mm512_xor_si512(w, flip);
+    }
+    for (int i = 0; i < NX; ++i) {
+      const __m512i x = _mm512_loadu_si512(A + i * as + b * kQK);
+      const Q8Bcast& e = bc[i * np + p];
+      for (int r = 0; r < NR; ++r) {
+        const __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(e.c, wu[r], x));
+        acc[r][i] = _mm512_fmadd_ps(f, _mm512_mul_ps(dw[r], e.dx), acc[r][i]);
+      }
+    }
+  }
+  for (int i = 0; i < NX; ++i) {
+    const Q8AView xv = q8a_view(A + i * as, cols);
+    for (int r = 0; r < NR; ++r) Y[i * ldy + r] = q8_0_finish(acc[r][i], W + r * ws, xv, nb);
+  }
+}
+
+template <int NR>
+void q8_0_small_nx(int nx, const uint8_t* W, size_t ws, const uint8_t* A, size_t as, int64_t cols, const Q8Bcast* bc,
+                   int64_t np, float* Y, int64_t ldy) {
+  switch (nx) {
+    case 8: q8_0_small_tile<NR, 8>(W, ws, A, as, cols, bc, np, Y, ldy); break;
+    case 7: q8_0_small_tile<NR, 7>(W, ws, A, as, cols, bc, np, Y, ldy); break;
+    case 6: q8_0_small_tile<NR, 6>(W, ws, A, as, cols, bc, np, Y, ldy); break;
+    case 5: q8_0_small_tile<NR, 5>(W, ws, A, as, cols, bc, np, Y, ldy); break;
+    case 4: q8_0_small_tile<NR, 4>(W, ws, A, as, cols, bc, np, Y, ldy); break;
+    case 3: q8_0_small_tile<NR, 3>(W, ws, A, as, cols, bc, np, Y, ldy); break;
+    case 2: q8_0_small_tile<NR, 2>(W, ws, A, as, cols, bc, np, Y, ldy); break;
+    default: q8_0_small_tile<NR, 1>(W, ws, A, as, cols, bc, np, Y, ldy); break;
+  }
+}
+
+struct BcastScratch {
+  Q8Bcast* data = nullptr;
+  size_t cap = 0;
+  ~BcastScratch() { ::operator delete[](data, std::align_val_t(64)); }
+  Q8Bcast* get(size_t n) {
+    if (n > cap) {
+      ::operator delete[](data, std::align_val_t(64));
+      data = static_cast<Q8Bcast*>(::operator new[](n * sizeof(Q8Bcast), std::align_val_t(64)));
+      cap = n;
+    }
+    return data;
+  }
+};
+thread_local BcastScratch t_bcast;
+
+// q8_0, every n: one activation row and prefill through KQ8_0v's tiles, 2..kSmallBatchMaxRows rows through the
+// small-batch tiles (when on: kern::set_small_batch).
+void gemm_q8_0(const void* Wv, size_t ws, int64_t r0, int64_t r1, int64_t cols, const void* Av, size_t as, int64_t n,
+               float* Y, int64_t ldy) {
+  if (n < 2 || n > kSmallBatchMaxRows || !small_batch()) {
+    tiled_gemm<KQ8_0v>(Wv, ws, r0, r1, cols, Av, as, n, Y, ldy);
+    return;
+  }
+  const auto* W = static_cast<const uint8_t*>(Wv);
+  const auto* A = static_cast<const uint8_t*>(Av);
+  const int64_t np = cols / kQK / 2;  // full block pairs (an odd last block is in q8_0_finish)
+  Q8Bcast* bc = t_bcast.get(static_cast<size_t>(std::max<int64_t>(1, n * np)));
+  const __m512i pair_idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    const Q8AView xv = q8a_view(A + i * as, cols);
+    for (int64_t p = 0; p < np; ++p) {
+      const __m128i s2 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(xv.s + 2 * p));
+      bc[i * np + p].c = _mm512_permutexvar_epi32(pair_idx, _mm512_castsi128_si512(s2));
+      bc[i * np + p].dx = _mm512_permutexvar_ps(
+          pair_idx, _mm512_castps128_ps512(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(xv.d + 2 * p)))));
+    }
+  }
+  constexpr int kNR = 2, kNX = 8;
+  int64_t r = r0;
+  for (; r + kNR <= r1; r += kNR) {
+    if (ws < kLongRowBytes && r + 3 * kNR <= r1) {  // as tiled_gemm: short rows get the next tiles fetched
+      const uint8_t* next = W + (r + 2 * kNR) * ws;
+      for (size_t off = 0; off < kNR * ws; off += 64) __builtin_prefetch(next + off, 0, 0);
+    }
+    for (int64_t i = 0; i < n; i += kNX)
+      q8_0_small_nx<kNR>(static_cast<int>(std::min<int64_t>(kNX, n - i)), W + r * ws, ws, A + i * as, as, cols,
+                         bc + i * np, np, Y + i * ldy + r, ldy);
+  }
+  for (; r < r1; ++r)
+    for (int64_t i = 0; i < n; i += kNX)
+      q8_0_small_nx<1>(static_cast<int>(std::min<int64_t>(kNX, n - i)), W + r * ws, ws, A + i * as, as, cols,
+                       bc + i * np, np, Y + i * ldy + r, ldy);
+}
 
 // Needs AVX-512 VBMI (VPERMT2B) besides the set's baseline: only this function is compiled for it, and the kernel
 // is offered only when the CPU has it.
@@ -796,6 +736,18 @@ struct KQ4_Kv {
   }
 };
 
+// q4_K, every n: up to kQ4KvMaxRows activation rows through KQ4_Kv (4 weight rows streamed side by side against
+// shared activation loads), more through KQ4_K (2 weight rows unpacked once per block for up to 4 activation rows).
+// Both compute every (weight row, activation row) with the same integer lanes (VPMADDUBSW + VPDPWSSD in the same
+// order, the same scale words) and the same float steps, so they give the same bits
+// (KernelInvariance.Avx512RowBitsIndependentOfBatch).
+constexpr int64_t kQ4KvMaxRows = 8;
+void gemm_q4_K(const void* W, size_t ws, int64_t r0, int64_t r1, int64_t cols, const void* A, size_t as, int64_t n,
+               float* Y, int64_t ldy) {
+  if (n <= (small_batch() ? kQ4KvMaxRows : 1)) tiled_gemm<KQ4_Kv>(W, ws, r0, r1, cols, A, as, n, Y, ldy);
+  else tiled_gemm<KQ4_K>(W, ws, r0, r1, cols, A, as, n, Y, ldy);
+}
+
 }  // namespace
 
 bool get_kernels_avx512(DType t, TypeKernels* out) {
@@ -804,18 +756,14 @@ bool get_kernels_avx512(DType t, TypeKernels* out) {
     case DType::F16: *out = {ActFormat::F32, nullptr, tiled_gemm<KFloat<DType::F16>>}; return true;
     case DType::BF16: *out = {ActFormat::F32, nullptr, tiled_gemm<KFloat<DType::BF16>>}; return true;
     case DType::Q8_0:
-      *out = {ActFormat::Q8A, prep_q8a_u, gemm_q8_0, prep_q8a_isum<-16>, tiled_gemm<KQ8_0v>};
+      *out = {ActFormat::Q8A, prep_q8a_isum<-16>, gemm_q8_0};
       return true;
     case DType::Q4_0:
-      *out = {ActFormat::Q8A, prep_q8a_q4, tiled_gemm<KQ4_0>};
-      if (cpu_features().avx512_vbmi) {
-        out->prep_vec = prep_q8a_isum_q4;
-        out->gemv = tiled_gemm<KQ4_0v>;
-      }
+      // KQ4_0v (VBMI) serves every n when the CPU has it, KQ4_0 otherwise: one kernel per CPU, so one rounding.
+      if (cpu_features().avx512_vbmi) *out = {ActFormat::Q8A, prep_q8a_isum_q4, tiled_gemm<KQ4_0v>};
+      else *out = {ActFormat::Q8A, prep_q8a_q4, tiled_gemm<KQ4_0>};
       return true;
-    case DType::Q4_K:
-      *out = {ActFormat::Q8KA, prep_q8ka<true>, tiled_gemm<KQ4_K>, prep_q8ka<true>, tiled_gemm<KQ4_Kv>};
-      return true;
+    case DType::Q4_K: *out = {ActFormat::Q8KA, prep_q8ka<true>, gemm_q4_K}; return true;
     case DType::Q6_K: *out = {ActFormat::Q8KA, prep_q8ka<false>, tiled_gemm<KQ6_K>}; return true;
   }
   return false;
