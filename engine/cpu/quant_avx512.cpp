@@ -399,204 +399,6 @@ inline __m512i widx(const int16_t (&v)[16]) {
   return _mm512_load_si512(a);
 }
 
-// The end of a q8_0 product of one weight row and one activation row, shared by every q8_0 kernel of this set so
-// that they round alike: the 16 lanes of the block-pair accumulator summed, plus an odd last block b = nb - 1 (when
-// nb is odd) as its exact integer dot times d_w * d_x.
-inline float q8_0_finish(__m512 acc, const uint8_t* wrow, const Q8AView& xv, int64_t nb) {
-  float tail = 0.0f;
-  if (nb % 2) {
-    const int64_t b = nb - 1;
-    const uint8_t* p = wrow + b * sizeof(BlockQ8_0);
-    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv.qs + b * kQK));
-    int32_t si;
-    std::memcpy(&si, xv.s + b, 4);
-    uint16_t h;
-    std::memcpy(&h, p, 2);
-    const __m256i wu = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2)),
-                                        _mm256_set1_epi8(static_cast<char>(0x80)));
-    const __m256i q = _mm256_dpbusd_epi32(_mm256_set1_epi32(si), wu, x);
-    const __m128i q4 = _mm_add_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-    const __m128i q2 = _mm_add_epi32(q4, _mm_unpackhi_epi64(q4, q4));
-    const int dot = _mm_cvtsi128_si32(_mm_add_epi32(q2, _mm_srli_epi64(q2, 32)));
-    tail = f16(h) * xv.d[b] * static_cast<float>(dot);
-  }
-  return _mm512_reduce_add_ps(acc) + tail;
-}
-
-struct KQ8_0v {
-  static constexpr int kNR = 4;
-  template <int NR, int NX>
-  static void tile(const uint8_t* W, size_t ws, const uint8_t* A, size_t as, int64_t cols, float* Y, int64_t ldy) {
-    __m512 acc[NR][NX];
-    for (int r = 0; r < NR; ++r)
-      for (int i = 0; i < NX; ++i) acc[r][i] = _mm512_setzero_ps();
-    Q8AView xv[NX];
-    for (int i = 0; i < NX; ++i) xv[i] = q8a_view(A + i * as, cols);
-    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-    const __m512i pair_idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-    const int64_t nb = cols / kQK;
-    constexpr size_t kB = sizeof(BlockQ8_0);
-    // Long rows (ffn_down) get no tile prefetch (quant_tiling.h); fetching each row's stream a little ahead
-    // keeps more lines in flight than the hardware prefetcher does on NR interleaved streams.
-    const size_t pfd = ws >= kLongRowBytes ? kLongRowPrefetch : 0;
-    int64_t b = 0;
-    for (; b + 2 <= nb; b += 2) {
-      __m512i x[NX], c[NX];
-      __m512 dx[NX];
-      for (int i = 0; i < NX; ++i) {
-        x[i] = _mm512_loadu_si512(xv[i].qs + b * kQK);
-        const __m128i s2 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(xv[i].s + b));
-        c[i] = _mm512_permutexvar_epi32(pair_idx, _mm512_castsi128_si512(s2));
-        dx[i] = _mm512_permutexvar_ps(
-            pair_idx, _mm512_castps128_ps512(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(xv[i].d + b)))));
-      }
-      for (int r = 0; r < NR; ++r) {
-        const uint8_t* p = W + r * ws + b * kB;
-        if (pfd) _mm_prefetch(reinterpret_cast<const char*>(p + pfd), _MM_HINT_T0);
-        const __m512i w =
-            _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2))),
-                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kB + 2)), 1);
-        // (Scales by two 16-bit loads: taking them out of a 64-byte load with VPERMW, as q4_0 does, measured
-        // 15-20 % slower here, the load spanning a second line that is not otherwise needed yet.)
-        uint16_t h0, h1;
-        std::memcpy(&h0, p, 2);
-        std::memcpy(&h1, p + kB, 2);
-        const __m512 dw = _mm512_cvtph_ps(
-            _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(h1)), _mm_set1_epi16(static_cast<short>(h0))));
-        const __m512i wu = _mm512_xor_si512(w, flip);
-        for (int i = 0; i < NX; ++i) {
-          const __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(c[i], wu, x[i]));
-          acc[r][i] = _mm512_fmadd_ps(f, _mm512_mul_ps(dw, dx[i]), acc[r][i]);
-        }
-      }
-    }
-    for (int i = 0; i < NX; ++i)
-      for (int r = 0; r < NR; ++r) Y[i * ldy + r] = q8_0_finish(acc[r][i], W + r * ws, xv[i], nb);
-  }
-};
-
-// q8_0, 2..16 activation rows (a decode step of several sequences): every weight block pair is loaded and
-// unpacked once and meets all activation rows of the call (up to 8 per pass, the registers' limit with 2 weight
-// rows: 16 accumulators). The per-row activation constants that KQ8_0v broadcasts per block pair (c and d_x in the
-// two 8-lane halves) are broadcast once per call into scratch, so the inner loop is loads, VPDPBUSD, convert,
-// multiply and FMA. The arithmetic per (weight row, activation row) is KQ8_0v's, operation for operation (same
-// lane integers, same scale product, same order over blocks, same tail and reduction), so the bits are the same.
-struct Q8Bcast {
-  __m512i c;   // lanes 0-7: s[b], lanes 8-15: s[b + 1]
-  __m512 dx;   // lanes 0-7: d[b], lanes 8-15: d[b + 1]
-};
-
-template <int NR, int NX>
-void q8_0_small_tile(const uint8_t* W, size_t ws, const uint8_t* A, size_t as, int64_t cols, const Q8Bcast* bc,
-                     int64_t np, float* Y, int64_t ldy) {
-  __m512 acc[NR][NX];
-  for (int r = 0; r < NR; ++r)
-    for (int i = 0; i < NX; ++i) acc[r][i] = _mm512_setzero_ps();
-  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-  const int64_t nb = cols / kQK;
-  constexpr size_t kB = sizeof(BlockQ8_0);
-  const size_t pfd = ws >= kLongRowBytes ? kLongRowPrefetch : 0;
-  for (int64_t p = 0; p < np; ++p) {
-    const int64_t b = 2 * p;
-    __m512i wu[NR];
-    __m512 dw[NR];
-    for (int r = 0; r < NR; ++r) {
-      const uint8_t* q = W + r * ws + b * kB;
-      if (pfd) _mm_prefetch(reinterpret_cast<const char*>(q + pfd), _MM_HINT_T0);
-      const __m512i w =
-          _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 2))),
-                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + kB + 2)), 1);
-      uint16_t h0, h1;
-      std::memcpy(&h0, q, 2);
-      std::memcpy(&h1, q + kB, 2);
-      dw[r] = _mm512_cvtph_ps(
-          _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(h1)), _mm_set1_epi16(static_cast<short>(h0))));
-      wu[r] = _mm512_xor_si512(w, flip);
-    }
-    for (int i = 0; i < NX; ++i) {
-      const __m512i x = _mm512_loadu_si512(A + i * as + b * kQK);
-      const Q8Bcast& e = bc[i * np + p];
-      for (int r = 0; r < NR; ++r) {
-        const __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(e.c, wu[r], x));
-        acc[r][i] = _mm512_fmadd_ps(f, _mm512_mul_ps(dw[r], e.dx), acc[r][i]);
-      }
-    }
-  }
-  for (int i = 0; i < NX; ++i) {
-    const Q8AView xv = q8a_view(A + i * as, cols);
-    for (int r = 0; r < NR; ++r) Y[i * ldy + r] = q8_0_finish(acc[r][i], W + r * ws, xv, nb);
-  }
-}
-
-template <int NR>
-void q8_0_small_nx(int nx, const uint8_t* W, size_t ws, const uint8_t* A, size_t as, int64_t cols, const Q8Bcast* bc,
-                   int64_t np, float* Y, int64_t ldy) {
-  switch (nx) {
-    case 8: q8_0_small_tile<NR, 8>(W, ws, A, as, cols, bc, np, Y, ldy); break;
-    case 7: q8_0_small_tile<NR, 7>(W, ws, A, as, cols, bc, np, Y, ldy); break;
-    case 6: q8_0_small_tile<NR, 6>(W, ws, A, as, cols, bc, np, Y, ldy); break;
-    case 5: q8_0_small_tile<NR, 5>(W, ws, A, as, cols, bc, np, Y, ldy); break;
-    case 4: q8_0_small_tile<NR, 4>(W, ws, A, as, cols, bc, np, Y, ldy); break;
-    case 3: q8_0_small_tile<NR, 3>(W, ws, A, as, cols, bc, np, Y, ldy); break;
-    case 2: q8_0_small_tile<NR, 2>(W, ws, A, as, cols, bc, np, Y, ldy); break;
-    default: q8_0_small_tile<NR, 1>(W, ws, A, as, cols, bc, np, Y, ldy); break;
-  }
-}
-
-struct BcastScratch {
-  Q8Bcast* data = nullptr;
-  size_t cap = 0;
-  ~BcastScratch() { ::operator delete[](data, std::align_val_t(64)); }
-  Q8Bcast* get(size_t n) {
-    if (n > cap) {
-      ::operator delete[](data, std::align_val_t(64));
-      data = static_cast<Q8Bcast*>(::operator new[](n * sizeof(Q8Bcast), std::align_val_t(64)));
-      cap = n;
-    }
-    return data;
-  }
-};
-thread_local BcastScratch t_bcast;
-
-// q8_0, every n: one activation row and prefill through KQ8_0v's tiles, 2..kSmallBatchMaxRows rows through the
-// small-batch tiles (when on: kern::set_small_batch).
-void gemm_q8_0(const void* Wv, size_t ws, int64_t r0, int64_t r1, int64_t cols, const void* Av, size_t as, int64_t n,
-               float* Y, int64_t ldy) {
-  if (n < 2 || n > kSmallBatchMaxRows || !small_batch()) {
-    tiled_gemm<KQ8_0v>(Wv, ws, r0, r1, cols, Av, as, n, Y, ldy);
-    return;
-  }
-  const auto* W = static_cast<const uint8_t*>(Wv);
-  const auto* A = static_cast<const uint8_t*>(Av);
-  const int64_t np = cols / kQK / 2;  // full block pairs (an odd last block is in q8_0_finish)
-  Q8Bcast* bc = t_bcast.get(static_cast<size_t>(std::max<int64_t>(1, n * np)));
-  const __m512i pair_idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-  for (int64_t i = 0; i < n; ++i) {
-    const Q8AView xv = q8a_view(A + i * as, cols);
-    for (int64_t p = 0; p < np; ++p) {
-      const __m128i s2 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(xv.s + 2 * p));
-      bc[i * np + p].c = _mm512_permutexvar_epi32(pair_idx, _mm512_castsi128_si512(s2));
-      bc[i * np + p].dx = _mm512_permutexvar_ps(
-          pair_idx, _mm512_castps128_ps512(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(xv.d + 2 * p)))));
-    }
-  }
-  constexpr int kNR = 2, kNX = 8;
-  int64_t r = r0;
-  for (; r + kNR <= r1; r += kNR) {
-    if (ws < kLongRowBytes && r + 3 * kNR <= r1) {  // as tiled_gemm: short rows get the next tiles fetched
-      const uint8_t* next = W + (r + 2 * kNR) * ws;
-      for (size_t off = 0; off < kNR * ws; off += 64) __builtin_prefetch(next + off, 0, 0);
-    }
-    for (int64_t i = 0; i < n; i += kNX)
-      q8_0_small_nx<kNR>(static_cast<int>(std::min<int64_t>(kNX, n - i)), W + r * ws, ws, A + i * as, as, cols,
-                         bc + i * np, np, Y + i * ldy + r, ldy);
-  }
-  for (; r < r1; ++r)
-    for (int64_t i = 0; i < n; i += kNX)
-      q8_0_small_nx<1>(static_cast<int>(std::min<int64_t>(kNX, n - i)), W + r * ws, ws, A + i * as, as, cols,
-                       bc + i * np, np, Y + i * ldy + r, ldy);
-}
-
 // Needs AVX-512 VBMI (VPERMT2B) besides the set's baseline: only this function is compiled for it, and the kernel
 // is offered only when the CPU has it.
 struct KQ4_0v {
@@ -736,15 +538,261 @@ struct KQ4_Kv {
   }
 };
 
-// q4_K, every n: up to kQ4KvMaxRows activation rows through KQ4_Kv (4 weight rows streamed side by side against
+// q8_0, every n: 16-row tiles with the weights transposed. One 32-bit lane per weight row: for block b the 16 rows' quants are transposed into 8 registers T[k] (lane r =
+// bytes 4k..4k+3 of row r, + 128), and VPDPBUSD against the activation's 4 bytes k broadcast (an embedded-broadcast
+// memory operand) leaves in lane r, after the 8 k, the exact integer block dot + 128 * sum(x) (the accumulator
+// starts at -128 * sum(x), the s slot of the activation). Then per block one convert, one multiply (the 16 rows'
+// scales by the activation's) and one FMA for 16 rows: y = sum over blocks, in order, of float(dot) * (d_w * d_x).
+// The transposition (24 VPERMT2D) is shared by all activation rows of the call (packed once per tile for a prefill).
+// Per 64 products of one weight row and one activation row that is 1 VPDPBUSD and 3/16 of a float operation, where
+// the earlier kernels (one block pair of one row per register) spent 1 VPDPBUSD, 1 convert, 1 multiply and 1 FMA:
+// at 8 activation rows the float work, not the weight bytes, was the limit. Every q8_0 path of this set (including
+// q8_0_rows4 for one activation row) computes y[r] = sum over b in order of float(dot_b) * (d_w,b * d_x,b) in one
+// float accumulator, from exact integer block dots, so a row's bits do not depend on the path.
+struct Q8TIdx {
+  __m512i s1[2], s2[2], s3[2];
+  Q8TIdx() {
+    alignas(64) int32_t v[16];
+    for (int h = 0; h < 2; ++h) {
+      for (int l = 0; l < 16; ++l) {  // lane (k - 4h) * 4 + rr
+        const int k = 4 * h + l / 4, rr = l % 4;
+        v[l] = rr < 2 ? rr * 8 + k : 16 + (rr - 2) * 8 + k;
+      }
+      s1[h] = _mm512_load_si512(v);
+    }
+    for (int g = 0; g < 2; ++g) {
+      for (int l = 0; l < 16; ++l) {  // lane kk * 8 + rr8
+        const int kk = l / 8, rr8 = l % 8;
+        v[l] = rr8 < 4 ? (2 * g + kk) * 4 + rr8 : 16 + (2 * g + kk) * 4 + rr8 - 4;
+      }
+      s2[g] = _mm512_load_si512(v);
+    }
+    for (int kk = 0; kk < 2; ++kk) {
+      for (int l = 0; l < 16; ++l) v[l] = l < 8 ? kk * 8 + l : 16 + kk * 8 + l - 8;
+      s3[kk] = _mm512_load_si512(v);
+    }
+  }
+};
+
+// Block b of 16 rows (row pointers p[r]) into T[0..7] (+128 per byte) and the 16 scales.
+inline void q8t_unpack(const uint8_t* const* p, int64_t b, const Q8TIdx& ix, __m512i* T, __m512* dw) {
+  constexpr size_t kB = sizeof(BlockQ8_0);
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  __m512i z[8];
+  for (int j = 0; j < 8; ++j) {
+    const __m512i lo = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p[2 * j] + b * kB + 2)));
+    const __m512i both = _mm512_mask_broadcast_i64x4(
+        lo, 0xF0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p[2 * j + 1] + b * kB + 2)));
+    z[j] = _mm512_xor_si512(both, flip);
+  }
+  __m512i s1[4][2];
+  for (int m = 0; m < 4; ++m)
+    for (int h = 0; h < 2; ++h) s1[m][h] = _mm512_permutex2var_epi32(z[2 * m], ix.s1[h], z[2 * m + 1]);
+  __m512i s2[2][2][2];
+  for (int q = 0; q < 2; ++q)
+    for (int h = 0; h < 2; ++h)
+      for (int g = 0; g < 2; ++g) s2[q][h][g] = _mm512_permutex2var_epi32(s1[2 * q][h], ix.s2[g], s1[2 * q + 1][h]);
+  for (int h = 0; h < 2; ++h)
+    for (int g = 0; g < 2; ++g)
+      for (int kk = 0; kk < 2; ++kk) T[4 * h + 2 * g + kk] = _mm512_permutex2var_epi32(s2[0][h][g], ix.s3[kk], s2[1][h][g]);
+  alignas(32) uint16_t h[16];
+  for (int r = 0; r < 16; ++r) std::memcpy(h + r, p[r] + b * kB, 2);
+  *dw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(h)));
+}
+
+// acc[i] += float(dot of block b) * (dw * d_x) for NX activation rows.
+template <int NX>
+inline void q8t_block(const __m512i* T, __m512 dw, const Q8AView* xv, int64_t b, __m512* acc) {
+  for (int i = 0; i < NX; ++i) {
+    const int32_t* xq = reinterpret_cast<const int32_t*>(xv[i].qs + b * kQK);
+    int32_t si;
+    std::memcpy(&si, xv[i].s + b, 4);
+    __m512i a = _mm512_dpbusd_epi32(_mm512_set1_epi32(si), T[0], _mm512_set1_epi32(xq[0]));
+    __m512i c = _mm512_dpbusd_epi32(_mm512_setzero_si512(), T[1], _mm512_set1_epi32(xq[1]));
+    a = _mm512_dpbusd_epi32(a, T[2], _mm512_set1_epi32(xq[2]));
+    c = _mm512_dpbusd_epi32(c, T[3], _mm512_set1_epi32(xq[3]));
+    a = _mm512_dpbusd_epi32(a, T[4], _mm512_set1_epi32(xq[4]));
+    c = _mm512_dpbusd_epi32(c, T[5], _mm512_set1_epi32(xq[5]));
+    a = _mm512_dpbusd_epi32(a, T[6], _mm512_set1_epi32(xq[6]));
+    c = _mm512_dpbusd_epi32(c, T[7], _mm512_set1_epi32(xq[7]));
+    const __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(a, c));
+    acc[i] = _mm512_fmadd_ps(f, _mm512_mul_ps(dw, _mm512_set1_ps(xv[i].d[b])), acc[i]);
+  }
+}
+
+template <int NX>
+void q8t_tile_direct(const uint8_t* const* p, int64_t nb, const uint8_t* A, size_t as,
+                     int64_t cols, float* Y, int64_t ldy, __mmask16 m, const Q8TIdx& ix, size_t pfd) {
+  Q8AView xv[NX];
+  for (int i = 0; i < NX; ++i) xv[i] = q8a_view(A + i * as, cols);
+  __m512 acc[NX];
+  for (int i = 0; i < NX; ++i) acc[i] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    if (pfd && (b & 1) == 0)
+      for (int r = 0; r < 16; ++r) _mm_prefetch(reinterpret_cast<const char*>(p[r] + b * sizeof(BlockQ8_0) + pfd), _MM_HINT_T0);
+    __m512i T[8];
+    __m512 dw;
+    q8t_unpack(p, b, ix, T, &dw);
+    q8t_block<NX>(T, dw, xv, b, acc);
+  }
+  for (int i = 0; i < NX; ++i) _mm512_mask_storeu_ps(Y + i * ldy, m, acc[i]);
+}
+
+template <int NX>
+void q8t_tile_packed(const __m512i* pk, int64_t nb, const uint8_t* A, size_t as, int64_t cols, float* Y, int64_t ldy,
+                     __mmask16 m) {
+  Q8AView xv[NX];
+  for (int i = 0; i < NX; ++i) xv[i] = q8a_view(A + i * as, cols);
+  __m512 acc[NX];
+  for (int i = 0; i < NX; ++i) acc[i] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m512i* t = pk + 9 * b;
+    q8t_block<NX>(t, _mm512_castsi512_ps(t[8]), xv, b, acc);
+  }
+  for (int i = 0; i < NX; ++i) _mm512_mask_storeu_ps(Y + i * ldy, m, acc[i]);
+}
+
+// One activation row (decode) in the arithmetic of the 16-row tiles above, but streaming 4 weight rows side by side
+// in their natural layout (as KQ8_0v: a 16-row tile interleaves 16 streams, which the prefetchers follow badly
+// from DRAM). Per block pair, VPDPBUSD gives 8 lanes per row and block that start at -16 * sum(x) each, so their sum
+// is the exact block dot; the 4 rows' lanes are summed by unpacks into one 128-bit vector per block (lane = row),
+// and the float steps are the tiles' (float(dot) * (d_w * d_x) added in block order), lane for lane.
+inline __m128 q8r_scales(const uint8_t* const* p, int64_t b) {
+  uint16_t h[4];
+  for (int r = 0; r < 4; ++r) std::memcpy(h + r, p[r] + b * sizeof(BlockQ8_0), 2);
+  uint64_t v;
+  std::memcpy(&v, h, 8);
+  return _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(v)));
+}
+
+// 4 rows' lanes (each: 8 lanes of block b, 8 of block b + 1) -> [dots of block b for rows 0..3] and of b + 1.
+inline void q8r_reduce(const __m512i* v, __m128i* db, __m128i* db1) {
+  const __m512i u01 = _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]), _mm512_unpackhi_epi32(v[0], v[1]));
+  const __m512i u23 = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]), _mm512_unpackhi_epi32(v[2], v[3]));
+  const __m512i w = _mm512_add_epi32(_mm512_unpacklo_epi64(u01, u23), _mm512_unpackhi_epi64(u01, u23));
+  const __m512i x = _mm512_add_epi32(w, _mm512_shuffle_i32x4(w, w, _MM_SHUFFLE(2, 3, 0, 1)));
+  *db = _mm512_castsi512_si128(x);
+  *db1 = _mm512_extracti32x4_epi32(x, 2);
+}
+
+void q8_0_rows4(const uint8_t* W, size_t ws, int nr, const uint8_t* A, int64_t cols, float* y) {
+  const uint8_t* p[4];
+  for (int r = 0; r < 4; ++r) p[r] = W + std::min(r, nr - 1) * ws;
+  const Q8AView xv = q8a_view(A, cols);
+  const int32_t* xs = reinterpret_cast<const int32_t*>(xv.s);
+  const int64_t nb = cols / kQK;
+  constexpr size_t kB = sizeof(BlockQ8_0);
+  const size_t pfd = ws >= kLongRowBytes ? kLongRowPrefetch : 0;
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  __m128 acc = _mm_setzero_ps();
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const __m512i x = _mm512_loadu_si512(xv.qs + b * kQK);
+    const __m512i c = _mm512_inserti64x4(_mm512_set1_epi32(xs[b] / 8), _mm256_set1_epi32(xs[b + 1] / 8), 1);
+    __m512i v[4];
+    for (int r = 0; r < 4; ++r) {
+      const uint8_t* q = p[r] + b * kB;
+      if (pfd) _mm_prefetch(reinterpret_cast<const char*>(q + pfd), _MM_HINT_T0);
+      const __m512i lo = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 2)));
+      const __m512i w = _mm512_mask_broadcast_i64x4(lo, 0xF0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + kB + 2)));
+      v[r] = _mm512_dpbusd_epi32(c, _mm512_xor_si512(w, flip), x);
+    }
+    __m128i d0, d1;
+    q8r_reduce(v, &d0, &d1);
+    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(d0), _mm_mul_ps(q8r_scales(p, b), _mm_set1_ps(xv.d[b])), acc);
+    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(d1), _mm_mul_ps(q8r_scales(p, b + 1), _mm_set1_ps(xv.d[b + 1])), acc);
+  }
+  if (b < nb) {  // an odd last block: the upper half (x and the start value) zero
+    const __m512i x = _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv.qs + b * kQK)));
+    const __m512i c = _mm512_zextsi256_si512(_mm256_set1_epi32(xs[b] / 8));
+    __m512i v[4];
+    for (int r = 0; r < 4; ++r) {
+      const __m512i w = _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p[r] + b * kB + 2)));
+      v[r] = _mm512_dpbusd_epi32(c, _mm512_xor_si512(w, flip), x);
+    }
+    __m128i d0, d1;
+    q8r_reduce(v, &d0, &d1);
+    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(d0), _mm_mul_ps(q8r_scales(p, b), _mm_set1_ps(xv.d[b])), acc);
+  }
+  _mm_mask_storeu_ps(y, static_cast<__mmask8>((1u << nr) - 1), acc);
+}
+
+thread_local struct {
+  __m512i* data = nullptr;
+  size_t cap = 0;
+  __m512i* get(size_t n) {
+    if (n > cap) {
+      ::operator delete[](data, std::align_val_t(64));
+      data = static_cast<__m512i*>(::operator new[](n * 64, std::align_val_t(64)));
+      cap = n;
+    }
+    return data;
+  }
+} t_q8t_pack;
+
+// q8_0, every n. One activation row: q8_0_rows4 (4 row streams). 2..8 rows (a decode step of several sequences):
+// each 16-row tile transposed in registers block by block and used for all of them at once. More (prefill): each
+// tile transposed once into thread-local scratch (9 x 64 bytes per block), then 8 activation rows at a time against
+// it. With kern::set_small_batch(false), 2..8 rows take the prefill route (for A/B benchmarks; the same bits).
+void gemm_q8_0(const void* Wv, size_t ws, int64_t r0, int64_t r1, int64_t cols, const void* Av, size_t as, int64_t n,
+               float* Y, int64_t ldy) {
+  static const Q8TIdx ix;
+  const auto* W = static_cast<const uint8_t*>(Wv);
+  const auto* A = static_cast<const uint8_t*>(Av);
+  const int64_t nb = cols / kQK;
+  // Each row a little ahead (long rows), or the next tile's row at the same block (short rows: the tile is one
+  // contiguous run of 16 rows, fetched alongside this one's).
+  const size_t pfd = ws >= kLongRowBytes ? kLongRowPrefetch : 16 * ws;
+  constexpr int kNX = 8;
+  if (n == 1) {
+    for (int64_t r = r0; r < r1; r += 4) {
+      if (ws < kLongRowBytes && r + 12 <= r1) {  // as tiled_gemm: short rows get the next tiles fetched
+        const uint8_t* next = W + (r + 8) * ws;
+        for (size_t o = 0; o < 4 * ws; o += 64) __builtin_prefetch(next + o, 0, 0);
+      }
+      q8_0_rows4(W + r * ws, ws, static_cast<int>(std::min<int64_t>(4, r1 - r)), A, cols, Y + r);
+    }
+    return;
+  }
+  for (int64_t r = r0; r < r1; r += 16) {
+    const int nr = static_cast<int>(std::min<int64_t>(16, r1 - r));
+    const uint8_t* p[16];
+    for (int k = 0; k < 16; ++k) p[k] = W + (r + std::min(k, nr - 1)) * ws;
+    const __mmask16 m = static_cast<__mmask16>(nr == 16 ? 0xFFFF : (1u << nr) - 1);
+    if (n <= kNX && small_batch()) {
+      switch (n) {
+#define CJ_Q8T(NX) case NX: q8t_tile_direct<NX>(p, nb, A, as, cols, Y + r, ldy, m, ix, pfd); break;
+        CJ_Q8T(1) CJ_Q8T(2) CJ_Q8T(3) CJ_Q8T(4) CJ_Q8T(5) CJ_Q8T(6) CJ_Q8T(7) CJ_Q8T(8)
+#undef CJ_Q8T
+      }
+      continue;
+    }
+    __m512i* pk = t_q8t_pack.get(static_cast<size_t>(nb) * 9);
+    for (int64_t b = 0; b < nb; ++b) {
+      __m512 dw;
+      q8t_unpack(p, b, ix, pk + 9 * b, &dw);
+      pk[9 * b + 8] = _mm512_castps_si512(dw);
+    }
+    for (int64_t i = 0; i < n; i += kNX) {
+      const uint8_t* Ai = A + i * as;
+      float* Yi = Y + i * ldy + r;
+      switch (std::min<int64_t>(kNX, n - i)) {
+#define CJ_Q8T(NX) case NX: q8t_tile_packed<NX>(pk, nb, Ai, as, cols, Yi, ldy, m); break;
+        CJ_Q8T(1) CJ_Q8T(2) CJ_Q8T(3) CJ_Q8T(4) CJ_Q8T(5) CJ_Q8T(6) CJ_Q8T(7) CJ_Q8T(8)
+#undef CJ_Q8T
+      }
+    }
+  }
+}
+
+// q4_K, every n: up to kSmallBatchMaxRows activation rows through KQ4_Kv (4 weight rows streamed side by side against
 // shared activation loads), more through KQ4_K (2 weight rows unpacked once per block for up to 4 activation rows).
 // Both compute every (weight row, activation row) with the same integer lanes (VPMADDUBSW + VPDPWSSD in the same
 // order, the same scale words) and the same float steps, so they give the same bits
 // (KernelInvariance.Avx512RowBitsIndependentOfBatch).
-constexpr int64_t kQ4KvMaxRows = 8;
 void gemm_q4_K(const void* W, size_t ws, int64_t r0, int64_t r1, int64_t cols, const void* A, size_t as, int64_t n,
                float* Y, int64_t ldy) {
-  if (n <= (small_batch() ? kQ4KvMaxRows : 1)) tiled_gemm<KQ4_Kv>(W, ws, r0, r1, cols, A, as, n, Y, ldy);
+  if (n <= (small_batch() ? kSmallBatchMaxRows : 1)) tiled_gemm<KQ4_Kv>(W, ws, r0, r1, cols, A, as, n, Y, ldy);
   else tiled_gemm<KQ4_K>(W, ws, r0, r1, cols, A, as, n, Y, ldy);
 }
 
@@ -756,7 +804,7 @@ bool get_kernels_avx512(DType t, TypeKernels* out) {
     case DType::F16: *out = {ActFormat::F32, nullptr, tiled_gemm<KFloat<DType::F16>>}; return true;
     case DType::BF16: *out = {ActFormat::F32, nullptr, tiled_gemm<KFloat<DType::BF16>>}; return true;
     case DType::Q8_0:
-      *out = {ActFormat::Q8A, prep_q8a_isum<-16>, gemm_q8_0};
+      *out = {ActFormat::Q8A, prep_q8a_isum<-128>, gemm_q8_0};
       return true;
     case DType::Q4_0:
       // KQ4_0v (VBMI) serves every n when the CPU has it, KQ4_0 otherwise: one kernel per CPU, so one rounding.

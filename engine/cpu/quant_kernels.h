@@ -43,10 +43,10 @@ void prep_q8a(const float* x, void* dst, int64_t cols);
 void prep_q8ka(const float* x, void* dst, int64_t cols);
 
 bool isa_supported(Isa isa);
-// The AVX-512 q8_0 gemm runs 2..kSmallBatchMaxRows activation rows (a decode step of several sequences) through
-// its small-batch tiles: each weight block pair is unpacked once and meets up to 8 activation rows from registers
-// (the q4_K gemm keeps its matvec tiles up to 8 rows). Bit-identical to the other paths (see TypeKernels).
-constexpr int64_t kSmallBatchMaxRows = 16;
+// A decode step of up to this many sequences goes through the gemms' small-batch paths: AVX-512 q8_0 transposes
+// each 16-row weight tile in registers and uses it for all the rows at once; q4_K streams 4 weight rows beside all
+// of them (its matvec tiles). Bit-identical to the other paths (see TypeKernels).
+constexpr int64_t kSmallBatchMaxRows = 8;
 // Whether the gemms use their small-batch paths (on by default; CJ_NO_SMALL_BATCH=1 in the environment turns them
 // off at start). Only for benchmarks comparing the paths in one run: the results are the same bits either way.
 void set_small_batch(bool on);
