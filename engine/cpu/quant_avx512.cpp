@@ -541,7 +541,7 @@ struct KQ4_Kv {
 // q8_0, every n: 16-row tiles with the weights transposed. One 32-bit lane per weight row: for block b the 16 rows' quants are transposed into 8 registers T[k] (lane r =
 // bytes 4k..4k+3 of row r, + 128), and VPDPBUSD against the activation's 4 bytes k broadcast (an embedded-broadcast
 // memory operand) leaves in lane r, after the 8 k, the exact integer block dot + 128 * sum(x) (the accumulator
-// starts at -128 * sum(x), the s slot of the activation). Then per block one convert, one multiply (the 16 rows'
+// starts at -128 * sum(x), 8 times the s slot of the activation, which holds -16 * sum(x) for q8_0_rows4's 8 lanes). Then per block one convert, one multiply (the 16 rows'
 // scales by the activation's) and one FMA for 16 rows: y = sum over blocks, in order, of float(dot) * (d_w * d_x).
 // The transposition (24 VPERMT2D) is shared by all activation rows of the call (packed once per tile for a prefill).
 // Per 64 products of one weight row and one activation row that is 1 VPDPBUSD and 3/16 of a float operation, where
@@ -607,7 +607,7 @@ inline void q8t_block(const __m512i* T, __m512 dw, const Q8AView* xv, int64_t b,
     const int32_t* xq = reinterpret_cast<const int32_t*>(xv[i].qs + b * kQK);
     int32_t si;
     std::memcpy(&si, xv[i].s + b, 4);
-    __m512i a = _mm512_dpbusd_epi32(_mm512_set1_epi32(si), T[0], _mm512_set1_epi32(xq[0]));
+    __m512i a = _mm512_dpbusd_epi32(_mm512_set1_epi32(si * 8), T[0], _mm512_set1_epi32(xq[0]));
     __m512i c = _mm512_dpbusd_epi32(_mm512_setzero_si512(), T[1], _mm512_set1_epi32(xq[1]));
     a = _mm512_dpbusd_epi32(a, T[2], _mm512_set1_epi32(xq[2]));
     c = _mm512_dpbusd_epi32(c, T[3], _mm512_set1_epi32(xq[3]));
@@ -657,12 +657,19 @@ void q8t_tile_packed(const __m512i* pk, int64_t nb, const uint8_t* A, size_t as,
 // from DRAM). Per block pair, VPDPBUSD gives 8 lanes per row and block that start at -16 * sum(x) each, so their sum
 // is the exact block dot; the 4 rows' lanes are summed by unpacks into one 128-bit vector per block (lane = row),
 // and the float steps are the tiles' (float(dot) * (d_w * d_x) added in block order), lane for lane.
-inline __m128 q8r_scales(const uint8_t* const* p, int64_t b) {
-  uint16_t h[4];
-  for (int r = 0; r < 4; ++r) std::memcpy(h + r, p[r] + b * sizeof(BlockQ8_0), 2);
-  uint64_t v;
-  std::memcpy(&v, h, 8);
-  return _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(v)));
+// The 8 scales of blocks b and b + 1 of 4 rows as floats: [rows 0..3 of b, rows 0..3 of b + 1].
+inline __m256 q8r_scales(const uint8_t* const* p, int64_t b) {
+  constexpr size_t kB = sizeof(BlockQ8_0);
+  __m128i h = _mm_setzero_si128();
+  uint16_t v;
+#define CJ_Q8R(R, L)                       \
+  std::memcpy(&v, p[R] + b * kB, 2);       \
+  h = _mm_insert_epi16(h, v, L);           \
+  std::memcpy(&v, p[R] + (b + 1) * kB, 2); \
+  h = _mm_insert_epi16(h, v, L + 4);
+  CJ_Q8R(0, 0) CJ_Q8R(1, 1) CJ_Q8R(2, 2) CJ_Q8R(3, 3)
+#undef CJ_Q8R
+  return _mm256_cvtph_ps(h);
 }
 
 // 4 rows' lanes (each: 8 lanes of block b, 8 of block b + 1) -> [dots of block b for rows 0..3] and of b + 1.
@@ -684,11 +691,14 @@ void q8_0_rows4(const uint8_t* W, size_t ws, int nr, const uint8_t* A, int64_t c
   constexpr size_t kB = sizeof(BlockQ8_0);
   const size_t pfd = ws >= kLongRowBytes ? kLongRowPrefetch : 0;
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const __m512i pair_idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m256i quad_idx = _mm256_set_epi32(1, 1, 1, 1, 0, 0, 0, 0);
   __m128 acc = _mm_setzero_ps();
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
     const __m512i x = _mm512_loadu_si512(xv.qs + b * kQK);
-    const __m512i c = _mm512_inserti64x4(_mm512_set1_epi32(xs[b] / 8), _mm256_set1_epi32(xs[b + 1] / 8), 1);
+    const __m512i c = _mm512_permutexvar_epi32(
+        pair_idx, _mm512_castsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(xs + b))));
     __m512i v[4];
     for (int r = 0; r < 4; ++r) {
       const uint8_t* q = p[r] + b * kB;
@@ -699,12 +709,16 @@ void q8_0_rows4(const uint8_t* W, size_t ws, int nr, const uint8_t* A, int64_t c
     }
     __m128i d0, d1;
     q8r_reduce(v, &d0, &d1);
-    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(d0), _mm_mul_ps(q8r_scales(p, b), _mm_set1_ps(xv.d[b])), acc);
-    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(d1), _mm_mul_ps(q8r_scales(p, b + 1), _mm_set1_ps(xv.d[b + 1])), acc);
+    // [d_w * d_x] of the 4 rows for b and b + 1 in one multiply (the same products as one per block).
+    const __m256 dx = _mm256_permutexvar_ps(
+        quad_idx, _mm256_castps128_ps256(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(xv.d + b)))));
+    const __m256 sc = _mm256_mul_ps(q8r_scales(p, b), dx);
+    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(d0), _mm256_castps256_ps128(sc), acc);
+    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(d1), _mm256_extractf128_ps(sc, 1), acc);
   }
   if (b < nb) {  // an odd last block: the upper half (x and the start value) zero
     const __m512i x = _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv.qs + b * kQK)));
-    const __m512i c = _mm512_zextsi256_si512(_mm256_set1_epi32(xs[b] / 8));
+    const __m512i c = _mm512_zextsi256_si512(_mm256_set1_epi32(xs[b]));
     __m512i v[4];
     for (int r = 0; r < 4; ++r) {
       const __m512i w = _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p[r] + b * kB + 2)));
@@ -712,7 +726,12 @@ void q8_0_rows4(const uint8_t* W, size_t ws, int nr, const uint8_t* A, int64_t c
     }
     __m128i d0, d1;
     q8r_reduce(v, &d0, &d1);
-    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(d0), _mm_mul_ps(q8r_scales(p, b), _mm_set1_ps(xv.d[b])), acc);
+    uint16_t h[4];
+    for (int r = 0; r < 4; ++r) std::memcpy(h + r, p[r] + b * kB, 2);
+    uint64_t hv;
+    std::memcpy(&hv, h, 8);
+    const __m128 dw = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(hv)));
+    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(d0), _mm_mul_ps(dw, _mm_set1_ps(xv.d[b])), acc);
   }
   _mm_mask_storeu_ps(y, static_cast<__mmask8>((1u << nr) - 1), acc);
 }
@@ -804,7 +823,7 @@ bool get_kernels_avx512(DType t, TypeKernels* out) {
     case DType::F16: *out = {ActFormat::F32, nullptr, tiled_gemm<KFloat<DType::F16>>}; return true;
     case DType::BF16: *out = {ActFormat::F32, nullptr, tiled_gemm<KFloat<DType::BF16>>}; return true;
     case DType::Q8_0:
-      *out = {ActFormat::Q8A, prep_q8a_isum<-128>, gemm_q8_0};
+      *out = {ActFormat::Q8A, prep_q8a_isum<-16>, gemm_q8_0};
       return true;
     case DType::Q4_0:
       // KQ4_0v (VBMI) serves every n when the CPU has it, KQ4_0 otherwise: one kernel per CPU, so one rounding.
