@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # 模型与设置: where the model runs (本机 CPU, 本机 GPU when a CUDA backend can run here, 远程服务器). 远程服务器 asks
-# for the server's address and saves backend remote with it to settings.json; picking the sample model again runs it here on the CPU. Under Xvfb.
+# for the server's address and saves backend remote with it to settings.json; picking the sample model again runs
+# it here on the CPU. Under Xvfb.
 set -u
 BIN=$1
 SRC=$2
