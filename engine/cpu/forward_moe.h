@@ -35,9 +35,16 @@ struct MoeScratch {
   std::vector<float> sh_gate, sh_up;  // [B, n_ff_shared]
   std::vector<float> sh_down;     // [B, n_embd]
   std::vector<GemmJob> jobs;      // [2 * n_expert + 2]
+  // One token (decode): every active expert's SwiGLU as ONE task of one dispatch.
+  size_t xprep_stride = 0, hprep_stride = 0;
+  std::vector<uint8_t> xprep;     // [4, xprep_stride] the input prepared per gate / up type (+ 64 to align)
+  std::vector<uint8_t> hprep;     // [n_used + 1, hprep_stride] each task's silu(gate) * up prepared for down
 };
 
-// x[i] += MoE(xn[i]) for the n rows (xn: [n, n_embd] normalized input, x: [n, n_embd] residual stream). Returns
+// x[i] += MoE(xn[i]) for the n rows. One row (a decode token): the router on the caller, then ONE dispatch whose
+// tasks are whole experts (gate, up, silu, down of one active expert; the shared experts one more task), the same
+// kernels on the same prepared input as the grouped path, so the results are identical. Several rows: the grouped
+// path (two dispatches). (xn: [n, n_embd] normalized input, x: [n, n_embd] residual stream). Returns
 // the bytes of weights the products read (router, each distinct active expert once, shared experts).
 size_t moe_ffn(const LayerWeights& L, const Recipe& r, const float* xn, int n, float* x, MoeScratch& s,
                ThreadPool* pool);
