@@ -89,6 +89,7 @@ void MoeScratch::reserve(const Recipe& r, int B) {
   wts.assign(rows, 0);
   count.assign(size_t(m.n_expert), 0);
   offset.assign(size_t(m.n_expert) + 1, 0);
+  active.assign(size_t(m.n_expert), 0);
   this->rows.assign(rows, 0);
   where.assign(rows, 0);
   gate.assign(rows * m.n_ff_exp, 0);
@@ -224,6 +225,67 @@ size_t moe_one_token(const LayerWeights& L, const Recipe& r, const float* xn, fl
   return bytes;
 }
 
+// A decode step of a few sequences (rows grouped by expert in s.offset / s.rows / s.where): ONE dispatch whose tasks
+// are the active experts, each running gate and up on its rows, silu, down (matmul_grouped on the calling thread,
+// the kernels and prepared inputs of the grouped path), the shared experts one more task. Returns the bytes read.
+size_t moe_few_rows(const LayerWeights& L, const Recipe& r, const float* xn, int n, float* x, MoeScratch& s,
+                    ThreadPool* pool) {
+  const MoeRecipe& m = r.moe;
+  const int E = r.n_embd, NE = m.n_expert, F = m.n_ff_exp, FS = m.n_ff_shared;
+  int n_active = 0;
+  size_t bytes = 0;
+  for (int e = 0; e < NE; ++e) {
+    if (s.offset[size_t(e) + 1] == s.offset[size_t(e)]) continue;
+    s.active[size_t(n_active++)] = e;
+    bytes += L.gate_exps.mat(e).mat_bytes() + L.up_exps.mat(e).mat_bytes() + L.down_exps.mat(e).mat_bytes();
+  }
+  // Experts with the most rows first (the dynamic hand-out ends with the cheap ones).
+  auto rows_of = [&](int e) { return s.offset[size_t(e) + 1] - s.offset[size_t(e)]; };
+  for (int a = 1; a < n_active; ++a)
+    for (int b = a; b > 0 && rows_of(s.active[size_t(b)]) > rows_of(s.active[size_t(b - 1)]); --b)
+      std::swap(s.active[size_t(b)], s.active[size_t(b - 1)]);
+  if (FS > 0) bytes += L.gate_shexp.mat_bytes() + L.up_shexp.mat_bytes() + L.down_shexp.mat_bytes();
+  auto mk = [](const WeightView& w, const float* X, size_t ldx, const int32_t* idx, int rows_in, float* Y, size_t ldy) {
+    GemmJob J;
+    J.type = w.type;
+    J.W = w.data;
+    J.rows = w.rows;
+    J.cols = w.cols;
+    J.X = X;
+    J.ldx = ldx;
+    J.idx = idx;
+    J.n = rows_in;
+    J.Y = Y;
+    J.ldy = ldy;
+    return J;
+  };
+  const int sh = FS > 0 ? 1 : 0;  // task 0: the shared experts (on every row, the widest)
+  pool->parallel_for(n_active + sh, [&](int t) {
+    if (t < sh) {
+      GemmJob gu[2] = {mk(L.gate_shexp, xn, size_t(E), nullptr, n, s.sh_gate.data(), size_t(FS)),
+                       mk(L.up_shexp, xn, size_t(E), nullptr, n, s.sh_up.data(), size_t(FS))};
+      matmul_grouped(gu, 2, nullptr);
+      for (int i = 0; i < n; ++i)
+        silu_mul(s.sh_gate.data() + size_t(i) * FS, s.sh_up.data() + size_t(i) * FS, size_t(FS));
+      GemmJob d = mk(L.down_shexp, s.sh_gate.data(), size_t(FS), nullptr, n, s.sh_down.data(), size_t(E));
+      matmul_grouped(&d, 1, nullptr);
+      return;
+    }
+    const int e = s.active[size_t(t - sh)];
+    const int off = s.offset[size_t(e)], cnt = s.offset[size_t(e) + 1] - off;
+    const int32_t* idx = s.rows.data() + off;
+    float* g = s.gate.data() + size_t(off) * F;
+    GemmJob gu[2] = {mk(L.gate_exps.mat(e), xn, size_t(E), idx, cnt, g, size_t(F)),
+                     mk(L.up_exps.mat(e), xn, size_t(E), idx, cnt, s.up.data() + size_t(off) * F, size_t(F))};
+    matmul_grouped(gu, 2, nullptr);
+    for (int i = 0; i < cnt; ++i) silu_mul(g + size_t(i) * F, s.up.data() + size_t(off + i) * F, size_t(F));
+    GemmJob d = mk(L.down_exps.mat(e), g, size_t(F), nullptr, cnt, s.down.data() + size_t(off) * E, size_t(E));
+    matmul_grouped(&d, 1, nullptr);
+  });
+  combine(r, n, x, s);
+  return bytes;
+}
+
 }  // namespace
 
 size_t moe_ffn(const LayerWeights& L, const Recipe& r, const float* xn, int n, float* x, MoeScratch& s,
@@ -262,6 +324,7 @@ size_t moe_ffn(const LayerWeights& L, const Recipe& r, const float* xn, int n, f
     s.rows[size_t(g)] = j / K;
     s.where[size_t(j)] = g;
   }
+  if (pool && n <= kInlineRows) return bytes + moe_few_rows(L, r, xn, n, x, s, pool);
   // 3. gate and up of every active expert on its rows (and the shared experts on all rows): one dispatch.
   int nj = 0;
   auto job = [&](const WeightView& w, const float* X, size_t ldx, const int32_t* idx, int rows_in, float* Y,
