@@ -20,6 +20,7 @@
 namespace cj {
 
 using flash::kChunk;
+static_assert(flash::kRun == KVCache::kBlockTokens, "a decode run is one page of one KV head");
 
 namespace {
 FlashIsa detect_isa() {
@@ -37,7 +38,10 @@ FlashIsa detect_isa() {
   return isa;
 }
 std::atomic<int> g_isa{-1};  // set_flash_isa override
+std::atomic<bool> g_decode_packed{false};  // set_flash_decode_packed
 }  // namespace
+
+void set_flash_decode_packed(bool packed) { g_decode_packed.store(packed, std::memory_order_relaxed); }
 
 FlashIsa flash_isa() {
   const int v = g_isa.load(std::memory_order_relaxed);
@@ -69,17 +73,22 @@ const flash::Kernels* kernels_for(FlashIsa isa) {
 struct TileMemory {
   std::vector<uint8_t> mem;
   flash::Tile tile;
-  void prepare(const flash::Kernels& K, int M, int D, int Dv) {
+  // decode: also the f32 queries and one run's scores (decode_run).
+  void prepare(const flash::Kernels& K, int M, int D, int Dv, bool decode = false) {
     auto up = [](size_t n) { return (n + 63) / 64 * 64; };
-    const size_t sz[] = {up(K.qp_bytes(M, D)), up(size_t(M) * Dv * 4), up(size_t(M) * 4), up(size_t(M) * 4),
-                         up(K.kt_bytes(D)),    up(K.vp_bytes(Dv)),      up(K.pb_bytes())};
+    const size_t sz[] = {up(K.qp_bytes(M, D)), up(size_t(M) * Dv * 4),
+                         up(size_t(M) * 4),    up(size_t(M) * 4),
+                         up(K.kt_bytes(D)),    up(K.vp_bytes(Dv)),
+                         up(K.pb_bytes()),     decode ? up(size_t(M) * D * 4) : 0,
+                         decode ? up(size_t(M) * flash::kRun * 4) : 0};
+    constexpr int n = int(sizeof(sz) / sizeof(sz[0]));
     size_t total = 64;
-    for (size_t s : sz) total += s;
+    for (size_t x : sz) total += x;
     if (mem.size() < total) mem.assign(total, 0);
     uint8_t* p = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(mem.data()) + 63) / 64 * 64);
-    void* ptr[7];
-    for (int i = 0; i < 7; ++i) {
-      ptr[i] = p;
+    void* ptr[n];
+    for (int i = 0; i < n; ++i) {
+      ptr[i] = sz[i] ? p : nullptr;
       p += sz[i];
     }
     tile.qp = ptr[0];
@@ -89,6 +98,8 @@ struct TileMemory {
     tile.kt = ptr[4];
     tile.vp = ptr[5];
     tile.pb = ptr[6];
+    tile.qf = static_cast<float*>(ptr[7]);
+    tile.sb = static_cast<float*>(ptr[8]);
   }
 };
 
@@ -97,11 +108,12 @@ TileMemory& tile_memory() {
   return m;
 }
 
-// Walks the keys with indices [k0, k1) of the concatenated ranges of one sequence's cache, in chunks that stay
-// inside one 64-key-aligned run of a page, calling K.chunk for each. Keys past `last` (the tile's last query
-// position) are skipped.
-void walk_keys(const KVCache& kv, int layer, const flash::Kernels& K, flash::Tile& tile, int g, const KeyRange* ranges,
-               int n_ranges, long k0, long k1, int last, uint8_t* stage) {
+// Walks the keys with indices [k0, k1) of the concatenated ranges of one sequence's cache, in pieces that stay
+// inside one `step`-aligned run of a page (step: kChunk for K.chunk, kRun for K.decode_run), calling
+// f(k rows, v rows, first position, count) for each. Keys past `last` (the tile's last query position) are skipped.
+template <typename F>
+void walk_keys(const KVCache& kv, int layer, int g, const KeyRange* ranges, int n_ranges, long k0, long k1, int last,
+               uint8_t* stage, int step, F&& f) {
   const KVLayout& L = kv.layout();
   constexpr int BT = KVCache::kBlockTokens;
   long base = 0;  // key index of the current range's first key
@@ -116,7 +128,7 @@ void walk_keys(const KVCache& kv, int layer, const flash::Kernels& K, flash::Til
     int t = R.t0 + int(lo - (base - len));
     const int te = std::min(R.t0 + int(hi - (base - len)), last + 1);
     while (t < te) {
-      const int ce = std::min(te, (t / kChunk + 1) * kChunk);
+      const int ce = std::min(te, (t / step + 1) * step);
       const int b = t / BT;
       if (b != cur_b) {
         kb = kv.k_head(layer, b, g, stage);
@@ -124,18 +136,18 @@ void walk_keys(const KVCache& kv, int layer, const flash::Kernels& K, flash::Til
         cur_b = b;
       }
       const int off = t % BT;
-      // Prefetch the next chunk of this page while this one is computed: past a few thousand keys the cache
-      // comes from DRAM, and the chunk's K and V rows are two separate 4-8 KB runs the hardware prefetcher
-      // does not run ahead on far enough.
+      // Chunks: prefetch the next chunk of this page while this one is computed: past a few thousand keys the
+      // cache comes from DRAM, and the chunk's K and V rows are two separate 4-8 KB runs the hardware prefetcher
+      // does not run ahead on far enough. (decode_run prefetches inside the run.)
       const int noff = off + (ce - t);
-      if (noff < BT && ce < te) {
+      if (step == kChunk && noff < BT && ce < te) {
         const int nn = std::min(kChunk, std::min(te - ce, BT - noff));
         const char* kp = reinterpret_cast<const char*>(kb + size_t(noff) * L.k_row_bytes);
         const char* vp = reinterpret_cast<const char*>(vb + size_t(noff) * L.v_row_bytes);
         for (size_t i = 0; i < size_t(nn) * L.k_row_bytes; i += 64) __builtin_prefetch(kp + i, 0, 3);
         for (size_t i = 0; i < size_t(nn) * L.v_row_bytes; i += 64) __builtin_prefetch(vp + i, 0, 3);
       }
-      K.chunk(tile, kb + size_t(off) * L.k_row_bytes, vb + size_t(off) * L.v_row_bytes, t, ce - t);
+      f(kb + size_t(off) * L.k_row_bytes, vb + size_t(off) * L.v_row_bytes, t, ce - t);
       t = ce;
     }
   }
@@ -281,7 +293,8 @@ bool flash_attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* po
       K.begin(t, qrows, a.scale);
       const int last = grp.pos0 + q0 + nq - 1;
       const KeyRange all{0, last + 1};
-      walk_keys(*grp.kv, a.layer, K, t, g, &all, 1, 0, last + 1, last, stage);
+      walk_keys(*grp.kv, a.layer, g, &all, 1, 0, last + 1, last, stage, kChunk,
+                [&](const uint8_t* k, const uint8_t* v, int t0, int n) { K.chunk(t, k, v, t0, n); });
       for (int qi = 0; qi < nq; ++qi)
         for (int h = 0; h < G; ++h) {
           const int r = qi * G + h;
@@ -299,13 +312,22 @@ bool flash_attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* po
     const KeyRange* rg = sel ? sel->ranges + size_t(g) * sel->stride : &all;
     const int nr = sel ? sel->count[g] : 1;
     const long total = P.keys[size_t(di) * H + g];
-    tm.prepare(K, G, D, Dv);
+    const bool runs = K.decode_run && !g_decode_packed.load(std::memory_order_relaxed);
+    tm.prepare(K, G, D, Dv, runs);
     init_tile(t, a, *grp.kv, G);
     t.pos_first = grp.pos0;
     const float* qrows[256];
     for (int h = 0; h < G; ++h) qrows[h] = a.q + size_t(grp.row0) * a.n_heads * D + size_t(g * G + h) * D;
-    K.begin(t, qrows, a.scale);
-    walk_keys(*grp.kv, a.layer, K, t, g, rg, nr, total * sp / splits, total * (sp + 1) / splits, grp.pos0, stage);
+    const long k0 = total * sp / splits, k1 = total * (sp + 1) / splits;
+    if (runs) {
+      K.decode_begin(t, qrows, a.scale);
+      walk_keys(*grp.kv, a.layer, g, rg, nr, k0, k1, grp.pos0, stage, flash::kRun,
+                [&](const uint8_t* k, const uint8_t* v, int, int n) { K.decode_run(t, k, v, n); });
+    } else {
+      K.begin(t, qrows, a.scale);
+      walk_keys(*grp.kv, a.layer, g, rg, nr, k0, k1, grp.pos0, stage, kChunk,
+                [&](const uint8_t* k, const uint8_t* v, int t0, int n) { K.chunk(t, k, v, t0, n); });
+    }
     float* p = s.partial() + size_t(d) * G * SF;
     for (int h = 0; h < G; ++h) {
       float* ph = p + size_t(h) * SF;

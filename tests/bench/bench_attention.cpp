@@ -3,7 +3,8 @@
 //     prompt's prefill runs at that depth), GFLOP/s of the score and value products (causal: 4·D·keys per row);
 //   BM_attn_decode/<isa>/<type>/<depth>: one decode step over depth keys, GB/s of keys and values read.
 // isa: 0 = the flash kernel on the best instruction set, 1 = flash on AVX2, 2 = the previous kernel
-// (engine/forward_attention.cpp, CJ_FLASH=off path). Threads: CJ_BENCH_THREADS (default 2).
+// (engine/forward_attention.cpp, CJ_FLASH=off path), 3 = flash on the best instruction set with decode through the
+// previous flash path (64-key chunks packed to bf16, set_flash_decode_packed). Threads: CJ_BENCH_THREADS (default 2).
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -76,6 +77,10 @@ struct Setup {
       set_flash_isa(FlashIsa::None);
       attention(a, s, pool.get(), threads());
       set_flash_isa(was);
+    } else if (isa == 3) {
+      set_flash_decode_packed(true);
+      flash_attention(a, s, pool.get(), threads(), nullptr, flash_isa());
+      set_flash_decode_packed(false);
     } else {
       flash_attention(a, s, pool.get(), threads(), nullptr, isa == 0 ? flash_isa() : FlashIsa::Avx2);
     }
@@ -96,7 +101,8 @@ void BM_attn_prefill(benchmark::State& state) {
 
 void BM_attn_decode(benchmark::State& state) {
   const int isa = int(state.range(0)), depth = int(state.range(2));
-  if (isa == 0 && flash_isa() == FlashIsa::None) return state.SkipWithError("no flash kernel on this CPU");
+  if ((isa == 0 || isa == 3) && flash_isa() == FlashIsa::None)
+    return state.SkipWithError("no flash kernel on this CPU");
   Setup st(type_of(state.range(1)), depth, 1);
   const AttentionArgs a = st.args(depth - 1, 1);
   for (auto _ : state) st.run(a, isa);
@@ -109,7 +115,7 @@ BENCHMARK(BM_attn_prefill)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_attn_decode)
-    ->ArgsProduct({{0, 1, 2}, {0, 1}, {8192, 32768, 131072}})
+    ->ArgsProduct({{0, 3, 1, 2}, {0, 1}, {2048, 8192, 32768, 131072}})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
