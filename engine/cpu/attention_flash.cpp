@@ -111,14 +111,27 @@ TileMemory& tile_memory() {
 // Walks the keys with indices [k0, k1) of the concatenated ranges of one sequence's cache, in pieces that stay
 // inside one `step`-aligned run of a page (step: kChunk for K.chunk, kRun for K.decode_run), calling
 // f(k rows, v rows, first position, count) for each. Keys past `last` (the tile's last query position) are skipped.
+// Prefetching: chunks (prefill) fetch the next chunk of the page while one is computed; runs (decode) are handed
+// to f one piece late, so that the first rows of the next piece (often a selected 32-key unit of another page,
+// which no hardware prefetcher predicts) are on their way while the current one is computed. A piece on a page of
+// the disk tier is staged only after the pieces before it are done (one stage buffer).
 template <typename F>
 void walk_keys(const KVCache& kv, int layer, int g, const KeyRange* ranges, int n_ranges, long k0, long k1, int last,
                uint8_t* stage, int step, F&& f) {
   const KVLayout& L = kv.layout();
   constexpr int BT = KVCache::kBlockTokens;
+  const bool lookahead = step != kChunk;
   long base = 0;  // key index of the current range's first key
   int cur_b = -1;
   const uint8_t *kb = nullptr, *vb = nullptr;
+  struct Piece {
+    const uint8_t *k, *v;
+    int t, n;
+  } pending{nullptr, nullptr, 0, 0};
+  bool have = false;
+  auto prefetch_rows = [](const uint8_t* p, size_t bytes) {
+    for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch(reinterpret_cast<const char*>(p) + i, 0, 3);
+  };
   for (int r = 0; r < n_ranges && base < k1; ++r) {
     const KeyRange& R = ranges[r];
     const long len = R.t1 - R.t0;
@@ -131,26 +144,38 @@ void walk_keys(const KVCache& kv, int layer, int g, const KeyRange* ranges, int 
       const int ce = std::min(te, (t / step + 1) * step);
       const int b = t / BT;
       if (b != cur_b) {
+        if (have && kv.pool().tier(kv.page(layer, b)) != KVTier::Host) {  // staging would overwrite it
+          f(pending.k, pending.v, pending.t, pending.n);
+          have = false;
+        }
         kb = kv.k_head(layer, b, g, stage);
         vb = kv.v_head(layer, b, g, stage + L.k_head_bytes);
         cur_b = b;
       }
       const int off = t % BT;
-      // Chunks: prefetch the next chunk of this page while this one is computed: past a few thousand keys the
-      // cache comes from DRAM, and the chunk's K and V rows are two separate 4-8 KB runs the hardware prefetcher
-      // does not run ahead on far enough. (decode_run prefetches inside the run.)
-      const int noff = off + (ce - t);
-      if (step == kChunk && noff < BT && ce < te) {
-        const int nn = std::min(kChunk, std::min(te - ce, BT - noff));
-        const char* kp = reinterpret_cast<const char*>(kb + size_t(noff) * L.k_row_bytes);
-        const char* vp = reinterpret_cast<const char*>(vb + size_t(noff) * L.v_row_bytes);
-        for (size_t i = 0; i < size_t(nn) * L.k_row_bytes; i += 64) __builtin_prefetch(kp + i, 0, 3);
-        for (size_t i = 0; i < size_t(nn) * L.v_row_bytes; i += 64) __builtin_prefetch(vp + i, 0, 3);
+      const uint8_t* kp = kb + size_t(off) * L.k_row_bytes;
+      const uint8_t* vp = vb + size_t(off) * L.v_row_bytes;
+      if (lookahead) {
+        prefetch_rows(kp, size_t(std::min(ce - t, 32)) * L.k_row_bytes);
+        prefetch_rows(vp, size_t(std::min(ce - t, 16)) * L.v_row_bytes);
+        if (have) f(pending.k, pending.v, pending.t, pending.n);
+        pending = Piece{kp, vp, t, ce - t};
+        have = true;
+      } else {
+        // Chunks: past a few thousand keys the cache comes from DRAM, and a chunk's K and V rows are two separate
+        // 4-8 KB runs the hardware prefetcher does not run ahead on far enough.
+        const int noff = off + (ce - t);
+        if (noff < BT && ce < te) {
+          const int nn = std::min(kChunk, std::min(te - ce, BT - noff));
+          prefetch_rows(kb + size_t(noff) * L.k_row_bytes, size_t(nn) * L.k_row_bytes);
+          prefetch_rows(vb + size_t(noff) * L.v_row_bytes, size_t(nn) * L.v_row_bytes);
+        }
+        f(kp, vp, t, ce - t);
       }
-      f(kb + size_t(off) * L.k_row_bytes, vb + size_t(off) * L.v_row_bytes, t, ce - t);
       t = ce;
     }
   }
+  if (have) f(pending.k, pending.v, pending.t, pending.n);
 }
 
 void init_tile(flash::Tile& t, const AttentionArgs& a, const KVCache& kv, int M) {
