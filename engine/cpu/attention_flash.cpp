@@ -80,7 +80,7 @@ struct TileMemory {
                          up(size_t(M) * 4),    up(size_t(M) * 4),
                          up(K.kt_bytes(D)),    up(K.vp_bytes(Dv)),
                          up(K.pb_bytes()),     decode ? up(size_t(M) * D * 4) : 0,
-                         decode ? up(size_t(M) * flash::kRun * 4) : 0};
+                         decode ? up(size_t(M) * flash::kSbStride * 4) : 0};
     constexpr int n = int(sizeof(sz) / sizeof(sz[0]));
     size_t total = 64;
     for (size_t x : sz) total += x;
@@ -108,30 +108,18 @@ TileMemory& tile_memory() {
   return m;
 }
 
-// Walks the keys with indices [k0, k1) of the concatenated ranges of one sequence's cache, in pieces that stay
-// inside one `step`-aligned run of a page (step: kChunk for K.chunk, kRun for K.decode_run), calling
-// f(k rows, v rows, first position, count) for each. Keys past `last` (the tile's last query position) are skipped.
-// Prefetching: chunks (prefill) fetch the next chunk of the page while one is computed; runs (decode) are handed
-// to f one piece late, so that the first rows of the next piece (often a selected 32-key unit of another page,
-// which no hardware prefetcher predicts) are on their way while the current one is computed. A piece on a page of
-// the disk tier is staged only after the pieces before it are done (one stage buffer).
-template <typename F>
+// Walks the keys with indices [k0, k1) of the concatenated ranges of one sequence's cache in pieces that stay inside
+// one page, and inside one `step`-aligned run of it: f(k rows, v rows, first position, count) for each. Keys past
+// `last` (the tile's last query position) are skipped. before_stage() is called before a page of the disk tier is
+// staged into `stage` (the one buffer pieces of an earlier staged page point into).
+template <typename F, typename S>
 void walk_keys(const KVCache& kv, int layer, int g, const KeyRange* ranges, int n_ranges, long k0, long k1, int last,
-               uint8_t* stage, int step, F&& f) {
+               uint8_t* stage, int step, F&& f, S&& before_stage) {
   const KVLayout& L = kv.layout();
   constexpr int BT = KVCache::kBlockTokens;
-  const bool lookahead = step != kChunk;
   long base = 0;  // key index of the current range's first key
   int cur_b = -1;
   const uint8_t *kb = nullptr, *vb = nullptr;
-  struct Piece {
-    const uint8_t *k, *v;
-    int t, n;
-  } pending{nullptr, nullptr, 0, 0};
-  bool have = false;
-  auto prefetch_rows = [](const uint8_t* p, size_t bytes) {
-    for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch(reinterpret_cast<const char*>(p) + i, 0, 3);
-  };
   for (int r = 0; r < n_ranges && base < k1; ++r) {
     const KeyRange& R = ranges[r];
     const long len = R.t1 - R.t0;
@@ -144,38 +132,83 @@ void walk_keys(const KVCache& kv, int layer, int g, const KeyRange* ranges, int 
       const int ce = std::min(te, (t / step + 1) * step);
       const int b = t / BT;
       if (b != cur_b) {
-        if (have && kv.pool().tier(kv.page(layer, b)) != KVTier::Host) {  // staging would overwrite it
-          f(pending.k, pending.v, pending.t, pending.n);
-          have = false;
-        }
+        if (kv.pool().tier(kv.page(layer, b)) != KVTier::Host) before_stage();
         kb = kv.k_head(layer, b, g, stage);
         vb = kv.v_head(layer, b, g, stage + L.k_head_bytes);
         cur_b = b;
       }
       const int off = t % BT;
-      const uint8_t* kp = kb + size_t(off) * L.k_row_bytes;
-      const uint8_t* vp = vb + size_t(off) * L.v_row_bytes;
-      if (lookahead) {
-        prefetch_rows(kp, size_t(std::min(ce - t, 32)) * L.k_row_bytes);
-        prefetch_rows(vp, size_t(std::min(ce - t, 16)) * L.v_row_bytes);
-        if (have) f(pending.k, pending.v, pending.t, pending.n);
-        pending = Piece{kp, vp, t, ce - t};
-        have = true;
-      } else {
-        // Chunks: past a few thousand keys the cache comes from DRAM, and a chunk's K and V rows are two separate
-        // 4-8 KB runs the hardware prefetcher does not run ahead on far enough.
-        const int noff = off + (ce - t);
-        if (noff < BT && ce < te) {
-          const int nn = std::min(kChunk, std::min(te - ce, BT - noff));
-          prefetch_rows(kb + size_t(noff) * L.k_row_bytes, size_t(nn) * L.k_row_bytes);
-          prefetch_rows(vb + size_t(noff) * L.v_row_bytes, size_t(nn) * L.v_row_bytes);
-        }
-        f(kp, vp, t, ce - t);
-      }
+      f(kb + size_t(off) * L.k_row_bytes, vb + size_t(off) * L.v_row_bytes, t, ce - t);
       t = ce;
     }
   }
-  if (have) f(pending.k, pending.v, pending.t, pending.n);
+}
+
+void prefetch_rows(const uint8_t* p, size_t bytes) {
+  for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch(reinterpret_cast<const char*>(p) + i, 0, 3);
+}
+
+// Prefill: the keys in chunks of kChunk through K.chunk, prefetching the next chunk of the page while one is
+// computed (past a few thousand keys the cache comes from DRAM, and a chunk's K and V rows are two separate 4-8 KB
+// runs the hardware prefetcher does not run ahead on far enough).
+void walk_chunks(const KVCache& kv, int layer, int g, const KeyRange* ranges, int n_ranges, long k0, long k1, int last,
+                 uint8_t* stage, const flash::Kernels& K, flash::Tile& tile) {
+  const KVLayout& L = kv.layout();
+  constexpr int BT = KVCache::kBlockTokens;
+  walk_keys(
+      kv, layer, g, ranges, n_ranges, k0, k1, last, stage, kChunk,
+      [&](const uint8_t* k, const uint8_t* v, int t, int n) {
+        const int noff = t % BT + n;
+        if (noff < BT && t + n <= last) {
+          const int nn = std::min(kChunk, std::min(last + 1 - (t + n), BT - noff));
+          prefetch_rows(k + size_t(n) * L.k_row_bytes, size_t(nn) * L.k_row_bytes);
+          prefetch_rows(v + size_t(n) * L.v_row_bytes, size_t(nn) * L.v_row_bytes);
+        }
+        K.chunk(tile, k, v, t, n);
+      },
+      [] {});
+}
+
+// Decode: the keys in batches of pieces of at most kRun keys through K.decode_run. A batch is computed only once
+// the next one has been collected, and collecting a piece prefetches its first rows: the scattered 32-key units of
+// page selection (which no hardware prefetcher predicts) are on their way while the batch before is computed.
+// Everything collected is computed before a disk page is staged (one stage buffer).
+void walk_runs(const KVCache& kv, int layer, int g, const KeyRange* ranges, int n_ranges, long k0, long k1, int last,
+               uint8_t* stage, const flash::Kernels& K, flash::Tile& tile) {
+  const KVLayout& L = kv.layout();
+  struct Batch {
+    flash::Piece p[flash::kMaxPieces];
+    int np = 0, keys = 0;
+  };
+  Batch b[2];
+  int c = 0;             // the batch being collected; b[c ^ 1] is collected and waits when `waiting`
+  bool waiting = false;
+  auto run_waiting = [&] {
+    if (waiting) K.decode_run(tile, b[c ^ 1].p, b[c ^ 1].np);
+    waiting = false;
+  };
+  auto close = [&] {  // the collected batch waits; the one that waited is computed
+    if (b[c].np == 0) return;
+    run_waiting();
+    waiting = true;
+    c ^= 1;
+    b[c].np = b[c].keys = 0;
+  };
+  walk_keys(
+      kv, layer, g, ranges, n_ranges, k0, k1, last, stage, flash::kRun,
+      [&](const uint8_t* k, const uint8_t* v, int, int n) {
+        if (b[c].keys + n > flash::kRun || b[c].np == flash::kMaxPieces) close();
+        prefetch_rows(k, size_t(std::min(n, 32)) * L.k_row_bytes);
+        prefetch_rows(v, size_t(std::min(n, 16)) * L.v_row_bytes);
+        b[c].p[b[c].np++] = flash::Piece{k, v, n};
+        b[c].keys += n;
+      },
+      [&] {
+        close();
+        run_waiting();
+      });
+  close();
+  run_waiting();
 }
 
 void init_tile(flash::Tile& t, const AttentionArgs& a, const KVCache& kv, int M) {
@@ -318,8 +351,7 @@ bool flash_attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* po
       K.begin(t, qrows, a.scale);
       const int last = grp.pos0 + q0 + nq - 1;
       const KeyRange all{0, last + 1};
-      walk_keys(*grp.kv, a.layer, g, &all, 1, 0, last + 1, last, stage, kChunk,
-                [&](const uint8_t* k, const uint8_t* v, int t0, int n) { K.chunk(t, k, v, t0, n); });
+      walk_chunks(*grp.kv, a.layer, g, &all, 1, 0, last + 1, last, stage, K, t);
       for (int qi = 0; qi < nq; ++qi)
         for (int h = 0; h < G; ++h) {
           const int r = qi * G + h;
@@ -346,12 +378,10 @@ bool flash_attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* po
     const long k0 = total * sp / splits, k1 = total * (sp + 1) / splits;
     if (runs) {
       K.decode_begin(t, qrows, a.scale);
-      walk_keys(*grp.kv, a.layer, g, rg, nr, k0, k1, grp.pos0, stage, flash::kRun,
-                [&](const uint8_t* k, const uint8_t* v, int, int n) { K.decode_run(t, k, v, n); });
+      walk_runs(*grp.kv, a.layer, g, rg, nr, k0, k1, grp.pos0, stage, K, t);
     } else {
       K.begin(t, qrows, a.scale);
-      walk_keys(*grp.kv, a.layer, g, rg, nr, k0, k1, grp.pos0, stage, kChunk,
-                [&](const uint8_t* k, const uint8_t* v, int t0, int n) { K.chunk(t, k, v, t0, n); });
+      walk_chunks(*grp.kv, a.layer, g, rg, nr, k0, k1, grp.pos0, stage, K, t);
     }
     float* p = s.partial() + size_t(d) * G * SF;
     for (int h = 0; h < G; ++h) {

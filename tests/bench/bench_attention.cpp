@@ -17,6 +17,7 @@
 
 #include "engine/cpu/attention_flash.h"
 #include "engine/cpu/forward_attention.h"
+#include "engine/cpu/page_select.h"
 #include "engine/cpu/thread_pool.h"
 #include "engine/kv/kv_select.h"
 
@@ -137,6 +138,23 @@ void BM_attn_decode_select(benchmark::State& state) {
   state.counters["GBps"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The selection alone (scoring every unit's summary with the query, choosing the units): its share of a selected step.
+void BM_select_keys(benchmark::State& state) {
+  const int depth = int(state.range(0));
+  Setup st(KVType::F16, depth, 1, true);
+  KVSelectOptions o;
+  if (!parse_kv_select("1/8", &o).ok()) std::abort();
+  SelectQuery sq;
+  sq.kv = st.kv.get();
+  sq.n_heads = st.c.n_heads;
+  sq.n_kv_heads = st.c.n_kv_heads;
+  sq.head_dim = st.c.head_dim;
+  sq.scale = 0.125f;
+  sq.pos = depth - 1;
+  sq.q = st.q.data();
+  for (auto _ : state) benchmark::DoNotOptimize(select_keys(sq, o, st.pool.get(), threads()));
+}
+
 BENCHMARK(BM_attn_prefill)
     ->ArgsProduct({{0, 1, 2}, {0}, {0, 7680, 32256}})
     ->UseRealTime()
@@ -145,6 +163,7 @@ BENCHMARK(BM_attn_decode)
     ->ArgsProduct({{0, 3, 1, 2}, {0, 1}, {2048, 8192, 32768, 131072}})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_select_keys)->Arg(131072)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_attn_decode_select)->ArgsProduct({{0, 3}, {32768, 131072}})->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -221,6 +221,27 @@ TEST(FlashAttention, SelectedRangesMatchReference) {
     }
 }
 
+// Many short ranges (more than a decode call takes pieces, partial groups of 16 followed by other pieces, units
+// of 32 keys as page selection makes them) over several pages.
+TEST(FlashAttention, ManyShortRangesMatchReference) {
+  if (isas().empty()) GTEST_SKIP() << "no AVX2";
+  const int n = 5000;
+  std::vector<KeyRange> rg;
+  for (int t = 3, i = 0; t < n - 40; t += 7 + (i % 5) * 3, ++i) rg.push_back({t, t + 1 + (i % 3) + (i % 17 == 0 ? 4 : 0)});  // disjoint: length <= 7 <= step
+  const int per = int(rg.size());
+  ASSERT_GT(per, 2 * 64);
+  for (int t = 0; t + 32 <= n; t += 32 * 5) rg.push_back({t, t + 32});  // head 1: 32-key units
+  rg.resize(size_t(2 * per), KeyRange{0, 0});
+  const int count[] = {per, int((n - 32) / 160 + 1)};
+  KeySelection sel{rg.data(), count, per};
+  uint32_t seed = 900;
+  for (KVType t : kTypes)
+    for (int threads : {1, 2}) {
+      const Case c{{14, 2, 64}, t, n, 1, threads};
+      expect_close(c, run_case(c, seed++, &sel), " many ranges");
+    }
+}
+
 TEST(FlashAttention, DiskPagesAreStaged) {
   if (isas().empty()) GTEST_SKIP() << "no AVX2";
   const Shape sh{14, 2, 64};
