@@ -38,7 +38,11 @@ FlashIsa detect_isa() {
   return isa;
 }
 std::atomic<int> g_isa{-1};  // set_flash_isa override
-std::atomic<bool> g_decode_packed{false};  // set_flash_decode_packed
+// set_flash_decode_packed; CJ_FLASH_DECODE=packed sets it for the process (A/B runs of whole programs).
+std::atomic<bool> g_decode_packed{[] {
+  const char* e = std::getenv("CJ_FLASH_DECODE");
+  return e && std::string(e) == "packed";
+}()};
 }  // namespace
 
 void set_flash_decode_packed(bool packed) { g_decode_packed.store(packed, std::memory_order_relaxed); }

@@ -32,7 +32,8 @@ FlashIsa flash_isa();
 void set_flash_isa(FlashIsa isa);
 const char* flash_isa_name(FlashIsa isa);
 // Decode steps through the previous path (64-key chunks packed to bf16 per step, the prefill kernel with a tile of
-// one query) instead of the f32 decode kernel, for the whole process (benchmarks' A/B runs and tests).
+// one query) instead of the f32 decode kernel, for the whole process (benchmarks' A/B runs and tests;
+// CJ_FLASH_DECODE=packed in the environment sets it at start).
 void set_flash_decode_packed(bool packed);
 // Whether the flash kernel handles this shape (head sizes 32, 64 or 128; any GQA group) on this CPU.
 bool flash_supported(int head_dim, int head_dim_v);
