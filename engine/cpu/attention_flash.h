@@ -8,9 +8,11 @@
 // blocks of rows the scores S = Q·Kᵀ are small matrix products (VDPBF16PS / FMA), an online softmax keeps each
 // row's running max m and sum l, and O += P·V is a second small product (values packed as pairs of keys).
 // Chunks after a tile's last query are skipped (causal); the diagonal chunks are masked per row.
-// Decode is the same kernel with a tile of one query (G rows); its keys are split across tasks and the partial
-// states (m, l, O) are merged by log-sum-exp. Keys may be given as ranges of positions (page selection attends
-// only the selected pages, sinks and the recent window).
+// Decode (one query, G rows): its keys are split across tasks and the partial states (m, l, O) are merged by
+// log-sum-exp. On AVX-512 a decode kernel of its own multiplies in f32 straight from the cache rows (no packing,
+// no bf16), 256 keys per softmax update, every loaded key serving the G heads; AVX2 (and set_flash_decode_packed)
+// run decode through the chunk kernel with a tile of one query. Keys may be given as ranges of positions (page
+// selection attends only the selected units, sinks and the recent window).
 #pragma once
 #include <cstddef>
 #include <cstdint>
