@@ -20,6 +20,7 @@
 namespace cj {
 
 using flash::kChunk;
+static_assert(flash::kRun == KVCache::kBlockTokens, "a decode run is one page of one KV head");
 
 namespace {
 FlashIsa detect_isa() {
@@ -37,7 +38,14 @@ FlashIsa detect_isa() {
   return isa;
 }
 std::atomic<int> g_isa{-1};  // set_flash_isa override
+// set_flash_decode_packed; CJ_FLASH_DECODE=packed sets it for the process (A/B runs of whole programs).
+std::atomic<bool> g_decode_packed{[] {
+  const char* e = std::getenv("CJ_FLASH_DECODE");
+  return e && std::string(e) == "packed";
+}()};
 }  // namespace
+
+void set_flash_decode_packed(bool packed) { g_decode_packed.store(packed, std::memory_order_relaxed); }
 
 FlashIsa flash_isa() {
   const int v = g_isa.load(std::memory_order_relaxed);
@@ -69,17 +77,22 @@ const flash::Kernels* kernels_for(FlashIsa isa) {
 struct TileMemory {
   std::vector<uint8_t> mem;
   flash::Tile tile;
-  void prepare(const flash::Kernels& K, int M, int D, int Dv) {
+  // decode: also the f32 queries and one run's scores (decode_run).
+  void prepare(const flash::Kernels& K, int M, int D, int Dv, bool decode = false) {
     auto up = [](size_t n) { return (n + 63) / 64 * 64; };
-    const size_t sz[] = {up(K.qp_bytes(M, D)), up(size_t(M) * Dv * 4), up(size_t(M) * 4), up(size_t(M) * 4),
-                         up(K.kt_bytes(D)),    up(K.vp_bytes(Dv)),      up(K.pb_bytes())};
+    const size_t sz[] = {up(K.qp_bytes(M, D)), up(size_t(M) * Dv * 4),
+                         up(size_t(M) * 4),    up(size_t(M) * 4),
+                         up(K.kt_bytes(D)),    up(K.vp_bytes(Dv)),
+                         up(K.pb_bytes()),     decode ? up(size_t(M) * D * 4) : 0,
+                         decode ? up(size_t(M) * flash::kSbStride * 4) : 0};
+    constexpr int n = int(sizeof(sz) / sizeof(sz[0]));
     size_t total = 64;
-    for (size_t s : sz) total += s;
+    for (size_t x : sz) total += x;
     if (mem.size() < total) mem.assign(total, 0);
     uint8_t* p = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(mem.data()) + 63) / 64 * 64);
-    void* ptr[7];
-    for (int i = 0; i < 7; ++i) {
-      ptr[i] = p;
+    void* ptr[n];
+    for (int i = 0; i < n; ++i) {
+      ptr[i] = sz[i] ? p : nullptr;
       p += sz[i];
     }
     tile.qp = ptr[0];
@@ -89,6 +102,8 @@ struct TileMemory {
     tile.kt = ptr[4];
     tile.vp = ptr[5];
     tile.pb = ptr[6];
+    tile.qf = static_cast<float*>(ptr[7]);
+    tile.sb = static_cast<float*>(ptr[8]);
   }
 };
 
@@ -97,11 +112,13 @@ TileMemory& tile_memory() {
   return m;
 }
 
-// Walks the keys with indices [k0, k1) of the concatenated ranges of one sequence's cache, in chunks that stay
-// inside one 64-key-aligned run of a page, calling K.chunk for each. Keys past `last` (the tile's last query
-// position) are skipped.
-void walk_keys(const KVCache& kv, int layer, const flash::Kernels& K, flash::Tile& tile, int g, const KeyRange* ranges,
-               int n_ranges, long k0, long k1, int last, uint8_t* stage) {
+// Walks the keys with indices [k0, k1) of the concatenated ranges of one sequence's cache in pieces that stay inside
+// one page, and inside one `step`-aligned run of it: f(k rows, v rows, first position, count) for each. Keys past
+// `last` (the tile's last query position) are skipped. before_stage() is called before a page of the disk tier is
+// staged into `stage` (the one buffer pieces of an earlier staged page point into).
+template <typename F, typename S>
+void walk_keys(const KVCache& kv, int layer, int g, const KeyRange* ranges, int n_ranges, long k0, long k1, int last,
+               uint8_t* stage, int step, F&& f, S&& before_stage) {
   const KVLayout& L = kv.layout();
   constexpr int BT = KVCache::kBlockTokens;
   long base = 0;  // key index of the current range's first key
@@ -116,29 +133,86 @@ void walk_keys(const KVCache& kv, int layer, const flash::Kernels& K, flash::Til
     int t = R.t0 + int(lo - (base - len));
     const int te = std::min(R.t0 + int(hi - (base - len)), last + 1);
     while (t < te) {
-      const int ce = std::min(te, (t / kChunk + 1) * kChunk);
+      const int ce = std::min(te, (t / step + 1) * step);
       const int b = t / BT;
       if (b != cur_b) {
+        if (kv.pool().tier(kv.page(layer, b)) != KVTier::Host) before_stage();
         kb = kv.k_head(layer, b, g, stage);
         vb = kv.v_head(layer, b, g, stage + L.k_head_bytes);
         cur_b = b;
       }
       const int off = t % BT;
-      // Prefetch the next chunk of this page while this one is computed: past a few thousand keys the cache
-      // comes from DRAM, and the chunk's K and V rows are two separate 4-8 KB runs the hardware prefetcher
-      // does not run ahead on far enough.
-      const int noff = off + (ce - t);
-      if (noff < BT && ce < te) {
-        const int nn = std::min(kChunk, std::min(te - ce, BT - noff));
-        const char* kp = reinterpret_cast<const char*>(kb + size_t(noff) * L.k_row_bytes);
-        const char* vp = reinterpret_cast<const char*>(vb + size_t(noff) * L.v_row_bytes);
-        for (size_t i = 0; i < size_t(nn) * L.k_row_bytes; i += 64) __builtin_prefetch(kp + i, 0, 3);
-        for (size_t i = 0; i < size_t(nn) * L.v_row_bytes; i += 64) __builtin_prefetch(vp + i, 0, 3);
-      }
-      K.chunk(tile, kb + size_t(off) * L.k_row_bytes, vb + size_t(off) * L.v_row_bytes, t, ce - t);
+      f(kb + size_t(off) * L.k_row_bytes, vb + size_t(off) * L.v_row_bytes, t, ce - t);
       t = ce;
     }
   }
+}
+
+void prefetch_rows(const uint8_t* p, size_t bytes) {
+  for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch(reinterpret_cast<const char*>(p) + i, 0, 3);
+}
+
+// Prefill: the keys in chunks of kChunk through K.chunk, prefetching the next chunk of the page while one is
+// computed (past a few thousand keys the cache comes from DRAM, and a chunk's K and V rows are two separate 4-8 KB
+// runs the hardware prefetcher does not run ahead on far enough).
+void walk_chunks(const KVCache& kv, int layer, int g, const KeyRange* ranges, int n_ranges, long k0, long k1, int last,
+                 uint8_t* stage, const flash::Kernels& K, flash::Tile& tile) {
+  const KVLayout& L = kv.layout();
+  constexpr int BT = KVCache::kBlockTokens;
+  walk_keys(
+      kv, layer, g, ranges, n_ranges, k0, k1, last, stage, kChunk,
+      [&](const uint8_t* k, const uint8_t* v, int t, int n) {
+        const int noff = t % BT + n;
+        if (noff < BT && t + n <= last) {
+          const int nn = std::min(kChunk, std::min(last + 1 - (t + n), BT - noff));
+          prefetch_rows(k + size_t(n) * L.k_row_bytes, size_t(nn) * L.k_row_bytes);
+          prefetch_rows(v + size_t(n) * L.v_row_bytes, size_t(nn) * L.v_row_bytes);
+        }
+        K.chunk(tile, k, v, t, n);
+      },
+      [] {});
+}
+
+// Decode: the keys in batches of pieces of at most kRun keys through K.decode_run. A batch is computed only once
+// the next one has been collected, and collecting a piece prefetches its first rows: the scattered 32-key units of
+// page selection (which no hardware prefetcher predicts) are on their way while the batch before is computed.
+// Everything collected is computed before a disk page is staged (one stage buffer).
+void walk_runs(const KVCache& kv, int layer, int g, const KeyRange* ranges, int n_ranges, long k0, long k1, int last,
+               uint8_t* stage, const flash::Kernels& K, flash::Tile& tile) {
+  const KVLayout& L = kv.layout();
+  struct Batch {
+    flash::Piece p[flash::kMaxPieces];
+    int np = 0, keys = 0;
+  };
+  Batch b[2];
+  int c = 0;             // the batch being collected; b[c ^ 1] is collected and waits when `waiting`
+  bool waiting = false;
+  auto run_waiting = [&] {
+    if (waiting) K.decode_run(tile, b[c ^ 1].p, b[c ^ 1].np);
+    waiting = false;
+  };
+  auto close = [&] {  // the collected batch waits; the one that waited is computed
+    if (b[c].np == 0) return;
+    run_waiting();
+    waiting = true;
+    c ^= 1;
+    b[c].np = b[c].keys = 0;
+  };
+  walk_keys(
+      kv, layer, g, ranges, n_ranges, k0, k1, last, stage, flash::kRun,
+      [&](const uint8_t* k, const uint8_t* v, int, int n) {
+        if (b[c].keys + n > flash::kRun || b[c].np == flash::kMaxPieces) close();
+        prefetch_rows(k, size_t(std::min(n, 32)) * L.k_row_bytes);
+        prefetch_rows(v, size_t(std::min(n, 16)) * L.v_row_bytes);
+        b[c].p[b[c].np++] = flash::Piece{k, v, n};
+        b[c].keys += n;
+      },
+      [&] {
+        close();
+        run_waiting();
+      });
+  close();
+  run_waiting();
 }
 
 void init_tile(flash::Tile& t, const AttentionArgs& a, const KVCache& kv, int M) {
@@ -281,7 +355,7 @@ bool flash_attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* po
       K.begin(t, qrows, a.scale);
       const int last = grp.pos0 + q0 + nq - 1;
       const KeyRange all{0, last + 1};
-      walk_keys(*grp.kv, a.layer, K, t, g, &all, 1, 0, last + 1, last, stage);
+      walk_chunks(*grp.kv, a.layer, g, &all, 1, 0, last + 1, last, stage, K, t);
       for (int qi = 0; qi < nq; ++qi)
         for (int h = 0; h < G; ++h) {
           const int r = qi * G + h;
@@ -299,13 +373,20 @@ bool flash_attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* po
     const KeyRange* rg = sel ? sel->ranges + size_t(g) * sel->stride : &all;
     const int nr = sel ? sel->count[g] : 1;
     const long total = P.keys[size_t(di) * H + g];
-    tm.prepare(K, G, D, Dv);
+    const bool runs = K.decode_run && !g_decode_packed.load(std::memory_order_relaxed);
+    tm.prepare(K, G, D, Dv, runs);
     init_tile(t, a, *grp.kv, G);
     t.pos_first = grp.pos0;
     const float* qrows[256];
     for (int h = 0; h < G; ++h) qrows[h] = a.q + size_t(grp.row0) * a.n_heads * D + size_t(g * G + h) * D;
-    K.begin(t, qrows, a.scale);
-    walk_keys(*grp.kv, a.layer, K, t, g, rg, nr, total * sp / splits, total * (sp + 1) / splits, grp.pos0, stage);
+    const long k0 = total * sp / splits, k1 = total * (sp + 1) / splits;
+    if (runs) {
+      K.decode_begin(t, qrows, a.scale);
+      walk_runs(*grp.kv, a.layer, g, rg, nr, k0, k1, grp.pos0, stage, K, t);
+    } else {
+      K.begin(t, qrows, a.scale);
+      walk_chunks(*grp.kv, a.layer, g, rg, nr, k0, k1, grp.pos0, stage, K, t);
+    }
     float* p = s.partial() + size_t(d) * G * SF;
     for (int h = 0; h < G; ++h) {
       float* ph = p + size_t(h) * SF;

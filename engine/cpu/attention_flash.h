@@ -8,9 +8,11 @@
 // blocks of rows the scores S = Q·Kᵀ are small matrix products (VDPBF16PS / FMA), an online softmax keeps each
 // row's running max m and sum l, and O += P·V is a second small product (values packed as pairs of keys).
 // Chunks after a tile's last query are skipped (causal); the diagonal chunks are masked per row.
-// Decode is the same kernel with a tile of one query (G rows); its keys are split across tasks and the partial
-// states (m, l, O) are merged by log-sum-exp. Keys may be given as ranges of positions (page selection attends
-// only the selected pages, sinks and the recent window).
+// Decode (one query, G rows): its keys are split across tasks and the partial states (m, l, O) are merged by
+// log-sum-exp. On AVX-512 a decode kernel of its own multiplies in f32 straight from the cache rows (no packing,
+// no bf16), 256 keys per softmax update, every loaded key serving the G heads; AVX2 (and set_flash_decode_packed)
+// run decode through the chunk kernel with a tile of one query. Keys may be given as ranges of positions (page
+// selection attends only the selected units, sinks and the recent window).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -31,6 +33,10 @@ FlashIsa flash_isa();
 // Overrides the choice for the whole process (benchmarks' A/B runs); FlashIsa::None turns the kernel off.
 void set_flash_isa(FlashIsa isa);
 const char* flash_isa_name(FlashIsa isa);
+// Decode steps through the previous path (64-key chunks packed to bf16 per step, the prefill kernel with a tile of
+// one query) instead of the f32 decode kernel, for the whole process (benchmarks' A/B runs and tests;
+// CJ_FLASH_DECODE=packed in the environment sets it at start).
+void set_flash_decode_packed(bool packed);
 // Whether the flash kernel handles this shape (head sizes 32, 64 or 128; any GQA group) on this CPU.
 bool flash_supported(int head_dim, int head_dim_v);
 

@@ -284,10 +284,213 @@ void chunk(Tile& t, const uint8_t* k, const uint8_t* v, int t0, int nk) {
   }
 }
 
+
+// ---- Decode: one query, its G heads as rows, f32 throughout. ----
+// Per call, up to kRun keys in pieces (a page run of one KV head, or several selected 32-key units): (1) scores: 16
+// keys at a time, their rows converted to f32 (vcvtph2ps, or int8 times the block scale) and transposed 16x16 so
+// that each channel holds 16 keys, then S[h][16 keys] += q[h][c] · k[c][16 keys] with q[h][c] an embedded
+// broadcast: every loaded key serves all G heads; (2) one softmax update per row for the whole call; (3) O[h] +=
+// p[h][j] · v[j], each value row converted once per block of heads. No packed copy is written and no product is
+// rounded below f32.
+
+void decode_begin(Tile& t, const float* const* q, float scale) {
+  for (int r = 0; r < t.M; ++r) {
+    for (int c = 0; c < t.D; ++c) t.qf[size_t(r) * t.D + c] = q[r][c] * scale;
+    t.m[r] = -std::numeric_limits<float>::infinity();
+    t.l[r] = 0;
+  }
+  std::memset(t.o, 0, size_t(t.M) * size_t(t.Dv) * 4);
+}
+
+// Scores of heads [h0, h0 + HN) for the 16 keys whose transposed rows are kt[D][16].
+template <int HN>
+inline void scores_heads(const Tile& t, const float* kt, int h0, float* dst) {
+  __m512 acc[HN];
+  for (int h = 0; h < HN; ++h) acc[h] = _mm512_setzero_ps();
+  const float* q = t.qf + size_t(h0) * t.D;
+  for (int c = 0; c < t.D; ++c) {
+    const __m512 k = _mm512_load_ps(kt + 16 * c);
+    for (int h = 0; h < HN; ++h) acc[h] = _mm512_fmadd_ps(_mm512_set1_ps(q[size_t(h) * t.D + c]), k, acc[h]);
+  }
+  for (int h = 0; h < HN; ++h) _mm512_storeu_ps(dst + size_t(h) * kSbStride, acc[h]);
+}
+
+// O rows [h0, h0 + HB) = O · corr + Σ_j p[h][j] · v[j] over the run's nk values.
+template <KVType T, int NV, int HB>
+inline void values_heads(Tile& t, const Piece* pieces, int np, int h0, const float* corr) {
+  __m512 acc[HB][NV];
+  for (int h = 0; h < HB; ++h) {
+    const __m512 c = _mm512_set1_ps(corr[h0 + h]);
+    for (int i = 0; i < NV; ++i) acc[h][i] = _mm512_mul_ps(_mm512_loadu_ps(t.o + size_t(h0 + h) * t.Dv + 16 * i), c);
+  }
+  const float* p = t.sb + size_t(h0) * kSbStride;
+  for (int pi = 0; pi < np; ++pi) {
+    const uint8_t* v = pieces[pi].v;
+    for (int j = 0; j < pieces[pi].n; ++j) {
+      const uint8_t* row = v + size_t(j) * t.vrb;
+      __m512 x[NV];
+      for (int i = 0; i < NV; ++i) x[i] = load16(T, row, i);
+      for (int h = 0; h < HB; ++h) {
+        const __m512 w = _mm512_set1_ps(p[size_t(h) * kSbStride + j]);
+        for (int i = 0; i < NV; ++i) acc[h][i] = _mm512_fmadd_ps(w, x[i], acc[h][i]);
+      }
+    }
+    p += pieces[pi].n;
+  }
+  for (int h = 0; h < HB; ++h)
+    for (int i = 0; i < NV; ++i) _mm512_storeu_ps(t.o + size_t(h0 + h) * t.Dv + 16 * i, acc[h][i]);
+}
+
+template <KVType T, int NV>
+void values_all(Tile& t, const Piece* pieces, int np, const float* corr) {
+  // accumulators HB x NV <= 28 plus NV value vectors in the 32 registers (the weights are memory broadcasts)
+  constexpr int HBmax = std::min(8, 28 / NV);
+  const int passes = (t.M + HBmax - 1) / HBmax;
+  const int per = (t.M + passes - 1) / passes;
+  for (int h0 = 0; h0 < t.M; h0 += per) {
+    const int hb = std::min(per, t.M - h0);
+    switch (hb) {
+      case 1: values_heads<T, NV, 1>(t, pieces, np, h0, corr); break;
+      case 2: values_heads<T, NV, 2>(t, pieces, np, h0, corr); break;
+      case 3: values_heads<T, NV, 3>(t, pieces, np, h0, corr); break;
+      case 4: if constexpr (HBmax >= 4) values_heads<T, NV, 4>(t, pieces, np, h0, corr); break;
+      case 5: if constexpr (HBmax >= 5) values_heads<T, NV, 5>(t, pieces, np, h0, corr); break;
+      case 6: if constexpr (HBmax >= 6) values_heads<T, NV, 6>(t, pieces, np, h0, corr); break;
+      case 7: if constexpr (HBmax >= 7) values_heads<T, NV, 7>(t, pieces, np, h0, corr); break;
+      case 8: if constexpr (HBmax >= 8) values_heads<T, NV, 8>(t, pieces, np, h0, corr); break;
+    }
+  }
+}
+
+// Channels 16b .. 16b+15 of the n <= 16 key rows at kr as f32, transposed: r[c] holds channel 16b + c of the 16
+// keys (keys past n are zero).
+template <KVType T>
+inline void load_transposed(const Tile& t, const uint8_t* kr, int n, int b, __m512i r[16]) {
+  if (n == 16) {
+    for (int j = 0; j < 16; ++j) r[j] = reinterpret_cast<__m512i>(load16(T, kr + size_t(j) * t.krb, b));
+  } else {
+    for (int j = 0; j < 16; ++j)
+      r[j] = j < n ? reinterpret_cast<__m512i>(load16(T, kr + size_t(j) * t.krb, b)) : _mm512_setzero_si512();
+  }
+  transpose16(r);
+}
+
+// Scores of all HN = G heads for 16 keys with the accumulators in registers: per 16 channels, the transposed key
+// block (16 registers) meets each head's 16 query values as embedded broadcasts.
+template <KVType T, int HN>
+inline void scores_regs(const Tile& t, const uint8_t* kr, int n, float* dst) {
+  __m512 acc[HN];
+  for (int h = 0; h < HN; ++h) acc[h] = _mm512_setzero_ps();
+  for (int b = 0; b < t.D / 16; ++b) {
+    __m512i r[16];
+    load_transposed<T>(t, kr, n, b, r);
+    const float* q = t.qf + 16 * b;
+    for (int c = 0; c < 16; ++c) {
+      const __m512 k = reinterpret_cast<__m512>(r[c]);
+      for (int h = 0; h < HN; ++h) acc[h] = _mm512_fmadd_ps(_mm512_set1_ps(q[size_t(h) * t.D + c]), k, acc[h]);
+    }
+  }
+  for (int h = 0; h < HN; ++h) _mm512_storeu_ps(dst + size_t(h) * kSbStride, acc[h]);
+}
+
+template <KVType T>
+void decode_run_t(Tile& t, const Piece* pieces, int np) {
+  alignas(64) float kt[128 * 16];  // one group of 16 keys, transposed: [D][16] (G > 8)
+  const int NB = t.D / 16;
+  int nk = 0;  // keys scored so far: the piece's scores go to sb columns [nk, nk + n)
+  for (int pi = 0; pi < np; ++pi) {
+    const uint8_t* k = pieces[pi].k;
+    const uint8_t* v = pieces[pi].v;
+    const int pn = pieces[pi].n, ng = (pn + 15) / 16;
+    for (int gi = 0; gi < ng; ++gi) {
+      const int n = std::min(16, pn - 16 * gi);
+      const uint8_t* kr = k + size_t(16 * gi) * t.krb;
+      // The value rows of this group are read after the call's scores: start fetching them now (and the key
+      // rows two groups ahead), so that the two streams overlap the arithmetic.
+      const char* vp = reinterpret_cast<const char*>(v + size_t(16 * gi) * t.vrb);
+      for (size_t i = 0; i < size_t(n) * t.vrb; i += 64) __builtin_prefetch(vp + i, 0, 3);
+      if (gi + 2 < ng) {
+        const char* kp = reinterpret_cast<const char*>(kr + 32 * t.krb);
+        const int nn = std::min(16, pn - 16 * (gi + 2));
+        for (size_t i = 0; i < size_t(nn) * t.krb; i += 64) __builtin_prefetch(kp + i, 0, 3);
+      }
+      // A partial group writes 16 columns; the next piece's scores overwrite the extra ones.
+      float* dst = t.sb + nk + 16 * gi;
+      switch (t.M <= 8 ? t.M : 0) {  // G <= 8 (every GQA model we know): the G accumulators stay in registers
+        case 1: scores_regs<T, 1>(t, kr, n, dst); break;
+        case 2: scores_regs<T, 2>(t, kr, n, dst); break;
+        case 3: scores_regs<T, 3>(t, kr, n, dst); break;
+        case 4: scores_regs<T, 4>(t, kr, n, dst); break;
+        case 5: scores_regs<T, 5>(t, kr, n, dst); break;
+        case 6: scores_regs<T, 6>(t, kr, n, dst); break;
+        case 7: scores_regs<T, 7>(t, kr, n, dst); break;
+        case 8: scores_regs<T, 8>(t, kr, n, dst); break;
+        default:
+          for (int b = 0; b < NB; ++b) {
+            __m512i r[16];
+            load_transposed<T>(t, kr, n, b, r);
+            for (int c = 0; c < 16; ++c) _mm512_store_si512(kt + size_t(b * 16 + c) * 16, r[c]);
+          }
+          for (int h0 = 0; h0 < t.M; h0 += 8) {
+            float* d = dst + size_t(h0) * kSbStride;
+            switch (std::min(8, t.M - h0)) {
+              case 1: scores_heads<1>(t, kt, h0, d); break;
+              case 2: scores_heads<2>(t, kt, h0, d); break;
+              case 3: scores_heads<3>(t, kt, h0, d); break;
+              case 4: scores_heads<4>(t, kt, h0, d); break;
+              case 5: scores_heads<5>(t, kt, h0, d); break;
+              case 6: scores_heads<6>(t, kt, h0, d); break;
+              case 7: scores_heads<7>(t, kt, h0, d); break;
+              case 8: scores_heads<8>(t, kt, h0, d); break;
+            }
+          }
+      }
+    }
+    nk += pn;
+  }
+  // Softmax update per row over all the call's keys; lanes past nk in the last group are masked out.
+  const int ng = (nk + 15) / 16;
+  float corr[256];
+  const __mmask16 tail = lanes_below(nk - 16 * (ng - 1));
+  const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  for (int h = 0; h < t.M; ++h) {
+    float* s = t.sb + size_t(h) * kSbStride;
+    _mm512_storeu_ps(s + 16 * (ng - 1), _mm512_mask_mov_ps(ninf, tail, _mm512_loadu_ps(s + 16 * (ng - 1))));
+    __m512 mx = ninf;
+    for (int gi = 0; gi < ng; ++gi) mx = _mm512_max_ps(mx, _mm512_loadu_ps(s + 16 * gi));
+    const float mold = t.m[h];
+    const float mnew = std::max(mold, _mm512_reduce_max_ps(mx));
+    corr[h] = mnew == mold ? 1.0f : std::exp(mold - mnew);  // 0 when mold = -inf
+    const __m512 mv = _mm512_set1_ps(mnew);
+    __m512 sum = _mm512_setzero_ps();
+    for (int gi = 0; gi < ng; ++gi) {
+      __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(s + 16 * gi), mv));
+      if (gi == ng - 1) e = _mm512_maskz_mov_ps(tail, e);
+      _mm512_storeu_ps(s + 16 * gi, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+    t.l[h] = t.l[h] * corr[h] + _mm512_reduce_add_ps(sum);
+    t.m[h] = mnew;
+  }
+  switch (t.Dv) {
+    case 32: values_all<T, 2>(t, pieces, np, corr); break;
+    case 64: values_all<T, 4>(t, pieces, np, corr); break;
+    case 128: values_all<T, 8>(t, pieces, np, corr); break;
+  }
+}
+
+void decode_run(Tile& t, const Piece* p, int np) {
+  switch (t.type) {
+    case KVType::F16: decode_run_t<KVType::F16>(t, p, np); break;
+    case KVType::Q8_0: decode_run_t<KVType::Q8_0>(t, p, np); break;
+    default: decode_run_t<KVType::F32>(t, p, np); break;
+  }
+}
+
 }  // namespace
 
 const Kernels& kernels_avx512bf16() {
-  static const Kernels k{qp_bytes, kt_bytes, vp_bytes, pb_bytes, begin, chunk};
+  static const Kernels k{qp_bytes, kt_bytes, vp_bytes, pb_bytes, begin, chunk, decode_begin, decode_run};
   return k;
 }
 

@@ -59,6 +59,29 @@ __attribute__((target("avx2,fma,f16c"))) void score_page_avx2(const uint16_t* su
   _mm256_storeu_ps(out, best);
 }
 
+// Two pages at once (16 units in one vector): half the multiplications of the AVX2 scorer. sa, sb: the pages'
+// summaries; out_a, out_b: their 8 unit scores.
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,f16c,fma"))) void score_pages2_avx512(
+    const uint16_t* sa, const uint16_t* sb, const float* q2, int G, int D2, float* out_a, float* out_b) {
+  __m512 best = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  for (int h0 = 0; h0 < G; h0 += 8) {
+    const int nh = std::min(8, G - h0);
+    __m512 acc[8];
+    for (int h = 0; h < 8; ++h) acc[h] = _mm512_setzero_ps();
+    for (int d = 0; d < D2; ++d) {
+      const __m256i two = _mm256_inserti128_si256(
+          _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sa + size_t(d) * U))),
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(sb + size_t(d) * U)), 1);
+      const __m512 s = _mm512_cvtph_ps(two);
+      for (int h = 0; h < nh; ++h)
+        acc[h] = _mm512_fmadd_ps(_mm512_set1_ps(q2[size_t(h0 + h) * D2 + d]), s, acc[h]);
+    }
+    for (int h = 0; h < nh; ++h) best = _mm512_max_ps(best, acc[h]);
+  }
+  _mm256_storeu_ps(out_a, _mm512_castps512_ps256(best));
+  _mm256_storeu_ps(out_b, _mm512_extractf32x8_ps(best, 1));
+}
+
 void score_page_scalar(const uint16_t* summ, const float* q2, int G, int D2, float* out) {
   for (int u = 0; u < U; ++u) {
     float best = -std::numeric_limits<float>::infinity();
@@ -152,13 +175,18 @@ const KeySelection* select_keys(const SelectQuery& a, const KVSelectOptions& o, 
   const int pb0 = sink_u / U, pb1 = (rec0 - 1) / U + 1;
   const int np = pb1 - pb0;
   const int runs = std::max(1, std::min(np / 16, 2 * n_threads));
-  const bool avx2 = cpu_features().avx2;
+  const bool avx2 = cpu_features().avx2, avx512 = cpu_features().avx512;
   auto score = [&](int task) {
     const int g = task / runs, r = task % runs;
     const int b0 = pb0 + np * r / runs, b1 = pb0 + np * (r + 1) / runs;
     const float* q2 = ss.q2.data() + size_t(g) * G * D2;
     float* out = ss.scores.data() + size_t(g) * nUp;
-    for (int b = b0; b < b1; ++b) {
+    int b = b0;
+    if (avx512)
+      for (; b + 1 < b1; b += 2)
+        score_pages2_avx512(P.summary(kv.page(a.layer, b), g), P.summary(kv.page(a.layer, b + 1), g), q2, G, D2,
+                            out + size_t(b) * U, out + size_t(b + 1) * U);
+    for (; b < b1; ++b) {
       const uint16_t* s = P.summary(kv.page(a.layer, b), g);
       float* dst = out + size_t(b) * U;
       if (avx2) score_page_avx2(s, q2, G, D2, dst);

@@ -2,8 +2,11 @@
 //   BM_attn_prefill/<isa>/<type>/<pos0>: one 512-query prefill chunk after pos0 cached tokens (the chunk a long
 //     prompt's prefill runs at that depth), GFLOP/s of the score and value products (causal: 4·D·keys per row);
 //   BM_attn_decode/<isa>/<type>/<depth>: one decode step over depth keys, GB/s of keys and values read.
+//   BM_attn_decode_select/<isa>/<depth>: the same step with page selection at 1/8 (f16 KV; scoring the unit
+//     summaries, choosing the units, attending them); GB/s of the bytes the step reads (keys, values, summaries).
 // isa: 0 = the flash kernel on the best instruction set, 1 = flash on AVX2, 2 = the previous kernel
-// (engine/forward_attention.cpp, CJ_FLASH=off path). Threads: CJ_BENCH_THREADS (default 2).
+// (engine/forward_attention.cpp, CJ_FLASH=off path), 3 = flash on the best instruction set with decode through the
+// previous flash path (64-key chunks packed to bf16, set_flash_decode_packed). Threads: CJ_BENCH_THREADS (default 2).
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -14,7 +17,9 @@
 
 #include "engine/cpu/attention_flash.h"
 #include "engine/cpu/forward_attention.h"
+#include "engine/cpu/page_select.h"
 #include "engine/cpu/thread_pool.h"
+#include "engine/kv/kv_select.h"
 
 namespace {
 
@@ -32,13 +37,23 @@ struct Setup {
   std::vector<float> q, out;
   std::unique_ptr<ThreadPool> pool;
   AttentionGroup grp;
-  Setup(KVType type, int n_tokens, int n_q) {
+  Setup(KVType type, int n_tokens, int n_q, bool summaries = false) {
     c.n_layers = 1;
     c.n_heads = 14;
     c.n_kv_heads = 2;
     c.head_dim = c.head_dim_v = 64;
     c.n_embd = 896;
-    kv = std::make_unique<KVCache>(c, n_tokens, type);
+    if (summaries) {
+      KVCacheOptions o;
+      o.type = type;
+      o.n_ctx = n_tokens;
+      o.summaries = true;
+      auto r = KVCache::create(c, o);
+      if (!r.ok()) std::abort();
+      kv = std::move(*r);
+    } else {
+      kv = std::make_unique<KVCache>(c, n_tokens, type);
+    }
     std::mt19937 rng(1);
     std::normal_distribution<float> nd(0.0f, 1.0f);
     std::vector<float> k(size_t(c.kv_dim())), v(size_t(c.v_dim()));
@@ -76,6 +91,10 @@ struct Setup {
       set_flash_isa(FlashIsa::None);
       attention(a, s, pool.get(), threads());
       set_flash_isa(was);
+    } else if (isa == 3) {
+      set_flash_decode_packed(true);
+      flash_attention(a, s, pool.get(), threads(), nullptr, flash_isa());
+      set_flash_decode_packed(false);
     } else {
       flash_attention(a, s, pool.get(), threads(), nullptr, isa == 0 ? flash_isa() : FlashIsa::Avx2);
     }
@@ -96,7 +115,8 @@ void BM_attn_prefill(benchmark::State& state) {
 
 void BM_attn_decode(benchmark::State& state) {
   const int isa = int(state.range(0)), depth = int(state.range(2));
-  if (isa == 0 && flash_isa() == FlashIsa::None) return state.SkipWithError("no flash kernel on this CPU");
+  if ((isa == 0 || isa == 3) && flash_isa() == FlashIsa::None)
+    return state.SkipWithError("no flash kernel on this CPU");
   Setup st(type_of(state.range(1)), depth, 1);
   const AttentionArgs a = st.args(depth - 1, 1);
   for (auto _ : state) st.run(a, isa);
@@ -104,13 +124,46 @@ void BM_attn_decode(benchmark::State& state) {
   state.counters["GBps"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+void BM_attn_decode_select(benchmark::State& state) {
+  const int isa = int(state.range(0)), depth = int(state.range(1));
+  if ((isa == 0 || isa == 3) && flash_isa() == FlashIsa::None)
+    return state.SkipWithError("no flash kernel on this CPU");
+  Setup st(KVType::F16, depth, 1, true);
+  AttentionArgs a = st.args(depth - 1, 1);
+  KVSelectOptions o;
+  if (!parse_kv_select("1/8", &o).ok()) std::abort();
+  a.select = &o;
+  for (auto _ : state) st.run(a, isa);
+  const double bytes = double(kv_bytes_read_per_token(*st.kv, o, depth));
+  state.counters["GBps"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// The selection alone (scoring every unit's summary with the query, choosing the units): its share of a selected step.
+void BM_select_keys(benchmark::State& state) {
+  const int depth = int(state.range(0));
+  Setup st(KVType::F16, depth, 1, true);
+  KVSelectOptions o;
+  if (!parse_kv_select("1/8", &o).ok()) std::abort();
+  SelectQuery sq;
+  sq.kv = st.kv.get();
+  sq.n_heads = st.c.n_heads;
+  sq.n_kv_heads = st.c.n_kv_heads;
+  sq.head_dim = st.c.head_dim;
+  sq.scale = 0.125f;
+  sq.pos = depth - 1;
+  sq.q = st.q.data();
+  for (auto _ : state) benchmark::DoNotOptimize(select_keys(sq, o, st.pool.get(), threads()));
+}
+
 BENCHMARK(BM_attn_prefill)
     ->ArgsProduct({{0, 1, 2}, {0}, {0, 7680, 32256}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_attn_decode)
-    ->ArgsProduct({{0, 1, 2}, {0, 1}, {8192, 32768, 131072}})
+    ->ArgsProduct({{0, 3, 1, 2}, {0, 1}, {2048, 8192, 32768, 131072}})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_select_keys)->Arg(131072)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_attn_decode_select)->ArgsProduct({{0, 3}, {32768, 131072}})->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace

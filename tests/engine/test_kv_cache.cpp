@@ -311,6 +311,32 @@ TEST(KvPaged, Q8CacheIsCloseToF16) {
   std::printf("max row rel err vs f32 KV: f16 %.2e, q8_0 %.2e\n", e16, e8);
 }
 
+// Decode steps (one token per call, so that every attention is a decode step) with an f16 cache stay as close to an
+// f32 cache as the rounding of the cache itself: the decode kernel multiplies in f32 straight from the f16 rows. The
+// previous decode path (keys and values packed to bf16 per step, set_flash_decode_packed) was ~10x further off.
+TEST(KvPaged, F16CacheDecodeStepsAreAsCloseToF32AsTheRounding) {
+  auto m = Model::load(make_tiny("kv_f16_decode", tiny_spec()));
+  ASSERT_TRUE(m.ok());
+  const auto toks = some_tokens(400, 256, 11);
+  EngineOptions o;
+  o.n_ctx = 512;
+  auto logits = [&](KVType t) {
+    o.kv_type = t;
+    auto be = open_sequence(**m, o);
+    EXPECT_TRUE(be.ok());
+    return run(**be, toks, 1);
+  };
+  const auto f32 = logits(KVType::F32);
+  const double e16 = test::max_row_rel_err(logits(KVType::F16), f32, 256);
+  EXPECT_LT(e16, 2e-3);
+  if (flash_isa() == FlashIsa::Avx512Bf16) {
+    set_flash_decode_packed(true);
+    const double packed = test::max_row_rel_err(logits(KVType::F16), f32, 256);
+    set_flash_decode_packed(false);
+    std::printf("decode steps, f16 KV vs f32 KV: %.2e (packed bf16 decode path: %.2e)\n", e16, packed);
+  }
+}
+
 TEST(KvPaged, Q8RowCodecRoundTrips) {
   std::vector<float> x(64), y(64);
   for (int i = 0; i < 64; ++i) x[i] = std::sin(float(i)) * (i < 32 ? 1.0f : 100.0f);
