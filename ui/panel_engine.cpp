@@ -69,9 +69,9 @@ class EnginePanel final : public Panel {
     last_sample_ = ImGui::GetTime();
     const studio::QueueSnapshot& q = st.queue;
     float v = 0;
-    for (const auto& j : q.jobs)
-      if (j.id == q.running_id) v = static_cast<float>(j.tok_s);
-    if (q.running_id == 0 && (tok_s_.empty() || tok_s_.back() == 0)) return;  // idle: do not scroll zeros
+    for (const auto& j : q.jobs)  // all running jobs together (decoded in one batch)
+      if (q.is_running(j.id)) v += static_cast<float>(j.tok_s);
+    if (q.running.empty() && (tok_s_.empty() || tok_s_.back() == 0)) return;  // idle: do not scroll zeros
     tok_s_.push_back(v);
     if (tok_s_.size() > 240) tok_s_.erase(tok_s_.begin());
   }
