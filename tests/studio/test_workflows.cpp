@@ -715,6 +715,7 @@ TEST(Workflows, ContextPanelShowsThePromptTheModelReceives) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_EQ(a.status().state, EngineFigures::kReady) << a.status().message;
   EXPECT_EQ(a.status().n_ctx, 32768);
+  EXPECT_EQ(a.status().parallel, kAutoParallel);  // the queue runs jobs at once on the engine's sequences
 
   ContextQuery q;
   q.ordinal = 12;
