@@ -457,6 +457,7 @@ SplitBook split_chapters(std::string_view text) {
   if (heads.empty()) {
     SplitChapter c;
     c.title = book.title;
+    c.begin = body_start;
     c.body.assign(text.substr(body_start));
     if (!c.body.empty()) book.chapters.push_back(std::move(c));
     return book;
@@ -476,6 +477,7 @@ SplitBook split_chapters(std::string_view text) {
     c.heading = std::move(heads[h].second.heading);
     c.title = std::move(heads[h].second.title);
     c.body.assign(text.substr(hl.next, body_end - hl.next));
+    c.begin = hl.begin;
     book.chapters.push_back(std::move(c));
   }
   return book;

@@ -37,6 +37,7 @@ struct SplitChapter {
   std::string heading;  // the heading line without its "\n" and without a Markdown "## " prefix; "" if none
   std::string title;    // the title after the number ("甄士隐梦幻识通灵"), or the special word (楔子) if none
   std::string body;     // verbatim
+  size_t begin = 0;     // byte offset in the text of the heading line (of the body when there is no heading)
 };
 
 struct SplitBook {

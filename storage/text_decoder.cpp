@@ -212,6 +212,60 @@ Result<DecodedText> decode_text(std::string_view b, const std::string& name) {
   return out;
 }
 
+Result<std::string> encode_text(std::string_view utf8, const std::string& encoding) {
+  if (encoding == "UTF-8") return std::string(utf8);
+  if (encoding == "UTF-8 (BOM)") return "\xEF\xBB\xBF" + std::string(utf8);
+  const std::string no_bom = " (no BOM)";
+  const bool bom = encoding.size() < no_bom.size() || encoding.compare(encoding.size() - no_bom.size(), no_bom.size(), no_bom) != 0;
+  const std::string charset = bom ? encoding : encoding.substr(0, encoding.size() - no_bom.size());
+  std::string out;
+  if (bom && charset == "UTF-16LE") out = "\xFF\xFE";
+  else if (bom && charset == "UTF-16BE") out = "\xFE\xFF";
+  else if (bom && charset == "UTF-32LE") out = std::string("\xFF\xFE\x00\x00", 4);
+  else if (bom && charset == "UTF-32BE") out = std::string("\x00\x00\xFE\xFF", 4);
+  else if (charset != "GB18030" && charset != "Big5") return make_error("cannot write text as " + encoding);
+  std::u16string u16;
+  u16.reserve(utf8.size());
+  for (size_t i = 0; i < utf8.size();) {
+    uint32_t cp;
+    const int n = utf8::decode(utf8, i, &cp);
+    if (n == 0) return make_error("the text is not valid UTF-8 at byte " + std::to_string(i));
+    i += static_cast<size_t>(n);
+    if (cp >= 0x10000) {
+      u16 += static_cast<char16_t>(0xD800 + ((cp - 0x10000) >> 10));
+      u16 += static_cast<char16_t>(0xDC00 + ((cp - 0x10000) & 0x3FF));
+    } else {
+      u16 += static_cast<char16_t>(cp);
+    }
+  }
+  UErrorCode st = U_ZERO_ERROR;
+  UConverter* to = ucnv_open(charset.c_str(), &st);
+  if (U_FAILURE(st)) return make_error("ICU has no converter for " + charset);
+  std::unique_ptr<UConverter, void (*)(UConverter*)> guard(to, ucnv_close);
+  ucnv_setFromUCallBack(to, UCNV_FROM_U_CALLBACK_STOP, nullptr, nullptr, nullptr, &st);
+  st = U_ZERO_ERROR;
+  const size_t head = out.size();
+  out.resize(head + u16.size() * 4 + 8);
+  char* target = out.data() + head;
+  const UChar* src = reinterpret_cast<const UChar*>(u16.data());
+  const UChar* src_end = src + u16.size();
+  ucnv_fromUnicode(to, &target, out.data() + out.size(), &src, src_end, nullptr, true, &st);
+  if (U_FAILURE(st)) {
+    // The character the converter stopped at (it has consumed it already).
+    size_t at = static_cast<size_t>(src - reinterpret_cast<const UChar*>(u16.data()));
+    std::string ch;
+    if (at > 0) {
+      uint32_t cp = u16[at - 1];
+      if (cp >= 0xDC00 && cp < 0xE000 && at > 1) cp = 0x10000 + ((uint32_t(u16[at - 2]) - 0xD800) << 10) + (cp - 0xDC00);
+      utf8::append(ch, cp);
+    }
+    return make_error(charset + " cannot hold the character " + (ch.empty() ? std::string("?") : "“" + ch + "”") +
+                      "; save the text as UTF-8 instead");
+  }
+  out.resize(static_cast<size_t>(target - out.data()));
+  return out;
+}
+
 std::string content_hash(std::string_view s) {
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : s) {

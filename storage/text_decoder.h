@@ -19,6 +19,12 @@ struct DecodedText {
 // `name` is used in error messages (the file name).
 Result<DecodedText> decode_text(std::string_view bytes, const std::string& name = "the file");
 
+// The inverse of decode_text, for saving a file back as it was read: `utf8` becomes bytes of `encoding` (a
+// DecodedText::encoding value), with the byte order mark that name implies ("UTF-8 (BOM)", "UTF-16LE" — read with a
+// BOM — but not "UTF-16LE (no BOM)"). Line ends are the caller's. Fails, naming the character, when the encoding
+// cannot hold one (Big5 has no simplified characters).
+Result<std::string> encode_text(std::string_view utf8, const std::string& encoding);
+
 // A 64-bit FNV-1a hash of `s` as 16 hex digits (re-import detection, summary source hashes). Not cryptographic.
 std::string content_hash(std::string_view s);
 

@@ -13,6 +13,7 @@
 #include "storage/chapters.h"
 #include "storage/database.h"
 #include "storage/search_index.h"
+#include "storage/text_decoder.h"
 #include "storage/transaction.h"
 
 namespace cj::studio {
@@ -47,8 +48,8 @@ class TextFileBook final : public BookSession {
     std::string body;     // the text up to the next heading
   };
 
-  TextFileBook(std::string path, std::vector<Part> parts, bool bom, bool crlf)
-      : path_(std::move(path)), parts_(std::move(parts)), bom_(bom), crlf_(crlf) {
+  TextFileBook(std::string path, std::vector<Part> parts, std::string encoding, bool crlf)
+      : path_(std::move(path)), parts_(std::move(parts)), encoding_(std::move(encoding)), crlf_(crlf) {
     std::vector<storage::ChapterInfo> rows;
     for (size_t i = 0; i < parts_.size(); ++i) {
       chapters_.push_back(info(i));
@@ -73,18 +74,20 @@ class TextFileBook final : public BookSession {
   Status save_chapter(size_t i, std::string_view text) override {
     if (i >= parts_.size()) return make_error("no chapter " + std::to_string(i + 1) + " in " + path_);
     std::string old = std::move(parts_[i].body);
-    // The editor works with '\n'; the file keeps its own line ends (CRLF files stay CRLF).
+    // Chapters are held with '\n' line ends, as the editor works; the file keeps its own (CRLF files stay CRLF)
+    // and its encoding (a GB18030 file is written back as GB18030).
     std::string body;
-    body.reserve(text.size() + text.size() / 16);
-    for (size_t k = 0; k < text.size(); ++k) {
-      if (text[k] == '\r') continue;
-      if (text[k] == '\n' && crlf_) body += '\r';
-      body += text[k];
-    }
-    if (!body.empty() && body.back() != '\n' && i + 1 < parts_.size()) body += crlf_ ? "\r\n" : "\n";
+    body.reserve(text.size());
+    for (char c : text)
+      if (c != '\r') body += c;
+    if (!body.empty() && body.back() != '\n' && i + 1 < parts_.size()) body += '\n';
     parts_[i].body = std::move(body);
-    std::string all = bom_ ? "\xEF\xBB\xBF" : "";
-    for (const auto& p : parts_) all += p.heading + p.body;
+    auto bytes = file_bytes();
+    if (!bytes.ok()) {
+      parts_[i].body = std::move(old);
+      return Error{bytes.error()};
+    }
+    const std::string& all = *bytes;
     // The file has no revisions: keep the original once, next to it, before the first overwrite.
     const std::string backup = path_ + "~";
     if (!backed_up_ && !std::filesystem::exists(backup)) {
@@ -150,6 +153,24 @@ class TextFileBook final : public BookSession {
     return hits;
   }
 
+  // The whole file as it is to be written: the parts joined, line ends and encoding as read.
+  Result<std::string> file_bytes() const {
+    std::string all;
+    for (const auto& p : parts_) {
+      for (const std::string* s : {&p.heading, &p.body}) {
+        if (!crlf_) {
+          all += *s;
+          continue;
+        }
+        for (char c : *s) {
+          if (c == '\n') all += '\r';
+          all += c;
+        }
+      }
+    }
+    return storage::encode_text(all, encoding_);
+  }
+
  private:
   ChapterInfo info(size_t i) const {
     ChapterInfo ci;
@@ -168,9 +189,9 @@ class TextFileBook final : public BookSession {
   }
 
   std::string path_;
-  std::vector<Part> parts_;
-  bool bom_ = false;
-  bool crlf_ = false;  // the file's lines end in CRLF
+  std::vector<Part> parts_;  // '\n' line ends
+  std::string encoding_;     // as storage::decode_text names it: "UTF-8", "UTF-8 (BOM)", "GB18030", …
+  bool crlf_ = false;        // the file's lines end in CRLF
   bool backed_up_ = false;
 };
 
@@ -462,35 +483,6 @@ class ProjectBook final : public BookSession {
 
 }  // namespace
 
-bool is_chapter_heading(std::string_view line) {
-  line = trim(line);
-  if (line.empty() || line.size() > 200) return false;
-  for (const char* w : {"楔子", "序章", "引子", "尾声", "后记", "序言"})
-    if (line.substr(0, std::string_view(w).size()) == w) return true;
-  if (line.substr(0, 3) != "第") return false;
-  size_t i = 3;
-  size_t digits = 0;
-  while (i < line.size()) {
-    uint32_t c;
-    const int n = utf8::decode(line, i, &c);
-    if (n == 0) return false;
-    const bool num = (c >= '0' && c <= '9') ||
-                     std::u32string_view(U"零〇一二三四五六七八九十百千两").find(c) != std::u32string_view::npos;
-    if (!num) {
-      if (digits == 0 || std::u32string_view(U"回章节卷").find(c) == std::u32string_view::npos) return false;
-      // "第四回中既将…" is prose that happens to start like a heading: a heading's number is followed by a
-      // space, a colon or the end of the line.
-      const size_t after = i + static_cast<size_t>(n);
-      if (after >= line.size()) return true;
-      uint32_t d;
-      if (utf8::decode(line, after, &d) == 0) return false;
-      return d == ' ' || d == '\t' || d == 0x3000 || d == ':' || d == 0xFF1A || d == 0x3001 || d == 0xFF0C;
-    }
-    ++digits;
-    i += static_cast<size_t>(n);
-  }
-  return false;
-}
 
 std::string make_snippet(std::string_view text, size_t byte, size_t len, size_t context) {
   size_t a = byte, b = byte + len;
@@ -562,37 +554,62 @@ Result<std::unique_ptr<BookSession>> BookSession::open_project(const std::string
 Result<std::unique_ptr<BookSession>> BookSession::open_text_file(const std::string& path) {
   auto data = read_file(path);
   if (!data.ok()) return Error{data.error()};
-  std::string text = std::move(*data);
-  bool bom = false;
-  if (text.rfind("\xEF\xBB\xBF", 0) == 0) {
-    text.erase(0, 3);
-    bom = true;
+  const std::string& raw = *data;
+  // UTF-8 as it is; any other encoding the importer reads (GB18030, Big5, UTF-16/32) is decoded and must convert
+  // back to the same bytes, since saving a chapter rewrites the whole file.
+  std::string text, encoding;
+  std::string_view body = raw;
+  const bool bom = raw.rfind("\xEF\xBB\xBF", 0) == 0;
+  if (bom) body.remove_prefix(3);
+  if (utf8::valid(body)) {
+    encoding = bom ? "UTF-8 (BOM)" : "UTF-8";
+    text.assign(body);
+  } else {
+    auto d = storage::decode_text(raw, path);
+    if (!d.ok()) return Error{d.error()};
+    encoding = d->encoding;
+    text = std::move(d->text);
   }
-  size_t bad = 0;
-  if (!utf8::valid(text, &bad))
-    return make_error(path + " is not UTF-8 (invalid byte at offset " + std::to_string(bad) +
-                      "); convert it first, e.g. iconv -f GB18030 -t UTF-8");
+  // Line ends: CRLF when most lines end so; the text is held with '\n'.
+  const size_t lf = static_cast<size_t>(std::count(raw.begin(), raw.end(), '\n'));
+  size_t crlf = 0;
+  for (size_t k = raw.find("\r\n"); k != std::string::npos; k = raw.find("\r\n", k + 2)) ++crlf;
+  bool crlf_file = lf > 0 && crlf * 2 > lf;
+  if (encoding.rfind("UTF-8", 0) == 0) {
+    std::string lf_text;
+    lf_text.reserve(text.size());
+    for (size_t k = 0; k < text.size(); ++k)
+      if (!(text[k] == '\r' && k + 1 < text.size() && text[k + 1] == '\n')) lf_text += text[k];
+    text = std::move(lf_text);
+  }
+
+  // Chapters where the importer would put them (a table of contents stays in the front matter, story titles start
+  // stories); each part keeps its heading line as read so that an unedited file saves back byte for byte.
+  const storage::SplitBook sb = storage::split_chapters(text);
   std::vector<TextFileBook::Part> parts(1);
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t nl = text.find('\n', start);
-    const size_t end = nl == std::string::npos ? text.size() : nl + 1;
-    const std::string_view line(text.data() + start, end - start);
-    if (is_chapter_heading(line))
-      parts.push_back({std::string(line), ""});
-    else
-      parts.back().body += line;
-    start = end;
+  const bool headed = !sb.chapters.empty() && !sb.chapters.front().heading.empty();
+  parts[0].body = text.substr(0, headed ? sb.chapters.front().begin : text.size());
+  for (size_t c = 0; headed && c < sb.chapters.size(); ++c) {
+    const size_t begin = sb.chapters[c].begin;
+    const size_t end = c + 1 < sb.chapters.size() ? sb.chapters[c + 1].begin : text.size();
+    size_t nl = text.find('\n', begin);
+    nl = nl == std::string::npos || nl >= end ? end : nl + 1;
+    parts.push_back({text.substr(begin, nl - begin), text.substr(nl, end - nl)});
   }
   // A preamble of only whitespace (or nothing) before the first heading is kept but not listed.
   if (parts.size() > 1 && trim(parts.front().body).empty()) {
     parts[1].heading.insert(0, parts.front().body);
     parts.erase(parts.begin());
   }
-  const size_t lf = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
-  size_t crlf = 0;
-  for (size_t k = text.find("\r\n"); k != std::string::npos; k = text.find("\r\n", k + 2)) ++crlf;
-  return std::unique_ptr<BookSession>(new TextFileBook(path, std::move(parts), bom, lf > 0 && crlf * 2 > lf));
+  auto book = std::make_unique<TextFileBook>(path, std::move(parts), encoding, crlf_file);
+  if (encoding.rfind("UTF-8", 0) != 0) {
+    auto back = book->file_bytes();
+    if (!back.ok() || *back != raw)
+      return make_error(path + " is " + encoding +
+                        " text that would not be saved back unchanged, so it cannot be edited in place; import it "
+                        "into a book project instead (文件 → 导入小说…, or changjuan-cli import)");
+  }
+  return std::unique_ptr<BookSession>(std::move(book));
 }
 
 }  // namespace cj::studio

@@ -53,7 +53,9 @@ class BookSession {
  public:
   virtual ~BookSession() = default;
 
-  // Opens a UTF-8 (or UTF-8 with BOM) text file and splits it into chapters at heading lines.
+  // Opens a text file for editing in place: UTF-8, or any encoding the importer reads (GB18030, Big5, UTF-16/32)
+  // when it converts back to the same bytes; split into chapters as the importer splits (storage::split_chapters:
+  // a table of contents stays in the front matter). Saving keeps the encoding and the line ends (the majority's).
   static Result<std::unique_ptr<BookSession>> open_text_file(const std::string& path);
   // Opens book `book_id` of a project file (0: the only book in it).
   static Result<std::unique_ptr<BookSession>> open_project(const std::string& db_path, int64_t book_id);
@@ -142,8 +144,6 @@ class BookSession {
   storage::ChapterNumbering numbering_;
 };
 
-// True if a line (trimmed) is a chapter heading: 第十二回 …, 第3章 …, 楔子, 序章, 引子, 尾声, 后记.
-bool is_chapter_heading(std::string_view line);
 // Byte offset in text of code point offset cp (clamped to the end); storage spans count code points.
 size_t byte_offset_of_code_point(std::string_view text, int64_t cp);
 // A one-line snippet around [byte, byte+len) of text: up to `context` code points either side, newlines as spaces.

@@ -172,9 +172,16 @@ MachineCheck validate_for_machine(const EngineSettings& s, const ModelInfo& m, c
   r.ctx = resolved_context(m, s, mc);
   const int64_t per_token = int64_t(m.kv_bytes_per_token(s.kv_type));
   r.kv_bytes = per_token * r.ctx * std::max(1, s.parallel);  // the pool: the context for each sequence
+  // Backend cuda: the device tier holds the first kv_gpu_mb (0 = the whole context; the engine lowers it to what
+  // the GPU has free when it loads), the host tier what is left.
+  if (s.backend == "cuda") {
+    if (!mc.cuda_backend)
+      r.errors.push_back("这台机器不能用 GPU（没有 NVIDIA 显卡，或程序没有带 CUDA 编译）：运行位置改回 CPU");
+    r.kv_device_bytes = s.kv_gpu_mb > 0 ? std::min(s.kv_gpu_mb * kMiB, r.kv_bytes) : r.kv_bytes;
+  }
   const int64_t host_budget = s.kv_host_mb > 0 ? s.kv_host_mb * kMiB : r.kv_bytes;
-  r.kv_host_bytes = std::min(host_budget, r.kv_bytes);
-  r.kv_disk_bytes = r.kv_bytes - r.kv_host_bytes;
+  r.kv_host_bytes = std::min(host_budget, r.kv_bytes - r.kv_device_bytes);
+  r.kv_disk_bytes = r.kv_bytes - r.kv_device_bytes - r.kv_host_bytes;
   if (s.threads > mc.hardware_threads)
     r.warnings.push_back("线程数 " + std::to_string(s.threads) + " 多于本机的 " + std::to_string(mc.hardware_threads) +
                          " 个硬件线程，反而会变慢");

@@ -78,6 +78,7 @@ int resolved_context(const ModelInfo& m, const EngineSettings& s, const MachineI
 struct MachineCheck {
   int ctx = 0;                  // the context that will be used
   int64_t kv_bytes = 0;         // the KV cache: ctx tokens for each of the `parallel` sequences
+  int64_t kv_device_bytes = 0;  // of which on the GPU (backend cuda: the device tier comes first)
   int64_t kv_host_bytes = 0;    // of which in RAM (the rest on disk)
   int64_t kv_disk_bytes = 0;
   int64_t model_bytes = 0;
@@ -85,8 +86,8 @@ struct MachineCheck {
   std::vector<std::string> warnings;  // will work, worse (beyond the trained length, little RAM left, …)
   bool ok() const { return errors.empty(); }
 };
-// Checks the settings against the model and the machine: RAM for the weights and the KV host tier, the disk
-// tier's folder and free space, threads, the trained length.
+// Checks the settings against the model and the machine: a CUDA backend where one can run, RAM for the weights
+// and the KV host tier, the disk tier's folder and free space, threads, the trained length.
 MachineCheck validate_for_machine(const EngineSettings& s, const ModelInfo& m, const MachineInfo& mc);
 
 // THE mapping from the studio's configuration to the engine's options (context `ctx` already resolved). The

@@ -517,8 +517,8 @@ void App::draw_ui(bool* quit) {
 
   if (open_dialog_) {
     open_dialog_ = false;
-    files_.open("open_text", "打开文本文件（UTF-8，按“第X回/第X章”分章；不保留修订）", FileDialog::Mode::kOpen,
-                {".txt", ".md"}, settings_.last_text);
+    files_.open("open_text", "打开文本文件（UTF-8、GB18030 等编码，按“第X回/第X章”分章，目录留在卷首；不保留修订）",
+                FileDialog::Mode::kOpen, {".txt", ".md"}, settings_.last_text);
   }
   draw_dialogs();
   ImGui::End();

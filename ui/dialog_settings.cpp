@@ -136,50 +136,104 @@ bool SettingsDialog::draw(UiState& st, FileDialog& files) {
   }
   ImGui::Separator();
 
-  // The engine: context, KV cache, threads.
-  bool automatic = s_.ctx == 0;
-  if (ImGui::Checkbox("上下文自动（本机放得下的最大值，不超过模型训练长度）", &automatic)) {
-    s_.ctx = automatic ? 0 : std::max(256, check_.ctx > 0 ? check_.ctx : 4096);
-    changed = true;
-  }
-  if (!automatic) {
-    ImGui::SetNextItemWidth(em * 8);
-    if (ImGui::InputInt("上下文（令牌）", &s_.ctx, 1024, 8192)) changed = true;
-    s_.ctx = std::clamp(s_.ctx, 256, 1 << 20);
-  }
-  static const char* kTypes[] = {"f16", "q8_0", "f32"};
-  int t = s_.kv_type == "q8_0" ? 1 : s_.kv_type == "f32" ? 2 : 0;
-  ImGui::SetNextItemWidth(em * 8);
-  if (ImGui::Combo("KV 缓存类型", &t, kTypes, 3)) {
-    s_.kv_type = kTypes[t];
-    changed = true;
-  }
+  // Where the model runs: this machine's CPU or GPU, or an OpenAI-compatible server.
+  int where = s_.backend == "cuda" ? 1 : s_.backend == "remote" ? 2 : 0;
+  ImGui::TextUnformatted("运行位置");
   ImGui::SameLine();
-  ImGui::TextDisabled("q8_0 约省一半内存");
-  int host = static_cast<int>(s_.kv_host_mb);
-  ImGui::SetNextItemWidth(em * 8);
-  if (ImGui::InputInt("KV 内存预算（MiB，0 = 整个上下文都放内存）", &host, 256, 4096)) {
-    s_.kv_host_mb = std::max(0, host);
+  bool where_changed = ImGui::RadioButton("本机 CPU", &where, 0);
+  note_item(st, "本机 CPU");
+  ImGui::SameLine();
+  ImGui::BeginDisabled(!machine_.cuda_backend && where != 1);
+  where_changed |= ImGui::RadioButton("本机 GPU（CUDA）", &where, 1);
+  ImGui::EndDisabled();
+  note_item(st, "本机 GPU（CUDA）");
+  if (!machine_.cuda_backend && ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+    ImGui::SetTooltip("这台机器没有可用的 NVIDIA 显卡（或程序没有带 CUDA 编译）");
+  ImGui::SameLine();
+  where_changed |= ImGui::RadioButton("远程服务器", &where, 2);
+  note_item(st, "远程服务器");
+  if (where_changed) {
+    s_.backend = where == 1 ? "cuda" : where == 2 ? "remote" : "cpu";
+    if (where != 1) s_.kv_gpu_mb = 0;
     changed = true;
   }
-  ImGui::TextUnformatted("KV 磁盘分层（内存放不下的部分写到这里）：");
-  ImGui::SameLine();
-  const std::string disk = s_.kv_disk_dir.empty() ? "不用" : s_.kv_disk_dir;
-  st.atlas->note(disk);
-  ImGui::TextUnformatted(disk.c_str());
-  if (button(st, "选文件夹…")) files.open("kv_dir", "KV 磁盘分层的文件夹", FileDialog::Mode::kFolder, {}, s_.kv_disk_dir);
-  if (!s_.kv_disk_dir.empty()) {
-    ImGui::SameLine();
-    if (button(st, "不用磁盘")) s_.kv_disk_dir.clear(), s_.kv_disk_mb = 0, changed = true;
-    int dmb = static_cast<int>(s_.kv_disk_mb);
+  if (where == 2) {
+    ImGui::SetNextItemWidth(em * 20);
+    if (ImGui::InputText("服务器地址（OpenAI 兼容，如 http://127.0.0.1:8080/v1）", &s_.remote_url)) changed = true;
+    note_item(st, "服务器地址");
+    ImGui::SetNextItemWidth(em * 12);
+    if (ImGui::InputText("模型名（空 = 服务器列出的第一个）", &s_.remote_model)) changed = true;
+    ImGui::SetNextItemWidth(em * 12);
+    if (ImGui::InputText("API 密钥所在的环境变量（空 = 不用密钥）", &s_.remote_api_key_env)) changed = true;
+    ImGui::TextDisabled("模型在服务器上运行；书稿内容会发给这个地址。");
+  }
+  if (where == 1) {
+    int gpu = static_cast<int>(s_.kv_gpu_mb);
     ImGui::SetNextItemWidth(em * 8);
-    if (ImGui::InputInt("磁盘预算（MiB，0 = 整个上下文）", &dmb, 1024, 8192)) {
-      s_.kv_disk_mb = std::max(0, dmb);
+    if (ImGui::InputInt("GPU 上的 KV（MiB，0 = 整个上下文，放不下的放内存）", &gpu, 256, 4096)) {
+      s_.kv_gpu_mb = std::max(0, gpu);
       changed = true;
     }
   }
-  ImGui::SetNextItemWidth(em * 12);
-  if (ImGui::SliderInt("线程", &s_.threads, 1, std::max(1, machine_.hardware_threads))) changed = true;
+  ImGui::Separator();
+
+  // The engine: context, KV cache, threads.
+  if (where == 2) {  // the server's window: what the prompt plan may fill
+    int ctx = s_.ctx;
+    ImGui::SetNextItemWidth(em * 8);
+    if (ImGui::InputInt("服务器的上下文窗口（令牌，0 = 8192）", &ctx, 1024, 8192)) {
+      s_.ctx = ctx <= 0 ? 0 : std::clamp(ctx, 256, 1 << 20);
+      changed = true;
+    }
+  } else {
+    bool automatic = s_.ctx == 0;
+    if (ImGui::Checkbox("上下文自动（本机放得下的最大值，不超过模型训练长度）", &automatic)) {
+      s_.ctx = automatic ? 0 : std::max(256, check_.ctx > 0 ? check_.ctx : 4096);
+      changed = true;
+    }
+    if (!automatic) {
+      ImGui::SetNextItemWidth(em * 8);
+      if (ImGui::InputInt("上下文（令牌）", &s_.ctx, 1024, 8192)) changed = true;
+      s_.ctx = std::clamp(s_.ctx, 256, 1 << 20);
+    }
+  }
+  if (where != 2) {  // the KV cache lives here only when the model runs here
+    static const char* kTypes[] = {"f16", "q8_0", "f32"};
+    int t = s_.kv_type == "q8_0" ? 1 : s_.kv_type == "f32" ? 2 : 0;
+    ImGui::SetNextItemWidth(em * 8);
+    if (ImGui::Combo("KV 缓存类型", &t, kTypes, 3)) {
+      s_.kv_type = kTypes[t];
+      changed = true;
+    }
+    ImGui::SameLine();
+    ImGui::TextDisabled("q8_0 约省一半内存");
+    int host = static_cast<int>(s_.kv_host_mb);
+    ImGui::SetNextItemWidth(em * 8);
+    if (ImGui::InputInt("KV 内存预算（MiB，0 = 整个上下文都放内存）", &host, 256, 4096)) {
+      s_.kv_host_mb = std::max(0, host);
+      changed = true;
+    }
+    ImGui::TextUnformatted("KV 磁盘分层（内存放不下的部分写到这里）：");
+    ImGui::SameLine();
+    const std::string disk = s_.kv_disk_dir.empty() ? "不用" : s_.kv_disk_dir;
+    st.atlas->note(disk);
+    ImGui::TextUnformatted(disk.c_str());
+    if (button(st, "选文件夹…")) files.open("kv_dir", "KV 磁盘分层的文件夹", FileDialog::Mode::kFolder, {}, s_.kv_disk_dir);
+    if (!s_.kv_disk_dir.empty()) {
+      ImGui::SameLine();
+      if (button(st, "不用磁盘")) s_.kv_disk_dir.clear(), s_.kv_disk_mb = 0, changed = true;
+      int dmb = static_cast<int>(s_.kv_disk_mb);
+      ImGui::SetNextItemWidth(em * 8);
+      if (ImGui::InputInt("磁盘预算（MiB，0 = 整个上下文）", &dmb, 1024, 8192)) {
+        s_.kv_disk_mb = std::max(0, dmb);
+        changed = true;
+      }
+    }
+  }
+  if (where != 2) {
+    ImGui::SetNextItemWidth(em * 12);
+    if (ImGui::SliderInt("线程", &s_.threads, 1, std::max(1, machine_.hardware_threads))) changed = true;
+  }
   ImGui::SetNextItemWidth(em * 12);
   // Jobs at once: sequences of one engine decoded together; drafts leave one for the assistant.
   if (ImGui::SliderInt("同时运行的任务（0 = 自动）", &s_.parallel, 0, 8)) changed = true;
@@ -189,10 +243,13 @@ bool SettingsDialog::draw(UiState& st, FileDialog& files) {
   ImGui::Separator();
 
   // What it comes to on this machine.
-  if (info_) {
-    char b[256];
-    std::snprintf(b, sizeof b, "将用上下文 %d 令牌%s；KV 缓存 %s（内存 %s%s）；模型 %s；本机内存 %s（现在空闲 %s）",
+  if (where == 2) {
+    ImGui::TextDisabled(s_.remote_url.empty() ? "填上服务器地址再保存。" : "保存后，写作助手把请求发给这个服务器。");
+  } else if (info_) {
+    char b[384];
+    std::snprintf(b, sizeof b, "将用上下文 %d 令牌%s；KV 缓存 %s（%s内存 %s%s）；模型 %s；本机内存 %s（现在空闲 %s）",
                   check_.ctx, s_.ctx == 0 ? "（自动）" : "", bytes_text(check_.kv_bytes).c_str(),
+                  check_.kv_device_bytes > 0 ? ("GPU " + bytes_text(check_.kv_device_bytes) + "，").c_str() : "",
                   bytes_text(check_.kv_host_bytes).c_str(),
                   check_.kv_disk_bytes > 0 ? ("，磁盘 " + bytes_text(check_.kv_disk_bytes)).c_str() : "",
                   bytes_text(check_.model_bytes).c_str(), bytes_text(machine_.ram_total_bytes).c_str(),
@@ -220,7 +277,7 @@ bool SettingsDialog::draw(UiState& st, FileDialog& files) {
     ImGui::TextWrapped("%s", error_.c_str());
     ImGui::PopStyleColor();
   }
-  const bool can_save = (info_ && check_.ok()) || (s_.backend == "remote" && !s_.remote_url.empty());
+  const bool can_save = where == 2 ? !s_.remote_url.empty() : info_ && check_.ok();
   ImGui::BeginDisabled(!can_save);
   if (button(st, "保存并加载", em * 7)) {
     const std::string dir = config_dir();

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   const std::vector<OptSpec> specs = {
       {"db", "FILE", "book project to open"},
       {"book", "ID", "book id within the project"},
-      {"open", "TXT", "open a UTF-8 text novel (chapters split at 第X回/第X章 headings)"},
+      {"open", "TXT", "open a text novel to edit in place (UTF-8, GB18030, Big5, UTF-16; chapters split as import splits them)"},
       {"chapter", "N", "chapter to open first, as the book numbers it (22, 第二十二回, 楔子, a title; #N: position)"},
       {"screenshot", "PNG", "render headless, write a PNG and exit"},
       {"script", "FILE", "drive the GUI from a test script (headless), then exit"},

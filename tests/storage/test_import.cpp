@@ -101,6 +101,24 @@ TEST(TextDecoder, Big5TraditionalChineseIsNotMistakenForGbk) {
   EXPECT_EQ(g->text, text);
 }
 
+TEST(TextDecoder, EncodeGivesBackTheBytesDecodeRead) {
+  const std::string text = "第一回　甄士隱夢幻識通靈　賈雨村風塵懷閨秀\n　　此開卷第一回也。作者自云：因曾歷過一番夢幻之後，故將真事隱去。\n";
+  for (const std::string enc : {"UTF-8", "UTF-8 (BOM)", "GB18030", "Big5", "UTF-16LE", "UTF-16BE", "UTF-32LE"}) {
+    auto bytes = encode_text(text, enc);
+    ASSERT_OK(bytes);
+    auto d = decode_text(*bytes);
+    ASSERT_OK(d);
+    EXPECT_EQ(d->encoding, enc);
+    EXPECT_EQ(d->text, text) << enc;
+  }
+  EXPECT_EQ(*encode_text("\xF0\xA0\x80\x80", "GB18030"), std::string("\x95\x32\x82\x36", 4));  // U+20000
+  // Big5 has no simplified characters: the error names the first one.
+  auto big5 = encode_text("賈雨村和贾雨村", "Big5");
+  ASSERT_FALSE(big5.ok());
+  EXPECT_NE(big5.error().find("“贾”"), std::string::npos) << big5.error();
+  EXPECT_FALSE(encode_text("x", "EBCDIC").ok());
+}
+
 TEST(TextDecoder, HongloumengInGb18030) {
   const std::string text = strip_cr(slurp(novel_path("红楼梦.txt")));
   auto d = decode_text(to_charset(text, "GB18030"));
@@ -218,6 +236,19 @@ TEST(ChapterSplitter, RandomDocumentsSplitAndJoinBackExactly) {
       if (p == 0 || expect[p - 1] == '\n') expect.erase(p, 3); else ++p;
     ASSERT_EQ(joined, expect) << "input:\n" << text;
     for (const auto& c : b.chapters) ASSERT_TRUE(utf8::valid(c.body));
+    // Each chapter's offset is where its heading line (or its headless body) starts in the text.
+    size_t prev = 0;
+    for (const auto& c : b.chapters) {
+      ASSERT_GE(c.begin, prev);
+      prev = c.begin;
+      if (c.heading.empty()) {
+        ASSERT_EQ(text.substr(c.begin, c.body.size()), c.body) << "input:\n" << text;
+      } else {
+        const size_t nl = text.find('\n', c.begin);
+        ASSERT_NE(text.substr(c.begin, nl - c.begin).find(c.heading), std::string::npos) << "input:\n" << text;
+        ASSERT_EQ(text.substr(nl + 1, c.body.size()), c.body) << "input:\n" << text;
+      }
+    }
   }
 }
 

@@ -191,6 +191,26 @@ TEST(EngineConfig, AutomaticContextFitsTheMachine) {
   m.file_bytes = int64_t(70) << 30;  // a model larger than the machine's RAM
   c = validate_for_machine(s, m, big);
   EXPECT_FALSE(c.ok());
+  // Backend cuda: refused where no CUDA backend can run; the device tier comes before the host tier.
+  m.file_bytes = int64_t(1) << 30;
+  s.backend = "cuda";
+  s.kv_gpu_mb = 1024;  // 1 GiB of the 3.5 GiB KV cache on the GPU
+  MachineInfo gpu = big;
+  gpu.cuda_backend = false;
+  c = validate_for_machine(s, m, gpu);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.errors[0].find("GPU"), std::string::npos) << c.errors[0];
+  gpu.cuda_backend = true;
+  c = validate_for_machine(s, m, gpu);
+  EXPECT_TRUE(c.ok()) << (c.errors.empty() ? "" : c.errors[0]);
+  EXPECT_EQ(c.kv_device_bytes, int64_t(1) << 30);
+  EXPECT_EQ(c.kv_host_bytes, c.kv_bytes - c.kv_device_bytes);
+  s.kv_gpu_mb = 0;  // the whole context on the GPU
+  c = validate_for_machine(s, m, gpu);
+  EXPECT_EQ(c.kv_device_bytes, c.kv_bytes);
+  EXPECT_EQ(c.kv_host_bytes, 0);
+  s.backend = "cpu";
+
   s.threads = 64;
   c = validate_for_machine(s, m, small);
   bool threads_warned = false;

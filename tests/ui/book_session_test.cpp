@@ -11,6 +11,11 @@
 namespace cj::studio {
 namespace {
 
+std::string load(BookSession& b, size_t i) {
+  auto t = b.load_chapter(i);
+  return t.ok() ? *t : "<" + t.error() + ">";
+}
+
 class TextBookTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -29,16 +34,6 @@ class TextBookTest : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
-TEST(ChapterHeading, RecognizesHeadingsNotProse) {
-  EXPECT_TRUE(is_chapter_heading("第一回  甄士隐梦幻识通灵　贾雨村风尘怀闺秀\n"));
-  EXPECT_TRUE(is_chapter_heading("  第12章 风起"));
-  EXPECT_TRUE(is_chapter_heading("第一百二十回"));
-  EXPECT_TRUE(is_chapter_heading("楔子"));
-  EXPECT_FALSE(is_chapter_heading("第四回中既将薛家母子在荣府内寄居等事略已表明"));
-  EXPECT_FALSE(is_chapter_heading("此开卷第一回也"));
-  EXPECT_FALSE(is_chapter_heading("第回"));
-}
-
 TEST_F(TextBookTest, SplitsLoadsAndSavesByteForByte) {
   const std::string text = "《红楼梦》\r\n\r\n第一回  甲\r\n正文一。\r\n第二回  乙\r\n正文二，林黛玉。\r\n";
   const std::string path = write("book.txt", text);
@@ -49,7 +44,7 @@ TEST_F(TextBookTest, SplitsLoadsAndSavesByteForByte) {
   EXPECT_EQ(book.chapters()[0].title, "（卷首）");
   EXPECT_EQ(book.chapters()[1].title, "第一回  甲");
   EXPECT_EQ(book.chapters()[2].zi, 8u);
-  EXPECT_EQ(*book.load_chapter(2), "正文二，林黛玉。\r\n");
+  EXPECT_EQ(*book.load_chapter(2), "正文二，林黛玉。\n");  // the editor's line ends
   EXPECT_FALSE(book.load_chapter(3).ok());
 
   // Saving an unchanged chapter writes the same bytes; an edit lands in place, the original is kept once.
@@ -61,10 +56,11 @@ TEST_F(TextBookTest, SplitsLoadsAndSavesByteForByte) {
   EXPECT_EQ(book.chapters()[1].zi, 5u);
   auto again = BookSession::open_text_file(path);
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ(*(*again)->load_chapter(1), "新的正文。\r\n");
+  EXPECT_EQ(*(*again)->load_chapter(1), "新的正文。\n");
   // The editor hands back '\n' text; a CRLF file stays CRLF.
   ASSERT_TRUE((*again)->save_chapter(2, "二\n三\n").ok());
-  EXPECT_EQ(*(*again)->load_chapter(2), "二\r\n三\r\n");
+  EXPECT_EQ(*(*again)->load_chapter(2), "二\n三\n");
+  EXPECT_EQ(*read_file(path), "《红楼梦》\r\n\r\n第一回  甲\r\n新的正文。\r\n第二回  乙\r\n二\r\n三\r\n");
 }
 
 TEST_F(TextBookTest, SearchFindsEveryMatchWithSnippets) {
@@ -81,11 +77,47 @@ TEST_F(TextBookTest, SearchFindsEveryMatchWithSnippets) {
   EXPECT_EQ((*b)->search("黛玉", 2)->size(), 2u);
 }
 
-TEST_F(TextBookTest, RejectsNonUtf8WithAHint) {
-  const std::string path = write("gbk.txt", std::string("\xB5\xDA\xD2\xBB\xBB\xD8"));  // 第一回 in GBK
+TEST_F(TextBookTest, Gb18030FileIsEditedInPlaceAndStaysGb18030) {
+  // 第一回 甲\r\n正文。\r\n第二回 乙\r\n二。\r\n in GB18030 (GBK bytes), CRLF.
+  const std::string gb = "\xB5\xDA\xD2\xBB\xBB\xD8 \xBC\xD7\r\n\xD5\xFD\xCE\xC4\xA1\xA3\r\n"
+                         "\xB5\xDA\xB6\xFE\xBB\xD8 \xD2\xD2\r\n\xB6\xFE\xA1\xA3\r\n";
+  const std::string path = write("gbk.txt", gb);
+  auto b = BookSession::open_text_file(path);
+  ASSERT_TRUE(b.ok()) << b.error();
+  ASSERT_EQ((*b)->chapters().size(), 2u);
+  EXPECT_EQ((*b)->chapters()[0].title, "第一回 甲");
+  EXPECT_EQ(*(*b)->load_chapter(0), "正文。\n");
+  ASSERT_TRUE((*b)->save_chapter(1, *(*b)->load_chapter(1)).ok());
+  EXPECT_EQ(*read_file(path), gb);  // unchanged bytes
+  ASSERT_TRUE((*b)->save_chapter(1, "三。").ok());
+  EXPECT_EQ(*read_file(path), gb.substr(0, gb.size() - 6) + "\xC8\xFD\xA1\xA3");  // 三。 in GB18030
+  // A character GB18030 holds although GBK does not (U+20000, four bytes) is written too.
+  ASSERT_TRUE((*b)->save_chapter(1, "\xF0\xA0\x80\x80").ok());
+  auto again = BookSession::open_text_file(path);
+  ASSERT_TRUE(again.ok()) << again.error();
+  EXPECT_EQ(*(*again)->load_chapter(1), "\xF0\xA0\x80\x80");
+}
+
+TEST_F(TextBookTest, BytesThatAreNeitherUtf8NorGb18030AreRefusedInOneLine) {
+  const std::string path = write("bad.txt", std::string("\x81\x30\xFF\xFF\xFF\x80 abc\n", 10));
   auto b = BookSession::open_text_file(path);
   ASSERT_FALSE(b.ok());
-  EXPECT_NE(b.error().find("iconv"), std::string::npos);
+  EXPECT_EQ(b.error().find('\n'), std::string::npos) << b.error();
+}
+
+TEST_F(TextBookTest, ATableOfContentsStaysInTheFrontMatter) {
+  // As 儒林外史 is found: the list of chapters first, then the chapters with their text.
+  const std::string text = "書名\n\n目錄\n\n第一回　甲\n\n第二回　乙\n\n第三回　丙\n\n第一回　甲\n\n一。\n\n"
+                           "第二回　乙\n\n二。\n\n第三回　丙\n\n三。\n";
+  const std::string path = write("toc.txt", text);
+  auto b = BookSession::open_text_file(path);
+  ASSERT_TRUE(b.ok()) << b.error();
+  ASSERT_EQ((*b)->chapters().size(), 4u);  // 卷首 (title and contents) + 3 chapters, not 6
+  EXPECT_EQ((*b)->chapters()[0].title, "（卷首）");
+  EXPECT_NE(load(**b, 0).find("第三回　丙"), std::string::npos);
+  EXPECT_EQ(load(**b, 3), "\n三。\n");
+  ASSERT_TRUE((*b)->save_chapter(2, load(**b, 2)).ok());
+  EXPECT_EQ(*read_file(path), text);
 }
 
 TEST(SampleBook, HasTwentyChaptersAndAPreamble) {
