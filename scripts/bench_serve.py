@@ -9,7 +9,8 @@ once (the last one joins when every other client has streamed a quarter of its t
 single_tok_s, aggregate_tok_s, ratio, join_ttft_ms (the joining client's time to its first streamed piece),
 prompt_tokens; single_decode_tok_s, all_decoding_tok_s and decoding_ratio: the same while every client decodes
 (no prefill, no joiner's tail), comparable with `bench --sequences`; scheduler: the server's own account (steps,
-decodes per step, time in the batch calls and outside them). The prompt is synthetic text (distinct CJK characters), so any model with a Qwen-style tokenizer
+decodes per step, time in the batch calls and outside them). --joins K repeats the clients' run K times with fresh
+prompts: join_ttft_ms is then the median of the K joins (join_ttft_ms_all lists them), the rates are the first run's. The prompt is synthetic text (distinct CJK characters), so any model with a Qwen-style tokenizer
 takes it.
 """
 import argparse, json, subprocess, tempfile, threading, time, http.client, sys
@@ -76,6 +77,8 @@ def main():
     ap.add_argument("--prompt-tokens", type=int, default=128)
     ap.add_argument("--gen", type=int, default=128)
     ap.add_argument("--ctx", type=int, default=1024)
+    ap.add_argument("--joins", type=int, default=1,
+                    help="repeat the clients' run this many times (join_ttft_ms: the median; the rates: the first)")
     ap.add_argument("--serve-args", default="", help="more options for serve, e.g. \"--step-tokens 128\"")
     a = ap.parse_args()
     log = tempfile.TemporaryFile(mode="w+")
@@ -90,31 +93,39 @@ def main():
         one = {}
         stream(port, prompt_text(a.prompt_tokens, 0), a.gen, one)
         single = one["tokens"] / (one["t1"] - one["t0"])
-        res = [dict() for _ in range(a.clients)]
-        progress = [[0] for _ in range(a.clients)]
-        ths = []
-        for i in range(a.clients - 1):
-            ths.append(threading.Thread(target=stream, args=(port, prompt_text(a.prompt_tokens, i + 1), a.gen, res[i],
-                                                             None, progress[i])))
-            ths[-1].start()
-        # The last client joins mid-run: once every other client has streamed a quarter of its tokens (all of them
-        # are decoding then, so its prompt is prefilled beside their decode steps).
-        t_wait = time.time()
-        while time.time() - t_wait < 600 and any(p[0] < max(1, a.gen // 4) and not r
-                                                 for p, r in zip(progress[:-1], res[:-1])):
-            time.sleep(0.005)
-        last = threading.Thread(target=stream, args=(port, prompt_text(a.prompt_tokens, a.clients), a.gen, res[-1]))
-        last.start()
-        ths.append(last)
-        for t in ths:
-            t.join()
+        rounds = []
+        for k in range(a.joins):
+            res = [dict() for _ in range(a.clients)]
+            progress = [[0] for _ in range(a.clients)]
+            ths = []
+            salt = 1 + k * (a.clients + 1)  # fresh prompts each round: nothing comes from the prefix cache
+            for i in range(a.clients - 1):
+                ths.append(threading.Thread(target=stream, args=(port, prompt_text(a.prompt_tokens, salt + i), a.gen,
+                                                                 res[i], None, progress[i])))
+                ths[-1].start()
+            # The last client joins mid-run: once every other client has streamed a quarter of its tokens (all of
+            # them are decoding then, so its prompt is prefilled beside their decode steps).
+            t_wait = time.time()
+            while time.time() - t_wait < 600 and any(p[0] < max(1, a.gen // 4) and not r
+                                                     for p, r in zip(progress[:-1], res[:-1])):
+                time.sleep(0.005)
+            last = threading.Thread(target=stream, args=(port, prompt_text(a.prompt_tokens, salt + a.clients - 1),
+                                                         a.gen, res[-1]))
+            last.start()
+            ths.append(last)
+            for t in ths:
+                t.join()
+            rounds.append(res)
+        res = rounds[0]
+        joins = sorted(1000 * r[-1]["ttft"] for r in rounds)
         t0 = min(r["t0"] for r in res)
         t1 = max(r["t1"] for r in res)
         total = sum(r["tokens"] for r in res)
         agg = total / (t1 - t0)
         out = {"clients": a.clients, "threads": a.threads, "prompt_tokens": one["prompt_tokens"],
                "gen": a.gen, "single_tok_s": single, "aggregate_tok_s": agg, "ratio": agg / single,
-               "join_ttft_ms": 1000 * res[-1]["ttft"], "single_ttft_ms": 1000 * one["ttft"], "tokens": total}
+               "join_ttft_ms": joins[len(joins) // 2], "join_ttft_ms_all": joins, "single_ttft_ms": 1000 * one["ttft"],
+               "tokens": total}
         # Decoding alone, without the prompts' prefill and the joiner's tail: comparable with bench --sequences.
         out["single_decode_tok_s"] = decode_rate([one])
         out["all_decoding_tok_s"] = decode_rate(res)
