@@ -328,7 +328,7 @@ Result<int64_t> JobQueue::submit(const WorkflowParams& params) {
     id = storage::Jobs(*control_db_).create(job_kind(p), to_json(p).dump(), p.book_id);
   }
   refresh();
-  cv_.notify_all();
+  wake_workers();
   return id;
 }
 
@@ -386,8 +386,16 @@ Status JobQueue::resume(int64_t id) {
     CJ_TRY(jobs.set_status(id, "queued"));
   }
   refresh();
-  cv_.notify_all();
+  wake_workers();
   return Status();
+}
+
+void JobQueue::wake_workers() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    ++wakes_;
+  }
+  cv_.notify_all();
 }
 
 void JobQueue::refresh() {
@@ -487,11 +495,17 @@ void JobQueue::worker() {
   storage::Jobs jobs(db);
   Run run;
   while (!quit_.load()) {
+    uint64_t seen;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      seen = wakes_;
+    }
     std::optional<storage::Job> job = claim_next(jobs, run);
     if (!job) {
+      // Until a job is submitted, resumed or ends here (or 300 ms pass: another process may queue one).
       std::unique_lock<std::mutex> lk(mu_);
       cv_.notify_all();  // wake wait_idle()
-      cv_.wait_for(lk, std::chrono::milliseconds(300), [&] { return quit_.load(); });
+      cv_.wait_for(lk, std::chrono::milliseconds(300), [&] { return quit_.load() || wakes_ != seen; });
       continue;
     }
     auto leave = [&] {
@@ -536,7 +550,7 @@ void JobQueue::worker() {
       snap_.running.erase(std::find(snap_.running.begin(), snap_.running.end(), job->id));
     }
     refresh();
-    cv_.notify_all();
+    wake_workers();  // a worker kept for the assistant may now take a draft
   }
   std::lock_guard<std::mutex> lk(mu_);
   cv_.notify_all();

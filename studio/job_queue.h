@@ -143,6 +143,7 @@ class JobQueue {
   // another worker stays free for the assistant (max_running > 1).
   std::optional<storage::Job> claim_next(storage::Jobs& jobs, Run& run);
   bool stop_running(int64_t id, StopRequest why);  // false when this queue does not run the job
+  void wake_workers();  // idle workers look for a job again at once
   void refresh();
 
   std::string db_path_;
@@ -161,6 +162,7 @@ class JobQueue {
   mutable std::mutex mu_;       // guards snap_ and wake-ups
   std::condition_variable cv_;
   QueueSnapshot snap_;
+  uint64_t wakes_ = 0;          // bumped by submit, resume and a job's end; idle workers wait for a change
   bool started_ = false;
 };
 

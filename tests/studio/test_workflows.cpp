@@ -368,7 +368,7 @@ TEST(JobQueue, TwoDraftsRunAtOnce) {
   p.kind = "draft";
   p.book_id = book;
   p.outline = "大纲。";
-  p.target_chars = 200;
+  p.target_chars = 400;
   p.ordinal = 3;
   int64_t a = *q.submit(p);
   p.ordinal = 4;
