@@ -26,7 +26,7 @@ Result<std::unique_ptr<EngineSession>> EngineSession::open(const EngineSettings&
   es->engine_ = std::move(eng.value());
   SchedulerOptions so;
   so.step_tokens = s.step_tokens;
-  // A/B measurements of the scheduler's wait for late readers (engine/scheduler.h); not a setting.
+  // The scheduler's wait for late readers (engine/scheduler.h; off by default), for A/B measurements; not a setting.
   if (const char* w = std::getenv("CJ_READER_WAIT_MS")) so.reader_wait_ms = std::atoi(w);
   es->sched_ = std::make_unique<Scheduler>(*es->engine_, *es->tok_, so);
   es->tokenizer_hash_ = tokenizer_fingerprint(*es->tok_);
