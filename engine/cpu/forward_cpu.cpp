@@ -229,6 +229,19 @@ class CpuBackend final : public Backend {
     });
   }
 
+  // The same for n > 1 input rows (a decode step of several sequences, a prefill chunk): one matmul_grouped, so the
+  // rows are prepared once per type and all the matrices' rows share one dispatch of the pool.
+  void fused_matmul(std::initializer_list<Out> outs, const float* x, int n) {
+    GemmJob jobs[kMaxFused];
+    int j = 0;
+    for (const Out& o : outs) {
+      CJ_ASSERT(j < kMaxFused);
+      const WeightView& w = *o.w;
+      jobs[j++] = GemmJob{w.type, w.data, w.rows, w.cols, x, size_t(w.cols), nullptr, n, o.y, size_t(w.rows)};
+    }
+    matmul_grouped(jobs, j, pool_.get());
+  }
+
   // Runs the n tokens of the batch through all layers; leaves the final hidden states in x_ and K/V in the
   // sequences' slots.
   void forward_layers(const Batch& b, int n, int n_groups) {
@@ -270,6 +283,8 @@ class CpuBackend final : public Backend {
     {
       if (n == 1 && kFuse) {
         fused_matvec({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xn_.data());
+      } else if (kFuse) {
+        fused_matmul({{&L.wq, q_.data()}, {&L.wk, k_.data()}, {&L.wv, v_.data()}}, xn_.data(), n);
       } else {
         linear(L.wq, xn_.data(), n, q_.data());
         linear(L.wk, xn_.data(), n, k_.data());
@@ -326,6 +341,8 @@ class CpuBackend final : public Backend {
       }
       if (n == 1 && kFuse) {
         fused_matvec({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data());
+      } else if (kFuse) {
+        fused_matmul({{&L.w_gate, gate_.data()}, {&L.w_up, up_.data()}}, xn_.data(), n);
       } else {
         linear(L.w_gate, xn_.data(), n, gate_.data());
         linear(L.w_up, xn_.data(), n, up_.data());

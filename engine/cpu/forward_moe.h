@@ -28,6 +28,7 @@ struct MoeScratch {
   std::vector<float> wts;         // [B, n_used] its weight
   std::vector<int32_t> count;     // [n_expert] rows routed to each expert
   std::vector<int32_t> offset;    // [n_expert + 1] first gathered row of each expert
+  std::vector<int32_t> active;    // [n_expert] the experts with rows (a few rows: one task each)
   std::vector<int32_t> rows;      // [B * n_used] batch row of each gathered row (grouped by expert)
   std::vector<int32_t> where;     // [B * n_used] gathered row of (row, slot)
   std::vector<float> gate, up;    // [B * n_used, n_ff_exp] (gate becomes silu(gate) * up)
@@ -35,9 +36,18 @@ struct MoeScratch {
   std::vector<float> sh_gate, sh_up;  // [B, n_ff_shared]
   std::vector<float> sh_down;     // [B, n_embd]
   std::vector<GemmJob> jobs;      // [2 * n_expert + 2]
+  // One token (decode): every active expert's SwiGLU as ONE task of one dispatch.
+  size_t xprep_stride = 0, hprep_stride = 0;
+  std::vector<uint8_t> xprep;     // [4, xprep_stride] the input prepared per gate / up type (+ 64 to align)
+  std::vector<uint8_t> hprep;     // [n_used + 1, hprep_stride] each task's silu(gate) * up prepared for down
 };
 
-// x[i] += MoE(xn[i]) for the n rows (xn: [n, n_embd] normalized input, x: [n, n_embd] residual stream). Returns
+// x[i] += MoE(xn[i]) for the n rows. One row (a decode token): the router on the caller, then ONE dispatch whose
+// tasks are whole experts (gate, up, silu, down of one active expert; the shared experts one more task), the same
+// kernels on the same prepared input as the grouped path, so the results are identical. A few rows (a decode step
+// of several sequences, <= 16): grouped by expert, then ONE dispatch whose tasks are the active experts (each reads
+// its weights once for all its rows). More rows (prefill): the grouped path, every expert's rows cut across the
+// pool (two dispatches). (xn: [n, n_embd] normalized input, x: [n, n_embd] residual stream). Returns
 // the bytes of weights the products read (router, each distinct active expert once, shared experts).
 size_t moe_ffn(const LayerWeights& L, const Recipe& r, const float* xn, int n, float* x, MoeScratch& s,
                ThreadPool* pool);

@@ -57,10 +57,10 @@ Isa active_isa() {
 }
 
 namespace {
-std::atomic<bool> g_use_gemv{std::getenv("CJ_OLD_GEMV") == nullptr};
+std::atomic<bool> g_small_batch{std::getenv("CJ_NO_SMALL_BATCH") == nullptr};
 }  // namespace
-void set_use_gemv(bool on) { g_use_gemv.store(on, std::memory_order_relaxed); }
-bool use_gemv() { return g_use_gemv.load(std::memory_order_relaxed); }
+void set_small_batch(bool on) { g_small_batch.store(on, std::memory_order_relaxed); }
+bool small_batch() { return g_small_batch.load(std::memory_order_relaxed); }
 
 bool get_kernels(DType t, Isa isa, TypeKernels* out) {
   if (!isa_supported(isa)) return false;
@@ -124,10 +124,6 @@ void matmul_isa(Isa isa, DType t, const void* W, int64_t rows, int64_t cols, con
   if (!get_kernels(t, isa, &k) && !get_kernels(t, Isa::Scalar, &k)) CJ_ASSERT(false && "no kernels for type");
   CJ_ASSERT(cols % dtype_traits(t).block_elems == 0);
   if (rows <= 0 || n <= 0) return;
-  if (n <= kGemvMaxRows && k.gemv && use_gemv()) {
-    k.prep = k.prep_vec;
-    k.gemm = k.gemv;
-  }
   const int threads = pool ? pool->size() : 1;
 
   const void* A = X;
@@ -172,15 +168,11 @@ void matmul_isa(Isa isa, DType t, const void* W, int64_t rows, int64_t cols, con
 }  // namespace kern
 
 namespace {
-// The kernels matvec uses for type t (the decode pair when there is one and it is on).
+// The kernels matvec uses for type t (the same as matmul: one kernel per type and CPU for every n).
 kern::TypeKernels vec_kernels(DType t) {
   kern::TypeKernels k;
   if (!kern::get_kernels(t, kern::active_isa(), &k) && !kern::get_kernels(t, kern::Isa::Scalar, &k))
     CJ_ASSERT(false && "no kernels for type");
-  if (k.gemv && kern::use_gemv()) {
-    k.prep = k.prep_vec;
-    k.gemm = k.gemv;
-  }
   return k;
 }
 }  // namespace
@@ -275,10 +267,6 @@ void matmul_grouped(const GemmJob* jobs, int n_jobs, ThreadPool* pool) {
     kern::TypeKernels k;
     if (!kern::get_kernels(J.type, kern::active_isa(), &k) && !kern::get_kernels(J.type, kern::Isa::Scalar, &k))
       CJ_ASSERT(false && "no kernels for type");
-    if (J.n < 4 && k.gemv && kern::use_gemv()) {
-      k.prep = k.prep_vec;
-      k.gemm = k.gemv;
-    }
     P.gemm = k.gemm;
     P.prep = k.prep;
     P.act = k.act;

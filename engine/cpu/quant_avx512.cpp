@@ -48,27 +48,6 @@ inline __m128i quant16(const float* x, __m512 id, int* sum) {
   return _mm512_cvtsepi32_epi8(q);
 }
 
-void prep_q8a_u(const float* x, void* dst, int64_t cols) {
-  auto* qs = static_cast<uint8_t*>(dst);
-  Q8AView v = q8a_view(dst, cols);
-  auto* d = const_cast<float*>(v.d);
-  auto* s = const_cast<float*>(v.s);
-  const __m128i bias = _mm_set1_epi8(static_cast<char>(0x80));
-  for (int64_t b = 0; b < cols / kQK; ++b) {
-    const float* xb = x + b * kQK;
-    const __m512 a0 = _mm512_abs_ps(_mm512_loadu_ps(xb)), a1 = _mm512_abs_ps(_mm512_loadu_ps(xb + 16));
-    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(a0, a1));
-    const float db = amax / 127.0f;
-    const __m512 id = _mm512_set1_ps(db != 0 ? 1.0f / db : 0.0f);
-    int s0, s1;
-    const __m128i q0 = quant16(xb, id, &s0), q1 = quant16(xb + 16, id, &s1);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + b * kQK), _mm_xor_si128(q0, bias));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + b * kQK + 16), _mm_xor_si128(q1, bias));
-    d[b] = db;
-    s[b] = db * static_cast<float>(s0 + s1);
-  }
-}
-
 // q4_0 activations: signed quants; every full group of 4 blocks stored as [b0[0..15], b1[0..15], b2[0..15],
 // b3[0..15], b0[16..31], .., b3[16..31]] so that one 64-byte load meets the low (or high) nibbles of 4 blocks.
 // Blocks after the last full group stay in natural order.
@@ -114,67 +93,6 @@ void prep_q8ka(const float* x, void* dst, int64_t cols) {
 }
 
 // ------------------------------------------------------------------------------------- tiles (quant_tiling.h)
-
-template <bool kQ4>
-struct KQ8_0 {
-  static constexpr int kNR = 4;
-  static constexpr size_t kBlock = kQ4 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
-  // Signed weights of block b of a row (32 bytes) and its f16 scale bits.
-  static inline __m256i load_w(const uint8_t* row, int64_t b, uint16_t* h) {
-    const uint8_t* blk = row + b * kBlock;
-    std::memcpy(h, blk, 2);
-    if constexpr (kQ4) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
-      const __m128i m = _mm_set1_epi8(0x0F);
-      const __m256i w = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_and_si128(v, m)),
-                                                _mm_and_si128(_mm_srli_epi16(v, 4), m), 1);
-      return _mm256_sub_epi8(w, _mm256_set1_epi8(8));
-    } else {
-      return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 2));
-    }
-  }
-  // Two blocks per 512-bit register: lanes 0-7 hold block b, lanes 8-15 block b + 1; an odd last block runs with
-  // the upper half zeroed.
-  template <int NR, int NX>
-  static void tile(const uint8_t* W, size_t ws, const uint8_t* A, size_t as, int64_t cols, float* Y, int64_t ldy) {
-    __m512 acc[NR][NX];
-    for (int r = 0; r < NR; ++r)
-      for (int i = 0; i < NX; ++i) acc[r][i] = _mm512_setzero_ps();
-    const float* xd[NX];
-    for (int i = 0; i < NX; ++i) xd[i] = q8a_view(A + i * as, cols).d;
-    const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
-    const __m512i pair_idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-    const int64_t nb = cols / kQK;
-    for (int64_t b = 0; b < nb; b += 2) {
-      const bool two = b + 1 < nb;
-      __m512i w[NR], nc[NR];
-      __m512 dw[NR];
-      for (int r = 0; r < NR; ++r) {
-        uint16_t h0, h1 = 0;
-        const __m256i w0 = load_w(W + r * ws, b, &h0);
-        const __m256i w1 = two ? load_w(W + r * ws, b + 1, &h1) : _mm256_setzero_si256();
-        w[r] = _mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1);
-        dw[r] = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16(static_cast<short>(h1)),
-                                                 _mm_set1_epi16(static_cast<short>(h0))));
-        nc[r] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, w[r]));
-      }
-      for (int i = 0; i < NX; ++i) {
-        const uint8_t* xq = A + i * as + b * kQK;
-        const __m512i xv = two ? _mm512_loadu_si512(xq)
-                               : _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq)));
-        __m128 d2 = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(xd[i] + b)));
-        if (!two) d2 = _mm_load_ss(xd[i] + b);
-        const __m512 dx = _mm512_permutexvar_ps(pair_idx, _mm512_castps128_ps512(d2));
-        for (int r = 0; r < NR; ++r) {
-          const __m512 p = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(nc[r], xv, w[r]));
-          acc[r][i] = _mm512_fmadd_ps(_mm512_mul_ps(p, dx), dw[r], acc[r][i]);
-        }
-      }
-    }
-    for (int i = 0; i < NX; ++i)
-      for (int r = 0; r < NR; ++r) Y[i * ldy + r] = _mm512_reduce_add_ps(acc[r][i]);
-  }
-};
 
 // q4_0: four blocks per step, one weight row at a time. Unsigned nibbles meet signed x (VPDPBUSD); the -8 offset
 // is applied per block with the sum of x: dot = d_w * (d_x * sum(q * x) - 8 * s_x).
@@ -425,110 +343,6 @@ struct KFloat {
   }
 };
 
-// q8_0 matmul (several activation rows): each tile of 4 weight rows is unpacked once into registers-ready form
-// (weights, -128 * sum(w) per lane, scales; 3 x 64 bytes per row and block pair) in thread-local scratch, then
-// every tile of 4 activation rows runs against it with nothing but loads, VPDPBUSD, convert and two multiplies.
-struct Q8Packed {
-  __m512i w, nc;
-  __m512 dw;
-};
-
-template <int NX>
-void q8_0_packed_tile(const Q8Packed* pk, int64_t npairs, int64_t nb, const uint8_t* A, size_t as, int64_t cols,
-                      float* Y, int64_t ldy) {
-  __m512 acc[4][NX];
-  for (int r = 0; r < 4; ++r)
-    for (int i = 0; i < NX; ++i) acc[r][i] = _mm512_setzero_ps();
-  const float* xd[NX];
-  for (int i = 0; i < NX; ++i) xd[i] = q8a_view(A + i * as, cols).d;
-  const __m512i pair_idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-  for (int64_t p = 0; p < npairs; ++p) {
-    const int64_t b = 2 * p;
-    const bool two = b + 1 < nb;
-    const Q8Packed* t = pk + 4 * p;
-    for (int i = 0; i < NX; ++i) {
-      const uint8_t* xq = A + i * as + b * kQK;
-      const __m512i xv = two ? _mm512_loadu_si512(xq)
-                             : _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq)));
-      __m128 d2 = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(xd[i] + b)));
-      if (!two) d2 = _mm_load_ss(xd[i] + b);
-      const __m512 dx = _mm512_permutexvar_ps(pair_idx, _mm512_castps128_ps512(d2));
-      for (int r = 0; r < 4; ++r) {
-        const __m512 pf = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(t[r].nc, xv, t[r].w));
-        acc[r][i] = _mm512_fmadd_ps(_mm512_mul_ps(pf, dx), t[r].dw, acc[r][i]);
-      }
-    }
-  }
-  for (int i = 0; i < NX; ++i)
-    for (int r = 0; r < 4; ++r) Y[i * ldy + r] = _mm512_reduce_add_ps(acc[r][i]);
-}
-
-struct PackScratch {
-  Q8Packed* data = nullptr;
-  size_t cap = 0;
-  ~PackScratch() { ::operator delete[](data, std::align_val_t(64)); }
-  Q8Packed* get(size_t n) {
-    if (n > cap) {
-      ::operator delete[](data, std::align_val_t(64));
-      data = static_cast<Q8Packed*>(::operator new[](n * sizeof(Q8Packed), std::align_val_t(64)));
-      cap = n;
-    }
-    return data;
-  }
-};
-thread_local PackScratch t_pack;
-
-void gemm_q8_0(const void* Wv, size_t ws, int64_t r0, int64_t r1, int64_t cols, const void* Av, size_t as, int64_t n,
-               float* Y, int64_t ldy) {
-  using K = KQ8_0<false>;
-  if (n < 4) {
-    tiled_gemm<K>(Wv, ws, r0, r1, cols, Av, as, n, Y, ldy);
-    return;
-  }
-  const auto* W = static_cast<const uint8_t*>(Wv);
-  const auto* A = static_cast<const uint8_t*>(Av);
-  const int64_t nb = cols / kQK, npairs = (nb + 1) / 2;
-  Q8Packed* pk = t_pack.get(static_cast<size_t>(npairs) * 4);
-  const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
-  constexpr int64_t kXChunk = 128;
-  for (int64_t i0 = 0; i0 < n; i0 += kXChunk) {
-    const int64_t i1 = std::min(n, i0 + kXChunk);
-    int64_t r = r0;
-    for (; r + 4 <= r1; r += 4) {
-      for (int64_t p = 0; p < npairs; ++p) {
-        const int64_t b = 2 * p;
-        for (int rr = 0; rr < 4; ++rr) {
-          uint16_t h0, h1 = 0;
-          const uint8_t* row = W + (r + rr) * ws;
-          const __m256i w0 = K::load_w(row, b, &h0);
-          const __m256i w1 = b + 1 < nb ? K::load_w(row, b + 1, &h1) : _mm256_setzero_si256();
-          Q8Packed& t = pk[4 * p + rr];
-          t.w = _mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1);
-          t.dw = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16(static_cast<short>(h1)),
-                                                  _mm_set1_epi16(static_cast<short>(h0))));
-          t.nc = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, t.w));
-        }
-      }
-      for (int64_t i = i0; i < i1; i += 4) {
-        const uint8_t* Ai = A + i * as;
-        float* Yi = Y + i * ldy + r;
-        switch (std::min<int64_t>(4, i1 - i)) {
-          case 4: q8_0_packed_tile<4>(pk, npairs, nb, Ai, as, cols, Yi, ldy); break;
-          case 3: q8_0_packed_tile<3>(pk, npairs, nb, Ai, as, cols, Yi, ldy); break;
-          case 2: q8_0_packed_tile<2>(pk, npairs, nb, Ai, as, cols, Yi, ldy); break;
-          default: q8_0_packed_tile<1>(pk, npairs, nb, Ai, as, cols, Yi, ldy); break;
-        }
-      }
-    }
-    for (; r < r1; ++r) {
-      for (int64_t i = i0; i < i1; i += 4) {
-        tile_nx<K, 1>(static_cast<int>(std::min<int64_t>(4, i1 - i)), W + r * ws, ws, A + i * as, as, cols,
-                      Y + i * ldy + r, ldy);
-      }
-    }
-  }
-}
-
 // ------------------------------------------------------------------------- matvec kernels (n < 4, decode)
 //
 // Decode streams every weight byte once, so these kernels minimise the work per weight byte rather than reuse
@@ -584,78 +398,6 @@ inline __m512i widx(const int16_t (&v)[16]) {
   for (int l = 0; l < 16; ++l) a[l] = v[l];
   return _mm512_load_si512(a);
 }
-
-struct KQ8_0v {
-  static constexpr int kNR = 4;
-  template <int NR, int NX>
-  static void tile(const uint8_t* W, size_t ws, const uint8_t* A, size_t as, int64_t cols, float* Y, int64_t ldy) {
-    __m512 acc[NR][NX];
-    for (int r = 0; r < NR; ++r)
-      for (int i = 0; i < NX; ++i) acc[r][i] = _mm512_setzero_ps();
-    Q8AView xv[NX];
-    for (int i = 0; i < NX; ++i) xv[i] = q8a_view(A + i * as, cols);
-    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-    const __m512i pair_idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-    const int64_t nb = cols / kQK;
-    constexpr size_t kB = sizeof(BlockQ8_0);
-    // Long rows (ffn_down) get no tile prefetch (quant_tiling.h); fetching each row's stream a little ahead
-    // keeps more lines in flight than the hardware prefetcher does on NR interleaved streams.
-    const size_t pfd = ws >= kLongRowBytes ? kLongRowPrefetch : 0;
-    int64_t b = 0;
-    for (; b + 2 <= nb; b += 2) {
-      __m512i x[NX], c[NX];
-      __m512 dx[NX];
-      for (int i = 0; i < NX; ++i) {
-        x[i] = _mm512_loadu_si512(xv[i].qs + b * kQK);
-        const __m128i s2 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(xv[i].s + b));
-        c[i] = _mm512_permutexvar_epi32(pair_idx, _mm512_castsi128_si512(s2));
-        dx[i] = _mm512_permutexvar_ps(
-            pair_idx, _mm512_castps128_ps512(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(xv[i].d + b)))));
-      }
-      for (int r = 0; r < NR; ++r) {
-        const uint8_t* p = W + r * ws + b * kB;
-        if (pfd) _mm_prefetch(reinterpret_cast<const char*>(p + pfd), _MM_HINT_T0);
-        const __m512i w =
-            _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2))),
-                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kB + 2)), 1);
-        // (Scales by two 16-bit loads: taking them out of a 64-byte load with VPERMW, as q4_0 does, measured
-        // 15-20 % slower here, the load spanning a second line that is not otherwise needed yet.)
-        uint16_t h0, h1;
-        std::memcpy(&h0, p, 2);
-        std::memcpy(&h1, p + kB, 2);
-        const __m512 dw = _mm512_cvtph_ps(
-            _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(h1)), _mm_set1_epi16(static_cast<short>(h0))));
-        const __m512i wu = _mm512_xor_si512(w, flip);
-        for (int i = 0; i < NX; ++i) {
-          const __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(c[i], wu, x[i]));
-          acc[r][i] = _mm512_fmadd_ps(f, _mm512_mul_ps(dw, dx[i]), acc[r][i]);
-        }
-      }
-    }
-    float tail[NR][NX] = {};
-    if (b < nb) {  // an odd last block
-      for (int i = 0; i < NX; ++i) {
-        const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv[i].qs + b * kQK));
-        int32_t si;
-        std::memcpy(&si, xv[i].s + b, 4);
-        for (int r = 0; r < NR; ++r) {
-          const uint8_t* p = W + r * ws + b * kB;
-          uint16_t h;
-          std::memcpy(&h, p, 2);
-          const __m256i wu = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 2)),
-                                              _mm256_set1_epi8(static_cast<char>(0x80)));
-          const __m256i q = _mm256_dpbusd_epi32(_mm256_set1_epi32(si), wu, x);
-          const __m128i q4 = _mm_add_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-          const __m128i q2 = _mm_add_epi32(q4, _mm_unpackhi_epi64(q4, q4));
-          const int dot = _mm_cvtsi128_si32(_mm_add_epi32(q2, _mm_srli_epi64(q2, 32)));
-          tail[r][i] = f16(h) * xv[i].d[b] * static_cast<float>(dot);
-        }
-      }
-    }
-    for (int i = 0; i < NX; ++i)
-      for (int r = 0; r < NR; ++r) Y[i * ldy + r] = _mm512_reduce_add_ps(acc[r][i]) + tail[r][i];
-  }
-};
 
 // Needs AVX-512 VBMI (VPERMT2B) besides the set's baseline: only this function is compiled for it, and the kernel
 // is offered only when the CPU has it.
@@ -796,6 +538,283 @@ struct KQ4_Kv {
   }
 };
 
+// q8_0, every n: 16-row tiles with the weights transposed. One 32-bit lane per weight row: for block b the 16 rows' quants are transposed into 8 registers T[k] (lane r =
+// bytes 4k..4k+3 of row r, + 128), and VPDPBUSD against the activation's 4 bytes k broadcast (an embedded-broadcast
+// memory operand) leaves in lane r, after the 8 k, the exact integer block dot + 128 * sum(x) (the accumulator
+// starts at -128 * sum(x), 8 times the s slot of the activation, which holds -16 * sum(x) for q8_0_rows4's 8 lanes). Then per block one convert, one multiply (the 16 rows'
+// scales by the activation's) and one FMA for 16 rows: y = sum over blocks, in order, of float(dot) * (d_w * d_x).
+// The transposition (24 VPERMT2D) is shared by all activation rows of the call (packed once per tile for a prefill).
+// Per 64 products of one weight row and one activation row that is 1 VPDPBUSD and 3/16 of a float operation, where
+// the earlier kernels (one block pair of one row per register) spent 1 VPDPBUSD, 1 convert, 1 multiply and 1 FMA:
+// at 8 activation rows the float work, not the weight bytes, was the limit. Every q8_0 path of this set (including
+// q8_0_rows4 for one activation row) computes y[r] = sum over b in order of float(dot_b) * (d_w,b * d_x,b) in one
+// float accumulator, from exact integer block dots, so a row's bits do not depend on the path.
+struct Q8TIdx {
+  __m512i s1[2], s2[2], s3[2];
+  Q8TIdx() {
+    alignas(64) int32_t v[16];
+    for (int h = 0; h < 2; ++h) {
+      for (int l = 0; l < 16; ++l) {  // lane (k - 4h) * 4 + rr
+        const int k = 4 * h + l / 4, rr = l % 4;
+        v[l] = rr < 2 ? rr * 8 + k : 16 + (rr - 2) * 8 + k;
+      }
+      s1[h] = _mm512_load_si512(v);
+    }
+    for (int g = 0; g < 2; ++g) {
+      for (int l = 0; l < 16; ++l) {  // lane kk * 8 + rr8
+        const int kk = l / 8, rr8 = l % 8;
+        v[l] = rr8 < 4 ? (2 * g + kk) * 4 + rr8 : 16 + (2 * g + kk) * 4 + rr8 - 4;
+      }
+      s2[g] = _mm512_load_si512(v);
+    }
+    for (int kk = 0; kk < 2; ++kk) {
+      for (int l = 0; l < 16; ++l) v[l] = l < 8 ? kk * 8 + l : 16 + kk * 8 + l - 8;
+      s3[kk] = _mm512_load_si512(v);
+    }
+  }
+};
+
+// Block b of 16 rows (row pointers p[r]) into T[0..7] (+128 per byte) and the 16 scales.
+inline void q8t_unpack(const uint8_t* const* p, int64_t b, const Q8TIdx& ix, __m512i* T, __m512* dw) {
+  constexpr size_t kB = sizeof(BlockQ8_0);
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  __m512i z[8];
+  for (int j = 0; j < 8; ++j) {
+    const __m512i lo = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p[2 * j] + b * kB + 2)));
+    const __m512i both = _mm512_mask_broadcast_i64x4(
+        lo, 0xF0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p[2 * j + 1] + b * kB + 2)));
+    z[j] = _mm512_xor_si512(both, flip);
+  }
+  __m512i s1[4][2];
+  for (int m = 0; m < 4; ++m)
+    for (int h = 0; h < 2; ++h) s1[m][h] = _mm512_permutex2var_epi32(z[2 * m], ix.s1[h], z[2 * m + 1]);
+  __m512i s2[2][2][2];
+  for (int q = 0; q < 2; ++q)
+    for (int h = 0; h < 2; ++h)
+      for (int g = 0; g < 2; ++g) s2[q][h][g] = _mm512_permutex2var_epi32(s1[2 * q][h], ix.s2[g], s1[2 * q + 1][h]);
+  for (int h = 0; h < 2; ++h)
+    for (int g = 0; g < 2; ++g)
+      for (int kk = 0; kk < 2; ++kk) T[4 * h + 2 * g + kk] = _mm512_permutex2var_epi32(s2[0][h][g], ix.s3[kk], s2[1][h][g]);
+  alignas(32) uint16_t h[16];
+  for (int r = 0; r < 16; ++r) std::memcpy(h + r, p[r] + b * kB, 2);
+  *dw = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(h)));
+}
+
+// acc[i] += float(dot of block b) * (dw * d_x) for NX activation rows.
+template <int NX>
+inline void q8t_block(const __m512i* T, __m512 dw, const Q8AView* xv, int64_t b, __m512* acc) {
+  for (int i = 0; i < NX; ++i) {
+    const int32_t* xq = reinterpret_cast<const int32_t*>(xv[i].qs + b * kQK);
+    int32_t si;
+    std::memcpy(&si, xv[i].s + b, 4);
+    __m512i a = _mm512_dpbusd_epi32(_mm512_set1_epi32(si * 8), T[0], _mm512_set1_epi32(xq[0]));
+    __m512i c = _mm512_dpbusd_epi32(_mm512_setzero_si512(), T[1], _mm512_set1_epi32(xq[1]));
+    a = _mm512_dpbusd_epi32(a, T[2], _mm512_set1_epi32(xq[2]));
+    c = _mm512_dpbusd_epi32(c, T[3], _mm512_set1_epi32(xq[3]));
+    a = _mm512_dpbusd_epi32(a, T[4], _mm512_set1_epi32(xq[4]));
+    c = _mm512_dpbusd_epi32(c, T[5], _mm512_set1_epi32(xq[5]));
+    a = _mm512_dpbusd_epi32(a, T[6], _mm512_set1_epi32(xq[6]));
+    c = _mm512_dpbusd_epi32(c, T[7], _mm512_set1_epi32(xq[7]));
+    const __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(a, c));
+    acc[i] = _mm512_fmadd_ps(f, _mm512_mul_ps(dw, _mm512_set1_ps(xv[i].d[b])), acc[i]);
+  }
+}
+
+template <int NX>
+void q8t_tile_direct(const uint8_t* const* p, int64_t nb, const uint8_t* A, size_t as,
+                     int64_t cols, float* Y, int64_t ldy, __mmask16 m, const Q8TIdx& ix, size_t pfd) {
+  Q8AView xv[NX];
+  for (int i = 0; i < NX; ++i) xv[i] = q8a_view(A + i * as, cols);
+  __m512 acc[NX];
+  for (int i = 0; i < NX; ++i) acc[i] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    if (pfd && (b & 1) == 0)
+      for (int r = 0; r < 16; ++r) _mm_prefetch(reinterpret_cast<const char*>(p[r] + b * sizeof(BlockQ8_0) + pfd), _MM_HINT_T0);
+    __m512i T[8];
+    __m512 dw;
+    q8t_unpack(p, b, ix, T, &dw);
+    q8t_block<NX>(T, dw, xv, b, acc);
+  }
+  for (int i = 0; i < NX; ++i) _mm512_mask_storeu_ps(Y + i * ldy, m, acc[i]);
+}
+
+template <int NX>
+void q8t_tile_packed(const __m512i* pk, int64_t nb, const uint8_t* A, size_t as, int64_t cols, float* Y, int64_t ldy,
+                     __mmask16 m) {
+  Q8AView xv[NX];
+  for (int i = 0; i < NX; ++i) xv[i] = q8a_view(A + i * as, cols);
+  __m512 acc[NX];
+  for (int i = 0; i < NX; ++i) acc[i] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m512i* t = pk + 9 * b;
+    q8t_block<NX>(t, _mm512_castsi512_ps(t[8]), xv, b, acc);
+  }
+  for (int i = 0; i < NX; ++i) _mm512_mask_storeu_ps(Y + i * ldy, m, acc[i]);
+}
+
+// One activation row (decode) in the arithmetic of the 16-row tiles above, but streaming 4 weight rows side by side
+// in their natural layout (as KQ8_0v: a 16-row tile interleaves 16 streams, which the prefetchers follow badly
+// from DRAM). Per block pair, VPDPBUSD gives 8 lanes per row and block that start at -16 * sum(x) each, so their sum
+// is the exact block dot; the 4 rows' lanes are summed by unpacks into one 128-bit vector per block (lane = row),
+// and the float steps are the tiles' (float(dot) * (d_w * d_x) added in block order), lane for lane.
+// The 8 scales of blocks b and b + 1 of 4 rows as floats: [rows 0..3 of b, rows 0..3 of b + 1].
+inline __m256 q8r_scales(const uint8_t* const* p, int64_t b) {
+  constexpr size_t kB = sizeof(BlockQ8_0);
+  __m128i h = _mm_setzero_si128();
+  uint16_t v;
+#define CJ_Q8R(R, L)                       \
+  std::memcpy(&v, p[R] + b * kB, 2);       \
+  h = _mm_insert_epi16(h, v, L);           \
+  std::memcpy(&v, p[R] + (b + 1) * kB, 2); \
+  h = _mm_insert_epi16(h, v, L + 4);
+  CJ_Q8R(0, 0) CJ_Q8R(1, 1) CJ_Q8R(2, 2) CJ_Q8R(3, 3)
+#undef CJ_Q8R
+  return _mm256_cvtph_ps(h);
+}
+
+// 4 rows' lanes (each: 8 lanes of block b, 8 of block b + 1) -> [dots of block b for rows 0..3] and of b + 1.
+inline void q8r_reduce(const __m512i* v, __m128i* db, __m128i* db1) {
+  const __m512i u01 = _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]), _mm512_unpackhi_epi32(v[0], v[1]));
+  const __m512i u23 = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]), _mm512_unpackhi_epi32(v[2], v[3]));
+  const __m512i w = _mm512_add_epi32(_mm512_unpacklo_epi64(u01, u23), _mm512_unpackhi_epi64(u01, u23));
+  const __m512i x = _mm512_add_epi32(w, _mm512_shuffle_i32x4(w, w, _MM_SHUFFLE(2, 3, 0, 1)));
+  *db = _mm512_castsi512_si128(x);
+  *db1 = _mm512_extracti32x4_epi32(x, 2);
+}
+
+void q8_0_rows4(const uint8_t* W, size_t ws, int nr, const uint8_t* A, int64_t cols, float* y) {
+  const uint8_t* p[4];
+  for (int r = 0; r < 4; ++r) p[r] = W + std::min(r, nr - 1) * ws;
+  const Q8AView xv = q8a_view(A, cols);
+  const int32_t* xs = reinterpret_cast<const int32_t*>(xv.s);
+  const int64_t nb = cols / kQK;
+  constexpr size_t kB = sizeof(BlockQ8_0);
+  const size_t pfd = ws >= kLongRowBytes ? kLongRowPrefetch : 0;
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  const __m512i pair_idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m256i quad_idx = _mm256_set_epi32(1, 1, 1, 1, 0, 0, 0, 0);
+  __m128 acc = _mm_setzero_ps();
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const __m512i x = _mm512_loadu_si512(xv.qs + b * kQK);
+    const __m512i c = _mm512_permutexvar_epi32(
+        pair_idx, _mm512_castsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(xs + b))));
+    __m512i v[4];
+    for (int r = 0; r < 4; ++r) {
+      const uint8_t* q = p[r] + b * kB;
+      if (pfd) _mm_prefetch(reinterpret_cast<const char*>(q + pfd), _MM_HINT_T0);
+      const __m512i lo = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 2)));
+      const __m512i w = _mm512_mask_broadcast_i64x4(lo, 0xF0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + kB + 2)));
+      v[r] = _mm512_dpbusd_epi32(c, _mm512_xor_si512(w, flip), x);
+    }
+    __m128i d0, d1;
+    q8r_reduce(v, &d0, &d1);
+    // [d_w * d_x] of the 4 rows for b and b + 1 in one multiply (the same products as one per block).
+    const __m256 dx = _mm256_permutexvar_ps(
+        quad_idx, _mm256_castps128_ps256(_mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(xv.d + b)))));
+    const __m256 sc = _mm256_mul_ps(q8r_scales(p, b), dx);
+    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(d0), _mm256_castps256_ps128(sc), acc);
+    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(d1), _mm256_extractf128_ps(sc, 1), acc);
+  }
+  if (b < nb) {  // an odd last block: the upper half (x and the start value) zero
+    const __m512i x = _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv.qs + b * kQK)));
+    const __m512i c = _mm512_zextsi256_si512(_mm256_set1_epi32(xs[b]));
+    __m512i v[4];
+    for (int r = 0; r < 4; ++r) {
+      const __m512i w = _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p[r] + b * kB + 2)));
+      v[r] = _mm512_dpbusd_epi32(c, _mm512_xor_si512(w, flip), x);
+    }
+    __m128i d0, d1;
+    q8r_reduce(v, &d0, &d1);
+    uint16_t h[4];
+    for (int r = 0; r < 4; ++r) std::memcpy(h + r, p[r] + b * kB, 2);
+    uint64_t hv;
+    std::memcpy(&hv, h, 8);
+    const __m128 dw = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(hv)));
+    acc = _mm_fmadd_ps(_mm_cvtepi32_ps(d0), _mm_mul_ps(dw, _mm_set1_ps(xv.d[b])), acc);
+  }
+  _mm_mask_storeu_ps(y, static_cast<__mmask8>((1u << nr) - 1), acc);
+}
+
+thread_local struct {
+  __m512i* data = nullptr;
+  size_t cap = 0;
+  __m512i* get(size_t n) {
+    if (n > cap) {
+      ::operator delete[](data, std::align_val_t(64));
+      data = static_cast<__m512i*>(::operator new[](n * 64, std::align_val_t(64)));
+      cap = n;
+    }
+    return data;
+  }
+} t_q8t_pack;
+
+// q8_0, every n. One activation row: q8_0_rows4 (4 row streams). 2..8 rows (a decode step of several sequences):
+// each 16-row tile transposed in registers block by block and used for all of them at once. More (prefill): each
+// tile transposed once into thread-local scratch (9 x 64 bytes per block), then 8 activation rows at a time against
+// it. With kern::set_small_batch(false), 2..8 rows take the prefill route (for A/B benchmarks; the same bits).
+void gemm_q8_0(const void* Wv, size_t ws, int64_t r0, int64_t r1, int64_t cols, const void* Av, size_t as, int64_t n,
+               float* Y, int64_t ldy) {
+  static const Q8TIdx ix;
+  const auto* W = static_cast<const uint8_t*>(Wv);
+  const auto* A = static_cast<const uint8_t*>(Av);
+  const int64_t nb = cols / kQK;
+  // Each row a little ahead (long rows), or the next tile's row at the same block (short rows: the tile is one
+  // contiguous run of 16 rows, fetched alongside this one's).
+  const size_t pfd = ws >= kLongRowBytes ? kLongRowPrefetch : 16 * ws;
+  constexpr int kNX = 8;
+  if (n == 1) {
+    for (int64_t r = r0; r < r1; r += 4) {
+      if (ws < kLongRowBytes && r + 12 <= r1) {  // as tiled_gemm: short rows get the next tiles fetched
+        const uint8_t* next = W + (r + 8) * ws;
+        for (size_t o = 0; o < 4 * ws; o += 64) __builtin_prefetch(next + o, 0, 0);
+      }
+      q8_0_rows4(W + r * ws, ws, static_cast<int>(std::min<int64_t>(4, r1 - r)), A, cols, Y + r);
+    }
+    return;
+  }
+  for (int64_t r = r0; r < r1; r += 16) {
+    const int nr = static_cast<int>(std::min<int64_t>(16, r1 - r));
+    const uint8_t* p[16];
+    for (int k = 0; k < 16; ++k) p[k] = W + (r + std::min(k, nr - 1)) * ws;
+    const __mmask16 m = static_cast<__mmask16>(nr == 16 ? 0xFFFF : (1u << nr) - 1);
+    if (n <= kNX && small_batch()) {
+      switch (n) {
+#define CJ_Q8T(NX) case NX: q8t_tile_direct<NX>(p, nb, A, as, cols, Y + r, ldy, m, ix, pfd); break;
+        CJ_Q8T(1) CJ_Q8T(2) CJ_Q8T(3) CJ_Q8T(4) CJ_Q8T(5) CJ_Q8T(6) CJ_Q8T(7) CJ_Q8T(8)
+#undef CJ_Q8T
+      }
+      continue;
+    }
+    __m512i* pk = t_q8t_pack.get(static_cast<size_t>(nb) * 9);
+    for (int64_t b = 0; b < nb; ++b) {
+      __m512 dw;
+      q8t_unpack(p, b, ix, pk + 9 * b, &dw);
+      pk[9 * b + 8] = _mm512_castps_si512(dw);
+    }
+    for (int64_t i = 0; i < n; i += kNX) {
+      const uint8_t* Ai = A + i * as;
+      float* Yi = Y + i * ldy + r;
+      switch (std::min<int64_t>(kNX, n - i)) {
+#define CJ_Q8T(NX) case NX: q8t_tile_packed<NX>(pk, nb, Ai, as, cols, Yi, ldy, m); break;
+        CJ_Q8T(1) CJ_Q8T(2) CJ_Q8T(3) CJ_Q8T(4) CJ_Q8T(5) CJ_Q8T(6) CJ_Q8T(7) CJ_Q8T(8)
+#undef CJ_Q8T
+      }
+    }
+  }
+}
+
+// q4_K, every n: up to kSmallBatchMaxRows activation rows through KQ4_Kv (4 weight rows streamed side by side against
+// shared activation loads), more through KQ4_K (2 weight rows unpacked once per block for up to 4 activation rows).
+// Both compute every (weight row, activation row) with the same integer lanes (VPMADDUBSW + VPDPWSSD in the same
+// order, the same scale words) and the same float steps, so they give the same bits
+// (KernelInvariance.Avx512RowBitsIndependentOfBatch).
+void gemm_q4_K(const void* W, size_t ws, int64_t r0, int64_t r1, int64_t cols, const void* A, size_t as, int64_t n,
+               float* Y, int64_t ldy) {
+  if (n <= (small_batch() ? kSmallBatchMaxRows : 1)) tiled_gemm<KQ4_Kv>(W, ws, r0, r1, cols, A, as, n, Y, ldy);
+  else tiled_gemm<KQ4_K>(W, ws, r0, r1, cols, A, as, n, Y, ldy);
+}
+
 }  // namespace
 
 bool get_kernels_avx512(DType t, TypeKernels* out) {
@@ -804,18 +823,14 @@ bool get_kernels_avx512(DType t, TypeKernels* out) {
     case DType::F16: *out = {ActFormat::F32, nullptr, tiled_gemm<KFloat<DType::F16>>}; return true;
     case DType::BF16: *out = {ActFormat::F32, nullptr, tiled_gemm<KFloat<DType::BF16>>}; return true;
     case DType::Q8_0:
-      *out = {ActFormat::Q8A, prep_q8a_u, gemm_q8_0, prep_q8a_isum<-16>, tiled_gemm<KQ8_0v>};
+      *out = {ActFormat::Q8A, prep_q8a_isum<-16>, gemm_q8_0};
       return true;
     case DType::Q4_0:
-      *out = {ActFormat::Q8A, prep_q8a_q4, tiled_gemm<KQ4_0>};
-      if (cpu_features().avx512_vbmi) {
-        out->prep_vec = prep_q8a_isum_q4;
-        out->gemv = tiled_gemm<KQ4_0v>;
-      }
+      // KQ4_0v (VBMI) serves every n when the CPU has it, KQ4_0 otherwise: one kernel per CPU, so one rounding.
+      if (cpu_features().avx512_vbmi) *out = {ActFormat::Q8A, prep_q8a_isum_q4, tiled_gemm<KQ4_0v>};
+      else *out = {ActFormat::Q8A, prep_q8a_q4, tiled_gemm<KQ4_0>};
       return true;
-    case DType::Q4_K:
-      *out = {ActFormat::Q8KA, prep_q8ka<true>, tiled_gemm<KQ4_K>, prep_q8ka<true>, tiled_gemm<KQ4_Kv>};
-      return true;
+    case DType::Q4_K: *out = {ActFormat::Q8KA, prep_q8ka<true>, gemm_q4_K}; return true;
     case DType::Q6_K: *out = {ActFormat::Q8KA, prep_q8ka<false>, tiled_gemm<KQ6_K>}; return true;
   }
   return false;

@@ -19,14 +19,16 @@ using PrepFn = void (*)(const float* x, void* dst, int64_t cols);
 using GemmFn = void (*)(const void* W, size_t w_stride, int64_t r0, int64_t r1, int64_t cols, const void* A,
                         size_t a_stride, int64_t n, float* Y, int64_t ldy);
 
+// One kernel per type and CPU for every number of activation rows: prep and gemm. A gemm may pick different tile
+// shapes or code paths by n (one row, a small batch, a prefill), but every path computes each (weight row,
+// activation row) product with the same operations in the same order, so a row's output bits do not depend on n,
+// on the rows beside it, on the row range of the call or on the thread count (tests/kernels/
+// test_batch_invariance.cpp). A prompt tail prefilled after a cached prefix then gives the bits of a whole prefill,
+// and a sequence decoded beside others gives the bits it gives alone.
 struct TypeKernels {
   q::ActFormat act = q::ActFormat::F32;
   PrepFn prep = nullptr;  // null for ActFormat::F32 (x used as is)
   GemmFn gemm = nullptr;
-  // Optional matvec kernels (used for n < 4 activation rows, i.e. decode): their own activation preparation
-  // (same format size, act_row_bytes(act, cols)) and product. Null: prep/gemm serve every n.
-  PrepFn prep_vec = nullptr;
-  GemmFn gemv = nullptr;
 };
 
 // Kernels of type t for isa; false when that set lacks the type or the CPU lacks the isa.
@@ -41,18 +43,14 @@ void prep_q8a(const float* x, void* dst, int64_t cols);
 void prep_q8ka(const float* x, void* dst, int64_t cols);
 
 bool isa_supported(Isa isa);
-// Up to this many activation rows matmul_isa uses the matvec kernels (TypeKernels::gemv): they stream 4 weight rows
-// beside up to 4 activation rows without the tiled kernels' unpacking. They would pay off up to 8 rows (a decode
-// step of 8 sequences): changjuan-bench --benchmark_filter=BM_matmul_ab, 2 threads, quiet machine, ffn_down shape,
-// at 8 rows 0.84x (q8_0), 0.45x (q4_0), 0.93x (q4_K) the tiled kernels' time, bench --sequences 8 2.3x -> 2.5x one
-// sequence. But the two kernel sets round differently, and a prompt's tail prefilled after a cached prefix (a few
-// rows) must give the bits a whole prefill gave, or the same seed samples another text (HttpTest.FreshSeed* failed
-// so under load with 8). Raising this needs the gemv and tiled kernels to agree bit for bit per row first.
-constexpr int64_t kGemvMaxRows = 3;
-// Whether matmul_isa uses the matvec kernels for n <= kGemvMaxRows. On by default; CJ_OLD_GEMV=1 in the
-// environment turns it off at start; benchmarks flip it to compare the decode and tiled kernels in one run.
-void set_use_gemv(bool on);
-bool use_gemv();
+// A decode step of up to this many sequences goes through the gemms' small-batch paths: AVX-512 q8_0 transposes
+// each 16-row weight tile in registers and uses it for all the rows at once; q4_K streams 4 weight rows beside all
+// of them (its matvec tiles). Bit-identical to the other paths (see TypeKernels).
+constexpr int64_t kSmallBatchMaxRows = 8;
+// Whether the gemms use their small-batch paths (on by default; CJ_NO_SMALL_BATCH=1 in the environment turns them
+// off at start). Only for benchmarks comparing the paths in one run: the results are the same bits either way.
+void set_small_batch(bool on);
+bool small_batch();
 // The isa the public matvec/matmul use: the best supported one, or CJ_ISA=scalar|avx2|avx512 from the
 // environment when that is supported (for comparisons and debugging).
 Isa active_isa();

@@ -1,6 +1,10 @@
 // A fixed pool of worker threads for splitting kernels (matvec/matmul rows, attention heads) across cores.
-// The calling thread participates. Workers spin briefly after each job (decode steps come every few ms and
-// the wake-up latency of a sleeping thread would dominate small matrices), then sleep on a futex.
+// The calling thread participates. Wait policy, adaptive: while the calling thread is not preempted, workers spin
+// briefly after each job and the caller at the join (decode issues a job every few tens of microseconds and the
+// wake-up latency of a sleeping thread would dominate small matrices), then sleep on a futex; once the caller has
+// been preempted involuntarily (checked every 64 jobs: the machine has more runnable threads than cores) everyone
+// sleeps at once instead, as spinning would only spend the time slices the pool's own threads need.
+// CJ_POOL_SPIN=0|1 fixes the policy (A/B measurements).
 // run() never allocates; it is not re-entrant (one job at a time, from one caller thread at a time).
 #pragma once
 #include <atomic>
@@ -21,6 +25,8 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int size() const { return n_threads_; }
+  // Whether waits spin before sleeping now (see above).
+  bool spinning() const { return spin_.load(std::memory_order_relaxed); }
 
   // Runs fn(ctx, task) for every task in [0, n_tasks) across the pool; the caller participates; returns when
   // all tasks are done. Tasks are handed out dynamically (an atomic counter), so uneven tasks balance.
@@ -55,6 +61,11 @@ class ThreadPool {
   std::atomic<int> sleepers_{0};
   std::atomic<bool> waiting_caller_{false};
   std::atomic<bool> stop_{false};
+  // Wait policy: spin_ is set by the caller thread in run() and read by everyone.
+  std::atomic<bool> spin_{true};
+  int force_spin_ = -1;  // CJ_POOL_SPIN: -1 adaptive, 0 never, 1 always
+  uint32_t runs_ = 0;
+  long last_nivcsw_ = 0;
 };
 
 }  // namespace cj

@@ -140,39 +140,25 @@ void matmul_args(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_matvec)->Apply(matvec_args)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-// The decode (matvec) kernels against the general tiled ones they replace, in one run: arg 3 = 1 new, 0 old
-// (cj::kern::set_use_gemv). Compare the CPU-time column when the machine is shared.
-void BM_matvec_ab(benchmark::State& state) {
-  cj::kern::set_use_gemv(state.range(3) != 0);
-  BM_matvec(state);
-  cj::kern::set_use_gemv(true);
-  state.SetLabel(std::string(cj::dtype_traits(kTypes[state.range(0)]).name) + " " + cj::kernel_isa_name() +
-                 " threads=" + std::to_string(pool().size()) + (state.range(3) ? " new" : " old"));
-}
-void matvec_ab_args(benchmark::internal::Benchmark* b) {
-  const int64_t shapes[][2] = {{4864, 896}, {896, 4864}, {151936, 896}};
-  for (int t : {3, 4, 5})  // q8_0, q4_0, q4_K
-    for (const auto& s : shapes)
-      if (s[1] % cj::dtype_traits(kTypes[t]).block_elems == 0)
-        for (int v : {0, 1}) b->Args({t, s[0], s[1], v});
-}
-BENCHMARK(BM_matvec_ab)->Apply(matvec_ab_args)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_matmul)->Apply(matmul_args)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-// A decode step of 1-3 sequences: the decode (gemv) kernels against the general tiled ones, in one run (arg 4 = 1
-// gemv, 0 tiled); matmul takes the gemv kernels up to kern::kGemvMaxRows rows (at 4 and 8 rows, measured with the
-// limit at 8 in commit 299731a: quant_kernels.h).
+// A decode step of several sequences: the gemms' small-batch paths against their general ones, in one run (arg 4 =
+// 1 small-batch on, 0 off: cj::kern::set_small_batch; the bits are the same either way). Compare the CPU-time
+// column when the machine is shared.
 void BM_matmul_ab(benchmark::State& state) {
-  cj::kern::set_use_gemv(state.range(4) != 0);
+  cj::kern::set_small_batch(state.range(4) != 0);
   BM_matmul(state);
-  cj::kern::set_use_gemv(true);
+  cj::kern::set_small_batch(true);
   state.SetLabel(std::string(cj::dtype_traits(kTypes[state.range(0)]).name) + " " + cj::kernel_isa_name() +
-                 " threads=" + std::to_string(pool().size()) + (state.range(4) ? " gemv" : " tiled"));
+                 " threads=" + std::to_string(pool().size()) + (state.range(4) ? " small" : " general"));
 }
 void matmul_ab_args(benchmark::internal::Benchmark* b) {
-  for (int t : {3, 4, 5})  // q8_0, q4_0, q4_K at the ffn_down shape (cols 4864: k-quant blocks fit)
-    for (int64_t n : {1, 2, 3})
-      for (int v : {0, 1}) b->Args({t, 896, 4864, n, v});
+  for (int t : {3, 5})  // q8_0, q4_K at the ffn_down shape (cols 4864: k-quant blocks fit) and ffn_up (q8_0)
+    for (int64_t n : {2, 4, 8, 16})
+      for (int v : {0, 1}) {
+        b->Args({t, 896, 4864, n, v});
+        if (t == 3) b->Args({t, 4864, 896, n, v});
+      }
 }
 BENCHMARK(BM_matmul_ab)->Apply(matmul_ab_args)->UseRealTime()->Unit(benchmark::kMillisecond);
 

@@ -156,6 +156,40 @@ MakeModelSpec tiny_deepseek2() {
   return s;
 }
 
+// One decode token with a pool runs each active expert (gate, up, silu, down) as one task of one dispatch, the
+// shared experts as one more (first when they are the widest): the same logits as 1-thread decode (grouped path)
+// and as prefill. deepseek2 with two shared experts (wider than a routed one) in f32; qwen3moe in q4_k (the
+// decode kernels on prepared inputs).
+TEST(Forward, MoeOneDispatchDecodeMatchesGroupedPath) {
+  auto ds = tiny_deepseek2();
+  ds.n_expert_shared = 2;
+  auto qm = tiny_moe();
+  qm.n_embd = 256;
+  qm.n_ff_exp = 256;
+  qm.n_layers = 2;
+  ASSERT_TRUE(dtype_from_name("q4_k", &qm.type));
+  for (const auto& [name, spec] : {std::pair<const char*, MakeModelSpec>{"moe1d_deepseek2", ds},
+                                   std::pair<const char*, MakeModelSpec>{"moe1d_qwen3moe_q4k", qm}}) {
+    auto m = Model::load(make_tiny(name, spec));
+    ASSERT_TRUE(m.ok()) << m.error();
+    const int V = (*m)->config().n_vocab;
+    const auto toks = some_tokens(12, V, 31);
+    std::vector<float> logits[2];
+    for (int threads : {1, 2}) {
+      auto be = open_sequence(**m, f32_opts(threads, 16, 64));
+      ASSERT_TRUE(be.ok());
+      logits[threads - 1].resize(toks.size() * size_t(V));
+      for (size_t i = 0; i < toks.size(); ++i)
+        ASSERT_TRUE((*be)->eval(&toks[i], 1, logits[threads - 1].data() + i * size_t(V), 1).ok());
+    }
+    EXPECT_LE(max_row_rel_err(logits[1], logits[0], V), 1e-5) << name;
+    if (spec.type == DType::F32) {
+      auto all = engine_logits(**m, toks, f32_opts(1, 256, 64));
+      EXPECT_LE(max_row_rel_err(logits[1], all, V), 1e-5) << name;
+    }
+  }
+}
+
 TEST(Forward, Deepseek2F32MatchesReference) {
   // Latent attention in the absorbed form against the reference's decompressed per-head keys and values; a dense
   // leading block, softmax routing without renormalisation, one shared expert.

@@ -137,20 +137,8 @@ TEST(MoeLoad, BadExpertMetadataIsRefused) {
   EXPECT_FALSE(make_model(s, temp_path("moe_too_many.gguf")).ok());  // the writer refuses it too
 }
 
-TEST(MoeBatch, EightSequencesBatchedEqualSeparateRuns) {
-  // The batch routes the 8 sequences' decode rows together (each expert on the rows routed to it): the logits
-  // equal those of each sequence run alone.
-  MakeModelSpec s;
-  s.arch = Arch::Qwen3Moe;
-  s.n_layers = 2;
-  s.n_embd = 64;
-  s.n_heads = 4;
-  s.n_kv_heads = 2;
-  s.n_vocab = 200;
-  s.n_expert = 8;
-  s.n_expert_used = 2;
-  s.n_ff_exp = 32;
-  std::string path = make_tiny("moe_batch8", s);
+void check_eight_batched_equal_separate(const MakeModelSpec& s, const std::string& name) {
+  std::string path = make_tiny(name, s);
   auto m = Model::load(path);
   ASSERT_TRUE(m.ok()) << m.error();
   const int V = 200;
@@ -186,8 +174,36 @@ TEST(MoeBatch, EightSequencesBatchedEqualSeparateRuns) {
     one.n_ctx = 64;
     one.kv_type = KVType::F32;
     auto alone = engine_logits(**m, toks[size_t(i)], one);
-    EXPECT_LE(rel_err(out.data() + size_t(i) * V, alone.data() + size_t(5) * V, V), 1e-5) << "sequence " << i;
+    EXPECT_LE(rel_err(out.data() + size_t(i) * V, alone.data() + size_t(5) * V, V), 1e-5) << name << " sequence " << i;
   }
+}
+
+TEST(MoeBatch, EightSequencesBatchedEqualSeparateRuns) {
+  // The batch routes the 8 sequences' decode rows together (one task per active expert, on the rows routed to it;
+  // the shared experts one more): the logits equal those of each sequence run alone.
+  MakeModelSpec s;
+  s.arch = Arch::Qwen3Moe;
+  s.n_layers = 2;
+  s.n_embd = 64;
+  s.n_heads = 4;
+  s.n_kv_heads = 2;
+  s.n_vocab = 200;
+  s.n_expert = 8;
+  s.n_expert_used = 2;
+  s.n_ff_exp = 32;
+  check_eight_batched_equal_separate(s, "moe_batch8");
+  s.arch = Arch::Deepseek2;
+  s.n_layers = 3;
+  s.n_dense_lead = 1;
+  s.n_ff = 96;
+  s.n_expert_shared = 2;
+  s.q_lora_rank = 48;
+  s.kv_lora_rank = 32;
+  s.qk_nope = 16;
+  s.qk_rope = 8;
+  s.v_head = 24;
+  s.freq_base = 10000;
+  check_eight_batched_equal_separate(s, "moe_batch8_deepseek2");
 }
 
 }  // namespace

@@ -73,9 +73,9 @@ TEST(SimdKernels, LargeMatmulMatchesScalar) {
   }
 }
 
-// The decode kernels (TypeKernels::gemv, used for n < 4) against the scalar reference: full 4-row tiles and
-// leftover rows, pair / group leftovers (9 and 29 blocks of 32), the model widths, 1..3 activation rows, 1 and 2
-// threads, and the general kernels they replace (set_use_gemv(false)) on the same data. Weights are raw random
+// The decode and small-batch paths (one activation row, 2..kSmallBatchMaxRows rows) against the scalar reference:
+// full row tiles and leftover rows, pair / group leftovers (9 and 29 blocks of 32), the model widths, 1..3, 8 and 11
+// activation rows, 1 and 2 threads, and the general paths (set_small_batch(false)) on the same data. Weights are raw random
 // bytes (so q8_0 quants include -128, which the quantizer never writes, and q4_K has every 6-bit scale and min)
 // with small f16 scales.
 TEST(SimdKernels, MatvecKernelsMatchScalar) {
@@ -98,19 +98,20 @@ TEST(SimdKernels, MatvecKernelsMatchScalar) {
             std::memcpy(w.data() + off, &h, 2);                            // d (q8_0, q4_0, q4_K)
             if (t == DType::Q4_K) std::memcpy(w.data() + off + 2, &h, 2);  // dmin
           }
-          for (int64_t n = 1; n <= 3; ++n) {
+          for (int64_t n : {1, 2, 3, 8, 11}) {
             const auto X = cj::testing::random_vec(static_cast<size_t>(n * cols), static_cast<uint32_t>(cols + n));
             std::vector<float> ref(static_cast<size_t>(n * rows)), got(ref.size(), -1e30f), old(ref.size(), -1e30f);
             kern::matmul_isa(kern::Isa::Scalar, t, w.data(), rows, cols, X.data(), n, ref.data(), nullptr);
             ThreadPool* pool = n == 2 ? &pool2 : nullptr;
             kern::matmul_isa(isa, t, w.data(), rows, cols, X.data(), n, got.data(), pool);
-            kern::set_use_gemv(false);
+            kern::set_small_batch(false);
             kern::matmul_isa(isa, t, w.data(), rows, cols, X.data(), n, old.data(), pool);
-            kern::set_use_gemv(true);
+            kern::set_small_batch(true);
             EXPECT_LE(cj::testing::normalized_max_error(got, ref), 1e-4)
                 << kern::isa_name(isa) << " " << dtype_traits(t).name << " rows " << rows << " cols " << cols << " n "
                 << n;
             EXPECT_LE(cj::testing::normalized_max_error(old, ref), 1e-4);
+            EXPECT_EQ(std::memcmp(got.data(), old.data(), got.size() * 4), 0) << "small-batch path changed bits";
             ++checked;
           }
         }
@@ -121,10 +122,10 @@ TEST(SimdKernels, MatvecKernelsMatchScalar) {
 }
 
 // matvec_prepare + matvec_rows (the fused decode dispatch: one prepared input, row slices of several matrices)
-// give what matvec gives, for every type, with the decode kernels on and off, on slices that start inside a tile.
+// give what matvec gives, for every type, with the small-batch paths on and off, on slices that start inside a tile.
 TEST(QuantMatvec, PreparedRowsMatchMatvec) {
-  for (bool gemv : {true, false}) {
-    kern::set_use_gemv(gemv);
+  for (bool small : {true, false}) {
+    kern::set_small_batch(small);
     for (DType t : kAllTypes) {
       const int64_t cols = dtype_traits(t).block_elems == 256 ? 512 : 896, rows = 70;
       const auto w = cj::testing::random_matrix(t, rows, cols, 91);
@@ -139,10 +140,10 @@ TEST(QuantMatvec, PreparedRowsMatchMatvec) {
         const int64_t r1 = r0 == 0 ? 5 : r0 == 5 ? 37 : rows;
         matvec_rows(t, w.data() + rb * static_cast<size_t>(r0), r1 - r0, cols, buf.data(), got.data() + r0);
       }
-      EXPECT_LE(cj::testing::normalized_max_error(got, ref), 1e-6) << dtype_traits(t).name << " gemv " << gemv;
+      EXPECT_LE(cj::testing::normalized_max_error(got, ref), 1e-6) << dtype_traits(t).name << " small batch " << small;
     }
   }
-  kern::set_use_gemv(true);
+  kern::set_small_batch(true);
 }
 
 }  // namespace

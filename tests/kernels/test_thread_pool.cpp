@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <atomic>
+#include <cstdlib>
+#include <thread>
 #include <chrono>
 #include <vector>
 
@@ -59,6 +64,44 @@ TEST(ThreadPool, RunWithFunctionPointer) {
   std::vector<int> out(100, 0);
   pool.run(100, [](void* c, int t) { (*static_cast<std::vector<int>*>(c))[static_cast<size_t>(t)] = t * t; }, &out);
   for (int t = 0; t < 100; ++t) EXPECT_EQ(out[static_cast<size_t>(t)], t * t);
+}
+
+// A caller that shares its core with a busy thread is preempted involuntarily: the pool must stop spinning (a
+// spinning wait would only burn the slices its own threads need), and keep its results right.
+TEST(ThreadPool, SleepsInsteadOfSpinningWhenPreempted) {
+  if (std::getenv("CJ_POOL_SPIN")) GTEST_SKIP() << "CJ_POOL_SPIN fixes the policy";
+  cpu_set_t old_set;
+  ASSERT_EQ(pthread_getaffinity_np(pthread_self(), sizeof(old_set), &old_set), 0);
+  int cpu = -1;
+  for (int c = 0; c < CPU_SETSIZE && cpu < 0; ++c)
+    if (CPU_ISSET(c, &old_set)) cpu = c;
+  ASSERT_GE(cpu, 0);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  ThreadPool pool(2);
+  ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof(one), &one), 0);
+  std::atomic<bool> stop{false};
+  std::thread hog([&] {
+    pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+    while (!stop.load(std::memory_order_relaxed)) {
+    }
+  });
+  bool passive = false;
+  long sum = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (int job = 0; !passive && std::chrono::steady_clock::now() < until; ++job) {
+    std::atomic<long> s{0};
+    pool.parallel_for(4, [&](int t) { s.fetch_add(t + 1); });
+    ASSERT_EQ(s.load(), 10);
+    sum += s.load();
+    if (job % 64 == 63) passive = !pool.spinning();
+  }
+  stop.store(true);
+  hog.join();
+  pthread_setaffinity_np(pthread_self(), sizeof(old_set), &old_set);
+  EXPECT_TRUE(passive) << "the pool still spins after 20 s of sharing its core";
+  EXPECT_GT(sum, 0);
 }
 
 }  // namespace
