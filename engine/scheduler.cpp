@@ -15,13 +15,26 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 // ---- RequestStream ----------------------------------------------------------------------------------------------
 
 bool RequestStream::next(Piece* out, std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lk(mu_);
-  cv_.wait_for(lk, timeout, [&] { return !pieces_.empty() || open_ == 0; });
-  if (pieces_.empty()) return false;
-  *out = std::move(pieces_.front());
-  pieces_.pop_front();
-  --unread_[size_t(out->choice)];
+  {
+    std::unique_lock<std::mutex> lk(mu_);
+    ++in_next_;
+    cv_.wait_for(lk, timeout, [&] { return !pieces_.empty() || open_ == 0; });
+    --in_next_;
+    if (pieces_.empty()) return false;
+    *out = std::move(pieces_.front());
+    pieces_.pop_front();
+    --unread_[size_t(out->choice)];
+  }
+  if (wake_) {  // the scheduler may be waiting for this reader
+    { std::lock_guard<std::mutex> lk(wake_->mu); }
+    wake_->cv.notify_all();
+  }
   return true;
+}
+
+bool RequestStream::reader_waiting() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return in_next_ > 0;
 }
 
 bool RequestStream::done() const {
@@ -110,6 +123,7 @@ std::shared_ptr<RequestStream> Scheduler::submit(GenRequest r) {
   out->results_.resize(size_t(n));
   out->unread_.assign(size_t(n), 0);
   out->open_ = n;
+  out->wake_ = wake_;
   const int V = engine_.recipe().n_vocab;
   // The prompt's block keys, as the prefix cache computes them.
   std::vector<uint64_t> keys;
@@ -269,6 +283,28 @@ void Scheduler::run() {
   (void)V;
 }
 
+void Scheduler::wait_for_readers(const std::vector<std::unique_ptr<Job>>& active) {
+  if (o_.reader_wait_ms <= 0) return;
+  // A decode-ready sequence whose reader has not taken its last piece but is inside next(): woken, about to.
+  auto late = [&] {
+    for (const auto& jp : active) {
+      const Job& j = *jp;
+      if (j.max_unread <= 0 || j.need() != 1 || j.gen.finished()) continue;
+      if (j.out->unread(j.choice) >= j.max_unread && j.out->reader_waiting() && !j.out->cancelled() &&
+          !(j.cancel && j.cancel->load()))
+        return true;
+    }
+    return false;
+  };
+  std::unique_lock<std::mutex> lk(wake_->mu);
+  if (!late()) return;
+  const auto t0 = Clock::now();
+  wake_->cv.wait_for(lk, std::chrono::milliseconds(o_.reader_wait_ms), [&] { return !late(); });
+  lk.unlock();
+  std::lock_guard<std::mutex> g(mu_);
+  stats_.reader_wait_ms += ms_since(t0);
+}
+
 void Scheduler::step(std::vector<std::unique_ptr<Job>>& active) {
   const int V = engine_.recipe().n_vocab;
   const int n_ctx = engine_.options().n_ctx;
@@ -278,13 +314,19 @@ void Scheduler::step(std::vector<std::unique_ptr<Job>>& active) {
   std::vector<Job*>& who = who_;
   e.clear();
   who.clear();
+  wait_for_readers(active);
+  const auto t_step = Clock::now();
   int budget = o_.step_tokens, row = 0;
+  int64_t sat_out = 0, decode_rows = 0;
   auto emit_for = [](Job& j) { return [&j](std::string_view t) { j.out->push(j.choice, t); }; };
   // Decode steps first: one token each.
   for (auto& jp : active) {
     Job& j = *jp;
     if (j.need() != 1 || budget == 0) continue;
-    if (j.max_unread > 0 && j.out->unread(j.choice) >= j.max_unread) continue;  // its reader is behind
+    if (j.max_unread > 0 && j.out->unread(j.choice) >= j.max_unread) {  // its reader is behind
+      ++sat_out;
+      continue;
+    }
     if (j.seq->n_past() + 1 > n_ctx) {
       j.gen.finish("context_full", emit_for(j));
       continue;
@@ -292,6 +334,7 @@ void Scheduler::step(std::vector<std::unique_ptr<Job>>& active) {
     e.push_back({j.seq.get(), j.gen.history().data() + j.seq->n_past(), 1, 1, logits_.data() + size_t(row++) * V});
     who.push_back(&j);
     --budget;
+    ++decode_rows;
   }
   // Then prefill chunks, oldest request first. A block another sequence is computing is waited for, then attached
   // from the prefix cache.
@@ -317,6 +360,10 @@ void Scheduler::step(std::vector<std::unique_ptr<Job>>& active) {
     budget -= cnt;
   }
   if (e.empty()) {  // every running request waits for its reader: do not spin
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stats_.sat_out += sat_out;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return;
   }
@@ -379,6 +426,15 @@ void Scheduler::step(std::vector<std::unique_ptr<Job>>& active) {
   ++stats_.steps;
   stats_.tokens += n_tok;
   stats_.generated += n_gen;
+  stats_.decode_rows += decode_rows;
+  stats_.sat_out += sat_out;
+  stats_.eval_ms += ms;
+  stats_.busy_ms += ms_since(t_step);
+  if (n_tok == decode_rows) {
+    ++stats_.decode_steps;
+    stats_.decode_step_rows += decode_rows;
+    stats_.decode_step_ms += ms;
+  }
 }
 
 }  // namespace cj

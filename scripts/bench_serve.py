@@ -5,19 +5,22 @@ that joins while the others stream.
   scripts/bench_serve.py --cli build/bin/changjuan-cli --model M --threads 2 --clients 8 --prompt-tokens 128 --gen 128
 
 Starts the server (--parallel = clients) on a free port of 127.0.0.1, runs one client alone, then `clients` clients at
-once (the last one joins when the others have streamed a quarter of their tokens), and prints one JSON object:
+once (the last one joins when every other client has streamed a quarter of its tokens), and prints one JSON object:
 single_tok_s, aggregate_tok_s, ratio, join_ttft_ms (the joining client's time to its first streamed piece),
-prompt_tokens. The prompt is synthetic text (distinct CJK characters), so any model with a Qwen-style tokenizer
+prompt_tokens; single_decode_tok_s, all_decoding_tok_s and decoding_ratio: the same while every client decodes
+(no prefill, no joiner's tail), comparable with `bench --sequences`; scheduler: the server's own account (steps,
+decodes per step, time in the batch calls and outside them). --joins K repeats the clients' run K times with fresh
+prompts: join_ttft_ms is then the median of the K joins (join_ttft_ms_all lists them), the rates are the first run's. The prompt is synthetic text (distinct CJK characters), so any model with a Qwen-style tokenizer
 takes it.
 """
-import argparse, json, subprocess, threading, time, http.client, sys
+import argparse, json, subprocess, tempfile, threading, time, http.client, sys
 
 
 def prompt_text(n, salt):
     return "".join(chr(0x4E00 + (salt * 131 + i * 7) % 20000) for i in range(n))
 
 
-def stream(port, prompt, gen, out, started=None):
+def stream(port, prompt, gen, out, started=None, progress=None):
     t0 = time.time()
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     body = json.dumps({"prompt": prompt, "max_tokens": gen, "temperature": 0, "stream": True,
@@ -25,6 +28,7 @@ def stream(port, prompt, gen, out, started=None):
     c.request("POST", "/v1/completions", body, {"Content-Type": "application/json"})
     r = c.getresponse()
     first = None
+    times = []
     tokens = 0
     prompt_tokens = 0
     pieces = 0
@@ -39,12 +43,29 @@ def stream(port, prompt, gen, out, started=None):
         for ch in j.get("choices", []):
             if ch.get("text"):
                 pieces += 1
+                times.append(time.time())
+                if progress is not None:
+                    progress[0] = pieces
                 if first is None:
                     first = time.time()
                 if started is not None and pieces == 1:
                     started.set()
     out.update(t0=t0, t1=time.time(), ttft=(first or time.time()) - t0, tokens=tokens, pieces=pieces,
-               prompt_tokens=prompt_tokens)
+               prompt_tokens=prompt_tokens, times=times)
+
+
+def decode_rate(clients):
+    """Aggregate tokens/s while every client streams (from the last first piece to the first last piece), each
+    client's pieces scaled by its tokens per piece."""
+    ta = max(c["times"][0] for c in clients)
+    tb = min(c["times"][-1] for c in clients)
+    if tb <= ta:
+        return 0.0
+    n = 0.0
+    for c in clients:
+        k = sum(1 for t in c["times"] if ta < t <= tb)
+        n += k * c["tokens"] / max(1, c["pieces"])
+    return n / (tb - ta)
 
 
 def main():
@@ -56,10 +77,14 @@ def main():
     ap.add_argument("--prompt-tokens", type=int, default=128)
     ap.add_argument("--gen", type=int, default=128)
     ap.add_argument("--ctx", type=int, default=1024)
+    ap.add_argument("--joins", type=int, default=1,
+                    help="repeat the clients' run this many times (join_ttft_ms: the median; the rates: the first)")
+    ap.add_argument("--serve-args", default="", help="more options for serve, e.g. \"--step-tokens 128\"")
     a = ap.parse_args()
+    log = tempfile.TemporaryFile(mode="w+")
     srv = subprocess.Popen([a.cli, "serve", "--model", a.model, "--threads", str(a.threads), "--port", "0",
-                            "--parallel", str(a.clients), "--ctx", str(a.ctx), "--max-tokens", str(a.gen)],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            "--parallel", str(a.clients), "--ctx", str(a.ctx), "--max-tokens", str(a.gen)] + a.serve_args.split(),
+                           stdout=subprocess.PIPE, stderr=log, text=True)
     url = srv.stdout.readline().strip()
     port = int(url.split(":")[2].split("/")[0])
     try:
@@ -68,36 +93,50 @@ def main():
         one = {}
         stream(port, prompt_text(a.prompt_tokens, 0), a.gen, one)
         single = one["tokens"] / (one["t1"] - one["t0"])
-        res = [dict() for _ in range(a.clients)]
-        quarter = threading.Event()
-        progress = {"n": 0}
-        ths = []
-        for i in range(a.clients - 1):
-            ths.append(threading.Thread(target=stream, args=(port, prompt_text(a.prompt_tokens, i + 1), a.gen, res[i])))
-            ths[-1].start()
-        # The last client joins once the others are decoding (their first pieces arrived, plus a quarter of the run).
-        time.sleep(0.05)
-        t_wait = time.time()
-        while any(not r for r in res[:-1]) and time.time() - t_wait < 600:
-            time.sleep(0.01)
-            if time.time() - t_wait > (one["t1"] - one["t0"]) / 4:
-                break
-        last = threading.Thread(target=stream, args=(port, prompt_text(a.prompt_tokens, a.clients), a.gen, res[-1]))
-        last.start()
-        ths.append(last)
-        for t in ths:
-            t.join()
+        rounds = []
+        for k in range(a.joins):
+            res = [dict() for _ in range(a.clients)]
+            progress = [[0] for _ in range(a.clients)]
+            ths = []
+            salt = 1 + k * (a.clients + 1)  # fresh prompts each round: nothing comes from the prefix cache
+            for i in range(a.clients - 1):
+                ths.append(threading.Thread(target=stream, args=(port, prompt_text(a.prompt_tokens, salt + i), a.gen,
+                                                                 res[i], None, progress[i])))
+                ths[-1].start()
+            # The last client joins mid-run: once every other client has streamed a quarter of its tokens (all of
+            # them are decoding then, so its prompt is prefilled beside their decode steps).
+            t_wait = time.time()
+            while time.time() - t_wait < 600 and any(p[0] < max(1, a.gen // 4) and not r
+                                                     for p, r in zip(progress[:-1], res[:-1])):
+                time.sleep(0.005)
+            last = threading.Thread(target=stream, args=(port, prompt_text(a.prompt_tokens, salt + a.clients - 1),
+                                                         a.gen, res[-1]))
+            last.start()
+            ths.append(last)
+            for t in ths:
+                t.join()
+            rounds.append(res)
+        res = rounds[0]
+        joins = sorted(1000 * r[-1]["ttft"] for r in rounds)
         t0 = min(r["t0"] for r in res)
         t1 = max(r["t1"] for r in res)
         total = sum(r["tokens"] for r in res)
         agg = total / (t1 - t0)
-        print(json.dumps({"clients": a.clients, "threads": a.threads, "prompt_tokens": one["prompt_tokens"],
-                          "gen": a.gen, "single_tok_s": single, "aggregate_tok_s": agg, "ratio": agg / single,
-                          "join_ttft_ms": 1000 * res[-1]["ttft"], "single_ttft_ms": 1000 * one["ttft"],
-                          "tokens": total}))
+        out = {"clients": a.clients, "threads": a.threads, "prompt_tokens": one["prompt_tokens"],
+               "gen": a.gen, "single_tok_s": single, "aggregate_tok_s": agg, "ratio": agg / single,
+               "join_ttft_ms": joins[len(joins) // 2], "join_ttft_ms_all": joins, "single_ttft_ms": 1000 * one["ttft"],
+               "tokens": total}
+        # Decoding alone, without the prompts' prefill and the joiner's tail: comparable with bench --sequences.
+        out["single_decode_tok_s"] = decode_rate([one])
+        out["all_decoding_tok_s"] = decode_rate(res)
+        out["decoding_ratio"] = out["all_decoding_tok_s"] / max(1e-9, out["single_decode_tok_s"])
     finally:
         srv.terminate()
         srv.wait()
+    # The server's own account of its scheduler (steps, decodes per step, time in the batch calls), all runs.
+    log.seek(0)
+    out["scheduler"] = " ".join(l.strip() for l in log if "scheduler" in l)
+    print(json.dumps(out, ensure_ascii=False))
 
 
 if __name__ == "__main__":

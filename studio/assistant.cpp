@@ -26,6 +26,7 @@ class RecordingGenerator final : public Generator {
   }
   int count_tokens(const std::string& text) const override { return inner_.count_tokens(text); }
   int n_ctx() const override { return inner_.n_ctx(); }
+  int max_parallel() const override { return inner_.max_parallel(); }  // the queue runs this many jobs at once
   bool has_chat_tokens() const override { return inner_.has_chat_tokens(); }
   std::string name() const override { return inner_.name(); }
   const Tokenizer* own_tokenizer() const override { return inner_.own_tokenizer(); }
@@ -134,6 +135,7 @@ void Assistant::load_worker(Settings machine) {
   f.model_name = gen->name();
   f.n_ctx = gen->n_ctx();
   f.load_s = secs;
+  f.parallel = q->max_running();
   f.context_budget = s.context_budget;
   char msg[96];
   std::snprintf(msg, sizeof msg, remote ? "已连接服务器（%.2f 秒）" : "已加载（%.2f 秒）", secs);

@@ -26,6 +26,7 @@ struct EngineFigures {
   State state = kNoModel;
   std::string message;        // kNoModel: how to set one; kFailed: why; kReady: "loaded in N s"
   std::string model_name, model_path, arch, backend;
+  int parallel = 0;           // jobs the queue runs at once (sequences of the engine's batch)
   int threads = 0, n_ctx = 0, n_layers = 0, n_embd = 0, n_heads = 0, n_kv_heads = 0, n_vocab = 0;
   int n_ctx_train = 0;        // the model's trained length
   bool ctx_automatic = false; // n_ctx was chosen for this machine (settings ctx 0)

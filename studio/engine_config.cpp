@@ -41,6 +41,8 @@ Status validate(const EngineSettings& s) {
     return make_error("the model file " + s.model_path + " does not exist or is not a file (settings: model path)");
   if (s.threads < 1 || s.threads > 256) return make_error("threads must be between 1 and 256");
   if (s.parallel < 1 || s.parallel > 64) return make_error("parallel requests must be between 1 and 64");
+  if (s.step_tokens < 0 || s.step_tokens > 256)
+    return make_error("step tokens must be between 1 and 256 (the engine's batch), or 0 for 256");
   if (s.ctx != 0 && (s.ctx < 64 || s.ctx > (1 << 20)))
     return make_error("the context size must be 0 (automatic) or between 64 and 1048576 tokens");
   if (s.kv_host_mb < 0 || s.kv_disk_mb < 0 || s.kv_gpu_mb < 0) return make_error("KV budgets cannot be negative");
@@ -153,7 +155,8 @@ int64_t kv_room(const ModelInfo& m, const EngineSettings& s, const MachineInfo& 
 int auto_context(const ModelInfo& m, const EngineSettings& s, const MachineInfo& mc) {
   const int trained = m.n_ctx_train > 0 ? m.n_ctx_train : 4096;
   const size_t per_token = std::max<size_t>(1, m.kv_bytes_per_token(s.kv_type));
-  const int64_t fits = kv_room(m, s, mc) / int64_t(per_token);
+  // Every sequence of the engine (s.parallel) may hold the whole context: the room is theirs together.
+  const int64_t fits = kv_room(m, s, mc) / int64_t(per_token) / std::max(1, s.parallel);
   int64_t ctx = std::min<int64_t>(trained, fits);
   ctx = ctx / kBlock * kBlock;
   return int(std::clamp<int64_t>(ctx, kBlock, 1 << 20));
@@ -168,7 +171,7 @@ MachineCheck validate_for_machine(const EngineSettings& s, const ModelInfo& m, c
   r.model_bytes = m.file_bytes;
   r.ctx = resolved_context(m, s, mc);
   const int64_t per_token = int64_t(m.kv_bytes_per_token(s.kv_type));
-  r.kv_bytes = per_token * r.ctx;
+  r.kv_bytes = per_token * r.ctx * std::max(1, s.parallel);  // the pool: the context for each sequence
   // Backend cuda: the device tier holds the first kv_gpu_mb (0 = the whole context; the engine lowers it to what
   // the GPU has free when it loads), the host tier what is left.
   if (s.backend == "cuda") {

@@ -32,6 +32,9 @@ struct EngineSettings {
   SamplerParams sampling;      // defaults for requests that do not set their own
   bool chat = false;           // wrap prompts as a ChatML user turn (instruction-tuned models)
   int parallel = 1;            // requests decoded together (sequences of the engine; the KV budgets are shared)
+  int step_tokens = 0;         // the scheduler's tokens per step: every running decode, then prefill chunks up to
+                               // this (0: the engine's n_batch, 256); smaller keeps the others' tokens coming
+                               // faster while a long prompt is read, larger reads a prompt in fewer steps
   std::string backend = "cpu"; // cpu | cuda (engine/engine.h available_backends)
 };
 
@@ -74,7 +77,7 @@ int resolved_context(const ModelInfo& m, const EngineSettings& s, const MachineI
 
 struct MachineCheck {
   int ctx = 0;                  // the context that will be used
-  int64_t kv_bytes = 0;         // the KV cache of ctx tokens
+  int64_t kv_bytes = 0;         // the KV cache: ctx tokens for each of the `parallel` sequences
   int64_t kv_device_bytes = 0;  // of which on the GPU (backend cuda: the device tier comes first)
   int64_t kv_host_bytes = 0;    // of which in RAM (the rest on disk)
   int64_t kv_disk_bytes = 0;

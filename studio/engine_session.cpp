@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 
 #include "engine/kv/kv_session.h"
@@ -23,7 +24,11 @@ Result<std::unique_ptr<EngineSession>> EngineSession::open(const EngineSettings&
   auto eng = Engine::create(*es->model_, engine_options(es->settings_, es->settings_.ctx));
   if (!eng.ok()) return make_error(eng.error());
   es->engine_ = std::move(eng.value());
-  es->sched_ = std::make_unique<Scheduler>(*es->engine_, *es->tok_);
+  SchedulerOptions so;
+  so.step_tokens = s.step_tokens;
+  // The scheduler's wait for late readers (engine/scheduler.h; off by default), for A/B measurements; not a setting.
+  if (const char* w = std::getenv("CJ_READER_WAIT_MS")) so.reader_wait_ms = std::atoi(w);
+  es->sched_ = std::make_unique<Scheduler>(*es->engine_, *es->tok_, so);
   es->tokenizer_hash_ = tokenizer_fingerprint(*es->tok_);
   return es;
 }

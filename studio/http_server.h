@@ -24,7 +24,7 @@
 // Concurrent generations: up to the generator's max_parallel() requests generate at once (the local engine decodes
 // them in one batch; `n` > 1 choices of a request are decoded together too); a request that arrives while all
 // slots are taken waits up to queue_wait_ms for one, then gets 503 (with Retry-After). A client that disconnects
-// (mid-stream or while waiting for a whole response) is noticed by a watcher polling its socket every 10 ms, which
+// (mid-stream or while waiting for a whole response) is noticed by a watcher sleeping in poll() on its socket, which
 // stops its generation within one token; the others go on.
 #pragma once
 #include <atomic>

@@ -1,5 +1,6 @@
 #include "studio/job_queue.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -258,8 +259,26 @@ RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job&
   return out;
 }
 
-JobQueue::JobQueue(std::string db_path, Generator* engine, int checkpoint_every)
-    : db_path_(std::move(db_path)), engine_(engine), checkpoint_every_(checkpoint_every) {}
+bool QueueSnapshot::is_running(int64_t id) const {
+  return std::find(running.begin(), running.end(), id) != running.end();
+}
+
+const JobView* QueueSnapshot::find(int64_t id) const {
+  for (const JobView& v : jobs)
+    if (v.id == id) return &v;
+  return nullptr;
+}
+
+bool is_interactive_job(const std::string& kind) {
+  return kind == "workflow:continue" || kind == "workflow:rewrite" || kind == "workflow:expand" ||
+         kind == "workflow:condense";
+}
+
+JobQueue::JobQueue(std::string db_path, Generator* engine, int checkpoint_every, int max_running)
+    : db_path_(std::move(db_path)),
+      engine_(engine),
+      checkpoint_every_(checkpoint_every),
+      max_running_(std::clamp(max_running > 0 ? max_running : (engine ? engine->max_parallel() : 1), 1, 64)) {}
 
 JobQueue::~JobQueue() { shutdown(); }
 
@@ -273,17 +292,24 @@ Status JobQueue::start() {
   quit_ = false;
   started_ = true;
   refresh();
-  thread_ = std::thread([this] { worker(); });
+  for (int i = 0; i < max_running_; ++i) threads_.emplace_back([this] { worker(); });
   return Status();
 }
 
 void JobQueue::shutdown() {
   if (!started_) return;
   quit_ = true;
-  why_.store(int(StopRequest::kShutdown));
-  stop_ = true;
+  {
+    std::lock_guard<std::mutex> lk(run_mu_);
+    for (Run* r : runs_) {
+      r->why.store(int(StopRequest::kShutdown));
+      r->stop.store(true);
+    }
+  }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  for (std::thread& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
   started_ = false;
   refresh();
 }
@@ -302,16 +328,23 @@ Result<int64_t> JobQueue::submit(const WorkflowParams& params) {
     id = storage::Jobs(*control_db_).create(job_kind(p), to_json(p).dump(), p.book_id);
   }
   refresh();
-  cv_.notify_all();
+  wake_workers();
   return id;
 }
 
-Status JobQueue::cancel(int64_t id) {
-  if (running_id_.load() == id) {
-    why_.store(int(StopRequest::kCancel));
-    stop_ = true;
-    return Status();
+bool JobQueue::stop_running(int64_t id, StopRequest why) {
+  std::lock_guard<std::mutex> lk(run_mu_);
+  for (Run* r : runs_) {
+    if (r->id != id) continue;
+    r->why.store(int(why));
+    r->stop.store(true);
+    return true;
   }
+  return false;
+}
+
+Status JobQueue::cancel(int64_t id) {
+  if (stop_running(id, StopRequest::kCancel)) return Status();
   {
     std::lock_guard<std::mutex> lk(control_mu_);
     if (!control_db_) return make_error("the job queue is not started");
@@ -327,11 +360,7 @@ Status JobQueue::cancel(int64_t id) {
 }
 
 Status JobQueue::pause(int64_t id) {
-  if (running_id_.load() == id) {
-    why_.store(int(StopRequest::kPause));
-    stop_ = true;
-    return Status();
-  }
+  if (stop_running(id, StopRequest::kPause)) return Status();
   {
     std::lock_guard<std::mutex> lk(control_mu_);
     if (!control_db_) return make_error("the job queue is not started");
@@ -357,8 +386,16 @@ Status JobQueue::resume(int64_t id) {
     CJ_TRY(jobs.set_status(id, "queued"));
   }
   refresh();
-  cv_.notify_all();
+  wake_workers();
   return Status();
+}
+
+void JobQueue::wake_workers() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    ++wakes_;
+  }
+  cv_.notify_all();
 }
 
 void JobQueue::refresh() {
@@ -392,7 +429,8 @@ void JobQueue::refresh() {
     v.revision_id = f.revision_id;
     v.prompt_tokens = f.prompt_tokens;
     v.reused_tokens = f.reused_tokens;
-    if (j.id != snap_.running_id) {
+    if (!snap_.is_running(j.id)) {
+      v.live_text.clear();
       v.fraction = j.progress;
       v.chars = f.chars;
       if (j.status == "done" && v.tokens == 0) v.tokens = f.gen_tokens;
@@ -412,11 +450,42 @@ bool JobQueue::wait_idle(std::chrono::milliseconds timeout) {
   auto until = std::chrono::steady_clock::now() + timeout;
   std::unique_lock<std::mutex> lk(mu_);
   for (;;) {
-    bool busy = snap_.running_id != 0;
+    bool busy = !snap_.running.empty();
     for (const auto& j : snap_.jobs) busy = busy || j.status == "queued" || j.status == "running";
     if (!busy) return true;
     if (cv_.wait_until(lk, until) == std::cv_status::timeout) return false;
   }
+}
+
+std::optional<storage::Job> JobQueue::claim_next(storage::Jobs& jobs, Run& run) {
+  std::lock_guard<std::mutex> claim(claim_mu_);
+  auto q = jobs.list();
+  if (!q.ok()) return std::nullopt;
+  int long_running = 0;
+  {
+    std::lock_guard<std::mutex> lk(run_mu_);
+    for (const Run* r : runs_) long_running += r->interactive ? 0 : 1;
+  }
+  // The oldest workflow job that is queued or whose runner died (other kinds belong to other runners), claimed
+  // under this process's lease: interactive kinds first; a long job only while another worker stays free.
+  const int64_t now = storage::now_ms();
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& j : *q) {
+      if (!is_workflow(j.kind) || is_interactive_job(j.kind) != (pass == 0)) continue;
+      if (j.status != "queued" && !storage::Jobs::lease_is_stale(j, now)) continue;
+      if (pass == 1 && max_running_ > 1 && long_running >= max_running_ - 1) return std::nullopt;
+      auto c = jobs.claim(j.id);
+      if (!c.ok()) continue;  // taken meanwhile (another process), or no longer queued
+      run.id = j.id;
+      run.interactive = pass == 0;
+      run.stop.store(false);
+      run.why.store(int(StopRequest::kNone));
+      std::lock_guard<std::mutex> lk(run_mu_);
+      runs_.push_back(&run);
+      return std::move(c.value());
+    }
+  }
+  return std::nullopt;
 }
 
 void JobQueue::worker() {
@@ -424,37 +493,35 @@ void JobQueue::worker() {
   if (!dbr.ok()) return;
   storage::Database& db = **dbr;
   storage::Jobs jobs(db);
+  Run run;
   while (!quit_.load()) {
-    // The oldest workflow job that is queued or whose runner died (other kinds belong to other runners), claimed
-    // under this process's lease.
-    std::optional<storage::Job> job;
-    if (auto q = jobs.list(); q.ok()) {
-      const int64_t now = storage::now_ms();
-      for (const auto& j : *q) {
-        if (!is_workflow(j.kind)) continue;
-        if (j.status != "queued" && !storage::Jobs::lease_is_stale(j, now)) continue;
-        auto c = jobs.claim(j.id);
-        if (c.ok()) job = std::move(c.value());
-        break;
-      }
+    uint64_t seen;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      seen = wakes_;
     }
+    std::optional<storage::Job> job = claim_next(jobs, run);
     if (!job) {
+      // Until a job is submitted, resumed or ends here (or 300 ms pass: another process may queue one).
       std::unique_lock<std::mutex> lk(mu_);
       cv_.notify_all();  // wake wait_idle()
-      cv_.wait_for(lk, std::chrono::milliseconds(300), [&] { return quit_.load(); });
+      cv_.wait_for(lk, std::chrono::milliseconds(300), [&] { return quit_.load() || wakes_ != seen; });
       continue;
     }
-    stop_ = false;
-    why_ = int(StopRequest::kNone);
+    auto leave = [&] {
+      std::lock_guard<std::mutex> lk(run_mu_);
+      runs_.erase(std::find(runs_.begin(), runs_.end(), &run));
+    };
     if (quit_.load()) {  // shut down between claim and run
+      leave();
       (void)jobs.release(job->id, job->lease_owner, "queued", job->message);
       break;
     }
-    running_id_ = job->id;
     {
       std::lock_guard<std::mutex> lk(mu_);
-      snap_.running_id = job->id;
-      snap_.live_text.clear();
+      snap_.running.push_back(job->id);
+      for (auto& v : snap_.jobs)
+        if (v.id == job->id) v.live_text.clear();
     }
     refresh();
     auto t0 = std::chrono::steady_clock::now();
@@ -462,10 +529,10 @@ void JobQueue::worker() {
     auto on_progress = [&, id = job->id](std::string_view piece, const WorkflowProgress& pr) {
       double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::lock_guard<std::mutex> lk(mu_);
-      snap_.live_text.append(piece);
-      if (snap_.live_text.size() > 4096) snap_.live_text.erase(0, snap_.live_text.size() - 2048);
       for (auto& v : snap_.jobs) {
         if (v.id != id) continue;
+        v.live_text.append(piece);
+        if (v.live_text.size() > 4096) v.live_text.erase(0, v.live_text.size() - 2048);
         v.status = "running";
         v.tokens = pr.tokens;
         v.chars = pr.chars;
@@ -476,14 +543,14 @@ void JobQueue::worker() {
       }
       ++snap_.version;
     };
-    (void)run_job(db, *engine_, *job, stop_, why_, checkpoint_every_, on_progress);
-    running_id_ = 0;
+    (void)run_job(db, *engine_, *job, run.stop, run.why, checkpoint_every_, on_progress);
+    leave();
     {
       std::lock_guard<std::mutex> lk(mu_);
-      snap_.running_id = 0;
+      snap_.running.erase(std::find(snap_.running.begin(), snap_.running.end(), job->id));
     }
     refresh();
-    cv_.notify_all();
+    wake_workers();  // a worker kept for the assistant may now take a draft
   }
   std::lock_guard<std::mutex> lk(mu_);
   cv_.notify_all();

@@ -1,6 +1,8 @@
-// The job queue: workflow jobs persisted in storage's jobs table, run one at a time on a Generator (the local
-// engine or a remote server) by a worker thread (others wait queued), with progress (fraction, tokens, ETA),
-// cancel and pause/resume.
+// The job queue: workflow jobs persisted in storage's jobs table, run on a Generator (the local engine or a remote
+// server) by worker threads, several at once (max_running; on the local engine they are sequences decoded in one
+// batch), with progress (fraction, tokens, ETA), cancel and pause/resume per job. Short requests at the caret
+// (continue, rewrite, expand, condense: the assistant's) are taken before queued drafts, and drafts never take the
+// last worker, so an assistant request starts at once while batch drafts run.
 //
 // Durability: while a job runs, the text generated so far is checkpointed into its row every
 // `checkpoint_every` pieces (checkpoint JSON {"text": ..., "tokens": n}). After a crash or a closed app,
@@ -50,14 +52,19 @@ struct JobView {
   int64_t target = 0;           // draft: the target in 字
   int64_t chapter = -1;         // chapter ordinal
   std::optional<uint64_t> seed;
+  std::string live_text;        // running in this queue: its text so far (tail, for a preview)
 };
 
 struct QueueSnapshot {
   std::vector<JobView> jobs;    // oldest first, finished ones included
-  int64_t running_id = 0;       // 0 when idle
-  std::string live_text;        // the running job's text so far (tail, for a preview)
+  std::vector<int64_t> running; // jobs this queue runs now, in the order they started (empty when idle)
   uint64_t version = 0;         // increases on every change
+  bool is_running(int64_t id) const;
+  const JobView* find(int64_t id) const;  // null when the job is not in the list
 };
+
+// A short request at the caret (continue, rewrite, expand, condense), as opposed to a long batch job (draft).
+bool is_interactive_job(const std::string& kind);
 
 // Job kinds for workflows are "workflow:<kind>"; params are to_json(WorkflowParams).
 std::string job_kind(const WorkflowParams& p);
@@ -103,13 +110,14 @@ RunOutcome run_job(storage::Database& db, Generator& engine, const storage::Job&
 
 class JobQueue {
  public:
-  // The queue opens its own connections to db_path (one for the worker, one for control calls).
-  JobQueue(std::string db_path, Generator* engine, int checkpoint_every = 32);
+  // The queue opens its own connections to db_path (one per worker, one for control calls). max_running: jobs run
+  // at once (0: the generator's max_parallel(), i.e. the sequences the local engine decodes together).
+  JobQueue(std::string db_path, Generator* engine, int checkpoint_every = 32, int max_running = 0);
   ~JobQueue();
 
-  // Requeues interrupted jobs and starts the worker.
+  // Requeues interrupted jobs and starts the workers.
   Status start();
-  // Stops the worker: a running job is stopped at the next token, checkpointed and left queued (it resumes on
+  // Stops the workers: running jobs are stopped at the next token, checkpointed and left queued (they resume on
   // the next start). Idempotent.
   void shutdown();
 
@@ -121,27 +129,40 @@ class JobQueue {
   QueueSnapshot snapshot() const;
   // Blocks until no job is queued or running, or the timeout passes; true when idle.
   bool wait_idle(std::chrono::milliseconds timeout);
+  int max_running() const { return max_running_; }
 
  private:
+  struct Run {  // a job a worker runs now
+    int64_t id = 0;
+    bool interactive = false;
+    std::atomic<bool> stop{false};
+    std::atomic<int> why{0};  // StopRequest
+  };
   void worker();
-  Status refresh_list_locked_db();  // re-reads the job rows into the snapshot (control connection)
+  // Claims the next job for a worker (under claim_mu_): interactive kinds first, oldest first; a draft only while
+  // another worker stays free for the assistant (max_running > 1).
+  std::optional<storage::Job> claim_next(storage::Jobs& jobs, Run& run);
+  bool stop_running(int64_t id, StopRequest why);  // false when this queue does not run the job
+  void wake_workers();  // idle workers look for a job again at once
   void refresh();
 
   std::string db_path_;
   Generator* engine_;
   int checkpoint_every_;
+  int max_running_;
   std::unique_ptr<storage::Database> control_db_;
   std::mutex control_mu_;       // guards control_db_
 
-  std::thread thread_;
+  std::vector<std::thread> threads_;
   std::atomic<bool> quit_{false};
-  std::atomic<bool> stop_{false};   // the running job's stop flag
-  std::atomic<int> why_{0};         // StopRequest
-  std::atomic<int64_t> running_id_{0};
+  std::mutex claim_mu_;         // one worker picks and claims at a time
+  std::mutex run_mu_;           // guards runs_
+  std::vector<Run*> runs_;      // the running jobs, in the order they started
 
   mutable std::mutex mu_;       // guards snap_ and wake-ups
   std::condition_variable cv_;
   QueueSnapshot snap_;
+  uint64_t wakes_ = 0;          // bumped by submit, resume and a job's end; idle workers wait for a change
   bool started_ = false;
 };
 

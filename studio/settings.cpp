@@ -14,7 +14,7 @@ namespace cj::studio {
 nlohmann::json to_json(const Settings& s) {
   return {{"model_path", s.model_path}, {"backend", s.backend},         {"remote_url", s.remote_url},
           {"remote_model", s.remote_model}, {"remote_api_key_env", s.remote_api_key_env},
-          {"threads", s.threads},       {"ctx", s.ctx},                 {"context_budget", s.context_budget},
+          {"threads", s.threads},       {"parallel", s.parallel},       {"ctx", s.ctx},                 {"context_budget", s.context_budget},
           {"kv_gpu_mb", s.kv_gpu_mb},   {"kv_host_mb", s.kv_host_mb},   {"kv_type", s.kv_type},
           {"kv_disk_dir", s.kv_disk_dir}, {"kv_disk_mb", s.kv_disk_mb},
           {"temperature", s.temperature}, {"top_k", s.top_k},           {"top_p", s.top_p},
@@ -41,6 +41,7 @@ Result<Settings> apply_json(const Settings& base, const nlohmann::json& j) {
   CJ_TRY(take(j, "remote_model", &s.remote_model));
   CJ_TRY(take(j, "remote_api_key_env", &s.remote_api_key_env));
   CJ_TRY(take(j, "threads", &s.threads));
+  CJ_TRY(take(j, "parallel", &s.parallel));
   CJ_TRY(take(j, "ctx", &s.ctx));
   CJ_TRY(take(j, "context_budget", &s.context_budget));
   CJ_TRY(take(j, "kv_gpu_mb", &s.kv_gpu_mb));
@@ -73,6 +74,7 @@ Status validate(const Settings& s) {
   } else {
     CJ_TRY(validate(engine_settings(s)));
   }
+  if (s.parallel < 0 || s.parallel > 64) return make_error("setting parallel must be 0 (automatic) or between 1 and 64");
   if (s.ctx != 0 && (s.ctx < 64 || s.ctx > (1 << 20)))
     return make_error("setting ctx must be 0 (automatic) or between 64 and 1048576 tokens");
   if (s.context_budget < 0 || (s.context_budget > 0 && s.ctx > 0 && s.context_budget >= s.ctx))
@@ -97,6 +99,7 @@ EngineSettings engine_settings(const Settings& s) {
   e.backend = s.backend == "cuda" ? "cuda" : "cpu";
   e.model_path = s.model_path;
   e.threads = s.threads;
+  e.parallel = s.parallel > 0 ? s.parallel : kAutoParallel;
   e.ctx = s.ctx;
   if (!kv_type_from_name(s.kv_type, &e.kv_type)) e.kv_type = KVType::F16;  // validate() names a bad one
   e.kv_host_mb = s.kv_host_mb;

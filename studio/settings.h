@@ -22,6 +22,8 @@ struct Settings {
   std::string remote_model;        // backend remote: the server's model id ("" = the first it lists)
   std::string remote_api_key_env;  // backend remote: environment variable holding the API key ("" = none)
   int threads = 2;
+  int parallel = 0;                // jobs run at once (the assistant's requests and batch drafts), as sequences
+                                   // decoded in one batch; 0 = automatic (kAutoParallel); drafts leave one free
   int ctx = 0;                     // KV cache size in tokens; 0 = what the machine holds, up to the model's
                                    // trained length (remote: 0 = 8192, say the server's window)
   int context_budget = 0;          // at most this many tokens of book context per request; 0 = the prompt plan's
@@ -46,6 +48,9 @@ Result<Settings> apply_json(const Settings& base, const nlohmann::json& j);
 Status validate(const Settings& s);
 // The engine configuration these settings describe (studio/engine_config.h): every engine field comes from here.
 EngineSettings engine_settings(const Settings& s);
+// Jobs at once when the setting is 0: two drafts and the assistant's request. Decoding is memory-bound, so three
+// sequences cost little more than one per step; their KV caches share the machine's room (auto_context).
+inline constexpr int kAutoParallel = 3;
 RemoteSettings remote_settings(const Settings& s);  // backend remote (the API key read from its variable)
 // The generator the settings describe: the local engine (model loaded) or the remote server (backend remote).
 Result<std::unique_ptr<Generator>> open_generator(const Settings& s);

@@ -531,7 +531,7 @@ void App::draw_ui(bool* quit) {
     st_.request_ai = "continue";
     st_.request_tab = "ai";
   }
-  if (ImGui::IsKeyPressed(GLFW_KEY_ESCAPE, false) && st_.ai_job && st_.queue.running_id == st_.ai_job) {
+  if (ImGui::IsKeyPressed(GLFW_KEY_ESCAPE, false) && st_.ai_job && st_.queue.is_running(st_.ai_job)) {
     st_.request_ai = "stop";
     st_.request_tab = "ai";
   }
@@ -875,7 +875,10 @@ bool App::ai_state_reached(const std::string& want) {
     return state == studio::EngineFigures::kReady;
   }
   const studio::QueueSnapshot q = assistant_->snapshot();
-  if (want == "streaming") return st_.ai_job && q.running_id == st_.ai_job && q.live_text.size() >= 6;
+  if (want == "streaming") {
+    const studio::JobView* j = q.find(st_.ai_job);
+    return j && q.is_running(st_.ai_job) && j->live_text.size() >= 6;
+  }
   for (const auto& j : q.jobs)
     if (j.id == st_.ai_job) return j.status == want;
   return false;
@@ -1028,7 +1031,7 @@ int App::run() {
         ++rebuild_frames, rebuild_ms += ms;
       else if (frame >= 3) {
         frame_ms.push_back(ms), ui_ms.push_back(ui_frame_ms);
-        if (st_.queue.running_id != 0) gen_frame_ms.push_back(ms);
+        if (!st_.queue.running.empty()) gen_frame_ms.push_back(ms);
       }
     }
     if (!shot.empty() || (!opt_.screenshot.empty() && !script && frame + 1 >= opt_.frames))

@@ -235,6 +235,9 @@ bool SettingsDialog::draw(UiState& st, FileDialog& files) {
     if (ImGui::SliderInt("线程", &s_.threads, 1, std::max(1, machine_.hardware_threads))) changed = true;
   }
   ImGui::SetNextItemWidth(em * 12);
+  // Jobs at once: sequences of one engine decoded together; drafts leave one for the assistant.
+  if (ImGui::SliderInt("同时运行的任务（0 = 自动）", &s_.parallel, 0, 8)) changed = true;
+  ImGui::SetNextItemWidth(em * 12);
   if (ImGui::SliderFloat("温度（0 = 每次一样）", &s_.temperature, 0.0f, 1.5f, "%.2f")) changed = true;
   if (changed) recheck();
   ImGui::Separator();

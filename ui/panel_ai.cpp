@@ -50,14 +50,11 @@ class AiPanel final : public Panel {
     for (const auto& j : snap.jobs)
       if (j.id == job_id_) job = &j;
     const bool running = job && (job->status == "running" || job->status == "queued");
-    if (job && running) {
-      streamed_ = std::string(from_char_boundary(snap.live_text));
-      if (snap.running_id != job_id_) streamed_.clear();  // still queued behind another job
-    }
+    if (job && running)  // empty while it waits for a free worker
+      streamed_ = snap.is_running(job_id_) ? std::string(from_char_boundary(job->live_text)) : std::string();
     if (job && !running && !finished_seen_) {
       // The run ended: keep what it streamed (the preview still holds its tail) and remember its proposal.
       finished_seen_ = true;
-      if (snap.running_id == 0) streamed_ = std::string(from_char_boundary(snap.live_text));
       proposal_ = job->status == "done" ? job->revision_id : 0;
       proposal_chapter_ = job_chapter_;
       proposal_number_ = proposal_ ? revision_number(st, job_chapter_, proposal_, &proposal_seed_) : 0;
@@ -144,7 +141,7 @@ class AiPanel final : public Panel {
       wrapped_text(st, streamed_);
       if (running && ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 4) ImGui::SetScrollHereY(1.0f);
     } else if (running) {
-      ImGui::TextDisabled(snap.running_id == job_id_ ? "正在读入上下文…" : "排队等待前一个任务…");
+      ImGui::TextDisabled(snap.is_running(job_id_) ? "正在读入上下文…" : "排队等待空闲的生成位…");
     }
     ImGui::EndChild();
   }

@@ -46,9 +46,9 @@ class ContextPanel final : public Panel {
     }
     const int64_t ordinal = st.book->chapters()[static_cast<size_t>(st.chapter)].ordinal;
     // Rebuild when the chapter changes, a job ends (the text or the model changed) or on request.
-    const int64_t running = st.queue.running_id;
-    if (running == 0 && last_running_ != 0) stale_ = true;
-    last_running_ = running;
+    for (int64_t id : last_running_)
+      if (!st.queue.is_running(id)) stale_ = true;  // a job ended
+    last_running_ = st.queue.running;
     // …and when the caret has rested somewhere else for a moment (the text before it picks the passages).
     const int64_t cursor = caret_code_points(st.editor->doc());
     if (cursor != seen_cursor_) seen_cursor_ = cursor, cursor_moved_at_ = ImGui::GetTime();
@@ -203,7 +203,7 @@ class ContextPanel final : public Panel {
   int64_t requested_ = -1;
   int generation_ = -1;
   bool stale_ = false;
-  int64_t last_running_ = 0;
+  std::vector<int64_t> last_running_;
   studio::ContextView view_;  // the assistant's latest view, copied when its version changes
   uint64_t view_version_ = 0;
   std::map<size_t, Lines> lines_;  // per section, for the view copied last

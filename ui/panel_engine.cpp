@@ -69,9 +69,9 @@ class EnginePanel final : public Panel {
     last_sample_ = ImGui::GetTime();
     const studio::QueueSnapshot& q = st.queue;
     float v = 0;
-    for (const auto& j : q.jobs)
-      if (j.id == q.running_id) v = static_cast<float>(j.tok_s);
-    if (q.running_id == 0 && (tok_s_.empty() || tok_s_.back() == 0)) return;  // idle: do not scroll zeros
+    for (const auto& j : q.jobs)  // all running jobs together (decoded in one batch)
+      if (q.is_running(j.id)) v += static_cast<float>(j.tok_s);
+    if (q.running.empty() && (tok_s_.empty() || tok_s_.back() == 0)) return;  // idle: do not scroll zeros
     tok_s_.push_back(v);
     if (tok_s_.size() > 240) tok_s_.erase(tok_s_.begin());
   }
@@ -105,7 +105,8 @@ class EnginePanel final : public Panel {
                     f.n_heads, f.n_kv_heads, f.n_vocab);
       row(st, "结构", b);
       row(st, "文件", mib(static_cast<double>(f.model_bytes)) + "（内存映射，不复制）");
-      std::snprintf(b, sizeof b, "%s · %d 线程 · 加载 %.2f 秒", f.backend.c_str(), f.threads, f.load_s);
+      std::snprintf(b, sizeof b, "%s · %d 线程 · 同时 %d 个任务 · 加载 %.2f 秒", f.backend.c_str(), f.threads,
+                    f.parallel, f.load_s);
       row(st, "后端", b);
       std::snprintf(b, sizeof b, "%d 令牌%s%s", f.n_ctx, f.ctx_automatic ? "（自动：本机放得下的最大值）" : "",
                     f.n_ctx_train > 0 ? ("，模型训练长度 " + std::to_string(f.n_ctx_train)).c_str() : "");

@@ -83,6 +83,16 @@ int run_serve(const Args& a) {
                static_cast<long long>(c.tokens.load()), static_cast<long long>(c.disconnects.load()),
                static_cast<long long>(c.busy_rejects.load()), static_cast<long long>(c.refused.load()),
                static_cast<long long>(c.timeouts.load()));
+  const SchedulerStats ss = (*engine)->scheduler_stats();
+  std::fprintf(stderr,
+               "serve: scheduler %lld steps, %lld tokens evaluated, %lld generated (%.2f decodes per step, %lld "
+               "decode slots skipped for a reader behind), %.0f ms in the batch calls, %.0f ms composing and "
+               "handing out, %.0f ms waiting for readers; %lld steps of decodes only: %.2f rows, %.1f ms each\n",
+               static_cast<long long>(ss.steps), static_cast<long long>(ss.tokens), static_cast<long long>(ss.generated),
+               ss.steps ? double(ss.decode_rows) / double(ss.steps) : 0.0, static_cast<long long>(ss.sat_out),
+               ss.eval_ms, ss.busy_ms - ss.eval_ms, ss.reader_wait_ms, static_cast<long long>(ss.decode_steps),
+               ss.decode_steps ? double(ss.decode_step_rows) / double(ss.decode_steps) : 0.0,
+               ss.decode_steps ? ss.decode_step_ms / double(ss.decode_steps) : 0.0);
   return 0;
 }
 
@@ -103,6 +113,8 @@ std::vector<OptSpec> serve_options() {
                            {"threads", "T", "threads (default 2)"},
                            {"ctx", "N", "context size in tokens (default: what this machine holds, up to the model's trained length)"},
                            {"parallel", "N", "requests decoded together in one batch (default 4; more wait)"},
+                           {"step-tokens", "N",
+                            "tokens per engine step: every running decode, then prompt chunks up to N (default 256)"},
                            {"temp", "T", "default temperature for requests that set none (default 0.8)"},
                            {"chat", "", "(ignored: chat completions always use the chat format)"},
                            {"max-tokens", "N", "max_tokens for requests that set none (default 512)"},

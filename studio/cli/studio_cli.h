@@ -40,7 +40,10 @@ inline std::vector<OptSpec> engine_options() {
           {"prompt-style", "S",
            "instruct (default: Chinese instructions) or plain (base models: context + text only; --remote: raw "
            "text to /v1/completions)"},
-          {"checkpoint-every", "N", "checkpoint the text every N pieces (default 32)"}};
+          {"checkpoint-every", "N", "checkpoint the text every N pieces (default 32)"},
+          {"step-tokens", "N",
+           "tokens per engine step when several requests run: every running decode, then prompt chunks up to N "
+           "(default 256)"}};
   for (auto& k : engine_kv_option_specs()) o.push_back(std::move(k));
   return o;
 }
@@ -64,6 +67,9 @@ inline Result<studio::EngineSettings> engine_settings(const Args& a, int default
   auto parallel = a.get_int("parallel", 1);  // commands that offer --parallel (draft)
   if (!parallel.ok()) return make_error(parallel.error());
   s.parallel = int(*parallel);
+  auto step = a.get_int("step-tokens", 0, 0, 256);
+  if (!step.ok()) return make_error(step.error());
+  s.step_tokens = int(*step);
   s.backend = a.get_or("backend", "cpu");
   CJ_TRY(studio::validate(s));
   return s;

@@ -255,6 +255,94 @@ TEST_P(Backends, CancellationDoesNotChangeOthers) {
   for (const auto& c : res) EXPECT_EQ(c.stats.tokens, alone(**m, tok, prompts[0], 5));
 }
 
+// A request that joins while others decode is prefilled in chunks beside their decode steps: its first token comes
+// within ceil(prompt / (step budget - running decodes)) steps and one more, the others go on decoding meanwhile,
+// and every result is the request's result alone (greedy).
+TEST_P(Backends, JoiningRequestIsPrefilledBesideRunningDecodes) {
+  auto m = Model::load(make_tiny("batch_join", batch_spec(Arch::Qwen2)));
+  ASSERT_TRUE(m.ok());
+  ToyTokenizer tok;
+  const int V = 64;
+  auto eng = Engine::create(**m, mine(f32(4)));
+  ASSERT_TRUE(eng.ok());
+  SchedulerOptions so;
+  so.step_tokens = 32;
+  Scheduler sched(**eng, tok, so);
+  std::vector<std::vector<TokenId>> prompts = {some_tokens(20, V, 61), some_tokens(25, V, 62), some_tokens(30, V, 63)};
+  std::vector<std::shared_ptr<RequestStream>> streams;
+  for (auto& p : prompts) {
+    GenRequest r;
+    r.prompt = p;
+    r.params = greedy(120);
+    streams.push_back(sched.submit(r));
+  }
+  // Every one of them is decoding.
+  for (auto& s : streams) {
+    RequestStream::Piece piece;
+    for (int got = 0; got < 3;)
+      if (s->next(&piece, std::chrono::milliseconds(50))) ++got;
+  }
+  const std::vector<TokenId> late = some_tokens(100, V, 64);
+  GenRequest r;
+  r.prompt = late;
+  r.params = greedy(4);
+  const SchedulerStats before = sched.stats();
+  auto joiner = sched.submit(r);
+  RequestStream::Piece piece;
+  while (!joiner->next(&piece, std::chrono::milliseconds(50))) {
+  }
+  const SchedulerStats at_first = sched.stats();
+  // 100 prompt tokens, 32 - 3 = 29 per step beside the three decodes: 4 steps, and one for the step in flight.
+  EXPECT_LE(at_first.steps - before.steps, 4 + 1 + 1);
+  // The others decoded in those steps (three tokens a step), not waiting for the prefill.
+  EXPECT_GE(at_first.decode_rows - before.decode_rows, 3 * (at_first.steps - before.steps - 2));
+  joiner->wait();
+  EXPECT_EQ(joiner->results()[0].stats.tokens, alone(**m, tok, late, 4));
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    streams[i]->wait();
+    EXPECT_EQ(streams[i]->results()[0].stats.tokens, alone(**m, tok, prompts[i], 120)) << "request " << i;
+  }
+}
+
+// Requests whose readers take every piece (max_unread 1: at most one piece ahead of the reader) decode in every step:
+// a reader that is waiting for its piece but has not run yet is waited for, not skipped, so the batch stays full.
+TEST_P(Backends, ReadersOnePieceBehindDoNotSitOutSteps) {
+  auto m = Model::load(make_tiny("batch_readers", batch_spec()));
+  ASSERT_TRUE(m.ok());
+  ToyTokenizer tok;
+  const int V = 64;
+  auto eng = Engine::create(**m, mine(f32(4)));
+  ASSERT_TRUE(eng.ok());
+  SchedulerOptions so;
+  so.reader_wait_ms = 2000;  // bounded; a loaded machine may run a woken reader late
+  Scheduler sched(**eng, tok, so);
+  std::vector<std::thread> readers;
+  std::vector<std::vector<TokenId>> prompts;
+  std::vector<std::string> texts(4);
+  std::vector<std::shared_ptr<RequestStream>> streams;
+  for (int i = 0; i < 4; ++i) {
+    prompts.push_back(some_tokens(10 + i, V, uint32_t(70 + i)));
+    GenRequest r;
+    r.prompt = prompts.back();
+    r.params = greedy(60);
+    r.max_unread = 1;
+    streams.push_back(sched.submit(r));
+  }
+  for (int i = 0; i < 4; ++i)
+    readers.emplace_back([&, i] {
+      RequestStream::Piece p;
+      while (!streams[size_t(i)]->done())
+        if (streams[size_t(i)]->next(&p, std::chrono::milliseconds(50))) texts[size_t(i)] += p.text;
+    });
+  for (auto& t : readers) t.join();
+  const SchedulerStats st = sched.stats();
+  // 4 × 59 decode tokens (the first of each comes from its prefill). Skipped slots would each cost a step more.
+  EXPECT_EQ(st.decode_rows, 4 * 59);
+  EXPECT_LE(st.sat_out, st.decode_rows / 20) << "steps " << st.steps;
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(streams[size_t(i)]->results()[0].stats.tokens, alone(**m, tok, prompts[size_t(i)], 60)) << i;
+}
+
 // The attention op of the backend against a naive softmax attention in double precision, for a batch of runs
 // (decode steps and prefill runs of different sequences, positions across block boundaries), fresh random inputs.
 TEST_P(Backends, AttentionOpMatchesNaiveReference) {

@@ -61,6 +61,11 @@ TEST(Settings, ValidationNamesTheSetting) {
   EXPECT_NE(msg([](Settings& t) { t.kv_type = "q4"; }).find("kv_type"), std::string::npos);
   EXPECT_NE(msg([](Settings& t) { t.model_path = "/no/such.gguf"; }).find("does not exist"), std::string::npos);
   EXPECT_NE(msg([](Settings& t) { t.kv_host_mb = -1; }).find("KV budgets"), std::string::npos);
+  EXPECT_NE(msg([](Settings& t) { t.parallel = -1; }).find("parallel"), std::string::npos);
+  EXPECT_EQ(engine_settings(s).parallel, kAutoParallel);  // 0: automatic
+  Settings two = s;
+  two.parallel = 2;
+  EXPECT_EQ(engine_settings(*apply_json(Settings{}, to_json(two))).parallel, 2);
   Settings r = s;
   r.backend = "remote";
   r.remote_url = "http://127.0.0.1:8000/v1";
@@ -154,8 +159,16 @@ TEST(EngineConfig, AutomaticContextFitsTheMachine) {
   s.kv_type = KVType::F16;
   s.kv_host_mb = 256;  // the writer's budget rules
   EXPECT_EQ(auto_context(m, s, big), 4608);
-  m.n_ctx_train = 0;  // the file does not say: 4096
   s.kv_host_mb = 0;
+  // Three sequences (jobs at once) share the room: each may hold the whole context, so a third each.
+  s.parallel = 3;
+  EXPECT_EQ(auto_context(m, s, small), 13824 / 3 / 256 * 256);
+  EXPECT_EQ(auto_context(m, s, big), 40960);  // 6.6 GiB for three still fits
+  s.ctx = 4096;
+  EXPECT_EQ(validate_for_machine(s, m, big).kv_bytes, int64_t(3) * 4096 * 57344);  // what the engine's pool takes
+  s.ctx = 0;
+  s.parallel = 1;
+  m.n_ctx_train = 0;  // the file does not say: 4096
   EXPECT_EQ(auto_context(m, s, big), 4096);
   m.n_ctx_train = 40960;
 

@@ -291,7 +291,8 @@ TEST(JobQueue, OneAtATimeWithPauseResumeCancelAndShutdown) {
   std::string path = dir.file("p.cjdb");
   int64_t book = make_project(path);
   auto engine = open_engine();
-  JobQueue q(path, engine.get(), 4);
+  JobQueue q(path, engine.get(), 4, 1);
+  ASSERT_EQ(q.max_running(), 1);
   ASSERT_TRUE(q.start().ok());
   WorkflowParams p;
   p.kind = "draft";
@@ -308,11 +309,11 @@ TEST(JobQueue, OneAtATimeWithPauseResumeCancelAndShutdown) {
   // a runs, b and c wait.
   for (int i = 0; i < 500; ++i) {
     auto s = q.snapshot();
-    if (s.running_id == a && !s.jobs.empty() && s.jobs[0].tokens > 8) break;
+    if (s.is_running(a) && !s.jobs.empty() && s.jobs[0].tokens > 8) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   auto s = q.snapshot();
-  ASSERT_EQ(s.running_id, a);
+  ASSERT_EQ(s.running, std::vector<int64_t>{a});
   ASSERT_EQ(s.jobs.size(), 3u);
   EXPECT_EQ(s.jobs[0].status, "running");
   EXPECT_GT(s.jobs[0].tokens, 0);
@@ -354,6 +355,120 @@ TEST(JobQueue, OneAtATimeWithPauseResumeCancelAndShutdown) {
   EXPECT_EQ(jobs.get(a)->status, "cancelled");
   EXPECT_FALSE(q2.cancel(a).ok());
   q2.shutdown();
+}
+
+// Several jobs at once on one engine (sequences of its batch): two drafts run together and both finish, each with
+// its own revision of its own chapter; the steps decoded both at once.
+TEST(JobQueue, TwoDraftsRunAtOnce) {
+  TempDir dir;
+  std::string path = dir.file("p.cjdb");
+  int64_t book = make_project(path);
+  auto engine = open_engine(2048, 3);
+  JobQueue q(path, engine.get(), 4);
+  ASSERT_EQ(q.max_running(), 3);  // the engine's sequences; drafts take two, one stays for the assistant
+  ASSERT_TRUE(q.start().ok());
+  WorkflowParams p;
+  p.kind = "draft";
+  p.book_id = book;
+  p.outline = "大纲。";
+  p.target_chars = 400;
+  p.ordinal = 3;
+  int64_t a = *q.submit(p);
+  p.ordinal = 4;
+  int64_t b = *q.submit(p);
+  bool together = false;
+  for (int i = 0; i < 6000 && !together; ++i) {
+    auto s = q.snapshot();
+    together = s.is_running(a) && s.is_running(b);
+    bool idle = true;
+    for (const auto& j : s.jobs) idle = idle && j.status != "queued" && j.status != "running";
+    if (idle) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(together);
+  ASSERT_TRUE(q.wait_idle(std::chrono::seconds(120)));
+  auto db = storage::Database::open(path);
+  storage::Jobs jobs(**db);
+  storage::Chapters ch(**db);
+  std::vector<int64_t> chapters;
+  for (int64_t id : {a, b}) {
+    auto j = jobs.get(id);
+    ASSERT_EQ(j->status, "done") << j->message;
+    const JobFigures f = job_figures(*j);
+    EXPECT_GT(f.chars, 0);
+    auto rev = ch.revision(f.revision_id);
+    ASSERT_TRUE(rev.ok());
+    EXPECT_EQ(rev->source, "ai");
+    chapters.push_back(rev->chapter_id);
+  }
+  EXPECT_NE(chapters[0], chapters[1]);
+  const SchedulerStats ss = engine->scheduler_stats();
+  EXPECT_GT(ss.decode_rows, ss.steps) << "no step decoded both drafts";
+}
+
+// The assistant's requests do not wait for batch drafts: with two workers, a long draft runs, a second draft
+// waits, and a 续写 submitted after both starts and finishes while the first draft still runs. Its text is the
+// text the same request gives alone (same seed, greedy or not: the batch gives each sequence its own logits).
+TEST(JobQueue, AssistantRequestDoesNotWaitForDrafts) {
+  TempDir dir;
+  std::string path = dir.file("p.cjdb");
+  int64_t book = make_project(path);
+  auto engine = open_engine(2048, 2);
+  JobQueue q(path, engine.get(), 4);
+  ASSERT_EQ(q.max_running(), 2);
+  ASSERT_TRUE(q.start().ok());
+  WorkflowParams d;
+  d.kind = "draft";
+  d.book_id = book;
+  d.outline = "大纲。";
+  d.target_chars = 100000;  // long: runs until cancelled
+  d.ordinal = 3;
+  int64_t a = *q.submit(d);
+  d.ordinal = 4;
+  int64_t b = *q.submit(d);
+  for (int i = 0; i < 2000; ++i) {
+    auto s = q.snapshot();
+    if (s.is_running(a) && s.find(a) && s.find(a)->tokens > 8) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(q.snapshot().is_running(a));
+  EXPECT_FALSE(q.snapshot().is_running(b));  // the second worker is kept for the assistant
+  WorkflowParams c;
+  c.kind = "continue";
+  c.book_id = book;
+  c.ordinal = 2;
+  c.cursor = 7;
+  c.max_tokens = 24;
+  c.seed = 77;
+  int64_t cid = *q.submit(c);
+  auto db = storage::Database::open(path);
+  storage::Jobs jobs(**db);
+  std::string status;
+  for (int i = 0; i < 6000; ++i) {
+    status = jobs.get(cid)->status;
+    if (status == "done" || status == "failed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(status, "done") << jobs.get(cid)->message;
+  EXPECT_EQ(jobs.get(a)->status, "running");  // the draft went on meanwhile
+  EXPECT_EQ(jobs.get(b)->status, "queued");
+  ASSERT_TRUE(q.cancel(b).ok());
+  ASSERT_TRUE(q.cancel(a).ok());
+  ASSERT_TRUE(q.wait_idle(std::chrono::seconds(60)));
+  q.shutdown();
+  EXPECT_EQ(jobs.get(a)->status, "cancelled");
+  // The same 续写 alone, in a copy of the project as it was, on an engine of its own (nothing cached).
+  auto engine2 = open_engine(2048, 1);
+  TempDir dir2;
+  std::string path2 = dir2.file("p.cjdb");
+  int64_t book2 = make_project(path2);
+  auto db2 = storage::Database::open(path2);
+  c.book_id = book2;
+  auto alone = run_workflow(**db2, *engine2, c, "", {});
+  ASSERT_TRUE(alone.ok()) << alone.error();
+  auto rev = storage::Chapters(**db).revision(job_figures(*jobs.get(cid)).revision_id);
+  ASSERT_TRUE(rev.ok());
+  EXPECT_EQ(rev->body, storage::Chapters(**db2).revision(alone->revision_id)->body);
 }
 
 }  // namespace
@@ -603,6 +718,7 @@ TEST(Workflows, ContextPanelShowsThePromptTheModelReceives) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_EQ(a.status().state, EngineFigures::kReady) << a.status().message;
   EXPECT_EQ(a.status().n_ctx, 32768);
+  EXPECT_EQ(a.status().parallel, kAutoParallel);  // the queue runs jobs at once on the engine's sequences
 
   ContextQuery q;
   q.ordinal = 12;
