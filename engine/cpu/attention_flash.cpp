@@ -38,10 +38,11 @@ FlashIsa detect_isa() {
   return isa;
 }
 std::atomic<int> g_isa{-1};  // set_flash_isa override
-// set_flash_decode_packed; CJ_FLASH_DECODE=packed sets it for the process (A/B runs of whole programs).
+// set_flash_decode_packed; the packed path is the default because it rounds as the bf16 prefill tiles do (see
+// attention_flash.h); CJ_FLASH_DECODE=f32 selects the f32 kernel for the process, =packed the default.
 std::atomic<bool> g_decode_packed{[] {
   const char* e = std::getenv("CJ_FLASH_DECODE");
-  return e && std::string(e) == "packed";
+  return !(e && std::string(e) == "f32");
 }()};
 }  // namespace
 

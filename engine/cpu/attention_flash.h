@@ -33,9 +33,12 @@ FlashIsa flash_isa();
 // Overrides the choice for the whole process (benchmarks' A/B runs); FlashIsa::None turns the kernel off.
 void set_flash_isa(FlashIsa isa);
 const char* flash_isa_name(FlashIsa isa);
-// Decode steps through the previous path (64-key chunks packed to bf16 per step, the prefill kernel with a tile of
-// one query) instead of the f32 decode kernel, for the whole process (benchmarks' A/B runs and tests;
-// CJ_FLASH_DECODE=packed in the environment sets it at start).
+// Decode steps through the packed path (64-key chunks packed to bf16 per step, the prefill kernel with a tile of
+// one query) instead of the f32 decode kernel, for the whole process. The packed path is the DEFAULT: a decode row
+// must round as the bf16 prefill tiles round, or a prompt whose tail is one token after a cached prefix (and a
+// sequence recomputed after preemption) would not get the bits of a whole prefill (PrefixBits.*: head size 64).
+// The f32 kernel (10x more precise, faster at depth) is opt-in, CJ_FLASH_DECODE=f32 or set(false), until prompt
+// rows are routed to the tile kernel or the tiles compute in f32 too.
 void set_flash_decode_packed(bool packed);
 // Whether the flash kernel handles this shape (head sizes 32, 64 or 128; any GQA group) on this CPU.
 bool flash_supported(int head_dim, int head_dim_v);

@@ -94,9 +94,10 @@ struct Setup {
     } else if (isa == 3) {
       set_flash_decode_packed(true);
       flash_attention(a, s, pool.get(), threads(), nullptr, flash_isa());
-      set_flash_decode_packed(false);
     } else {
+      set_flash_decode_packed(false);  // the f32 decode kernel (opt-in in the engine, CJ_FLASH_DECODE=f32)
       flash_attention(a, s, pool.get(), threads(), nullptr, isa == 0 ? flash_isa() : FlashIsa::Avx2);
+      set_flash_decode_packed(true);
     }
   }
 };

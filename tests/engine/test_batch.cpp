@@ -338,7 +338,8 @@ TEST_P(Backends, ReadersOnePieceBehindDoNotSitOutSteps) {
   const SchedulerStats st = sched.stats();
   // 4 × 59 decode tokens (the first of each comes from its prefill). Skipped slots would each cost a step more.
   EXPECT_EQ(st.decode_rows, 4 * 59);
-  EXPECT_LE(st.sat_out, st.decode_rows / 20) << "steps " << st.steps;
+  // Wait off: 63-93 of 236 slots sat out; with it a few at most, more when ctest -j2 runs the reader late.
+  EXPECT_LE(st.sat_out, st.decode_rows / 6) << "steps " << st.steps;
   for (int i = 0; i < 4; ++i)
     EXPECT_EQ(streams[size_t(i)]->results()[0].stats.tokens, alone(**m, tok, prompts[size_t(i)], 60)) << i;
 }
