@@ -85,10 +85,7 @@ Result<std::vector<std::string>> EngineSession::generate_choices(
   g.params.n_predict = std::max(0, std::min(req.max_tokens, n_ctx - int(prompt.size()) - 1));
   g.n = n;
   g.cancel = stop;  // polled by the scheduler every step; outlives the request (we wait for its end below)
-  // Decode at most 4 pieces ahead of on_text: a reader the machine runs late (8 streaming clients on 2 cores) does
-  // not make its sequence sit out every other step, and a stop still takes effect within 4 tokens (the pieces
-  // after it are dropped below, so the text is the same as with 1).
-  g.max_unread = 4;
+  g.max_unread = std::clamp(req.read_ahead, 1, 64);  // decode no further ahead of on_text (SessionRequest)
   g.load_session = req.kv_session;
   g.save_session = req.kv_session;
   g.tokenizer_hash = tokenizer_hash_;

@@ -32,6 +32,11 @@ struct SessionRequest {
   // in the stats); after a prefill of at least one 256-token block, the prompt's KV is written there, so a job
   // resumed after a stop, a crash or a restart does not prefill its book context again.
   std::string kv_session;
+  // Local engine: pieces the engine may decode ahead of the caller's on_text. 1 (the default): a stop takes effect
+  // within one token. A server streaming to many clients on a busy machine sets more, so that a client whose
+  // thread runs late does not make its sequence sit out decode steps (the pieces after a stop are dropped either
+  // way, so the text is the same).
+  int read_ahead = 1;
 };
 
 struct SessionStats {
