@@ -10,6 +10,7 @@
 #include "engine/base/result.h"
 #include "engine/cpu/cpu_features.h"
 #include "engine/cpu/forward_ops.h"
+#include "engine/cpu/gemm_job.h"
 #include "engine/cpu/thread_pool.h"
 #include "engine/kv/attn_state.h"
 
@@ -244,17 +245,7 @@ size_t mla_attention_block(const LayerWeights& L, const Recipe& r, int layer, co
   size_t bytes = 0;
   int nj = 0;
   auto job = [&](const WeightView& w, const float* X, size_t ldx, int rows_in, float* Y, size_t ldy) {
-    GemmJob& J = s.jobs[size_t(nj++)];
-    J = GemmJob{};
-    J.type = w.type;
-    J.W = w.data;
-    J.rows = w.rows;
-    J.cols = w.cols;
-    J.X = X;
-    J.ldx = ldx;
-    J.n = rows_in;
-    J.Y = Y;
-    J.ldy = ldy;
+    s.jobs[size_t(nj++)] = gemm_job(w, X, ldx, nullptr, rows_in, Y, ldy);
     bytes += w.mat_bytes();
   };
   // 1. q (or its low-rank first half) and the new rows, from the same input: one dispatch.

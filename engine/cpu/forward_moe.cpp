@@ -7,6 +7,7 @@
 
 #include "engine/base/result.h"
 #include "engine/cpu/forward_ops.h"
+#include "engine/cpu/gemm_job.h"
 #include "engine/cpu/thread_pool.h"
 
 namespace cj {
@@ -245,29 +246,15 @@ size_t moe_few_rows(const LayerWeights& L, const Recipe& r, const float* xn, int
     for (int b = a; b > 0 && rows_of(s.active[size_t(b)]) > rows_of(s.active[size_t(b - 1)]); --b)
       std::swap(s.active[size_t(b)], s.active[size_t(b - 1)]);
   if (FS > 0) bytes += L.gate_shexp.mat_bytes() + L.up_shexp.mat_bytes() + L.down_shexp.mat_bytes();
-  auto mk = [](const WeightView& w, const float* X, size_t ldx, const int32_t* idx, int rows_in, float* Y, size_t ldy) {
-    GemmJob J;
-    J.type = w.type;
-    J.W = w.data;
-    J.rows = w.rows;
-    J.cols = w.cols;
-    J.X = X;
-    J.ldx = ldx;
-    J.idx = idx;
-    J.n = rows_in;
-    J.Y = Y;
-    J.ldy = ldy;
-    return J;
-  };
   const int sh = FS > 0 ? 1 : 0;  // task 0: the shared experts (on every row, the widest)
   pool->parallel_for(n_active + sh, [&](int t) {
     if (t < sh) {
-      GemmJob gu[2] = {mk(L.gate_shexp, xn, size_t(E), nullptr, n, s.sh_gate.data(), size_t(FS)),
-                       mk(L.up_shexp, xn, size_t(E), nullptr, n, s.sh_up.data(), size_t(FS))};
+      GemmJob gu[2] = {gemm_job(L.gate_shexp, xn, size_t(E), nullptr, n, s.sh_gate.data(), size_t(FS)),
+                       gemm_job(L.up_shexp, xn, size_t(E), nullptr, n, s.sh_up.data(), size_t(FS))};
       matmul_grouped(gu, 2, nullptr);
       for (int i = 0; i < n; ++i)
         silu_mul(s.sh_gate.data() + size_t(i) * FS, s.sh_up.data() + size_t(i) * FS, size_t(FS));
-      GemmJob d = mk(L.down_shexp, s.sh_gate.data(), size_t(FS), nullptr, n, s.sh_down.data(), size_t(E));
+      GemmJob d = gemm_job(L.down_shexp, s.sh_gate.data(), size_t(FS), nullptr, n, s.sh_down.data(), size_t(E));
       matmul_grouped(&d, 1, nullptr);
       return;
     }
@@ -275,11 +262,11 @@ size_t moe_few_rows(const LayerWeights& L, const Recipe& r, const float* xn, int
     const int off = s.offset[size_t(e)], cnt = s.offset[size_t(e) + 1] - off;
     const int32_t* idx = s.rows.data() + off;
     float* g = s.gate.data() + size_t(off) * F;
-    GemmJob gu[2] = {mk(L.gate_exps.mat(e), xn, size_t(E), idx, cnt, g, size_t(F)),
-                     mk(L.up_exps.mat(e), xn, size_t(E), idx, cnt, s.up.data() + size_t(off) * F, size_t(F))};
+    GemmJob gu[2] = {gemm_job(L.gate_exps.mat(e), xn, size_t(E), idx, cnt, g, size_t(F)),
+                     gemm_job(L.up_exps.mat(e), xn, size_t(E), idx, cnt, s.up.data() + size_t(off) * F, size_t(F))};
     matmul_grouped(gu, 2, nullptr);
     for (int i = 0; i < cnt; ++i) silu_mul(g + size_t(i) * F, s.up.data() + size_t(off + i) * F, size_t(F));
-    GemmJob d = mk(L.down_exps.mat(e), g, size_t(F), nullptr, cnt, s.down.data() + size_t(off) * E, size_t(E));
+    GemmJob d = gemm_job(L.down_exps.mat(e), g, size_t(F), nullptr, cnt, s.down.data() + size_t(off) * E, size_t(E));
     matmul_grouped(&d, 1, nullptr);
   });
   combine(r, n, x, s);
@@ -329,17 +316,7 @@ size_t moe_ffn(const LayerWeights& L, const Recipe& r, const float* xn, int n, f
   int nj = 0;
   auto job = [&](const WeightView& w, const float* X, size_t ldx, const int32_t* idx, int rows_in, float* Y,
                  size_t ldy) {
-    GemmJob& J = s.jobs[size_t(nj++)];
-    J.type = w.type;
-    J.W = w.data;
-    J.rows = w.rows;
-    J.cols = w.cols;
-    J.X = X;
-    J.ldx = ldx;
-    J.idx = idx;
-    J.n = rows_in;
-    J.Y = Y;
-    J.ldy = ldy;
+    s.jobs[size_t(nj++)] = gemm_job(w, X, ldx, idx, rows_in, Y, ldy);
     bytes += w.mat_bytes();
   };
   for (int e = 0; e < NE; ++e) {
