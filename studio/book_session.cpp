@@ -601,9 +601,16 @@ Result<std::unique_ptr<BookSession>> BookSession::open_text_file(const std::stri
     parts[1].heading.insert(0, parts.front().body);
     parts.erase(parts.begin());
   }
-  auto book = std::make_unique<TextFileBook>(path, std::move(parts), encoding, crlf_file);
+  auto book = std::make_unique<TextFileBook>(path, parts, encoding, crlf_file);
   if (encoding.rfind("UTF-8", 0) != 0) {
     auto back = book->file_bytes();
+    if (!back.ok() || *back != raw) {
+      // Line ends were counted on the raw bytes, which misses "\r\n" in UTF-16/32 (each character is 2 or 4
+      // bytes): the other choice may be the one that gives the file back.
+      auto other = std::make_unique<TextFileBook>(path, std::move(parts), encoding, !crlf_file);
+      back = other->file_bytes();
+      if (back.ok() && *back == raw) book = std::move(other);
+    }
     if (!back.ok() || *back != raw)
       return make_error(path + " is " + encoding +
                         " text that would not be saved back unchanged, so it cannot be edited in place; import it "

@@ -98,6 +98,29 @@ TEST_F(TextBookTest, Gb18030FileIsEditedInPlaceAndStaysGb18030) {
   EXPECT_EQ(*(*again)->load_chapter(1), "\xF0\xA0\x80\x80");
 }
 
+// UTF-16LE with a BOM and CRLF line ends, as Windows Notepad saves "Unicode": "\r\n" is four bytes there, so line
+// ends cannot be read off the raw bytes; the file opens and saves back byte for byte.
+TEST_F(TextBookTest, Utf16CrlfFileIsEditedInPlace) {
+  auto utf16le = [](const std::u16string& s) {
+    std::string b = "\xFF\xFE";
+    for (char16_t c : s) {
+      b += static_cast<char>(c & 0xFF);
+      b += static_cast<char>(c >> 8);
+    }
+    return b;
+  };
+  const std::string bytes = utf16le(u"第一回 甲\r\n正文。\r\n第二回 乙\r\n二。\r\n");
+  const std::string path = write("utf16.txt", bytes);
+  auto b = BookSession::open_text_file(path);
+  ASSERT_TRUE(b.ok()) << b.error();
+  ASSERT_EQ((*b)->chapters().size(), 2u);
+  EXPECT_EQ(*(*b)->load_chapter(0), "正文。\n");
+  ASSERT_TRUE((*b)->save_chapter(1, *(*b)->load_chapter(1)).ok());
+  EXPECT_EQ(*read_file(path), bytes);
+  ASSERT_TRUE((*b)->save_chapter(1, "三。\n").ok());
+  EXPECT_EQ(*read_file(path), utf16le(u"第一回 甲\r\n正文。\r\n第二回 乙\r\n三。\r\n"));
+}
+
 TEST_F(TextBookTest, BytesThatAreNeitherUtf8NorGb18030AreRefusedInOneLine) {
   const std::string path = write("bad.txt", std::string("\x81\x30\xFF\xFF\xFF\x80 abc\n", 10));
   auto b = BookSession::open_text_file(path);
