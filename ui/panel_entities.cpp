@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/base/text.h"
 #include "storage/database.h"
 #include "studio/check/entity_discovery.h"
 #include "ui/panel.h"
@@ -37,29 +38,6 @@ std::string range_label(const storage::Fact& f, const studio::BookSession& b) {
 }
 
 constexpr const char* kKinds[] = {"character", "place", "item", "faction", "other"};
-
-// "黛玉、颦儿,林妹妹" -> {黛玉, 颦儿, 林妹妹}: split at 、 ， , and spaces.
-std::vector<std::string> split_names(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  auto flush = [&] {
-    if (!cur.empty()) out.push_back(cur);
-    cur.clear();
-  };
-  for (size_t i = 0; i < s.size();) {
-    if (s.compare(i, 3, "、") == 0 || s.compare(i, 3, "，") == 0 || s.compare(i, 3, "　") == 0) {
-      flush();
-      i += 3;
-    } else if (s[i] == ',' || s[i] == ' ') {
-      flush();
-      ++i;
-    } else {
-      cur += s[i++];
-    }
-  }
-  flush();
-  return out;
-}
 
 // A text field of the add forms; what is typed (an input method's Chinese) gets its glyphs.
 void field(UiState& st, const char* label, const char* hint, char* buf, size_t size, float width) {
@@ -295,7 +273,7 @@ class EntitiesPanel final : public Panel {
     field(st, "别名", "用、或，分隔：黛玉、颦儿", aliases_, sizeof aliases_, w);
     field(st, "说明", "可不填", desc_, sizeof desc_, w);
     if (ImGui::Button("添加")) {
-      auto id = st.book->add_entity(kKinds[kind_], name_, split_names(aliases_), desc_);
+      auto id = st.book->add_entity(kKinds[kind_], name_, text::split_list(aliases_), desc_);
       if (!id.ok()) {
         st.say(id.error(), true);
       } else {

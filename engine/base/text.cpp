@@ -175,4 +175,27 @@ CharCounts count_chars(std::string_view text) {
   return r;
 }
 
+std::vector<std::string> split_list(std::string_view s) {
+  std::vector<std::string> out;
+  std::string cur;
+  auto flush = [&] {
+    if (!cur.empty()) out.push_back(std::move(cur));
+    cur.clear();
+  };
+  for (size_t i = 0; i < s.size();) {
+    size_t n = 0;
+    for (std::string_view sep : {"、", "，", "；", "\u3000"})
+      if (s.substr(i, sep.size()) == sep) n = sep.size();
+    if (!n && (s[i] == ',' || s[i] == ';' || s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) n = 1;
+    if (n) {
+      flush();
+      i += n;
+    } else {
+      cur += s[i++];
+    }
+  }
+  flush();
+  return out;
+}
+
 }  // namespace cj::text

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -53,5 +54,11 @@ struct CharCounts {
 };
 CharCounts count_chars(std::string_view text);
 inline size_t zishu(std::string_view text) { return count_chars(text).zishu(); }
+
+// ---- Lists of names ---------------------------------------------------------------------------------------
+// "黛玉、颦儿，林妹妹 潇湘妃子" -> {黛玉, 颦儿, 林妹妹, 潇湘妃子}: a list as a writer types it, split at 、 ， , ；
+// ; and whitespace (ASCII, U+3000); empty items are dropped. Names that hold a space in Latin script are not
+// Chinese usage (约翰·史密斯 keeps its ·). The one splitter of the add forms, `entities --alias` and `eval --names`.
+std::vector<std::string> split_list(std::string_view s);
 
 }  // namespace cj::text

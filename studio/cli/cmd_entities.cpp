@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/base/text.h"
 #include "storage/books.h"
 #include "storage/chapters.h"
 #include "storage/database.h"
@@ -16,25 +17,6 @@
 
 namespace cj::cli {
 namespace {
-
-std::vector<std::string> split_names(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (size_t i = 0; i < s.size();) {
-    size_t n = 0;
-    if (s[i] == ',') n = 1;
-    else if (s.compare(i, 3, "，") == 0 || s.compare(i, 3, "、") == 0) n = 3;
-    if (n) {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-      i += n;
-    } else {
-      cur += s[i++];
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
-}
 
 int run_discover(const Args& a) {
   auto book = a.get_int("book", 0);
@@ -68,11 +50,11 @@ int run_accept(const Args& a) {
   storage::Entities ents(**db);
   const std::string kind = a.get_or("kind", "character");
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& name : split_names(*a.get("name"))) {
+  for (const auto& name : text::split_list(*a.get("name"))) {
     auto existing = ents.find(*book, name);
     if (!existing.ok()) return fail(existing.error());
     if (*existing) return fail("'" + name + "' is already known (entity '" + (*existing)->name + "')");
-    auto id = ents.add(*book, kind, name, split_names(a.get_or("alias", "")));
+    auto id = ents.add(*book, kind, name, text::split_list(a.get_or("alias", "")));
     if (!id.ok()) return fail(id.error());
     out.push_back({{"id", *id}, {"name", name}, {"kind", kind}});
   }
@@ -91,7 +73,7 @@ int run_merge(const Args& a) {
   auto into = ents.find(*book, *a.get("into"));
   if (!into.ok()) return fail(into.error());
   if (!*into) return fail("no entity named '" + *a.get("into") + "' in book " + std::to_string(*book));
-  for (const auto& alias : split_names(*a.get("alias"))) {
+  for (const auto& alias : text::split_list(*a.get("alias"))) {
     auto other = ents.find(*book, alias);
     if (!other.ok()) return fail(other.error());
     if (*other && (*other)->id != (*into)->id) {

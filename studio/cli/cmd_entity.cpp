@@ -7,31 +7,12 @@
 
 #include "storage/books.h"
 #include "storage/database.h"
+#include "engine/base/text.h"
 #include "storage/entities.h"
 #include "studio/cli/command.h"
 
 namespace cj::cli {
 namespace {
-
-// Splits "颦儿,林妹妹、潇湘妃子" on , ， 、.
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (size_t i = 0; i < s.size();) {
-    size_t n = 0;
-    if (s[i] == ',') n = 1;
-    else if (s.compare(i, 3, "，") == 0 || s.compare(i, 3, "、") == 0) n = 3;
-    if (n) {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-      i += n;
-    } else {
-      cur += s[i++];
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
-}
 
 nlohmann::json to_json(const storage::Entity& e) {
   return {{"id", e.id}, {"kind", e.kind}, {"name", e.name}, {"aliases", e.aliases}, {"description", e.description}};
@@ -44,7 +25,7 @@ int run_add(const Args& a) {
   if (!db.ok()) return fail(db.error());
   if (auto b = storage::Books(**db).get(*book); !b.ok()) return fail(b.error());
   storage::Entities ents(**db);
-  auto id = ents.add(*book, a.get_or("kind", "character"), *a.get("name"), split_list(a.get_or("alias", "")),
+  auto id = ents.add(*book, a.get_or("kind", "character"), *a.get("name"), text::split_list(a.get_or("alias", "")),
                      a.get_or("description", ""));
   if (!id.ok()) return fail(id.error());
   auto e = ents.get(*id);

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/base/text.h"
 #include "studio/check/confusables.h"
 #include "studio/check/entity_discovery.h"
 #include "studio/check/variant_eval.h"
@@ -16,25 +17,6 @@
 
 namespace cj::cli {
 namespace {
-
-std::vector<std::string> split_names(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (size_t i = 0; i < s.size();) {
-    size_t n = 0;
-    if (s[i] == ',') n = 1;
-    else if (s.compare(i, 3, "，") == 0 || s.compare(i, 3, "、") == 0) n = 3;
-    if (n) {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-      i += n;
-    } else {
-      cur += s[i++];
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
-}
 
 double per_100k(size_t n, int64_t chars) { return chars > 0 ? double(n) * 100000.0 / double(chars) : 0.0; }
 
@@ -64,7 +46,7 @@ int run_eval_variants(const Args& a) {
   std::vector<std::string> names;
   std::vector<std::string> baseline_names;
   if (a.has("names")) {
-    names = split_names(*a.get("names"));
+    names = text::split_list(*a.get("names"));
     baseline_names = names;
   } else {
     baseline_names = check::top_characters(*book, size_t(std::max(*top, *base_top)));
@@ -151,7 +133,7 @@ int run_eval_discovery(const Args& a) {
   for (const auto& d : found) (d.role ? roles : chars).push_back(&d);
   if (chars.size() > size_t(*top)) chars.resize(size_t(*top));
   std::set<std::string> gold;
-  for (const auto& g : split_names(a.get_or("gold", ""))) gold.insert(g);
+  for (const auto& g : text::split_list(a.get_or("gold", ""))) gold.insert(g);
   size_t hits = 0;
   for (const auto* d : chars) hits += gold.count(d->name) ? 1 : 0;
   if (a.has("json")) {

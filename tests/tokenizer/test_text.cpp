@@ -102,3 +102,11 @@ TEST(SegmenterOnNovel, EveryLexiconNameComesOutWhole) {
     EXPECT_GT(expect, 0u) << n;
   }
 }
+
+TEST(SplitList, SplitsAtTheSeparatorsAWriterTypes) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(text::split_list("黛玉、颦儿，林妹妹 潇湘妃子"), (V{"黛玉", "颦儿", "林妹妹", "潇湘妃子"}));
+  EXPECT_EQ(text::split_list("宝玉,袭人；晴雯;\u3000麝月\t秋纹\n"), (V{"宝玉", "袭人", "晴雯", "麝月", "秋纹"}));
+  EXPECT_EQ(text::split_list("、、 ,"), V{});
+  EXPECT_EQ(text::split_list("约翰·史密斯"), V{"约翰·史密斯"});
+}
