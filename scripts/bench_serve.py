@@ -4,13 +4,16 @@ that joins while the others stream.
 
   scripts/bench_serve.py --cli build/bin/changjuan-cli --model M --threads 2 --clients 8 --prompt-tokens 128 --gen 128
 
-Starts the server (--parallel = clients) on a free port of 127.0.0.1, runs one client alone, then `clients` clients at
-once (the last one joins when every other client has streamed a quarter of its tokens), and prints one JSON object:
-single_tok_s, aggregate_tok_s, ratio, join_ttft_ms (the joining client's time to its first streamed piece),
-prompt_tokens; single_decode_tok_s, all_decoding_tok_s and decoding_ratio: the same while every client decodes
-(no prefill, no joiner's tail), comparable with `bench --sequences`; scheduler: the server's own account (steps,
-decodes per step, time in the batch calls and outside them). --joins K repeats the clients' run K times with fresh
-prompts: join_ttft_ms is then the median of the K joins (join_ttft_ms_all lists them), the rates are the first run's. The prompt is synthetic text (distinct CJK characters), so any model with a Qwen-style tokenizer
+Starts the server (--parallel = clients) on a free port of 127.0.0.1, runs one client alone, then `clients` clients
+starting at once (the throughput run), then --joins K runs where clients-1 clients stream and the last one joins when
+every other client has streamed a quarter of its tokens (the join runs). Prints one JSON object: single_tok_s,
+aggregate_tok_s and ratio (the throughput run: every client's tokens over the time from the first request to the last
+piece), join_ttft_ms (the joining client's time to its first streamed piece, the median of the K join runs;
+join_ttft_ms_all lists them), join_run_aggregate_tok_s and join_run_ratio (the first join run, whose tail holds the
+joiner decoding alone), prompt_tokens; single_decode_tok_s, all_decoding_tok_s and decoding_ratio: the throughput run
+while every client decodes (no prefill), comparable with `bench --sequences`; scheduler: the server's own account
+(steps, decodes per step, time in the batch calls and outside them), all runs. The prompt is synthetic text (distinct
+CJK characters), so any model with a Qwen-style tokenizer
 takes it.
 """
 import argparse, json, subprocess, tempfile, threading, time, http.client, sys
@@ -78,7 +81,7 @@ def main():
     ap.add_argument("--gen", type=int, default=128)
     ap.add_argument("--ctx", type=int, default=1024)
     ap.add_argument("--joins", type=int, default=1,
-                    help="repeat the clients' run this many times (join_ttft_ms: the median; the rates: the first)")
+                    help="join runs (join_ttft_ms: the median of them; 0 = throughput only)")
     ap.add_argument("--serve-args", default="", help="more options for serve, e.g. \"--step-tokens 128\"")
     a = ap.parse_args()
     log = tempfile.TemporaryFile(mode="w+")
@@ -93,12 +96,34 @@ def main():
         one = {}
         stream(port, prompt_text(a.prompt_tokens, 0), a.gen, one)
         single = one["tokens"] / (one["t1"] - one["t0"])
+        def aggregate(res):
+            t0 = min(r["t0"] for r in res)
+            t1 = max(r["t1"] for r in res)
+            return sum(r["tokens"] for r in res) / (t1 - t0)
+
+        # Throughput: every client starts at once.
+        res = [dict() for _ in range(a.clients)]
+        ths = [threading.Thread(target=stream, args=(port, prompt_text(a.prompt_tokens, 1 + i), a.gen, res[i]))
+               for i in range(a.clients)]
+        for t in ths:
+            t.start()
+        for t in ths:
+            t.join()
+        agg = aggregate(res)
+        out = {"clients": a.clients, "threads": a.threads, "prompt_tokens": one["prompt_tokens"],
+               "gen": a.gen, "single_tok_s": single, "aggregate_tok_s": agg, "ratio": agg / single,
+               "tokens": sum(r["tokens"] for r in res), "single_ttft_ms": 1000 * one["ttft"]}
+        # Decoding alone, without the prompts' prefill: comparable with bench --sequences.
+        out["single_decode_tok_s"] = decode_rate([one])
+        out["all_decoding_tok_s"] = decode_rate(res)
+        out["decoding_ratio"] = out["all_decoding_tok_s"] / max(1e-9, out["single_decode_tok_s"])
+
         rounds = []
         for k in range(a.joins):
             res = [dict() for _ in range(a.clients)]
             progress = [[0] for _ in range(a.clients)]
             ths = []
-            salt = 1 + k * (a.clients + 1)  # fresh prompts each round: nothing comes from the prefix cache
+            salt = 1 + (k + 1) * (a.clients + 1)  # fresh prompts each run: nothing comes from the prefix cache
             for i in range(a.clients - 1):
                 ths.append(threading.Thread(target=stream, args=(port, prompt_text(a.prompt_tokens, salt + i), a.gen,
                                                                  res[i], None, progress[i])))
@@ -116,20 +141,12 @@ def main():
             for t in ths:
                 t.join()
             rounds.append(res)
-        res = rounds[0]
-        joins = sorted(1000 * r[-1]["ttft"] for r in rounds)
-        t0 = min(r["t0"] for r in res)
-        t1 = max(r["t1"] for r in res)
-        total = sum(r["tokens"] for r in res)
-        agg = total / (t1 - t0)
-        out = {"clients": a.clients, "threads": a.threads, "prompt_tokens": one["prompt_tokens"],
-               "gen": a.gen, "single_tok_s": single, "aggregate_tok_s": agg, "ratio": agg / single,
-               "join_ttft_ms": joins[len(joins) // 2], "join_ttft_ms_all": joins, "single_ttft_ms": 1000 * one["ttft"],
-               "tokens": total}
-        # Decoding alone, without the prompts' prefill and the joiner's tail: comparable with bench --sequences.
-        out["single_decode_tok_s"] = decode_rate([one])
-        out["all_decoding_tok_s"] = decode_rate(res)
-        out["decoding_ratio"] = out["all_decoding_tok_s"] / max(1e-9, out["single_decode_tok_s"])
+        if rounds:
+            joins = sorted(1000 * r[-1]["ttft"] for r in rounds)
+            out["join_ttft_ms"] = joins[len(joins) // 2]
+            out["join_ttft_ms_all"] = joins
+            out["join_run_aggregate_tok_s"] = aggregate(rounds[0])
+            out["join_run_ratio"] = out["join_run_aggregate_tok_s"] / single
     finally:
         srv.terminate()
         srv.wait()
