@@ -768,6 +768,7 @@ void gemm_q8_0(const void* Wv, size_t ws, int64_t r0, int64_t r1, int64_t cols, 
   const size_t pfd = ws >= kLongRowBytes ? kLongRowPrefetch : 16 * ws;
   constexpr int kNX = 8;
   if (n == 1) {
+    if (ws < kLongRowBytes) prefetch_l2_start(W, ws, r0, r1);
     for (int64_t r = r0; r < r1; r += 4) {
       if (ws < kLongRowBytes) prefetch_l2_ahead(W, ws, r, 4, r1);  // as tiled_gemm
       q8_0_rows4(W + r * ws, ws, static_cast<int>(std::min<int64_t>(4, r1 - r)), A, cols, Y + r);
