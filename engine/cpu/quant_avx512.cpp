@@ -504,6 +504,10 @@ struct KQ4_Kv {
         bsum[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xv[i].bsum + b * 16));
         dx[i] = xv[i].d[b];
       }
+      // Unrolled, so that the NR x NX accumulators stay in registers (rolled, GCC kept them on the stack: a load
+      // and a store per FMA; unrolled, 0.28 -> 0.27 ms/token in cache and 9.2 -> 8.8 from DRAM for the experts of
+      // the Qwen3-MoE bench shape, one thread; the same operations in the same order, so the same bits).
+#pragma GCC unroll 4
       for (int r = 0; r < NR; ++r) {
         const auto* blk = reinterpret_cast<const BlockQ4_K*>(W + r * ws) + b;
         // Each row's stream a little ahead, on top of the tile prefetch (quant_tiling.h): the kernel does enough
@@ -764,11 +768,9 @@ void gemm_q8_0(const void* Wv, size_t ws, int64_t r0, int64_t r1, int64_t cols, 
   const size_t pfd = ws >= kLongRowBytes ? kLongRowPrefetch : 16 * ws;
   constexpr int kNX = 8;
   if (n == 1) {
+    if (ws < kLongRowBytes) prefetch_l2_start(W, ws, r0, r1);
     for (int64_t r = r0; r < r1; r += 4) {
-      if (ws < kLongRowBytes && r + 12 <= r1) {  // as tiled_gemm: short rows get the next tiles fetched
-        const uint8_t* next = W + (r + 8) * ws;
-        for (size_t o = 0; o < 4 * ws; o += 64) __builtin_prefetch(next + o, 0, 0);
-      }
+      if (ws < kLongRowBytes) prefetch_l2_ahead(W, ws, r, 4, r1);  // as tiled_gemm
       q8_0_rows4(W + r * ws, ws, static_cast<int>(std::min<int64_t>(4, r1 - r)), A, cols, Y + r);
     }
     return;
