@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -19,7 +20,8 @@ namespace {
 constexpr int UT = KVPool::kSummaryTokens, U = KVPool::kSummaryUnits;
 
 struct SelectScratch {
-  std::vector<float> q2;          // [n_heads, 2D]: max(q, 0) then min(q, 0), times the scale
+  std::vector<float> q2;          // [n_heads, 2D]: max(q, 0) then min(q, 0)
+  std::vector<uint32_t> qw;       // [n_heads, D]: the words (max(q, 0), min(q, 0)) as bf16
   std::vector<float> scores;      // [n_kv_heads, units]
   std::vector<int> idx;           // [n_kv_heads, units]
   std::vector<KeyRange> ranges;   // [n_kv_heads, stride]
@@ -40,54 +42,65 @@ void grow(std::vector<T>& v, size_t n) {
 }
 
 // Scores of the U units of one page for one KV head: the largest over the G query heads of
-// Σ_d q⁺_d·max_d + q⁻_d·min_d. summ: [2D][U] f16; q2: [G][2D].
-__attribute__((target("avx2,fma,f16c"))) void score_page_avx2(const uint16_t* summ, const float* q2, int G, int D2,
+// Σ_d q⁺_d·max_d + q⁻_d·min_d. summ: [D][U] words (max, min) as bf16 (KVPool::summary); q2: [G][2D] (q⁺ then q⁻).
+__attribute__((target("avx2,fma,f16c"))) void score_page_avx2(const uint16_t* summ, const float* q2, int G, int D,
                                                                float* out) {
   static_assert(U == 8, "one AVX2 vector per page");
   __m256 best = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  const __m256i hi = _mm256_set1_epi32(int(0xffff0000u));
   for (int h0 = 0; h0 < G; h0 += 8) {
     const int nh = std::min(8, G - h0);
     __m256 acc[8];
     for (int h = 0; h < 8; ++h) acc[h] = _mm256_setzero_ps();
-    for (int d = 0; d < D2; ++d) {
-      const __m256 s = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(summ + size_t(d) * U)));
-      for (int h = 0; h < nh; ++h)
-        acc[h] = _mm256_fmadd_ps(_mm256_broadcast_ss(q2 + size_t(h0 + h) * D2 + d), s, acc[h]);
+    for (int d = 0; d < D; ++d) {
+      const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(summ + size_t(d) * U * 2));
+      const __m256 mx = _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+      const __m256 mn = _mm256_castsi256_ps(_mm256_and_si256(w, hi));
+      for (int h = 0; h < nh; ++h) {
+        const float* q = q2 + size_t(h0 + h) * 2 * D;
+        acc[h] = _mm256_fmadd_ps(_mm256_broadcast_ss(q + d), mx, acc[h]);
+        acc[h] = _mm256_fmadd_ps(_mm256_broadcast_ss(q + D + d), mn, acc[h]);
+      }
     }
     for (int h = 0; h < nh; ++h) best = _mm256_max_ps(best, acc[h]);
   }
   _mm256_storeu_ps(out, best);
 }
 
-// Two pages at once (16 units in one vector): half the multiplications of the AVX2 scorer. sa, sb: the pages'
-// summaries; out_a, out_b: their 8 unit scores.
-__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,f16c,fma"))) void score_pages2_avx512(
-    const uint16_t* sa, const uint16_t* sb, const float* q2, int G, int D2, float* out_a, float* out_b) {
+// Two pages at once (16 units in one vector) with VDPBF16PS: one instruction per channel and head computes
+// q⁺·max + q⁻·min for 16 units (a quarter of the f32 scorer's multiplications). qw: [G][D] words (q⁺, q⁻) as bf16.
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx512bf16"))) void score_pages2_bf16(
+    const uint16_t* sa, const uint16_t* sb, const uint32_t* qw, int G, int D, float* out_a, float* out_b) {
   __m512 best = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   for (int h0 = 0; h0 < G; h0 += 8) {
     const int nh = std::min(8, G - h0);
     __m512 acc[8];
     for (int h = 0; h < 8; ++h) acc[h] = _mm512_setzero_ps();
-    for (int d = 0; d < D2; ++d) {
-      const __m256i two = _mm256_inserti128_si256(
-          _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sa + size_t(d) * U))),
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(sb + size_t(d) * U)), 1);
-      const __m512 s = _mm512_cvtph_ps(two);
+    for (int d = 0; d < D; ++d) {
+      const __m512i two = _mm512_inserti64x4(
+          _mm512_inserti64x4(_mm512_setzero_si512(),
+                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sa + size_t(d) * U * 2)), 0),
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(sb + size_t(d) * U * 2)), 1);
+      const __m512bh s = reinterpret_cast<__m512bh>(two);
       for (int h = 0; h < nh; ++h)
-        acc[h] = _mm512_fmadd_ps(_mm512_set1_ps(q2[size_t(h0 + h) * D2 + d]), s, acc[h]);
+        acc[h] = _mm512_dpbf16_ps(acc[h], reinterpret_cast<__m512bh>(_mm512_set1_epi32(int(qw[size_t(h0 + h) * D + d]))), s);
     }
     for (int h = 0; h < nh; ++h) best = _mm512_max_ps(best, acc[h]);
   }
-  _mm256_storeu_ps(out_a, _mm512_castps512_ps256(best));
-  _mm256_storeu_ps(out_b, _mm512_extractf32x8_ps(best, 1));
+  alignas(64) float o[16];
+  _mm512_store_ps(o, best);
+  std::memcpy(out_a, o, 8 * 4);
+  std::memcpy(out_b, o + 8, 8 * 4);
 }
 
-void score_page_scalar(const uint16_t* summ, const float* q2, int G, int D2, float* out) {
+void score_page_scalar(const uint16_t* summ, const float* q2, int G, int D, float* out) {
   for (int u = 0; u < U; ++u) {
     float best = -std::numeric_limits<float>::infinity();
     for (int h = 0; h < G; ++h) {
+      const float* q = q2 + size_t(h) * 2 * D;
       float s = 0;
-      for (int d = 0; d < D2; ++d) s += q2[size_t(h) * D2 + d] * f16_to_f32(summ[size_t(d) * U + u]);
+      for (int d = 0; d < D; ++d)
+        s += q[d] * KVPool::summary_max(summ, d, u) + q[D + d] * KVPool::summary_min(summ, d, u);
       best = std::max(best, s);
     }
     out[u] = best;
@@ -163,34 +176,44 @@ const KeySelection* select_keys(const SelectQuery& a, const KVSelectOptions& o, 
   const int stride = top + 2;  // sinks, selected units, recent window (merged when adjacent)
   grow(ss.ranges, size_t(KVH) * stride);
   grow(ss.count, size_t(KVH));
+  grow(ss.qw, size_t(a.n_heads) * D);
   for (int h = 0; h < a.n_heads; ++h) {
     const float* q = a.q + size_t(h) * D;
     float* q2 = ss.q2.data() + size_t(h) * D2;
+    uint32_t* qw = ss.qw.data() + size_t(h) * D;
     for (int d = 0; d < D; ++d) {
       q2[d] = std::max(q[d], 0.0f);
       q2[D + d] = std::min(q[d], 0.0f);
+      // nearest bf16 (the query's rounding moves the bound by a few parts in a thousand)
+      auto bf = [](float x) {
+        uint32_t w;
+        std::memcpy(&w, &x, 4);
+        return (w + 0x7fffu + ((w >> 16) & 1u)) >> 16;
+      };
+      qw[d] = bf(q2[d]) | (bf(q2[D + d]) << 16);
     }
   }
   // Scores of the pages holding candidate units, split over the pool: (KV head, run of pages).
   const int pb0 = sink_u / U, pb1 = (rec0 - 1) / U + 1;
   const int np = pb1 - pb0;
   const int runs = std::max(1, std::min(np / 16, 2 * n_threads));
-  const bool avx2 = cpu_features().avx2, avx512 = cpu_features().avx512;
+  const bool avx2 = cpu_features().avx2, bf16 = cpu_features().avx512 && cpu_features().avx512_bf16;
   auto score = [&](int task) {
     const int g = task / runs, r = task % runs;
     const int b0 = pb0 + np * r / runs, b1 = pb0 + np * (r + 1) / runs;
     const float* q2 = ss.q2.data() + size_t(g) * G * D2;
+    const uint32_t* qw = ss.qw.data() + size_t(g) * G * D;
     float* out = ss.scores.data() + size_t(g) * nUp;
     int b = b0;
-    if (avx512)
+    if (bf16)
       for (; b + 1 < b1; b += 2)
-        score_pages2_avx512(P.summary(kv.page(a.layer, b), g), P.summary(kv.page(a.layer, b + 1), g), q2, G, D2,
-                            out + size_t(b) * U, out + size_t(b + 1) * U);
+        score_pages2_bf16(P.summary(kv.page(a.layer, b), g), P.summary(kv.page(a.layer, b + 1), g), qw, G, D,
+                          out + size_t(b) * U, out + size_t(b + 1) * U);
     for (; b < b1; ++b) {
       const uint16_t* s = P.summary(kv.page(a.layer, b), g);
       float* dst = out + size_t(b) * U;
-      if (avx2) score_page_avx2(s, q2, G, D2, dst);
-      else score_page_scalar(s, q2, G, D2, dst);
+      if (avx2) score_page_avx2(s, q2, G, D, dst);
+      else score_page_scalar(s, q2, G, D, dst);
     }
   };
   if (pool && KVH * runs > 1) pool->parallel_for(KVH * runs, score);
