@@ -38,15 +38,15 @@ FlashIsa detect_isa() {
   return isa;
 }
 std::atomic<int> g_isa{-1};  // set_flash_isa override
-// set_flash_decode_packed; the packed path is the default because it rounds as the bf16 prefill tiles do (see
-// attention_flash.h); CJ_FLASH_DECODE=f32 selects the f32 kernel for the process, =packed the default.
-std::atomic<bool> g_decode_packed{[] {
+// set_flash_decode (see attention_flash.h); CJ_FLASH_DECODE=f32 / =packed choose for the process.
+std::atomic<int> g_decode{[] {
   const char* e = std::getenv("CJ_FLASH_DECODE");
-  return !(e && std::string(e) == "f32");
+  const std::string v = e ? e : "";
+  return int(v == "f32" ? FlashDecode::F32 : v == "packed" ? FlashDecode::Packed : FlashDecode::Auto);
 }()};
 }  // namespace
 
-void set_flash_decode_packed(bool packed) { g_decode_packed.store(packed, std::memory_order_relaxed); }
+void set_flash_decode(FlashDecode d) { g_decode.store(int(d), std::memory_order_relaxed); }
 
 FlashIsa flash_isa() {
   const int v = g_isa.load(std::memory_order_relaxed);
@@ -78,6 +78,8 @@ const flash::Kernels* kernels_for(FlashIsa isa) {
 struct TileMemory {
   std::vector<uint8_t> mem;
   flash::Tile tile;
+  std::vector<float> acc;  // prefill rows over several segments: [M, 2 + Dv] merged states (attn_state.h)
+  std::vector<float> one;  // one row's segment state
   // decode: also the f32 queries and one run's scores (decode_run).
   void prepare(const flash::Kernels& K, int M, int D, int Dv, bool decode = false) {
     auto up = [](size_t n) { return (n + 63) / 64 * 64; };
@@ -234,12 +236,21 @@ void run_tasks(ThreadPool* pool, int n, F&& f) {
     for (int i = 0; i < n; ++i) f(i);
 }
 
+// A decode work item: step di, KV head g, state slots [s0, s1) (exact: segments of kFlashSegment keys; selected:
+// one split of the selected keys).
+struct DecodeItem {
+  int di, g, s0, s1;
+};
+
 // Per-call bookkeeping of a batch (grown on the first calls).
 struct Plan {
   std::vector<int> prefill_group, prefill_first;  // prefill runs: group index, first item
   std::vector<int> decode_group;                  // decode steps: group index
   std::vector<const KeySelection*> sel;           // per decode step (nullptr: every key)
   std::vector<long> keys;                         // per decode step and KV head: keys attended
+  std::vector<int> slot0, slots;                  // per decode step: first state slot, slots per KV head
+  std::vector<DecodeItem> items;                  // decode work items
+  std::vector<float> states;                      // [slots, G, 2 + Dv] decode states (attn_state.h)
 };
 
 Plan& plan_scratch() {
@@ -316,10 +327,28 @@ bool flash_attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* po
   int splits = 1;
   if (n_decode > 0) {  // enough items for every thread (4 per thread balance a busy machine), >= 128 keys each
     splits = std::max(1, (4 * n_threads + n_decode * H - 1) / (n_decode * H));
-    splits = int(std::min<long>({long(splits), std::max(1L, most / 128), long(AttentionScratch::kMaxSplits),
-                                 std::max(1L, long(s.max_partials_ / (n_decode * H)))}));
+    splits = int(std::min<long>({long(splits), std::max(1L, most / 128), long(AttentionScratch::kMaxSplits)}));
   }
-  CJ_ASSERT(n_decode * H * splits <= s.max_partials_);
+  // Decode items and state slots. An exact step keeps one state per segment of kFlashSegment keys (its items take
+  // runs of whole segments), merged in order below as a prefill row merges them: its bits do not depend on the
+  // split. A selected step keeps one state per split.
+  const FlashDecode mode = FlashDecode(g_decode.load(std::memory_order_relaxed));
+  P.slot0.assign(size_t(n_decode), 0);
+  P.slots.assign(size_t(n_decode), 0);
+  P.items.clear();
+  int n_slots = 0;
+  for (int di = 0; di < n_decode; ++di) {
+    const AttentionGroup& grp = a.groups[P.decode_group[size_t(di)]];
+    const bool exact = P.sel[size_t(di)] == nullptr;
+    const int ns = exact ? (grp.pos0 + kFlashSegment) / kFlashSegment : splits;
+    const int ni = std::min(ns, splits);
+    P.slot0[size_t(di)] = n_slots;
+    P.slots[size_t(di)] = ns;
+    n_slots += ns * H;
+    for (int g = 0; g < H; ++g)
+      for (int i = 0; i < ni; ++i) P.items.push_back(DecodeItem{di, g, ns * i / ni, ns * (i + 1) / ni});
+  }
+  if (P.states.size() < size_t(n_slots) * G * SF) P.states.resize(size_t(n_slots) * G * SF);
   // Prefill tiles of TQ queries: about 128 rows (query, head) per item, so that a packed chunk of keys serves
   // enough rows to amortize its packing; fewer when the batch is small, to keep every thread busy.
   int TQ = std::max(1, 128 / G);
@@ -328,13 +357,13 @@ bool flash_attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* po
     for (int gi : P.prefill_group) n += (a.groups[gi].n_q + tq - 1) / tq * H;
     return n;
   };
-  while (TQ > 1 && prefill_rows > 0 && prefill_items(TQ) + n_decode * H * splits < 2 * n_threads) TQ = (TQ + 1) / 2;
+  while (TQ > 1 && prefill_rows > 0 && prefill_items(TQ) + int(P.items.size()) < 2 * n_threads) TQ = (TQ + 1) / 2;
   int n_prefill = 0;
   for (int gi : P.prefill_group) {
     P.prefill_first.push_back(n_prefill);
     n_prefill += (a.groups[gi].n_q + TQ - 1) / TQ * H;
   }
-  const int n_items = n_prefill + n_decode * H * splits;
+  const int n_items = n_prefill + int(P.items.size());
   auto run_item = [&](int item, int task) {
     TileMemory& tm = tile_memory();
     flash::Tile& t = tm.tile;
@@ -353,63 +382,90 @@ bool flash_attention(const AttentionArgs& a, AttentionScratch& s, ThreadPool* po
       for (int qi = 0; qi < nq; ++qi)
         for (int h = 0; h < G; ++h)
           qrows[qi * G + h] = a.q + size_t(grp.row0 + q0 + qi) * a.n_heads * D + size_t(g * G + h) * D;
-      K.begin(t, qrows, a.scale);
       const int last = grp.pos0 + q0 + nq - 1;
       const KeyRange all{0, last + 1};
-      walk_chunks(*grp.kv, a.layer, g, &all, 1, 0, last + 1, last, stage, K, t);
+      // Segment by segment from a fresh state, the states merged in order (the canonical arithmetic of a row).
+      const int nseg = last / kFlashSegment + 1;
+      if (nseg > 1) {
+        tm.acc.resize(size_t(t.M) * SF);
+        tm.one.resize(size_t(SF));
+        for (int r = 0; r < t.M; ++r) tm.acc[size_t(r) * SF + 1] = 0;  // empty: the first merge copies
+      }
+      for (int sg = 0; sg < nseg; ++sg) {
+        K.begin(t, qrows, a.scale);
+        walk_chunks(*grp.kv, a.layer, g, &all, 1, long(sg) * kFlashSegment,
+                    std::min<long>(last + 1, long(sg + 1) * kFlashSegment), last, stage, K, t);
+        if (nseg == 1) break;
+        for (int r = 0; r < t.M; ++r) {
+          tm.one[0] = t.m[r];
+          tm.one[1] = t.l[r];
+          std::memcpy(tm.one.data() + 2, t.o + size_t(r) * Dv, size_t(Dv) * 4);
+          attn::state_merge(tm.acc.data() + size_t(r) * SF, tm.one.data(), Dv);
+        }
+      }
       for (int qi = 0; qi < nq; ++qi)
         for (int h = 0; h < G; ++h) {
           const int r = qi * G + h;
           float* out = a.out + size_t(grp.row0 + q0 + qi) * a.n_heads * Dv + size_t(g * G + h) * Dv;
-          const float inv = 1.0f / t.l[r];
-          for (int i = 0; i < Dv; ++i) out[i] = t.o[size_t(r) * Dv + i] * inv;
+          if (nseg > 1) {
+            attn::state_output(tm.acc.data() + size_t(r) * SF, out, Dv);
+          } else {
+            const float inv = t.l[r] > 0 ? 1.0f / t.l[r] : 0.0f;  // as attn::state_output
+            for (int i = 0; i < Dv; ++i) out[i] = t.o[size_t(r) * Dv + i] * inv;
+          }
         }
       return;
     }
-    const int d = item - n_prefill;  // decode item: (step, KV head, split)
-    const int di = d / (H * splits), g = (d / splits) % H, sp = d % splits;
+    const DecodeItem& it = P.items[size_t(item - n_prefill)];
+    const int di = it.di, g = it.g;
     const AttentionGroup& grp = a.groups[P.decode_group[size_t(di)]];
     const KeySelection* sel = P.sel[size_t(di)];
     const KeyRange all{0, grp.pos0 + 1};
     const KeyRange* rg = sel ? sel->ranges + size_t(g) * sel->stride : &all;
     const int nr = sel ? sel->count[g] : 1;
     const long total = P.keys[size_t(di) * H + g];
-    const bool runs = K.decode_run && !g_decode_packed.load(std::memory_order_relaxed);
+    const bool runs = K.decode_run && (mode == FlashDecode::F32 || (mode == FlashDecode::Auto && sel));
     tm.prepare(K, G, D, Dv, runs);
     init_tile(t, a, *grp.kv, G);
     t.pos_first = grp.pos0;
     const float* qrows[256];
     for (int h = 0; h < G; ++h) qrows[h] = a.q + size_t(grp.row0) * a.n_heads * D + size_t(g * G + h) * D;
-    const long k0 = total * sp / splits, k1 = total * (sp + 1) / splits;
-    if (runs) {
-      K.decode_begin(t, qrows, a.scale);
-      walk_runs(*grp.kv, a.layer, g, rg, nr, k0, k1, grp.pos0, stage, K, t);
-    } else {
-      K.begin(t, qrows, a.scale);
-      walk_chunks(*grp.kv, a.layer, g, rg, nr, k0, k1, grp.pos0, stage, K, t);
-    }
-    float* p = s.partial() + size_t(d) * G * SF;
-    for (int h = 0; h < G; ++h) {
-      float* ph = p + size_t(h) * SF;
-      ph[0] = t.m[h];
-      ph[1] = t.l[h];
-      std::memcpy(ph + 2, t.o + size_t(h) * Dv, size_t(Dv) * 4);
+    const int ns = P.slots[size_t(di)];
+    for (int sp = it.s0; sp < it.s1; ++sp) {
+      const long k0 = sel ? total * sp / ns : long(sp) * kFlashSegment;
+      const long k1 = sel ? total * (sp + 1) / ns : std::min(total, long(sp + 1) * kFlashSegment);
+      if (runs) {
+        K.decode_begin(t, qrows, a.scale);
+        walk_runs(*grp.kv, a.layer, g, rg, nr, k0, k1, grp.pos0, stage, K, t);
+      } else {
+        K.begin(t, qrows, a.scale);
+        walk_chunks(*grp.kv, a.layer, g, rg, nr, k0, k1, grp.pos0, stage, K, t);
+      }
+      float* p = P.states.data() + (size_t(P.slot0[size_t(di)]) + size_t(g) * ns + size_t(sp)) * G * SF;
+      for (int h = 0; h < G; ++h) {
+        float* ph = p + size_t(h) * SF;
+        ph[0] = t.m[h];
+        ph[1] = t.l[h];
+        std::memcpy(ph + 2, t.o + size_t(h) * Dv, size_t(Dv) * 4);
+      }
     }
   };
   const int T = std::min(n_items, AttentionScratch::kMaxTasks);
   run_tasks(pool, T, [&](int task) {
     for (int item = task; item < n_items; item += T) run_item(item, task);
   });
-  // Merge each decode step's splits (log-sum-exp) into its output.
+  // Merge each decode step's states (log-sum-exp) in order into its output.
   for (int di = 0; di < n_decode; ++di) {
     const AttentionGroup& grp = a.groups[P.decode_group[size_t(di)]];
-    for (int g = 0; g < H; ++g)
+    const int ns = P.slots[size_t(di)];
+    for (int g = 0; g < H; ++g) {
+      float* st = P.states.data() + (size_t(P.slot0[size_t(di)]) + size_t(g) * ns) * G * SF;
       for (int h = 0; h < G; ++h) {
-        float* acc = s.partial() + (size_t((di * H + g) * splits) * G + size_t(h)) * SF;
-        for (int sp = 1; sp < splits; ++sp)
-          attn::state_merge(acc, s.partial() + (size_t((di * H + g) * splits + sp) * G + size_t(h)) * SF, Dv);
+        float* acc = st + size_t(h) * SF;
+        for (int sp = 1; sp < ns; ++sp) attn::state_merge(acc, st + (size_t(sp) * G + size_t(h)) * SF, Dv);
         attn::state_output(acc, a.out + size_t(grp.row0) * a.n_heads * Dv + size_t(g * G + h) * Dv, Dv);
       }
+    }
   }
   return true;
 }

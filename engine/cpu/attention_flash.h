@@ -9,10 +9,11 @@
 // row's running max m and sum l, and O += P·V is a second small product (values packed as pairs of keys).
 // Chunks after a tile's last query are skipped (causal); the diagonal chunks are masked per row.
 // Decode (one query, G rows): its keys are split across tasks and the partial states (m, l, O) are merged by
-// log-sum-exp. On AVX-512 a decode kernel of its own multiplies in f32 straight from the cache rows (no packing,
-// no bf16), 256 keys per softmax update, every loaded key serving the G heads; AVX2 (and set_flash_decode_packed)
-// run decode through the chunk kernel with a tile of one query. Keys may be given as ranges of positions (page
-// selection attends only the selected units, sinks and the recent window).
+// log-sum-exp; an exact step splits at segment boundaries (kFlashSegment) and runs the tile arithmetic, so that its
+// bits are a prefill row's. A step with page selection runs, on AVX-512, a decode kernel of its own that multiplies
+// in f32 straight from the cache rows (no packing, no bf16), 256 keys per softmax update, every loaded key serving
+// the G heads (set_flash_decode chooses otherwise). Keys may be given as ranges of positions (page selection
+// attends only the selected units, sinks and the recent window).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -33,13 +34,20 @@ FlashIsa flash_isa();
 // Overrides the choice for the whole process (benchmarks' A/B runs); FlashIsa::None turns the kernel off.
 void set_flash_isa(FlashIsa isa);
 const char* flash_isa_name(FlashIsa isa);
-// Decode steps through the packed path (64-key chunks packed to bf16 per step, the prefill kernel with a tile of
-// one query) instead of the f32 decode kernel, for the whole process. The packed path is the DEFAULT: a decode row
-// must round as the bf16 prefill tiles round, or a prompt whose tail is one token after a cached prefix (and a
-// sequence recomputed after preemption) would not get the bits of a whole prefill (PrefixBits.*: head size 64).
-// The f32 kernel (10x more precise, faster at depth) is opt-in, CJ_FLASH_DECODE=f32 or set(false), until prompt
-// rows are routed to the tile kernel or the tiles compute in f32 too.
-void set_flash_decode_packed(bool packed);
+// Which arithmetic decode steps use, for the whole process (CJ_FLASH_DECODE=auto|f32|packed; A/B runs, tests).
+// Auto (the default): an exact decode step runs the arithmetic of a prefill tile row (keys and values packed to
+// bf16 per 64-key chunk, the prefill kernel with a tile of one query), so that its bits are those of the same row
+// in a whole prefill: a prompt whose tail is one token after a cached prefix, and a sequence recomputed after
+// preemption, get the bits of a whole prefill (PrefixBits.*); a step with page selection (never bit-comparable
+// with a prefill: prefill is always exact) runs the f32 decode kernel (10x more precise, 1.7x faster over
+// scattered units). F32: every decode step through the f32 kernel; Packed: every one through the tile path.
+enum class FlashDecode { Auto, F32, Packed };
+void set_flash_decode(FlashDecode d);
+// Keys of one segment of a row's canonical arithmetic: every row (a prefill tile's or a decode step's) runs the
+// online softmax over each kFlashSegment-key segment of its keys from a fresh state and merges the segments'
+// states by log-sum-exp in order, so that decode may split its keys across threads at segment boundaries and still
+// give a prefill row's bits, whatever the batch and the thread count.
+constexpr int kFlashSegment = 1024;
 // Whether the flash kernel handles this shape (head sizes 32, 64 or 128; any GQA group) on this CPU.
 bool flash_supported(int head_dim, int head_dim_v);
 

@@ -218,22 +218,18 @@ Status KVCache::prepare(int pos0, int n) {
 }
 
 void KVCache::summarize(int p, int h, int t, const float* k) {
-  // max rows [0, D), min rows [D, 2D); unit u = t / kSummaryTokens is column u. A unit's first token resets it
-  // (a unit rewritten after a truncation mid-unit keeps the old keys' extremes too: still an upper bound).
+  // Channel d, unit u = t / kSummaryTokens: the word (max, min) at [(d * U + u) * 2] (KVPool::summary). A unit's
+  // first token resets it (a unit rewritten after a truncation mid-unit keeps the old keys' extremes too: still a
+  // bound).
   constexpr int U = KVPool::kSummaryUnits;
-  uint16_t* s = pool_->summary(p, h) + t / KVPool::kSummaryTokens;
+  uint16_t* s = pool_->summary(p, h) + (t / KVPool::kSummaryTokens) * 2;
   const int D = L_.head_dim;
   const bool first = t % KVPool::kSummaryTokens == 0;
   for (int d = 0; d < D; ++d) {
-    const uint16_t x = f32_to_f16(k[d]);
-    if (first) {
-      s[d * U] = x;
-      s[(D + d) * U] = x;
-      continue;
-    }
-    const float f = f16_to_f32(x);
-    if (f > f16_to_f32(s[d * U])) s[d * U] = x;
-    if (f < f16_to_f32(s[(D + d) * U])) s[(D + d) * U] = x;
+    uint16_t* w = s + size_t(d) * U * 2;
+    const float x = k[d];
+    if (first || x > KVPool::bf16_value(w[0])) w[0] = KVPool::bf16_round(x, true);
+    if (first || x < KVPool::bf16_value(w[1])) w[1] = KVPool::bf16_round(x, false);
   }
 }
 
@@ -253,13 +249,19 @@ void KVCache::rebuild_summaries(int layer, int b, int n) {
 void KVCache::store(int layer, int pos, const float* k, const float* v) {
   const int b = pos / kBlockTokens, t = pos % kBlockTokens;
   uint8_t* base = pool_->host(page(layer, b));
-  if (pool_->has_summaries())
-    for (int h = 0; h < L_.n_kv_heads; ++h) summarize(page(layer, b), h, t, k + size_t(h) * L_.head_dim);
   for (int h = 0; h < L_.n_kv_heads; ++h) {
     kv_encode_row(L_.type, k + size_t(h) * L_.head_dim, L_.head_dim, base + L_.k_offset(h) + size_t(t) * L_.k_row_bytes);
     if (!L_.v_in_k)
       kv_encode_row(L_.type, v + size_t(h) * L_.head_dim_v, L_.head_dim_v,
                     base + L_.v_offset(h) + size_t(t) * L_.v_row_bytes);
+  }
+  if (pool_->has_summaries()) {  // bounds of the keys as stored (what attention reads, and a restore rebuilds)
+    thread_local std::vector<float> row;
+    row.resize(size_t(L_.head_dim));
+    for (int h = 0; h < L_.n_kv_heads; ++h) {
+      kv_decode_row(L_.type, base + L_.k_offset(h) + size_t(t) * L_.k_row_bytes, L_.head_dim, row.data());
+      summarize(page(layer, b), h, t, row.data());
+    }
   }
 }
 

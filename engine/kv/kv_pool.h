@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -120,11 +121,30 @@ class KVPool {
   bool lookup(uint64_t key, int* pages) const;
   void insert(uint64_t key, const int* pages);
 
-  // Page selection: per page and KV head, the max then the min of each key channel over each unit of
-  // kSummaryTokens tokens, f16 [2][head_dim][kSummaryUnits] (channel-major, units side by side). Host memory
-  // whatever the page's tier. nullptr without summaries.
+  // Page selection: per page and KV head, the max and the min of each key channel over each unit of
+  // kSummaryTokens tokens as a pair of bf16 (max rounded up, min rounded down: still bounds), [head_dim]
+  // [kSummaryUnits][2] (channel-major, units side by side; the pair is one 32-bit word, max in the low half, the
+  // operand layout of VDPBF16PS against a query word (max(q, 0), min(q, 0))). Host memory whatever the page's tier.
+  // nullptr without summaries.
   static constexpr int kSummaryTokens = 32;
   static constexpr int kSummaryUnits = KVLayout::kBlockTokens / kSummaryTokens;
+  static float summary_max(const uint16_t* s, int d, int u) { return bf16_value(s[(d * kSummaryUnits + u) * 2]); }
+  static float summary_min(const uint16_t* s, int d, int u) { return bf16_value(s[(d * kSummaryUnits + u) * 2 + 1]); }
+  static float bf16_value(uint16_t b) {
+    const uint32_t w = uint32_t(b) << 16;
+    float f;
+    std::memcpy(&f, &w, 4);
+    return f;
+  }
+  // x rounded to bf16 towards +inf (up) or -inf (down); x finite.
+  static uint16_t bf16_round(float x, bool up) {
+    uint32_t w;
+    std::memcpy(&w, &x, 4);
+    const uint16_t hi = uint16_t(w >> 16);
+    if ((w & 0xffff) == 0) return hi;
+    const bool neg = (w >> 31) != 0;  // truncation moves a negative value up, a positive one down
+    return neg == up ? hi : uint16_t(hi + 1);
+  }
   bool has_summaries() const { return !summaries_.empty(); }
   void enable_summaries();  // allocates them (KVPoolOptions::summaries does this at creation)
   uint16_t* summary(int p, int h) {
@@ -133,7 +153,7 @@ class KVPool {
   const uint16_t* summary(int p, int h) const {
     return summaries_.data() + (size_t(p) * size_t(L_.n_kv_heads) + size_t(h)) * summary_stride_;
   }
-  size_t summary_stride() const { return summary_stride_; }  // f16 values per page and head
+  size_t summary_stride() const { return summary_stride_; }  // 16-bit values per page and head
 
   KVPoolStats stats() const;
   // Set when a disk read or write failed (the attention then saw zeros); the backend reports it.

@@ -4,9 +4,10 @@
 //   BM_attn_decode/<isa>/<type>/<depth>: one decode step over depth keys, GB/s of keys and values read.
 //   BM_attn_decode_select/<isa>/<depth>: the same step with page selection at 1/8 (f16 KV; scoring the unit
 //     summaries, choosing the units, attending them); GB/s of the bytes the step reads (keys, values, summaries).
-// isa: 0 = the flash kernel on the best instruction set, 1 = flash on AVX2, 2 = the previous kernel
-// (engine/forward_attention.cpp, CJ_FLASH=off path), 3 = flash on the best instruction set with decode through the
-// previous flash path (64-key chunks packed to bf16, set_flash_decode_packed). Threads: CJ_BENCH_THREADS (default 2).
+// isa: 0 = the flash kernel on the best instruction set with decode through the f32 decode kernel (what a selected
+// step runs by default), 1 = flash on AVX2, 2 = the previous kernel (engine/forward_attention.cpp, CJ_FLASH=off
+// path), 3 = flash on the best instruction set with decode through the tile arithmetic (64-key chunks packed to
+// bf16, FlashDecode::Packed: what an exact step runs by default). Threads: CJ_BENCH_THREADS (default 2).
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -92,12 +93,13 @@ struct Setup {
       attention(a, s, pool.get(), threads());
       set_flash_isa(was);
     } else if (isa == 3) {
-      set_flash_decode_packed(true);
+      set_flash_decode(FlashDecode::Packed);
       flash_attention(a, s, pool.get(), threads(), nullptr, flash_isa());
+      set_flash_decode(FlashDecode::Auto);
     } else {
-      set_flash_decode_packed(false);  // the f32 decode kernel (opt-in in the engine, CJ_FLASH_DECODE=f32)
+      set_flash_decode(FlashDecode::F32);  // the f32 decode kernel (selected steps' default; exact: opt-in)
       flash_attention(a, s, pool.get(), threads(), nullptr, isa == 0 ? flash_isa() : FlashIsa::Avx2);
-      set_flash_decode_packed(true);
+      set_flash_decode(FlashDecode::Auto);
     }
   }
 };

@@ -69,7 +69,7 @@ std::vector<FlashIsa> isas() {
 }
 
 // What a case runs through: every instruction set the CPU has; on AVX-512 BF16 also the previous decode path (64-key
-// chunks packed to bf16, set_flash_decode_packed), kept for A/B measurements.
+// chunks packed to bf16, FlashDecode::Packed), which exact decode steps take by default.
 struct Variant {
   FlashIsa isa;
   bool packed;
@@ -138,9 +138,9 @@ std::vector<double> run_case(const Case& cs, uint32_t seed, const KeySelection* 
   for (const Variant& v : variants()) {
     std::fill(out.begin(), out.end(), NAN);
     a.out = out.data();
-    set_flash_decode_packed(v.packed);
+    set_flash_decode(v.packed ? FlashDecode::Packed : FlashDecode::F32);
     EXPECT_TRUE(flash_attention(a, s, pool.get(), cs.threads, sel ? &sel : nullptr, v.isa));
-    set_flash_decode_packed(true);  // the default
+    set_flash_decode(FlashDecode::Auto);  // the default
     for (float x : out) EXPECT_TRUE(std::isfinite(x));
     errs.push_back(norm_err(out, ref));
   }

@@ -313,7 +313,7 @@ TEST(KvPaged, Q8CacheIsCloseToF16) {
 
 // Decode steps (one token per call, so that every attention is a decode step) with an f16 cache stay as close to an
 // f32 cache as the rounding of the cache itself: the decode kernel multiplies in f32 straight from the f16 rows. The
-// previous decode path (keys and values packed to bf16 per step, set_flash_decode_packed) was ~10x further off.
+// previous decode path (keys and values packed to bf16 per step, the default for exact steps) is ~10x further off.
 TEST(KvPaged, F16CacheDecodeStepsAreAsCloseToF32AsTheRounding) {
   auto m = Model::load(make_tiny("kv_f16_decode", tiny_spec()));
   ASSERT_TRUE(m.ok());
@@ -327,9 +327,9 @@ TEST(KvPaged, F16CacheDecodeStepsAreAsCloseToF32AsTheRounding) {
     return run(**be, toks, 1);
   };
   const auto f32 = logits(KVType::F32);
-  set_flash_decode_packed(false);  // the f32 decode kernel (opt-in: CJ_FLASH_DECODE=f32)
+  set_flash_decode(FlashDecode::F32);  // the f32 decode kernel (exact steps: opt-in, CJ_FLASH_DECODE=f32)
   const double e16 = test::max_row_rel_err(logits(KVType::F16), f32, 256);
-  set_flash_decode_packed(true);
+  set_flash_decode(FlashDecode::Auto);
   EXPECT_LT(e16, 2e-3);
   if (flash_isa() == FlashIsa::Avx512Bf16) {
     const double packed = test::max_row_rel_err(logits(KVType::F16), f32, 256);

@@ -82,19 +82,19 @@ void store_random(KVCache& kv, const ModelConfig& c, int p0, int n, std::mt19937
 // Every stored key lies within its unit's [min, max] per channel.
 void expect_bounds(const KVCache& kv, int n) {
   const KVLayout& L = kv.layout();
-  constexpr int UT = KVPool::kSummaryTokens, U = KVPool::kSummaryUnits;
+  constexpr int UT = KVPool::kSummaryTokens;
   std::vector<float> row(static_cast<size_t>(L.head_dim));
   int checked = 0;
   for (int l = 0; l < L.n_layers; ++l)
     for (int h = 0; h < L.n_kv_heads; ++h)
       for (int t = 0; t < n; ++t) {
         const int b = t / KVCache::kBlockTokens, i = t % KVCache::kBlockTokens;
-        const uint16_t* s = kv.pool().summary(kv.page(l, b), h) + i / UT;
+        const uint16_t* s = kv.pool().summary(kv.page(l, b), h) + (i / UT) * 2;
         kv_decode_row(L.type, static_cast<const uint8_t*>(kv.k_block(l, b, h)) + size_t(i) * L.k_row_bytes,
                       L.head_dim, row.data());
         for (int d = 0; d < L.head_dim; ++d) {
-          ASSERT_LE(row[size_t(d)], f16_to_f32(s[d * U]) + 1e-2f * std::fabs(row[size_t(d)])) << t << " " << d;
-          ASSERT_GE(row[size_t(d)], f16_to_f32(s[(L.head_dim + d) * U]) - 1e-2f * std::fabs(row[size_t(d)]));
+          ASSERT_LE(row[size_t(d)], KVPool::summary_max(s, d, 0) + 1e-2f * std::fabs(row[size_t(d)])) << t << " " << d;
+          ASSERT_GE(row[size_t(d)], KVPool::summary_min(s, d, 0) - 1e-2f * std::fabs(row[size_t(d)]));
           ++checked;
         }
       }
@@ -124,10 +124,11 @@ TEST(KvSelect, SummariesBoundEveryKeyThroughCopyOnWriteAndSessions) {
         const uint16_t* a = kv->pool().summary(kv->page(l, b), h);
         const uint16_t* z = kv2->pool().summary(kv2->page(l, b), h);
         // Units fully written once in both (the rewritten ones may keep older extremes in the first cache).
-        for (int d = 0; d < 2 * c.head_dim; ++d)
+        for (int d = 0; d < c.head_dim; ++d)
           for (int u = 0; u < (b < 2 ? KVPool::kSummaryUnits : 0); ++u)
             if (b * 256 + (u + 1) * 32 <= 600) {
-              EXPECT_EQ(a[d * KVPool::kSummaryUnits + u], z[d * KVPool::kSummaryUnits + u]);
+              EXPECT_EQ(KVPool::summary_max(a, d, u), KVPool::summary_max(z, d, u));
+              EXPECT_EQ(KVPool::summary_min(a, d, u), KVPool::summary_min(z, d, u));
             }
       }
 }

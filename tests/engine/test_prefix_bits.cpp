@@ -3,6 +3,7 @@
 // sample the same text), and a decode step of 8 sequences in one batch gives each the bits it gets alone. Both
 // follow from the kernel invariant (tests/kernels/test_batch_invariance.cpp) and fail when one path of a quantized
 // product rounds differently from another.
+#include <cstdlib>
 #include <cstring>
 
 #include "engine_test_util.h"
@@ -25,10 +26,20 @@ MakeModelSpec spec(DType t) {
   return s;
 }
 
-EngineOptions opts(int seqs) {
+// Head sizes the flash kernel takes (32: 3 heads of 96, one KV head; 64 for the k-quants' 256).
+MakeModelSpec flash_spec(DType t) {
+  MakeModelSpec s = spec(t);
+  if (s.n_embd == 96) {
+    s.n_heads = 3;
+    s.n_kv_heads = 1;
+  }
+  return s;
+}
+
+EngineOptions opts(int seqs, int n_ctx = 256, int threads = 2) {
   EngineOptions o;
-  o.n_threads = 2;
-  o.n_ctx = 256;
+  o.n_threads = threads;
+  o.n_ctx = n_ctx;
   o.n_batch = 64;
   o.max_sequences = seqs;
   return o;
@@ -57,6 +68,38 @@ TEST_P(PrefixBits, PrefixPlusTailGivesTheBitsOfTheWholePrompt) {
     ASSERT_TRUE((*s)->eval(prompt.data() + head, tail, got.data(), 1).ok());
     EXPECT_EQ(std::memcmp(got.data(), whole.data(), size_t(V) * 4), 0)
         << dtype_traits(t).name << ": prefix + tail of " << tail << " differs from the whole prompt";
+  }
+}
+
+// Past a few hundred keys a decode step's keys are split across threads and the partial softmax states merged:
+// the bits must still be those of the same row in a whole prefill (a cached prefix of a long chapter plus a
+// one-token tail), with one thread or two (flash-attention head sizes; the previous kernel, which serves the
+// others, splits its decode keys by thread count and is not covered).
+TEST_P(PrefixBits, LongPrefixPlusTailGivesTheBitsOfTheWholePrompt) {
+  const DType t = GetParam();
+  auto m = Model::load(make_tiny(std::string("prefix_bits_long_") + dtype_traits(t).name, flash_spec(t)));
+  ASSERT_TRUE(m.ok()) << m.error();
+  const int V = (*m)->config().n_vocab;
+  for (int n : {300, 700, 1100}) {
+    const std::vector<TokenId> prompt = some_tokens(n, V, 5);
+    std::vector<float> whole(static_cast<size_t>(V));
+    {
+      auto s = open_sequence(**m, opts(1, 1280));
+      ASSERT_TRUE(s.ok());
+      ASSERT_TRUE((*s)->eval(prompt.data(), n, whole.data(), 1).ok());
+    }
+    for (int tail : {1, 2, -1}) {  // -1: a tail of one token on one thread
+      const int threads = tail < 0 ? 1 : 2;
+      tail = std::abs(tail);
+      auto s = open_sequence(**m, opts(1, 1280, threads));
+      ASSERT_TRUE(s.ok());
+      ASSERT_TRUE((*s)->eval(prompt.data(), n - tail, nullptr, 0).ok());
+      std::vector<float> got(size_t(V), -1e30f);
+      ASSERT_TRUE((*s)->eval(prompt.data() + n - tail, tail, got.data(), 1).ok());
+      EXPECT_EQ(std::memcmp(got.data(), whole.data(), size_t(V) * 4), 0)
+          << dtype_traits(t).name << ": " << n << " tokens, prefix + tail of " << tail << " on " << threads
+          << " threads differs from the whole";
+    }
   }
 }
 
