@@ -39,9 +39,10 @@ class AiPanel final : public Panel {
                       "先新建项目、导入小说或打开项目（文件菜单，或中间的按钮）。");
         return;
       }
-      not_available(st, "写作助手需要书稿项目：生成结果保存为修订，接受前不会改动正文。",
-                    "纯文本文件没有修订；把它导入为书稿项目（原文件不动）。");
-      if (button(st, "导入为书稿项目…")) st.request_action = "import_text";
+      if (!needs_project(st, "写作助手需要书稿项目：生成结果保存为修订，接受前不会改动正文。",
+                         "纯文本文件没有修订；把它导入为书稿项目（原文件不动）。"))
+        not_available(st, "写作助手：续写、起草本章、改写选中，结果先存为修订，接受前不会改动正文。",
+                      "助手尚未启动。");
       return;
     }
     const studio::EngineFigures eng = st.assistant->status();

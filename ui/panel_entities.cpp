@@ -56,6 +56,9 @@ class EntitiesPanel final : public Panel {
       ImGui::TextDisabled("尚未打开书稿");
       return;
     }
+    if (needs_project(st, "人物、地点、物品及其别名；设定事实及其有效章节范围。",
+                      "纯文本文件没有人物库与设定；把它导入为书稿项目（原文件不动），人物可自动发现。"))
+      return;
     if (loaded_for_ != st.book_generation) reload(st);
     if (!error_.empty()) {
       not_available(st, "人物、地点、物品及其别名；设定事实及其有效章节范围。", error_.c_str());

@@ -30,6 +30,9 @@ class FindingsPanel final : public Panel {
       ImGui::TextDisabled("尚未打开书稿");
       return;
     }
+    if (needs_project(st, "一致性检查的发现：与已知设定矛盾之处，点击跳转到正文中的位置，可忽略或修正。",
+                      "纯文本文件不保存检查结果；把它导入为书稿项目（原文件不动）后再检查。"))
+      return;
     if (loaded_for_ != st.book_generation) reload(st);
     if (next_) {
       next_ = false;

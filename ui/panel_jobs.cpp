@@ -23,6 +23,9 @@ class JobsPanel final : public Panel {
       ImGui::TextDisabled("尚未打开书稿");
       return;
     }
+    if (needs_project(st, "后台任务：生成、摘要、检查，带进度条、剩余时间与取消按钮。",
+                      "纯文本文件没有任务记录；把它导入为书稿项目（原文件不动）。"))
+      return;
     if (st.assistant && st.assistant->ready()) return draw_queue(st);
     // No model: the jobs recorded in the project (whoever ran them), with their figures; nothing runs them here.
     if (loaded_for_ != st.book_generation || ImGui::GetTime() - loaded_at_ > 2.0) reload(st);

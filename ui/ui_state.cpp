@@ -88,4 +88,11 @@ void not_available(UiState& st, const char* what, const char* waits_for) {
   wrapped_text(st, waits_for, ImGui::GetColorU32(ImGuiCol_TextDisabled));
 }
 
+bool needs_project(UiState& st, const char* what, const char* why) {
+  if (!st.book || st.book->has_revisions()) return false;
+  not_available(st, what, why);
+  if (button(st, "导入为书稿项目…")) st.request_action = "import_text";
+  return true;
+}
+
 }  // namespace cj::ui

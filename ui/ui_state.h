@@ -90,5 +90,9 @@ using studio::job_kind_label;
 using studio::job_status_label;
 // The honest placeholder for a panel whose backend has not landed: what it will do and what it waits for.
 void not_available(UiState& st, const char* what, const char* waits_for);
+// A plain text file is open (no project: no revisions, characters, facts, findings or jobs): the panel's purpose,
+// why it is empty and the button that imports the file into a project (the file stays as it is). True when shown,
+// and the panel draws nothing else.
+bool needs_project(UiState& st, const char* what, const char* why);
 
 }  // namespace cj::ui
