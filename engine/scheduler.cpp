@@ -253,6 +253,7 @@ void Scheduler::run() {
       }
       const int reused = j->seq->reuse_prefix(hist.data(), int(hist.size()));
       if (!j->admitted_once) {
+        j->res.admitted_step = stats_.steps;  // this thread is the only writer of stats_
         j->res.reused_tokens = reused;
         const int prompt_n = j->res.stats.prompt_tokens = j->gen.stats().prompt_tokens;
         if (!j->save_session.empty() && prompt_n - 1 - reused > KVLayout::kBlockTokens) j->save_at = prompt_n - 1;
@@ -416,6 +417,7 @@ void Scheduler::step(std::vector<std::unique_ptr<Job>>& active) {
     if (!e[i].logits) continue;
     if (!j.prompt_done) {
       j.prompt_done = true;
+      j.res.first_token_step = stats_.steps + 1;  // this step, counted below
       j.gen.add_prefill_ms(j.prefill_ms);
     } else {
       j.gen.add_decode(ms, 1);

@@ -51,6 +51,9 @@ struct ChoiceResult {
   bool session_saved = false;
   std::string session_note;
   int preempted = 0;               // times this sequence was preempted and recomputed
+  // The scheduler's step count when the request was first admitted, and the step that gave its first token: the
+  // difference is its time to first token in steps, whatever its reader's thread was doing meanwhile.
+  int64_t admitted_step = -1, first_token_step = -1;
 };
 
 // What a request streams back. Thread-safe.
