@@ -53,7 +53,7 @@ bool flash_supported(int head_dim, int head_dim_v);
 
 // Attention of a batch (AttentionArgs: runs of queries of several sequences, causal: query i of a run attends its
 // sequence's keys 0 .. pos0 + i). With a.select, each decode step (a run of one query) attends the keys page
-// selection chooses (engine/cpu/page_select.h). Uses s.stage() for disk pages and s.partial() for decode splits.
+// selection chooses (engine/cpu/page_select.h). Uses s.stage() for disk pages; decode states (one per segment, or per split of the selected keys) live in the call's own plan.
 // sel (tests, tools): per decode step of the batch, in order, the keys it attends, instead of a.select's choice.
 // A cache of F32 KV is never rounded to bf16: with isa Avx512Bf16 it runs the f32 (AVX2) kernel.
 // Returns false (and does nothing) when the shape is not supported.

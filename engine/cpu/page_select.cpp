@@ -13,6 +13,7 @@
 
 #include "engine/cpu/cpu_features.h"
 #include "engine/cpu/thread_pool.h"
+#include "engine/format/quant_blocks.h"
 
 namespace cj {
 
@@ -207,12 +208,7 @@ const KeySelection* select_keys(const SelectQuery& a, const KVSelectOptions& o, 
       q2[d] = std::max(q[d], 0.0f);
       q2[D + d] = std::min(q[d], 0.0f);
       // nearest bf16 (the query's rounding moves the bound by a few parts in a thousand)
-      auto bf = [](float x) {
-        uint32_t w;
-        std::memcpy(&w, &x, 4);
-        return (w + 0x7fffu + ((w >> 16) & 1u)) >> 16;
-      };
-      qw[d] = bf(q2[d]) | (bf(q2[D + d]) << 16);
+      qw[d] = uint32_t(q::f32_to_bf16(q2[d])) | (uint32_t(q::f32_to_bf16(q2[D + d])) << 16);
     }
   }
   // Scores of the pages holding candidate units, split over the pool: (KV head, run of pages).

@@ -228,8 +228,8 @@ void KVCache::summarize(int p, int h, int t, const float* k) {
   for (int d = 0; d < D; ++d) {
     uint16_t* w = s + size_t(d) * U * 2;
     const float x = k[d];
-    if (first || x > KVPool::bf16_value(w[0])) w[0] = KVPool::bf16_round(x, true);
-    if (first || x < KVPool::bf16_value(w[1])) w[1] = KVPool::bf16_round(x, false);
+    if (first || x > q::bf16_to_f32(w[0])) w[0] = KVPool::bf16_round(x, true);
+    if (first || x < q::bf16_to_f32(w[1])) w[1] = KVPool::bf16_round(x, false);
   }
 }
 

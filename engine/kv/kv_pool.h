@@ -19,13 +19,13 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/base/hash.h"
 #include "engine/base/result.h"
+#include "engine/format/quant_blocks.h"
 #include "engine/kv/kv_tier.h"
 #include "engine/model/model_config.h"
 
@@ -128,18 +128,15 @@ class KVPool {
   // nullptr without summaries.
   static constexpr int kSummaryTokens = 32;
   static constexpr int kSummaryUnits = KVLayout::kBlockTokens / kSummaryTokens;
-  static float summary_max(const uint16_t* s, int d, int u) { return bf16_value(s[(d * kSummaryUnits + u) * 2]); }
-  static float summary_min(const uint16_t* s, int d, int u) { return bf16_value(s[(d * kSummaryUnits + u) * 2 + 1]); }
-  static float bf16_value(uint16_t b) {
-    const uint32_t w = uint32_t(b) << 16;
-    float f;
-    std::memcpy(&f, &w, 4);
-    return f;
+  static float summary_max(const uint16_t* s, int d, int u) {
+    return q::bf16_to_f32(s[(d * kSummaryUnits + u) * 2]);
+  }
+  static float summary_min(const uint16_t* s, int d, int u) {
+    return q::bf16_to_f32(s[(d * kSummaryUnits + u) * 2 + 1]);
   }
   // x rounded to bf16 towards +inf (up) or -inf (down); x finite.
   static uint16_t bf16_round(float x, bool up) {
-    uint32_t w;
-    std::memcpy(&w, &x, 4);
+    const uint32_t w = q::f32_to_bits(x);
     const uint16_t hi = uint16_t(w >> 16);
     if ((w & 0xffff) == 0) return hi;
     const bool neg = (w >> 31) != 0;  // truncation moves a negative value up, a positive one down
