@@ -570,11 +570,21 @@ Result<std::unique_ptr<BookSession>> BookSession::open_text_file(const std::stri
     encoding = d->encoding;
     text = std::move(d->text);
   }
-  // Line ends: CRLF when most lines end so; the text is held with '\n'.
-  const size_t lf = static_cast<size_t>(std::count(raw.begin(), raw.end(), '\n'));
-  size_t crlf = 0;
-  for (size_t k = raw.find("\r\n"); k != std::string::npos; k = raw.find("\r\n", k + 2)) ++crlf;
-  bool crlf_file = lf > 0 && crlf * 2 > lf;
+  // Line ends: CRLF when most lines end so, counted in the file's own code units ("\r\n" is 4 bytes in UTF-16, 8 in
+  // UTF-32: encode_text gives the bytes, after its byte order mark); the text is held with '\n'.
+  auto unit_bytes = [&](const char* s) -> std::string {
+    if (encoding.rfind("UTF-8", 0) == 0) return s;
+    auto b = storage::encode_text(s, encoding);
+    auto bom = storage::encode_text("", encoding);
+    return b.ok() && bom.ok() ? b->substr(bom->size()) : std::string(s);
+  };
+  auto occurrences = [&](const std::string& pat) {
+    size_t n = 0;
+    for (size_t k = raw.find(pat); k != std::string::npos; k = raw.find(pat, k + pat.size())) ++n;
+    return n;
+  };
+  const size_t lf = occurrences(unit_bytes("\n")), crlf = occurrences(unit_bytes("\r\n"));
+  const bool crlf_file = lf > 0 && crlf * 2 > lf;
   if (encoding.rfind("UTF-8", 0) == 0) {
     std::string lf_text;
     lf_text.reserve(text.size());
@@ -601,16 +611,9 @@ Result<std::unique_ptr<BookSession>> BookSession::open_text_file(const std::stri
     parts[1].heading.insert(0, parts.front().body);
     parts.erase(parts.begin());
   }
-  auto book = std::make_unique<TextFileBook>(path, parts, encoding, crlf_file);
+  auto book = std::make_unique<TextFileBook>(path, std::move(parts), encoding, crlf_file);
   if (encoding.rfind("UTF-8", 0) != 0) {
     auto back = book->file_bytes();
-    if (!back.ok() || *back != raw) {
-      // Line ends were counted on the raw bytes, which misses "\r\n" in UTF-16/32 (each character is 2 or 4
-      // bytes): the other choice may be the one that gives the file back.
-      auto other = std::make_unique<TextFileBook>(path, std::move(parts), encoding, !crlf_file);
-      back = other->file_bytes();
-      if (back.ok() && *back == raw) book = std::move(other);
-    }
     if (!back.ok() || *back != raw)
       return make_error(path + " is " + encoding +
                         " text that would not be saved back unchanged, so it cannot be edited in place; import it "
